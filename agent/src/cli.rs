@@ -1,0 +1,404 @@
+//! The `dwell-agent` command line: opting in and out, running, status, config.
+//!
+//! Exit codes: 0 done, 1 something failed, 2 refused (not enabled, bad config,
+//! bad input): the message says what to do.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{anyhow, Context, Result};
+use chrono::{Local, Utc};
+use clap::{Parser, Subcommand};
+use dwell_core::paths::{self, DB_FILE};
+use dwell_core::{schedule, Config, Store};
+use serde::Serialize;
+
+use crate::lock::{self, AgentLock};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "dwell-agent",
+    version,
+    about = "Counts your own time on social sites during work hours, privately, and reminds you gently.",
+    long_about = None
+)]
+pub struct Cli {
+    /// Where dwell keeps its data [default: $XDG_DATA_HOME/dwell]
+    #[arg(long, global = true, env = "DWELL_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// The config file [default: $XDG_CONFIG_HOME/dwell/config.toml]
+    #[arg(long, global = true, env = "DWELL_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Opt in: explains what is recorded, asks, and records your consent.
+    Enable {
+        /// Do not ask (for scripts).
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Opt out: stop recording (a running agent stops). Data is kept unless --erase.
+    Disable {
+        /// Also delete everything dwell recorded.
+        #[arg(long)]
+        erase: bool,
+    },
+    /// Run the agent in the foreground (SIGTERM or Ctrl-C stops it cleanly).
+    Run,
+    /// Whether dwell is enabled and running, and today's time against your limit.
+    Status {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show or check the configuration.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ConfigAction {
+    /// Print a fully commented config file with the defaults.
+    Example,
+    /// Validate the config file.
+    Check,
+}
+
+/// An error that means "refused": exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Refused(pub String);
+
+fn refused(msg: impl Into<String>) -> anyhow::Error {
+    anyhow!(Refused(msg.into()))
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    match dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("dwell-agent: {e:#}");
+            if e.downcast_ref::<Refused>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DWELL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .try_init();
+}
+
+fn data_dir(cli: &Cli) -> Result<PathBuf> {
+    cli.data_dir
+        .clone()
+        .or_else(paths::default_data_dir)
+        .ok_or_else(|| refused("cannot tell where to keep data: set HOME, XDG_DATA_HOME or --data-dir"))
+}
+
+fn config_path(cli: &Cli) -> Option<PathBuf> {
+    cli.config.clone().or_else(paths::default_config_file)
+}
+
+/// Loads the config: an explicit file must exist; the default one may not.
+fn load_config(cli: &Cli) -> Result<Config> {
+    match (&cli.config, config_path(cli)) {
+        (Some(p), _) => Config::load(p).map_err(|e| refused(e.to_string())),
+        (None, Some(p)) => Config::load_or_default(&p).map_err(|e| refused(e.to_string())),
+        (None, None) => Ok(Config::default()),
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<()> {
+    match &cli.command {
+        Command::Enable { yes } => enable(&cli, *yes),
+        Command::Disable { erase } => disable(&cli, *erase),
+        Command::Run => run(&cli),
+        Command::Status { json } => status(&cli, *json),
+        Command::Config { action } => match action {
+            ConfigAction::Example => {
+                print!("{}", Config::example());
+                Ok(())
+            }
+            ConfigAction::Check => config_check(&cli),
+        },
+    }
+}
+
+const EXPLAIN: &str = "\
+dwell counts your own time on social sites and apps during work hours, so
+that you can keep personal use from becoming excessive. It is for you alone.
+
+What dwell records, on this computer only:
+  - which social site or app had focus (a label such as \"reddit.com\"),
+    with start and end times;
+  - a total of other active time, with no names, so you can see the share.
+
+What dwell never records:
+  - window titles, web addresses (URLs), page contents;
+  - keystrokes, mouse movements, screenshots;
+  - anything outside your recording hours (work hours by default).
+
+Nothing leaves this computer: dwell has no network code. Files are private
+to you (0600). You can pause, look at, export and erase your data at any time.
+";
+
+fn enable(cli: &Cli, yes: bool) -> Result<()> {
+    let dir = data_dir(cli)?;
+    let config = load_config(cli)?;
+    print!("{EXPLAIN}");
+    println!("Data directory: {}", dir.display());
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            return Err(refused(
+                "not asking without a terminal: run `dwell-agent enable --yes` to opt in from a script",
+            ));
+        }
+        print!("\nStart recording? [y/N] ");
+        std::io::stdout().flush().ok();
+        let mut answer = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut answer)
+            .context("cannot read your answer")?;
+        if !matches!(answer.trim().to_lowercase().as_str(), "y" | "yes" | "o" | "oui") {
+            println!("Nothing was changed; dwell is not recording.");
+            return Ok(());
+        }
+    }
+    let store = Store::open(&dir).context("cannot create the dwell database")?;
+    let now = Utc::now();
+    store.set_consent(now).context("cannot record your consent")?;
+    let _ = config;
+    println!(
+        "\nEnabled at {}. Start the agent with `dwell-agent run` (it stops with Ctrl-C).",
+        now.with_timezone(&Local).format("%Y-%m-%d %H:%M")
+    );
+    println!("Opt out any time with `dwell-agent disable` (add --erase to delete your data).");
+    Ok(())
+}
+
+/// Asks a running agent to stop, and waits for it (up to 15 s).
+fn stop_agent(dir: &Path) -> Result<bool> {
+    let Some(pid) = lock::holder_pid(dir) else {
+        return Ok(false);
+    };
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .context("cannot run `kill` to stop the running agent")?;
+    if !status.success() {
+        return Ok(false);
+    }
+    for _ in 0..150 {
+        if !AgentLock::is_held(dir) {
+            return Ok(true);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(anyhow!(
+        "the running agent (pid {pid}) did not stop within 15 s; stop it and try again"
+    ))
+}
+
+fn disable(cli: &Cli, erase: bool) -> Result<()> {
+    let dir = data_dir(cli)?;
+    let Some(store) = Store::open_existing(&dir)? else {
+        println!("dwell was not enabled here ({}); nothing to do.", dir.display());
+        return Ok(());
+    };
+    store.clear_consent().context("cannot withdraw consent")?;
+    drop(store);
+    if stop_agent(&dir)? {
+        println!("Stopped the running agent.");
+    }
+    if erase {
+        for suffix in ["", "-wal", "-shm"] {
+            let p = dir.join(format!("{DB_FILE}{suffix}"));
+            if p.exists() {
+                std::fs::remove_file(&p).with_context(|| format!("cannot delete {}", p.display()))?;
+            }
+        }
+        let _ = std::fs::remove_file(dir.join(paths::LOCK_FILE));
+        let _ = std::fs::remove_dir(&dir);
+        println!("Disabled. Everything dwell recorded has been deleted.");
+    } else {
+        println!(
+            "Disabled: nothing more will be recorded. Your data is kept in {} (erase it with `dwell-agent disable --erase`).",
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+fn run(cli: &Cli) -> Result<()> {
+    let dir = data_dir(cli)?;
+    let config = load_config(cli)?;
+    let not_enabled = || {
+        refused(format!(
+            "not enabled: nothing is recorded until you opt in with `dwell-agent enable` (data dir {})",
+            dir.display()
+        ))
+    };
+    let Some(store) = Store::open_existing(&dir)? else {
+        return Err(not_enabled());
+    };
+    if store.consent()?.is_none() {
+        return Err(not_enabled());
+    }
+    let _lock = AgentLock::acquire(&dir)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let shutdown = async {
+            use tokio::signal::unix::{signal, SignalKind};
+            match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+                (Ok(mut term), Ok(mut int)) => {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = int.recv() => {}
+                    }
+                }
+                _ => std::future::pending::<()>().await,
+            }
+        };
+        crate::run(config, store, shutdown).await
+    })
+}
+
+#[derive(Serialize)]
+struct Status {
+    enabled: bool,
+    enabled_at: Option<String>,
+    running: bool,
+    recording: bool,
+    paused_until: Option<String>,
+    today_seconds: f64,
+    daily_limit_seconds: u64,
+    weekly_limit_seconds: u64,
+    data_dir: PathBuf,
+    db_bytes: u64,
+    config_file: Option<PathBuf>,
+}
+
+fn status(cli: &Cli, json: bool) -> Result<()> {
+    let dir = data_dir(cli)?;
+    let config = load_config(cli)?;
+    let db = dir.join(DB_FILE);
+    let store = if db.exists() {
+        Some(Store::open_read_only(&db)?)
+    } else {
+        None
+    };
+    let consent = match &store {
+        Some(s) => s.consent()?,
+        None => None,
+    };
+    let running = AgentLock::is_held(&dir);
+    let now = Utc::now();
+    let today_seconds = match &store {
+        Some(s) => {
+            let (from, to) = schedule::local_day_bounds(schedule::local_date(now, &Local), &Local);
+            let spans = s.spans(from, to)?;
+            dwell_core::model::social_seconds(&spans, from, to)
+        }
+        None => 0.0,
+    };
+    let st = Status {
+        enabled: consent.is_some(),
+        enabled_at: consent.map(|c| c.to_rfc3339()),
+        running,
+        recording: running && consent.is_some() && config.schedule.is_recording(now, &Local),
+        paused_until: None,
+        today_seconds: today_seconds.round(),
+        daily_limit_seconds: config.limits.daily.as_secs(),
+        weekly_limit_seconds: config.limits.weekly.as_secs(),
+        data_dir: dir.clone(),
+        db_bytes: store.as_ref().map(|s| s.size_bytes()).unwrap_or(0),
+        config_file: config_path(cli).filter(|p| p.exists()),
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&st)?);
+        return Ok(());
+    }
+    let yn = |b: bool| if b { "yes" } else { "no" };
+    println!("enabled:    {}", yn(st.enabled));
+    println!(
+        "agent:      {}",
+        if !st.running {
+            "not running"
+        } else if st.recording {
+            "running, recording"
+        } else {
+            "running, outside recording hours"
+        }
+    );
+    println!(
+        "today:      {} of your {} daily limit",
+        fmt_minutes(st.today_seconds),
+        fmt_minutes(st.daily_limit_seconds as f64)
+    );
+    println!("data:       {} ({} KB)", dir.display(), st.db_bytes / 1024);
+    if !st.enabled {
+        println!("\nNothing is recorded until you opt in: `dwell-agent enable`.");
+    }
+    Ok(())
+}
+
+fn fmt_minutes(secs: f64) -> String {
+    let m = (secs / 60.0).round() as u64;
+    if m >= 60 {
+        format!("{}h{:02}", m / 60, m % 60)
+    } else {
+        format!("{m} min")
+    }
+}
+
+fn config_check(cli: &Cli) -> Result<()> {
+    let Some(path) = config_path(cli) else {
+        println!("no config file location (HOME unset): built-in defaults are in use");
+        return Ok(());
+    };
+    if cli.config.is_none() && !path.exists() {
+        println!(
+            "no config file at {}: built-in defaults are in use (`dwell-agent config example` prints them)",
+            path.display()
+        );
+        return Ok(());
+    }
+    let config = Config::load(&path).map_err(|e| refused(e.to_string()))?;
+    println!(
+        "{}: ok (daily {}, streak {}, weekly {}, {} own rule(s))",
+        path.display(),
+        humanize(config.limits.daily),
+        humanize(config.limits.streak),
+        humanize(config.limits.weekly),
+        config.rules.len()
+    );
+    Ok(())
+}
+
+fn humanize(d: Duration) -> String {
+    fmt_minutes(d.as_secs() as f64)
+}

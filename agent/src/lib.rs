@@ -1,0 +1,14 @@
+//! dwell-agent: the background half of dwell.
+//!
+//! [`cli`] parses the command line and runs the small commands (enable, disable,
+//! status, config); [`run`] is the tokio loop that turns what the [`x11`] watcher
+//! and the idle source report into spans through `dwell_core::tracker`, and
+//! writes them to the store; [`clock`] lets tests replay a day in milliseconds.
+
+pub mod cli;
+pub mod clock;
+pub mod lock;
+pub mod run;
+pub mod x11;
+
+pub use run::run;

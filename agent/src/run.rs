@@ -1,0 +1,542 @@
+//! The agent's run loop: one tokio task that owns the store, feeds what the
+//! watchers report to core's pure tracker, and arms exactly the timers that can
+//! matter right now:
+//!
+//! - the idle check, at the moment the idle timeout could first be reached (and
+//!   once a second while idle, to notice the next input);
+//! - the checkpoint of the open span, every 10 s while one is open;
+//! - the next edge of recording hours.
+//!
+//! With no span open and nothing to wait for, it sleeps until an event arrives.
+
+use std::future::Future;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, TimeZone, Utc};
+use dwell_core::tracker::{Event, Tracker};
+use dwell_core::{Activity, Config, Source, Span, Store};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::clock::{Clock, SystemClock};
+use crate::x11::{self, IdleSource, WatchEvent, X11Idle};
+
+/// How often the open span is written out: a crash loses at most this much.
+pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(10);
+/// While idle, how often to look for the next input.
+const IDLE_POLL: Duration = Duration::from_secs(1);
+/// Longest single sleep towards a far-away recording edge, so that a suspend
+/// (which stops the monotonic clock) cannot make it very late.
+const MAX_EDGE_SLEEP: Duration = Duration::from_secs(600);
+/// A wall-clock jump larger than this between two wakes means a suspend (or a
+/// clock change): the open span is closed at the last moment seen awake.
+const JUMP: chrono::Duration = chrono::Duration::seconds(30);
+
+/// What the run loop listens to.
+pub struct Sources {
+    pub watch: mpsc::Receiver<WatchEvent>,
+    pub idle: Box<dyn IdleSource>,
+}
+
+/// Runs the agent on the real desktop until `shutdown` completes.
+pub async fn run(config: Config, store: Store, shutdown: impl Future<Output = ()>) -> Result<()> {
+    let (tx, rx) = mpsc::channel(64);
+    x11::spawn(tx).context("cannot start the X11 watcher thread")?;
+    let sources = Sources {
+        watch: rx,
+        idle: Box::new(X11Idle::default()),
+    };
+    run_with(config, store, sources, &SystemClock, &chrono::Local, shutdown).await
+}
+
+struct Loop<'a, C: Clock, Tz: TimeZone> {
+    config: Config,
+    store: Store,
+    clock: &'a C,
+    tz: &'a Tz,
+    tracker: Tracker,
+    /// Spans closed but not yet written (kept when a write fails).
+    pending: Vec<Span>,
+    /// The focused window's activity as last classified (kept while away, so
+    /// counting can resume without a new focus event).
+    focus: Option<Activity>,
+    x_connected: bool,
+    recording: bool,
+    idle_at: Option<Instant>,
+    last_idle: Option<Duration>,
+    checkpoint_at: Option<Instant>,
+    edge_at: Option<Instant>,
+    awake: (DateTime<Utc>, Instant),
+    write_failed: bool,
+}
+
+async fn sleep_opt(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The run loop with injected sources, clock and time zone (tests use these).
+pub async fn run_with<C: Clock, Tz: TimeZone>(
+    config: Config,
+    store: Store,
+    mut sources: Sources,
+    clock: &C,
+    tz: &Tz,
+    shutdown: impl Future<Output = ()>,
+) -> Result<()> {
+    let now = clock.now();
+    let mut lp = Loop {
+        recording: config.schedule.is_recording(now, tz),
+        config,
+        store,
+        clock,
+        tz,
+        tracker: Tracker::new(Source::X11),
+        pending: Vec::new(),
+        focus: None,
+        x_connected: false,
+        idle_at: None,
+        last_idle: None,
+        checkpoint_at: None,
+        edge_at: None,
+        awake: (now, Instant::now()),
+        write_failed: false,
+    };
+    // Nothing is observed until the watcher connects.
+    lp.tracker.apply(Event::Away { at: now });
+    lp.arm_edge();
+    tracing::info!(recording = lp.recording, "dwell-agent running");
+
+    tokio::pin!(shutdown);
+    let mut watch_open = true;
+    loop {
+        tokio::select! {
+            () = &mut shutdown => break,
+            ev = sources.watch.recv(), if watch_open => {
+                lp.check_jump();
+                match ev {
+                    Some(ev) => lp.on_watch(ev),
+                    None => {
+                        tracing::warn!("the window watcher stopped");
+                        watch_open = false;
+                        let now = lp.clock.now();
+                        lp.close(Event::Away { at: now });
+                    }
+                }
+            }
+            () = sleep_opt(lp.idle_at) => { lp.check_jump(); lp.on_idle_check(sources.idle.as_mut()); }
+            () = sleep_opt(lp.checkpoint_at) => {
+                lp.check_jump();
+                lp.checkpoint();
+            }
+            () = sleep_opt(lp.edge_at) => { lp.check_jump(); lp.on_edge(); }
+        }
+        lp.arm_idle();
+        lp.arm_checkpoint();
+        lp.awake = (lp.clock.now(), Instant::now());
+    }
+    let now = lp.clock.now();
+    lp.close(Event::Away { at: now });
+    lp.flush();
+    if !lp.pending.is_empty() {
+        anyhow::bail!(
+            "could not write {} span(s) to {} before exiting",
+            lp.pending.len(),
+            lp.store.path().display()
+        );
+    }
+    tracing::info!("dwell-agent stopped");
+    Ok(())
+}
+
+impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
+    fn observing(&self) -> bool {
+        self.recording && self.x_connected
+    }
+
+    /// Applies an event that may close a span, and writes what it closed.
+    fn close(&mut self, event: Event) {
+        if let Some(span) = self.tracker.apply(event) {
+            self.pending.push(span);
+            self.flush();
+        }
+    }
+
+    /// Re-reports the focused activity once observation is possible again.
+    fn resume(&mut self, at: DateTime<Utc>) {
+        if self.observing() {
+            self.tracker.apply(Event::Back { at });
+            let activity = self.focus.clone();
+            self.close(Event::Focus { at, activity });
+            self.last_idle = None;
+            // Check idleness soon: the employee may have left meanwhile.
+            self.idle_at = Some(Instant::now());
+        }
+    }
+
+    fn on_watch(&mut self, ev: WatchEvent) {
+        let now = self.clock.now();
+        match ev {
+            WatchEvent::Connected => {
+                self.x_connected = true;
+                self.resume(now);
+            }
+            WatchEvent::Gone => {
+                self.x_connected = false;
+                self.close(Event::Away { at: now });
+            }
+            WatchEvent::Focus(window) => {
+                let activity = window.map(|w| self.config.classifier.classify(&w));
+                tracing::debug!(?activity, "focus");
+                self.focus = activity.clone();
+                if self.observing() {
+                    let was_open = self.tracker.current().is_some();
+                    self.close(Event::Focus { at: now, activity });
+                    if !was_open && self.tracker.current().is_some() && self.idle_at.is_none() {
+                        self.idle_at = Some(Instant::now());
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_idle_check(&mut self, idle: &mut dyn IdleSource) {
+        self.idle_at = None;
+        if !self.observing() {
+            return;
+        }
+        let timeout = self.config.tracking.idle_timeout;
+        let now = self.clock.now();
+        let Some(idle_for) = idle.idle_for() else {
+            // Cannot tell: keep counting, look again after a timeout.
+            self.last_idle = None;
+            if self.tracker.current().is_some() {
+                self.idle_at = Some(Instant::now() + timeout);
+            }
+            return;
+        };
+        let since = |d: Duration| now - chrono::Duration::from_std(d).unwrap_or_default();
+        if self.tracker.is_idle() {
+            if self.last_idle.is_some_and(|prev| idle_for < prev) || idle_for < timeout {
+                self.close(Event::Input { at: since(idle_for) });
+            }
+        } else if idle_for >= timeout {
+            tracing::debug!("idle");
+            self.close(Event::Idle {
+                last_input: since(idle_for),
+            });
+        }
+        self.last_idle = Some(idle_for);
+        self.idle_at = if self.tracker.is_idle() {
+            Some(Instant::now() + IDLE_POLL)
+        } else if self.tracker.current().is_some() {
+            Some(Instant::now() + (timeout - idle_for).max(IDLE_POLL))
+        } else {
+            None
+        };
+    }
+
+    /// Keeps the idle timer armed exactly when something can change.
+    fn arm_idle(&mut self) {
+        if !self.observing() || (self.tracker.current().is_none() && !self.tracker.is_idle()) {
+            self.idle_at = None;
+        }
+    }
+
+    fn arm_checkpoint(&mut self) {
+        if self.tracker.current().is_none() && self.pending.is_empty() {
+            self.checkpoint_at = None;
+        } else if self.checkpoint_at.is_none() {
+            self.checkpoint_at = Some(Instant::now() + CHECKPOINT_EVERY);
+        }
+    }
+
+    fn arm_edge(&mut self) {
+        let now = self.clock.now();
+        let wait = self
+            .config
+            .schedule
+            .next_boundary(now, self.tz)
+            .and_then(|at| (at - now).to_std().ok())
+            .unwrap_or(MAX_EDGE_SLEEP)
+            .min(MAX_EDGE_SLEEP);
+        self.edge_at = Some(Instant::now() + wait);
+    }
+
+    fn on_edge(&mut self) {
+        let now = self.clock.now();
+        let recording = self.config.schedule.is_recording(now, self.tz);
+        if recording != self.recording {
+            self.recording = recording;
+            tracing::info!(recording, "recording hours edge");
+            if recording {
+                self.resume(now);
+            } else {
+                self.close(Event::Away { at: now });
+            }
+        }
+        self.arm_edge();
+    }
+
+    /// A suspend stops the monotonic clock but not the wall clock: if the wall
+    /// clock moved much further than tokio's since the last wake, close the open
+    /// span at the last moment seen awake and start again from now.
+    fn check_jump(&mut self) {
+        let (wall, mono) = self.awake;
+        let expected = wall + chrono::Duration::from_std(mono.elapsed()).unwrap_or_default();
+        let now = self.clock.now();
+        if now - expected > JUMP {
+            tracing::info!("the clock jumped (suspend?); closing the open span");
+            self.close(Event::Away { at: wall });
+            self.recording = self.config.schedule.is_recording(now, self.tz);
+            self.resume(now);
+            self.arm_edge();
+        }
+        self.awake = (now, Instant::now());
+    }
+
+    /// Writes pending spans and the open span as it stands now.
+    fn checkpoint(&mut self) {
+        self.checkpoint_at = None;
+        let now = self.clock.now();
+        let mut spans: Vec<Span> = self.pending.drain(..).collect();
+        spans.extend(self.tracker.open_span(now));
+        self.write(spans);
+    }
+
+    fn flush(&mut self) {
+        let spans: Vec<Span> = self.pending.drain(..).collect();
+        self.write(spans);
+    }
+
+    /// Clips to recording hours, splits at local midnight, writes. On failure the
+    /// closed spans are kept for the next try; the open one is rewritten anyway.
+    fn write(&mut self, spans: Vec<Span>) {
+        if spans.is_empty() {
+            return;
+        }
+        let pieces: Vec<Span> = spans
+            .iter()
+            .flat_map(|s| {
+                self.config
+                    .schedule
+                    .clip(s.start, s.end, self.tz)
+                    .into_iter()
+                    .map(move |(start, end)| Span {
+                        start,
+                        end,
+                        activity: s.activity.clone(),
+                        source: s.source,
+                    })
+            })
+            .collect();
+        match self.store.put_spans(&pieces) {
+            Ok(()) => {
+                if self.write_failed {
+                    tracing::info!("writing to the database works again");
+                    self.write_failed = false;
+                }
+            }
+            Err(e) => {
+                if !self.write_failed {
+                    tracing::error!(error = %e, "cannot write to the database; will retry");
+                    self.write_failed = true;
+                }
+                let open_start = self.tracker.open_since();
+                self.pending
+                    .extend(spans.into_iter().filter(|s| Some(s.start) != open_start));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::clock::TokioClock;
+    use dwell_core::WindowInfo;
+    use std::sync::{Arc, Mutex};
+
+    /// Idle source driven by the test: the time of the last input.
+    #[derive(Clone)]
+    struct FakeIdle {
+        last_input: Arc<Mutex<Instant>>,
+    }
+    impl IdleSource for FakeIdle {
+        fn idle_for(&mut self) -> Option<Duration> {
+            Some(Instant::now() - *self.last_input.lock().unwrap())
+        }
+    }
+
+    fn browser(title: &str) -> Option<WindowInfo> {
+        Some(WindowInfo {
+            class: "Chromium".into(),
+            instance: "chromium".into(),
+            title: title.into(),
+            process: None,
+            fullscreen: false,
+        })
+    }
+
+    fn editor() -> Option<WindowInfo> {
+        Some(WindowInfo {
+            class: "Code".into(),
+            instance: "code".into(),
+            title: "main.rs".into(),
+            process: None,
+            fullscreen: false,
+        })
+    }
+
+    fn always() -> Config {
+        Config::parse(
+            "[schedule]\nrecord = \"always\"\n[tracking]\nidle_timeout = \"2m\"\n",
+            std::path::Path::new("t.toml"),
+        )
+        .unwrap()
+    }
+
+    /// 2026-11-24 10:00 UTC, a Tuesday.
+    fn start() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap()
+    }
+
+    async fn replay(
+        config: Config,
+        script: impl FnOnce(mpsc::Sender<WatchEvent>, FakeIdle) -> futures_like::BoxFut,
+    ) -> (tempfile::TempDir, Vec<Span>) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (tx, rx) = mpsc::channel(16);
+        let idle = FakeIdle {
+            last_input: Arc::new(Mutex::new(Instant::now())),
+        };
+        let clock = TokioClock::starting_at(start());
+        let sources = Sources {
+            watch: rx,
+            idle: Box::new(idle.clone()),
+        };
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let script = script(tx, idle);
+        let driver = async move {
+            script.await;
+            let _ = stop_tx.send(());
+        };
+        let (res, ()) = tokio::join!(
+            run_with(config, store, sources, &clock, &Utc, async {
+                let _ = stop_rx.await;
+            }),
+            driver
+        );
+        res.unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let spans = store
+            .spans(start() - chrono::Duration::days(1), start() + chrono::Duration::days(3))
+            .unwrap();
+        (dir, spans)
+    }
+
+    mod futures_like {
+        pub type BoxFut = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
+    }
+
+    fn secs(spans: &[Span], site: Option<&str>) -> f64 {
+        spans
+            .iter()
+            .filter(|s| s.activity.site() == site)
+            .map(|s| s.seconds())
+            .sum()
+    }
+
+    async fn at(t0: Instant, secs: u64) {
+        tokio::time::sleep_until(t0 + Duration::from_secs(secs)).await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn counts_switches_to_the_second() {
+        let (_d, spans) = replay(always(), |tx, idle| {
+            Box::pin(async move {
+                let t0 = Instant::now();
+                tx.send(WatchEvent::Connected).await.unwrap();
+                tx.send(WatchEvent::Focus(browser("Home / X - Chromium"))).await.unwrap();
+                at(t0, 50).await;
+                *idle.last_input.lock().unwrap() = Instant::now();
+                tx.send(WatchEvent::Focus(editor())).await.unwrap();
+                at(t0, 100).await;
+                *idle.last_input.lock().unwrap() = Instant::now();
+                tx.send(WatchEvent::Focus(browser("r/rust - Reddit - Chromium"))).await.unwrap();
+                at(t0, 130).await;
+            })
+        })
+        .await;
+        assert_eq!(secs(&spans, Some("x.com")), 50.0);
+        assert_eq!(secs(&spans, None), 50.0);
+        assert_eq!(secs(&spans, Some("reddit.com")), 30.0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn idle_is_cut_back_to_the_last_input() {
+        let (_d, spans) = replay(always(), |tx, idle| {
+            Box::pin(async move {
+                let t0 = Instant::now();
+                tx.send(WatchEvent::Connected).await.unwrap();
+                tx.send(WatchEvent::Focus(browser("Facebook"))).await.unwrap();
+                at(t0, 30).await;
+                *idle.last_input.lock().unwrap() = Instant::now(); // last input at 30
+                at(t0, 600).await; // away for ages
+                *idle.last_input.lock().unwrap() = Instant::now(); // back at 600
+                at(t0, 660).await;
+            })
+        })
+        .await;
+        // 0..30, then 600..660 (input noticed within the 1 s poll, dated exactly).
+        assert_eq!(secs(&spans, Some("facebook.com")), 90.0, "{spans:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn x_server_gone_closes_at_that_moment() {
+        let (_d, spans) = replay(always(), |tx, idle| {
+            Box::pin(async move {
+                let t0 = Instant::now();
+                tx.send(WatchEvent::Connected).await.unwrap();
+                tx.send(WatchEvent::Focus(browser("Instagram"))).await.unwrap();
+                at(t0, 40).await;
+                tx.send(WatchEvent::Gone).await.unwrap();
+                at(t0, 100).await;
+                *idle.last_input.lock().unwrap() = Instant::now();
+                tx.send(WatchEvent::Connected).await.unwrap();
+                tx.send(WatchEvent::Focus(browser("Instagram"))).await.unwrap();
+                at(t0, 110).await;
+            })
+        })
+        .await;
+        assert_eq!(secs(&spans, Some("instagram.com")), 50.0, "{spans:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn nothing_outside_work_hours() {
+        // Work hours end at 10:01 on this Tuesday.
+        let config = Config::parse(
+            "[schedule]\nwork_hours = [\"09:00-10:01\"]\n",
+            std::path::Path::new("t.toml"),
+        )
+        .unwrap();
+        let (_d, spans) = replay(config, |tx, idle| {
+            Box::pin(async move {
+                let t0 = Instant::now();
+                tx.send(WatchEvent::Connected).await.unwrap();
+                tx.send(WatchEvent::Focus(browser("Facebook"))).await.unwrap();
+                for s in (10..=180).step_by(10) {
+                    at(t0, s).await;
+                    *idle.last_input.lock().unwrap() = Instant::now();
+                }
+            })
+        })
+        .await;
+        assert_eq!(secs(&spans, Some("facebook.com")), 60.0, "{spans:?}");
+    }
+}

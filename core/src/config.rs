@@ -1,0 +1,760 @@
+//! Configuration: the TOML file the employee edits, layered over built-in defaults,
+//! validated with errors that name the file, line and key and say what is allowed.
+//!
+//! Parsing is pure ([`Config::parse`] takes the text); reading the file is the
+//! callers' business ([`Config::load`] is a thin convenience over `std::fs`).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+
+use crate::rules::{Classifier, RuleError, UserRule};
+use crate::schedule::{self, RecordMode, Schedule, TimeRange};
+
+/// A configuration problem, with enough context for the employee to fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: {message}{snippet}")]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+        snippet: String,
+    },
+}
+
+impl ConfigError {
+    /// The line (1-based) the error is about, where known.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            ConfigError::Invalid { line, .. } => Some(*line),
+            ConfigError::Read { .. } => None,
+        }
+    }
+}
+
+/// The whole, validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub tracking: Tracking,
+    pub limits: Limits,
+    pub schedule: Schedule,
+    pub rules: Vec<UserRule>,
+    pub disabled_sites: Vec<String>,
+    pub reminders: Reminders,
+    pub data: Data,
+    /// Compiled site rules (built-ins + user rules − disabled).
+    pub classifier: Classifier,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tracking {
+    /// After this long without input, the current span ends at the last input.
+    pub idle_timeout: Duration,
+    /// Record without reminders for this long after opting in, then suggest limits.
+    pub calibrate: Option<Duration>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limits {
+    pub daily: Duration,
+    pub streak: Duration,
+    pub weekly: Duration,
+    /// Visits separated by less than this form one streak.
+    pub streak_gap: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reminders {
+    pub enabled: bool,
+    /// Fractions of `limits.daily`, ascending.
+    pub at: Vec<f64>,
+    pub repeat_over: Duration,
+    pub min_gap: Duration,
+    pub max_per_hour: u32,
+    pub snooze: Duration,
+    pub snoozes_per_day: u32,
+    /// `auto`, `en` or `fr`.
+    pub language: String,
+    pub quiet: Vec<TimeRange>,
+    /// Which kinds of message may be shown: `time`, `reflection`, `back`.
+    pub kinds: Vec<String>,
+    /// The employee's own messages, added to the catalogue.
+    pub messages: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Data {
+    /// Spans older than this are deleted.
+    pub keep: Duration,
+}
+
+/// The kinds of reminder message.
+pub const MESSAGE_KINDS: &[&str] = &["time", "reflection", "back"];
+/// The languages dwell speaks.
+pub const LANGUAGES: &[&str] = &["auto", "en", "fr"];
+
+impl Default for Config {
+    fn default() -> Self {
+        // The built-in defaults are the example file: one source of truth.
+        match Config::parse(EXAMPLE, Path::new("<built-in defaults>")) {
+            Ok(c) => c,
+            // The example is covered by a unit test; this cannot be reached.
+            Err(e) => panic!("built-in default config is invalid: {e}"),
+        }
+    }
+}
+
+impl Config {
+    /// Reads and validates `path`. A missing file is not an error here: callers
+    /// decide (a missing default config means built-in defaults).
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Config::parse(&text, path)
+    }
+
+    /// Loads `path` if it exists, else the built-in defaults.
+    pub fn load_or_default(path: &Path) -> Result<Config, ConfigError> {
+        if path.exists() {
+            Config::load(path)
+        } else {
+            Ok(Config::default())
+        }
+    }
+
+    /// Parses and validates config text; `path` is only used in messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let offset = e.span().map(|s| s.start).unwrap_or(0);
+            invalid(path, text, offset, e.message().trim_end().to_owned())
+        })?;
+        raw.validate(text, path)
+    }
+
+    /// A fully commented configuration file holding the defaults.
+    pub fn example() -> &'static str {
+        EXAMPLE
+    }
+}
+
+fn invalid(path: &Path, text: &str, offset: usize, message: String) -> ConfigError {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let column = before[line_start..].chars().count() + 1;
+    let src_line = text[line_start..].lines().next().unwrap_or("").trim_end();
+    let snippet = if src_line.is_empty() {
+        String::new()
+    } else {
+        format!("\n  {line} | {src_line}")
+    };
+    ConfigError::Invalid {
+        path: path.to_owned(),
+        line,
+        column,
+        message,
+        snippet,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Raw, as written in the file. Every section and key is optional; unknown keys
+// are refused so a typo does not silently fall back to a default.
+
+type Sp<T> = toml::Spanned<T>;
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct RawConfig {
+    tracking: RawTracking,
+    limits: RawLimits,
+    schedule: RawSchedule,
+    rules: Vec<Sp<RawRule>>,
+    sites: RawSites,
+    reminders: RawReminders,
+    data: RawData,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawTracking {
+    #[serde(deserialize_with = "duration")]
+    idle_timeout: Sp<Duration>,
+    #[serde(deserialize_with = "opt_duration")]
+    calibrate: Option<Sp<Duration>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawLimits {
+    #[serde(deserialize_with = "duration")]
+    daily: Sp<Duration>,
+    #[serde(deserialize_with = "duration")]
+    streak: Sp<Duration>,
+    #[serde(deserialize_with = "duration")]
+    weekly: Sp<Duration>,
+    #[serde(deserialize_with = "duration")]
+    streak_gap: Sp<Duration>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawSchedule {
+    record: Sp<String>,
+    work_days: Sp<Vec<String>>,
+    work_hours: Sp<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    site: String,
+    title: Option<String>,
+    app: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawSites {
+    disable: Sp<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawReminders {
+    enabled: bool,
+    at: Sp<Vec<f64>>,
+    #[serde(deserialize_with = "duration")]
+    repeat_over: Sp<Duration>,
+    #[serde(deserialize_with = "duration")]
+    min_gap: Sp<Duration>,
+    max_per_hour: Sp<u32>,
+    #[serde(deserialize_with = "duration")]
+    snooze: Sp<Duration>,
+    snoozes_per_day: u32,
+    language: Sp<String>,
+    quiet: Sp<Vec<String>>,
+    kinds: Sp<Vec<String>>,
+    messages: Sp<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawData {
+    #[serde(deserialize_with = "duration")]
+    keep: Sp<Duration>,
+}
+
+fn sp<T>(v: T) -> Sp<T> {
+    Sp::new(0..0, v)
+}
+
+fn mins(m: u64) -> Duration {
+    Duration::from_secs(m * 60)
+}
+
+impl Default for RawTracking {
+    fn default() -> Self {
+        RawTracking {
+            idle_timeout: sp(mins(2)),
+            calibrate: None,
+        }
+    }
+}
+
+impl Default for RawLimits {
+    fn default() -> Self {
+        RawLimits {
+            daily: sp(mins(30)),
+            streak: sp(mins(15)),
+            weekly: sp(mins(150)),
+            streak_gap: sp(mins(2)),
+        }
+    }
+}
+
+impl Default for RawSchedule {
+    fn default() -> Self {
+        RawSchedule {
+            record: sp("work_hours".into()),
+            work_days: sp(["mon", "tue", "wed", "thu", "fri"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect()),
+            work_hours: sp(vec!["09:00-12:00".into(), "13:00-17:00".into()]),
+        }
+    }
+}
+
+impl Default for RawSites {
+    fn default() -> Self {
+        RawSites { disable: sp(vec![]) }
+    }
+}
+
+impl Default for RawReminders {
+    fn default() -> Self {
+        RawReminders {
+            enabled: true,
+            at: sp(vec![0.5, 0.8, 1.0]),
+            repeat_over: sp(mins(15)),
+            min_gap: sp(mins(5)),
+            max_per_hour: sp(4),
+            snooze: sp(mins(15)),
+            snoozes_per_day: 3,
+            language: sp("auto".into()),
+            quiet: sp(vec![]),
+            kinds: sp(MESSAGE_KINDS.iter().map(|s| s.to_string()).collect()),
+            messages: sp(vec![]),
+        }
+    }
+}
+
+impl Default for RawData {
+    fn default() -> Self {
+        RawData {
+            keep: sp(Duration::from_secs(365 * 86_400)),
+        }
+    }
+}
+
+/// Parses a duration such as `"90s"`, `"15m"`, `"2h30m"`, `"7d"`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s.trim()).map_err(|_| {
+        format!("invalid duration \"{s}\": write it like \"90s\", \"15m\", \"2h30m\" or \"7d\"")
+    })
+}
+
+fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Sp<Duration>, D::Error> {
+    let s = Sp::<String>::deserialize(d)?;
+    let span = s.span();
+    parse_duration(s.get_ref())
+        .map(|v| Sp::new(span, v))
+        .map_err(serde::de::Error::custom)
+}
+
+fn opt_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Sp<Duration>>, D::Error> {
+    let s = Sp::<String>::deserialize(d)?;
+    let span = s.span();
+    let text = s.get_ref().trim();
+    if text.is_empty() || text == "off" || text == "0" {
+        return Ok(None);
+    }
+    parse_duration(text)
+        .map(|v| Some(Sp::new(span, v)))
+        .map_err(serde::de::Error::custom)
+}
+
+impl RawConfig {
+    fn validate(self, text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let err = |span: std::ops::Range<usize>, msg: String| invalid(path, text, span.start, msg);
+
+        let t = &self.tracking;
+        if *t.idle_timeout.get_ref() < Duration::from_secs(5) {
+            return Err(err(
+                t.idle_timeout.span(),
+                "tracking.idle_timeout must be at least \"5s\"".into(),
+            ));
+        }
+
+        let l = &self.limits;
+        for (key, v) in [
+            ("limits.daily", &l.daily),
+            ("limits.streak", &l.streak),
+            ("limits.weekly", &l.weekly),
+        ] {
+            if v.get_ref().is_zero() {
+                return Err(err(
+                    v.span(),
+                    format!("{key} must be more than zero, e.g. \"30m\""),
+                ));
+            }
+        }
+        if l.daily.get_ref() > l.weekly.get_ref() {
+            return Err(err(
+                l.weekly.span(),
+                "limits.weekly is smaller than limits.daily: the weekly budget should be at least one day's".into(),
+            ));
+        }
+
+        let s = &self.schedule;
+        let record = match s.record.get_ref().as_str() {
+            "work_hours" => RecordMode::WorkHours,
+            "always" => RecordMode::Always,
+            other => {
+                return Err(err(
+                    s.record.span(),
+                    format!("schedule.record = \"{other}\" is not allowed: use \"work_hours\" or \"always\""),
+                ))
+            }
+        };
+        let mut work_days = [false; 7];
+        for d in s.work_days.get_ref() {
+            let i = schedule::parse_weekday(d)
+                .map_err(|m| err(s.work_days.span(), format!("schedule.work_days: {m}")))?;
+            work_days[i] = true;
+        }
+        let mut work_hours = parse_ranges(s.work_hours.get_ref())
+            .map_err(|m| err(s.work_hours.span(), format!("schedule.work_hours: {m}")))?;
+        schedule::validate_ranges(&mut work_hours)
+            .map_err(|m| err(s.work_hours.span(), format!("schedule.work_hours: {m}")))?;
+        if record == RecordMode::WorkHours && (work_hours.is_empty() || !work_days.contains(&true))
+        {
+            return Err(err(
+                s.work_hours.span(),
+                "with record = \"work_hours\", schedule.work_days and schedule.work_hours must not be empty (or set record = \"always\")".into(),
+            ));
+        }
+
+        let mut rules = Vec::with_capacity(self.rules.len());
+        for r in &self.rules {
+            let raw = r.get_ref();
+            let site = raw.site.trim().to_owned();
+            if site.is_empty() {
+                return Err(err(r.span(), "[[rules]]: `site` must not be empty".into()));
+            }
+            rules.push((
+                r.span(),
+                UserRule {
+                    site,
+                    title: raw.title.clone(),
+                    app: raw.app.clone(),
+                },
+            ));
+        }
+        let disabled: Vec<String> = self
+            .sites
+            .disable
+            .get_ref()
+            .iter()
+            .map(|s| s.trim().to_owned())
+            .collect();
+        let user_rules: Vec<UserRule> = rules.iter().map(|(_, r)| r.clone()).collect();
+        let classifier = Classifier::new(&user_rules, &disabled).map_err(|e| {
+            let site = match &e {
+                RuleError::BadRegex { site, .. } | RuleError::Empty { site } => site,
+            };
+            let span = rules
+                .iter()
+                .find(|(_, r)| &r.site == site)
+                .map(|(s, _)| s.clone())
+                .unwrap_or(0..0);
+            err(span, format!("[[rules]]: {e}"))
+        })?;
+
+        let r = &self.reminders;
+        if r.at.get_ref().is_empty() {
+            return Err(err(
+                r.at.span(),
+                "reminders.at must list at least one fraction of the daily limit, e.g. [0.5, 0.8, 1.0]".into(),
+            ));
+        }
+        for f in r.at.get_ref() {
+            if !(*f > 0.0 && *f <= 10.0) {
+                return Err(err(
+                    r.at.span(),
+                    format!("reminders.at: {f} is not allowed: each fraction must be more than 0 and at most 10 (1.0 = the whole daily limit)"),
+                ));
+            }
+        }
+        let mut at = r.at.get_ref().clone();
+        at.sort_by(f64::total_cmp);
+        at.dedup();
+        if r.min_gap.get_ref() > r.repeat_over.get_ref() {
+            return Err(err(
+                r.min_gap.span(),
+                "reminders.min_gap is longer than reminders.repeat_over: the gap between any two reminders cannot exceed the repeat interval".into(),
+            ));
+        }
+        if *r.max_per_hour.get_ref() == 0 {
+            return Err(err(
+                r.max_per_hour.span(),
+                "reminders.max_per_hour must be at least 1 (set enabled = false to turn reminders off)".into(),
+            ));
+        }
+        if !LANGUAGES.contains(&r.language.get_ref().as_str()) {
+            return Err(err(
+                r.language.span(),
+                format!(
+                    "reminders.language = \"{}\" is not allowed: use \"auto\", \"en\" or \"fr\"",
+                    r.language.get_ref()
+                ),
+            ));
+        }
+        let mut quiet = parse_ranges(r.quiet.get_ref())
+            .map_err(|m| err(r.quiet.span(), format!("reminders.quiet: {m}")))?;
+        schedule::validate_ranges(&mut quiet)
+            .map_err(|m| err(r.quiet.span(), format!("reminders.quiet: {m}")))?;
+        for k in r.kinds.get_ref() {
+            if !MESSAGE_KINDS.contains(&k.as_str()) {
+                return Err(err(
+                    r.kinds.span(),
+                    format!("reminders.kinds: \"{k}\" is not a kind: use \"time\", \"reflection\" and/or \"back\""),
+                ));
+            }
+        }
+        if let Some(m) = r.messages.get_ref().iter().find(|m| m.trim().is_empty()) {
+            let _ = m;
+            return Err(err(
+                r.messages.span(),
+                "reminders.messages: a message must not be empty".into(),
+            ));
+        }
+
+        if self.data.keep.get_ref() < &Duration::from_secs(86_400) {
+            return Err(err(
+                self.data.keep.span(),
+                "data.keep must be at least \"1d\"".into(),
+            ));
+        }
+
+        Ok(Config {
+            tracking: Tracking {
+                idle_timeout: *t.idle_timeout.get_ref(),
+                calibrate: t.calibrate.as_ref().map(|c| *c.get_ref()),
+            },
+            limits: Limits {
+                daily: *l.daily.get_ref(),
+                streak: *l.streak.get_ref(),
+                weekly: *l.weekly.get_ref(),
+                streak_gap: *l.streak_gap.get_ref(),
+            },
+            schedule: Schedule {
+                record,
+                work_days,
+                work_hours,
+            },
+            rules: user_rules,
+            disabled_sites: disabled,
+            reminders: Reminders {
+                enabled: r.enabled,
+                at,
+                repeat_over: *r.repeat_over.get_ref(),
+                min_gap: *r.min_gap.get_ref(),
+                max_per_hour: *r.max_per_hour.get_ref(),
+                snooze: *r.snooze.get_ref(),
+                snoozes_per_day: r.snoozes_per_day,
+                language: r.language.get_ref().clone(),
+                quiet,
+                kinds: r.kinds.get_ref().clone(),
+                messages: r.messages.get_ref().clone(),
+            },
+            data: Data {
+                keep: *self.data.keep.get_ref(),
+            },
+            classifier,
+        })
+    }
+}
+
+fn parse_ranges(items: &[String]) -> Result<Vec<TimeRange>, String> {
+    items.iter().map(|s| TimeRange::parse(s)).collect()
+}
+
+/// The commented default configuration (`dwell-agent config example`).
+const EXAMPLE: &str = r#"# dwell configuration. Every key is optional: what you leave out keeps the
+# default shown here. Durations are written like "90s", "15m", "2h30m", "7d".
+# Check your edits with `dwell-agent config check`.
+
+[tracking]
+# After this long without keyboard or mouse input, dwell stops counting; the
+# time is cut back to your last input. Counting resumes at your next input.
+idle_timeout = "2m"
+# Record without sending reminders for this long after you opt in, then
+# suggest a daily limit from your own typical day. "off" to skip.
+# calibrate = "7d"
+
+[limits]
+# Your own threshold of excessive personal use, counted in recording hours.
+daily = "30m"      # social time per day
+streak = "15m"     # longest continuous stretch on social sites
+weekly = "2h30m"   # social time per week
+# Visits closer together than this count as one streak.
+streak_gap = "2m"
+
+[schedule]
+# "work_hours": record only on work days during work hours; nothing at all is
+# stored outside them. "always": record at any time.
+record = "work_hours"
+work_days = ["mon", "tue", "wed", "thu", "fri"]
+# Local time ranges; leave gaps for breaks (here, lunch from 12:00 to 13:00).
+work_hours = ["09:00-12:00", "13:00-17:00"]
+
+# Your own sites and apps. `title` is a regular expression matched against
+# browser window titles only; `app` matches a desktop program's WM_CLASS or
+# process name. A rule with the site label of a built-in one replaces it.
+# [[rules]]
+# site = "forum.example.org"
+# title = "Example Forum"
+# [[rules]]
+# site = "example-chat"
+# app = "example-chat"
+
+[sites]
+# Built-in sites that should not count, e.g. ["youtube.com", "linkedin.com"].
+disable = []
+
+[reminders]
+enabled = true
+# Remind at these fractions of the daily limit (once each per day).
+at = [0.5, 0.8, 1.0]
+# While over the daily limit, remind at most this often.
+repeat_over = "15m"
+# Never two reminders closer than this, and never more than max_per_hour.
+min_gap = "5m"
+max_per_hour = 4
+# "Snooze" silences reminders for this long, at most snoozes_per_day times.
+snooze = "15m"
+snoozes_per_day = 3
+# "auto" follows your locale; or "en", "fr".
+language = "auto"
+# No reminders during these local times (reminders also wait while a window
+# is fullscreen or the notification server is in do-not-disturb).
+quiet = []
+# Kinds of message: "time" (your figures), "reflection" (think twice),
+# "back" (an easy way back to work).
+kinds = ["time", "reflection", "back"]
+# Your own messages, added to the built-in ones.
+messages = []
+
+[data]
+# Spans older than this are deleted.
+keep = "365d"
+"#;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<Config, ConfigError> {
+        Config::parse(s, Path::new("test.toml"))
+    }
+
+    #[test]
+    fn example_is_valid_and_is_the_default() {
+        let c = parse(Config::example()).unwrap();
+        assert_eq!(c.tracking.idle_timeout, Duration::from_secs(120));
+        assert_eq!(c.limits.daily, Duration::from_secs(1800));
+        assert_eq!(c.limits.weekly, Duration::from_secs(9000));
+        assert_eq!(c.schedule.work_hours.len(), 2);
+        assert_eq!(c.schedule.work_days, [true, true, true, true, true, false, false]);
+        let empty = parse("").unwrap();
+        assert_eq!(empty.limits, c.limits);
+        assert_eq!(empty.tracking, c.tracking);
+        assert_eq!(empty.reminders, c.reminders);
+        assert_eq!(empty.schedule, c.schedule);
+        assert_eq!(empty.data, c.data);
+    }
+
+    #[test]
+    fn contract_example_parses() {
+        let c = parse(
+            r#"
+[tracking]
+idle_timeout = "2m"
+[limits]
+daily = "30m"
+streak = "15m"
+weekly = "2h30m"
+[schedule]
+record = "work_hours"
+work_days = ["mon", "tue", "wed", "thu", "fri"]
+work_hours = ["09:00-12:00", "13:00-17:00"]
+[[rules]]
+site = "forum.example.org"
+title = "Example Forum"
+[sites]
+disable = ["youtube.com"]
+[reminders]
+enabled = true
+at = [0.5, 0.8, 1.0]
+repeat_over = "15m"
+min_gap = "5m"
+max_per_hour = 4
+snooze = "15m"
+snoozes_per_day = 3
+language = "auto"
+quiet = ["12:00-13:00"]
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.rules.len(), 1);
+        assert_eq!(c.disabled_sites, vec!["youtube.com".to_string()]);
+        assert_eq!(c.reminders.quiet.len(), 1);
+    }
+
+    fn err_of(s: &str) -> String {
+        parse(s).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn errors_name_file_line_and_key() {
+        let e = err_of("[limits]\ndaily = \"30x\"\n");
+        assert!(e.starts_with("test.toml:2:"), "{e}");
+        assert!(e.contains("invalid duration \"30x\""), "{e}");
+
+        let e = err_of("[limits]\ndayly = \"30m\"\n");
+        assert!(e.starts_with("test.toml:2:"), "{e}");
+        assert!(e.contains("dayly"), "{e}");
+
+        let e = err_of("[schedule]\nrecord = \"sometimes\"\n");
+        assert!(e.contains("test.toml:2:") && e.contains("\"always\""), "{e}");
+
+        let e = err_of("[schedule]\nwork_days = [\"mon\", \"funday\"]\n");
+        assert!(e.contains("test.toml:2:") && e.contains("funday"), "{e}");
+
+        let e = err_of("[schedule]\nwork_hours = [\"9-12\"]\n");
+        assert!(e.contains("test.toml:2:") && e.contains("9-12"), "{e}");
+
+        let e = err_of("\n\n[[rules]]\nsite = \"a\"\ntitle = \"(\"\n");
+        assert!(e.contains("test.toml:3:") && e.contains("regex"), "{e}");
+
+        let e = err_of("[[rules]]\nsite = \"a\"\n");
+        assert!(e.contains("test.toml:1:"), "{e}");
+    }
+
+    #[test]
+    fn reminder_bad_input() {
+        for (src, needle) in [
+            ("[reminders]\nat = []\n", "at least one"),
+            ("[reminders]\nat = [0.0]\n", "more than 0"),
+            ("[reminders]\nat = [10.5]\n", "at most 10"),
+            ("[reminders]\nmin_gap = \"20m\"\n", "min_gap"),
+            ("[reminders]\nlanguage = \"de\"\n", "\"fr\""),
+            ("[reminders]\nkinds = [\"nag\"]\n", "nag"),
+            ("[reminders]\nmax_per_hour = 0\n", "max_per_hour"),
+        ] {
+            let e = err_of(src);
+            assert!(e.contains("test.toml:2:"), "{src}: {e}");
+            assert!(e.contains(needle), "{src}: {e}");
+        }
+    }
+
+    #[test]
+    fn seconds_are_allowed_for_tests() {
+        let c = parse(
+            "[limits]\ndaily = \"10s\"\nstreak = \"6s\"\nweekly = \"1m\"\n[reminders]\nrepeat_over = \"6s\"\nmin_gap = \"2s\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.limits.streak, Duration::from_secs(6));
+    }
+
+    #[test]
+    fn calibrate_off_and_on() {
+        assert_eq!(parse("[tracking]\ncalibrate = \"7d\"\n").unwrap().tracking.calibrate, Some(Duration::from_secs(7 * 86400)));
+        assert_eq!(parse("[tracking]\ncalibrate = \"off\"\n").unwrap().tracking.calibrate, None);
+    }
+}

@@ -1,0 +1,18 @@
+//! dwell-core: everything dwell knows that is not tied to a desktop or a terminal.
+//!
+//! The data model ([`model`]), configuration ([`config`]), the rules that say what
+//! counts as social ([`rules`]), time arithmetic ([`schedule`], [`tracker`]) and the
+//! private SQLite store ([`store`]). Only [`store`] does I/O; the rest is pure and
+//! takes the current time as a parameter so it can be replayed in tests.
+
+pub mod config;
+pub mod model;
+pub mod paths;
+pub mod rules;
+pub mod schedule;
+pub mod store;
+pub mod tracker;
+
+pub use config::Config;
+pub use model::{Activity, Source, Span, WindowInfo};
+pub use store::Store;

@@ -1,0 +1,29 @@
+//! Where dwell keeps things by default: `$XDG_CONFIG_HOME/dwell/config.toml` and
+//! `$XDG_DATA_HOME/dwell/`. Both binaries let `--config`/`DWELL_CONFIG` and
+//! `--data-dir`/`DWELL_DATA_DIR` override these.
+
+use std::path::PathBuf;
+
+/// Name of the database file inside the data directory.
+pub const DB_FILE: &str = "dwell.db";
+/// Name of the single-instance lock file inside the data directory.
+pub const LOCK_FILE: &str = "agent.lock";
+
+fn xdg(var: &str, fallback: &str) -> Option<PathBuf> {
+    match std::env::var_os(var) {
+        Some(v) if !v.is_empty() && PathBuf::from(&v).is_absolute() => Some(PathBuf::from(v)),
+        _ => std::env::var_os("HOME")
+            .filter(|h| !h.is_empty())
+            .map(|h| PathBuf::from(h).join(fallback)),
+    }
+}
+
+/// `$XDG_CONFIG_HOME/dwell/config.toml` (or `~/.config/dwell/config.toml`).
+pub fn default_config_file() -> Option<PathBuf> {
+    xdg("XDG_CONFIG_HOME", ".config").map(|d| d.join("dwell").join("config.toml"))
+}
+
+/// `$XDG_DATA_HOME/dwell` (or `~/.local/share/dwell`).
+pub fn default_data_dir() -> Option<PathBuf> {
+    xdg("XDG_DATA_HOME", ".local/share").map(|d| d.join("dwell"))
+}

@@ -1,0 +1,529 @@
+//! The private SQLite store: one file, `dwell.db`, in a 0700 data directory,
+//! itself 0600, in WAL mode, with append-only versioned migrations
+//! (`PRAGMA user_version`). This is the only module in `core` that does I/O.
+//!
+//! What is stored: consent and its time, spans (start, end, site label or
+//! "other", source). Never a window title or URL.
+
+use std::collections::HashMap;
+use std::fs::{DirBuilder, OpenOptions};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, TimeZone, Utc};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+
+use crate::model::{Activity, Source, Span};
+use crate::paths::DB_FILE;
+
+/// Longest a stored span can be: spans are split at local midnight, and a local
+/// day lasts at most 25 hours. Used to bound range queries on `start`.
+pub const MAX_SPAN_MS: i64 = 26 * 3_600_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database {path}: {source}")]
+    Sqlite {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} was written by a newer dwell (schema {found}; this one knows up to {known}): update dwell")]
+    NewerSchema { path: PathBuf, found: i64, known: i64 },
+    #[error("{path} is not a dwell database")]
+    NotDwell { path: PathBuf },
+}
+
+/// Append-only: never edit a released migration, add a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: consent and settings, site labels, spans keyed by their start (ms).
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+     CREATE TABLE sites (id INTEGER PRIMARY KEY, label TEXT NOT NULL UNIQUE);
+     CREATE TABLE spans (
+         start  INTEGER PRIMARY KEY,          -- unix ms, UTC
+         end    INTEGER NOT NULL,             -- unix ms, UTC, > start
+         site   INTEGER REFERENCES sites(id), -- NULL: other (non-social) active time
+         source INTEGER NOT NULL              -- 1 x11, 2 extension, 3 demo, 4 wayland
+     );",
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// One owner of one connection.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    site_ids: HashMap<String, i64>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn from_ms(v: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(v)
+        .single()
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+/// Creates `dir` (and parents) if needed and makes it private (0700).
+pub fn ensure_private_dir(dir: &Path) -> Result<(), StoreError> {
+    let io = |source| StoreError::Io {
+        path: dir.to_owned(),
+        source,
+    };
+    DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(io)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io)
+}
+
+impl Store {
+    /// Opens (creating if needed) the database in `data_dir`, private, migrated.
+    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        ensure_private_dir(data_dir)?;
+        let path = data_dir.join(DB_FILE);
+        // Create the file ourselves so it is 0600 from its first byte.
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|source| StoreError::Io {
+                path: path.clone(),
+                source,
+            })?;
+        let conn = Connection::open(&path).map_err(|e| sql(&path, e))?;
+        let mut store = Store::with_conn(conn, path)?;
+        store.migrate()?;
+        store.private_files()?;
+        Ok(store)
+    }
+
+    /// Opens the database in `data_dir` if there is one; never creates it.
+    pub fn open_existing(data_dir: &Path) -> Result<Option<Store>, StoreError> {
+        if !data_dir.join(DB_FILE).exists() {
+            return Ok(None);
+        }
+        Store::open(data_dir).map(Some)
+    }
+
+    /// Opens any dwell database file read-only (reports, `--merge`).
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        if !path.is_file() {
+            return Err(StoreError::Io {
+                path: path.to_owned(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+            });
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| sql(path, e))?;
+        let store = Store::with_conn(conn, path.to_owned())?;
+        let version = store.user_version()?;
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema {
+                path: path.to_owned(),
+                found: version,
+                known: SCHEMA_VERSION,
+            });
+        }
+        let has_spans: bool = store
+            .conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'spans'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n > 0)
+            .map_err(|_| StoreError::NotDwell {
+                path: path.to_owned(),
+            })?;
+        if version < 1 || !has_spans {
+            return Err(StoreError::NotDwell {
+                path: path.to_owned(),
+            });
+        }
+        Ok(store)
+    }
+
+    fn with_conn(conn: Connection, path: PathBuf) -> Result<Store, StoreError> {
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(|e| sql(&path, e))?;
+        Ok(Store {
+            conn,
+            path,
+            site_ids: HashMap::new(),
+        })
+    }
+
+    fn user_version(&self) -> Result<i64, StoreError> {
+        self.conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(f, _)
+                    if f.code == rusqlite::ErrorCode::NotADatabase =>
+                {
+                    StoreError::NotDwell {
+                        path: self.path.clone(),
+                    }
+                }
+                e => sql(&self.path, e),
+            })
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let s = |e| sql(&path, e);
+        self.conn
+            .query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
+            .map_err(s)?;
+        self.conn
+            .execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+            .map_err(s)?;
+        let version = self.user_version()?;
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema {
+                path,
+                found: version,
+                known: SCHEMA_VERSION,
+            });
+        }
+        for (i, m) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = self.conn.transaction().map_err(s)?;
+            tx.execute_batch(m).map_err(s)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)
+                .map_err(s)?;
+            tx.commit().map_err(s)?;
+        }
+        Ok(())
+    }
+
+    /// Makes the database and its WAL companions 0600.
+    fn private_files(&self) -> Result<(), StoreError> {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = self.path.clone().into_os_string();
+            p.push(suffix);
+            let p = PathBuf::from(p);
+            if p.exists() {
+                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).map_err(
+                    |source| StoreError::Io {
+                        path: p.clone(),
+                        source,
+                    },
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Bytes on disk: the database plus its WAL.
+    pub fn size_bytes(&self) -> u64 {
+        ["", "-wal"]
+            .iter()
+            .filter_map(|suffix| {
+                let mut p = self.path.clone().into_os_string();
+                p.push(suffix);
+                std::fs::metadata(PathBuf::from(p)).ok().map(|m| m.len())
+            })
+            .sum()
+    }
+
+    fn s(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+        move |e| sql(&self.path, e)
+    }
+
+    pub fn meta_get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(self.s())
+    }
+
+    pub fn meta_set(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [key, value],
+            )
+            .map(|_| ())
+            .map_err(self.s())
+    }
+
+    pub fn meta_delete(&self, key: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute("DELETE FROM meta WHERE key = ?1", [key])
+            .map(|_| ())
+            .map_err(self.s())
+    }
+
+    /// When the employee opted in, if they have (and not withdrawn since).
+    pub fn consent(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(self
+            .meta_get("consent_at")?
+            .and_then(|v| DateTime::parse_from_rfc3339(&v).ok())
+            .map(|d| d.with_timezone(&Utc)))
+    }
+
+    pub fn set_consent(&self, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.meta_set("consent_at", &at.to_rfc3339())
+    }
+
+    pub fn clear_consent(&self) -> Result<(), StoreError> {
+        self.meta_delete("consent_at")
+    }
+
+    fn site_id(&mut self, label: &str) -> Result<i64, StoreError> {
+        if let Some(id) = self.site_ids.get(label) {
+            return Ok(*id);
+        }
+        let path = self.path.clone();
+        self.conn
+            .execute("INSERT OR IGNORE INTO sites (label) VALUES (?1)", [label])
+            .map_err(|e| sql(&path, e))?;
+        let id: i64 = self
+            .conn
+            .query_row("SELECT id FROM sites WHERE label = ?1", [label], |r| {
+                r.get(0)
+            })
+            .map_err(|e| sql(&path, e))?;
+        self.site_ids.insert(label.to_owned(), id);
+        Ok(id)
+    }
+
+    /// Inserts spans, replacing any stored span with the same start (that is how
+    /// the open span is checkpointed: same start, later end). One transaction.
+    pub fn put_spans(&mut self, spans: &[Span]) -> Result<(), StoreError> {
+        if spans.is_empty() {
+            return Ok(());
+        }
+        let mut rows = Vec::with_capacity(spans.len());
+        for span in spans {
+            if span.end <= span.start {
+                continue;
+            }
+            let site = match &span.activity {
+                Activity::Social(label) => Some(self.site_id(label)?),
+                Activity::Other => None,
+            };
+            rows.push((ms(span.start), ms(span.end), site, span.source.code()));
+        }
+        let path = self.path.clone();
+        let s = |e| sql(&path, e);
+        let tx = self.conn.transaction().map_err(s)?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO spans (start, end, site, source) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(s)?;
+            for (start, end, site, source) in rows {
+                stmt.execute(params![start, end, site, source]).map_err(s)?;
+            }
+        }
+        tx.commit().map_err(s)
+    }
+
+    /// Spans that overlap `[from, to)`, in order, unclipped.
+    pub fn spans(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Span>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT s.start, s.end, t.label, s.source FROM spans s
+                 LEFT JOIN sites t ON t.id = s.site
+                 WHERE s.start >= ?1 AND s.start < ?2 AND s.end > ?3
+                 ORDER BY s.start",
+            )
+            .map_err(self.s())?;
+        let rows = stmt
+            .query_map(
+                params![ms(from) - MAX_SPAN_MS, ms(to), ms(from)],
+                |r| {
+                    let label: Option<String> = r.get(2)?;
+                    Ok(Span {
+                        start: from_ms(r.get(0)?),
+                        end: from_ms(r.get(1)?),
+                        activity: label.map(Activity::Social).unwrap_or(Activity::Other),
+                        source: Source::from_code(r.get(3)?).unwrap_or(Source::X11),
+                    })
+                },
+            )
+            .map_err(self.s())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(self.s())
+    }
+
+    /// Whether anything but demo data has been recorded.
+    pub fn has_recorded_data(&self) -> Result<bool, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM spans WHERE source != ?1)",
+                [Source::Demo.code()],
+                |r| r.get(0),
+            )
+            .map_err(self.s())
+    }
+
+    /// Deletes spans that ended before `before`; returns how many.
+    pub fn delete_before(&mut self, before: DateTime<Utc>) -> Result<usize, StoreError> {
+        self.conn
+            .execute("DELETE FROM spans WHERE end <= ?1", [ms(before)])
+            .map_err(self.s())
+    }
+
+    /// Deletes every span and site label, keeps consent and settings, and
+    /// compacts the file so the data is really gone from disk.
+    pub fn erase_spans(&mut self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch("DELETE FROM spans; DELETE FROM sites;")
+            .map_err(self.s())?;
+        self.site_ids.clear();
+        self.compact()
+    }
+
+    /// Rewrites the file without free pages and truncates the WAL.
+    pub fn compact(&mut self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")
+            .map_err(self.s())
+    }
+
+    /// `PRAGMA integrity_check`: `Ok(())` when the answer is "ok".
+    pub fn integrity_check(&self) -> Result<Result<(), String>, StoreError> {
+        let answer: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .map_err(self.s())?;
+        Ok(if answer == "ok" { Ok(()) } else { Err(answer) })
+    }
+
+    /// The underlying connection, for read queries that live with their callers
+    /// (the report's aggregation). Writes go through the methods above.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+fn sql(path: &Path, source: rusqlite::Error) -> StoreError {
+    StoreError::Sqlite {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::MetadataExt;
+
+    fn t(s: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_764_000_000 + s, 0).unwrap()
+    }
+
+    fn span(a: i64, b: i64, site: Option<&str>) -> Span {
+        Span {
+            start: t(a),
+            end: t(b),
+            activity: site
+                .map(|s| Activity::Social(s.into()))
+                .unwrap_or(Activity::Other),
+            source: Source::X11,
+        }
+    }
+
+    #[test]
+    fn private_and_migrated() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("d");
+        let store = Store::open(&data).unwrap();
+        assert_eq!(std::fs::metadata(&data).unwrap().mode() & 0o777, 0o700);
+        for f in ["dwell.db", "dwell.db-wal", "dwell.db-shm"] {
+            let p = data.join(f);
+            if p.exists() {
+                assert_eq!(std::fs::metadata(&p).unwrap().mode() & 0o777, 0o600, "{f}");
+            }
+        }
+        assert_eq!(store.user_version().unwrap(), SCHEMA_VERSION);
+        drop(store);
+        // Reopening is a no-op migration.
+        let store = Store::open(&data).unwrap();
+        assert!(store.integrity_check().unwrap().is_ok());
+    }
+
+    #[test]
+    fn checkpoint_replaces_by_start_and_queries_overlap() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store.put_spans(&[span(0, 10, Some("x.com"))]).unwrap();
+        store.put_spans(&[span(0, 20, Some("x.com"))]).unwrap();
+        store.put_spans(&[span(20, 30, None)]).unwrap();
+        let all = store.spans(t(-100), t(100)).unwrap();
+        assert_eq!(all, vec![span(0, 20, Some("x.com")), span(20, 30, None)]);
+        assert_eq!(store.spans(t(25), t(26)).unwrap().len(), 1);
+        assert_eq!(store.spans(t(30), t(40)).unwrap().len(), 0);
+        assert!(store.has_recorded_data().unwrap());
+    }
+
+    #[test]
+    fn consent_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.consent().unwrap(), None);
+        store.set_consent(t(5)).unwrap();
+        assert_eq!(store.consent().unwrap(), Some(t(5)));
+        store.clear_consent().unwrap();
+        assert_eq!(store.consent().unwrap(), None);
+    }
+
+    #[test]
+    fn newer_schema_and_foreign_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store.conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(store);
+        let e = Store::open(dir.path()).unwrap_err();
+        assert!(matches!(e, StoreError::NewerSchema { found: 99, .. }), "{e}");
+        let junk = dir.path().join("junk.db");
+        std::fs::write(&junk, b"this is not sqlite at all, not even close.........").unwrap();
+        assert!(Store::open_read_only(&junk).is_err());
+    }
+
+    #[test]
+    fn erase_leaves_no_trace() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store.put_spans(&[span(0, 10, Some("uniquesite-zzq.example"))]).unwrap();
+        store.erase_spans().unwrap();
+        drop(store);
+        for f in ["dwell.db", "dwell.db-wal"] {
+            let p = dir.path().join(f);
+            if p.exists() {
+                let bytes = std::fs::read(&p).unwrap();
+                let needle = b"uniquesite-zzq";
+                assert!(!bytes.windows(needle.len()).any(|w| w == needle), "{f}");
+            }
+        }
+    }
+}

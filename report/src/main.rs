@@ -1,0 +1,2 @@
+//! `dwell-report`: placeholder until the report lands.
+fn main() {}
