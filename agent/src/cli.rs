@@ -112,7 +112,9 @@ fn data_dir(cli: &Cli) -> Result<PathBuf> {
     cli.data_dir
         .clone()
         .or_else(paths::default_data_dir)
-        .ok_or_else(|| refused("cannot tell where to keep data: set HOME, XDG_DATA_HOME or --data-dir"))
+        .ok_or_else(|| {
+            refused("cannot tell where to keep data: set HOME, XDG_DATA_HOME or --data-dir")
+        })
 }
 
 fn config_path(cli: &Cli) -> Option<PathBuf> {
@@ -180,14 +182,19 @@ fn enable(cli: &Cli, yes: bool) -> Result<()> {
             .lock()
             .read_line(&mut answer)
             .context("cannot read your answer")?;
-        if !matches!(answer.trim().to_lowercase().as_str(), "y" | "yes" | "o" | "oui") {
+        if !matches!(
+            answer.trim().to_lowercase().as_str(),
+            "y" | "yes" | "o" | "oui"
+        ) {
             println!("Nothing was changed; dwell is not recording.");
             return Ok(());
         }
     }
     let store = Store::open(&dir).context("cannot create the dwell database")?;
     let now = Utc::now();
-    store.set_consent(now).context("cannot record your consent")?;
+    store
+        .set_consent(now)
+        .context("cannot record your consent")?;
     let _ = config;
     println!(
         "\nEnabled at {}. Start the agent with `dwell-agent run` (it stops with Ctrl-C).",
@@ -223,7 +230,10 @@ fn stop_agent(dir: &Path) -> Result<bool> {
 fn disable(cli: &Cli, erase: bool) -> Result<()> {
     let dir = data_dir(cli)?;
     let Some(store) = Store::open_existing(&dir)? else {
-        println!("dwell was not enabled here ({}); nothing to do.", dir.display());
+        println!(
+            "dwell was not enabled here ({}); nothing to do.",
+            dir.display()
+        );
         return Ok(());
     };
     store.clear_consent().context("cannot withdraw consent")?;
@@ -235,7 +245,8 @@ fn disable(cli: &Cli, erase: bool) -> Result<()> {
         for suffix in ["", "-wal", "-shm"] {
             let p = dir.join(format!("{DB_FILE}{suffix}"));
             if p.exists() {
-                std::fs::remove_file(&p).with_context(|| format!("cannot delete {}", p.display()))?;
+                std::fs::remove_file(&p)
+                    .with_context(|| format!("cannot delete {}", p.display()))?;
             }
         }
         let _ = std::fs::remove_file(dir.join(paths::LOCK_FILE));
@@ -273,7 +284,10 @@ fn run(cli: &Cli) -> Result<()> {
     runtime.block_on(async move {
         let shutdown = async {
             use tokio::signal::unix::{signal, SignalKind};
-            match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+            match (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::interrupt()),
+            ) {
                 (Ok(mut term), Ok(mut int)) => {
                     tokio::select! {
                         _ = term.recv() => {}

@@ -47,7 +47,15 @@ pub async fn run(config: Config, store: Store, shutdown: impl Future<Output = ()
         watch: rx,
         idle: Box::new(X11Idle::default()),
     };
-    run_with(config, store, sources, &SystemClock, &chrono::Local, shutdown).await
+    run_with(
+        config,
+        store,
+        sources,
+        &SystemClock,
+        &chrono::Local,
+        shutdown,
+    )
+    .await
 }
 
 struct Loop<'a, C: Clock, Tz: TimeZone> {
@@ -221,7 +229,9 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
         let since = |d: Duration| now - chrono::Duration::from_std(d).unwrap_or_default();
         if self.tracker.is_idle() {
             if self.last_idle.is_some_and(|prev| idle_for < prev) || idle_for < timeout {
-                self.close(Event::Input { at: since(idle_for) });
+                self.close(Event::Input {
+                    at: since(idle_for),
+                });
             }
         } else if idle_for >= timeout {
             tracing::debug!("idle");
@@ -435,7 +445,10 @@ mod tests {
         res.unwrap();
         let store = Store::open(dir.path()).unwrap();
         let spans = store
-            .spans(start() - chrono::Duration::days(1), start() + chrono::Duration::days(3))
+            .spans(
+                start() - chrono::Duration::days(1),
+                start() + chrono::Duration::days(3),
+            )
             .unwrap();
         (dir, spans)
     }
@@ -462,13 +475,17 @@ mod tests {
             Box::pin(async move {
                 let t0 = Instant::now();
                 tx.send(WatchEvent::Connected).await.unwrap();
-                tx.send(WatchEvent::Focus(browser("Home / X - Chromium"))).await.unwrap();
+                tx.send(WatchEvent::Focus(browser("Home / X - Chromium")))
+                    .await
+                    .unwrap();
                 at(t0, 50).await;
                 *idle.last_input.lock().unwrap() = Instant::now();
                 tx.send(WatchEvent::Focus(editor())).await.unwrap();
                 at(t0, 100).await;
                 *idle.last_input.lock().unwrap() = Instant::now();
-                tx.send(WatchEvent::Focus(browser("r/rust - Reddit - Chromium"))).await.unwrap();
+                tx.send(WatchEvent::Focus(browser("r/rust - Reddit - Chromium")))
+                    .await
+                    .unwrap();
                 at(t0, 130).await;
             })
         })
@@ -484,7 +501,9 @@ mod tests {
             Box::pin(async move {
                 let t0 = Instant::now();
                 tx.send(WatchEvent::Connected).await.unwrap();
-                tx.send(WatchEvent::Focus(browser("Facebook"))).await.unwrap();
+                tx.send(WatchEvent::Focus(browser("Facebook")))
+                    .await
+                    .unwrap();
                 at(t0, 30).await;
                 *idle.last_input.lock().unwrap() = Instant::now(); // last input at 30
                 at(t0, 600).await; // away for ages
@@ -503,13 +522,17 @@ mod tests {
             Box::pin(async move {
                 let t0 = Instant::now();
                 tx.send(WatchEvent::Connected).await.unwrap();
-                tx.send(WatchEvent::Focus(browser("Instagram"))).await.unwrap();
+                tx.send(WatchEvent::Focus(browser("Instagram")))
+                    .await
+                    .unwrap();
                 at(t0, 40).await;
                 tx.send(WatchEvent::Gone).await.unwrap();
                 at(t0, 100).await;
                 *idle.last_input.lock().unwrap() = Instant::now();
                 tx.send(WatchEvent::Connected).await.unwrap();
-                tx.send(WatchEvent::Focus(browser("Instagram"))).await.unwrap();
+                tx.send(WatchEvent::Focus(browser("Instagram")))
+                    .await
+                    .unwrap();
                 at(t0, 110).await;
             })
         })
@@ -529,7 +552,9 @@ mod tests {
             Box::pin(async move {
                 let t0 = Instant::now();
                 tx.send(WatchEvent::Connected).await.unwrap();
-                tx.send(WatchEvent::Focus(browser("Facebook"))).await.unwrap();
+                tx.send(WatchEvent::Focus(browser("Facebook")))
+                    .await
+                    .unwrap();
                 for s in (10..=180).step_by(10) {
                     at(t0, s).await;
                     *idle.last_input.lock().unwrap() = Instant::now();

@@ -135,7 +135,10 @@ fn watch(
     };
     let root_mask = EventMask::PROPERTY_CHANGE | EventMask::FOCUS_CHANGE;
     if conn
-        .change_window_attributes(root, &ChangeWindowAttributesAux::new().event_mask(root_mask))
+        .change_window_attributes(
+            root,
+            &ChangeWindowAttributesAux::new().event_mask(root_mask),
+        )
         .and_then(|_| conn.flush())
         .is_err()
     {

@@ -300,7 +300,9 @@ impl Default for RawSchedule {
 
 impl Default for RawSites {
     fn default() -> Self {
-        RawSites { disable: sp(vec![]) }
+        RawSites {
+            disable: sp(vec![]),
+        }
     }
 }
 
@@ -650,7 +652,10 @@ mod tests {
         assert_eq!(c.limits.daily, Duration::from_secs(1800));
         assert_eq!(c.limits.weekly, Duration::from_secs(9000));
         assert_eq!(c.schedule.work_hours.len(), 2);
-        assert_eq!(c.schedule.work_days, [true, true, true, true, true, false, false]);
+        assert_eq!(
+            c.schedule.work_days,
+            [true, true, true, true, true, false, false]
+        );
         let empty = parse("").unwrap();
         assert_eq!(empty.limits, c.limits);
         assert_eq!(empty.tracking, c.tracking);
@@ -711,7 +716,10 @@ quiet = ["12:00-13:00"]
         assert!(e.contains("dayly"), "{e}");
 
         let e = err_of("[schedule]\nrecord = \"sometimes\"\n");
-        assert!(e.contains("test.toml:2:") && e.contains("\"always\""), "{e}");
+        assert!(
+            e.contains("test.toml:2:") && e.contains("\"always\""),
+            "{e}"
+        );
 
         let e = err_of("[schedule]\nwork_days = [\"mon\", \"funday\"]\n");
         assert!(e.contains("test.toml:2:") && e.contains("funday"), "{e}");
@@ -754,7 +762,19 @@ quiet = ["12:00-13:00"]
 
     #[test]
     fn calibrate_off_and_on() {
-        assert_eq!(parse("[tracking]\ncalibrate = \"7d\"\n").unwrap().tracking.calibrate, Some(Duration::from_secs(7 * 86400)));
-        assert_eq!(parse("[tracking]\ncalibrate = \"off\"\n").unwrap().tracking.calibrate, None);
+        assert_eq!(
+            parse("[tracking]\ncalibrate = \"7d\"\n")
+                .unwrap()
+                .tracking
+                .calibrate,
+            Some(Duration::from_secs(7 * 86400))
+        );
+        assert_eq!(
+            parse("[tracking]\ncalibrate = \"off\"\n")
+                .unwrap()
+                .tracking
+                .calibrate,
+            None
+        );
     }
 }

@@ -155,7 +155,7 @@ pub fn parse_weekday(s: &str) -> Result<usize, String> {
 
 /// Checks every range is valid, sorts them by start and refuses overlaps, naming
 /// both ranges. Ranges that merely touch (`09:00-12:00`, `12:00-13:00`) are fine.
-pub fn validate_ranges(ranges: &mut Vec<TimeRange>) -> Result<(), String> {
+pub fn validate_ranges(ranges: &mut [TimeRange]) -> Result<(), String> {
     if let Some(r) = ranges.iter().find(|r| !r.is_valid()) {
         return Err(format!(
             "\"{r}\": the end must be after the start, like {EXAMPLE_RANGE}"

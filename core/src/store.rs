@@ -35,7 +35,11 @@ pub enum StoreError {
         source: std::io::Error,
     },
     #[error("{path} was written by a newer dwell (schema {found}; this one knows up to {known}): update dwell")]
-    NewerSchema { path: PathBuf, found: i64, known: i64 },
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
     #[error("{path} is not a dwell database")]
     NotDwell { path: PathBuf },
 }
@@ -358,18 +362,15 @@ impl Store {
             )
             .map_err(self.s())?;
         let rows = stmt
-            .query_map(
-                params![ms(from) - MAX_SPAN_MS, ms(to), ms(from)],
-                |r| {
-                    let label: Option<String> = r.get(2)?;
-                    Ok(Span {
-                        start: from_ms(r.get(0)?),
-                        end: from_ms(r.get(1)?),
-                        activity: label.map(Activity::Social).unwrap_or(Activity::Other),
-                        source: Source::from_code(r.get(3)?).unwrap_or(Source::X11),
-                    })
-                },
-            )
+            .query_map(params![ms(from) - MAX_SPAN_MS, ms(to), ms(from)], |r| {
+                let label: Option<String> = r.get(2)?;
+                Ok(Span {
+                    start: from_ms(r.get(0)?),
+                    end: from_ms(r.get(1)?),
+                    activity: label.map(Activity::Social).unwrap_or(Activity::Other),
+                    source: Source::from_code(r.get(3)?).unwrap_or(Source::X11),
+                })
+            })
             .map_err(self.s())?;
         rows.collect::<Result<Vec<_>, _>>().map_err(self.s())
     }
@@ -504,7 +505,10 @@ mod tests {
         store.conn.pragma_update(None, "user_version", 99).unwrap();
         drop(store);
         let e = Store::open(dir.path()).unwrap_err();
-        assert!(matches!(e, StoreError::NewerSchema { found: 99, .. }), "{e}");
+        assert!(
+            matches!(e, StoreError::NewerSchema { found: 99, .. }),
+            "{e}"
+        );
         let junk = dir.path().join("junk.db");
         std::fs::write(&junk, b"this is not sqlite at all, not even close.........").unwrap();
         assert!(Store::open_read_only(&junk).is_err());
@@ -514,7 +518,9 @@ mod tests {
     fn erase_leaves_no_trace() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(dir.path()).unwrap();
-        store.put_spans(&[span(0, 10, Some("uniquesite-zzq.example"))]).unwrap();
+        store
+            .put_spans(&[span(0, 10, Some("uniquesite-zzq.example"))])
+            .unwrap();
         store.erase_spans().unwrap();
         drop(store);
         for f in ["dwell.db", "dwell.db-wal"] {

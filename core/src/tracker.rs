@@ -126,7 +126,7 @@ impl Tracker {
     /// The open span as it stands at `now` (for checkpoints), if any.
     pub fn open_span(&self, now: DateTime<Utc>) -> Option<Span> {
         let open = self.open.as_ref()?;
-        (now > open.start).then(|| Span {
+        (now > open.start).then_some(Span {
             start: open.start,
             end: now,
             activity: open.activity.clone(),
@@ -148,7 +148,7 @@ impl Tracker {
         let open = self.open.take()?;
         let end = at.max(open.start);
         self.floor = Some(end);
-        (end > open.start).then(|| Span {
+        (end > open.start).then_some(Span {
             start: open.start,
             end,
             activity: open.activity,
@@ -170,7 +170,10 @@ mod tests {
         Some(Activity::Social(s.into()))
     }
     fn focus(at: i64, a: Option<Activity>) -> Event {
-        Event::Focus { at: t(at), activity: a }
+        Event::Focus {
+            at: t(at),
+            activity: a,
+        }
     }
     fn span(a: i64, b: i64, act: Activity) -> Span {
         Span {
@@ -255,7 +258,11 @@ mod tests {
     #[test]
     fn no_window_closes_the_span() {
         let out = replay(
-            vec![focus(0, social("x.com")), focus(5, None), focus(6, social("x.com"))],
+            vec![
+                focus(0, social("x.com")),
+                focus(5, None),
+                focus(6, social("x.com")),
+            ],
             8,
         );
         assert_eq!(
@@ -286,7 +293,10 @@ mod tests {
     #[test]
     fn idle_before_span_start_gives_nothing() {
         let out = replay(
-            vec![focus(100, social("x.com")), Event::Idle { last_input: t(90) }],
+            vec![
+                focus(100, social("x.com")),
+                Event::Idle { last_input: t(90) },
+            ],
             200,
         );
         assert!(out.is_empty(), "{out:?}");
