@@ -95,3 +95,19 @@ pub fn social_seconds(spans: &[Span], from: DateTime<Utc>, to: DateTime<Utc>) ->
         })
         .sum()
 }
+
+/// What became of one reminder, as stored for the weekly report. Holds no site
+/// name and no title: only the kind of reminder and the message's catalogue id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReminderRecord {
+    /// When it was due.
+    pub at: DateTime<Utc>,
+    /// `stage`, `over`, `streak` or `weekly`.
+    pub kind: String,
+    /// `shown`, `snoozed`, `done_for_today`, `dismissed`, `expired`, `held` or `undelivered`.
+    pub outcome: String,
+    /// Whether the employee left social sites within 2 minutes; `None` until known.
+    pub left_social: Option<bool>,
+    /// Catalogue id of the message.
+    pub message: Option<String>,
+}

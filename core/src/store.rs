@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
-use crate::model::{Activity, Source, Span};
+use crate::model::{Activity, ReminderRecord, Source, Span};
 use crate::paths::DB_FILE;
 
 /// Longest a stored span can be: spans are split at local midnight, and a local
@@ -55,6 +55,19 @@ const MIGRATIONS: &[&str] = &[
          site   INTEGER REFERENCES sites(id), -- NULL: other (non-social) active time
          source INTEGER NOT NULL              -- 1 x11, 2 extension, 3 demo, 4 wayland
      );",
+    // 2: what became of each reminder, and the employee's weekly reflection notes.
+    "CREATE TABLE reminders (
+         at          INTEGER PRIMARY KEY,     -- unix ms, UTC, when it was due
+         kind        TEXT NOT NULL,           -- stage, over, streak, weekly
+         outcome     TEXT NOT NULL,           -- shown, snoozed, done_for_today, dismissed, expired, held, undelivered
+         left_social INTEGER,                 -- 1/0: left social sites within 2 min; NULL: not known yet
+         message     TEXT                     -- catalogue id of the message shown, never a site or title
+     );
+     CREATE TABLE notes (
+         week    TEXT PRIMARY KEY,            -- ISO week, 2026-W48
+         text    TEXT NOT NULL,
+         written INTEGER NOT NULL             -- unix ms, UTC
+     ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build writes.
@@ -386,18 +399,24 @@ impl Store {
             .map_err(self.s())
     }
 
-    /// Deletes spans that ended before `before`; returns how many.
+    /// Deletes spans that ended, and reminders due, before `before`; returns
+    /// how many spans went.
     pub fn delete_before(&mut self, before: DateTime<Utc>) -> Result<usize, StoreError> {
+        self.conn
+            .execute("DELETE FROM reminders WHERE at < ?1", [ms(before)])
+            .map_err(self.s())?;
         self.conn
             .execute("DELETE FROM spans WHERE end <= ?1", [ms(before)])
             .map_err(self.s())
     }
 
-    /// Deletes every span and site label, keeps consent and settings, and
-    /// compacts the file so the data is really gone from disk.
+    /// Deletes every span, site label, reminder and note, keeps consent and
+    /// settings, and compacts the file so the data is really gone from disk.
     pub fn erase_spans(&mut self) -> Result<(), StoreError> {
         self.conn
-            .execute_batch("DELETE FROM spans; DELETE FROM sites;")
+            .execute_batch(
+                "DELETE FROM spans; DELETE FROM sites; DELETE FROM reminders; DELETE FROM notes;",
+            )
             .map_err(self.s())?;
         self.site_ids.clear();
         self.compact()
@@ -407,6 +426,97 @@ impl Store {
     pub fn compact(&mut self) -> Result<(), StoreError> {
         self.conn
             .execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")
+            .map_err(self.s())
+    }
+
+    /// Records a reminder (replacing one due at the same instant).
+    pub fn put_reminder(&mut self, r: &ReminderRecord) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO reminders (at, kind, outcome, left_social, message)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![ms(r.at), r.kind, r.outcome, r.left_social, r.message],
+            )
+            .map(|_| ())
+            .map_err(self.s())
+    }
+
+    /// Changes the outcome of the reminder due at `at`; false when there is none.
+    pub fn set_reminder_outcome(
+        &mut self,
+        at: DateTime<Utc>,
+        outcome: &str,
+    ) -> Result<bool, StoreError> {
+        self.conn
+            .execute(
+                "UPDATE reminders SET outcome = ?2 WHERE at = ?1",
+                params![ms(at), outcome],
+            )
+            .map(|n| n > 0)
+            .map_err(self.s())
+    }
+
+    /// Records whether the employee left social sites within 2 minutes of the reminder.
+    pub fn set_reminder_left(&mut self, at: DateTime<Utc>, left: bool) -> Result<bool, StoreError> {
+        self.conn
+            .execute(
+                "UPDATE reminders SET left_social = ?2 WHERE at = ?1",
+                params![ms(at), left],
+            )
+            .map(|n| n > 0)
+            .map_err(self.s())
+    }
+
+    /// Reminders due in `[from, to)`, in order.
+    pub fn reminders(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<ReminderRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT at, kind, outcome, left_social, message FROM reminders
+                 WHERE at >= ?1 AND at < ?2 ORDER BY at",
+            )
+            .map_err(self.s())?;
+        let rows = stmt
+            .query_map(params![ms(from), ms(to)], |r| {
+                Ok(ReminderRecord {
+                    at: from_ms(r.get(0)?),
+                    kind: r.get(1)?,
+                    outcome: r.get(2)?,
+                    left_social: r.get(3)?,
+                    message: r.get(4)?,
+                })
+            })
+            .map_err(self.s())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(self.s())
+    }
+
+    /// Stores (or replaces) the reflection note of an ISO week (`2026-W48`).
+    pub fn put_note(
+        &mut self,
+        week: &str,
+        text: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO notes (week, text, written) VALUES (?1, ?2, ?3)",
+                params![week, text, ms(at)],
+            )
+            .map(|_| ())
+            .map_err(self.s())
+    }
+
+    /// The reflection note of an ISO week, if one was written.
+    pub fn note(&self, week: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row("SELECT text FROM notes WHERE week = ?1", [week], |r| {
+                r.get(0)
+            })
+            .optional()
             .map_err(self.s())
     }
 
@@ -531,5 +641,34 @@ mod tests {
                 assert!(!bytes.windows(needle.len()).any(|w| w == needle), "{f}");
             }
         }
+    }
+
+    #[test]
+    fn reminders_and_notes_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let r = ReminderRecord {
+            at: t(1_000),
+            kind: "stage".into(),
+            outcome: "shown".into(),
+            left_social: None,
+            message: Some("en-time-03".into()),
+        };
+        store.put_reminder(&r).unwrap();
+        assert!(store.set_reminder_outcome(t(1_000), "snoozed").unwrap());
+        assert!(store.set_reminder_left(t(1_000), true).unwrap());
+        assert!(!store.set_reminder_left(t(2_000), true).unwrap());
+        let got = store.reminders(t(0), t(5_000)).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].outcome, "snoozed");
+        assert_eq!(got[0].left_social, Some(true));
+        store
+            .put_note("2026-W48", "Fewer short visits.", t(3_000))
+            .unwrap();
+        assert_eq!(
+            store.note("2026-W48").unwrap().as_deref(),
+            Some("Fewer short visits.")
+        );
+        assert_eq!(store.note("2026-W47").unwrap(), None);
     }
 }
