@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod clock;
 pub mod lock;
+pub mod reload;
 pub mod run;
 pub mod x11;
 
