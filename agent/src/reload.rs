@@ -65,9 +65,7 @@ fn watch(mut inotify: Inotify, name: &OsString, tx: &mpsc::Sender<()>, dir: &Pat
                 return;
             }
         };
-        let ours = events
-            .filter_map(|e| e.name.map(|n| n == name.as_os_str()))
-            .fold(false, |a, b| a || b);
+        let ours = events.any(|e| e.name.is_some_and(|n| n == name.as_os_str()));
         if ours {
             thread::sleep(SETTLE);
             if tx.blocking_send(()).is_err() {
