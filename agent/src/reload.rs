@@ -58,7 +58,7 @@ pub fn spawn_watcher(path: &Path, tx: mpsc::Sender<()>) -> bool {
 fn watch(mut inotify: Inotify, name: &OsString, tx: &mpsc::Sender<()>, dir: &Path) {
     let mut buffer = [0u8; 4096];
     loop {
-        let events = match inotify.read_events_blocking(&mut buffer) {
+        let mut events = match inotify.read_events_blocking(&mut buffer) {
             Ok(events) => events,
             Err(e) => {
                 tracing::warn!(error = %e, dir = %dir.display(), "config watch stopped");
