@@ -10,6 +10,7 @@ pub mod model;
 pub mod paths;
 pub mod rules;
 pub mod schedule;
+pub mod stats;
 pub mod store;
 pub mod tracker;
 

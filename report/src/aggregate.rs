@@ -1,0 +1,366 @@
+//! Turns the stored spans, reminders and notes of a period into a [`Report`]:
+//! the one structure every renderer reads, and exactly what `--format json`
+//! prints (documented in `docs/report-schema.md`).
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, TimeZone, Utc};
+use dwell_core::stats::{self, DayWindow};
+use dwell_core::Config;
+use serde::Serialize;
+
+use crate::period::{week_label, Period};
+use crate::query::Sources;
+use crate::text::{self, Lang, Mood};
+
+/// Version of the JSON schema; bump on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+/// Earlier weeks the trend compares with.
+pub const TREND_WEEKS: i64 = 4;
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub privacy: String,
+    /// `week`, `range` or `day`.
+    pub period: &'static str,
+    /// ISO week (`2026-W48`) when the period is a week, else null.
+    pub week: Option<String>,
+    pub from: String,
+    pub to: String,
+    pub language: &'static str,
+    pub total_seconds: i64,
+    pub weekly_threshold_seconds: i64,
+    pub daily_threshold_seconds: i64,
+    pub streak_threshold_seconds: i64,
+    /// Whether the week total is over the weekly limit (null unless a week).
+    pub over_weekly: Option<bool>,
+    pub days_over: usize,
+    pub active_seconds: i64,
+    pub other_seconds: i64,
+    /// Social share of active time, 0..1 (3 decimals), null without active time.
+    pub social_share: Option<f64>,
+    pub empty: bool,
+    pub days: Vec<Day>,
+    pub sites: Vec<Site>,
+    pub visits: Visits,
+    pub longest_streak: Option<Streak>,
+    /// Social seconds by weekday (Monday first) × local hour 0..23.
+    pub heatmap: Vec<Vec<i64>>,
+    pub trend: Option<Trend>,
+    pub reminders: Option<Reminders>,
+    pub reflection: Reflection,
+    pub note: Option<Note>,
+    pub previous_note: Option<Note>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Day {
+    pub date: String,
+    pub weekday: String,
+    pub seconds: i64,
+    pub threshold_seconds: i64,
+    pub over: bool,
+    pub other_seconds: i64,
+    pub recorded_hours_seconds: i64,
+    pub visits: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Site {
+    pub site: String,
+    pub seconds: i64,
+    /// Share of the period's social time, 0..1.
+    pub share: f64,
+    pub visits: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Visits {
+    pub count: usize,
+    pub median_seconds: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Streak {
+    pub date: String,
+    /// Local time, RFC 3339 with offset.
+    pub start: String,
+    pub end: String,
+    pub seconds: i64,
+    pub social_seconds: i64,
+    pub visits: usize,
+    pub over: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Trend {
+    pub weeks: i64,
+    pub daily_seconds: i64,
+    pub recent_daily_seconds: i64,
+    pub difference_seconds_per_day: i64,
+    /// `less`, `more` or `same` (within half a minute).
+    pub direction: &'static str,
+    pub text: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Reminders {
+    pub count: usize,
+    /// Outcome → count (`shown`, `snoozed`, `done_for_today`, ...).
+    pub outcomes: BTreeMap<String, usize>,
+    pub kinds: BTreeMap<String, usize>,
+    /// Reminders after which social sites were left within 2 minutes.
+    pub left_social_within_2_minutes: usize,
+    /// Reminders for which that is known.
+    pub left_social_known: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Reflection {
+    pub language: &'static str,
+    pub question: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Note {
+    pub week: String,
+    pub text: String,
+}
+
+fn secs(ms: i64) -> i64 {
+    (ms + 500).div_euclid(1000)
+}
+
+fn dur_secs(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}
+
+/// Everything a report needs besides the data.
+pub struct Context<'a, Tz: TimeZone> {
+    pub config: &'a Config,
+    pub tz: &'a Tz,
+    pub now: DateTime<Utc>,
+    pub lang: Lang,
+}
+
+/// Builds the report of `period`.
+pub fn build<Tz: TimeZone>(
+    cx: &Context<'_, Tz>,
+    period: &Period,
+    sources: &Sources,
+) -> Result<Report>
+where
+    Tz::Offset: std::fmt::Display,
+{
+    let lang = cx.lang;
+    let limits = &cx.config.limits;
+    let daily_limit = dur_secs(limits.daily);
+    let today = cx.now.with_timezone(cx.tz).date_naive();
+
+    // The period plus the four weeks before it, for the trend: one query.
+    let earliest = period.from - TimeDelta::days(7 * TREND_WEEKS);
+    let windows = stats::day_windows(&cx.config.schedule, earliest, period.to, cx.tz);
+    let first = windows
+        .iter()
+        .position(|w| w.date >= period.from)
+        .unwrap_or(0);
+    let (Some(lo), Some(hi)) = (windows.first(), windows.last()) else {
+        anyhow::bail!("empty period {}..{}", period.from, period.to);
+    };
+    let spans = sources.spans(lo.bounds.0, hi.bounds.1)?;
+    let all_pieces = stats::clip_to_days(&spans, &windows);
+    let totals = stats::day_totals(&all_pieces, windows.len());
+    let pieces: Vec<_> = all_pieces.into_iter().filter(|p| p.day >= first).collect();
+    let here = &windows[first..];
+
+    let visits = stats::visits(&pieces);
+    let mut visits_per_day = vec![0usize; windows.len()];
+    let mut visits_per_site: BTreeMap<&str, usize> = BTreeMap::new();
+    for v in &visits {
+        visits_per_day[v.day] += 1;
+        *visits_per_site.entry(v.site).or_default() += 1;
+    }
+
+    let days: Vec<Day> = here
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let t = totals[first + i];
+            let seconds = secs(t.social_ms);
+            Day {
+                date: w.date.to_string(),
+                weekday: lang.weekday(w.date.weekday()).to_owned(),
+                seconds,
+                threshold_seconds: daily_limit,
+                over: seconds > daily_limit,
+                other_seconds: secs(t.other_ms),
+                recorded_hours_seconds: secs(w.recording_ms()),
+                visits: visits_per_day[first + i],
+            }
+        })
+        .collect();
+
+    let social_ms: i64 = totals[first..].iter().map(|t| t.social_ms).sum();
+    let other_ms: i64 = totals[first..].iter().map(|t| t.other_ms).sum();
+    let total_seconds = secs(social_ms);
+    let weekly = dur_secs(limits.weekly);
+
+    let sites: Vec<Site> = stats::site_totals(&pieces)
+        .into_iter()
+        .map(|(site, ms)| Site {
+            visits: visits_per_site.get(site.as_str()).copied().unwrap_or(0),
+            share: share(ms, social_ms).unwrap_or(0.0),
+            seconds: secs(ms),
+            site,
+        })
+        .collect();
+
+    let mut lengths: Vec<i64> = visits.iter().map(|v| v.ms()).collect();
+    let median = stats::median(&mut lengths).map(secs);
+    let streak = stats::longest_streak(&visits, limits.streak_gap).map(|s| {
+        let local = |t: DateTime<Utc>| t.with_timezone(cx.tz).to_rfc3339();
+        Streak {
+            date: windows[s.day].date.to_string(),
+            start: local(s.start),
+            end: local(s.end),
+            seconds: secs(s.ms()),
+            social_seconds: secs(s.social_ms),
+            visits: s.visits,
+            over: secs(s.ms()) > dur_secs(limits.streak),
+        }
+    });
+    let heatmap = stats::heatmap(&pieces, cx.tz)
+        .iter()
+        .map(|row| row.iter().map(|&ms| secs(ms)).collect())
+        .collect();
+
+    // Trend: days with recording hours, not after today.
+    let counted = |ws: &[DayWindow], offset: usize| -> Vec<i64> {
+        ws.iter()
+            .enumerate()
+            .filter(|(_, w)| !w.recording.is_empty() && w.date <= today)
+            .map(|(i, _)| totals[offset + i].social_ms)
+            .collect()
+    };
+    let trend = stats::trend(&counted(here, first), &counted(&windows[..first], 0)).map(|t| {
+        let diff = secs(t.difference_ms);
+        Trend {
+            weeks: TREND_WEEKS,
+            daily_seconds: secs(t.current_per_day_ms),
+            recent_daily_seconds: secs(t.recent_per_day_ms),
+            difference_seconds_per_day: diff,
+            direction: if diff.abs() < 30 {
+                "same"
+            } else if diff < 0 {
+                "less"
+            } else {
+                "more"
+            },
+            text: lang.trend(diff),
+        }
+    });
+
+    let reminders = {
+        let list = sources.reminders(here[0].bounds.0, hi.bounds.1)?;
+        (!list.is_empty()).then(|| {
+            let mut outcomes = BTreeMap::new();
+            let mut kinds = BTreeMap::new();
+            for r in &list {
+                *outcomes.entry(r.outcome.clone()).or_default() += 1;
+                *kinds.entry(r.kind.clone()).or_default() += 1;
+            }
+            Reminders {
+                count: list.len(),
+                outcomes,
+                kinds,
+                left_social_within_2_minutes: list
+                    .iter()
+                    .filter(|r| r.left_social == Some(true))
+                    .count(),
+                left_social_known: list.iter().filter(|r| r.left_social.is_some()).count(),
+            }
+        })
+    };
+
+    let note_week = period
+        .week()
+        .map(str::to_owned)
+        .unwrap_or_else(|| week_label(period.to));
+    let prev_week = week_label(monday_of(&note_week, period.to) - TimeDelta::days(7));
+    let note = sources.note(&note_week)?.map(|text| Note {
+        week: note_week.clone(),
+        text,
+    });
+    let previous_note = sources.note(&prev_week)?.map(|text| Note {
+        week: prev_week.clone(),
+        text,
+    });
+
+    let days_over = days.iter().filter(|d| d.over).count();
+    let empty = social_ms == 0 && other_ms == 0;
+    let over_weekly = period.week().map(|_| total_seconds > weekly);
+    let mood = if empty {
+        Mood::Empty
+    } else if days_over > 0 || over_weekly == Some(true) {
+        Mood::Over
+    } else if median.is_some_and(|m| m < 60) && visits.len() >= 5 * here.len().min(5) {
+        Mood::Fragmented
+    } else {
+        Mood::Calm
+    };
+    let seed = period.from.iso_week().week() + period.from.year().unsigned_abs();
+
+    Ok(Report {
+        schema_version: SCHEMA_VERSION,
+        privacy: lang.privacy().to_owned(),
+        period: period.kind_name(),
+        week: period.week().map(str::to_owned),
+        from: period.from.to_string(),
+        to: period.to.to_string(),
+        language: lang.code(),
+        total_seconds,
+        weekly_threshold_seconds: weekly,
+        daily_threshold_seconds: daily_limit,
+        streak_threshold_seconds: dur_secs(limits.streak),
+        over_weekly,
+        days_over,
+        active_seconds: secs(social_ms + other_ms),
+        other_seconds: secs(other_ms),
+        social_share: share(social_ms, social_ms + other_ms),
+        empty,
+        days,
+        sites,
+        visits: Visits {
+            count: visits.len(),
+            median_seconds: median,
+        },
+        longest_streak: streak,
+        heatmap,
+        trend,
+        reminders,
+        reflection: Reflection {
+            language: lang.code(),
+            question: text::question(lang, mood, seed).to_owned(),
+        },
+        note,
+        previous_note,
+    })
+}
+
+/// Monday of ISO week `label`, or of the week holding `fallback`.
+fn monday_of(label: &str, fallback: NaiveDate) -> NaiveDate {
+    dwell_core::schedule::parse_iso_week(label)
+        .ok()
+        .and_then(|(y, w)| dwell_core::schedule::iso_week_bounds(y, w))
+        .map(|(m, _)| m)
+        .unwrap_or_else(|| {
+            fallback - TimeDelta::days(i64::from(fallback.weekday().num_days_from_monday()))
+        })
+}
+
+/// `part / whole` rounded to 3 decimals; `None` when `whole` is 0.
+fn share(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| (part as f64 / whole as f64 * 1000.0).round() / 1000.0)
+}

@@ -1,0 +1,281 @@
+//! The `dwell-report` command line.
+//!
+//! Exit codes: 0 done, 1 something failed, 2 refused (bad input, no data,
+//! a merge file that is not a dwell database): the one-line message says why.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{anyhow, Context, Result};
+use chrono::{DateTime, Local, Utc};
+use clap::{Args, Parser, Subcommand};
+use dwell_core::{paths, Config};
+
+use crate::aggregate;
+use crate::period::{parse_date, Period};
+use crate::query::Sources;
+use crate::render::{self, Format};
+use crate::text::Lang;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "dwell-report",
+    version,
+    about = "Your week of social time at work, for your own review. Private: nothing leaves this computer.",
+    long_about = None
+)]
+pub struct Cli {
+    /// Where dwell keeps its data [default: $XDG_DATA_HOME/dwell]
+    #[arg(long, global = true, env = "DWELL_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// The config file [default: $XDG_CONFIG_HOME/dwell/config.toml]
+    #[arg(long, global = true, env = "DWELL_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Pretend the current time is this (RFC 3339), for reproducible reports.
+    #[arg(
+        long,
+        global = true,
+        env = "DWELL_NOW",
+        value_name = "TIME",
+        hide = true
+    )]
+    now: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// A week (this ISO week by default), or a range of dates.
+    Week {
+        #[command(flatten)]
+        select: WeekSelect,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// One day (today by default).
+    Day {
+        /// The day, YYYY-MM-DD.
+        date: Option<String>,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+}
+
+#[derive(Args, Debug)]
+struct WeekSelect {
+    /// The ISO week, like 2026-W48.
+    #[arg(long, value_name = "YYYY-Www", conflicts_with_all = ["last", "from", "to"])]
+    week: Option<String>,
+    /// Last week.
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    last: bool,
+    /// First day of a range, YYYY-MM-DD.
+    #[arg(long, value_name = "DATE")]
+    from: Option<String>,
+    /// Last day of the range, YYYY-MM-DD [default: today].
+    #[arg(long, value_name = "DATE", requires = "from")]
+    to: Option<String>,
+}
+
+#[derive(Args, Debug)]
+struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Same as --format json.
+    #[arg(long)]
+    json: bool,
+    /// Write the report to FILE (private: 0600) instead of the terminal.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Open the written report with the desktop's default program.
+    #[arg(long)]
+    open: bool,
+    /// Add another computer's dwell database (read-only); repeatable.
+    #[arg(long, value_name = "DB")]
+    merge: Vec<PathBuf>,
+}
+
+impl OutputArgs {
+    fn format(&self) -> Format {
+        if self.json {
+            Format::Json
+        } else {
+            self.format
+        }
+    }
+}
+
+/// An error that means "refused": exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Refused(pub String);
+
+pub fn refused(msg: impl Into<String>) -> anyhow::Error {
+    anyhow!(Refused(msg.into()))
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let msg = format!("{e:#}").replace('\n', " ");
+            eprintln!("dwell-report: {msg}");
+            if e.downcast_ref::<Refused>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+fn data_dir(cli: &Cli) -> Result<PathBuf> {
+    cli.data_dir
+        .clone()
+        .or_else(paths::default_data_dir)
+        .ok_or_else(|| {
+            refused("cannot tell where dwell keeps data: set HOME, XDG_DATA_HOME or --data-dir")
+        })
+}
+
+/// Loads the config: an explicit file must exist; the default one may not.
+fn load_config(cli: &Cli) -> Result<Config> {
+    match (&cli.config, paths::default_config_file()) {
+        (Some(p), _) => Config::load(p).map_err(|e| refused(e.to_string().replace('\n', " "))),
+        (None, Some(p)) => {
+            Config::load_or_default(&p).map_err(|e| refused(e.to_string().replace('\n', " ")))
+        }
+        (None, None) => Ok(Config::default()),
+    }
+}
+
+fn now(cli: &Cli) -> Result<DateTime<Utc>> {
+    match &cli.now {
+        None => Ok(Utc::now()),
+        Some(s) => DateTime::parse_from_rfc3339(s)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| {
+                refused(format!(
+                    "DWELL_NOW \"{s}\": expected a time like 2026-11-25T12:00:00Z"
+                ))
+            }),
+    }
+}
+
+fn lang(config: &Config) -> Lang {
+    Lang::choose(&config.reminders.language, |k| std::env::var(k).ok())
+}
+
+fn dispatch(cli: Cli) -> Result<()> {
+    match &cli.command {
+        Command::Week { select, out } => {
+            let today = now(&cli)?.with_timezone(&Local).date_naive();
+            let period = if let Some(w) = &select.week {
+                Period::parse_week(w)
+            } else if select.last {
+                Period::week_of(today - chrono::TimeDelta::days(7))
+            } else if let Some(f) = &select.from {
+                Period::range(f, select.to.as_deref(), today)
+            } else {
+                Period::week_of(today)
+            }
+            .map_err(refused)?;
+            report(&cli, &period, out)
+        }
+        Command::Day { date, out } => {
+            let day = match date {
+                Some(d) => parse_date(d).map_err(refused)?,
+                None => now(&cli)?.with_timezone(&Local).date_naive(),
+            };
+            report(&cli, &Period::day(day), out)
+        }
+    }
+}
+
+fn report(cli: &Cli, period: &Period, out: &OutputArgs) -> Result<()> {
+    let config = load_config(cli)?;
+    let dir = data_dir(cli)?;
+    let sources = Sources::open(&dir, &out.merge)?;
+    let lang = lang(&config);
+    let cx = aggregate::Context {
+        config: &config,
+        tz: &Local,
+        now: now(cli)?,
+        lang,
+    };
+    let report = aggregate::build(&cx, period, &sources)?;
+    let format = out.format();
+    let target = match (&out.output, out.open) {
+        (Some(p), _) => Some(p.clone()),
+        (None, true) => Some(dir.join(format!("report.{}", format.extension()))),
+        (None, false) => None,
+    };
+    match target {
+        None => {
+            let color = format == Format::Table
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let text = render::render(&report, lang, format, color);
+            let mut stdout = std::io::stdout().lock();
+            match stdout
+                .write_all(text.as_bytes())
+                .and_then(|_| stdout.flush())
+            {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                r => r.context("cannot write the report"),
+            }
+        }
+        Some(path) => {
+            let text = render::render(&report, lang, format, false);
+            write_private(&path, text.as_bytes())?;
+            if out.open {
+                open(&path)?;
+            } else {
+                eprintln!("dwell-report: wrote {}", path.display());
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Writes `bytes` to `path`, readable by the owner only (0600).
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(path)?;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        f.write_all(bytes)?;
+        f.flush()
+    };
+    write().map_err(|e| refused(format!("cannot write {}: {e}", path.display())))
+}
+
+/// Opens `path` with the desktop's default program (`xdg-open`).
+fn open(path: &Path) -> Result<()> {
+    let status = std::process::Command::new("xdg-open")
+        .arg(path)
+        .stdin(std::process::Stdio::null())
+        .status()
+        .with_context(|| {
+            format!(
+                "wrote {} but cannot run xdg-open (install xdg-utils, or open the file yourself)",
+                path.display()
+            )
+        })?;
+    if !status.success() {
+        return Err(anyhow!(
+            "wrote {} but xdg-open failed ({status}): open the file yourself",
+            path.display()
+        ));
+    }
+    Ok(())
+}

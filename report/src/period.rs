@@ -1,0 +1,157 @@
+//! Which stretch of days a report covers: an ISO week, a range of dates, or one
+//! day, all in local dates. Parsing errors are one line and name the bad value.
+
+use chrono::{Datelike, NaiveDate};
+use dwell_core::schedule::{iso_week_bounds, parse_iso_week};
+
+/// Longest range a report accepts (about five years).
+pub const MAX_DAYS: i64 = 5 * 366;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// An ISO week (`2026-W48`).
+    Week(String),
+    /// `--from D --to D`.
+    Range,
+    /// `dwell-report day [DATE]`.
+    Day,
+}
+
+/// Local dates `from..=to`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Period {
+    pub kind: Kind,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl Period {
+    pub fn week_of(date: NaiveDate) -> Result<Period, String> {
+        let iso = date.iso_week();
+        Period::iso_week(iso.year(), iso.week())
+    }
+
+    pub fn iso_week(year: i32, week: u32) -> Result<Period, String> {
+        let (from, to) = iso_week_bounds(year, week)
+            .ok_or_else(|| format!("ISO week {year}-W{week:02} does not exist"))?;
+        Ok(Period {
+            kind: Kind::Week(week_label(from)),
+            from,
+            to,
+        })
+    }
+
+    /// `--week YYYY-Www`.
+    pub fn parse_week(s: &str) -> Result<Period, String> {
+        let (y, w) = parse_iso_week(s).map_err(|e| format!("--week {e}"))?;
+        Period::iso_week(y, w)
+    }
+
+    /// `--from D [--to D]`; `to` defaults to `today`.
+    pub fn range(from: &str, to: Option<&str>, today: NaiveDate) -> Result<Period, String> {
+        let from_d = parse_date(from).map_err(|e| format!("--from {e}"))?;
+        let to_d = match to {
+            Some(t) => parse_date(t).map_err(|e| format!("--to {e}"))?,
+            None => today.max(from_d),
+        };
+        if from_d > to_d {
+            return Err(format!(
+                "--from {from_d} is after --to {to_d}: the start must come first"
+            ));
+        }
+        if (to_d - from_d).num_days() >= MAX_DAYS {
+            return Err(format!(
+                "--from {from_d} --to {to_d} spans more than {MAX_DAYS} days: pick a shorter range"
+            ));
+        }
+        Ok(Period {
+            kind: Kind::Range,
+            from: from_d,
+            to: to_d,
+        })
+    }
+
+    pub fn day(date: NaiveDate) -> Period {
+        Period {
+            kind: Kind::Day,
+            from: date,
+            to: date,
+        }
+    }
+
+    /// The ISO week label when the period is a week.
+    pub fn week(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Week(w) => Some(w),
+            _ => None,
+        }
+    }
+
+    /// `"week"`, `"range"` or `"day"`.
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            Kind::Week(_) => "week",
+            Kind::Range => "range",
+            Kind::Day => "day",
+        }
+    }
+}
+
+/// `2026-W48` for the ISO week holding `date`.
+pub fn week_label(date: NaiveDate) -> String {
+    let iso = date.iso_week();
+    format!("{}-W{:02}", iso.year(), iso.week())
+}
+
+/// `YYYY-MM-DD`, strictly.
+pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    let t = s.trim();
+    let shape = t.len() == 10
+        && t.bytes().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+    if !shape {
+        return Err(format!("\"{s}\": expected a date like \"2026-11-23\""));
+    }
+    NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        .map_err(|_| format!("\"{s}\" is not a real date (expected like \"2026-11-23\")"))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        parse_date(s).unwrap()
+    }
+
+    #[test]
+    fn weeks() {
+        let p = Period::parse_week("2026-W48").unwrap();
+        assert_eq!((p.from, p.to), (d("2026-11-23"), d("2026-11-29")));
+        assert_eq!(p.week(), Some("2026-W48"));
+        assert!(Period::parse_week("2026-W54").is_err());
+        assert!(Period::parse_week("2026W48").is_err());
+        let p = Period::week_of(d("2027-01-01")).unwrap();
+        assert_eq!(p.week(), Some("2026-W53"));
+    }
+
+    #[test]
+    fn ranges_and_dates() {
+        let today = d("2026-11-25");
+        let p = Period::range("2026-11-01", None, today).unwrap();
+        assert_eq!(p.to, today);
+        assert_eq!((p.to - p.from).num_days(), 24);
+        assert!(Period::range("2026-11-26", Some("2026-11-25"), today)
+            .unwrap_err()
+            .contains("after"));
+        assert!(parse_date("2026-02-30").is_err());
+        assert!(parse_date("26-02-03").is_err());
+        assert!(parse_date("2026-2-03").is_err());
+    }
+}

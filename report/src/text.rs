@@ -1,0 +1,272 @@
+//! The words of the report in English and Canadian French: headings, durations,
+//! the trend sentence, the reflection questions (our own wording), and the choice
+//! of language from the config (`reminders.language`) or the locale (`LANG`).
+
+use chrono::{Datelike, NaiveDate, Weekday};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Fr,
+}
+
+impl Lang {
+    /// `en` or `fr` as configured; `auto` follows `LC_ALL`, `LC_MESSAGES`, `LANG`.
+    pub fn choose(configured: &str, env: impl Fn(&str) -> Option<String>) -> Lang {
+        match configured {
+            "fr" => Lang::Fr,
+            "en" => Lang::En,
+            _ => {
+                let locale = ["LC_ALL", "LC_MESSAGES", "LANG"]
+                    .iter()
+                    .filter_map(|k| env(k))
+                    .find(|v| !v.is_empty())
+                    .unwrap_or_default();
+                if locale.to_ascii_lowercase().starts_with("fr") {
+                    Lang::Fr
+                } else {
+                    Lang::En
+                }
+            }
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Fr => "fr-CA",
+        }
+    }
+
+    /// Picks the English or the French string.
+    pub fn t(self, en: &'static str, fr: &'static str) -> &'static str {
+        match self {
+            Lang::En => en,
+            Lang::Fr => fr,
+        }
+    }
+
+    pub fn privacy(self) -> &'static str {
+        self.t(
+            "Private: made on this computer from its own data. Nothing was sent anywhere.",
+            "Privé : produit sur cet ordinateur à partir de ses propres données. Rien n'a été envoyé.",
+        )
+    }
+
+    pub fn empty(self) -> &'static str {
+        self.t(
+            "Nothing was recorded in this period: a quiet stretch, or dwell was not running.",
+            "Rien n'a été enregistré pendant cette période : du calme, ou dwell ne tournait pas.",
+        )
+    }
+
+    pub fn weekday(self, d: Weekday) -> &'static str {
+        let i = d.num_days_from_monday() as usize;
+        match self {
+            Lang::En => ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][i],
+            Lang::Fr => ["lun", "mar", "mer", "jeu", "ven", "sam", "dim"][i],
+        }
+    }
+
+    fn month(self, m: u32) -> &'static str {
+        let i = (m.clamp(1, 12) - 1) as usize;
+        match self {
+            Lang::En => [
+                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+            ][i],
+            Lang::Fr => [
+                "janv", "févr", "mars", "avr", "mai", "juin", "juil", "août", "sept", "oct", "nov",
+                "déc",
+            ][i],
+        }
+    }
+
+    /// `Mon 23 Nov` / `lun 23 nov`.
+    pub fn short_date(self, d: NaiveDate) -> String {
+        format!(
+            "{} {:>2} {}",
+            self.weekday(d.weekday()),
+            d.day(),
+            self.month(d.month())
+        )
+    }
+
+    /// `23 Nov 2026`.
+    pub fn long_date(self, d: NaiveDate) -> String {
+        format!("{} {} {}", d.day(), self.month(d.month()), d.year())
+    }
+
+    /// A duration for people: `0m`, `45s`, `12m`, `1h 05m`.
+    pub fn duration(self, seconds: i64) -> String {
+        let s = seconds.max(0);
+        match self {
+            Lang::En => {
+                if s < 60 && s > 0 {
+                    format!("{s}s")
+                } else if s < 3600 {
+                    format!("{}m", (s + 30) / 60)
+                } else {
+                    let m = (s + 30) / 60;
+                    format!("{}h {:02}m", m / 60, m % 60)
+                }
+            }
+            Lang::Fr => {
+                if s < 60 && s > 0 {
+                    format!("{s} s")
+                } else if s < 3600 {
+                    format!("{} min", (s + 30) / 60)
+                } else {
+                    let m = (s + 30) / 60;
+                    format!("{} h {:02}", m / 60, m % 60)
+                }
+            }
+        }
+    }
+
+    /// "12 minutes less per day than your recent average", and friends.
+    pub fn trend(self, difference_seconds: i64) -> String {
+        let minutes = (difference_seconds.abs() + 30) / 60;
+        match (self, minutes, difference_seconds < 0) {
+            (Lang::En, 0, _) => "About the same per day as your recent average.".into(),
+            (Lang::En, m, less) => format!(
+                "{m} minute{} {} per day than your recent average.",
+                if m == 1 { "" } else { "s" },
+                if less { "less" } else { "more" }
+            ),
+            (Lang::Fr, 0, _) => "À peu près comme votre moyenne récente, par jour.".into(),
+            (Lang::Fr, m, less) => format!(
+                "{m} minute{} de {} par jour que votre moyenne récente.",
+                if m == 1 { "" } else { "s" },
+                if less { "moins" } else { "plus" }
+            ),
+        }
+    }
+
+    pub fn no_trend(self) -> &'static str {
+        self.t(
+            "Not enough history yet to compare with earlier weeks.",
+            "Pas encore assez d'historique pour comparer avec les semaines précédentes.",
+        )
+    }
+
+    pub fn outcome(self, outcome: &str) -> String {
+        let (en, fr) = match outcome {
+            "shown" => ("shown", "affichés"),
+            "snoozed" => ("snoozed", "reportés"),
+            "done_for_today" => ("done for today", "fini pour aujourd'hui"),
+            "dismissed" => ("dismissed", "fermés"),
+            "expired" => ("expired", "expirés"),
+            "held" => ("held back", "retenus"),
+            "undelivered" => ("not delivered", "non livrés"),
+            other => (other, other),
+        };
+        match self {
+            Lang::En => en.to_owned(),
+            Lang::Fr => fr.to_owned(),
+        }
+    }
+}
+
+/// What the week looked like, to pick a fitting question.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mood {
+    Empty,
+    Over,
+    Fragmented,
+    Calm,
+}
+
+const QUESTIONS_EN: [&[&str]; 4] = [
+    &[
+        "What took the place of scrolling this week, and would you like more of it?",
+        "If you started recording again, what would you hope to see next week?",
+    ],
+    &[
+        "On the days you went past your limit, what was going on just before?",
+        "Which one visit this week would you gladly give back, and why that one?",
+        "Is your limit still the right one for you, or does it need a kinder or firmer number?",
+    ],
+    &[
+        "Many short visits add up: what usually sends you to a social site for a moment?",
+        "Which quick check this week was a real break, and which was a reflex?",
+        "Could some of those short visits wait for a break you choose on purpose?",
+    ],
+    &[
+        "What helped you keep social time where you wanted it this week?",
+        "When did a visit feel like a good break, and what made it so?",
+        "Is there a moment in your day you would like to protect from interruptions?",
+    ],
+];
+
+const QUESTIONS_FR: [&[&str]; 4] = [
+    &[
+        "Qu'est-ce qui a remplacé le défilement cette semaine, et en voulez-vous davantage?",
+        "Si vous enregistriez de nouveau, qu'aimeriez-vous voir la semaine prochaine?",
+    ],
+    &[
+        "Les jours où vous avez dépassé votre limite, que se passait-il juste avant?",
+        "Quelle visite de la semaine redonneriez-vous volontiers, et pourquoi celle-là?",
+        "Votre limite vous convient-elle encore, ou faudrait-il un chiffre plus doux ou plus ferme?",
+    ],
+    &[
+        "Les courtes visites s'additionnent : qu'est-ce qui vous pousse d'habitude vers un réseau social un instant?",
+        "Quel coup d'œil rapide cette semaine était une vraie pause, et lequel un réflexe?",
+        "Certaines de ces courtes visites pourraient-elles attendre une pause choisie exprès?",
+    ],
+    &[
+        "Qu'est-ce qui vous a aidé à garder le temps sur les réseaux sociaux là où vous le vouliez?",
+        "Quand une visite a-t-elle été une bonne pause, et qu'est-ce qui l'a rendue ainsi?",
+        "Y a-t-il un moment de votre journée que vous aimeriez protéger des interruptions?",
+    ],
+];
+
+/// One reflection question for the period, stable for a given period and mood.
+pub fn question(lang: Lang, mood: Mood, seed: u32) -> &'static str {
+    let i = mood as usize;
+    let list = match lang {
+        Lang::En => QUESTIONS_EN[i],
+        Lang::Fr => QUESTIONS_FR[i],
+    };
+    list[seed as usize % list.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_choice() {
+        let env = |v: &'static str| move |k: &str| (k == "LANG").then(|| v.to_string());
+        assert_eq!(Lang::choose("auto", env("fr_CA.UTF-8")), Lang::Fr);
+        assert_eq!(Lang::choose("auto", env("en_CA.UTF-8")), Lang::En);
+        assert_eq!(Lang::choose("fr", env("en_CA.UTF-8")), Lang::Fr);
+        assert_eq!(Lang::choose("auto", |_| None), Lang::En);
+    }
+
+    #[test]
+    fn durations_and_trend_words() {
+        assert_eq!(Lang::En.duration(0), "0m");
+        assert_eq!(Lang::En.duration(45), "45s");
+        assert_eq!(Lang::En.duration(3_900), "1h 05m");
+        assert_eq!(Lang::Fr.duration(3_900), "1 h 05");
+        assert_eq!(
+            Lang::En.trend(-720),
+            "12 minutes less per day than your recent average."
+        );
+        assert_eq!(
+            Lang::Fr.trend(60),
+            "1 minute de plus par jour que votre moyenne récente."
+        );
+        assert!(Lang::En.trend(10).starts_with("About the same"));
+    }
+
+    #[test]
+    fn questions_exist_in_both_languages() {
+        for mood in [Mood::Empty, Mood::Over, Mood::Fragmented, Mood::Calm] {
+            for seed in 0..4 {
+                assert!(question(Lang::En, mood, seed).ends_with('?'));
+                assert!(question(Lang::Fr, mood, seed).ends_with('?'));
+            }
+        }
+    }
+}
