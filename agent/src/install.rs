@@ -307,16 +307,19 @@ pub fn uninstall(_cli: &Cli) -> Result<()> {
     let mut removed = false;
     let unit = unit_path(&home);
     if unit.exists() {
-        if systemd_user_available() {
+        let systemd = systemd_user_available();
+        if systemd {
             if let Err(e) = systemctl(&["disable", "--now", UNIT_NAME]) {
                 eprintln!("dwell-agent: {e:#} (removing the unit anyway)");
             }
         }
         std::fs::remove_file(&unit).with_context(|| format!("cannot remove {}", unit.display()))?;
-        if systemd_user_available() {
+        if systemd {
             let _ = systemctl(&["daemon-reload"]);
+            println!("Removed {} (and stopped the service).", unit.display());
+        } else {
+            println!("Removed {}.", unit.display());
         }
-        println!("Removed {} (and stopped the service).", unit.display());
         removed = true;
     }
     let entry = autostart_path(&home);
