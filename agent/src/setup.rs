@@ -341,7 +341,7 @@ pub fn ask_all<R: BufRead, W: Write>(p: &mut Prompter<R, W>, d: &Answers) -> Res
         },
     )?;
     p.say(&format!(
-        "\nCalibration: for {CALIBRATE} dwell only records, without reminders; then\n`dwell-agent limits suggest` proposes a daily limit from your own typical day."
+        "\nCalibration: for a first week ({CALIBRATE}) dwell only records, without reminders;\nthen `dwell-agent limits suggest` proposes a daily limit from your own typical day."
     ))?;
     let calibrate = p.yes_no("Start with a calibration week?", d.calibrate)?;
     Ok(Answers {
