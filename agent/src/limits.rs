@@ -11,8 +11,7 @@ use dwell_core::{schedule, Config, Store};
 use serde::Serialize;
 
 use crate::cli::{config_path, data_dir, load_config, refused, Cli};
-use crate::data_cmds::write_private;
-use crate::setup::{edit_config, fmt_duration, Answers};
+use crate::setup::{edit_config, fmt_duration, write_config, Answers};
 
 #[derive(Subcommand, Debug)]
 pub enum LimitsAction {
@@ -168,11 +167,18 @@ fn apply_daily(cli: &Cli, config: &Config, s: &Suggestion) -> Result<()> {
                 .with_context(|| format!("cannot create {}", parent.display()))?;
         }
     }
-    write_private(&path, &text)?;
+    write_config(&path, &text)?;
+    let dir = data_dir(cli)?;
+    let told = crate::control::notify_agent(&dir);
     println!(
-        "Your daily limit is now {} ({}). A running agent picks it up when it re-reads its config.",
+        "Your daily limit is now {} ({}){}.",
         fmt_duration(s.daily),
-        path.display()
+        path.display(),
+        if told {
+            "; the running agent was told"
+        } else {
+            ""
+        }
     );
     Ok(())
 }

@@ -175,6 +175,18 @@ pub fn edit_config(existing: Option<&str>, a: &Answers, path: &Path) -> Result<S
     Ok(text)
 }
 
+/// Writes the config file whole (0600), through a symlink if it is one (a
+/// dotfiles manager's link stays a link).
+pub fn write_config(path: &Path, text: &str) -> Result<()> {
+    let target = if path.is_symlink() {
+        std::fs::canonicalize(path)
+            .with_context(|| format!("cannot follow the link {}", path.display()))?
+    } else {
+        path.to_owned()
+    };
+    write_private(&target, text)
+}
+
 // ---------------------------------------------------------------------------
 // Asking.
 
@@ -420,12 +432,16 @@ pub fn setup(cli: &Cli, args: &SetupArgs) -> Result<()> {
                 .with_context(|| format!("cannot create {}", parent.display()))?;
         }
     }
-    write_private(&path, &text)?;
+    write_config(&path, &text)?;
+    let told = crate::control::notify_agent(&dir);
     p.say(&format!(
         "\nWrote {} (yours to edit; check it with `dwell-agent config check`).",
         path.display()
     ))?;
 
+    if told {
+        p.say("The running agent was told to re-read it.")?;
+    }
     if consent && consented_at.is_none() {
         let store = Store::open(&dir).context("cannot create the dwell database")?;
         store
@@ -573,6 +589,18 @@ messages = ["Go for a walk."]
         assert!(!a.calibrate);
         let text = edit_config(None, &a, p()).unwrap();
         assert!(Config::parse(&text, p()).is_ok());
+    }
+
+    #[test]
+    fn a_linked_config_stays_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("dotfiles.toml");
+        std::fs::write(&real, "").unwrap();
+        let link = dir.path().join("config.toml");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        write_config(&link, "[limits]\n").unwrap();
+        assert!(link.is_symlink());
+        assert_eq!(std::fs::read_to_string(&real).unwrap(), "[limits]\n");
     }
 
     #[test]
