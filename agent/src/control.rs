@@ -46,19 +46,59 @@ pub fn parse_pause(arg: &str, now: DateTime<Utc>) -> Result<Pause, String> {
         })
 }
 
-/// Sends SIGUSR1 to the agent running on `dir`; whether one was told.
-pub fn notify_agent(dir: &Path) -> bool {
-    let Some(pid) = lock::holder_pid(dir).and_then(|p| i32::try_from(p).ok()) else {
-        return false;
+/// What became of telling the running agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Told {
+    /// SIGUSR1 was sent to an agent that handles it.
+    Yes,
+    /// No agent runs on the data directory.
+    NotRunning,
+    /// An agent runs but does not catch SIGUSR1 (an older build): it was not
+    /// signalled, since that would end it; it sees the change when restarted.
+    NotListening,
+}
+
+/// Whether signal number `sig` is caught by a handler, from the `SigCgt:`
+/// line of `/proc/PID/status`.
+pub fn catches(proc_status: &str, sig: u32) -> bool {
+    proc_status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigCgt:"))
+        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+        .is_some_and(|mask| (1..=64).contains(&sig) && mask & (1 << (sig - 1)) != 0)
+}
+
+const SIGUSR1: u32 = 10;
+
+/// Sends SIGUSR1 to the agent running on `dir`, if it listens for it.
+pub fn notify_agent(dir: &Path) -> Told {
+    let Some(raw) = lock::holder_pid(dir).and_then(|p| i32::try_from(p).ok()) else {
+        return Told::NotRunning;
     };
-    let Some(pid) = rustix::process::Pid::from_raw(pid) else {
-        return false;
+    let Some(pid) = rustix::process::Pid::from_raw(raw) else {
+        return Told::NotRunning;
     };
+    let listens = std::fs::read_to_string(format!("/proc/{raw}/status"))
+        .is_ok_and(|st| catches(&st, SIGUSR1));
+    if !listens {
+        return Told::NotListening;
+    }
     match rustix::process::kill_process(pid, rustix::process::Signal::USR1) {
-        Ok(()) => true,
+        Ok(()) => Told::Yes,
         Err(e) => {
-            tracing::warn!("cannot signal the running agent (pid {pid:?}): {e}");
-            false
+            tracing::warn!("cannot signal the running agent (pid {raw}): {e}");
+            Told::NotRunning
+        }
+    }
+}
+
+/// A line for the employee about a [`Told`] other than `Yes`.
+pub fn told_note(told: Told) -> Option<&'static str> {
+    match told {
+        Told::Yes => None,
+        Told::NotRunning => Some("(The agent is not running; this applies when it starts.)"),
+        Told::NotListening => {
+            Some("(The running agent does not listen for changes: restart it for this to apply.)")
         }
     }
 }
@@ -94,8 +134,8 @@ pub fn pause(cli: &Cli, args: &PauseArgs) -> Result<()> {
             println!("Paused: nothing is recorded until `dwell-agent resume`.")
         }
     }
-    if !told {
-        println!("(The agent is not running; the pause applies when it starts.)");
+    if let Some(note) = told_note(told) {
+        println!("{note}");
     }
     Ok(())
 }
@@ -118,8 +158,8 @@ pub fn resume(cli: &Cli) -> Result<()> {
     } else {
         println!("dwell was not paused.");
     }
-    if !told {
-        println!("(The agent is not running: start it with `dwell-agent run`.)");
+    if let Some(note) = told_note(told) {
+        println!("{note}");
     }
     Ok(())
 }
@@ -145,5 +185,15 @@ mod tests {
         assert!(parse_pause("soon", now).unwrap_err().contains("soon"));
         assert!(parse_pause("0s", now).is_err());
         assert!(parse_pause("99999999999d", now).is_err());
+    }
+
+    #[test]
+    fn caught_signals_from_proc_status() {
+        let st = "Name:\tdwell-agent\nSigIgn:\t0000000000001000\nSigCgt:\t0000000180004200\n";
+        assert!(catches(st, 10));
+        assert!(catches(st, 15));
+        assert!(!catches(st, 12));
+        assert!(!catches("SigCgt:\t0000000000000000\n", 10));
+        assert!(!catches("garbage", 10));
     }
 }

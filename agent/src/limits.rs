@@ -174,7 +174,7 @@ fn apply_daily(cli: &Cli, config: &Config, s: &Suggestion) -> Result<()> {
         "Your daily limit is now {} ({}){}.",
         fmt_duration(s.daily),
         path.display(),
-        if told {
+        if told == crate::control::Told::Yes {
             "; the running agent was told"
         } else {
             ""

@@ -439,8 +439,12 @@ pub fn setup(cli: &Cli, args: &SetupArgs) -> Result<()> {
         path.display()
     ))?;
 
-    if told {
-        p.say("The running agent was told to re-read it.")?;
+    match told {
+        crate::control::Told::Yes => p.say("The running agent was told to re-read it.")?,
+        crate::control::Told::NotListening => {
+            p.say("Restart the running agent for the new settings to apply.")?
+        }
+        crate::control::Told::NotRunning => {}
     }
     if consent && consented_at.is_none() {
         let store = Store::open(&dir).context("cannot create the dwell database")?;

@@ -10,6 +10,7 @@ use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::thread;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use dwell_tests::{
@@ -499,39 +500,64 @@ fn pause_and_resume_write_and_clear_the_meta_key_and_signal_the_agent() {
         serde_json::from_str(&home.ok(&["status", "--json"])).expect("status JSON");
     assert_eq!(status["paused_until"], serde_json::Value::Null);
 
-    // A process holding the agent lock, its pid in the lock file, gets SIGUSR1
-    // (which ends it here, as `sleep` has no handler).
+    // A process that holds the agent lock (its pid in the lock file) and
+    // catches SIGUSR1, as the agent does, is signalled.
     let lock = home.data_dir().join("agent.lock");
-    let mut holder = home
+    let marker = home.path().join("got-usr1");
+    let script = format!(
+        "trap 'echo usr1 > {}' USR1; i=0; while [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done",
+        marker.display()
+    );
+    let holder = hold_lock(&home, &lock, &["sh", "-c", &script]);
+    let out = home.ok(&["pause", "5m"]);
+    assert!(
+        !out.contains("not running") && !out.contains("restart"),
+        "{out}"
+    );
+    assert!(
+        wait_until(Duration::from_secs(5), || marker.exists()),
+        "the lock holder did not get SIGUSR1"
+    );
+    release(holder);
+
+    // One that does not catch it (an older agent) is not ended by it.
+    let mut holder = hold_lock(&home, &lock, &["sleep", "30"]);
+    let out = home.ok(&["resume"]);
+    assert!(out.contains("restart it"), "{out}");
+    thread::sleep(Duration::from_millis(300));
+    assert!(
+        holder.try_wait().ok().flatten().is_none(),
+        "a process without a SIGUSR1 handler was signalled"
+    );
+    release(holder);
+}
+
+/// Runs `cmd` under `flock --no-fork lock`, once it holds the lock with its pid
+/// written in the lock file (as the agent does).
+fn hold_lock(home: &Home, lock: &Path, cmd: &[&str]) -> std::process::Child {
+    let holder = home
         .command(require_tool("flock"))
         .arg("--no-fork")
-        .arg(&lock)
-        .args(["sleep", "30"])
+        .arg(lock)
+        .args(cmd)
         .stdin(Stdio::null())
         .spawn()
         .expect("start flock");
     let held = wait_until(Duration::from_secs(5), || {
         let mut probe = home.command("flock");
-        probe.args(["-n"]).arg(&lock).arg("true");
+        probe.arg("-n").arg(lock).arg("true");
         !run_command(probe, COMMAND_TIMEOUT).status.success()
     });
     assert!(held, "flock did not take the lock");
-    fs::write(&lock, format!("{}\n", holder.id())).expect("write pid");
-    let out = home.ok(&["pause", "5m"]);
-    assert!(!out.contains("not running"), "{out}");
-    let mut status = None;
-    wait_until(Duration::from_secs(5), || {
-        status = holder.try_wait().ok().flatten();
-        status.is_some()
-    });
+    fs::write(lock, format!("{}\n", holder.id())).expect("write pid");
+    // Let the shell install its trap.
+    thread::sleep(Duration::from_millis(200));
+    holder
+}
+
+fn release(mut holder: std::process::Child) {
     let _ = holder.kill();
     let _ = holder.wait();
-    use std::os::unix::process::ExitStatusExt;
-    assert_eq!(
-        status.and_then(|s| s.signal()),
-        Some(10),
-        "the lock holder did not get SIGUSR1"
-    );
 }
 
 #[test]
