@@ -62,6 +62,37 @@ enum Command {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// A walk-through: what is recorded, your consent, limits and hours; writes your config.
+    Setup(crate::setup::SetupArgs),
+    /// Start dwell at login (systemd user unit, or XDG autostart entry).
+    Install(crate::install::InstallArgs),
+    /// Stop starting dwell at login.
+    Uninstall,
+    /// Off the record: nothing is recorded for DURATION (default 1h) or until `resume`.
+    Pause(crate::control::PauseArgs),
+    /// End a pause.
+    Resume,
+    /// Delete recorded data for good: a range of days, one site, or everything.
+    Forget(crate::data_cmds::ForgetArgs),
+    /// Export your recorded data as JSON or CSV.
+    Export(crate::data_cmds::ExportArgs),
+    /// Your limits: a suggestion from your own recorded days.
+    Limits {
+        #[command(subcommand)]
+        action: crate::limits::LimitsAction,
+    },
+}
+
+impl Cli {
+    /// `--data-dir`/`DWELL_DATA_DIR`, when given.
+    pub(crate) fn explicit_data_dir(&self) -> Option<&Path> {
+        self.data_dir.as_deref()
+    }
+
+    /// `--config`/`DWELL_CONFIG`, when given.
+    pub(crate) fn explicit_config(&self) -> Option<&Path> {
+        self.config.as_deref()
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -77,7 +108,7 @@ enum ConfigAction {
 #[error("{0}")]
 pub struct Refused(pub String);
 
-fn refused(msg: impl Into<String>) -> anyhow::Error {
+pub(crate) fn refused(msg: impl Into<String>) -> anyhow::Error {
     anyhow!(Refused(msg.into()))
 }
 
@@ -108,7 +139,7 @@ fn init_logging() {
         .try_init();
 }
 
-fn data_dir(cli: &Cli) -> Result<PathBuf> {
+pub(crate) fn data_dir(cli: &Cli) -> Result<PathBuf> {
     cli.data_dir
         .clone()
         .or_else(paths::default_data_dir)
@@ -117,12 +148,12 @@ fn data_dir(cli: &Cli) -> Result<PathBuf> {
         })
 }
 
-fn config_path(cli: &Cli) -> Option<PathBuf> {
+pub(crate) fn config_path(cli: &Cli) -> Option<PathBuf> {
     cli.config.clone().or_else(paths::default_config_file)
 }
 
 /// Loads the config: an explicit file must exist; the default one may not.
-fn load_config(cli: &Cli) -> Result<Config> {
+pub(crate) fn load_config(cli: &Cli) -> Result<Config> {
     match (&cli.config, config_path(cli)) {
         (Some(p), _) => Config::load(p).map_err(|e| refused(e.to_string())),
         (None, Some(p)) => Config::load_or_default(&p).map_err(|e| refused(e.to_string())),
@@ -143,10 +174,18 @@ fn dispatch(cli: Cli) -> Result<()> {
             }
             ConfigAction::Check => config_check(&cli),
         },
+        Command::Setup(args) => crate::setup::setup(&cli, args),
+        Command::Install(args) => crate::install::install(&cli, args),
+        Command::Uninstall => crate::install::uninstall(&cli),
+        Command::Pause(args) => crate::control::pause(&cli, args),
+        Command::Resume => crate::control::resume(&cli),
+        Command::Forget(args) => crate::data_cmds::forget(&cli, args),
+        Command::Export(args) => crate::data_cmds::export(&cli, args),
+        Command::Limits { action } => crate::limits::limits(&cli, action),
     }
 }
 
-const EXPLAIN: &str = "\
+pub(crate) const EXPLAIN: &str = "\
 dwell counts your own time on social sites and apps during work hours, so
 that you can keep personal use from becoming excessive. It is for you alone.
 
@@ -331,6 +370,10 @@ fn status(cli: &Cli, json: bool) -> Result<()> {
     };
     let running = AgentLock::is_held(&dir);
     let now = Utc::now();
+    let pause = match &store {
+        Some(s) => dwell_core::control::paused(s, now)?,
+        None => None,
+    };
     let today_seconds = match &store {
         Some(s) => {
             let (from, to) = schedule::local_day_bounds(schedule::local_date(now, &Local), &Local);
@@ -343,8 +386,11 @@ fn status(cli: &Cli, json: bool) -> Result<()> {
         enabled: consent.is_some(),
         enabled_at: consent.map(|c| c.to_rfc3339()),
         running,
-        recording: running && consent.is_some() && config.schedule.is_recording(now, &Local),
-        paused_until: None,
+        recording: running
+            && consent.is_some()
+            && pause.is_none()
+            && config.schedule.is_recording(now, &Local),
+        paused_until: pause.map(|p| p.to_value()),
         today_seconds: today_seconds.round(),
         daily_limit_seconds: config.limits.daily.as_secs(),
         weekly_limit_seconds: config.limits.weekly.as_secs(),
@@ -362,12 +408,17 @@ fn status(cli: &Cli, json: bool) -> Result<()> {
         "agent:      {}",
         if !st.running {
             "not running"
+        } else if pause.is_some() {
+            "running, paused"
         } else if st.recording {
             "running, recording"
         } else {
             "running, outside recording hours"
         }
     );
+    if let Some(p) = &st.paused_until {
+        println!("paused:     until {p} (`dwell-agent resume` ends it)");
+    }
     println!(
         "today:      {} of your {} daily limit",
         fmt_minutes(st.today_seconds),

@@ -7,9 +7,14 @@
 
 pub mod cli;
 pub mod clock;
+pub mod control;
+pub mod data_cmds;
+pub mod install;
+pub mod limits;
 pub mod lock;
 pub mod reload;
 pub mod run;
+pub mod setup;
 pub mod x11;
 
 pub use run::run;

@@ -5,7 +5,9 @@
 //! private SQLite store ([`store`]). Only [`store`] does I/O; the rest is pure and
 //! takes the current time as a parameter so it can be replayed in tests.
 
+pub mod calibrate;
 pub mod config;
+pub mod control;
 pub mod model;
 pub mod paths;
 pub mod rules;

@@ -27,3 +27,9 @@ pub fn default_config_file() -> Option<PathBuf> {
 pub fn default_data_dir() -> Option<PathBuf> {
     xdg("XDG_DATA_HOME", ".local/share").map(|d| d.join("dwell"))
 }
+
+/// `$XDG_CONFIG_HOME` (or `~/.config`): where the systemd user unit and the XDG
+/// autostart entry go.
+pub fn config_home() -> Option<PathBuf> {
+    xdg("XDG_CONFIG_HOME", ".config")
+}

@@ -332,7 +332,24 @@ impl Store {
 
     /// Inserts spans, replacing any stored span with the same start (that is how
     /// the open span is checkpointed: same start, later end). One transaction.
+    /// If another process deleted a label this one had cached (`forget`), the
+    /// write is retried once with a fresh cache.
     pub fn put_spans(&mut self, spans: &[Span]) -> Result<(), StoreError> {
+        match self.put_spans_once(spans) {
+            Err(StoreError::Sqlite {
+                source: rusqlite::Error::SqliteFailure(f, _),
+                ..
+            }) if f.code == rusqlite::ErrorCode::ConstraintViolation
+                && !self.site_ids.is_empty() =>
+            {
+                self.site_ids.clear();
+                self.put_spans_once(spans)
+            }
+            other => other,
+        }
+    }
+
+    fn put_spans_once(&mut self, spans: &[Span]) -> Result<(), StoreError> {
         if spans.is_empty() {
             return Ok(());
         }
@@ -427,6 +444,81 @@ impl Store {
         self.conn
             .execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")
             .map_err(self.s())
+    }
+
+    /// Every site label in the database, sorted.
+    pub fn site_labels(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT label FROM sites ORDER BY label")
+            .map_err(self.s())?;
+        let rows = stmt.query_map([], |r| r.get(0)).map_err(self.s())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(self.s())
+    }
+
+    /// Deletes site labels no span refers to any more; returns how many went.
+    pub fn delete_unused_sites(&mut self) -> Result<usize, StoreError> {
+        let n = self
+            .conn
+            .execute(
+                "DELETE FROM sites WHERE id NOT IN (SELECT site FROM spans WHERE site IS NOT NULL)",
+                [],
+            )
+            .map_err(self.s())?;
+        if n > 0 {
+            self.site_ids.clear();
+        }
+        Ok(n)
+    }
+
+    /// Deletes for good the spans that start in `[from, to)` and the reminders
+    /// due then, drops labels left unused, and compacts. Returns the spans deleted.
+    pub fn forget_range(
+        &mut self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        let n = self
+            .conn
+            .execute(
+                "DELETE FROM spans WHERE start >= ?1 AND start < ?2",
+                [ms(from), ms(to)],
+            )
+            .map_err(self.s())?;
+        self.conn
+            .execute(
+                "DELETE FROM reminders WHERE at >= ?1 AND at < ?2",
+                [ms(from), ms(to)],
+            )
+            .map_err(self.s())?;
+        self.delete_unused_sites()?;
+        self.compact()?;
+        Ok(n)
+    }
+
+    /// Deletes for good every span of site `label` and the label itself, and
+    /// compacts. `None` when there is no such label.
+    pub fn forget_site(&mut self, label: &str) -> Result<Option<usize>, StoreError> {
+        let id: Option<i64> = self
+            .conn
+            .query_row("SELECT id FROM sites WHERE label = ?1", [label], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(self.s())?;
+        let Some(id) = id else {
+            return Ok(None);
+        };
+        let n = self
+            .conn
+            .execute("DELETE FROM spans WHERE site = ?1", [id])
+            .map_err(self.s())?;
+        self.conn
+            .execute("DELETE FROM sites WHERE id = ?1", [id])
+            .map_err(self.s())?;
+        self.site_ids.clear();
+        self.compact()?;
+        Ok(Some(n))
     }
 
     /// Records a reminder (replacing one due at the same instant).
@@ -641,6 +733,77 @@ mod tests {
                 assert!(!bytes.windows(needle.len()).any(|w| w == needle), "{f}");
             }
         }
+    }
+
+    fn no_trace(dir: &Path, needle: &[u8]) -> bool {
+        ["dwell.db", "dwell.db-wal"].iter().all(|f| {
+            let p = dir.join(f);
+            !p.exists() || {
+                let bytes = std::fs::read(&p).unwrap();
+                !bytes.windows(needle.len()).any(|w| w == needle)
+            }
+        })
+    }
+
+    #[test]
+    fn forget_site_removes_exactly_that_site() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store
+            .put_spans(&[
+                span(0, 10, Some("gone-zzq.example")),
+                span(10, 20, Some("kept.example")),
+                span(20, 30, None),
+                span(30, 40, Some("gone-zzq.example")),
+            ])
+            .unwrap();
+        assert_eq!(store.forget_site("nope.example").unwrap(), None);
+        assert_eq!(store.forget_site("gone-zzq.example").unwrap(), Some(2));
+        assert_eq!(
+            store.spans(t(-100), t(100)).unwrap(),
+            vec![span(10, 20, Some("kept.example")), span(20, 30, None)]
+        );
+        assert_eq!(store.site_labels().unwrap(), vec!["kept.example"]);
+        // A writer with a stale label cache still works after the forget.
+        store.site_ids.insert("gone-zzq.example".into(), 1);
+        store
+            .put_spans(&[span(50, 60, Some("again.example"))])
+            .unwrap();
+        drop(store);
+        assert!(no_trace(dir.path(), b"gone-zzq"));
+    }
+
+    #[test]
+    fn stale_cache_of_another_connection_is_retried() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut agent = Store::open(dir.path()).unwrap();
+        agent.put_spans(&[span(0, 10, Some("a.example"))]).unwrap();
+        let mut cli = Store::open(dir.path()).unwrap();
+        assert_eq!(cli.forget_site("a.example").unwrap(), Some(1));
+        agent.put_spans(&[span(0, 20, Some("a.example"))]).unwrap();
+        assert_eq!(
+            cli.spans(t(-100), t(100)).unwrap(),
+            vec![span(0, 20, Some("a.example"))]
+        );
+    }
+
+    #[test]
+    fn forget_range_keeps_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store
+            .put_spans(&[
+                span(0, 10, Some("early-zzq.example")),
+                span(100, 110, Some("late.example")),
+            ])
+            .unwrap();
+        assert_eq!(store.forget_range(t(-5), t(50)).unwrap(), 1);
+        assert_eq!(
+            store.spans(t(-100), t(200)).unwrap(),
+            vec![span(100, 110, Some("late.example"))]
+        );
+        drop(store);
+        assert!(no_trace(dir.path(), b"early-zzq"));
     }
 
     #[test]

@@ -1,0 +1,384 @@
+//! `dwell-agent install` / `uninstall`: start the agent at login.
+//!
+//! Where `systemd --user` runs, a user unit in
+//! `$XDG_CONFIG_HOME/systemd/user/dwell-agent.service` (restarted on failure, so
+//! a manual `systemctl --user stop` is respected; only local sockets allowed);
+//! elsewhere an XDG autostart entry in `$XDG_CONFIG_HOME/autostart/`. Files are
+//! written whole or not at all; a failed `systemctl enable` removes the unit.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{anyhow, Context, Result};
+use clap::{Args, ValueEnum};
+use dwell_core::paths::{self, DB_FILE};
+use dwell_core::Store;
+
+use crate::cli::{data_dir, refused, Cli};
+use crate::data_cmds::write_atomic;
+use crate::lock::AgentLock;
+
+pub const UNIT_NAME: &str = "dwell-agent.service";
+pub const DESKTOP_NAME: &str = "dwell-agent.desktop";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Method {
+    /// A systemd user unit where `systemd --user` runs, else an autostart entry.
+    Auto,
+    Systemd,
+    Autostart,
+}
+
+#[derive(Args, Debug)]
+pub struct InstallArgs {
+    /// How to start dwell at login.
+    #[arg(long, value_enum, default_value_t = Method::Auto)]
+    pub method: Method,
+    /// Only write the unit or entry: do not run `systemctl` or start anything.
+    #[arg(long)]
+    pub no_start: bool,
+}
+
+/// `$XDG_CONFIG_HOME/systemd/user/dwell-agent.service`.
+pub fn unit_path(config_home: &Path) -> PathBuf {
+    config_home.join("systemd").join("user").join(UNIT_NAME)
+}
+
+/// `$XDG_CONFIG_HOME/autostart/dwell-agent.desktop`.
+pub fn autostart_path(config_home: &Path) -> PathBuf {
+    config_home.join("autostart").join(DESKTOP_NAME)
+}
+
+/// Quotes one `ExecStart=` argument for systemd.
+pub fn systemd_quote(arg: &str) -> String {
+    let escaped = arg.replace('%', "%%").replace('$', "$$");
+    if !escaped.is_empty()
+        && !escaped.contains(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '\\' | ';'))
+    {
+        return escaped;
+    }
+    format!("\"{}\"", escaped.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// Quotes one `Exec=` argument of a desktop entry (quoting rules of the
+/// Desktop Entry spec, then the escapes of a string value).
+pub fn desktop_quote(arg: &str) -> String {
+    const RESERVED: &[char] = &[
+        ' ', '\t', '\n', '"', '\'', '\\', '>', '<', '~', '|', '&', ';', '$', '*', '?', '#', '(',
+        ')', '`',
+    ];
+    let a = arg.replace('%', "%%");
+    let quoted = if a.is_empty() || a.contains(RESERVED) {
+        let mut q = String::from("\"");
+        for c in a.chars() {
+            if matches!(c, '"' | '`' | '$' | '\\') {
+                q.push('\\');
+            }
+            q.push(c);
+        }
+        q.push('"');
+        q
+    } else {
+        a
+    };
+    quoted.replace('\\', "\\\\")
+}
+
+/// The systemd user unit that runs `exec`.
+pub fn unit_text(exec: &[String]) -> String {
+    let cmd: Vec<String> = exec.iter().map(|a| systemd_quote(a)).collect();
+    format!(
+        "# Written by `dwell-agent install`; `dwell-agent uninstall` removes it.
+[Unit]
+Description=dwell agent: your own time on social sites at work, counted privately
+After=graphical-session.target
+
+[Service]
+Type=simple
+ExecStart={}
+# Restart after a crash, but not after `systemctl --user stop`, nor after a
+# refusal (exit 2: not enabled, or a config error to fix).
+Restart=on-failure
+RestartSec=15
+RestartPreventExitStatus=2
+# dwell has no network code: only local sockets (X11, D-Bus) are allowed.
+RestrictAddressFamilies=AF_UNIX
+NoNewPrivileges=yes
+
+[Install]
+WantedBy=default.target
+",
+        cmd.join(" ")
+    )
+}
+
+/// The XDG autostart entry that runs `exec`.
+pub fn desktop_text(exec: &[String]) -> String {
+    let cmd: Vec<String> = exec.iter().map(|a| desktop_quote(a)).collect();
+    format!(
+        "# Written by `dwell-agent install`; `dwell-agent uninstall` removes it.
+[Desktop Entry]
+Type=Application
+Name=dwell agent
+Comment=Counts your own time on social sites during work hours, privately
+Exec={}
+Terminal=false
+NoDisplay=true
+X-GNOME-Autostart-enabled=true
+",
+        cmd.join(" ")
+    )
+}
+
+/// Whether a `systemd --user` instance serves this session.
+pub fn systemd_user_available() -> bool {
+    let Some(rt) = std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from) else {
+        return false;
+    };
+    if !rt.is_absolute() || !rt.join("systemd").is_dir() {
+        return false;
+    }
+    match Command::new("systemctl")
+        .args(["--user", "is-system-running"])
+        .output()
+    {
+        Ok(out) => matches!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "running" | "degraded" | "starting" | "initializing" | "maintenance"
+        ),
+        Err(_) => false,
+    }
+}
+
+fn systemctl(args: &[&str]) -> Result<()> {
+    let out = Command::new("systemctl")
+        .arg("--user")
+        .args(args)
+        .output()
+        .context("cannot run systemctl")?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(anyhow!(
+            "`systemctl --user {}` failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+fn absolute(p: &Path) -> Result<PathBuf> {
+    if p.is_absolute() {
+        return Ok(p.to_owned());
+    }
+    Ok(std::env::current_dir()
+        .context("cannot tell the current directory")?
+        .join(p))
+}
+
+/// The command the unit or entry runs: this executable, `run`, and the data
+/// directory and config file if they were given explicitly.
+fn exec_line(cli: &Cli) -> Result<Vec<String>> {
+    let exe = std::env::current_exe().context("cannot tell where dwell-agent is")?;
+    let mut exec = vec![path_str(&exe)?, "run".to_owned()];
+    if let Some(d) = cli.explicit_data_dir() {
+        exec.push("--data-dir".into());
+        exec.push(path_str(&absolute(d)?)?);
+    }
+    if let Some(c) = cli.explicit_config() {
+        exec.push("--config".into());
+        exec.push(path_str(&absolute(c)?)?);
+    }
+    Ok(exec)
+}
+
+fn path_str(p: &Path) -> Result<String> {
+    match p.to_str() {
+        Some(s) if !s.contains(['\n', '\r']) => Ok(s.to_owned()),
+        _ => Err(refused(format!(
+            "{} cannot be written in a unit file (not UTF-8, or a line break): move dwell-agent to a plainer path",
+            p.display()
+        ))),
+    }
+}
+
+fn config_home() -> Result<PathBuf> {
+    paths::config_home()
+        .ok_or_else(|| refused("cannot tell where your config lives: set HOME or XDG_CONFIG_HOME"))
+}
+
+/// Whether the employee has opted in on the data directory.
+fn consented(dir: &Path) -> bool {
+    let db = dir.join(DB_FILE);
+    db.exists()
+        && Store::open_read_only(&db)
+            .and_then(|s| s.consent())
+            .is_ok_and(|c| c.is_some())
+}
+
+pub fn install(cli: &Cli, args: &InstallArgs) -> Result<()> {
+    let home = config_home()?;
+    let exec = exec_line(cli)?;
+    let method = match args.method {
+        Method::Auto if systemd_user_available() => Method::Systemd,
+        Method::Auto => Method::Autostart,
+        m => m,
+    };
+    if method == Method::Systemd && !args.no_start && !systemd_user_available() {
+        return Err(refused(
+            "systemd --user is not running in this session: use `dwell-agent install --method autostart`",
+        ));
+    }
+    let dir = data_dir(cli)?;
+    match method {
+        Method::Systemd => install_unit(&home, &exec, &dir, args.no_start),
+        _ => install_autostart(&home, &exec),
+    }
+}
+
+fn install_unit(home: &Path, exec: &[String], dir: &Path, no_start: bool) -> Result<()> {
+    let path = unit_path(home);
+    let parent = path.parent().unwrap_or(home);
+    std::fs::create_dir_all(parent).map_err(|e| {
+        refused(format!(
+            "cannot create {}: {e}; nothing was installed",
+            parent.display()
+        ))
+    })?;
+    write_atomic(&path, &unit_text(exec), 0o644)?;
+    println!("Wrote {}.", path.display());
+    if no_start {
+        println!(
+            "Enable it with `systemctl --user daemon-reload && systemctl --user enable --now {UNIT_NAME}`."
+        );
+        return Ok(());
+    }
+    let start_now = consented(dir) && !AgentLock::is_held(dir);
+    let enabled = systemctl(&["daemon-reload"]).and_then(|()| {
+        if start_now {
+            systemctl(&["enable", "--now", UNIT_NAME])
+        } else {
+            systemctl(&["enable", UNIT_NAME])
+        }
+    });
+    if let Err(e) = enabled {
+        let _ = std::fs::remove_file(&path);
+        let _ = systemctl(&["daemon-reload"]);
+        return Err(e.context("nothing was installed"));
+    }
+    let stale = autostart_path(home);
+    if stale.exists() && std::fs::remove_file(&stale).is_ok() {
+        println!("Removed the older autostart entry {}.", stale.display());
+    }
+    if start_now {
+        println!(
+            "dwell starts at login and is running now (`systemctl --user status {UNIT_NAME}`)."
+        );
+    } else if AgentLock::is_held(dir) {
+        println!("dwell starts at login (an agent is already running now).");
+    } else {
+        println!(
+            "dwell starts at login once you opt in with `dwell-agent enable` (then `systemctl --user start {UNIT_NAME}`)."
+        );
+    }
+    println!("A manual `systemctl --user stop {UNIT_NAME}` is respected until the next login.");
+    Ok(())
+}
+
+fn install_autostart(home: &Path, exec: &[String]) -> Result<()> {
+    let path = autostart_path(home);
+    let parent = path.parent().unwrap_or(home);
+    let written = std::fs::create_dir_all(parent)
+        .map_err(anyhow::Error::from)
+        .and_then(|()| write_atomic(&path, &desktop_text(exec), 0o644));
+    if let Err(e) = written {
+        return Err(refused(format!(
+            "neither systemd --user nor the autostart directory {} can be used ({e:#}); nothing was installed",
+            parent.display()
+        )));
+    }
+    println!("Wrote {}: dwell starts at your next login.", path.display());
+    println!("Start it now with `dwell-agent run &`, or log out and in again.");
+    Ok(())
+}
+
+pub fn uninstall(_cli: &Cli) -> Result<()> {
+    let home = config_home()?;
+    let mut removed = false;
+    let unit = unit_path(&home);
+    if unit.exists() {
+        let systemd = systemd_user_available();
+        if systemd {
+            if let Err(e) = systemctl(&["disable", "--now", UNIT_NAME]) {
+                eprintln!("dwell-agent: {e:#} (removing the unit anyway)");
+            }
+        }
+        std::fs::remove_file(&unit).with_context(|| format!("cannot remove {}", unit.display()))?;
+        if systemd {
+            let _ = systemctl(&["daemon-reload"]);
+            println!("Removed {} (and stopped the service).", unit.display());
+        } else {
+            println!("Removed {}.", unit.display());
+        }
+        removed = true;
+    }
+    let entry = autostart_path(&home);
+    if entry.exists() {
+        std::fs::remove_file(&entry)
+            .with_context(|| format!("cannot remove {}", entry.display()))?;
+        println!(
+            "Removed {}: dwell no longer starts at login (a running agent stops with `dwell-agent disable` or at logout).",
+            entry.display()
+        );
+        removed = true;
+    }
+    if !removed {
+        println!("dwell was not set to start at login; nothing to remove.");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn systemd_quoting() {
+        assert_eq!(
+            systemd_quote("/usr/bin/dwell-agent"),
+            "/usr/bin/dwell-agent"
+        );
+        assert_eq!(systemd_quote("/my dir/a"), "\"/my dir/a\"");
+        assert_eq!(systemd_quote("/a%b$c"), "/a%%b$$c");
+        assert_eq!(systemd_quote("a\"b"), "\"a\\\"b\"");
+    }
+
+    #[test]
+    fn desktop_quoting() {
+        assert_eq!(
+            desktop_quote("/usr/bin/dwell-agent"),
+            "/usr/bin/dwell-agent"
+        );
+        assert_eq!(desktop_quote("/my dir/a"), "\"/my dir/a\"");
+        assert_eq!(desktop_quote("/100%"), "/100%%");
+        // `$` is escaped inside quotes, and the backslash doubled for the string value.
+        assert_eq!(desktop_quote("/a$b"), "\"/a\\\\$b\"");
+    }
+
+    #[test]
+    fn unit_restarts_on_failure_only() {
+        let t = unit_text(&["/opt/dwell/dwell-agent".into(), "run".into()]);
+        assert!(
+            t.contains("\nExecStart=/opt/dwell/dwell-agent run\n"),
+            "{t}"
+        );
+        assert!(t.contains("\nRestart=on-failure\n"));
+        assert!(t.contains("\nRestartPreventExitStatus=2\n"));
+        assert!(t.contains("\nRestrictAddressFamilies=AF_UNIX\n"));
+        assert!(t.contains("\nWantedBy=default.target\n"));
+        let d = desktop_text(&["/opt/dwell/dwell-agent".into(), "run".into()]);
+        assert!(d.contains("\nExec=/opt/dwell/dwell-agent run\n"), "{d}");
+        assert!(d.contains("\nType=Application\n"));
+    }
+}

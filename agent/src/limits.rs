@@ -1,0 +1,184 @@
+//! `dwell-agent limits suggest`: a daily budget from the employee's own
+//! recorded workdays (the maths is `dwell_core::calibrate`), with the numbers
+//! behind it; `--apply` writes it into the config file.
+
+use anyhow::{anyhow, Context, Result};
+use chrono::{Local, NaiveDate, Utc};
+use clap::Subcommand;
+use dwell_core::calibrate::{self, Suggestion};
+use dwell_core::paths::DB_FILE;
+use dwell_core::{schedule, Config, Store};
+use serde::Serialize;
+
+use crate::cli::{config_path, data_dir, load_config, refused, Cli};
+use crate::setup::{edit_config, fmt_duration, write_config, Answers};
+
+#[derive(Subcommand, Debug)]
+pub enum LimitsAction {
+    /// Suggest a daily limit a little below your typical workday, with the numbers behind it.
+    Suggest {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+        /// How many days back to look (today not included).
+        #[arg(long, default_value_t = 28, value_parser = clap::value_parser!(u32).range(1..=366))]
+        days: u32,
+        /// Write the suggestion into your config file as `[limits] daily`.
+        #[arg(long)]
+        apply: bool,
+    },
+}
+
+#[derive(Serialize, Debug)]
+struct Report {
+    days_looked_at: u32,
+    days_used: usize,
+    needed_days: usize,
+    enough_data: bool,
+    median_seconds: Option<f64>,
+    min_seconds: Option<f64>,
+    max_seconds: Option<f64>,
+    suggested_daily_seconds: Option<u64>,
+    suggested_daily: Option<String>,
+    current_daily_seconds: u64,
+    calibrating_until: Option<String>,
+}
+
+fn minutes(secs: f64) -> String {
+    let m = (secs / 60.0).round() as u64;
+    if m >= 60 {
+        format!("{}h{:02}", m / 60, m % 60)
+    } else {
+        format!("{m} min")
+    }
+}
+
+pub fn limits(cli: &Cli, action: &LimitsAction) -> Result<()> {
+    let LimitsAction::Suggest { json, days, apply } = action;
+    let dir = data_dir(cli)?;
+    let config = load_config(cli)?;
+    let today = Local::now().date_naive();
+    let dates: Vec<NaiveDate> = (1..=*days)
+        .rev()
+        .filter_map(|back| today.checked_sub_days(chrono::Days::new(back.into())))
+        .collect();
+    let db = dir.join(DB_FILE);
+    let (totals, consent) = match (dates.first(), db.exists()) {
+        (Some(first), true) => {
+            let store = Store::open_read_only(&db)?;
+            let (from, _) = schedule::local_day_bounds(*first, &Local);
+            let (to, _) = schedule::local_day_bounds(today, &Local);
+            let spans = store.spans(from, to)?;
+            let totals =
+                calibrate::workday_totals(&spans, &dates, &config.schedule.work_days, &Local);
+            (totals, store.consent()?)
+        }
+        _ => (Vec::new(), None),
+    };
+    let seconds: Vec<f64> = totals.iter().map(|(_, s)| *s).collect();
+    let result = calibrate::suggest_daily(&seconds);
+    let calibrating_until = calibrate::calibration_end(consent, config.tracking.calibrate)
+        .filter(|end| Utc::now() < *end);
+    let s = result.as_ref().ok();
+    let report = Report {
+        days_looked_at: *days,
+        days_used: seconds.len(),
+        needed_days: calibrate::MIN_DAYS,
+        enough_data: s.is_some(),
+        median_seconds: s.map(|s| s.median_seconds.round()),
+        min_seconds: s.map(|s| s.min_seconds.round()),
+        max_seconds: s.map(|s| s.max_seconds.round()),
+        suggested_daily_seconds: s.map(|s| s.daily.as_secs()),
+        suggested_daily: s.map(|s| fmt_duration(s.daily)),
+        current_daily_seconds: config.limits.daily.as_secs(),
+        calibrating_until: calibrating_until
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+    };
+    if *json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_report(&report, s, &config);
+    }
+    if *apply {
+        let Some(s) = s else {
+            return Err(refused(
+                "no suggestion to apply yet: dwell needs more recorded work days",
+            ));
+        };
+        apply_daily(cli, &config, s)?;
+    }
+    Ok(())
+}
+
+fn print_report(r: &Report, s: Option<&Suggestion>, config: &Config) {
+    if let Some(until) = &r.calibrating_until {
+        println!("Calibrating until {until}: dwell records without reminders until then.");
+    }
+    match s {
+        None => {
+            println!(
+                "Not enough data yet: {} work day(s) with recorded time in the last {} days; at least {} are needed for a suggestion.",
+                r.days_used, r.days_looked_at, r.needed_days
+            );
+            println!("Keep dwell running through a normal week and ask again.");
+        }
+        Some(s) => {
+            println!(
+                "From {} work day(s) with recorded time in the last {} days:",
+                s.days_used, r.days_looked_at
+            );
+            println!(
+                "  social time per work day: median {}, lowest {}, highest {}",
+                minutes(s.median_seconds),
+                minutes(s.min_seconds),
+                minutes(s.max_seconds)
+            );
+            println!(
+                "Suggested daily limit: {} (a little below your median; currently {}).",
+                minutes(s.daily.as_secs_f64()),
+                minutes(config.limits.daily.as_secs_f64())
+            );
+            println!("Accept it with `dwell-agent limits suggest --apply`, or choose your own with `dwell-agent setup`.");
+        }
+    }
+}
+
+fn apply_daily(cli: &Cli, config: &Config, s: &Suggestion) -> Result<()> {
+    let path = config_path(cli)
+        .ok_or_else(|| refused("cannot tell where the config is: set HOME or --config"))?;
+    let existing = if path.exists() {
+        Some(
+            std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?,
+        )
+    } else {
+        None
+    };
+    let mut a = Answers::from_config(config, false);
+    a.daily = s.daily;
+    if a.weekly < a.daily {
+        a.weekly = a.daily * 5;
+    }
+    let text = edit_config(existing.as_deref(), &a, &path)
+        .map_err(|e| anyhow!("cannot write a valid config: {e}"))?;
+    if let Some(parent) = path.parent() {
+        if !parent.exists() {
+            dwell_core::store::ensure_private_dir(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+    }
+    write_config(&path, &text)?;
+    let dir = data_dir(cli)?;
+    let told = crate::control::notify_agent(&dir);
+    println!(
+        "Your daily limit is now {} ({}){}.",
+        fmt_duration(s.daily),
+        path.display(),
+        if told == crate::control::Told::Yes {
+            "; the running agent was told"
+        } else {
+            ""
+        }
+    );
+    Ok(())
+}
