@@ -8,6 +8,7 @@
 pub mod config;
 pub mod model;
 pub mod paths;
+pub mod policy;
 pub mod rules;
 pub mod schedule;
 pub mod store;
