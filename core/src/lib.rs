@@ -6,6 +6,7 @@
 //! takes the current time as a parameter so it can be replayed in tests.
 
 pub mod config;
+pub mod messages;
 pub mod model;
 pub mod paths;
 pub mod policy;
