@@ -8,6 +8,8 @@
 pub mod cli;
 pub mod clock;
 pub mod lock;
+pub mod notify;
+pub mod remind;
 pub mod run;
 pub mod x11;
 

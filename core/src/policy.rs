@@ -682,6 +682,13 @@ impl Policy {
         self.held = None;
     }
 
+    /// Takes back the reminder just sent (the notification server turned out to be
+    /// in do-not-disturb): it is held instead, and goes out when that ends.
+    pub fn hold_back(&mut self, reminder: Reminder) {
+        self.sent.pop();
+        self.held = Some(reminder);
+    }
+
     /// The reminder held back, if any.
     pub fn held(&self) -> Option<&Reminder> {
         self.held.as_ref()
