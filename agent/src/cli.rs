@@ -12,6 +12,7 @@ use anyhow::{anyhow, Context, Result};
 use chrono::{Local, Utc};
 use clap::{Parser, Subcommand};
 use dwell_core::paths::{self, DB_FILE};
+use dwell_core::policy::{self, Policy};
 use dwell_core::{schedule, Config, Store};
 use serde::Serialize;
 
@@ -350,6 +351,19 @@ struct Status {
     today_seconds: f64,
     daily_limit_seconds: u64,
     weekly_limit_seconds: u64,
+    /// The current streak (visits closer than `limits.streak_gap`), and its limit.
+    streak_seconds: f64,
+    streak_limit_seconds: u64,
+    /// This ISO week's social time.
+    week_seconds: f64,
+    reminders_enabled: bool,
+    /// The next reminder stage not yet reached today, as a fraction of the daily
+    /// limit, and the social time at which it comes.
+    next_stage: Option<f64>,
+    next_stage_seconds: Option<u64>,
+    snoozes_left: u32,
+    snoozed_until: Option<String>,
+    done_for_today: bool,
     data_dir: PathBuf,
     db_bytes: u64,
     config_file: Option<PathBuf>,
@@ -382,6 +396,7 @@ fn status(cli: &Cli, json: bool) -> Result<()> {
         }
         None => 0.0,
     };
+    let outlook = reminder_outlook(store.as_ref(), &config, now)?;
     let st = Status {
         enabled: consent.is_some(),
         enabled_at: consent.map(|c| c.to_rfc3339()),
@@ -391,9 +406,19 @@ fn status(cli: &Cli, json: bool) -> Result<()> {
             && pause.is_none()
             && config.schedule.is_recording(now, &Local),
         paused_until: pause.map(|p| p.to_value()),
-        today_seconds: today_seconds.round(),
+        // `+ 0.0` turns the -0.0 of an empty sum into 0.
+        today_seconds: today_seconds.round() + 0.0,
         daily_limit_seconds: config.limits.daily.as_secs(),
         weekly_limit_seconds: config.limits.weekly.as_secs(),
+        streak_seconds: outlook.figures.streak.as_secs_f64().round(),
+        streak_limit_seconds: config.limits.streak.as_secs(),
+        week_seconds: outlook.figures.week.as_secs_f64().round(),
+        reminders_enabled: config.reminders.enabled,
+        next_stage: outlook.next_stage,
+        next_stage_seconds: outlook.next_stage_at.map(|d| d.as_secs()),
+        snoozes_left: outlook.snoozes_left,
+        snoozed_until: outlook.snoozed_until.map(|t| t.to_rfc3339()),
+        done_for_today: outlook.done_for_today,
         data_dir: dir.clone(),
         db_bytes: store.as_ref().map(|s| s.size_bytes()).unwrap_or(0),
         config_file: config_path(cli).filter(|p| p.exists()),
@@ -424,11 +449,70 @@ fn status(cli: &Cli, json: bool) -> Result<()> {
         fmt_minutes(st.today_seconds),
         fmt_minutes(st.daily_limit_seconds as f64)
     );
+    println!(
+        "streak:     {} now, your streak limit is {}",
+        fmt_minutes(st.streak_seconds),
+        fmt_minutes(st.streak_limit_seconds as f64)
+    );
+    println!(
+        "this week:  {} of your {} weekly limit",
+        fmt_minutes(st.week_seconds),
+        fmt_minutes(st.weekly_limit_seconds as f64)
+    );
+    let reminders = if !st.reminders_enabled {
+        "off (reminders.enabled = false)".to_owned()
+    } else if st.done_for_today {
+        "done for today".to_owned()
+    } else {
+        let next = match (st.next_stage, st.next_stage_seconds) {
+            (Some(f), Some(secs)) => format!(
+                "next at {:.0} % of your daily limit ({})",
+                f * 100.0,
+                fmt_minutes(secs as f64)
+            ),
+            _ => "all of today's stages reached".to_owned(),
+        };
+        let snoozed = match &outlook.snoozed_until {
+            Some(t) => format!(
+                ", snoozed until {}",
+                t.with_timezone(&Local).format("%H:%M")
+            ),
+            None => String::new(),
+        };
+        format!("{next}; {} snooze(s) left today{snoozed}", st.snoozes_left)
+    };
+    println!("reminders:  {reminders}");
     println!("data:       {} ({} KB)", dir.display(), st.db_bytes / 1024);
     if !st.enabled {
         println!("\nNothing is recorded until you opt in: `dwell-agent enable`.");
     }
     Ok(())
+}
+
+/// Today's standing against the limits, as the agent's reminder policy sees it:
+/// this week's spans and today's reminders replayed.
+fn reminder_outlook(
+    store: Option<&Store>,
+    config: &Config,
+    now: chrono::DateTime<Utc>,
+) -> Result<policy::Outlook> {
+    let mut policy = Policy::from_config(config);
+    if let Some(s) = store {
+        let today = schedule::local_date(now, &Local);
+        let (from, _) = schedule::local_day_bounds(today - chrono::Days::new(7), &Local);
+        let (day_start, _) = schedule::local_day_bounds(today, &Local);
+        for span in s.spans(from, now)? {
+            let clipped = dwell_core::Span {
+                start: span.start.max(from),
+                end: span.end.min(now),
+                ..span
+            };
+            policy.record_span(&clipped, &Local);
+        }
+        let todays = s.reminders(day_start, now + chrono::Duration::seconds(1))?;
+        policy.restore(now, &Local, &todays);
+    }
+    Ok(policy.outlook(now, None, &Local))
 }
 
 fn fmt_minutes(secs: f64) -> String {

@@ -13,6 +13,8 @@ pub mod install;
 pub mod limits;
 pub mod lock;
 pub mod reload;
+pub mod notify;
+pub mod remind;
 pub mod run;
 pub mod setup;
 pub mod x11;

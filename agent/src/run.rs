@@ -5,7 +5,9 @@
 //! - the idle check, at the moment the idle timeout could first be reached (and
 //!   once a second while idle, to notice the next input);
 //! - the checkpoint of the open span, every 10 s while one is open;
-//! - the next edge of recording hours.
+//! - the next edge of recording hours;
+//! - the next reminder crossing, and the reminders' own small timers (see
+//!   [`crate::remind`]), only while on a social site.
 //!
 //! With no span open and nothing to wait for, it sleeps until an event arrives.
 
@@ -20,6 +22,8 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::clock::{Clock, SystemClock};
+use crate::notify::{self, NotifyEvent};
+use crate::remind::{Notifications, Reminding};
 use crate::x11::{self, IdleSource, WatchEvent, X11Idle};
 
 /// How often the open span is written out: a crash loses at most this much.
@@ -47,10 +51,22 @@ pub async fn run(config: Config, store: Store, shutdown: impl Future<Output = ()
         watch: rx,
         idle: Box::new(X11Idle::default()),
     };
-    run_with(
+    let (ev_tx, ev_rx) = mpsc::channel(16);
+    let notifications = match notify::spawn(ev_tx) {
+        Ok((requests, _thread)) => Some(Notifications {
+            requests,
+            events: ev_rx,
+        }),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot start the notification thread; no reminders");
+            None
+        }
+    };
+    run_with_notifications(
         config,
         store,
         sources,
+        notifications,
         &SystemClock,
         &chrono::Local,
         shutdown,
@@ -77,6 +93,14 @@ struct Loop<'a, C: Clock, Tz: TimeZone> {
     edge_at: Option<Instant>,
     awake: (DateTime<Utc>, Instant),
     write_failed: bool,
+    remind: Reminding,
+}
+
+async fn recv_opt<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 async fn sleep_opt(at: Option<Instant>) {
@@ -86,17 +110,38 @@ async fn sleep_opt(at: Option<Instant>) {
     }
 }
 
-/// The run loop with injected sources, clock and time zone (tests use these).
+/// The run loop with injected sources, clock and time zone (tests use these),
+/// without notifications (reminders are stored as undelivered).
 pub async fn run_with<C: Clock, Tz: TimeZone>(
     config: Config,
     store: Store,
+    sources: Sources,
+    clock: &C,
+    tz: &Tz,
+    shutdown: impl Future<Output = ()>,
+) -> Result<()> {
+    run_with_notifications(config, store, sources, None, clock, tz, shutdown).await
+}
+
+/// The run loop with injected sources, notification channels, clock and time zone.
+pub async fn run_with_notifications<C: Clock, Tz: TimeZone>(
+    config: Config,
+    store: Store,
     mut sources: Sources,
+    notifications: Option<Notifications>,
     clock: &C,
     tz: &Tz,
     shutdown: impl Future<Output = ()>,
 ) -> Result<()> {
     let now = clock.now();
+    let (requests, mut notify_events) = match notifications {
+        Some(n) => (Some(n.requests), Some(n.events)),
+        None => (None, None),
+    };
+    let mut remind = Reminding::new(&config, requests);
+    remind.restore(&store, now, tz);
     let mut lp = Loop {
+        remind,
         recording: config.schedule.is_recording(now, tz),
         config,
         store,
@@ -141,7 +186,14 @@ pub async fn run_with<C: Clock, Tz: TimeZone>(
                 lp.checkpoint();
             }
             () = sleep_opt(lp.edge_at) => { lp.check_jump(); lp.on_edge(); }
+            ev = recv_opt(&mut notify_events) => match ev {
+                Some(ev) => lp.on_notify(ev),
+                None => notify_events = None,
+            },
+            () = sleep_opt(lp.remind.wake_at) => { lp.check_jump(); }
+            () = sleep_opt(lp.remind.aux_at()) => { lp.check_jump(); }
         }
+        lp.remind_tick();
         lp.arm_idle();
         lp.arm_checkpoint();
         lp.awake = (lp.clock.now(), Instant::now());
@@ -168,9 +220,39 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
     /// Applies an event that may close a span, and writes what it closed.
     fn close(&mut self, event: Event) {
         if let Some(span) = self.tracker.apply(event) {
+            if span.activity.is_social() {
+                for (start, end) in self.config.schedule.clip(span.start, span.end, self.tz) {
+                    let piece = Span {
+                        start,
+                        end,
+                        ..span.clone()
+                    };
+                    self.remind.record(&piece, self.tz);
+                }
+            }
             self.pending.push(span);
             self.flush();
         }
+    }
+
+    /// The start of the open span, when it is on a social site.
+    fn open_social(&self) -> Option<DateTime<Utc>> {
+        match self.tracker.current() {
+            Some(a) if a.is_social() => self.tracker.open_since(),
+            _ => None,
+        }
+    }
+
+    /// Lets the reminder policy look at the current moment.
+    fn remind_tick(&mut self) {
+        let now = self.clock.now();
+        let open = self.open_social();
+        self.remind.tick(&mut self.store, now, open, self.tz);
+    }
+
+    fn on_notify(&mut self, ev: NotifyEvent) {
+        let now = self.clock.now();
+        self.remind.on_event(&mut self.store, ev, now, self.tz);
     }
 
     /// Re-reports the focused activity once observation is possible again.
@@ -197,6 +279,7 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
                 self.close(Event::Away { at: now });
             }
             WatchEvent::Focus(window) => {
+                self.remind.desk.fullscreen = window.as_ref().is_some_and(|w| w.fullscreen);
                 let activity = window.map(|w| self.config.classifier.classify(&w));
                 tracing::debug!(?activity, "focus");
                 self.focus = activity.clone();

@@ -87,8 +87,12 @@ pub struct Reminders {
     pub quiet: Vec<TimeRange>,
     /// Which kinds of message may be shown: `time`, `reflection`, `back`.
     pub kinds: Vec<String>,
-    /// The employee's own messages, added to the catalogue.
+    /// The employee's own messages, added to the catalogue (including those read
+    /// from `messages_file`).
     pub messages: Vec<String>,
+    /// A TOML file with more of the employee's own messages (`messages = [...]`),
+    /// relative to the config file's directory.
+    pub messages_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -114,14 +118,29 @@ impl Default for Config {
 }
 
 impl Config {
-    /// Reads and validates `path`. A missing file is not an error here: callers
-    /// decide (a missing default config means built-in defaults).
+    /// Reads and validates `path` (and the messages file it names). A missing file
+    /// is not an error here: callers decide (a missing default config means
+    /// built-in defaults).
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_owned(),
             source,
         })?;
-        Config::parse(&text, path)
+        let mut config = Config::parse(&text, path)?;
+        if let Some(file) = &config.reminders.messages_file {
+            let file = match path.parent() {
+                Some(dir) if file.is_relative() => dir.join(file),
+                _ => file.clone(),
+            };
+            let text = std::fs::read_to_string(&file).map_err(|source| ConfigError::Read {
+                path: file.clone(),
+                source,
+            })?;
+            let more = parse_messages_file(&text, &file)?;
+            config.reminders.messages.extend(more);
+            config.reminders.messages_file = Some(file);
+        }
+        Ok(config)
     }
 
     /// Loads `path` if it exists, else the built-in defaults.
@@ -248,6 +267,7 @@ struct RawReminders {
     quiet: Sp<Vec<String>>,
     kinds: Sp<Vec<String>>,
     messages: Sp<Vec<String>>,
+    messages_file: Option<Sp<String>>,
 }
 
 #[derive(Deserialize)]
@@ -320,6 +340,7 @@ impl Default for RawReminders {
             quiet: sp(vec![]),
             kinds: sp(MESSAGE_KINDS.iter().map(|s| s.to_string()).collect()),
             messages: sp(vec![]),
+            messages_file: None,
         }
     }
 }
@@ -507,11 +528,20 @@ impl RawConfig {
                 ));
             }
         }
-        if let Some(m) = r.messages.get_ref().iter().find(|m| m.trim().is_empty()) {
-            let _ = m;
+        check_messages(r.messages.get_ref(), "reminders.messages")
+            .map_err(|m| err(r.messages.span(), m))?;
+        if let Some(f) = &r.messages_file {
+            if f.get_ref().trim().is_empty() {
+                return Err(err(
+                    f.span(),
+                    "reminders.messages_file must name a file, e.g. \"messages.toml\"".into(),
+                ));
+            }
+        }
+        if r.repeat_over.get_ref() < &Duration::from_secs(1) {
             return Err(err(
-                r.messages.span(),
-                "reminders.messages: a message must not be empty".into(),
+                r.repeat_over.span(),
+                "reminders.repeat_over must be at least \"1s\", e.g. \"15m\"".into(),
             ));
         }
 
@@ -551,7 +581,16 @@ impl RawConfig {
                 language: r.language.get_ref().clone(),
                 quiet,
                 kinds: r.kinds.get_ref().clone(),
-                messages: r.messages.get_ref().clone(),
+                messages: r
+                    .messages
+                    .get_ref()
+                    .iter()
+                    .map(|m| m.trim().to_owned())
+                    .collect(),
+                messages_file: r
+                    .messages_file
+                    .as_ref()
+                    .map(|f| PathBuf::from(f.get_ref().trim())),
             },
             data: Data {
                 keep: *self.data.keep.get_ref(),
@@ -559,6 +598,71 @@ impl RawConfig {
             classifier,
         })
     }
+}
+
+/// The placeholders a message may use.
+pub const PLACEHOLDERS: &[&str] = &[
+    "today",
+    "limit",
+    "percent",
+    "streak",
+    "streak_limit",
+    "week",
+    "weekly",
+];
+
+/// Messages must not be empty and may only use known `{placeholders}`.
+fn check_messages(messages: &[String], key: &str) -> Result<(), String> {
+    for m in messages {
+        if m.trim().is_empty() {
+            return Err(format!("{key}: a message must not be empty"));
+        }
+        let mut rest = m.as_str();
+        while let Some(open) = rest.find('{') {
+            let after = &rest[open + 1..];
+            let name = after.find('}').map(|close| &after[..close]);
+            match name {
+                Some(n) if PLACEHOLDERS.contains(&n) => {}
+                _ => {
+                    return Err(format!(
+                        "{key}: \"{m}\" has an unknown placeholder: use {{today}}, {{limit}}, {{percent}}, {{streak}}, {{streak_limit}}, {{week}} or {{weekly}}"
+                    ))
+                }
+            }
+            rest = &after[name.map(str::len).unwrap_or(0) + 1..];
+        }
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMessagesFile {
+    messages: Sp<Vec<String>>,
+}
+
+/// Parses a messages file: `messages = ["...", ...]`; `path` is for errors.
+pub fn parse_messages_file(text: &str, path: &Path) -> Result<Vec<String>, ConfigError> {
+    let raw: RawMessagesFile = toml::from_str(text).map_err(|e| {
+        let offset = e.span().map(|s| s.start).unwrap_or(0);
+        invalid(
+            path,
+            text,
+            offset,
+            format!(
+                "{} (a messages file holds one key: messages = [\"...\", \"...\"])",
+                e.message().trim_end()
+            ),
+        )
+    })?;
+    check_messages(raw.messages.get_ref(), "messages")
+        .map_err(|m| invalid(path, text, raw.messages.span().start, m))?;
+    Ok(raw
+        .messages
+        .get_ref()
+        .iter()
+        .map(|m| m.trim().to_owned())
+        .collect())
 }
 
 fn parse_ranges(items: &[String]) -> Result<Vec<TimeRange>, String> {
@@ -628,8 +732,12 @@ quiet = []
 # Kinds of message: "time" (your figures), "reflection" (think twice),
 # "back" (an easy way back to work).
 kinds = ["time", "reflection", "back"]
-# Your own messages, added to the built-in ones.
+# Your own messages, added to the built-in ones. They may use {today},
+# {limit}, {percent}, {streak}, {streak_limit}, {week} and {weekly}.
 messages = []
+# More of your own messages in a file of their own (messages = ["..."]),
+# relative to this file.
+# messages_file = "messages.toml"
 
 [data]
 # Spans older than this are deleted.
@@ -744,6 +852,14 @@ quiet = ["12:00-13:00"]
             ("[reminders]\nlanguage = \"de\"\n", "\"fr\""),
             ("[reminders]\nkinds = [\"nag\"]\n", "nag"),
             ("[reminders]\nmax_per_hour = 0\n", "max_per_hour"),
+            ("[reminders]\nat = [-0.5]\n", "more than 0"),
+            (
+                "[reminders]\nrepeat_over = \"0s\"\nmin_gap = \"0s\"\n",
+                "repeat_over",
+            ),
+            ("[reminders]\nmessages = [\"  \"]\n", "must not be empty"),
+            ("[reminders]\nmessages = [\"{nope} left\"]\n", "{today}"),
+            ("[reminders]\nmessages_file = \"\"\n", "messages_file"),
         ] {
             let e = err_of(src);
             assert!(e.contains("test.toml:2:"), "{src}: {e}");
@@ -776,5 +892,43 @@ quiet = ["12:00-13:00"]
                 .calibrate,
             None
         );
+    }
+
+    #[test]
+    fn messages_file_is_read_next_to_the_config_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("config.toml");
+        std::fs::write(
+            &cfg,
+            "[reminders]\nmessages = [\"One.\"]\nmessages_file = \"mine.toml\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("mine.toml"),
+            "messages = [\"Two: {today}.\"]\n",
+        )
+        .unwrap();
+        let c = Config::load(&cfg).unwrap();
+        assert_eq!(c.reminders.messages, vec!["One.", "Two: {today}."]);
+
+        std::fs::write(
+            dir.path().join("mine.toml"),
+            "\nmessages = \"not a list\"\n",
+        )
+        .unwrap();
+        let e = Config::load(&cfg).unwrap_err().to_string();
+        assert!(e.contains("mine.toml:2:"), "{e}");
+        assert!(e.contains("messages = ["), "{e}");
+
+        std::fs::write(dir.path().join("mine.toml"), "messages = [\"{oops}\"]\n").unwrap();
+        let e = Config::load(&cfg).unwrap_err().to_string();
+        assert!(
+            e.contains("mine.toml:1:") && e.contains("placeholder"),
+            "{e}"
+        );
+
+        std::fs::remove_file(dir.path().join("mine.toml")).unwrap();
+        let e = Config::load(&cfg).unwrap_err().to_string();
+        assert!(e.contains("mine.toml"), "{e}");
     }
 }

@@ -8,8 +8,10 @@
 pub mod calibrate;
 pub mod config;
 pub mod control;
+pub mod messages;
 pub mod model;
 pub mod paths;
+pub mod policy;
 pub mod rules;
 pub mod schedule;
 pub mod stats;

@@ -1,0 +1,1206 @@
+//! The reminder policy: when a gentle reminder is due, pure and clock-injected.
+//!
+//! The agent feeds it the closed spans it writes ([`Policy::record_span`]) and asks,
+//! with the start of the open span (if it is social) and the current time, whether
+//! a reminder is due now ([`Policy::check`]) and when the next one could be
+//! ([`Policy::next_wake`]): the exact instant of the next crossing, so the agent arms
+//! one timer and never polls.
+//!
+//! What it decides, all from the employee's own config:
+//! - **stages**: at each fraction of `limits.daily` in `reminders.at`, once per stage
+//!   per local day; the stages reset at the start of the next local day. When several
+//!   stages are crossed at once (after a snooze, say), only the highest is sent.
+//! - **over**: while over the daily budget, again after `repeat_over`.
+//! - **streak**: once per streak, when a streak reaches `limits.streak`. Visits
+//!   separated by less than `limits.streak_gap` form one streak; its length is the
+//!   social time in it.
+//! - **weekly**: once per ISO week, when the week reaches `limits.weekly`.
+//!
+//! Gates: only while on a social site; never within `min_gap` of the previous
+//! reminder; at most `max_per_hour` in any hour; nothing while snoozed or after
+//! "done for today". In quiet periods, or while the agent says the desktop is busy
+//! (fullscreen, do-not-disturb), a due reminder is *held*: the most recent held one
+//! is delivered once the quiet ends if it is still relevant, never a backlog.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeDelta, TimeZone, Utc};
+
+use crate::config::{Limits, Reminders};
+use crate::model::{ReminderRecord, Span};
+use crate::schedule::{local_date, local_day_bounds, TimeRange};
+
+/// What a reminder is about; stored as [`Kind::as_str`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// A fraction of the daily budget was reached.
+    Stage,
+    /// Still over the daily budget, `repeat_over` after the previous reminder.
+    Over,
+    /// A streak reached the streak limit.
+    Streak,
+    /// The week reached the weekly budget.
+    Weekly,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Stage => "stage",
+            Kind::Over => "over",
+            Kind::Streak => "streak",
+            Kind::Weekly => "weekly",
+        }
+    }
+}
+
+/// The real figures a reminder talks about.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Figures {
+    /// Social time counted today.
+    pub today: Duration,
+    pub daily_limit: Duration,
+    /// The current streak.
+    pub streak: Duration,
+    pub streak_limit: Duration,
+    /// Social time counted this (ISO, local) week.
+    pub week: Duration,
+    pub weekly_limit: Duration,
+}
+
+impl Figures {
+    /// Today's time as a whole percentage of the daily limit.
+    pub fn percent_of_daily(&self) -> u32 {
+        percent(self.today, self.daily_limit)
+    }
+
+    pub fn percent_of_weekly(&self) -> u32 {
+        percent(self.week, self.weekly_limit)
+    }
+}
+
+fn percent(a: Duration, b: Duration) -> u32 {
+    if b.is_zero() {
+        return 0;
+    }
+    (a.as_secs_f64() / b.as_secs_f64() * 100.0).round() as u32
+}
+
+/// A reminder the policy decided on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reminder {
+    /// When it was decided (the store's key for it).
+    pub at: DateTime<Utc>,
+    pub kind: Kind,
+    /// For [`Kind::Stage`]: the fraction of the daily limit reached.
+    pub stage: Option<f64>,
+    pub figures: Figures,
+}
+
+/// Why a due reminder is held back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HoldReason {
+    /// A configured quiet period.
+    Quiet,
+    /// The focused window is fullscreen.
+    Fullscreen,
+    /// The notification server is in do-not-disturb.
+    DoNotDisturb,
+}
+
+/// What the agent knows about the desktop that the policy cannot see.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Desk {
+    pub fullscreen: bool,
+    pub do_not_disturb: bool,
+}
+
+/// The answer of [`Policy::check`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Decision {
+    /// Nothing to do now.
+    Nothing,
+    /// Show this reminder now.
+    Send(Reminder),
+    /// This reminder is due but held back; it replaces any held one. Store it as
+    /// `held`; if it is sent later, [`Decision::Send`] carries the same `at`.
+    Hold(Reminder, HoldReason),
+}
+
+/// The parts of the config the policy uses.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PolicyConfig {
+    pub enabled: bool,
+    pub daily: Duration,
+    pub streak: Duration,
+    pub weekly: Duration,
+    pub streak_gap: Duration,
+    /// Ascending fractions of `daily`.
+    pub at: Vec<f64>,
+    pub repeat_over: Duration,
+    pub min_gap: Duration,
+    pub max_per_hour: u32,
+    pub snooze: Duration,
+    pub snoozes_per_day: u32,
+    pub quiet: Vec<TimeRange>,
+}
+
+impl PolicyConfig {
+    pub fn new(limits: &Limits, reminders: &Reminders) -> PolicyConfig {
+        let mut at = reminders.at.clone();
+        at.sort_by(f64::total_cmp);
+        at.dedup();
+        PolicyConfig {
+            enabled: reminders.enabled,
+            daily: limits.daily,
+            streak: limits.streak,
+            weekly: limits.weekly,
+            streak_gap: limits.streak_gap,
+            at,
+            repeat_over: reminders.repeat_over,
+            min_gap: reminders.min_gap,
+            max_per_hour: reminders.max_per_hour,
+            snooze: reminders.snooze,
+            snoozes_per_day: reminders.snoozes_per_day,
+            quiet: reminders.quiet.clone(),
+        }
+    }
+}
+
+/// Where the policy stands today, for `dwell-agent status`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outlook {
+    pub figures: Figures,
+    /// The next stage not yet reminded today, as a fraction of the daily limit.
+    pub next_stage: Option<f64>,
+    /// Social time today at which that stage is reached.
+    pub next_stage_at: Option<Duration>,
+    pub snoozes_left: u32,
+    pub snoozed_until: Option<DateTime<Utc>>,
+    pub done_for_today: bool,
+}
+
+/// The policy state. One per agent; replayable.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    cfg: PolicyConfig,
+    /// The local day the per-day state belongs to.
+    day: Option<NaiveDate>,
+    stages_done: Vec<bool>,
+    snoozes_used: u32,
+    done_today: bool,
+    snoozed_until: Option<DateTime<Utc>>,
+    /// Closed social seconds per local day (the last couple of weeks).
+    per_day: BTreeMap<NaiveDate, f64>,
+    /// The streak of closed visits: its start, its social seconds, its last end.
+    streak: Option<Streak>,
+    /// Start of the streak that was reminded about.
+    streak_reminded: Option<DateTime<Utc>>,
+    /// Monday of the week the weekly note was sent for.
+    weekly_done: Option<NaiveDate>,
+    /// Times reminders were sent (the last hour or so), newest last.
+    sent: Vec<DateTime<Utc>>,
+    /// When the last reminder was decided (sent or held): `repeat_over` counts from it.
+    last_decided: Option<DateTime<Utc>>,
+    /// The reminder held back most recently, waiting for the quiet to end.
+    held: Option<Reminder>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Streak {
+    start: DateTime<Utc>,
+    secs: f64,
+    end: DateTime<Utc>,
+}
+
+/// What is due right now, before the gates.
+struct Due {
+    kind: Kind,
+    stage: Option<usize>,
+    /// Everything this reminder settles (so nothing piles up behind it).
+    stages_upto: Option<usize>,
+    streak: bool,
+    weekly: bool,
+}
+
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+fn dur(s: f64) -> Duration {
+    Duration::from_secs_f64(s.max(0.0))
+}
+
+fn delta(d: Duration) -> TimeDelta {
+    TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
+}
+
+fn span_secs(a: DateTime<Utc>, b: DateTime<Utc>) -> f64 {
+    (b - a).num_milliseconds().max(0) as f64 / 1000.0
+}
+
+/// Monday of the ISO week of `d`.
+fn monday(d: NaiveDate) -> NaiveDate {
+    d - TimeDelta::days(i64::from(d.weekday().num_days_from_monday()))
+}
+
+/// The instant of a local date-time; the first instant after a DST gap.
+fn local_instant<Tz: TimeZone>(tz: &Tz, local: NaiveDateTime) -> DateTime<Utc> {
+    let mut t = local;
+    for _ in 0..(26 * 4) {
+        if let Some(i) = tz.from_local_datetime(&t).earliest() {
+            return i.with_timezone(&Utc);
+        }
+        t += TimeDelta::minutes(15);
+    }
+    Utc.from_utc_datetime(&local)
+}
+
+impl Policy {
+    pub fn new(cfg: PolicyConfig) -> Policy {
+        let stages = cfg.at.len();
+        Policy {
+            cfg,
+            day: None,
+            stages_done: vec![false; stages],
+            snoozes_used: 0,
+            done_today: false,
+            snoozed_until: None,
+            per_day: BTreeMap::new(),
+            streak: None,
+            streak_reminded: None,
+            weekly_done: None,
+            sent: Vec::new(),
+            last_decided: None,
+            held: None,
+        }
+    }
+
+    /// Convenience: the policy for a whole config.
+    pub fn from_config(config: &crate::Config) -> Policy {
+        Policy::new(PolicyConfig::new(&config.limits, &config.reminders))
+    }
+
+    pub fn config(&self) -> &PolicyConfig {
+        &self.cfg
+    }
+
+    /// Takes a new config (on reload), keeping what was counted and sent today.
+    pub fn set_config(&mut self, cfg: PolicyConfig) {
+        if cfg.at != self.cfg.at {
+            // Stages already passed stay done; new ones above today start fresh.
+            let today: f64 = self
+                .day
+                .and_then(|d| self.per_day.get(&d))
+                .copied()
+                .unwrap_or(0.0);
+            self.stages_done = cfg
+                .at
+                .iter()
+                .map(|f| today >= f * secs(cfg.daily))
+                .collect();
+        }
+        self.cfg = cfg;
+    }
+
+    /// Starts a new local day's state when `now` is on another day than the last.
+    fn roll<Tz: TimeZone>(&mut self, now: DateTime<Utc>, tz: &Tz) {
+        let today = local_date(now, tz);
+        if self.day == Some(today) {
+            return;
+        }
+        self.day = Some(today);
+        self.stages_done = vec![false; self.cfg.at.len()];
+        self.snoozes_used = 0;
+        self.done_today = false;
+        self.snoozed_until = None;
+        // A reminder held yesterday is not relevant today.
+        self.held = None;
+        let keep_from = monday(today) - TimeDelta::days(7);
+        self.per_day.retain(|d, _| *d >= keep_from);
+    }
+
+    /// Counts a closed span (already clipped to recording hours). Only social spans
+    /// count; they are split at local midnight here if the caller did not.
+    pub fn record_span<Tz: TimeZone>(&mut self, span: &Span, tz: &Tz) {
+        if !span.activity.is_social() || span.end <= span.start {
+            return;
+        }
+        let mut from = span.start;
+        while from < span.end {
+            let date = local_date(from, tz);
+            let (_, day_end) = local_day_bounds(date, tz);
+            let to = span.end.min(day_end.max(from + TimeDelta::milliseconds(1)));
+            *self.per_day.entry(date).or_insert(0.0) += span_secs(from, to);
+            from = to;
+        }
+        let gap = delta(self.cfg.streak_gap);
+        self.streak = Some(match self.streak {
+            Some(s) if span.start - s.end < gap && span.start >= s.start => Streak {
+                start: s.start,
+                secs: s.secs + span.seconds(),
+                end: span.end.max(s.end),
+            },
+            _ => Streak {
+                start: span.start,
+                secs: span.seconds(),
+                end: span.end,
+            },
+        });
+    }
+
+    /// Restores today's reminder state from what the store holds (after a restart):
+    /// snoozes used, "done for today", when reminders were sent; stages already
+    /// passed today count as done, so a restart does not repeat them.
+    pub fn restore<Tz: TimeZone>(&mut self, now: DateTime<Utc>, tz: &Tz, today: &[ReminderRecord]) {
+        self.roll(now, tz);
+        let day = local_date(now, tz);
+        for r in today.iter().filter(|r| local_date(r.at, tz) == day) {
+            match r.outcome.as_str() {
+                "snoozed" => self.snoozes_used += 1,
+                "done_for_today" => self.done_today = true,
+                _ => {}
+            }
+            if r.outcome != "held" {
+                self.sent.push(r.at);
+            }
+            self.last_decided = self.last_decided.max(Some(r.at));
+            if r.kind == Kind::Weekly.as_str() {
+                self.weekly_done = Some(monday(day));
+            }
+        }
+        self.sent.sort();
+        let today_secs = self.per_day.get(&day).copied().unwrap_or(0.0);
+        let daily = secs(self.cfg.daily);
+        for (i, f) in self.cfg.at.iter().enumerate() {
+            if today_secs >= f * daily {
+                self.stages_done[i] = true;
+            }
+        }
+        if self.week_secs(now, None, tz) >= secs(self.cfg.weekly) {
+            self.weekly_done = Some(monday(day));
+        }
+    }
+
+    /// Social seconds today up to `now`, with the open social span since `open`.
+    fn today_secs<Tz: TimeZone>(
+        &self,
+        now: DateTime<Utc>,
+        open: Option<DateTime<Utc>>,
+        tz: &Tz,
+    ) -> f64 {
+        let date = local_date(now, tz);
+        let (start, _) = local_day_bounds(date, tz);
+        self.per_day.get(&date).copied().unwrap_or(0.0)
+            + open.map(|o| span_secs(o.max(start), now)).unwrap_or(0.0)
+    }
+
+    fn week_secs<Tz: TimeZone>(
+        &self,
+        now: DateTime<Utc>,
+        open: Option<DateTime<Utc>>,
+        tz: &Tz,
+    ) -> f64 {
+        let date = local_date(now, tz);
+        let mon = monday(date);
+        let (start, _) = local_day_bounds(mon, tz);
+        self.per_day.range(mon..=date).map(|(_, s)| s).sum::<f64>()
+            + open.map(|o| span_secs(o.max(start), now)).unwrap_or(0.0)
+    }
+
+    /// The current streak: its start and its social seconds up to `now`.
+    fn streak_now(
+        &self,
+        now: DateTime<Utc>,
+        open: Option<DateTime<Utc>>,
+    ) -> Option<(DateTime<Utc>, f64)> {
+        let gap = delta(self.cfg.streak_gap);
+        match (self.streak, open) {
+            (Some(s), Some(o)) if o - s.end < gap => Some((s.start, s.secs + span_secs(o, now))),
+            (_, Some(o)) => Some((o, span_secs(o, now))),
+            (Some(s), None) if now - s.end < gap => Some((s.start, s.secs)),
+            _ => None,
+        }
+    }
+
+    /// Today's figures at `now`.
+    pub fn figures<Tz: TimeZone>(
+        &self,
+        now: DateTime<Utc>,
+        open: Option<DateTime<Utc>>,
+        tz: &Tz,
+    ) -> Figures {
+        Figures {
+            today: dur(self.today_secs(now, open, tz)),
+            daily_limit: self.cfg.daily,
+            streak: dur(self.streak_now(now, open).map(|s| s.1).unwrap_or(0.0)),
+            streak_limit: self.cfg.streak,
+            week: dur(self.week_secs(now, open, tz)),
+            weekly_limit: self.cfg.weekly,
+        }
+    }
+
+    /// What is due at `now` (before the gates), if anything.
+    fn due<Tz: TimeZone>(
+        &self,
+        now: DateTime<Utc>,
+        open: Option<DateTime<Utc>>,
+        tz: &Tz,
+    ) -> Option<Due> {
+        let today = self.today_secs(now, open, tz);
+        let daily = secs(self.cfg.daily);
+        let stage = self
+            .cfg
+            .at
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(_, f)| today >= *f * daily)
+            .map(|(i, _)| i)
+            .filter(|i| !self.stages_done[*i]);
+        let streak = self.streak_now(now, open).is_some_and(|(start, s)| {
+            s >= secs(self.cfg.streak) && self.streak_reminded != Some(start)
+        });
+        let week_monday = monday(local_date(now, tz));
+        let weekly = self.week_secs(now, open, tz) >= secs(self.cfg.weekly)
+            && self.weekly_done != Some(week_monday);
+        let over = today >= daily
+            && self
+                .last_decided
+                .is_none_or(|last| now - last >= delta(self.cfg.repeat_over));
+        let kind = if stage.is_some() {
+            Kind::Stage
+        } else if streak {
+            Kind::Streak
+        } else if weekly {
+            Kind::Weekly
+        } else if over {
+            Kind::Over
+        } else {
+            return None;
+        };
+        Some(Due {
+            kind,
+            stage,
+            stages_upto: stage,
+            streak,
+            weekly,
+        })
+    }
+
+    /// Marks everything `due` covers as settled.
+    fn settle<Tz: TimeZone>(
+        &mut self,
+        due: &Due,
+        now: DateTime<Utc>,
+        open: Option<DateTime<Utc>>,
+        tz: &Tz,
+    ) {
+        if let Some(upto) = due.stages_upto {
+            for s in &mut self.stages_done[..=upto] {
+                *s = true;
+            }
+        }
+        if due.streak {
+            self.streak_reminded = self.streak_now(now, open).map(|s| s.0);
+        }
+        if due.weekly {
+            self.weekly_done = Some(monday(local_date(now, tz)));
+        }
+    }
+
+    /// The first instant at or after `now` when the send gates (snooze, min_gap,
+    /// hourly cap) are open.
+    fn gates_open_at(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let mut t = now;
+        if let Some(until) = self.snoozed_until {
+            t = t.max(until);
+        }
+        if let Some(last) = self.sent.last() {
+            t = t.max(*last + delta(self.cfg.min_gap));
+        }
+        let cap = self.cfg.max_per_hour as usize;
+        let hour = TimeDelta::hours(1);
+        if cap > 0 {
+            // The cap-th most recent sending must be an hour old.
+            let recent: Vec<&DateTime<Utc>> = self.sent.iter().filter(|s| **s > t - hour).collect();
+            if recent.len() >= cap {
+                t = t.max(*recent[recent.len() - cap] + hour);
+            }
+        }
+        t
+    }
+
+    /// The end of the quiet period containing `now`, if `now` is in one.
+    fn quiet_until<Tz: TimeZone>(&self, now: DateTime<Utc>, tz: &Tz) -> Option<DateTime<Utc>> {
+        let local = now.with_timezone(tz).naive_local();
+        let r = self.cfg.quiet.iter().find(|r| r.contains(local.time()))?;
+        let date = local.date();
+        Some(if r.ends_at_midnight() {
+            local_day_bounds(date, tz).1
+        } else {
+            local_instant(tz, date.and_time(r.end))
+        })
+    }
+
+    /// Whether `now` is in a quiet period.
+    pub fn is_quiet<Tz: TimeZone>(&self, now: DateTime<Utc>, tz: &Tz) -> bool {
+        self.quiet_until(now, tz).is_some()
+    }
+
+    /// Decides at `now`. `open` is the start of the open span if it is social
+    /// (reminders are only sent while on a social site), `desk` what the agent
+    /// knows of the desktop.
+    pub fn check<Tz: TimeZone>(
+        &mut self,
+        now: DateTime<Utc>,
+        open: Option<DateTime<Utc>>,
+        desk: Desk,
+        tz: &Tz,
+    ) -> Decision {
+        self.roll(now, tz);
+        let keep = now - TimeDelta::hours(1) - delta(self.cfg.min_gap);
+        self.sent.retain(|s| *s > keep);
+        if !self.cfg.enabled || self.done_today || open.is_none() {
+            return Decision::Nothing;
+        }
+        if self.snoozed_until.is_some_and(|u| now < u) {
+            return Decision::Nothing;
+        }
+        let hold = if self.quiet_until(now, tz).is_some() {
+            Some(HoldReason::Quiet)
+        } else if desk.fullscreen {
+            Some(HoldReason::Fullscreen)
+        } else if desk.do_not_disturb {
+            Some(HoldReason::DoNotDisturb)
+        } else {
+            None
+        };
+        let figures = self.figures(now, open, tz);
+        if let Some(due) = self.due(now, open, tz) {
+            if self.gates_open_at(now) > now {
+                return Decision::Nothing;
+            }
+            let reminder = Reminder {
+                at: now,
+                kind: due.kind,
+                stage: due.stage.map(|i| self.cfg.at[i]),
+                figures,
+            };
+            self.settle(&due, now, open, tz);
+            self.last_decided = Some(now);
+            if let Some(reason) = hold {
+                self.held = Some(reminder.clone());
+                return Decision::Hold(reminder, reason);
+            }
+            self.held = None;
+            self.sent.push(now);
+            return Decision::Send(reminder);
+        }
+        if hold.is_none() && self.gates_open_at(now) <= now {
+            if let Some(mut r) = self.held.take() {
+                // Still relevant: on a social site, the same day; with fresh figures.
+                r.figures = figures;
+                self.sent.push(now);
+                return Decision::Send(r);
+            }
+        }
+        Decision::Nothing
+    }
+
+    /// When [`Policy::check`] should next be called, assuming nothing else changes
+    /// (the focus, the desktop). `None`: nothing can become due until then.
+    pub fn next_wake<Tz: TimeZone>(
+        &self,
+        now: DateTime<Utc>,
+        open: Option<DateTime<Utc>>,
+        desk: Desk,
+        tz: &Tz,
+    ) -> Option<DateTime<Utc>> {
+        if !self.cfg.enabled || open.is_none() {
+            return None;
+        }
+        let date = local_date(now, tz);
+        let (_, day_end) = local_day_bounds(date, tz);
+        if self.day == Some(date) && self.done_today {
+            return Some(day_end);
+        }
+        let mut candidates: Vec<DateTime<Utc>> = Vec::new();
+        let after = |s: f64| now + TimeDelta::milliseconds((s.max(0.0) * 1000.0).ceil() as i64);
+        let today = self.today_secs(now, open, tz);
+        let daily = secs(self.cfg.daily);
+        let rolled = self.day != Some(date);
+        for (i, f) in self.cfg.at.iter().enumerate() {
+            if rolled || !self.stages_done[i] {
+                candidates.push(after(f * daily - today));
+            }
+        }
+        if let Some((start, s)) = self.streak_now(now, open) {
+            if self.streak_reminded != Some(start) {
+                candidates.push(after(secs(self.cfg.streak) - s));
+            }
+        }
+        if self.weekly_done != Some(monday(date)) {
+            candidates.push(after(secs(self.cfg.weekly) - self.week_secs(now, open, tz)));
+        }
+        let over_from = after(daily - today);
+        let repeat = self
+            .last_decided
+            .map(|l| l + delta(self.cfg.repeat_over))
+            .unwrap_or(over_from);
+        candidates.push(over_from.max(repeat));
+        // A held reminder goes out when the quiet ends; fullscreen and
+        // do-not-disturb ending are events the agent reports.
+        if self.held.is_some() && !desk.fullscreen && !desk.do_not_disturb {
+            candidates.push(self.quiet_until(now, tz).unwrap_or(now));
+        }
+        let mut next = candidates.into_iter().min()?.max(now);
+        // Not before the gates open. In a quiet period a crossing is still marked
+        // (as held) when it happens.
+        next = next.max(self.gates_open_at(now));
+        Some(next.min(day_end.max(now)))
+    }
+
+    /// "Snooze": no reminders for `snooze`, if today's snoozes are not used up.
+    /// Returns whether it was granted.
+    pub fn snooze<Tz: TimeZone>(&mut self, now: DateTime<Utc>, tz: &Tz) -> bool {
+        self.roll(now, tz);
+        if self.snoozes_used >= self.cfg.snoozes_per_day {
+            return false;
+        }
+        self.snoozes_used += 1;
+        self.snoozed_until = Some(now + delta(self.cfg.snooze));
+        self.held = None;
+        true
+    }
+
+    /// "Done for today": no more reminders until the next local day.
+    pub fn done_for_today<Tz: TimeZone>(&mut self, now: DateTime<Utc>, tz: &Tz) {
+        self.roll(now, tz);
+        self.done_today = true;
+        self.held = None;
+    }
+
+    /// Takes back the reminder just sent (the notification server turned out to be
+    /// in do-not-disturb): it is held instead, and goes out when that ends.
+    pub fn hold_back(&mut self, reminder: Reminder) {
+        self.sent.pop();
+        self.held = Some(reminder);
+    }
+
+    /// The reminder held back, if any.
+    pub fn held(&self) -> Option<&Reminder> {
+        self.held.as_ref()
+    }
+
+    /// Forgets the held reminder (the employee left social sites for good, say).
+    pub fn drop_held(&mut self) -> Option<Reminder> {
+        self.held.take()
+    }
+
+    pub fn snoozes_left<Tz: TimeZone>(&self, now: DateTime<Utc>, tz: &Tz) -> u32 {
+        if self.day != Some(local_date(now, tz)) {
+            return self.cfg.snoozes_per_day;
+        }
+        self.cfg.snoozes_per_day.saturating_sub(self.snoozes_used)
+    }
+
+    /// Today's standing, for `status`.
+    pub fn outlook<Tz: TimeZone>(
+        &self,
+        now: DateTime<Utc>,
+        open: Option<DateTime<Utc>>,
+        tz: &Tz,
+    ) -> Outlook {
+        let same_day = self.day == Some(local_date(now, tz));
+        let next = self
+            .cfg
+            .at
+            .iter()
+            .enumerate()
+            .find(|(i, _)| !same_day || !self.stages_done[*i])
+            .map(|(_, f)| *f);
+        Outlook {
+            figures: self.figures(now, open, tz),
+            next_stage: next,
+            next_stage_at: next.map(|f| dur(f * secs(self.cfg.daily))),
+            snoozes_left: self.snoozes_left(now, tz),
+            snoozed_until: self.snoozed_until.filter(|u| same_day && *u > now),
+            done_for_today: same_day && self.done_today,
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::model::{Activity, Source};
+    use crate::Config;
+    use std::path::Path;
+
+    /// A replayed day: a policy, a clock and the open span, driven second by second
+    /// through the timer the policy asks for (as the agent does).
+    struct Day {
+        p: Policy,
+        now: DateTime<Utc>,
+        open: Option<DateTime<Utc>>,
+        desk: Desk,
+        log: Vec<(DateTime<Utc>, Decision)>,
+        tz: chrono_tz::Tz,
+    }
+
+    fn config(extra: &str) -> PolicyConfig {
+        // Defaults: daily 30m, streak 15m, weekly 2h30m.
+        let c = Config::parse(extra, Path::new("t.toml")).unwrap();
+        PolicyConfig::new(&c.limits, &c.reminders)
+    }
+
+    /// Tuesday 2026-11-24 09:00 in Toronto.
+    fn nine() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 24, 14, 0, 0).unwrap()
+    }
+
+    fn m(n: i64) -> TimeDelta {
+        TimeDelta::minutes(n)
+    }
+
+    impl Day {
+        fn new(cfg: PolicyConfig) -> Day {
+            Day {
+                p: Policy::new(cfg),
+                now: nine(),
+                open: None,
+                desk: Desk::default(),
+                log: Vec::new(),
+                tz: chrono_tz::America::Toronto,
+            }
+        }
+
+        fn social(&mut self) {
+            if self.open.is_none() {
+                self.open = Some(self.now);
+            }
+            self.check();
+        }
+
+        fn work(&mut self) {
+            if let Some(start) = self.open.take() {
+                let span = Span {
+                    start,
+                    end: self.now,
+                    activity: Activity::Social("x.com".into()),
+                    source: Source::X11,
+                };
+                self.p.record_span(&span, &self.tz);
+            }
+            self.check();
+        }
+
+        fn check(&mut self) {
+            let d = self.p.check(self.now, self.open, self.desk, &self.tz);
+            if d != Decision::Nothing {
+                self.log.push((self.now, d));
+            }
+        }
+
+        /// Advances to `until`, waking exactly when the policy asks.
+        fn run_until(&mut self, until: DateTime<Utc>) {
+            loop {
+                match self.p.next_wake(self.now, self.open, self.desk, &self.tz) {
+                    Some(w) if w <= until => {
+                        assert!(w >= self.now, "wake in the past: {w} < {}", self.now);
+                        if w == self.now {
+                            // Asked to look now: must decide something or move on.
+                            let before = self.log.len();
+                            self.check();
+                            if self.log.len() == before {
+                                let again =
+                                    self.p.next_wake(self.now, self.open, self.desk, &self.tz);
+                                assert_ne!(again, Some(self.now), "busy loop at {}", self.now);
+                            }
+                        } else {
+                            self.now = w;
+                            self.check();
+                        }
+                    }
+                    _ => {
+                        self.now = until;
+                        self.check();
+                        return;
+                    }
+                }
+            }
+        }
+
+        fn advance(&mut self, d: TimeDelta) {
+            let until = self.now + d;
+            self.run_until(until);
+        }
+
+        fn sent(&self) -> Vec<(i64, Kind, Option<f64>)> {
+            self.log
+                .iter()
+                .filter_map(|(t, d)| match d {
+                    Decision::Send(r) => Some(((*t - nine()).num_seconds(), r.kind, r.stage)),
+                    _ => None,
+                })
+                .collect()
+        }
+
+        fn held(&self) -> Vec<(i64, Kind)> {
+            self.log
+                .iter()
+                .filter_map(|(t, d)| match d {
+                    Decision::Hold(r, _) => Some(((*t - nine()).num_seconds(), r.kind)),
+                    _ => None,
+                })
+                .collect()
+        }
+    }
+
+    #[test]
+    fn stages_fire_at_the_exact_crossing_once_each() {
+        // Long streak limit so only stages and over reminders show.
+        let mut d = Day::new(config("[reminders]\nmin_gap = \"1m\"\n"));
+        d.p.cfg.streak = Duration::from_secs(10 * 3600);
+        d.p.cfg.weekly = Duration::from_secs(100 * 3600);
+        d.social();
+        d.advance(m(40));
+        assert_eq!(
+            d.sent(),
+            vec![
+                (15 * 60, Kind::Stage, Some(0.5)),
+                (24 * 60, Kind::Stage, Some(0.8)),
+                (30 * 60, Kind::Stage, Some(1.0)),
+            ]
+        );
+        // Then every repeat_over (15 min) while over, and only then.
+        d.advance(m(20));
+        let s = d.sent();
+        assert_eq!(s.len(), 4, "{s:?}");
+        assert_eq!(s[3], (45 * 60, Kind::Over, None));
+        // Leaving and coming back does not repeat a stage; still over: a repeat.
+        d.work();
+        d.advance(m(30));
+        d.social();
+        d.advance(m(1));
+        let s = d.sent();
+        assert_eq!(s.len(), 5, "{s:?}");
+        assert_eq!(s[4], (90 * 60, Kind::Over, None));
+    }
+
+    #[test]
+    fn nothing_while_on_work_windows_and_crossing_resumes_with_social() {
+        let mut d = Day::new(config(""));
+        d.social();
+        d.advance(m(10));
+        d.work();
+        d.advance(m(120));
+        assert!(d.sent().is_empty());
+        assert_eq!(d.p.next_wake(d.now, d.open, d.desk, &d.tz), None);
+        d.social();
+        // 10 min counted; the 50 % stage (15 min) comes 5 min later.
+        let w = d.p.next_wake(d.now, d.open, d.desk, &d.tz).unwrap();
+        assert_eq!(w - d.now, m(5));
+        d.advance(m(6));
+        assert_eq!(d.sent(), vec![(135 * 60, Kind::Stage, Some(0.5))]);
+    }
+
+    #[test]
+    fn stages_reset_at_local_midnight() {
+        let mut d = Day::new(config("[reminders]\nat = [0.5]\n"));
+        d.p.cfg.streak = Duration::from_secs(10 * 3600);
+        d.p.cfg.weekly = Duration::from_secs(100 * 3600);
+        d.social();
+        d.advance(m(16));
+        d.work();
+        assert_eq!(d.sent().len(), 1);
+        // Next day (local), same again: the stage fires again.
+        d.now = Utc.with_ymd_and_hms(2026, 11, 25, 14, 0, 0).unwrap();
+        d.check();
+        d.social();
+        d.advance(m(14));
+        assert_eq!(
+            d.sent().len(),
+            1,
+            "fired before the crossing: {:?}",
+            d.sent()
+        );
+        d.advance(m(2));
+        let s = d.sent();
+        assert_eq!(s.len(), 2, "{s:?}");
+        assert_eq!(s[1].1, Kind::Stage);
+        assert_eq!(s[1].0, 86_400 + 15 * 60);
+    }
+
+    #[test]
+    fn a_social_span_across_midnight_counts_for_each_day() {
+        let mut d = Day::new(config("[reminders]\nat = [0.5]\n"));
+        d.p.cfg.streak = Duration::from_secs(10 * 3600);
+        // 23:50 local on the 24th.
+        d.now = Utc.with_ymd_and_hms(2026, 11, 25, 4, 50, 0).unwrap();
+        d.social();
+        d.advance(m(20)); // to 00:10
+        let f = d.p.figures(d.now, d.open, &d.tz);
+        assert_eq!(f.today, Duration::from_secs(600));
+        d.advance(m(6)); // 16 min today at 00:16 -> 50 % stage
+        let s = d.sent();
+        assert_eq!(s.len(), 1, "{s:?}");
+        assert_eq!(
+            nine() + TimeDelta::seconds(s[0].0),
+            Utc.with_ymd_and_hms(2026, 11, 25, 5, 15, 0).unwrap()
+        );
+    }
+
+    #[test]
+    fn streaks_join_visits_closer_than_the_gap() {
+        let mut d = Day::new(config("[limits]\nstreak = \"10m\"\nstreak_gap = \"2m\"\n"));
+        d.p.cfg.daily = Duration::from_secs(10 * 3600);
+        d.p.cfg.weekly = Duration::from_secs(100 * 3600);
+        // 4 min, 1 min away, 4 min, 1 min away, 4 min: one streak, 10 min at 14.
+        for _ in 0..2 {
+            d.social();
+            d.advance(m(4));
+            d.work();
+            d.advance(m(1));
+        }
+        d.social();
+        d.advance(m(4));
+        assert_eq!(d.sent(), vec![(12 * 60, Kind::Streak, None)]);
+        // Same streak continues: no second streak reminder.
+        d.advance(m(10));
+        assert_eq!(d.sent().len(), 1);
+        // A 3 min break (longer than the gap) starts a new streak.
+        d.work();
+        d.advance(m(3));
+        d.social();
+        d.advance(m(9));
+        assert_eq!(d.sent().len(), 1);
+        d.advance(m(1));
+        let s = d.sent();
+        assert_eq!(s.len(), 2, "{s:?}");
+        assert_eq!(s[1], ((24 + 3 + 10) * 60, Kind::Streak, None));
+    }
+
+    #[test]
+    fn min_gap_and_hourly_cap() {
+        // Stages every 2 min of social time; min_gap 5 min; cap 3 per hour.
+        let mut d = Day::new(config(
+            "[reminders]\nat = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]\nmin_gap = \"5m\"\nmax_per_hour = 3\nrepeat_over = \"15m\"\n",
+        ));
+        d.p.cfg.daily = Duration::from_secs(20 * 60);
+        d.p.cfg.streak = Duration::from_secs(10 * 3600);
+        d.p.cfg.weekly = Duration::from_secs(100 * 3600);
+        d.social();
+        d.advance(m(90));
+        let s = d.sent();
+        for w in s.windows(2) {
+            assert!(w[1].0 - w[0].0 >= 300, "min_gap broken: {s:?}");
+        }
+        for (i, a) in s.iter().enumerate() {
+            let in_hour = s[i..].iter().filter(|b| b.0 - a.0 < 3600).count();
+            assert!(in_hour <= 3, "cap broken: {s:?}");
+        }
+        // First at 2 min, then 7 min (the highest stage passed), 12, then the cap
+        // holds until 62.
+        assert_eq!(s[0], (120, Kind::Stage, Some(0.1)));
+        assert_eq!(s[1].0, 7 * 60);
+        assert_eq!(s[1].2, Some(0.3));
+        assert_eq!(s[2].0, 12 * 60);
+        assert_eq!(s[3].0, 62 * 60);
+        // Never a backlog: each stage sent at most once, in order.
+        let stages: Vec<f64> = s.iter().filter_map(|x| x.2).collect();
+        for w in stages.windows(2) {
+            assert!(w[0] < w[1], "{stages:?}");
+        }
+    }
+
+    #[test]
+    fn quiet_periods_hold_and_deliver_the_latest_afterwards() {
+        // Quiet 09:10-09:40 local.
+        let mut d = Day::new(config(
+            "[reminders]\nquiet = [\"09:10-09:40\"]\nmin_gap = \"1m\"\n",
+        ));
+        d.p.cfg.streak = Duration::from_secs(10 * 3600);
+        d.p.cfg.weekly = Duration::from_secs(100 * 3600);
+        d.social();
+        d.advance(m(39));
+        assert!(d.sent().is_empty(), "{:?}", d.sent());
+        // 50 % at 15, 80 % at 24, 100 % at 30: all held, each replacing the last.
+        assert_eq!(
+            d.held(),
+            vec![
+                (15 * 60, Kind::Stage),
+                (24 * 60, Kind::Stage),
+                (30 * 60, Kind::Stage)
+            ]
+        );
+        d.advance(m(2));
+        // At 09:40 the most recent one (100 %) goes out, once, with today's figures.
+        let sent: Vec<&Reminder> = d
+            .log
+            .iter()
+            .filter_map(|(_, x)| match x {
+                Decision::Send(r) => Some(r),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].stage, Some(1.0));
+        assert_eq!(sent[0].at, nine() + m(30));
+        assert_eq!(sent[0].figures.today, Duration::from_secs(40 * 60));
+        assert_eq!(d.sent()[0].0, 40 * 60);
+    }
+
+    #[test]
+    fn held_while_fullscreen_and_dropped_when_no_longer_relevant() {
+        let mut d = Day::new(config("[reminders]\nat = [0.5]\n"));
+        d.p.cfg.streak = Duration::from_secs(10 * 3600);
+        d.p.cfg.weekly = Duration::from_secs(100 * 3600);
+        d.desk.fullscreen = true;
+        d.social();
+        d.advance(m(16));
+        assert_eq!(d.held().len(), 1);
+        assert!(d.sent().is_empty());
+        // Leaves fullscreen while on social: delivered at once.
+        d.desk.fullscreen = false;
+        d.check();
+        assert_eq!(d.sent(), vec![(16 * 60, Kind::Stage, Some(0.5))]);
+        // Do-not-disturb holds too; leaving social sites means nothing is sent.
+        let mut d = Day::new(config("[reminders]\nat = [0.5]\n"));
+        d.p.cfg.streak = Duration::from_secs(10 * 3600);
+        d.desk.do_not_disturb = true;
+        d.social();
+        d.advance(m(16));
+        d.work();
+        d.desk.do_not_disturb = false;
+        d.advance(m(5));
+        assert!(d.sent().is_empty());
+        assert_eq!(d.held().len(), 1);
+    }
+
+    #[test]
+    fn snooze_budget_and_done_for_today() {
+        let mut d = Day::new(config(
+            "[reminders]\nsnooze = \"15m\"\nsnoozes_per_day = 2\nmin_gap = \"1m\"\nrepeat_over = \"5m\"\n",
+        ));
+        d.p.cfg.streak = Duration::from_secs(10 * 3600);
+        d.p.cfg.weekly = Duration::from_secs(100 * 3600);
+        d.social();
+        d.advance(m(15));
+        assert_eq!(d.sent().len(), 1);
+        assert!(d.p.snooze(d.now, &d.tz));
+        assert_eq!(d.p.snoozes_left(d.now, &d.tz), 1);
+        // 80 % crossed at 24, during the snooze: comes at 30 when it ends (as 100 %,
+        // the highest stage by then).
+        d.advance(m(14));
+        assert_eq!(d.sent().len(), 1);
+        d.advance(m(2));
+        assert_eq!(d.sent()[1], (30 * 60, Kind::Stage, Some(1.0)));
+        assert!(d.p.snooze(d.now, &d.tz));
+        assert!(!d.p.snooze(d.now, &d.tz), "third snooze granted");
+        assert_eq!(d.p.snoozes_left(d.now, &d.tz), 0);
+        d.advance(m(14));
+        assert_eq!(d.sent().len(), 2);
+        d.advance(m(2));
+        assert_eq!(d.sent().len(), 3, "over reminder after the snooze");
+        d.p.done_for_today(d.now, &d.tz);
+        d.advance(m(120));
+        assert_eq!(d.sent().len(), 3);
+        d.work();
+        // Next day: snoozes and reminders come back.
+        d.now = Utc.with_ymd_and_hms(2026, 11, 25, 14, 0, 0).unwrap();
+        d.check();
+        assert_eq!(d.p.snoozes_left(d.now, &d.tz), 2);
+        d.social();
+        d.advance(m(16));
+        assert_eq!(d.sent().len(), 4);
+    }
+
+    #[test]
+    fn weekly_note_once_per_week() {
+        let mut d = Day::new(config(
+            "[limits]\nweekly = \"1h\"\n[reminders]\nat = [5.0]\n",
+        ));
+        d.p.cfg.streak = Duration::from_secs(10 * 3600);
+        d.p.cfg.daily = Duration::from_secs(10 * 3600);
+        // Monday: 50 min, recorded from the store.
+        let mon = Utc.with_ymd_and_hms(2026, 11, 23, 14, 0, 0).unwrap();
+        d.p.record_span(
+            &Span {
+                start: mon,
+                end: mon + m(50),
+                activity: Activity::Social("x.com".into()),
+                source: Source::X11,
+            },
+            &d.tz,
+        );
+        d.social();
+        d.advance(m(9));
+        assert!(d.sent().is_empty());
+        d.advance(m(2));
+        assert_eq!(d.sent(), vec![(10 * 60, Kind::Weekly, None)]);
+        d.work();
+        d.now = Utc.with_ymd_and_hms(2026, 11, 26, 14, 0, 0).unwrap();
+        d.social();
+        d.advance(m(30));
+        assert_eq!(d.sent().len(), 1, "{:?}", d.sent());
+    }
+
+    #[test]
+    fn restore_after_restart_does_not_repeat() {
+        let mut d = Day::new(config(""));
+        d.p.cfg.streak = Duration::from_secs(10 * 3600);
+        let span = Span {
+            start: nine(),
+            end: nine() + m(20),
+            activity: Activity::Social("x.com".into()),
+            source: Source::X11,
+        };
+        d.p.record_span(&span, &d.tz);
+        d.now = nine() + m(21);
+        let rec = |at: DateTime<Utc>, outcome: &str| ReminderRecord {
+            at,
+            kind: "stage".into(),
+            outcome: outcome.into(),
+            left_social: None,
+            message: None,
+        };
+        d.p.restore(
+            d.now,
+            &d.tz,
+            &[rec(nine() + m(15), "snoozed"), rec(nine() + m(16), "shown")],
+        );
+        assert_eq!(d.p.snoozes_left(d.now, &d.tz), 2);
+        d.social();
+        d.advance(m(2));
+        assert!(d.sent().is_empty(), "{:?}", d.sent());
+        d.advance(m(2)); // 24 min: 80 %
+                         // 20 min counted at 09:20; back at 09:21: 24 min at 09:25.
+        assert_eq!(d.sent(), vec![(25 * 60, Kind::Stage, Some(0.8))]);
+    }
+
+    #[test]
+    fn disabled_sends_nothing() {
+        let mut d = Day::new(config("[reminders]\nenabled = false\n"));
+        d.social();
+        d.advance(m(300));
+        assert!(d.sent().is_empty());
+        assert_eq!(d.p.next_wake(d.now, d.open, d.desk, &d.tz), None);
+    }
+
+    #[test]
+    fn outlook_names_the_next_stage() {
+        let mut d = Day::new(config(""));
+        d.p.cfg.streak = Duration::from_secs(10 * 3600);
+        d.social();
+        d.advance(m(16));
+        let o = d.p.outlook(d.now, d.open, &d.tz);
+        assert_eq!(o.next_stage, Some(0.8));
+        assert_eq!(o.next_stage_at, Some(Duration::from_secs(24 * 60)));
+        assert_eq!(o.snoozes_left, 3);
+        assert_eq!(o.figures.percent_of_daily(), 53);
+    }
+}
