@@ -316,7 +316,16 @@ fn run(cli: &Cli) -> Result<()> {
     if store.consent()?.is_none() {
         return Err(not_enabled());
     }
+    // Another agent on the same data: refused (exit 2), so a service manager
+    // does not keep restarting a second one.
+    if AgentLock::is_held(&dir) {
+        return Err(refused(format!(
+            "another dwell-agent is already running on {} (stop it first, or use another --data-dir)",
+            dir.display()
+        )));
+    }
     let _lock = AgentLock::acquire(&dir)?;
+    let live_path = config_path(cli);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -337,7 +346,7 @@ fn run(cli: &Cli) -> Result<()> {
                 _ => std::future::pending::<()>().await,
             }
         };
-        crate::run(config, store, shutdown).await
+        crate::run::run_live(config, live_path, store, shutdown).await
     })
 }
 
@@ -367,11 +376,18 @@ struct Status {
     data_dir: PathBuf,
     db_bytes: u64,
     config_file: Option<PathBuf>,
+    /// Why the running agent refused the config file as it is now (it keeps
+    /// the previous one in force); `None` when it took it.
+    config_error: Option<String>,
 }
 
 fn status(cli: &Cli, json: bool) -> Result<()> {
     let dir = data_dir(cli)?;
-    let config = load_config(cli)?;
+    // A broken config file does not hide the status: it is shown as the error.
+    let (config, file_error) = match load_config(cli) {
+        Ok(c) => (c, None),
+        Err(e) => (Config::default(), Some(format!("{e:#}"))),
+    };
     let db = dir.join(DB_FILE);
     let store = if db.exists() {
         Some(Store::open_read_only(&db)?)
@@ -383,6 +399,10 @@ fn status(cli: &Cli, json: bool) -> Result<()> {
         None => None,
     };
     let running = AgentLock::is_held(&dir);
+    let agent_error = match (&store, running) {
+        (Some(s), true) => s.meta_get(crate::run::CONFIG_ERROR_KEY)?,
+        _ => None,
+    };
     let now = Utc::now();
     let pause = match &store {
         Some(s) => dwell_core::control::paused(s, now)?,
@@ -422,6 +442,7 @@ fn status(cli: &Cli, json: bool) -> Result<()> {
         data_dir: dir.clone(),
         db_bytes: store.as_ref().map(|s| s.size_bytes()).unwrap_or(0),
         config_file: config_path(cli).filter(|p| p.exists()),
+        config_error: agent_error.or(file_error),
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&st)?);
@@ -483,6 +504,9 @@ fn status(cli: &Cli, json: bool) -> Result<()> {
     };
     println!("reminders:  {reminders}");
     println!("data:       {} ({} KB)", dir.display(), st.db_bytes / 1024);
+    if let Some(err) = &st.config_error {
+        println!("\nThe config file has a problem; the agent keeps the previous settings until it is fixed:\n  {err}");
+    }
     if !st.enabled {
         println!("\nNothing is recorded until you opt in: `dwell-agent enable`.");
     }

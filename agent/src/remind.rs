@@ -574,6 +574,8 @@ mod tests {
         let sources = Sources {
             watch: wrx,
             idle: Box::new(Busy),
+            control: None,
+            config_path: None,
         };
         let (res, ()) = tokio::join!(
             run_with_notifications(config, store, sources, notifications, &clock, &Utc, async {

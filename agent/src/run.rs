@@ -7,17 +7,24 @@
 //! - the checkpoint of the open span, every 10 s while one is open;
 //! - the next edge of recording hours;
 //! - the next reminder crossing, and the reminders' own small timers (see
-//!   [`crate::remind`]), only while on a social site.
+//!   [`crate::remind`]), only while on a social site;
+//! - the control wake-up: the end of a pause, of the calibration period, and
+//!   the daily retention run.
+//!
+//! A changed config file (inotify, see [`crate::reload`]) or a `SIGUSR1` (sent
+//! by `pause`, `resume`, `setup`) makes it re-read the config and the pause
+//! state; an invalid config is refused and the previous one stays in force.
 //!
 //! With no span open and nothing to wait for, it sleeps until an event arrives.
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, TimeZone, Utc};
 use dwell_core::tracker::{Event, Tracker};
-use dwell_core::{Activity, Config, Source, Span, Store};
+use dwell_core::{calibrate, control, Activity, Config, Source, Span, Store, WindowInfo};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -37,19 +44,54 @@ const MAX_EDGE_SLEEP: Duration = Duration::from_secs(600);
 /// clock change): the open span is closed at the last moment seen awake.
 const JUMP: chrono::Duration = chrono::Duration::seconds(30);
 
+/// `meta` key holding the error of a config file the running agent refused.
+pub const CONFIG_ERROR_KEY: &str = "config_error";
+/// Longest sleep towards a control wake-up (pause end, retention, calibration).
+const MAX_CONTROL_SLEEP: Duration = Duration::from_secs(3600);
+
 /// What the run loop listens to.
 pub struct Sources {
     pub watch: mpsc::Receiver<WatchEvent>,
     pub idle: Box<dyn IdleSource>,
+    /// "Look again": the config file changed or a `SIGUSR1` arrived.
+    pub control: Option<mpsc::Receiver<()>>,
+    /// The config file to re-read on a control event (`None`: never reload).
+    pub config_path: Option<PathBuf>,
 }
 
-/// Runs the agent on the real desktop until `shutdown` completes.
+/// Runs the agent on the real desktop until `shutdown` completes (no live reload).
 pub async fn run(config: Config, store: Store, shutdown: impl Future<Output = ()>) -> Result<()> {
+    run_live(config, None, store, shutdown).await
+}
+
+/// Runs the agent on the real desktop until `shutdown` completes, re-reading
+/// `config_path` when it changes and the pause state on `SIGUSR1`.
+pub async fn run_live(
+    config: Config,
+    config_path: Option<PathBuf>,
+    store: Store,
+    shutdown: impl Future<Output = ()>,
+) -> Result<()> {
     let (tx, rx) = mpsc::channel(64);
     x11::spawn(tx).context("cannot start the X11 watcher thread")?;
+    let (control_tx, control_rx) = mpsc::channel(4);
+    if let Some(path) = &config_path {
+        crate::reload::spawn_watcher(path, control_tx.clone());
+    }
+    let mut usr1 = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1())
+        .context("cannot listen for SIGUSR1")?;
+    tokio::spawn(async move {
+        while usr1.recv().await.is_some() {
+            if control_tx.send(()).await.is_err() {
+                break;
+            }
+        }
+    });
     let sources = Sources {
         watch: rx,
         idle: Box::new(X11Idle::default()),
+        control: Some(control_rx),
+        config_path,
     };
     let (ev_tx, ev_rx) = mpsc::channel(16);
     let notifications = match notify::spawn(ev_tx) {
@@ -94,6 +136,14 @@ struct Loop<'a, C: Clock, Tz: TimeZone> {
     awake: (DateTime<Utc>, Instant),
     write_failed: bool,
     remind: Reminding,
+    /// The focused window, in memory only, to classify it again after a reload.
+    window: Option<WindowInfo>,
+    config_path: Option<PathBuf>,
+    /// Off the record until `resume` or the pause's end.
+    paused: bool,
+    /// Reminders are held back until then (calibration period).
+    calibrating_until: Option<DateTime<Utc>>,
+    control_at: Option<Instant>,
 }
 
 async fn recv_opt<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
@@ -157,10 +207,20 @@ pub async fn run_with_notifications<C: Clock, Tz: TimeZone>(
         edge_at: None,
         awake: (now, Instant::now()),
         write_failed: false,
+        window: None,
+        config_path: sources.config_path.take(),
+        paused: false,
+        calibrating_until: None,
+        control_at: None,
     };
+    let mut control_events = sources.control.take();
     // Nothing is observed until the watcher connects.
     lp.tracker.apply(Event::Away { at: now });
     lp.arm_edge();
+    if let Err(e) = lp.store.meta_delete(CONFIG_ERROR_KEY) {
+        tracing::warn!(error = %e, "cannot clear the stored config error");
+    }
+    lp.refresh_control();
     tracing::info!(recording = lp.recording, "dwell-agent running");
 
     tokio::pin!(shutdown);
@@ -192,6 +252,11 @@ pub async fn run_with_notifications<C: Clock, Tz: TimeZone>(
             },
             () = sleep_opt(lp.remind.wake_at) => { lp.check_jump(); }
             () = sleep_opt(lp.remind.aux_at()) => { lp.check_jump(); }
+            ev = recv_opt(&mut control_events) => match ev {
+                Some(()) => { lp.check_jump(); lp.on_control(); }
+                None => control_events = None,
+            },
+            () = sleep_opt(lp.control_at) => { lp.check_jump(); lp.refresh_control(); }
         }
         lp.remind_tick();
         lp.arm_idle();
@@ -214,7 +279,96 @@ pub async fn run_with_notifications<C: Clock, Tz: TimeZone>(
 
 impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
     fn observing(&self) -> bool {
-        self.recording && self.x_connected
+        self.recording && self.x_connected && !self.paused
+    }
+
+    /// The config file changed or `SIGUSR1` arrived: re-read both.
+    fn on_control(&mut self) {
+        if let Some(path) = self.config_path.clone() {
+            match crate::reload::reload(&path) {
+                Ok(config) => {
+                    self.apply_config(config);
+                    if let Err(e) = self.store.meta_delete(CONFIG_ERROR_KEY) {
+                        tracing::warn!(error = %e, "cannot clear the stored config error");
+                    }
+                }
+                Err(msg) => {
+                    tracing::warn!(error = %msg, "the changed config is refused; the previous one stays in force");
+                    if let Err(e) = self.store.meta_set(CONFIG_ERROR_KEY, &msg) {
+                        tracing::warn!(error = %e, "cannot store the config error");
+                    }
+                }
+            }
+        }
+        self.refresh_control();
+    }
+
+    /// Puts a new, valid config in force: the open span is closed and counting
+    /// goes on under the new rules and hours.
+    fn apply_config(&mut self, config: Config) {
+        let now = self.clock.now();
+        self.close(Event::Away { at: now });
+        self.config = config;
+        self.remind.set_config(&self.config);
+        if let Some(w) = &self.window {
+            self.focus = Some(self.config.classifier.classify(w));
+        }
+        self.recording = self.config.schedule.is_recording(now, self.tz);
+        self.resume(now);
+        self.arm_edge();
+        tracing::info!(recording = self.recording, "config reloaded");
+    }
+
+    /// Reads the pause state, runs retention when due, and works out when to
+    /// look again (pause end, calibration end, next retention run).
+    fn refresh_control(&mut self) {
+        self.control_at = None;
+        let now = self.clock.now();
+        let pause = control::paused(&self.store, now).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot read the pause state");
+            None
+        });
+        let paused = pause.is_some();
+        if paused != self.paused {
+            if paused {
+                tracing::info!("paused: off the record");
+                self.close(Event::Away { at: now });
+                self.paused = true;
+            } else {
+                tracing::info!("resumed");
+                self.paused = false;
+                self.resume(now);
+            }
+        }
+        let last_run = control::retention_last_run(&self.store).unwrap_or(None);
+        let mut next_retention = last_run.map(|t| t + chrono::Duration::days(1));
+        if control::retention_due(last_run, now) {
+            match control::apply_retention(&mut self.store, self.config.data.keep, now) {
+                Ok(n) => {
+                    tracing::info!(deleted_spans = n, "retention ran");
+                    next_retention = Some(now + chrono::Duration::days(1));
+                }
+                Err(e) => tracing::warn!(error = %e, "retention failed; will retry"),
+            }
+        }
+        let consent = self.store.consent().unwrap_or(None);
+        self.calibrating_until =
+            calibrate::calibration_end(consent, self.config.tracking.calibrate)
+                .filter(|end| *end > now);
+        let wake = [
+            pause.and_then(|p| p.until()),
+            self.calibrating_until,
+            next_retention,
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|t| *t > now)
+        .min();
+        let wait = wake
+            .and_then(|t| (t - now).to_std().ok())
+            .unwrap_or(MAX_CONTROL_SLEEP)
+            .min(MAX_CONTROL_SLEEP);
+        self.control_at = Some(Instant::now() + wait);
     }
 
     /// Applies an event that may close a span, and writes what it closed.
@@ -246,7 +400,9 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
     /// Lets the reminder policy look at the current moment.
     fn remind_tick(&mut self) {
         let now = self.clock.now();
-        let open = self.open_social();
+        // While calibrating, dwell records but does not remind.
+        let calibrating = self.calibrating_until.is_some_and(|end| now < end);
+        let open = self.open_social().filter(|_| !calibrating);
         self.remind.tick(&mut self.store, now, open, self.tz);
     }
 
@@ -280,7 +436,8 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
             }
             WatchEvent::Focus(window) => {
                 self.remind.desk.fullscreen = window.as_ref().is_some_and(|w| w.fullscreen);
-                let activity = window.map(|w| self.config.classifier.classify(&w));
+                let activity = window.as_ref().map(|w| self.config.classifier.classify(w));
+                self.window = window;
                 tracing::debug!(?activity, "focus");
                 self.focus = activity.clone();
                 if self.observing() {
@@ -512,6 +669,8 @@ mod tests {
         let sources = Sources {
             watch: rx,
             idle: Box::new(idle.clone()),
+            control: None,
+            config_path: None,
         };
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let script = script(tx, idle);

@@ -42,6 +42,9 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 pub use rustix::process::Signal;
+
+mod dwell;
+pub use dwell::Dwell;
 use tempfile::TempDir;
 use x11rb::connection::Connection as _;
 use x11rb::protocol::screensaver::ConnectionExt as _;
