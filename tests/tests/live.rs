@@ -69,7 +69,7 @@ fn a_config_edit_applies_live_and_a_broken_one_is_refused() {
     let agent = dwell.start();
     forum.activate();
     thread::sleep(Duration::from_millis(1000));
-    assert!(dwell.db_seconds().get("forum.example.org").is_none());
+    assert!(!dwell.db_seconds().contains_key("forum.example.org"));
 
     // A broken edit: refused, shown in status, the agent keeps going.
     fs::write(
