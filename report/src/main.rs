@@ -4,6 +4,7 @@
 
 mod aggregate;
 mod cli;
+mod demo;
 mod period;
 mod query;
 mod render;

@@ -304,7 +304,7 @@ pub fn render(r: &Report, lang: Lang, color: bool) -> String {
                 pad(&bar(s.seconds as f64, top, SITE_BAR, None), SITE_BAR),
                 rpad(&d(s.seconds), 7),
                 rpad(&format!("{:.0}%", s.share * 100.0), 4),
-                st.dim(&format!("{} {}", s.visits, lang.t("visits", "visites")))
+                st.dim(&visits(lang, s.visits))
             );
         }
         if r.sites.len() > MAX_SITES {
@@ -316,7 +316,11 @@ pub fn render(r: &Report, lang: Lang, color: bool) -> String {
                     &format!(
                         "{} {}",
                         r.sites.len() - MAX_SITES,
-                        lang.t("others", "autres")
+                        if r.sites.len() - MAX_SITES == 1 {
+                            lang.t("other", "autre")
+                        } else {
+                            lang.t("others", "autres")
+                        }
                     ),
                     22
                 ),
@@ -342,13 +346,12 @@ pub fn render(r: &Report, lang: Lang, color: bool) -> String {
                 .map(|x| lang.short_date(x))
                 .unwrap_or_default();
             let text = format!(
-                "{} {} {when}, {}–{}, {} {} ({} {})",
+                "{} {} {when}, {}–{}, {} ({} {})",
                 d(s.seconds),
                 lang.t("on", "le"),
                 clock(&s.start),
                 clock(&s.end),
-                s.visits,
-                lang.t("visits", "visites"),
+                visits(lang, s.visits),
                 lang.t("streak limit", "limite de série"),
                 d(r.streak_threshold_seconds)
             );
@@ -420,6 +423,16 @@ pub fn render(r: &Report, lang: Lang, color: bool) -> String {
         )));
     }
     o
+}
+
+/// `1 visit`, `3 visits`.
+fn visits(lang: Lang, n: usize) -> String {
+    match (lang, n) {
+        (Lang::En, 1) => "1 visit".into(),
+        (Lang::En, n) => format!("{n} visits"),
+        (Lang::Fr, n) if n <= 1 => format!("{n} visite"),
+        (Lang::Fr, n) => format!("{n} visites"),
+    }
 }
 
 fn bar_len(value: i64, scale: f64, limit: i64) -> usize {
