@@ -142,6 +142,16 @@ impl Lang {
         }
     }
 
+    /// `1 visit`, `3 visits`.
+    pub fn visits(self, n: usize) -> String {
+        match (self, n) {
+            (Lang::En, 1) => "1 visit".into(),
+            (Lang::En, n) => format!("{n} visits"),
+            (Lang::Fr, n) if n <= 1 => format!("{n} visite"),
+            (Lang::Fr, n) => format!("{n} visites"),
+        }
+    }
+
     pub fn no_trend(self) -> &'static str {
         self.t(
             "Not enough history yet to compare with earlier weeks.",

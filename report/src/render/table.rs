@@ -304,7 +304,7 @@ pub fn render(r: &Report, lang: Lang, color: bool) -> String {
                 pad(&bar(s.seconds as f64, top, SITE_BAR, None), SITE_BAR),
                 rpad(&d(s.seconds), 7),
                 rpad(&format!("{:.0}%", s.share * 100.0), 4),
-                st.dim(&visits(lang, s.visits))
+                st.dim(&lang.visits(s.visits))
             );
         }
         if r.sites.len() > MAX_SITES {
@@ -351,7 +351,7 @@ pub fn render(r: &Report, lang: Lang, color: bool) -> String {
                 lang.t("on", "le"),
                 clock(&s.start),
                 clock(&s.end),
-                visits(lang, s.visits),
+                lang.visits(s.visits),
                 lang.t("streak limit", "limite de série"),
                 d(r.streak_threshold_seconds)
             );
@@ -423,16 +423,6 @@ pub fn render(r: &Report, lang: Lang, color: bool) -> String {
         )));
     }
     o
-}
-
-/// `1 visit`, `3 visits`.
-fn visits(lang: Lang, n: usize) -> String {
-    match (lang, n) {
-        (Lang::En, 1) => "1 visit".into(),
-        (Lang::En, n) => format!("{n} visits"),
-        (Lang::Fr, n) if n <= 1 => format!("{n} visite"),
-        (Lang::Fr, n) => format!("{n} visites"),
-    }
 }
 
 fn bar_len(value: i64, scale: f64, limit: i64) -> usize {
