@@ -266,7 +266,7 @@ pub fn render(r: &Report, lang: Lang) -> String {
             let _ = writeln!(
                 o,
                 "<tr><td>{}</td><td class=\"n\">{v}</td></tr>",
-                esc(&lang.outcome(k))
+                esc(&lang.outcome(k, 2))
             );
         }
         o.push_str("</tbody>\n</table>\n");

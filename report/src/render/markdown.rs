@@ -151,7 +151,7 @@ pub fn render(r: &Report, lang: Lang) -> String {
         let parts: Vec<String> = rem
             .outcomes
             .iter()
-            .map(|(k, v)| format!("{v} {}", lang.outcome(k)))
+            .map(|(k, v)| format!("{v} {}", lang.outcome(k, *v)))
             .collect();
         let _ = writeln!(
             o,
