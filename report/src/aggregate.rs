@@ -65,6 +65,15 @@ pub struct Day {
     pub other_seconds: i64,
     pub recorded_hours_seconds: i64,
     pub visits: usize,
+    /// Social time per site that day, most first.
+    pub sites: Vec<DaySite>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DaySite {
+    pub site: String,
+    pub seconds: i64,
+    pub visits: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -97,6 +106,9 @@ pub struct Streak {
 #[derive(Debug, Serialize)]
 pub struct Trend {
     pub weeks: i64,
+    /// Average social seconds per recorded day of each earlier week, oldest first
+    /// (null for a week without recording hours).
+    pub weekly_daily_seconds: Vec<Option<i64>>,
     pub daily_seconds: i64,
     pub recent_daily_seconds: i64,
     pub difference_seconds_per_day: i64,
@@ -178,9 +190,27 @@ where
     let visits = stats::visits(&pieces);
     let mut visits_per_day = vec![0usize; windows.len()];
     let mut visits_per_site: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut day_sites: BTreeMap<(usize, &str), (i64, usize)> = BTreeMap::new();
     for v in &visits {
         visits_per_day[v.day] += 1;
         *visits_per_site.entry(v.site).or_default() += 1;
+        day_sites.entry((v.day, v.site)).or_default().1 += 1;
+    }
+    for p in &pieces {
+        if let Some(site) = p.activity.site() {
+            day_sites.entry((p.day, site)).or_default().0 += p.ms();
+        }
+    }
+    let mut per_day_sites: Vec<Vec<DaySite>> = (0..windows.len()).map(|_| Vec::new()).collect();
+    for ((day, site), (ms, n)) in day_sites {
+        per_day_sites[day].push(DaySite {
+            site: site.to_owned(),
+            seconds: secs(ms),
+            visits: n,
+        });
+    }
+    for list in &mut per_day_sites {
+        list.sort_by(|a, b| b.seconds.cmp(&a.seconds).then_with(|| a.site.cmp(&b.site)));
     }
 
     let days: Vec<Day> = here
@@ -198,6 +228,7 @@ where
                 other_seconds: secs(t.other_ms),
                 recorded_hours_seconds: secs(w.recording_ms()),
                 visits: visits_per_day[first + i],
+                sites: std::mem::take(&mut per_day_sites[first + i]),
             }
         })
         .collect();
@@ -246,8 +277,17 @@ where
     };
     let trend = stats::trend(&counted(here, first), &counted(&windows[..first], 0)).map(|t| {
         let diff = secs(t.difference_ms);
+        let weekly_daily_seconds = windows[..first]
+            .chunks(7)
+            .enumerate()
+            .map(|(k, ws)| {
+                let v = counted(ws, k * 7);
+                (!v.is_empty()).then(|| secs(v.iter().sum::<i64>() / v.len() as i64))
+            })
+            .collect();
         Trend {
             weeks: TREND_WEEKS,
+            weekly_daily_seconds,
             daily_seconds: secs(t.current_per_day_ms),
             recent_daily_seconds: secs(t.recent_per_day_ms),
             difference_seconds_per_day: diff,

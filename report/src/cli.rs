@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use anyhow::{anyhow, Context, Result};
 use chrono::{DateTime, Local, Utc};
 use clap::{Args, Parser, Subcommand};
-use dwell_core::{paths, Config};
+use dwell_core::{paths, Config, Store};
 
 use crate::aggregate;
 use crate::period::{parse_date, Period};
@@ -60,6 +60,26 @@ enum Command {
         date: Option<String>,
         #[command(flatten)]
         out: OutputArgs,
+    },
+    /// Keep a short reflection for this week; reports show it, and next week's too.
+    Note {
+        /// The note (up to 500 characters).
+        text: String,
+        /// The ISO week it is about [default: this week].
+        #[arg(long, value_name = "YYYY-Www")]
+        week: Option<String>,
+    },
+    /// Fill the data directory with a synthetic history to try dwell out.
+    Demo {
+        /// How many full weeks before this one (this week so far is added).
+        #[arg(long, default_value_t = 8, value_name = "N")]
+        weeks: u32,
+        /// Seed of the generator: the same seed and date give the same data.
+        #[arg(long, default_value_t = 1, value_name = "S")]
+        seed: u64,
+        /// Erase real recorded data in the data directory first.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -193,7 +213,75 @@ fn dispatch(cli: Cli) -> Result<()> {
             };
             report(&cli, &Period::day(day), out)
         }
+        Command::Note { text, week } => note(&cli, text, week.as_deref()),
+        Command::Demo { weeks, seed, force } => demo(&cli, *weeks, *seed, *force),
     }
+}
+
+/// Longest reflection note, in characters.
+const NOTE_MAX: usize = 500;
+
+fn note(cli: &Cli, text: &str, week: Option<&str>) -> Result<()> {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.is_empty() {
+        return Err(refused("the note is empty: write it in quotes, like dwell-report note \"Less scrolling after lunch\""));
+    }
+    if text.chars().count() > NOTE_MAX {
+        return Err(refused(format!(
+            "the note has {} characters: keep it under {NOTE_MAX}",
+            text.chars().count()
+        )));
+    }
+    let now = now(cli)?;
+    let week = match week {
+        Some(w) => Period::parse_week(w).map_err(refused)?,
+        None => Period::week_of(now.with_timezone(&Local).date_naive()).map_err(refused)?,
+    };
+    let label = week.week().unwrap_or_default().to_owned();
+    let dir = data_dir(cli)?;
+    let mut store = Store::open_existing(&dir)
+        .map_err(|e| refused(format!("cannot open the dwell database: {e}")))?
+        .ok_or_else(|| {
+            refused(format!(
+                "no dwell data in {}: notes go with recorded weeks; start with `dwell-agent enable`",
+                dir.display()
+            ))
+        })?;
+    store
+        .put_note(&label, &text, now)
+        .context("cannot store the note")?;
+    println!("Kept your note for {label}. Reports of this week and the next one show it.");
+    Ok(())
+}
+
+fn demo(cli: &Cli, weeks: u32, seed: u64, force: bool) -> Result<()> {
+    let config = load_config(cli)?;
+    let dir = data_dir(cli)?;
+    let now = now(cli)?;
+    let mut store = Store::open(&dir).map_err(|e| {
+        refused(format!(
+            "cannot open a dwell database in {}: {e}",
+            dir.display()
+        ))
+    })?;
+    let fr = lang(&config) == Lang::Fr;
+    let opts = crate::demo::Options {
+        weeks,
+        seed,
+        force,
+        fr,
+    };
+    let s = crate::demo::run(&mut store, &config, opts, now, &Local)?;
+    println!(
+        "Wrote demo data to {}: {} work days, {} focus switches, {} spans, {} reminders (seed {seed}).",
+        dir.display(),
+        s.days,
+        s.switches,
+        s.spans,
+        s.reminders
+    );
+    println!("Nothing was recorded and recording was not enabled. Try: dwell-report --data-dir {} week --last", dir.display());
+    Ok(())
 }
 
 fn report(cli: &Cli, period: &Period, out: &OutputArgs) -> Result<()> {

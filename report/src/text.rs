@@ -49,7 +49,7 @@ impl Lang {
     pub fn privacy(self) -> &'static str {
         self.t(
             "Private: made on this computer from its own data. Nothing was sent anywhere.",
-            "Privé : produit sur cet ordinateur à partir de ses propres données. Rien n'a été envoyé.",
+            "Privé : produit sur cet ordinateur, avec ses données. Rien n'a été envoyé.",
         )
     }
 
@@ -142,6 +142,16 @@ impl Lang {
         }
     }
 
+    /// `1 visit`, `3 visits`.
+    pub fn visits(self, n: usize) -> String {
+        match (self, n) {
+            (Lang::En, 1) => "1 visit".into(),
+            (Lang::En, n) => format!("{n} visits"),
+            (Lang::Fr, n) if n <= 1 => format!("{n} visite"),
+            (Lang::Fr, n) => format!("{n} visites"),
+        }
+    }
+
     pub fn no_trend(self) -> &'static str {
         self.t(
             "Not enough history yet to compare with earlier weeks.",
@@ -149,7 +159,8 @@ impl Lang {
         )
     }
 
-    pub fn outcome(self, outcome: &str) -> String {
+    /// An outcome of a reminder, agreeing with `n` in French.
+    pub fn outcome(self, outcome: &str, n: usize) -> String {
         let (en, fr) = match outcome {
             "shown" => ("shown", "affichés"),
             "snoozed" => ("snoozed", "reportés"),
@@ -162,6 +173,7 @@ impl Lang {
         };
         match self {
             Lang::En => en.to_owned(),
+            Lang::Fr if n <= 1 => fr.replacen("és", "é", 1).replacen("us", "u", 1),
             Lang::Fr => fr.to_owned(),
         }
     }

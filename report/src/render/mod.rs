@@ -1,6 +1,9 @@
 //! Renderers: one module per output format, all reading the same [`Report`].
 
+pub mod csv;
+pub mod html;
 pub mod json;
+pub mod markdown;
 pub mod table;
 
 use crate::aggregate::Report;
@@ -11,6 +14,9 @@ use crate::text::Lang;
 pub enum Format {
     Table,
     Json,
+    Csv,
+    Markdown,
+    Html,
 }
 
 impl Format {
@@ -19,6 +25,9 @@ impl Format {
         match self {
             Format::Table => "txt",
             Format::Json => "json",
+            Format::Csv => "csv",
+            Format::Markdown => "md",
+            Format::Html => "html",
         }
     }
 }
@@ -28,5 +37,8 @@ pub fn render(report: &Report, lang: Lang, format: Format, color: bool) -> Strin
     match format {
         Format::Table => table::render(report, lang, color),
         Format::Json => json::render(report),
+        Format::Csv => csv::render(report),
+        Format::Markdown => markdown::render(report, lang),
+        Format::Html => html::render(report, lang),
     }
 }

@@ -12,6 +12,8 @@ pub const WIDTH: usize = 80;
 const DAY_BAR: usize = 40;
 const SITE_BAR: usize = 20;
 const MAX_SITES: usize = 10;
+/// Width of the labels on the left of the summary lines.
+const LABEL: usize = 17;
 
 struct Style {
     color: bool,
@@ -93,12 +95,27 @@ fn truncate(s: &str, width: usize) -> String {
     }
 }
 
+/// Characters on screen, not counting colour escape sequences.
+fn visible_len(s: &str) -> usize {
+    let mut n = 0;
+    let mut in_escape = false;
+    for c in s.chars() {
+        match (in_escape, c) {
+            (false, '\x1b') => in_escape = true,
+            (true, 'm') => in_escape = false,
+            (true, _) => {}
+            (false, _) => n += 1,
+        }
+    }
+    n
+}
+
 /// Word-wraps `text` to `WIDTH`, the first line after `first`, the others
 /// indented by `indent` spaces.
 pub fn wrap(first: &str, text: &str, indent: usize) -> String {
     let mut out = String::new();
     let mut line = first.to_owned();
-    let mut len = first.chars().count();
+    let mut len = visible_len(first);
     let mut fresh = true;
     for word in text.split_whitespace() {
         let w = word.chars().count();
@@ -164,7 +181,7 @@ pub fn render(r: &Report, lang: Lang, color: bool) -> String {
     let d = |s: i64| lang.duration(s);
     let mut o = String::new();
     let _ = writeln!(o, "{}", st.bold(&title(r, lang)));
-    let _ = writeln!(o, "{}", st.dim(&r.privacy));
+    o.push_str(&st.dim(&wrap("", &r.privacy, 0)));
     o.push('\n');
 
     // Days.
@@ -245,13 +262,15 @@ pub fn render(r: &Report, lang: Lang, color: bool) -> String {
                 st.good(lang.t("within your weekly limit", "dans votre limite hebdomadaire"))
             };
             format!(
-                "{} {} {} {}: {verdict}",
+                "{} {} {} {}{}{verdict}",
                 d(r.total_seconds),
                 lang.t("of", "sur"),
                 d(r.weekly_threshold_seconds),
                 lang.t("for the week", "pour la semaine"),
+                lang.t(": ", " : "),
             )
         }
+        None if r.days.len() == 1 => d(r.total_seconds),
         None => format!(
             "{} {} {} {}",
             d(r.total_seconds),
@@ -260,12 +279,16 @@ pub fn render(r: &Report, lang: Lang, color: bool) -> String {
             lang.t("days", "jours")
         ),
     };
-    let _ = writeln!(o, "  {}{total}", pad(lang.t("Total", "Total"), 13));
+    o.push_str(&wrap(
+        &format!("  {}", pad(lang.t("Total", "Total"), LABEL)),
+        &total,
+        LABEL + 2,
+    ));
     if r.days_over > 0 {
         let _ = writeln!(
             o,
             "  {}{}",
-            pad("", 13),
+            pad("", LABEL),
             lang.t(
                 "Days over the daily limit: ",
                 "Jours au-delà de la limite : "
@@ -277,9 +300,10 @@ pub fn render(r: &Report, lang: Lang, color: bool) -> String {
     if let Some(share) = r.social_share {
         let _ = writeln!(
             o,
-            "  {}{}% {} ({} {} {})",
-            pad(lang.t("Share", "Part"), 13),
+            "  {}{}{} {} ({} {} {})",
+            pad(lang.t("Share", "Part"), LABEL),
             (share * 100.0).round(),
+            lang.t("%", " %"),
             lang.t("of your active time was social", "de votre temps actif"),
             d(r.total_seconds),
             lang.t("of", "sur"),
@@ -304,7 +328,7 @@ pub fn render(r: &Report, lang: Lang, color: bool) -> String {
                 pad(&bar(s.seconds as f64, top, SITE_BAR, None), SITE_BAR),
                 rpad(&d(s.seconds), 7),
                 rpad(&format!("{:.0}%", s.share * 100.0), 4),
-                st.dim(&format!("{} {}", s.visits, lang.t("visits", "visites")))
+                st.dim(&lang.visits(s.visits))
             );
         }
         if r.sites.len() > MAX_SITES {
@@ -316,7 +340,11 @@ pub fn render(r: &Report, lang: Lang, color: bool) -> String {
                     &format!(
                         "{} {}",
                         r.sites.len() - MAX_SITES,
-                        lang.t("others", "autres")
+                        if r.sites.len() - MAX_SITES == 1 {
+                            lang.t("other", "autre")
+                        } else {
+                            lang.t("others", "autres")
+                        }
                     ),
                     22
                 ),
@@ -333,7 +361,7 @@ pub fn render(r: &Report, lang: Lang, color: bool) -> String {
         let _ = writeln!(
             o,
             "{}  {} · {} {median}",
-            st.bold(&pad(lang.t("Visits", "Visites"), 15)),
+            st.bold(&pad(lang.t("Visits", "Visites"), LABEL)),
             r.visits.count,
             lang.t("median length", "durée médiane"),
         );
@@ -342,18 +370,17 @@ pub fn render(r: &Report, lang: Lang, color: bool) -> String {
                 .map(|x| lang.short_date(x))
                 .unwrap_or_default();
             let text = format!(
-                "{} {} {when}, {}–{}, {} {} ({} {})",
+                "{} {} {when}, {}–{}, {} ({} {})",
                 d(s.seconds),
                 lang.t("on", "le"),
                 clock(&s.start),
                 clock(&s.end),
-                s.visits,
-                lang.t("visits", "visites"),
+                lang.visits(s.visits),
                 lang.t("streak limit", "limite de série"),
                 d(r.streak_threshold_seconds)
             );
-            let head = st.bold(&pad(lang.t("Longest streak", "Plus longue série"), 15));
-            let _ = write!(o, "{}", wrap(&format!("{head}  "), &text, 17));
+            let head = st.bold(&pad(lang.t("Longest streak", "Plus longue série"), LABEL));
+            let _ = write!(o, "{}", wrap(&format!("{head}  "), &text, LABEL + 2));
         }
     }
 
@@ -367,13 +394,13 @@ pub fn render(r: &Report, lang: Lang, color: bool) -> String {
         .as_ref()
         .map(|t| t.text.clone())
         .unwrap_or_else(|| lang.no_trend().to_owned());
-    let head = st.bold(&pad(lang.t("Trend", "Tendance"), 15));
-    o.push_str(&wrap(&format!("{head}  "), &trend, 17));
+    let head = st.bold(&pad(lang.t("Trend", "Tendance"), LABEL));
+    o.push_str(&wrap(&format!("{head}  "), &trend, LABEL + 2));
     if let Some(rem) = &r.reminders {
         let parts: Vec<String> = rem
             .outcomes
             .iter()
-            .map(|(k, v)| format!("{v} {}", lang.outcome(k)))
+            .map(|(k, v)| format!("{v} {}", lang.outcome(k, *v)))
             .collect();
         let mut text = format!("{}: {}.", rem.count, parts.join(", "));
         if rem.left_social_known > 0 {
@@ -388,8 +415,8 @@ pub fn render(r: &Report, lang: Lang, color: bool) -> String {
                 rem.left_social_known
             ));
         }
-        let head = st.bold(&pad(lang.t("Reminders", "Rappels"), 15));
-        o.push_str(&wrap(&format!("{head}  "), &text, 17));
+        let head = st.bold(&pad(lang.t("Reminders", "Rappels"), LABEL));
+        o.push_str(&wrap(&format!("{head}  "), &text, LABEL + 2));
     }
 
     // Notes and the question.

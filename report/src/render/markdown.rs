@@ -1,0 +1,231 @@
+//! `--format markdown`: the report as a Markdown document (headings, tables),
+//! handy for a personal journal or notes app.
+
+use std::fmt::Write;
+
+use crate::aggregate::Report;
+use crate::render::table::title;
+use crate::text::Lang;
+
+/// Escapes text that goes into a Markdown table cell or paragraph.
+fn md(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(
+            c,
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '!'
+        ) {
+            o.push('\\');
+        }
+        o.push(c);
+    }
+    o
+}
+
+pub fn render(r: &Report, lang: Lang) -> String {
+    let d = |s: i64| lang.duration(s);
+    let mut o = String::new();
+    let _ = writeln!(o, "# {}\n", md(&title(r, lang)));
+    let _ = writeln!(o, "_{}_\n", md(&r.privacy));
+    if r.empty {
+        let _ = writeln!(o, "{}\n", md(lang.empty()));
+    }
+
+    let _ = writeln!(
+        o,
+        "## {}\n",
+        lang.t("Social time per day", "Temps social par jour")
+    );
+    let _ = writeln!(
+        o,
+        "| {} | {} | {} | |",
+        lang.t("Day", "Jour"),
+        lang.t("Social time", "Temps social"),
+        lang.t("Daily limit", "Limite quotidienne")
+    );
+    o.push_str("|---|--:|--:|---|\n");
+    for day in &r.days {
+        let date = day
+            .date
+            .parse()
+            .map(|x| lang.short_date(x))
+            .unwrap_or_else(|_| day.date.clone());
+        let flag = if day.over {
+            lang.t("**over**", "**dépassé**")
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            o,
+            "| {date} | {} | {} | {flag} |",
+            d(day.seconds),
+            d(day.threshold_seconds)
+        );
+    }
+    let total = match r.over_weekly {
+        Some(over) => format!(
+            "{} {} {} {} ({})",
+            d(r.total_seconds),
+            lang.t("of", "sur"),
+            d(r.weekly_threshold_seconds),
+            lang.t("for the week", "pour la semaine"),
+            if over {
+                lang.t(
+                    "over your weekly limit",
+                    "au-delà de votre limite hebdomadaire",
+                )
+            } else {
+                lang.t("within your weekly limit", "dans votre limite hebdomadaire")
+            }
+        ),
+        None => d(r.total_seconds),
+    };
+    let _ = writeln!(o, "\n**{}:** {total}\n", lang.t("Total", "Total"));
+    if let Some(share) = r.social_share {
+        let _ = writeln!(
+            o,
+            "**{}:** {}% ({} {} {})\n",
+            lang.t(
+                "Share of active time that was social",
+                "Part sociale du temps actif"
+            ),
+            (share * 100.0).round(),
+            d(r.total_seconds),
+            lang.t("of", "sur"),
+            d(r.active_seconds)
+        );
+    }
+
+    if !r.sites.is_empty() {
+        let _ = writeln!(o, "## {}\n", lang.t("Top sites", "Sites principaux"));
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} |",
+            lang.t("Site", "Site"),
+            lang.t("Time", "Temps"),
+            lang.t("Share", "Part"),
+            lang.t("Visits", "Visites")
+        );
+        o.push_str("|---|--:|--:|--:|\n");
+        for s in &r.sites {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {:.0}% | {} |",
+                md(&s.site),
+                d(s.seconds),
+                s.share * 100.0,
+                s.visits
+            );
+        }
+        o.push('\n');
+    }
+
+    let _ = writeln!(o, "## {}\n", lang.t("Patterns", "Habitudes"));
+    let median = r.visits.median_seconds.map(d).unwrap_or_else(|| "—".into());
+    let _ = writeln!(
+        o,
+        "- **{}:** {} ({} {median})",
+        lang.t("Visits", "Visites"),
+        r.visits.count,
+        lang.t("median length", "durée médiane")
+    );
+    if let Some(s) = &r.longest_streak {
+        let _ = writeln!(
+            o,
+            "- **{}:** {} ({}, {}–{}, {})",
+            lang.t("Longest streak", "Plus longue série"),
+            d(s.seconds),
+            s.date,
+            &s.start.get(11..16).unwrap_or(""),
+            &s.end.get(11..16).unwrap_or(""),
+            lang.visits(s.visits)
+        );
+    }
+    let trend = r
+        .trend
+        .as_ref()
+        .map(|t| t.text.clone())
+        .unwrap_or_else(|| lang.no_trend().to_owned());
+    let _ = writeln!(o, "- **{}:** {}", lang.t("Trend", "Tendance"), md(&trend));
+    if let Some(rem) = &r.reminders {
+        let parts: Vec<String> = rem
+            .outcomes
+            .iter()
+            .map(|(k, v)| format!("{v} {}", lang.outcome(k, *v)))
+            .collect();
+        let _ = writeln!(
+            o,
+            "- **{}:** {} ({}); {} {} {} {}",
+            lang.t("Reminders", "Rappels"),
+            rem.count,
+            parts.join(", "),
+            lang.t(
+                "left social sites within 2 minutes after",
+                "réseaux sociaux quittés en moins de 2 minutes après"
+            ),
+            rem.left_social_within_2_minutes,
+            lang.t("of", "sur"),
+            rem.left_social_known
+        );
+    }
+    o.push('\n');
+
+    // Heatmap: the hours that have any social time.
+    let busy: Vec<usize> = (0..24)
+        .filter(|&h| r.heatmap.iter().any(|row| row[h] > 0))
+        .collect();
+    if !busy.is_empty() {
+        let _ = writeln!(
+            o,
+            "## {}\n",
+            lang.t(
+                "Social minutes by weekday and hour",
+                "Minutes sociales par jour et par heure"
+            )
+        );
+        o.push_str("| |");
+        for h in &busy {
+            let _ = write!(o, " {h:02}h |");
+        }
+        o.push_str("\n|---|");
+        for _ in &busy {
+            o.push_str("--:|");
+        }
+        o.push('\n');
+        for (i, row) in r.heatmap.iter().enumerate() {
+            let wd = chrono::Weekday::try_from(i as u8).unwrap_or(chrono::Weekday::Mon);
+            let _ = write!(o, "| {} |", lang.weekday(wd));
+            for &h in &busy {
+                let _ = write!(o, " {} |", (row[h] + 30) / 60);
+            }
+            o.push('\n');
+        }
+        o.push('\n');
+    }
+
+    if let Some(n) = &r.previous_note {
+        let _ = writeln!(
+            o,
+            "> **{} ({}):** {}\n",
+            lang.t("Your note last week", "Votre note de la semaine dernière"),
+            n.week,
+            md(&n.text)
+        );
+    }
+    if let Some(n) = &r.note {
+        let _ = writeln!(
+            o,
+            "> **{} ({}):** {}\n",
+            lang.t("Your note", "Votre note"),
+            n.week,
+            md(&n.text)
+        );
+    }
+    let _ = writeln!(
+        o,
+        "**{}** {}",
+        lang.t("To reflect on:", "À méditer :"),
+        md(&r.reflection.question)
+    );
+    o
+}

@@ -1,0 +1,593 @@
+//! End-to-end tests of the `dwell-report` binary: golden output of every format
+//! on a fixed demo seed and a fixed "now" in UTC, the JSON schema, numbers
+//! against the database, HTML privacy and rendering, merging, notes, demo
+//! safety, and bad input (one line, exit code 2).
+//!
+//! Regenerate the golden files with `UPDATE_GOLDEN=1 cargo test -p dwell-report`.
+
+#![allow(clippy::unwrap_used)]
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use dwell_core::model::{Activity, Source, Span};
+use dwell_core::{schedule, stats, Config, Store};
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_dwell-report");
+/// Wednesday of ISO week 2026-W48, in UTC.
+const NOW: &str = "2026-11-25T15:30:00Z";
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        Env {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn path(&self, p: &str) -> PathBuf {
+        self.dir.path().join(p)
+    }
+
+    fn data(&self) -> PathBuf {
+        self.path("data")
+    }
+
+    /// Runs `dwell-report` with a clean, fixed environment.
+    fn run_in(&self, data: &Path, args: &[&str], extra_env: &[(&str, &str)]) -> Output {
+        let mut cmd = Command::new(BIN);
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.path("home"))
+            .env("XDG_CONFIG_HOME", self.path("config"))
+            .env("XDG_DATA_HOME", self.path("xdg-data"))
+            .env("TZ", "UTC")
+            .env("LANG", "C.UTF-8")
+            .env("DWELL_NOW", NOW)
+            .arg("--data-dir")
+            .arg(data)
+            .args(args)
+            .stdin(Stdio::null());
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.run_in(&self.data(), args, &[])
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "dwell-report {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        serde_json::from_str(&self.ok(args)).unwrap()
+    }
+
+    fn demo(&self, data: &Path, weeks: &str, seed: &str) {
+        let out = self.run_in(data, &["demo", "--weeks", weeks, "--seed", seed], &[]);
+        assert!(
+            out.status.success(),
+            "demo failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// A data directory with 5 weeks of demo data (seed 7), plus this week so far.
+fn demo_env() -> Env {
+    let env = Env::new();
+    env.demo(&env.data(), "5", "7");
+    env
+}
+
+fn golden(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "missing golden file {}: run UPDATE_GOLDEN=1 cargo test -p dwell-report",
+            path.display()
+        )
+    });
+    if expected != actual {
+        let line = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(expected.lines().count().min(actual.lines().count()));
+        panic!(
+            "{name} differs from the golden file at line {}:\n  expected: {:?}\n  actual:   {:?}\n\
+             (if the change is intended: UPDATE_GOLDEN=1 cargo test -p dwell-report)",
+            line + 1,
+            expected.lines().nth(line),
+            actual.lines().nth(line)
+        );
+    }
+}
+
+/// Exit code 2 and exactly one line on stderr, naming `needle`.
+fn refused(out: &Output, needle: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "not one line: {err}");
+    assert!(err.starts_with("dwell-report: "), "{err}");
+    assert!(err.contains(needle), "{err:?} does not mention {needle:?}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn golden_outputs_of_every_format() {
+    let env = demo_env();
+    let table = env.ok(&["week", "--last"]);
+    for line in table.lines() {
+        assert!(line.chars().count() <= 80, "wider than 80: {line:?}");
+    }
+    assert!(!table.contains('\x1b'), "colour without a terminal");
+    golden("week-last.txt", &table);
+    golden(
+        "week-last.json",
+        &env.ok(&["week", "--last", "--format", "json"]),
+    );
+    golden(
+        "week-last.csv",
+        &env.ok(&["week", "--last", "--format", "csv"]),
+    );
+    golden(
+        "week-last.md",
+        &env.ok(&["week", "--last", "--format", "markdown"]),
+    );
+    golden(
+        "week-last.html",
+        &env.ok(&["week", "--last", "--format", "html"]),
+    );
+    golden("day.txt", &env.ok(&["day", "2026-11-24"]));
+    let fr = env.run_in(&env.data(), &["week", "--last"], &[("LANG", "fr_CA.UTF-8")]);
+    assert!(fr.status.success());
+    let fr = String::from_utf8(fr.stdout).unwrap();
+    assert!(fr.contains("Temps social par jour"), "{fr}");
+    for line in fr.lines() {
+        assert!(line.chars().count() <= 80, "wider than 80: {line:?}");
+    }
+    golden("week-last.fr.txt", &fr);
+}
+
+#[test]
+fn json_keeps_the_contract_and_the_schema() {
+    let env = demo_env();
+    let v = env.json(&["week", "--week", "2026-W47", "--json"]);
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["week"], "2026-W47");
+    assert_eq!(v["from"], "2026-11-16");
+    assert_eq!(v["to"], "2026-11-22");
+    assert!(v["total_seconds"].is_i64());
+    assert_eq!(v["weekly_threshold_seconds"], 9000);
+    let days = v["days"].as_array().unwrap();
+    assert_eq!(days.len(), 7);
+    let mut sum = 0;
+    for d in days {
+        for k in ["date", "seconds", "threshold_seconds", "over"] {
+            assert!(d.get(k).is_some(), "day lacks {k}");
+        }
+        assert!(d["date"].is_string() && d["over"].is_boolean());
+        assert_eq!(d["threshold_seconds"], 1800);
+        let s = d["seconds"].as_i64().unwrap();
+        assert_eq!(d["over"].as_bool().unwrap(), s > 1800);
+        sum += s;
+    }
+    let total = v["total_seconds"].as_i64().unwrap();
+    assert!((total - sum).abs() <= 7, "{total} vs {sum}");
+    let sites = v["sites"].as_array().unwrap();
+    assert!(!sites.is_empty());
+    let site_sum: i64 = sites.iter().map(|s| s["seconds"].as_i64().unwrap()).sum();
+    assert!((total - site_sum).abs() <= sites.len() as i64);
+    assert!(sites.iter().all(|s| s["site"].is_string()));
+    let heat = v["heatmap"].as_array().unwrap();
+    assert_eq!(heat.len(), 7);
+    assert!(heat
+        .iter()
+        .all(|r| r.as_array().unwrap().len() == 24
+            && r.as_array().unwrap().iter().all(Value::is_i64)));
+    let heat_sum: i64 = heat
+        .iter()
+        .flat_map(|r| r.as_array().unwrap().iter().map(|x| x.as_i64().unwrap()))
+        .sum();
+    assert!((heat_sum - total).abs() <= 7 * 24);
+    assert!(v["visits"]["count"].as_u64().unwrap() > 0);
+    assert!(v["visits"]["median_seconds"].is_i64());
+    let streak = &v["longest_streak"];
+    for k in ["date", "start", "end", "seconds", "visits"] {
+        assert!(streak.get(k).is_some(), "longest_streak lacks {k}");
+    }
+    let trend = &v["trend"];
+    assert_eq!(trend["weeks"], 4);
+    assert_eq!(trend["weekly_daily_seconds"].as_array().unwrap().len(), 4);
+    assert!(trend["text"].as_str().unwrap().contains("recent average"));
+    let rem = &v["reminders"];
+    assert!(rem["count"].as_u64().unwrap() > 0);
+    let outcomes: u64 = rem["outcomes"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|x| x.as_u64().unwrap())
+        .sum();
+    assert_eq!(outcomes, rem["count"].as_u64().unwrap());
+    assert!(v["reflection"]["question"].as_str().unwrap().ends_with('?'));
+    assert!(v["privacy"].as_str().unwrap().contains("Nothing was sent"));
+    // The schema document names every top-level key.
+    let doc = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/report-schema.md"),
+    )
+    .unwrap();
+    for key in v.as_object().unwrap().keys() {
+        assert!(
+            doc.contains(&format!("`{key}`")),
+            "docs/report-schema.md lacks `{key}`"
+        );
+    }
+}
+
+#[test]
+fn numbers_match_the_database_exactly() {
+    let env = demo_env();
+    let v = env.json(&["week", "--week", "2026-W47", "--json"]);
+    let store = Store::open_read_only(&env.data().join("dwell.db")).unwrap();
+    let config = Config::default();
+    let from = NaiveDate::from_ymd_opt(2026, 11, 16).unwrap();
+    for (i, day) in v["days"].as_array().unwrap().iter().enumerate() {
+        let date = from + chrono::TimeDelta::days(i as i64);
+        let (a, b) = schedule::local_day_bounds(date, &Utc);
+        // Straight from the stored rows, clipped by the schedule's own clip().
+        let mut ms = 0i64;
+        for s in store.spans(a, b).unwrap() {
+            if s.activity.is_social() {
+                for (x, y) in config.schedule.clip(s.start.max(a), s.end.min(b), &Utc) {
+                    ms += (y - x).num_milliseconds();
+                }
+            }
+        }
+        assert_eq!(
+            day["seconds"].as_i64().unwrap(),
+            (ms + 500) / 1000,
+            "{date}"
+        );
+    }
+    // Reminders: the report's count is the table's.
+    let (a, _) = schedule::local_day_bounds(from, &Utc);
+    let (_, b) = schedule::local_day_bounds(from + chrono::TimeDelta::days(6), &Utc);
+    assert_eq!(
+        v["reminders"]["count"].as_u64().unwrap() as usize,
+        store.reminders(a, b).unwrap().len()
+    );
+    let _ = stats::median(&mut []);
+}
+
+#[test]
+fn html_is_self_contained_and_private() {
+    let env = demo_env();
+    let out = env.path("report.html");
+    let o = env.run(&[
+        "week",
+        "--last",
+        "--format",
+        "html",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let html = std::fs::read_to_string(&out).unwrap();
+    let lower = html.to_lowercase();
+    for bad in [
+        "http:", "https:", "<script", " src=", "url(", "@import", "<link", "//",
+    ] {
+        assert!(!lower.contains(bad), "the HTML holds {bad:?}");
+    }
+    assert!(html.contains("<svg") && html.contains("<title id=\"days-t\">"));
+    assert!(html.contains("prefers-color-scheme: dark") && html.contains("@media print"));
+}
+
+/// Renders `html` with headless Chromium into a PNG; returns its size.
+fn screenshot(env: &Env, html: &Path, name: &str) -> u64 {
+    let chromium = ["chromium", "chromium-browser"]
+        .iter()
+        .find(|c| {
+            Command::new(c)
+                .arg("--version")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "chromium is not installed: this test renders the HTML report with headless Chromium \
+                 (Debian package `chromium`); run scripts/test, which installs it"
+            )
+        });
+    let png = env.path(name);
+    let profile = env.path(&format!("{name}-profile"));
+    let mut child = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--hide-scrollbars",
+            "--window-size=1000,1600",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--screenshot={}", png.display()))
+        .arg(format!("file://{}", html.display()))
+        .env("HOME", env.path("home"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "chromium failed: {status}");
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("chromium did not finish within 90 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let bytes = std::fs::read(&png).unwrap();
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+    bytes.len() as u64
+}
+
+#[test]
+fn chromium_renders_the_html_into_a_non_blank_png() {
+    let env = demo_env();
+    let out = env.path("report.html");
+    let o = env.run(&[
+        "week",
+        "--last",
+        "--format",
+        "html",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    let blank = env.path("blank.html");
+    std::fs::write(&blank, "<!DOCTYPE html><html><body></body></html>").unwrap();
+    let blank_size = screenshot(&env, &blank, "blank.png");
+    let size = screenshot(&env, &out, "report.png");
+    // A blank page compresses to almost nothing; charts, tables and text do not.
+    assert!(
+        size > 10 * blank_size && size > 20_000,
+        "the screenshot looks blank: {size} bytes (a blank page: {blank_size})"
+    );
+}
+
+#[test]
+fn merge_adds_another_computers_database() {
+    let env = demo_env();
+    let other = env.path("laptop");
+    env.demo(&other, "5", "11");
+    let args = ["week", "--week", "2026-W47", "--json"];
+    let a = env.json(&args);
+    let b = {
+        let o = env.run_in(&other, &args, &[]);
+        serde_json::from_slice::<Value>(&o.stdout).unwrap()
+    };
+    let db = other.join("dwell.db");
+    let mut merged_args = args.to_vec();
+    merged_args.extend(["--merge", db.to_str().unwrap()]);
+    let m = env.json(&merged_args);
+    for i in 0..7 {
+        let (x, y, z) = (
+            a["days"][i]["seconds"].as_i64().unwrap(),
+            b["days"][i]["seconds"].as_i64().unwrap(),
+            m["days"][i]["seconds"].as_i64().unwrap(),
+        );
+        assert!((x + y - z).abs() <= 1, "day {i}: {x} + {y} != {z}");
+    }
+    assert!(
+        m["reminders"]["count"].as_u64().unwrap()
+            == a["reminders"]["count"].as_u64().unwrap()
+                + b["reminders"]["count"].as_u64().unwrap()
+    );
+    // The other database is only read.
+    assert!(!other.join("report.json").exists());
+    // The same database twice is refused.
+    let own = env.data().join("dwell.db");
+    let o = env.run(&["week", "--merge", own.to_str().unwrap()]);
+    refused(&o, "already in the report");
+}
+
+#[test]
+fn bad_input_is_one_line_and_exit_2() {
+    let env = demo_env();
+    refused(&env.run(&["week", "--week", "2026-W99"]), "2026-W99");
+    refused(&env.run(&["week", "--week", "last"]), "ISO week");
+    refused(&env.run(&["day", "2026-02-30"]), "2026-02-30");
+    refused(&env.run(&["day", "yesterday"]), "yesterday");
+    refused(
+        &env.run(&["week", "--from", "2026-11-10", "--to", "2026-11-01"]),
+        "after",
+    );
+    refused(&env.run(&["week", "--from", "2026-13-01"]), "2026-13-01");
+    let junk = env.path("junk.db");
+    std::fs::write(&junk, vec![b'x'; 4096]).unwrap();
+    refused(
+        &env.run(&["week", "--merge", junk.to_str().unwrap()]),
+        "not a dwell database",
+    );
+    let missing = env.path("nope.db");
+    refused(
+        &env.run(&["week", "--merge", missing.to_str().unwrap()]),
+        "nope.db",
+    );
+    // A database written by a newer dwell.
+    let newer = env.path("newer");
+    env.demo(&newer, "1", "1");
+    {
+        let store = Store::open(&newer).unwrap();
+        store
+            .conn()
+            .execute_batch("PRAGMA user_version = 99")
+            .unwrap();
+    }
+    refused(
+        &env.run(&["week", "--merge", newer.join("dwell.db").to_str().unwrap()]),
+        "newer dwell",
+    );
+    // No data at all.
+    refused(
+        &env.run_in(&env.path("empty"), &["week"], &[]),
+        "no dwell data",
+    );
+    refused(&env.run(&["demo", "--weeks", "0"]), "--weeks 0");
+    refused(&env.run(&["note", "   "]), "empty");
+    // A bad config file names the file.
+    let bad = env.path("bad.toml");
+    std::fs::write(&bad, "[limits]\ndaily = \"30x\"\n").unwrap();
+    refused(
+        &env.run(&["--config", bad.to_str().unwrap(), "week"]),
+        "bad.toml",
+    );
+}
+
+#[test]
+fn an_empty_week_is_zero_with_a_friendly_line() {
+    let env = demo_env();
+    let v = env.json(&["week", "--week", "2020-W10", "--json"]);
+    assert_eq!(v["total_seconds"], 0);
+    assert_eq!(v["empty"], true);
+    assert!(v["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|d| d["seconds"] == 0));
+    assert_eq!(v["sites"].as_array().unwrap().len(), 0);
+    assert!(v["longest_streak"].is_null() && v["reminders"].is_null() && v["trend"].is_null());
+    let table = env.ok(&["week", "--week", "2020-W10"]);
+    assert!(
+        table.contains("Nothing was recorded in this period"),
+        "{table}"
+    );
+    for f in ["csv", "markdown", "html"] {
+        env.ok(&["week", "--week", "2020-W10", "--format", f]);
+    }
+}
+
+#[test]
+fn notes_show_this_week_and_next() {
+    let env = demo_env();
+    let out = env.ok(&["note", "Phone in the bag <b>after</b> lunch."]);
+    assert!(out.contains("2026-W48"));
+    let v = env.json(&["week", "--json"]);
+    assert_eq!(v["note"]["text"], "Phone in the bag <b>after</b> lunch.");
+    let next = env.run_in(
+        &env.data(),
+        &["week", "--json"],
+        &[("DWELL_NOW", "2026-12-02T10:00:00Z")],
+    );
+    let next: Value = serde_json::from_slice(&next.stdout).unwrap();
+    assert_eq!(next["week"], "2026-W49");
+    assert_eq!(
+        next["previous_note"]["text"],
+        "Phone in the bag <b>after</b> lunch."
+    );
+    let html = env.ok(&["week", "--format", "html"]);
+    assert!(html.contains("&lt;b&gt;after&lt;/b&gt;") && !html.contains("<b>after"));
+}
+
+#[test]
+fn demo_is_deterministic_grants_no_consent_and_spares_real_data() {
+    let env = Env::new();
+    let (a, b) = (env.path("a"), env.path("b"));
+    env.demo(&a, "2", "5");
+    env.demo(&b, "2", "5");
+    let args = ["week", "--last", "--json"];
+    assert_eq!(
+        env.run_in(&a, &args, &[]).stdout,
+        env.run_in(&b, &args, &[]).stdout
+    );
+    let store = Store::open_read_only(&a.join("dwell.db")).unwrap();
+    assert_eq!(store.consent().unwrap(), None);
+    assert!(!store.has_recorded_data().unwrap());
+    drop(store);
+    // Re-running the demo replaces demo data.
+    env.demo(&a, "2", "6");
+    // Real data is refused without --force.
+    let real = env.path("real");
+    {
+        let mut store = Store::open(&real).unwrap();
+        let t: DateTime<Utc> = "2026-11-24T10:00:00Z".parse().unwrap();
+        store
+            .put_spans(&[Span {
+                start: t,
+                end: t + chrono::TimeDelta::minutes(5),
+                activity: Activity::Social("x.com".into()),
+                source: Source::X11,
+            }])
+            .unwrap();
+    }
+    refused(
+        &env.run_in(&real, &["demo", "--weeks", "1"], &[]),
+        "real recorded data",
+    );
+    let o = env.run_in(&real, &["demo", "--weeks", "1", "--force"], &[]);
+    assert!(o.status.success());
+    let mode = std::fs::metadata(real.join("dwell.db"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600);
+}
+
+#[test]
+fn periods_last_range_and_day() {
+    let env = demo_env();
+    let last = env.json(&["week", "--last", "--json"]);
+    assert_eq!(last["week"], "2026-W47");
+    let this = env.json(&["week", "--json"]);
+    assert_eq!(this["week"], "2026-W48");
+    let range = env.json(&[
+        "week",
+        "--from",
+        "2026-11-16",
+        "--to",
+        "2026-11-22",
+        "--json",
+    ]);
+    assert_eq!(range["period"], "range");
+    assert!(range["week"].is_null());
+    assert_eq!(range["total_seconds"], last["total_seconds"]);
+    let day = env.json(&["day", "2026-11-17", "--json"]);
+    assert_eq!(day["days"].as_array().unwrap().len(), 1);
+    assert_eq!(day["total_seconds"], last["days"][1]["seconds"]);
+    let open_ended = env.json(&["week", "--from", "2026-10-01", "--json"]);
+    assert_eq!(open_ended["to"], "2026-11-25");
+}
