@@ -637,12 +637,36 @@ pub struct Classifier {
     user: Vec<CompiledUserRule>,
     /// Built-in apps: (lowercase name, label).
     apps: Vec<(&'static str, &'static str)>,
-    /// Built-in title rules, one pattern per site, for a single pass.
+    /// Built-in title patterns, one per site (compiled on first use: only the
+    /// agent classifies windows, and compiling takes ~20 ms).
+    patterns: Vec<String>,
+    title_labels: Vec<&'static str>,
+    compiled: std::sync::OnceLock<Option<Compiled>>,
+}
+
+/// The compiled built-in title rules.
+#[derive(Debug, Clone)]
+struct Compiled {
+    /// All patterns, for a single pass.
     title_set: RegexSet,
     /// The same patterns one by one, to pick among several matches.
     titles: Vec<Regex>,
-    title_labels: Vec<&'static str>,
     browser_suffix: Regex,
+}
+
+impl Compiled {
+    /// `None` only if a built-in pattern were invalid, which the unit tests rule out.
+    fn build(patterns: &[String]) -> Option<Compiled> {
+        Some(Compiled {
+            title_set: RegexSetBuilder::new(patterns).build().ok()?,
+            titles: patterns
+                .iter()
+                .map(|p| Regex::new(p))
+                .collect::<Result<_, _>>()
+                .ok()?,
+            browser_suffix: Regex::new(BROWSER_SUFFIX).ok()?,
+        })
+    }
 }
 
 impl Classifier {
@@ -687,40 +711,27 @@ impl Classifier {
         });
         let mut apps = Vec::new();
         let mut patterns = Vec::new();
-        let mut titles = Vec::new();
         let mut title_labels = Vec::new();
         for site in active {
             apps.extend(site.apps.iter().map(|a| (*a, site.label)));
             if let Some(p) = site_pattern(site) {
-                let re = Regex::new(&p).map_err(|e| RuleError::BadRegex {
-                    site: site.label.to_owned(),
-                    message: e.to_string(),
-                })?;
                 patterns.push(p);
-                titles.push(re);
                 title_labels.push(site.label);
             }
         }
-        let title_set =
-            RegexSetBuilder::new(&patterns)
-                .build()
-                .map_err(|e| RuleError::BadRegex {
-                    site: "(built-in sites)".to_owned(),
-                    message: e.to_string(),
-                })?;
-        let browser_suffix = Regex::new(BROWSER_SUFFIX).map_err(|e| RuleError::BadRegex {
-            site: "(browser suffix)".to_owned(),
-            message: e.to_string(),
-        })?;
-
         Ok(Classifier {
             user: user_rules,
             apps,
-            title_set,
-            titles,
+            patterns,
             title_labels,
-            browser_suffix,
+            compiled: std::sync::OnceLock::new(),
         })
+    }
+
+    fn compiled(&self) -> Option<&Compiled> {
+        self.compiled
+            .get_or_init(|| Compiled::build(&self.patterns))
+            .as_ref()
     }
 
     pub fn classify(&self, window: &WindowInfo) -> Activity {
@@ -764,17 +775,18 @@ impl Classifier {
 
     /// The title without the browser's own suffix.
     fn page_title<'a>(&self, title: &'a str) -> &'a str {
-        match self.browser_suffix.find(title) {
+        match self.compiled().and_then(|c| c.browser_suffix.find(title)) {
             Some(m) => title[..m.start()].trim_end(),
             None => title,
         }
     }
 
     fn builtin_title(&self, title: &str) -> Option<&'static str> {
-        if title.is_empty() || !self.title_set.is_match(title) {
+        let compiled = self.compiled()?;
+        if title.is_empty() || !compiled.title_set.is_match(title) {
             return None;
         }
-        let matches = self.title_set.matches(title);
+        let matches = compiled.title_set.matches(title);
         if matches.len() == 1 {
             return matches
                 .iter()
@@ -785,7 +797,7 @@ impl Classifier {
         // usually the title's suffix), then the longer one.
         let mut best: Option<(usize, usize, usize)> = None;
         for i in matches.iter() {
-            let Some(m) = self.titles.get(i).and_then(|re| re.find(title)) else {
+            let Some(m) = compiled.titles.get(i).and_then(|re| re.find(title)) else {
                 continue;
             };
             let better = match best {
@@ -986,6 +998,13 @@ mod tests {
         }
         // Stable order.
         assert_eq!(sites, Classifier::builtin_sites());
+    }
+
+    #[test]
+    fn every_builtin_pattern_compiles() {
+        let c = Classifier::new(&[], &[]).unwrap();
+        let compiled = c.compiled().expect("built-in patterns compile");
+        assert_eq!(compiled.titles.len(), c.title_labels.len());
     }
 
     #[test]
