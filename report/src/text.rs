@@ -11,23 +11,12 @@ pub enum Lang {
 }
 
 impl Lang {
-    /// `en` or `fr` as configured; `auto` follows `LC_ALL`, `LC_MESSAGES`, `LANG`.
+    /// `en` or `fr` as configured; `auto` follows `LC_ALL`, `LC_MESSAGES`, `LANG`
+    /// (the same choice as the reminders make).
     pub fn choose(configured: &str, env: impl Fn(&str) -> Option<String>) -> Lang {
-        match configured {
-            "fr" => Lang::Fr,
-            "en" => Lang::En,
-            _ => {
-                let locale = ["LC_ALL", "LC_MESSAGES", "LANG"]
-                    .iter()
-                    .filter_map(|k| env(k))
-                    .find(|v| !v.is_empty())
-                    .unwrap_or_default();
-                if locale.to_ascii_lowercase().starts_with("fr") {
-                    Lang::Fr
-                } else {
-                    Lang::En
-                }
-            }
+        match dwell_core::messages::Lang::resolve(configured, env) {
+            dwell_core::messages::Lang::En => Lang::En,
+            dwell_core::messages::Lang::Fr => Lang::Fr,
         }
     }
 
