@@ -51,6 +51,9 @@ pub struct Config {
     pub disabled_sites: Vec<String>,
     pub reminders: Reminders,
     pub data: Data,
+    /// The first day of a week, for the weekly limit and weekly reports
+    /// (`[schedule] week_start`, Monday by default: ISO weeks).
+    pub week_start: chrono::Weekday,
     /// Compiled site rules (built-ins + user rules − disabled).
     pub classifier: Classifier,
 }
@@ -234,6 +237,7 @@ struct RawSchedule {
     record: Sp<String>,
     work_days: Sp<Vec<String>>,
     work_hours: Sp<Vec<String>>,
+    week_start: Sp<String>,
 }
 
 #[derive(Deserialize)]
@@ -314,6 +318,7 @@ impl Default for RawSchedule {
                 .map(|s| s.to_string())
                 .collect()),
             work_hours: sp(vec!["09:00-12:00".into(), "13:00-17:00".into()]),
+            week_start: sp("mon".into()),
         }
     }
 }
@@ -429,6 +434,9 @@ impl RawConfig {
                 .map_err(|m| err(s.work_days.span(), format!("schedule.work_days: {m}")))?;
             work_days[i] = true;
         }
+        let week_start = schedule::parse_weekday(s.week_start.get_ref())
+            .map_err(|m| err(s.week_start.span(), format!("schedule.week_start: {m}")))
+            .map(schedule::weekday_of_index)?;
         let mut work_hours = parse_ranges(s.work_hours.get_ref())
             .map_err(|m| err(s.work_hours.span(), format!("schedule.work_hours: {m}")))?;
         schedule::validate_ranges(&mut work_hours)
@@ -595,6 +603,7 @@ impl RawConfig {
             data: Data {
                 keep: *self.data.keep.get_ref(),
             },
+            week_start,
             classifier,
         })
     }
@@ -697,6 +706,8 @@ record = "work_hours"
 work_days = ["mon", "tue", "wed", "thu", "fri"]
 # Local time ranges; leave gaps for breaks (here, lunch from 12:00 to 13:00).
 work_hours = ["09:00-12:00", "13:00-17:00"]
+# The first day of your week, for the weekly limit and weekly reports.
+week_start = "mon"
 
 # Your own sites and apps. `title` is a regular expression matched against
 # browser window titles only; `app` matches a desktop program's WM_CLASS or

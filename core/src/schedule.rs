@@ -133,6 +133,25 @@ fn parse_hhmm(s: &str) -> Option<Clock> {
     NaiveTime::from_hms_opt(h, m, 0).map(Clock::Time)
 }
 
+/// 0 = Monday .. 6 = Sunday (as from [`parse_weekday`]) to a chrono weekday.
+pub fn weekday_of_index(i: usize) -> Weekday {
+    [
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+        Weekday::Sat,
+        Weekday::Sun,
+    ][i % 7]
+}
+
+/// The first day of the week holding `date`, for weeks starting on `start`.
+pub fn week_start_of(date: NaiveDate, start: Weekday) -> NaiveDate {
+    let back = (7 + date.weekday().num_days_from_monday() - start.num_days_from_monday()) % 7;
+    date - chrono::Days::new(u64::from(back))
+}
+
 /// Parses a day of the week (`mon`..`sun` or the full English name, any case) into
 /// 0 = Monday .. 6 = Sunday.
 pub fn parse_weekday(s: &str) -> Result<usize, String> {
@@ -905,5 +924,28 @@ mod tests {
             let e = parse_iso_week(bad).unwrap_err();
             assert!(e.contains("2026-W48"), "{e}");
         }
+    }
+
+    #[test]
+    fn weeks_can_start_on_any_day() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        // Wednesday 25 November 2026.
+        assert_eq!(
+            week_start_of(d("2026-11-25"), Weekday::Mon),
+            d("2026-11-23")
+        );
+        assert_eq!(
+            week_start_of(d("2026-11-25"), Weekday::Sun),
+            d("2026-11-22")
+        );
+        assert_eq!(
+            week_start_of(d("2026-11-25"), Weekday::Wed),
+            d("2026-11-25")
+        );
+        assert_eq!(
+            week_start_of(d("2026-11-25"), Weekday::Thu),
+            d("2026-11-19")
+        );
+        assert_eq!(weekday_of_index(6), Weekday::Sun);
     }
 }

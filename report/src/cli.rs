@@ -194,14 +194,15 @@ fn dispatch(cli: Cli) -> Result<()> {
     match &cli.command {
         Command::Week { select, out } => {
             let today = now(&cli)?.with_timezone(&Local).date_naive();
+            let week_start = load_config(&cli)?.week_start;
             let period = if let Some(w) = &select.week {
-                Period::parse_week(w)
+                Period::parse_week(w, week_start)
             } else if select.last {
-                Period::week_of(today - chrono::TimeDelta::days(7))
+                Period::week_of(today - chrono::TimeDelta::days(7), week_start)
             } else if let Some(f) = &select.from {
                 Period::range(f, select.to.as_deref(), today)
             } else {
-                Period::week_of(today)
+                Period::week_of(today, week_start)
             }
             .map_err(refused)?;
             report(&cli, &period, out)
@@ -233,9 +234,12 @@ fn note(cli: &Cli, text: &str, week: Option<&str>) -> Result<()> {
         )));
     }
     let now = now(cli)?;
+    let week_start = load_config(cli)?.week_start;
     let week = match week {
-        Some(w) => Period::parse_week(w).map_err(refused)?,
-        None => Period::week_of(now.with_timezone(&Local).date_naive()).map_err(refused)?,
+        Some(w) => Period::parse_week(w, week_start).map_err(refused)?,
+        None => {
+            Period::week_of(now.with_timezone(&Local).date_naive(), week_start).map_err(refused)?
+        }
     };
     let label = week.week().unwrap_or_default().to_owned();
     let dir = data_dir(cli)?;

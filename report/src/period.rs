@@ -1,8 +1,8 @@
 //! Which stretch of days a report covers: an ISO week, a range of dates, or one
 //! day, all in local dates. Parsing errors are one line and name the bad value.
 
-use chrono::{Datelike, NaiveDate};
-use dwell_core::schedule::{iso_week_bounds, parse_iso_week};
+use chrono::{Datelike, NaiveDate, Weekday};
+use dwell_core::schedule::{iso_week_bounds, parse_iso_week, week_start_of};
 
 /// Longest range a report accepts (about five years).
 pub const MAX_DAYS: i64 = 5 * 366;
@@ -26,9 +26,17 @@ pub struct Period {
 }
 
 impl Period {
-    pub fn week_of(date: NaiveDate) -> Result<Period, String> {
-        let iso = date.iso_week();
-        Period::iso_week(iso.year(), iso.week())
+    /// The week holding `date`, for weeks that begin on `start` (Monday: the
+    /// ISO week). A week is labelled by the ISO week of the Monday it holds.
+    pub fn week_of(date: NaiveDate, start: Weekday) -> Result<Period, String> {
+        let from = week_start_of(date, start);
+        let to = from + chrono::Days::new(6);
+        let monday = week_start_of(to, Weekday::Mon);
+        Ok(Period {
+            kind: Kind::Week(week_label(monday)),
+            from,
+            to,
+        })
     }
 
     pub fn iso_week(year: i32, week: u32) -> Result<Period, String> {
@@ -41,10 +49,12 @@ impl Period {
         })
     }
 
-    /// `--week YYYY-Www`.
-    pub fn parse_week(s: &str) -> Result<Period, String> {
+    /// `--week YYYY-Www`: the week (beginning on `start`) that holds the
+    /// Monday of that ISO week.
+    pub fn parse_week(s: &str, start: Weekday) -> Result<Period, String> {
         let (y, w) = parse_iso_week(s).map_err(|e| format!("--week {e}"))?;
-        Period::iso_week(y, w)
+        let iso = Period::iso_week(y, w)?;
+        Period::week_of(iso.from, start)
     }
 
     /// `--from D [--to D]`; `to` defaults to `today`.
@@ -132,13 +142,25 @@ mod tests {
 
     #[test]
     fn weeks() {
-        let p = Period::parse_week("2026-W48").unwrap();
+        let mon = Weekday::Mon;
+        let p = Period::parse_week("2026-W48", mon).unwrap();
         assert_eq!((p.from, p.to), (d("2026-11-23"), d("2026-11-29")));
         assert_eq!(p.week(), Some("2026-W48"));
-        assert!(Period::parse_week("2026-W54").is_err());
-        assert!(Period::parse_week("2026W48").is_err());
-        let p = Period::week_of(d("2027-01-01")).unwrap();
+        assert!(Period::parse_week("2026-W54", mon).is_err());
+        assert!(Period::parse_week("2026W48", mon).is_err());
+        let p = Period::week_of(d("2027-01-01"), mon).unwrap();
         assert_eq!(p.week(), Some("2026-W53"));
+    }
+
+    #[test]
+    fn weeks_starting_on_sunday_keep_the_label_of_their_monday() {
+        let sun = Weekday::Sun;
+        let p = Period::parse_week("2026-W48", sun).unwrap();
+        assert_eq!((p.from, p.to), (d("2026-11-22"), d("2026-11-28")));
+        assert_eq!(p.week(), Some("2026-W48"));
+        // Sunday 29 November starts the next week.
+        let p = Period::week_of(d("2026-11-29"), sun).unwrap();
+        assert_eq!((p.from, p.week()), (d("2026-11-29"), Some("2026-W49")));
     }
 
     #[test]
