@@ -305,6 +305,48 @@ fn a_fullscreen_window_holds_reminders_back() {
 }
 
 #[test]
+fn do_not_disturb_holds_reminders_until_it_ends() {
+    require_dunstctl();
+    let desktop = Desktop::start(DesktopOptions::with_dunst());
+    let watcher = desktop.watch_notifications();
+    desktop.run_ok("dunstctl", ["set-paused", "true"]);
+    let agent = Agent::start(&desktop, &config("4s", "[0.5, 1.0]", ""));
+    let _window = social_window(&desktop);
+    thread::sleep(Duration::from_secs(6));
+    // dwell holds its own back instead of letting dunst queue a pile.
+    assert!(
+        dwell_notes(&watcher).is_empty(),
+        "{:#?}",
+        dwell_notes(&watcher)
+    );
+    assert!(
+        wait_until(Duration::from_secs(3), || agent
+            .reminders()
+            .iter()
+            .any(|r| r["outcome"] == "held")),
+        "{:?}",
+        agent.reminders()
+    );
+    desktop.run_ok("dunstctl", ["set-paused", "false"]);
+    // Looked at again every 10 s while a reminder is held.
+    let notes = wait_dwell(&watcher, 1, Duration::from_secs(12));
+    assert_eq!(notes.len(), 1, "{}", desktop.diagnostics());
+    assert!(
+        notes[0].summary.contains("of your 4 s"),
+        "{}",
+        notes[0].summary
+    );
+    thread::sleep(Duration::from_secs(1));
+    assert_eq!(dwell_notes(&watcher).len(), 1, "a backlog was sent");
+    let recs = agent.stop();
+    assert_eq!(
+        recs.last().map(|r| r["outcome"].clone()),
+        Some("shown".into()),
+        "{recs:?}"
+    );
+}
+
+#[test]
 fn without_a_notification_daemon_tracking_goes_on() {
     let desktop = Desktop::start(DesktopOptions::default());
     let agent = Agent::start(&desktop, &config("4s", "[0.5]", ""));
