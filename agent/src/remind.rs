@@ -264,7 +264,7 @@ impl Reminding {
                 "Open today's report",
             ),
             Lang::Fr => (
-                format!("Rappel dans {}", messages::short(self.snooze, self.lang)),
+                format!("Reporter de {}", messages::short(self.snooze, self.lang)),
                 "Terminé pour aujourd'hui",
                 "Ouvrir le rapport du jour",
             ),
