@@ -62,9 +62,6 @@ pub struct Reminding {
     left: Option<(DateTime<Utc>, Instant)>,
     pub(crate) wake_at: Option<Instant>,
     data_dir: Option<PathBuf>,
-    calibrate: Option<Duration>,
-    /// With `tracking.calibrate`: no reminders before this (opt-in + calibrate).
-    silent_until: Option<DateTime<Utc>>,
 }
 
 fn lang_of(config: &Config) -> Lang {
@@ -90,8 +87,6 @@ impl Reminding {
             left: None,
             wake_at: None,
             data_dir: None,
-            calibrate: config.tracking.calibrate,
-            silent_until: None,
         }
     }
 
@@ -106,20 +101,12 @@ impl Reminding {
             &config.reminders.messages,
         );
         self.snooze = config.reminders.snooze;
-        self.calibrate = config.tracking.calibrate;
     }
 
     /// Loads this week's spans and today's reminders, so a restart neither forgets
     /// the counts nor repeats a stage or a message.
     pub fn restore<Tz: TimeZone>(&mut self, store: &Store, now: DateTime<Utc>, tz: &Tz) {
         self.data_dir = store.path().parent().map(|p| p.to_owned());
-        if let (Some(c), Ok(Some(consent))) = (self.calibrate, store.consent()) {
-            let until = consent + chrono::Duration::from_std(c).unwrap_or_default();
-            if until > now {
-                tracing::info!("calibrating: no reminders until {until}");
-                self.silent_until = Some(until);
-            }
-        }
         let today = schedule::local_date(now, tz);
         let from_day = today - chrono::Days::new(7);
         let (from, _) = schedule::local_day_bounds(from_day, tz);
@@ -204,16 +191,6 @@ impl Reminding {
             } else {
                 self.desk.do_not_disturb = false;
             }
-        }
-        if let Some(until) = self.silent_until {
-            if now < until && self.calibrate.is_some() {
-                // Look again when it ends (at most every 10 min: a suspend stops
-                // tokio's clock, not the wall clock).
-                let wait = (until - now).to_std().unwrap_or_default();
-                self.wake_at = Some(Instant::now() + wait.min(RETRY_MAX));
-                return;
-            }
-            self.silent_until = None;
         }
         match self.policy.check(now, open_social, self.desk, tz) {
             Decision::Nothing => {}
@@ -583,7 +560,6 @@ mod tests {
     ) -> Run {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        store.set_consent(start()).unwrap();
         let (wtx, wrx) = mpsc::channel(16);
         let (req_tx, req_rx) = mpsc::channel(16);
         let (ev_tx, ev_rx) = mpsc::channel(16);
@@ -794,28 +770,6 @@ mod tests {
             let recs = run.records();
             assert_eq!(recs.len(), 1);
             assert_eq!(recs[0].outcome, "shown");
-        });
-    }
-
-    #[test]
-    fn no_reminders_while_calibrating() {
-        local(async {
-            let run = replay(
-                config("[tracking]\ncalibrate = \"1h\"\n[reminders]\nat = [0.5]\n"),
-                true,
-                shown,
-                Arc::default(),
-                |w, _ev, t0| {
-                    Box::pin(async move {
-                        w.send(WatchEvent::Connected).await.unwrap();
-                        w.send(WatchEvent::Focus(social())).await.unwrap();
-                        at(t0, 300.0).await;
-                    })
-                },
-            )
-            .await;
-            assert!(run.shown_at().is_empty());
-            assert!(run.records().is_empty());
         });
     }
 
