@@ -241,7 +241,7 @@ impl Reminding {
                 "Open today's report",
             ),
             Lang::Fr => (
-                format!("Rappel dans {}", messages::short(self.snooze, self.lang)),
+                format!("Reporter de {}", messages::short(self.snooze, self.lang)),
                 "Terminé pour aujourd'hui",
                 "Ouvrir le rapport du jour",
             ),
@@ -373,30 +373,40 @@ impl Reminding {
         }
     }
 
-    /// Opens today's report (`dwell-report day --format html --open`), next to
-    /// this program or on the PATH. Never waits for it.
+    /// Opens today's report (`dwell-report day --format html --open`, or the text
+    /// report where that dwell-report has no HTML yet), next to this program or
+    /// on the PATH. Never waits for it: a thread of its own does.
     fn open_report(&self) {
         let exe = std::env::current_exe()
             .ok()
             .map(|p| p.with_file_name("dwell-report"))
             .filter(|p| p.is_file())
             .unwrap_or_else(|| PathBuf::from("dwell-report"));
-        let mut cmd = std::process::Command::new(exe);
-        if let Some(dir) = &self.data_dir {
-            cmd.arg("--data-dir").arg(dir);
-        }
-        cmd.args(["day", "--format", "html", "--open"])
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null());
-        match cmd.spawn() {
-            // Reap it in the background so it leaves no zombie.
-            Ok(mut child) => {
-                let _ = std::thread::Builder::new()
-                    .name("report-opener".into())
-                    .spawn(move || child.wait());
+        let data_dir = self.data_dir.clone();
+        let run = move |format: &[&str]| {
+            let mut cmd = std::process::Command::new(&exe);
+            if let Some(dir) = &data_dir {
+                cmd.arg("--data-dir").arg(dir);
             }
-            Err(e) => tracing::warn!(error = %e, "cannot open today's report"),
+            cmd.arg("day")
+                .args(format)
+                .arg("--open")
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+        };
+        let spawned = std::thread::Builder::new()
+            .name("report-opener".into())
+            .spawn(move || {
+                let ok = run(&["--format", "html"]).is_ok_and(|s| s.success())
+                    || run(&[]).is_ok_and(|s| s.success());
+                if !ok {
+                    tracing::warn!("cannot open today's report with dwell-report");
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "cannot open today's report");
         }
     }
 }

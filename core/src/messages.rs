@@ -307,7 +307,7 @@ const FR: &[Raw] = &[
     (R, None, "Comme les appels personnels au bureau\u{a0}: quelques-uns, c'est normal; beaucoup, ça s'additionne."),
     (R, None, "Un pépin en ligne? En parler tôt à votre gestionnaire, c'est toujours correct."),
     (R, None, "La frontière entre le travail et la maison s'efface vite. C'est vous qui la tracez."),
-    (B, None, "Prêt à reprendre là où vous en étiez?"),
+    (B, None, "Envie de reprendre là où vous en étiez?"),
     (B, None, "On retourne au travail? Votre prochaine tâche vous attend."),
     (B, None, "Une gorgée d'eau, un étirement, puis on s'y remet?"),
     (B, None, "Fermez l'onglet, gardez l'idée\u{a0}: elle sera encore là plus tard."),

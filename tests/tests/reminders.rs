@@ -1,0 +1,370 @@
+//! End-to-end tests of gentle reminders: the real `dwell-agent` on a private desktop (Xvfb,
+//! openbox, session bus, dunst), with tiny limits so a day's policy runs in seconds.
+
+use std::path::PathBuf;
+use std::thread;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use dwell_tests::{
+    bin_path, find_tool, sqlite_json, wait_until, Child, Desktop, DesktopOptions, Notification,
+    NotificationWatcher,
+};
+
+/// A running agent with its data directory.
+struct Agent {
+    child: Child,
+    data: PathBuf,
+}
+
+impl Agent {
+    fn start(desktop: &Desktop, config: &str) -> Agent {
+        let data = desktop.tempdir().join("data");
+        let config_path = desktop.tempdir().join("config.toml");
+        std::fs::write(&config_path, config).expect("write the config");
+        let agent = bin_path("dwell-agent");
+        let args = |cmd: &[&str]| -> Vec<String> {
+            let mut v = vec![
+                "--data-dir".to_owned(),
+                data.display().to_string(),
+                "--config".to_owned(),
+                config_path.display().to_string(),
+            ];
+            v.extend(cmd.iter().map(|s| s.to_string()));
+            v
+        };
+        desktop.run_ok(&agent, args(&["enable", "--yes"]));
+        let mut cmd = desktop.command(&agent);
+        cmd.args(args(&["run"])).env("DWELL_LOG", "info");
+        let child = desktop.spawn_command(cmd);
+        assert!(
+            child.wait_for_stderr(Duration::from_secs(10), |e| e
+                .contains("dwell-agent running")),
+            "the agent did not start:\n{}",
+            desktop.diagnostics()
+        );
+        Agent { child, data }
+    }
+
+    /// Stops the agent (SIGTERM) and returns the reminders it stored, oldest first.
+    fn stop(&self) -> Vec<serde_json::Value> {
+        let status = self.child.terminate();
+        assert!(
+            status.success(),
+            "agent exit: {status}\n{}",
+            self.child.stderr_text()
+        );
+        self.reminders()
+    }
+
+    fn reminders(&self) -> Vec<serde_json::Value> {
+        let rows = sqlite_json(
+            &self.data.join("dwell.db"),
+            "SELECT at, kind, outcome, left_social, message FROM reminders ORDER BY at",
+        );
+        rows.as_array().cloned().unwrap_or_default()
+    }
+
+    fn social_seconds(&self) -> f64 {
+        let rows = sqlite_json(
+            &self.data.join("dwell.db"),
+            "SELECT coalesce(sum(end - start), 0) / 1000.0 AS s FROM spans WHERE site IS NOT NULL",
+        );
+        rows[0]["s"].as_f64().unwrap_or(0.0)
+    }
+}
+
+fn epoch_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// Tiny limits: a day's budget of `daily`, stages at `at`, always recording.
+fn config(daily: &str, at: &str, extra: &str) -> String {
+    format!(
+        "[tracking]\nidle_timeout = \"10m\"\n\
+         [limits]\ndaily = \"{daily}\"\nstreak = \"1h\"\nweekly = \"2h\"\n\
+         [schedule]\nrecord = \"always\"\n\
+         [reminders]\nat = {at}\nmin_gap = \"1s\"\nrepeat_over = \"1h\"\nmax_per_hour = 10\nlanguage = \"en\"\n{extra}"
+    )
+}
+
+fn dwell_notes(watcher: &NotificationWatcher) -> Vec<Notification> {
+    watcher
+        .notifications()
+        .into_iter()
+        .filter(|n| n.app_name == "dwell")
+        .collect()
+}
+
+fn wait_dwell(watcher: &NotificationWatcher, count: usize, timeout: Duration) -> Vec<Notification> {
+    let mut all = Vec::new();
+    wait_until(timeout, || {
+        all = dwell_notes(watcher);
+        all.len() >= count
+    });
+    all
+}
+
+fn social_window(desktop: &Desktop) -> dwell_tests::Window<'_> {
+    desktop.open_window("Chromium", "chromium", "Home / X - Chromium")
+}
+
+#[test]
+fn first_reminder_within_a_second_and_stages_replace_each_other() {
+    let desktop = Desktop::start(DesktopOptions::with_dunst());
+    let watcher = desktop.watch_notifications();
+    let agent = Agent::start(&desktop, &config("6s", "[0.5, 0.8, 1.0]", ""));
+    let _window = social_window(&desktop);
+    let focused = epoch_now();
+
+    let notes = wait_dwell(&watcher, 3, Duration::from_secs(15));
+    assert_eq!(notes.len(), 3, "{notes:#?}\n{}", desktop.diagnostics());
+    // 50 % of 6 s: 3 s after the social window took focus.
+    let late = notes[0].time - (focused + 3.0);
+    assert!(
+        late.abs() < 1.0,
+        "first reminder {late:+.3} s from its crossing"
+    );
+    let late = notes[1].time - (focused + 4.8);
+    assert!(
+        late.abs() < 1.0,
+        "second reminder {late:+.3} s from its crossing"
+    );
+    let late = notes[2].time - (focused + 6.0);
+    assert!(
+        late.abs() < 1.0,
+        "third reminder {late:+.3} s from its crossing"
+    );
+    assert!(notes[0].time < notes[1].time && notes[1].time < notes[2].time);
+
+    // Each replaces the previous one: no stack.
+    assert_eq!(notes[0].replaces_id, 0);
+    assert_ne!(notes[1].replaces_id, 0);
+    assert_eq!(notes[2].replaces_id, notes[1].replaces_id);
+    if find_tool("dunstctl").is_some() {
+        let shown = desktop.run_ok("dunstctl", ["count", "displayed"]);
+        assert_eq!(shown.trim(), "1", "notifications on screen");
+    }
+    for n in &notes {
+        assert_eq!(n.hint("urgency"), Some("byte 0"), "{n:#?}");
+        assert!(n.expire_timeout > 0, "{n:#?}");
+        assert!(n.actions.contains(&"snooze".to_owned()), "{n:#?}");
+        assert!(n.actions.contains(&"done".to_owned()), "{n:#?}");
+        assert!(!n.body.is_empty());
+    }
+    assert!(
+        notes[0].summary.contains("3 s of your 6 s"),
+        "{}",
+        notes[0].summary
+    );
+
+    let recs = agent.stop();
+    assert_eq!(recs.len(), 3, "{recs:?}");
+    for r in &recs {
+        assert_eq!(r["kind"], "stage");
+        assert_eq!(r["outcome"], "shown");
+        assert!(
+            r["message"].as_str().is_some_and(|m| m.starts_with("en-")),
+            "{r}"
+        );
+    }
+    // The log says which kind of reminder went out, never the site.
+    let log = agent.child.stderr_text();
+    assert!(log.contains("reminder"), "{log}");
+    assert!(!log.contains("x.com") && !log.contains("Home / X"), "{log}");
+}
+
+#[test]
+fn nothing_is_sent_while_on_a_work_window() {
+    let desktop = Desktop::start(DesktopOptions::with_dunst());
+    let watcher = desktop.watch_notifications();
+    let agent = Agent::start(&desktop, &config("4s", "[0.5, 1.0]", ""));
+    let _editor = desktop.open_window("XTerm", "xterm", "cargo build");
+    thread::sleep(Duration::from_secs(7));
+    assert!(
+        dwell_notes(&watcher).is_empty(),
+        "{:#?}",
+        dwell_notes(&watcher)
+    );
+    // Then on a social site, the first stage comes 2 s later: the agent was listening.
+    let social = social_window(&desktop);
+    let notes = wait_dwell(&watcher, 1, Duration::from_secs(6));
+    assert_eq!(notes.len(), 1, "{}", desktop.diagnostics());
+    drop(social);
+    let recs = agent.stop();
+    assert!(!recs.is_empty());
+}
+
+/// The id of our notification, as dunst offers it to its dmenu (`[ID,snooze]`).
+fn snooze_id(desktop: &Desktop) -> Option<u32> {
+    let input = desktop.logs_dir().join("dmenu-input.txt");
+    let _ = std::fs::remove_file(&input);
+    desktop.run("dunstctl", ["context"]);
+    let mut id = None;
+    wait_until(Duration::from_secs(5), || {
+        let text = std::fs::read_to_string(&input).unwrap_or_default();
+        id = text.lines().find_map(|l| {
+            let start = l.rfind('[')?;
+            let inner = l[start + 1..].strip_suffix(']')?;
+            let (id, key) = inner.split_once(',')?;
+            (key == "snooze").then(|| id.parse().ok()).flatten()
+        });
+        id.is_some()
+    });
+    id
+}
+
+#[test]
+fn snooze_silences_reminders_for_the_snooze_time() {
+    require_dunstctl();
+    let desktop = Desktop::start(DesktopOptions::with_dunst());
+    let watcher = desktop.watch_notifications();
+    let agent = Agent::start(
+        &desktop,
+        &config("10s", "[0.3, 0.6, 1.0]", "snooze = \"8s\"\n"),
+    );
+    let _window = social_window(&desktop);
+    let first = wait_dwell(&watcher, 1, Duration::from_secs(8));
+    assert_eq!(first.len(), 1, "{}", desktop.diagnostics());
+    let id = snooze_id(&desktop).expect("dunst offered the Snooze action");
+    // Invoke it the way the server does: ActionInvoked to the connection that notified.
+    desktop.run_ok(
+        "dbus-send",
+        [
+            "--session",
+            "--type=signal",
+            &format!("--dest={}", first[0].sender),
+            "/org/freedesktop/Notifications",
+            "org.freedesktop.Notifications.ActionInvoked",
+            &format!("uint32:{id}"),
+            "string:snooze",
+        ],
+    );
+    let snoozed = epoch_now();
+    // The 60 % (6 s) and 100 % (10 s) crossings fall in the snooze: nothing until it ends.
+    thread::sleep(Duration::from_secs(7));
+    assert_eq!(
+        dwell_notes(&watcher).len(),
+        1,
+        "{:#?}",
+        dwell_notes(&watcher)
+    );
+    let notes = wait_dwell(&watcher, 2, Duration::from_secs(4));
+    assert_eq!(notes.len(), 2, "{}", desktop.diagnostics());
+    let after = notes[1].time - snoozed;
+    assert!(
+        (7.0..9.5).contains(&after),
+        "next reminder {after:.2} s after snoozing"
+    );
+    assert!(
+        notes[1].summary.contains("of your 10 s"),
+        "{}",
+        notes[1].summary
+    );
+    // Only the latest stage, not a backlog.
+    thread::sleep(Duration::from_secs(1));
+    assert_eq!(dwell_notes(&watcher).len(), 2);
+    let recs = agent.stop();
+    assert_eq!(recs[0]["outcome"], "snoozed", "{recs:?}");
+    assert_eq!(
+        recs.last().map(|r| r["outcome"].clone()),
+        Some("shown".into())
+    );
+}
+
+#[test]
+fn a_fullscreen_window_holds_reminders_back() {
+    let desktop = Desktop::start(DesktopOptions::with_dunst());
+    let watcher = desktop.watch_notifications();
+    let agent = Agent::start(&desktop, &config("6s", "[0.5, 1.0]", ""));
+    let window = desktop.open_window("Chromium", "chromium", "Watch - YouTube - Chromium");
+    window.fullscreen(true);
+    thread::sleep(Duration::from_secs(8));
+    assert!(
+        dwell_notes(&watcher).is_empty(),
+        "{:#?}",
+        dwell_notes(&watcher)
+    );
+    window.fullscreen(false);
+    let back = epoch_now();
+    let notes = wait_dwell(&watcher, 1, Duration::from_secs(3));
+    assert_eq!(notes.len(), 1, "{}", desktop.diagnostics());
+    assert!(notes[0].time - back < 1.0);
+    assert!(
+        notes[0].summary.contains("of your 6 s"),
+        "{}",
+        notes[0].summary
+    );
+    thread::sleep(Duration::from_secs(1));
+    assert_eq!(dwell_notes(&watcher).len(), 1, "a backlog was sent");
+    let recs = agent.stop();
+    let outcomes: Vec<&str> = recs.iter().filter_map(|r| r["outcome"].as_str()).collect();
+    assert_eq!(outcomes, ["held", "shown"], "{recs:?}");
+}
+
+#[test]
+fn do_not_disturb_holds_reminders_until_it_ends() {
+    require_dunstctl();
+    let desktop = Desktop::start(DesktopOptions::with_dunst());
+    let watcher = desktop.watch_notifications();
+    desktop.run_ok("dunstctl", ["set-paused", "true"]);
+    let agent = Agent::start(&desktop, &config("4s", "[0.5, 1.0]", ""));
+    let _window = social_window(&desktop);
+    thread::sleep(Duration::from_secs(6));
+    // dwell holds its own back instead of letting dunst queue a pile.
+    assert!(
+        dwell_notes(&watcher).is_empty(),
+        "{:#?}",
+        dwell_notes(&watcher)
+    );
+    assert!(
+        wait_until(Duration::from_secs(3), || agent
+            .reminders()
+            .iter()
+            .any(|r| r["outcome"] == "held")),
+        "{:?}",
+        agent.reminders()
+    );
+    desktop.run_ok("dunstctl", ["set-paused", "false"]);
+    // Looked at again every 10 s while a reminder is held.
+    let notes = wait_dwell(&watcher, 1, Duration::from_secs(12));
+    assert_eq!(notes.len(), 1, "{}", desktop.diagnostics());
+    assert!(
+        notes[0].summary.contains("of your 4 s"),
+        "{}",
+        notes[0].summary
+    );
+    thread::sleep(Duration::from_secs(1));
+    assert_eq!(dwell_notes(&watcher).len(), 1, "a backlog was sent");
+    let recs = agent.stop();
+    assert_eq!(
+        recs.last().map(|r| r["outcome"].clone()),
+        Some("shown".into()),
+        "{recs:?}"
+    );
+}
+
+#[test]
+fn without_a_notification_daemon_tracking_goes_on() {
+    let desktop = Desktop::start(DesktopOptions::default());
+    let agent = Agent::start(&desktop, &config("4s", "[0.5]", ""));
+    let _window = social_window(&desktop);
+    thread::sleep(Duration::from_secs(5));
+    let recs = agent.stop();
+    assert!(!recs.is_empty(), "no reminder stored");
+    assert_eq!(recs[0]["outcome"], "undelivered", "{recs:?}");
+    let secs = agent.social_seconds();
+    assert!(secs >= 4.0, "tracked {secs} s");
+    let log = agent.child.stderr_text();
+    assert_eq!(
+        log.matches("cannot show reminders").count(),
+        1,
+        "logged once: {log}"
+    );
+}
+
+fn require_dunstctl() {
+    dwell_tests::require_tool("dunstctl");
+}
