@@ -92,8 +92,7 @@ impl Reminding {
 
     /// Takes a new config (on reload), keeping today's counts and state.
     pub fn set_config(&mut self, config: &Config) {
-        self.policy
-            .set_config(PolicyConfig::new(&config.limits, &config.reminders));
+        self.policy.set_config(PolicyConfig::of(config));
         self.lang = lang_of(config);
         self.catalogue = Catalogue::new(
             self.lang,

@@ -25,7 +25,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeDelta, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, TimeZone, Utc, Weekday};
 
 use crate::config::{Limits, Reminders};
 use crate::model::{ReminderRecord, Span};
@@ -144,9 +144,19 @@ pub struct PolicyConfig {
     pub snooze: Duration,
     pub snoozes_per_day: u32,
     pub quiet: Vec<TimeRange>,
+    /// First day of the week of the weekly limit (Monday unless configured).
+    pub week_start: Weekday,
 }
 
 impl PolicyConfig {
+    /// The policy's part of a whole config.
+    pub fn of(config: &crate::Config) -> PolicyConfig {
+        PolicyConfig {
+            week_start: config.week_start,
+            ..PolicyConfig::new(&config.limits, &config.reminders)
+        }
+    }
+
     pub fn new(limits: &Limits, reminders: &Reminders) -> PolicyConfig {
         let mut at = reminders.at.clone();
         at.sort_by(f64::total_cmp);
@@ -164,6 +174,7 @@ impl PolicyConfig {
             snooze: reminders.snooze,
             snoozes_per_day: reminders.snoozes_per_day,
             quiet: reminders.quiet.clone(),
+            week_start: Weekday::Mon,
         }
     }
 }
@@ -241,8 +252,8 @@ fn span_secs(a: DateTime<Utc>, b: DateTime<Utc>) -> f64 {
 }
 
 /// Monday of the ISO week of `d`.
-fn monday(d: NaiveDate) -> NaiveDate {
-    d - TimeDelta::days(i64::from(d.weekday().num_days_from_monday()))
+fn week_start(d: NaiveDate, start: Weekday) -> NaiveDate {
+    crate::schedule::week_start_of(d, start)
 }
 
 /// The instant of a local date-time; the first instant after a DST gap.
@@ -279,7 +290,7 @@ impl Policy {
 
     /// Convenience: the policy for a whole config.
     pub fn from_config(config: &crate::Config) -> Policy {
-        Policy::new(PolicyConfig::new(&config.limits, &config.reminders))
+        Policy::new(PolicyConfig::of(config))
     }
 
     pub fn config(&self) -> &PolicyConfig {
@@ -317,7 +328,7 @@ impl Policy {
         self.snoozed_until = None;
         // A reminder held yesterday is not relevant today.
         self.held = None;
-        let keep_from = monday(today) - TimeDelta::days(7);
+        let keep_from = week_start(today, self.cfg.week_start) - TimeDelta::days(7);
         self.per_day.retain(|d, _| *d >= keep_from);
     }
 
@@ -367,7 +378,7 @@ impl Policy {
             }
             self.last_decided = self.last_decided.max(Some(r.at));
             if r.kind == Kind::Weekly.as_str() {
-                self.weekly_done = Some(monday(day));
+                self.weekly_done = Some(week_start(day, self.cfg.week_start));
             }
         }
         self.sent.sort();
@@ -379,7 +390,7 @@ impl Policy {
             }
         }
         if self.week_secs(now, None, tz) >= secs(self.cfg.weekly) {
-            self.weekly_done = Some(monday(day));
+            self.weekly_done = Some(week_start(day, self.cfg.week_start));
         }
     }
 
@@ -403,7 +414,7 @@ impl Policy {
         tz: &Tz,
     ) -> f64 {
         let date = local_date(now, tz);
-        let mon = monday(date);
+        let mon = week_start(date, self.cfg.week_start);
         let (start, _) = local_day_bounds(mon, tz);
         self.per_day.range(mon..=date).map(|(_, s)| s).sum::<f64>()
             + open.map(|o| span_secs(o.max(start), now)).unwrap_or(0.0)
@@ -462,7 +473,7 @@ impl Policy {
         let streak = self.streak_now(now, open).is_some_and(|(start, s)| {
             s >= secs(self.cfg.streak) && self.streak_reminded != Some(start)
         });
-        let week_monday = monday(local_date(now, tz));
+        let week_monday = week_start(local_date(now, tz), self.cfg.week_start);
         let weekly = self.week_secs(now, open, tz) >= secs(self.cfg.weekly)
             && self.weekly_done != Some(week_monday);
         let over = today >= daily
@@ -506,7 +517,7 @@ impl Policy {
             self.streak_reminded = self.streak_now(now, open).map(|s| s.0);
         }
         if due.weekly {
-            self.weekly_done = Some(monday(local_date(now, tz)));
+            self.weekly_done = Some(week_start(local_date(now, tz), self.cfg.week_start));
         }
     }
 
@@ -641,7 +652,7 @@ impl Policy {
                 candidates.push(after(secs(self.cfg.streak) - s));
             }
         }
-        if self.weekly_done != Some(monday(date)) {
+        if self.weekly_done != Some(week_start(date, self.cfg.week_start)) {
             candidates.push(after(secs(self.cfg.weekly) - self.week_secs(now, open, tz)));
         }
         let over_from = after(daily - today);
