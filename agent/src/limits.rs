@@ -2,7 +2,7 @@
 //! recorded workdays (the maths is `dwell_core::calibrate`), with the numbers
 //! behind it; `--apply` writes it into the config file.
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{Context, Result};
 use chrono::{Local, NaiveDate, Utc};
 use clap::Subcommand;
 use dwell_core::calibrate::{self, Suggestion};
@@ -11,7 +11,7 @@ use dwell_core::{schedule, Config, Store};
 use serde::Serialize;
 
 use crate::cli::{config_path, data_dir, load_config, refused, Cli};
-use crate::setup::{edit_config, fmt_duration, write_config, Answers};
+use crate::setup::{fmt_duration, save_config, Answers};
 
 #[derive(Subcommand, Debug)]
 pub enum LimitsAction {
@@ -159,15 +159,7 @@ fn apply_daily(cli: &Cli, config: &Config, s: &Suggestion) -> Result<()> {
     if a.weekly < a.daily {
         a.weekly = a.daily * 5;
     }
-    let text = edit_config(existing.as_deref(), &a, &path)
-        .map_err(|e| anyhow!("cannot write a valid config: {e}"))?;
-    if let Some(parent) = path.parent() {
-        if !parent.exists() {
-            dwell_core::store::ensure_private_dir(parent)
-                .with_context(|| format!("cannot create {}", parent.display()))?;
-        }
-    }
-    write_config(&path, &text)?;
+    save_config(existing.as_deref(), &a, &path)?;
     let dir = data_dir(cli)?;
     let told = crate::control::notify_agent(&dir);
     println!(

@@ -424,15 +424,7 @@ pub fn setup(cli: &Cli, args: &SetupArgs) -> Result<()> {
     } else {
         defaults
     };
-    let text = edit_config(existing.as_deref(), &answers, &path)
-        .map_err(|e| anyhow!("cannot write a valid config: {e}"))?;
-    if let Some(parent) = path.parent() {
-        if !parent.exists() {
-            dwell_core::store::ensure_private_dir(parent)
-                .with_context(|| format!("cannot create {}", parent.display()))?;
-        }
-    }
-    write_config(&path, &text)?;
+    save_config(existing.as_deref(), &answers, &path)?;
     let told = crate::control::notify_agent(&dir);
     p.say(&format!(
         "\nWrote {} (yours to edit; check it with `dwell-agent config check`).",
@@ -481,6 +473,20 @@ pub fn setup(cli: &Cli, args: &SetupArgs) -> Result<()> {
     }
     println!("Pause any time with `dwell-agent pause`; see your week with `dwell-report week`.");
     Ok(())
+}
+
+/// Edits `existing` (or the commented example) with `answers`, checks the
+/// result parses, and writes it to `path` (0600), creating a private directory.
+pub(crate) fn save_config(existing: Option<&str>, answers: &Answers, path: &Path) -> Result<()> {
+    let text = edit_config(existing, answers, path)
+        .map_err(|e| anyhow!("cannot write a valid config: {e}"))?;
+    if let Some(parent) = path.parent() {
+        if !parent.exists() {
+            dwell_core::store::ensure_private_dir(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+    }
+    write_config(path, &text)
 }
 
 #[cfg(test)]
