@@ -153,12 +153,13 @@ pub(crate) fn config_path(cli: &Cli) -> Option<PathBuf> {
     cli.config.clone().or_else(paths::default_config_file)
 }
 
-/// Loads the config: an explicit file must exist; the default one may not.
+/// Loads the config file, or the built-in defaults when there is none.
 pub(crate) fn load_config(cli: &Cli) -> Result<Config> {
-    match (&cli.config, config_path(cli)) {
-        (Some(p), _) => Config::load(p).map_err(|e| refused(e.to_string())),
-        (None, Some(p)) => Config::load_or_default(&p).map_err(|e| refused(e.to_string())),
-        (None, None) => Ok(Config::default()),
+    // A missing file, named or not, means the built-in defaults (`setup` or
+    // an editor may create it later; a running agent then picks it up).
+    match config_path(cli) {
+        Some(p) => Config::load_or_default(&p).map_err(|e| refused(e.to_string())),
+        None => Ok(Config::default()),
     }
 }
 

@@ -164,12 +164,12 @@ fn data_dir(cli: &Cli) -> Result<PathBuf> {
 
 /// Loads the config: an explicit file must exist; the default one may not.
 fn load_config(cli: &Cli) -> Result<Config> {
-    match (&cli.config, paths::default_config_file()) {
-        (Some(p), _) => Config::load(p).map_err(|e| refused(e.to_string().replace('\n', " "))),
-        (None, Some(p)) => {
+    // A missing file, named or not, means the built-in defaults.
+    match cli.config.clone().or_else(paths::default_config_file) {
+        Some(p) => {
             Config::load_or_default(&p).map_err(|e| refused(e.to_string().replace('\n', " ")))
         }
-        (None, None) => Ok(Config::default()),
+        None => Ok(Config::default()),
     }
 }
 
