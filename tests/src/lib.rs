@@ -1049,10 +1049,19 @@ impl Desktop {
                 child.stderr_text()
             ),
         };
-        let managed = wait_until(STARTUP_TIMEOUT, || {
-            let x = self.x11();
-            x.prop32(x.root, "_NET_CLIENT_LIST").contains(&id)
-        });
+        // A MapRequest that reaches openbox while it is still starting up can be lost (the
+        // window then stays unmapped with no WM_STATE): ask again until it is managed.
+        let deadline = Instant::now() + STARTUP_TIMEOUT;
+        let managed = loop {
+            let managed = wait_until(Duration::from_secs(1), || {
+                let x = self.x11();
+                x.prop32(x.root, "_NET_CLIENT_LIST").contains(&id)
+            });
+            if managed || Instant::now() >= deadline {
+                break managed;
+            }
+            self.run("xdotool", ["windowmap", &id.to_string()]);
+        };
         assert!(managed, "openbox did not manage window {id:#x}");
         let window = Window {
             desktop: self,
