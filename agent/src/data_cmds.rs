@@ -114,10 +114,11 @@ pub fn forget(cli: &Cli, args: &ForgetArgs) -> Result<()> {
         };
         let mut store = store.context("the database vanished")?;
         let n = store
-            .forget_site(&label)
+            .forget_site(&label, Utc::now())
             .context("cannot forget the site")?
             .unwrap_or(0);
         println!("Forgot {label}: {n} span(s) deleted for good, and the database compacted.");
+        tell_agent(&dir);
         return Ok(());
     }
     let Some(mut store) = store else {
@@ -131,16 +132,27 @@ pub fn forget(cli: &Cli, args: &ForgetArgs) -> Result<()> {
         let (start, _) = schedule::local_day_bounds(from, &Local);
         let (_, end) = schedule::local_day_bounds(to, &Local);
         let n = store
-            .forget_range(start, end)
+            .forget_range(start, end, Utc::now())
             .context("cannot forget that range")?;
         println!(
             "Forgot {from} to {to}: {n} span(s) deleted for good, and the database compacted."
         );
     } else {
-        store.erase_spans().context("cannot erase your data")?;
+        store
+            .erase_spans(Utc::now())
+            .context("cannot erase your data")?;
         println!("Forgot everything recorded; the database is compacted. Your consent and settings are kept (`dwell-agent disable --erase` removes those too).");
     }
+    tell_agent(&dir);
     Ok(())
+}
+
+/// A running agent still holds the open span in memory: ask it to drop what
+/// was forgotten now rather than at its next checkpoint (it would anyway).
+fn tell_agent(dir: &Path) {
+    if crate::control::notify_agent(dir) == crate::control::Told::NotListening {
+        println!("(The running agent is an older build: restart it so it does not write the open span back.)");
+    }
 }
 
 // ---------------------------------------------------------------------------

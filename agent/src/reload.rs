@@ -75,6 +75,11 @@ fn watch(mut inotify: Inotify, name: &OsString, tx: &mpsc::Sender<()>, dir: &Pat
     }
 }
 
+/// The config file's text, "" when it cannot be read (missing: defaults).
+pub fn read_text(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
 /// Reads the config at `path` again (a missing file means the built-in
 /// defaults). `Err` holds a message naming the file, line and key.
 pub fn reload(path: &Path) -> Result<Config, String> {

@@ -106,22 +106,8 @@ impl Reminding {
     /// the counts nor repeats a stage or a message.
     pub fn restore<Tz: TimeZone>(&mut self, store: &Store, now: DateTime<Utc>, tz: &Tz) {
         self.data_dir = store.path().parent().map(|p| p.to_owned());
+        let from = self.count_stored(store, now, tz);
         let today = schedule::local_date(now, tz);
-        let from_day = today - chrono::Days::new(7);
-        let (from, _) = schedule::local_day_bounds(from_day, tz);
-        match store.spans(from, now) {
-            Ok(spans) => {
-                for s in &spans {
-                    let clipped = Span {
-                        start: s.start.max(from),
-                        end: s.end.min(now),
-                        ..s.clone()
-                    };
-                    self.policy.record_span(&clipped, tz);
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "cannot read today's spans for reminders"),
-        }
         let (day_start, _) = schedule::local_day_bounds(today, tz);
         match store.reminders(from, now + chrono::Duration::seconds(1)) {
             Ok(recs) => {
@@ -136,6 +122,38 @@ impl Reminding {
             }
             Err(e) => tracing::warn!(error = %e, "cannot read today's reminders"),
         }
+    }
+
+    /// Counts again from the store, after the employee erased some of it.
+    pub fn recount<Tz: TimeZone>(&mut self, store: &Store, now: DateTime<Utc>, tz: &Tz) {
+        self.policy.clear_usage();
+        self.count_stored(store, now, tz);
+    }
+
+    /// Records the social time the store holds for the last week and today;
+    /// returns where that window starts.
+    fn count_stored<Tz: TimeZone>(
+        &mut self,
+        store: &Store,
+        now: DateTime<Utc>,
+        tz: &Tz,
+    ) -> DateTime<Utc> {
+        let today = schedule::local_date(now, tz);
+        let (from, _) = schedule::local_day_bounds(today - chrono::Days::new(7), tz);
+        match store.spans(from, now) {
+            Ok(spans) => {
+                for s in &spans {
+                    let clipped = Span {
+                        start: s.start.max(from),
+                        end: s.end.min(now),
+                        ..s.clone()
+                    };
+                    self.policy.record_span(&clipped, tz);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot read this week's spans for reminders"),
+        }
+        from
     }
 
     /// A closed span, clipped to recording hours, counts.

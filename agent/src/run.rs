@@ -23,6 +23,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, TimeZone, Utc};
+use dwell_core::forget::ForgetEntry;
+use dwell_core::store::Put;
 use dwell_core::tracker::{Event, Tracker};
 use dwell_core::{calibrate, control, Activity, Config, Source, Span, Store, WindowInfo};
 use tokio::sync::mpsc;
@@ -135,10 +137,15 @@ struct Loop<'a, C: Clock, Tz: TimeZone> {
     edge_at: Option<Instant>,
     awake: (DateTime<Utc>, Instant),
     write_failed: bool,
+    /// The latest forget this loop has applied (see `dwell_core::forget`).
+    forget_seq: u64,
     remind: Reminding,
     /// The focused window, in memory only, to classify it again after a reload.
     window: Option<WindowInfo>,
     config_path: Option<PathBuf>,
+    /// The config file's text as last put in force ("" for no file): a
+    /// `SIGUSR1` or a save that changed nothing leaves the open span alone.
+    config_text: Option<String>,
     /// Off the record until `resume` or the pause's end.
     paused: bool,
     /// Reminders are held back until then (calibration period).
@@ -190,6 +197,10 @@ pub async fn run_with_notifications<C: Clock, Tz: TimeZone>(
     };
     let mut remind = Reminding::new(&config, requests);
     remind.restore(&store, now, tz);
+    let forget_seq = store.forget_seq().unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "cannot read the forget log");
+        0
+    });
     let mut lp = Loop {
         remind,
         recording: config.schedule.is_recording(now, tz),
@@ -207,7 +218,9 @@ pub async fn run_with_notifications<C: Clock, Tz: TimeZone>(
         edge_at: None,
         awake: (now, Instant::now()),
         write_failed: false,
+        forget_seq,
         window: None,
+        config_text: sources.config_path.as_deref().map(crate::reload::read_text),
         config_path: sources.config_path.take(),
         paused: false,
         calibrating_until: None,
@@ -285,22 +298,35 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
     /// The config file changed or `SIGUSR1` arrived: re-read both.
     fn on_control(&mut self) {
         if let Some(path) = self.config_path.clone() {
-            match crate::reload::reload(&path) {
-                Ok(config) => {
-                    self.apply_config(config);
-                    if let Err(e) = self.store.meta_delete(CONFIG_ERROR_KEY) {
-                        tracing::warn!(error = %e, "cannot clear the stored config error");
+            let text = crate::reload::read_text(&path);
+            if self.config_text.as_ref() == Some(&text) {
+                // Nothing changed (a save of the same text, or a SIGUSR1).
+                self.clear_config_error();
+            } else {
+                match crate::reload::reload(&path) {
+                    Ok(config) => {
+                        self.config_text = Some(text);
+                        self.apply_config(config);
+                        self.clear_config_error();
                     }
-                }
-                Err(msg) => {
-                    tracing::warn!(error = %msg, "the changed config is refused; the previous one stays in force");
-                    if let Err(e) = self.store.meta_set(CONFIG_ERROR_KEY, &msg) {
-                        tracing::warn!(error = %e, "cannot store the config error");
+                    Err(msg) => {
+                        tracing::warn!(error = %msg, "the changed config is refused; the previous one stays in force");
+                        if let Err(e) = self.store.meta_set(CONFIG_ERROR_KEY, &msg) {
+                            tracing::warn!(error = %e, "cannot store the config error");
+                        }
                     }
                 }
             }
         }
         self.refresh_control();
+        // Whatever `dwell-agent forget` erased is dropped from memory now.
+        self.checkpoint();
+    }
+
+    fn clear_config_error(&mut self) {
+        if let Err(e) = self.store.meta_delete(CONFIG_ERROR_KEY) {
+            tracing::warn!(error = %e, "cannot clear the stored config error");
+        }
     }
 
     /// Puts a new, valid config in force: the open span is closed and counting
@@ -374,18 +400,18 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
     /// Applies an event that may close a span, and writes what it closed.
     fn close(&mut self, event: Event) {
         if let Some(span) = self.tracker.apply(event) {
-            if span.activity.is_social() {
-                for (start, end) in self.config.schedule.clip(span.start, span.end, self.tz) {
-                    let piece = Span {
-                        start,
-                        end,
-                        ..span.clone()
-                    };
-                    self.remind.record(&piece, self.tz);
-                }
-            }
+            self.count(&span);
             self.pending.push(span);
             self.flush();
+        }
+    }
+
+    /// A closed span counts towards the limits (its part in recording hours).
+    fn count(&mut self, span: &Span) {
+        if span.activity.is_social() {
+            for piece in self.clip(std::slice::from_ref(span)) {
+                self.remind.record(&piece, self.tz);
+            }
         }
     }
 
@@ -564,11 +590,84 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
 
     /// Clips to recording hours, splits at local midnight, writes. On failure the
     /// closed spans are kept for the next try; the open one is rewritten anyway.
-    fn write(&mut self, spans: Vec<Span>) {
-        if spans.is_empty() {
-            return;
+    /// If the employee forgot something since the last write, what it removed
+    /// is dropped from memory first, so it is never written back.
+    fn write(&mut self, mut spans: Vec<Span>) {
+        // A second forget between two tries is rare; a third one waits for the
+        // next checkpoint.
+        for _ in 0..3 {
+            if spans.is_empty() {
+                return;
+            }
+            let pieces = self.clip(&spans);
+            match self.store.put_spans_guarded(self.forget_seq, &pieces) {
+                Ok(Put::Written) => {
+                    if self.write_failed {
+                        tracing::info!("writing to the database works again");
+                        self.write_failed = false;
+                    }
+                    return;
+                }
+                Ok(Put::Forgotten(entries)) => spans = self.apply_forgets(spans, &entries),
+                Err(e) => {
+                    if !self.write_failed {
+                        tracing::error!(error = %e, "cannot write to the database; will retry");
+                        self.write_failed = true;
+                    }
+                    let open_start = self.tracker.open_since();
+                    self.pending
+                        .extend(spans.into_iter().filter(|s| Some(s.start) != open_start));
+                    return;
+                }
+            }
         }
-        let pieces: Vec<Span> = spans
+        self.pending.extend(spans);
+    }
+
+    /// Drops from `spans` (and from the open span) what `entries` erased.
+    fn apply_forgets(&mut self, spans: Vec<Span>, entries: &[ForgetEntry]) -> Vec<Span> {
+        let now = self.clock.now();
+        let open_start = self.tracker.open_since();
+        let (open, mut closed): (Vec<Span>, Vec<Span>) =
+            spans.into_iter().partition(|s| Some(s.start) == open_start);
+        let store = &self.store;
+        let known = |label: &str| store.cached_site_id(label);
+        let mut restart = None;
+        for entry in entries {
+            closed = closed
+                .into_iter()
+                .flat_map(|s| entry.keep(s, &known))
+                .collect();
+            if let Some(open) = self.tracker.open_span(now) {
+                if let Some(at) = entry.restart(&open, &known) {
+                    restart = Some(restart.map_or(at, |r: DateTime<Utc>| r.max(at)));
+                }
+            }
+            self.forget_seq = self.forget_seq.max(entry.seq);
+        }
+        tracing::info!(
+            forgets = entries.len(),
+            restarted = restart.is_some(),
+            "data was forgotten while running; dropped it from memory too"
+        );
+        if let Some(at) = restart {
+            self.tracker.restart_at(at.min(now));
+        }
+        self.store.clear_site_cache();
+        // Count again what is left: the store, and what is about to join it.
+        self.remind.recount(&self.store, now, self.tz);
+        for span in &closed {
+            self.count(span);
+        }
+        if !open.is_empty() {
+            closed.extend(self.tracker.open_span(now));
+        }
+        closed
+    }
+
+    /// The parts of `spans` in recording hours, split at local midnight.
+    fn clip(&self, spans: &[Span]) -> Vec<Span> {
+        spans
             .iter()
             .flat_map(|s| {
                 self.config
@@ -582,24 +681,7 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
                         source: s.source,
                     })
             })
-            .collect();
-        match self.store.put_spans(&pieces) {
-            Ok(()) => {
-                if self.write_failed {
-                    tracing::info!("writing to the database works again");
-                    self.write_failed = false;
-                }
-            }
-            Err(e) => {
-                if !self.write_failed {
-                    tracing::error!(error = %e, "cannot write to the database; will retry");
-                    self.write_failed = true;
-                }
-                let open_start = self.tracker.open_since();
-                self.pending
-                    .extend(spans.into_iter().filter(|s| Some(s.start) != open_start));
-            }
-        }
+            .collect()
     }
 }
 
@@ -659,7 +741,14 @@ mod tests {
         config: Config,
         script: impl FnOnce(mpsc::Sender<WatchEvent>, FakeIdle) -> futures_like::BoxFut,
     ) -> (tempfile::TempDir, Vec<Span>) {
-        let dir = tempfile::tempdir().unwrap();
+        replay_in(tempfile::tempdir().unwrap(), config, script).await
+    }
+
+    async fn replay_in(
+        dir: tempfile::TempDir,
+        config: Config,
+        script: impl FnOnce(mpsc::Sender<WatchEvent>, FakeIdle) -> futures_like::BoxFut,
+    ) -> (tempfile::TempDir, Vec<Span>) {
         let store = Store::open(dir.path()).unwrap();
         let (tx, rx) = mpsc::channel(16);
         let idle = FakeIdle {
@@ -805,5 +894,118 @@ mod tests {
         })
         .await;
         assert_eq!(secs(&spans, Some("facebook.com")), 60.0, "{spans:?}");
+    }
+
+    /// Runs `forget` on a second connection at `secs` into the replay, as
+    /// `dwell-agent forget` does from another process, and returns what is
+    /// stored at the end.
+    async fn forget_at(
+        secs: u64,
+        focus: Vec<(u64, Option<WindowInfo>)>,
+        end: u64,
+        forget: impl FnOnce(&mut Store, DateTime<Utc>) + 'static,
+    ) -> Vec<Span> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().to_owned();
+        let (_d, spans) = replay_in(dir, always(), move |tx, idle| {
+            Box::pin(async move {
+                let t0 = Instant::now();
+                tx.send(WatchEvent::Connected).await.unwrap();
+                let mut forget = Some(forget);
+                for (s, window) in focus {
+                    if s > secs {
+                        if let Some(f) = forget.take() {
+                            at(t0, secs).await;
+                            f(
+                                &mut Store::open(&path).unwrap(),
+                                start() + chrono::Duration::seconds(secs as i64),
+                            );
+                        }
+                    }
+                    at(t0, s).await;
+                    *idle.last_input.lock().unwrap() = Instant::now();
+                    tx.send(WatchEvent::Focus(window)).await.unwrap();
+                }
+                if let Some(f) = forget.take() {
+                    at(t0, secs).await;
+                    f(
+                        &mut Store::open(&path).unwrap(),
+                        start() + chrono::Duration::seconds(secs as i64),
+                    );
+                }
+                for s in (secs..=end).step_by(30) {
+                    at(t0, s).await;
+                    *idle.last_input.lock().unwrap() = Instant::now();
+                }
+                at(t0, end).await;
+            })
+        })
+        .await;
+        spans
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_site_forgotten_while_open_is_not_written_back() {
+        let spans = forget_at(35, vec![(0, browser("Facebook"))], 60, |store, at| {
+            store.forget_site("facebook.com", at).unwrap();
+        })
+        .await;
+        // Checkpoints at 10, 20 and 30 s had written 0..30; only 35..60 is left.
+        assert_eq!(
+            spans
+                .iter()
+                .map(|s| (s.start, s.activity.site()))
+                .collect::<Vec<_>>(),
+            vec![(
+                start() + chrono::Duration::seconds(35),
+                Some("facebook.com")
+            )],
+            "{spans:?}"
+        );
+        assert_eq!(secs(&spans, Some("facebook.com")), 25.0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn another_site_forgotten_leaves_the_open_span_alone() {
+        let spans = forget_at(
+            35,
+            vec![(0, browser("Reddit")), (5, browser("Facebook"))],
+            60,
+            |store, at| {
+                store.forget_site("reddit.com", at).unwrap();
+            },
+        )
+        .await;
+        assert_eq!(secs(&spans, Some("reddit.com")), 0.0, "{spans:?}");
+        assert_eq!(secs(&spans, Some("facebook.com")), 55.0, "{spans:?}");
+        assert_eq!(spans.len(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn forgetting_today_while_running_keeps_only_what_came_after() {
+        let spans = forget_at(
+            45,
+            vec![(0, browser("Facebook")), (20, editor())],
+            70,
+            |store, at| {
+                let day = start().date_naive();
+                let (from, to) = dwell_core::schedule::local_day_bounds(day, &Utc);
+                store.forget_range(from, to, at).unwrap();
+            },
+        )
+        .await;
+        assert_eq!(secs(&spans, Some("facebook.com")), 0.0, "{spans:?}");
+        assert_eq!(secs(&spans, None), 25.0, "{spans:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn forgetting_everything_before_the_first_checkpoint_still_works() {
+        // The open span is 4 s old and was never written when everything goes.
+        let spans = forget_at(4, vec![(0, browser("Facebook"))], 30, |store, at| {
+            store.erase_spans(at).unwrap();
+        })
+        .await;
+        assert_eq!(secs(&spans, Some("facebook.com")), 26.0, "{spans:?}");
+        assert_eq!(spans[0].start, start() + chrono::Duration::seconds(4));
     }
 }

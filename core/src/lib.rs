@@ -8,6 +8,7 @@
 pub mod calibrate;
 pub mod config;
 pub mod control;
+pub mod forget;
 pub mod messages;
 pub mod model;
 pub mod paths;

@@ -361,6 +361,14 @@ impl Policy {
         });
     }
 
+    /// Drops the time counted so far (the employee erased some of it); the
+    /// caller then records again what the store still holds. What was sent
+    /// today stays as it is.
+    pub fn clear_usage(&mut self) {
+        self.per_day.clear();
+        self.streak = None;
+    }
+
     /// Restores today's reminder state from what the store holds (after a restart):
     /// snoozes used, "done for today", when reminders were sent; stages already
     /// passed today count as done, so a restart does not repeat them.

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
+use crate::forget::{self, ForgetEntry, Forgotten};
 use crate::model::{Activity, ReminderRecord, Source, Span};
 use crate::paths::DB_FILE;
 
@@ -69,6 +70,18 @@ const MIGRATIONS: &[&str] = &[
          written INTEGER NOT NULL             -- unix ms, UTC
      ) WITHOUT ROWID;",
 ];
+
+/// The meta key of the forget log (see [`crate::forget`]).
+const FORGET_LOG_KEY: &str = "forget_log";
+
+/// What became of a guarded write ([`Store::put_spans_guarded`]).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Put {
+    Written,
+    /// Nothing was written: these forgets happened since the writer last
+    /// looked. It must drop what they removed and write again.
+    Forgotten(Vec<ForgetEntry>),
+}
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -330,54 +343,125 @@ impl Store {
         Ok(id)
     }
 
+    /// Runs `f` in an IMMEDIATE transaction: committed when it returns
+    /// `Ok(true)`, rolled back otherwise.
+    fn in_tx<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<(T, bool), StoreError>,
+    ) -> Result<T, StoreError> {
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(self.s())?;
+        let result = f(self);
+        let commit = matches!(result, Ok((_, true)));
+        let end = self
+            .conn
+            .execute_batch(if commit { "COMMIT" } else { "ROLLBACK" })
+            .map_err(self.s());
+        if commit && end.is_err() {
+            // A failed COMMIT leaves the transaction open.
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        if result.is_err() || end.is_err() {
+            // Labels inserted in a failed transaction are gone again.
+            self.site_ids.clear();
+        }
+        match (result, end) {
+            (Err(e), _) | (Ok(_), Err(e)) => Err(e),
+            (Ok((value, _)), Ok(())) => Ok(value),
+        }
+    }
+
     /// Inserts spans, replacing any stored span with the same start (that is how
     /// the open span is checkpointed: same start, later end). One transaction.
     /// If another process deleted a label this one had cached (`forget`), the
     /// write is retried once with a fresh cache.
     pub fn put_spans(&mut self, spans: &[Span]) -> Result<(), StoreError> {
-        match self.put_spans_once(spans) {
+        self.put_spans_retried(None, spans).map(|_| ())
+    }
+
+    /// Like [`Store::put_spans`], but writes nothing if a forget was logged
+    /// after entry `seen`: those entries come back instead. The check and the
+    /// write are one transaction, so no forget can slip in between.
+    pub fn put_spans_guarded(&mut self, seen: u64, spans: &[Span]) -> Result<Put, StoreError> {
+        self.put_spans_retried(Some(seen), spans)
+    }
+
+    fn put_spans_retried(&mut self, seen: Option<u64>, spans: &[Span]) -> Result<Put, StoreError> {
+        match self.put_spans_once(seen, spans) {
             Err(StoreError::Sqlite {
                 source: rusqlite::Error::SqliteFailure(f, _),
                 ..
-            }) if f.code == rusqlite::ErrorCode::ConstraintViolation
-                && !self.site_ids.is_empty() =>
-            {
-                self.site_ids.clear();
-                self.put_spans_once(spans)
+            }) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+                // The failed transaction already dropped the cache.
+                self.put_spans_once(seen, spans)
             }
             other => other,
         }
     }
 
-    fn put_spans_once(&mut self, spans: &[Span]) -> Result<(), StoreError> {
-        if spans.is_empty() {
-            return Ok(());
+    fn put_spans_once(&mut self, seen: Option<u64>, spans: &[Span]) -> Result<Put, StoreError> {
+        if spans.iter().all(|s| s.end <= s.start) {
+            return Ok(Put::Written);
         }
-        let mut rows = Vec::with_capacity(spans.len());
-        for span in spans {
-            if span.end <= span.start {
-                continue;
+        self.in_tx(|store| {
+            if let Some(seen) = seen {
+                let newer = forget::since(&store.forget_log()?, seen);
+                if !newer.is_empty() {
+                    return Ok((Put::Forgotten(newer), false));
+                }
             }
-            let site = match &span.activity {
-                Activity::Social(label) => Some(self.site_id(label)?),
-                Activity::Other => None,
-            };
-            rows.push((ms(span.start), ms(span.end), site, span.source.code()));
-        }
-        let path = self.path.clone();
-        let s = |e| sql(&path, e);
-        let tx = self.conn.transaction().map_err(s)?;
-        {
-            let mut stmt = tx
-                .prepare_cached(
-                    "INSERT OR REPLACE INTO spans (start, end, site, source) VALUES (?1, ?2, ?3, ?4)",
-                )
-                .map_err(s)?;
-            for (start, end, site, source) in rows {
-                stmt.execute(params![start, end, site, source]).map_err(s)?;
+            for span in spans.iter().filter(|s| s.end > s.start) {
+                let site = match &span.activity {
+                    Activity::Social(label) => Some(store.site_id(label)?),
+                    Activity::Other => None,
+                };
+                store
+                    .conn
+                    .prepare_cached(
+                        "INSERT OR REPLACE INTO spans (start, end, site, source) VALUES (?1, ?2, ?3, ?4)",
+                    )
+                    .and_then(|mut stmt| {
+                        stmt.execute(params![
+                            ms(span.start),
+                            ms(span.end),
+                            site,
+                            span.source.code()
+                        ])
+                    })
+                    .map_err(store.s())?;
             }
-        }
-        tx.commit().map_err(s)
+            Ok((Put::Written, true))
+        })
+    }
+
+    /// Forgets the label ids this connection has cached (after another
+    /// process deleted some).
+    pub fn clear_site_cache(&mut self) {
+        self.site_ids.clear();
+    }
+
+    /// The id this connection knows for site `label`, if it wrote it.
+    pub fn cached_site_id(&self, label: &str) -> Option<i64> {
+        self.site_ids.get(label).copied()
+    }
+
+    fn forget_log(&self) -> Result<Vec<ForgetEntry>, StoreError> {
+        Ok(self
+            .meta_get(FORGET_LOG_KEY)?
+            .map(|text| forget::decode(&text))
+            .unwrap_or_default())
+    }
+
+    /// The number of the latest forget (0: none yet). A writer starts from
+    /// here and passes it to [`Store::put_spans_guarded`].
+    pub fn forget_seq(&self) -> Result<u64, StoreError> {
+        Ok(self.forget_log()?.iter().map(|e| e.seq).max().unwrap_or(0))
+    }
+
+    fn log_forget(&self, what: Forgotten, at: DateTime<Utc>) -> Result<(), StoreError> {
+        let log = forget::append(self.forget_log()?, what, at);
+        self.meta_set(FORGET_LOG_KEY, &forget::encode(&log))
     }
 
     /// Spans that overlap `[from, to)`, in order, unclipped.
@@ -429,12 +513,17 @@ impl Store {
 
     /// Deletes every span, site label, reminder and note, keeps consent and
     /// settings, and compacts the file so the data is really gone from disk.
-    pub fn erase_spans(&mut self) -> Result<(), StoreError> {
-        self.conn
-            .execute_batch(
-                "DELETE FROM spans; DELETE FROM sites; DELETE FROM reminders; DELETE FROM notes;",
-            )
-            .map_err(self.s())?;
+    pub fn erase_spans(&mut self, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.in_tx(|store| {
+            store
+                .conn
+                .execute_batch(
+                    "DELETE FROM spans; DELETE FROM sites; DELETE FROM reminders; DELETE FROM notes;",
+                )
+                .map_err(store.s())?;
+            store.log_forget(Forgotten::All, at)?;
+            Ok(((), true))
+        })?;
         self.site_ids.clear();
         self.compact()
     }
@@ -477,48 +566,65 @@ impl Store {
         &mut self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
+        at: DateTime<Utc>,
     ) -> Result<usize, StoreError> {
-        let n = self
-            .conn
-            .execute(
-                "DELETE FROM spans WHERE start >= ?1 AND start < ?2",
-                [ms(from), ms(to)],
-            )
-            .map_err(self.s())?;
-        self.conn
-            .execute(
-                "DELETE FROM reminders WHERE at >= ?1 AND at < ?2",
-                [ms(from), ms(to)],
-            )
-            .map_err(self.s())?;
-        self.delete_unused_sites()?;
+        let n = self.in_tx(|store| {
+            let n = store
+                .conn
+                .execute(
+                    "DELETE FROM spans WHERE start >= ?1 AND start < ?2",
+                    [ms(from), ms(to)],
+                )
+                .map_err(store.s())?;
+            store
+                .conn
+                .execute(
+                    "DELETE FROM reminders WHERE at >= ?1 AND at < ?2",
+                    [ms(from), ms(to)],
+                )
+                .map_err(store.s())?;
+            store.delete_unused_sites()?;
+            store.log_forget(Forgotten::Range { from, to }, at)?;
+            Ok((n, true))
+        })?;
         self.compact()?;
         Ok(n)
     }
 
     /// Deletes for good every span of site `label` and the label itself, and
     /// compacts. `None` when there is no such label.
-    pub fn forget_site(&mut self, label: &str) -> Result<Option<usize>, StoreError> {
-        let id: Option<i64> = self
-            .conn
-            .query_row("SELECT id FROM sites WHERE label = ?1", [label], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map_err(self.s())?;
-        let Some(id) = id else {
-            return Ok(None);
-        };
-        let n = self
-            .conn
-            .execute("DELETE FROM spans WHERE site = ?1", [id])
-            .map_err(self.s())?;
-        self.conn
-            .execute("DELETE FROM sites WHERE id = ?1", [id])
-            .map_err(self.s())?;
+    pub fn forget_site(
+        &mut self,
+        label: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<usize>, StoreError> {
+        let n = self.in_tx(|store| {
+            let id: Option<i64> = store
+                .conn
+                .query_row("SELECT id FROM sites WHERE label = ?1", [label], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(store.s())?;
+            let Some(id) = id else {
+                return Ok((None, false));
+            };
+            let n = store
+                .conn
+                .execute("DELETE FROM spans WHERE site = ?1", [id])
+                .map_err(store.s())?;
+            store
+                .conn
+                .execute("DELETE FROM sites WHERE id = ?1", [id])
+                .map_err(store.s())?;
+            store.log_forget(Forgotten::Site { id }, at)?;
+            Ok((Some(n), true))
+        })?;
         self.site_ids.clear();
-        self.compact()?;
-        Ok(Some(n))
+        if n.is_some() {
+            self.compact()?;
+        }
+        Ok(n)
     }
 
     /// Records a reminder (replacing one due at the same instant).
@@ -723,7 +829,7 @@ mod tests {
         store
             .put_spans(&[span(0, 10, Some("uniquesite-zzq.example"))])
             .unwrap();
-        store.erase_spans().unwrap();
+        store.erase_spans(t(1_000)).unwrap();
         drop(store);
         for f in ["dwell.db", "dwell.db-wal"] {
             let p = dir.path().join(f);
@@ -757,8 +863,11 @@ mod tests {
                 span(30, 40, Some("gone-zzq.example")),
             ])
             .unwrap();
-        assert_eq!(store.forget_site("nope.example").unwrap(), None);
-        assert_eq!(store.forget_site("gone-zzq.example").unwrap(), Some(2));
+        assert_eq!(store.forget_site("nope.example", t(1_000)).unwrap(), None);
+        assert_eq!(
+            store.forget_site("gone-zzq.example", t(1_000)).unwrap(),
+            Some(2)
+        );
         assert_eq!(
             store.spans(t(-100), t(100)).unwrap(),
             vec![span(10, 20, Some("kept.example")), span(20, 30, None)]
@@ -779,7 +888,7 @@ mod tests {
         let mut agent = Store::open(dir.path()).unwrap();
         agent.put_spans(&[span(0, 10, Some("a.example"))]).unwrap();
         let mut cli = Store::open(dir.path()).unwrap();
-        assert_eq!(cli.forget_site("a.example").unwrap(), Some(1));
+        assert_eq!(cli.forget_site("a.example", t(1_000)).unwrap(), Some(1));
         agent.put_spans(&[span(0, 20, Some("a.example"))]).unwrap();
         assert_eq!(
             cli.spans(t(-100), t(100)).unwrap(),
@@ -797,13 +906,64 @@ mod tests {
                 span(100, 110, Some("late.example")),
             ])
             .unwrap();
-        assert_eq!(store.forget_range(t(-5), t(50)).unwrap(), 1);
+        assert_eq!(store.forget_range(t(-5), t(50), t(1_000)).unwrap(), 1);
         assert_eq!(
             store.spans(t(-100), t(200)).unwrap(),
             vec![span(100, 110, Some("late.example"))]
         );
         drop(store);
         assert!(no_trace(dir.path(), b"early-zzq"));
+    }
+
+    #[test]
+    fn a_guarded_write_after_a_forget_writes_nothing_and_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut agent = Store::open(dir.path()).unwrap();
+        let seen = agent.forget_seq().unwrap();
+        assert_eq!(seen, 0);
+        let open = span(0, 10, Some("a.example"));
+        assert_eq!(
+            agent
+                .put_spans_guarded(seen, std::slice::from_ref(&open))
+                .unwrap(),
+            Put::Written
+        );
+        let id = agent.cached_site_id("a.example").unwrap();
+        let mut cli = Store::open(dir.path()).unwrap();
+        cli.forget_site("a.example", t(15)).unwrap();
+        cli.forget_range(t(-50), t(-40), t(16)).unwrap();
+        // The checkpoint of the same open span must not bring it back.
+        let Put::Forgotten(entries) = agent
+            .put_spans_guarded(seen, &[span(0, 20, Some("a.example"))])
+            .unwrap()
+        else {
+            panic!("the forget was not noticed");
+        };
+        assert_eq!(
+            entries.iter().map(|e| (e.seq, e.what)).collect::<Vec<_>>(),
+            vec![
+                (1, Forgotten::Site { id }),
+                (
+                    2,
+                    Forgotten::Range {
+                        from: t(-50),
+                        to: t(-40)
+                    }
+                )
+            ]
+        );
+        assert_eq!(cli.spans(t(-100), t(100)).unwrap(), vec![]);
+        // The writer still knows which label the forgotten id was.
+        assert_eq!(agent.cached_site_id("a.example"), Some(id));
+        assert_eq!(agent.forget_seq().unwrap(), 2);
+        let again = span(15, 20, Some("a.example"));
+        assert_eq!(
+            agent
+                .put_spans_guarded(2, std::slice::from_ref(&again))
+                .unwrap(),
+            Put::Written
+        );
+        assert_eq!(cli.spans(t(-100), t(100)).unwrap(), vec![again]);
     }
 
     #[test]

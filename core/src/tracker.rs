@@ -123,6 +123,15 @@ impl Tracker {
         }
     }
 
+    /// Moves the start of the open span forward to `at` (what came before was
+    /// erased by the employee); no later span starts before `at` either.
+    pub fn restart_at(&mut self, at: DateTime<Utc>) {
+        if let Some(open) = self.open.as_mut() {
+            open.start = open.start.max(at);
+        }
+        self.floor = Some(self.floor.map_or(at, |f| f.max(at)));
+    }
+
     /// The open span as it stands at `now` (for checkpoints), if any.
     pub fn open_span(&self, now: DateTime<Utc>) -> Option<Span> {
         let open = self.open.as_ref()?;

@@ -366,7 +366,7 @@ pub fn run<Tz: TimeZone>(
         )));
     }
     store
-        .erase_spans()
+        .erase_spans(now)
         .context("cannot clear the database before writing demo data")?;
     let summary = fill(store, config, weeks, seed, now, tz, fr)?;
     store.compact().context("cannot compact the database")?;

@@ -138,3 +138,41 @@ fn retention_deletes_what_is_older_than_keep() {
     assert_eq!(rows.as_array().map(Vec::len), Some(1), "{rows}");
     assert_eq!(rows[0]["start"], recent);
 }
+
+#[test]
+fn forgetting_today_while_the_agent_runs_is_not_written_back() {
+    let desktop = Desktop::start(DesktopOptions::default());
+    let dwell = Dwell::new(&desktop, ALWAYS);
+    dwell.enable();
+    let fb = desktop.open_window("firefox", "Navigator", "Facebook — Mozilla Firefox");
+    let agent = dwell.start();
+    fb.activate();
+    thread::sleep(Duration::from_millis(1500));
+
+    // The open span is in memory only (no checkpoint yet) when today goes.
+    let out = dwell.agent(&["forget", "--from", "today", "--to", "today"]);
+    assert!(out.status.success(), "{out:?}");
+    let forgot = Instant::now();
+    let forgot_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64;
+    assert!(
+        agent.wait_for_stderr(Duration::from_secs(5), |e| e
+            .contains("dropped it from memory")),
+        "{}",
+        agent.stderr_text()
+    );
+    thread::sleep(Duration::from_millis(1500));
+    assert_eq!(agent.terminate().code(), Some(0));
+
+    let got = dwell.db_seconds()["facebook.com"];
+    let want = forgot.elapsed().as_secs_f64();
+    assert!(
+        (got - want).abs() <= 1.0,
+        "recorded {got:.2} s, expected {want:.2} s: time from before the forget came back"
+    );
+    let first = sqlite_json(&dwell.db(), "SELECT min(start) AS start FROM spans");
+    let first = first[0]["start"].as_i64().expect("a span was recorded");
+    assert!(first >= forgot_ms - 1000, "a span starts before the forget");
+}
