@@ -358,6 +358,8 @@ impl Reminding {
                         set_outcome(store, at, "done_for_today");
                     }
                     "default" => {
+                        cur.settled = true;
+                        set_outcome(store, at, "opened");
                         self.open_report();
                     }
                     _ => {}

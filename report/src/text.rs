@@ -150,20 +150,26 @@ impl Lang {
 
     /// An outcome of a reminder, agreeing with `n` in French.
     pub fn outcome(self, outcome: &str, n: usize) -> String {
-        let (en, fr) = match outcome {
-            "shown" => ("shown", "affichés"),
-            "snoozed" => ("snoozed", "reportés"),
-            "done_for_today" => ("done for today", "fini pour aujourd'hui"),
-            "dismissed" => ("dismissed", "fermés"),
-            "expired" => ("expired", "expirés"),
-            "held" => ("held back", "retenus"),
-            "undelivered" => ("not delivered", "non livrés"),
-            other => (other, other),
+        // English, then French singular and plural.
+        let (en, one, many) = match outcome {
+            "shown" => ("shown", "affiché", "affichés"),
+            "snoozed" => ("snoozed", "reporté", "reportés"),
+            "done_for_today" => (
+                "done for today",
+                "fini pour aujourd'hui",
+                "fini pour aujourd'hui",
+            ),
+            "opened" => ("opened the report", "rapport ouvert", "rapport ouvert"),
+            "dismissed" => ("dismissed", "fermé", "fermés"),
+            "expired" => ("expired", "expiré", "expirés"),
+            "held" => ("held back", "retenu", "retenus"),
+            "undelivered" => ("not delivered", "non livré", "non livrés"),
+            other => (other, other, other),
         };
         match self {
             Lang::En => en.to_owned(),
-            Lang::Fr if n <= 1 => fr.replacen("és", "é", 1).replacen("us", "u", 1),
-            Lang::Fr => fr.to_owned(),
+            Lang::Fr if n <= 1 => one.to_owned(),
+            Lang::Fr => many.to_owned(),
         }
     }
 }

@@ -77,6 +77,10 @@ const TOOLS: &[(&str, &str)] = &[
     ("notify-send", "libnotify-bin"),
     ("sqlite3", "sqlite3"),
     ("xprintidle", "xprintidle"),
+    ("dunstctl", "dunst"),
+    ("systemd-analyze", "systemd"),
+    ("flock", "util-linux"),
+    ("chromium", "chromium"),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -246,6 +250,12 @@ fn tail(text: &str, lines: usize) -> String {
 
 fn write_file(path: &Path, contents: &str) {
     fs::write(path, contents).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+}
+
+fn write_script(path: &Path, contents: &str) {
+    write_file(path, contents);
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755))
+        .unwrap_or_else(|e| panic!("cannot make {} executable: {e}", path.display()));
 }
 
 fn create_dir(path: &Path) {
@@ -553,6 +563,43 @@ impl Desktop {
         }
         fs::set_permissions(self.runtime_dir(), fs::Permissions::from_mode(0o700))
             .expect("cannot chmod 0700 the runtime directory");
+        // Children find this `xdg-open` first: it records what it was asked to open, so no
+        // test ever starts a real browser and tests can see what was opened.
+        create_dir(&self.bin_dir());
+        write_script(
+            &self.bin_dir().join("xdg-open"),
+            &format!(
+                "#!/bin/sh\n# xdg-open stand-in: records its argument, opens nothing.\nprintf '%s\\n' \"$1\" >> '{}'\n",
+                self.logs_dir().join("xdg-open.txt").display()
+            ),
+        );
+    }
+
+    fn bin_dir(&self) -> PathBuf {
+        self.tempdir().join("bin")
+    }
+
+    /// What children asked `xdg-open` to open, in order.
+    pub fn opened(&self) -> Vec<PathBuf> {
+        read_lossy(&self.logs_dir().join("xdg-open.txt"))
+            .lines()
+            .map(PathBuf::from)
+            .collect()
+    }
+
+    /// Chooses the action `key` of the newest notification through dunst's context menu, the way
+    /// a person does (`dunstctl context`, then picking the entry in dunst's dmenu): dunst itself
+    /// then invokes it. Returns whether dunst offered that action.
+    pub fn choose_notification_action(&self, key: &str) -> bool {
+        let input = self.logs_dir().join("dmenu-input.txt");
+        let _ = fs::remove_file(&input);
+        write_file(&self.etc_dir().join("dmenu-choice"), key);
+        self.run("dunstctl", ["context"]);
+        let offered = wait_until(Duration::from_secs(5), || {
+            read_lossy(&input).contains(&format!(",{key}]"))
+        });
+        let _ = fs::remove_file(self.etc_dir().join("dmenu-choice"));
+        offered
     }
 
     fn start_xvfb(&mut self) {
@@ -662,15 +709,16 @@ impl Desktop {
 
     fn start_dunst(&mut self) {
         let dmenu = self.etc_dir().join("dmenu-stand-in");
-        write_file(
+        // Records its input; picks the entry whose action key is in `dmenu-choice`, if any
+        // (dunst lists actions as `#Label [ID,key]`), else nothing.
+        write_script(
             &dmenu,
             &format!(
-                "#!/bin/sh\n# dmenu stand-in for dunst: records its input, chooses nothing.\ncat >> '{}'\nexit 0\n",
-                self.logs_dir().join("dmenu-input.txt").display()
+                "#!/bin/sh\n# dmenu stand-in for dunst.\ninput=$(cat)\nkey=$(cat '{choice}' 2>/dev/null)\nprintf '%s\\n' \"$input\" >> '{log}'\n[ -n \"$key\" ] || exit 0\nprintf '%s\\n' \"$input\" | grep -F \",$key]\" | head -n 1\n",
+                log = self.logs_dir().join("dmenu-input.txt").display(),
+                choice = self.etc_dir().join("dmenu-choice").display(),
             ),
         );
-        fs::set_permissions(&dmenu, fs::Permissions::from_mode(0o755))
-            .expect("cannot make the dmenu stand-in executable");
         let dunstrc = self.etc_dir().join("dunstrc");
         write_file(
             &dunstrc,
@@ -792,7 +840,12 @@ impl Desktop {
         let path =
             env::var_os("PATH").unwrap_or_else(|| OsString::from("/usr/local/bin:/usr/bin:/bin"));
         let mut vars: Vec<(OsString, OsString)> = vec![
-            ("PATH".into(), path),
+            ("PATH".into(), {
+                let mut p = self.bin_dir().into_os_string();
+                p.push(":");
+                p.push(path);
+                p
+            }),
             ("HOME".into(), self.home().into()),
             ("XDG_CONFIG_HOME".into(), self.config_home().into()),
             ("XDG_DATA_HOME".into(), self.data_home().into()),

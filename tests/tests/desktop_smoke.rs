@@ -5,7 +5,7 @@ use std::path::Path;
 use std::thread;
 use std::time::Duration;
 
-use dwell_tests::{find_tool, require_tool, wait_until, Desktop, DesktopOptions, Signal};
+use dwell_tests::{require_tool, wait_until, Desktop, DesktopOptions, Signal};
 
 fn xprop(desktop: &Desktop, args: &[&str]) -> String {
     desktop.run_ok("xprop", args)
@@ -115,14 +115,13 @@ fn idle_counter_grows_and_resets_on_input() {
     thread::sleep(Duration::from_millis(1200));
     let idle = desktop.idle_ms();
     assert!(idle >= 1000, "idle counter did not grow: {idle} ms");
-    if find_tool("xprintidle").is_some() {
-        let printed: u64 = desktop
-            .run_ok("xprintidle", [] as [&str; 0])
-            .trim()
-            .parse()
-            .expect("xprintidle prints a number");
-        assert!(printed >= 1000, "xprintidle says {printed} ms");
-    }
+    require_tool("xprintidle");
+    let printed: u64 = desktop
+        .run_ok("xprintidle", [] as [&str; 0])
+        .trim()
+        .parse()
+        .expect("xprintidle prints a number");
+    assert!(printed >= 1000, "xprintidle says {printed} ms");
     desktop.nudge_input();
     let idle = desktop.idle_ms();
     assert!(idle < 500, "idle counter did not reset: {idle} ms");

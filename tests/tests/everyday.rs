@@ -13,9 +13,7 @@ use std::process::{Command, Output, Stdio};
 use std::thread;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use dwell_tests::{
-    bin_path, find_tool, require_tool, run_command, sqlite_json, wait_until, COMMAND_TIMEOUT,
-};
+use dwell_tests::{bin_path, require_tool, run_command, sqlite_json, wait_until, COMMAND_TIMEOUT};
 
 /// A private HOME with XDG directories and a 0700 runtime dir without systemd.
 struct Home {
@@ -413,17 +411,15 @@ fn install_writes_an_autostart_entry_without_systemd_and_a_unit_systemd_accepts(
         "{text}"
     );
     assert!(text.contains("\nRestart=on-failure\n"), "{text}");
-    if let Some(analyze) = find_tool("systemd-analyze") {
-        let mut cmd = home.command(analyze);
-        cmd.args(["verify", "--user"]).arg(&unit);
-        let out = run_command(cmd, Duration::from_secs(30));
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.success() && !stderr.contains("Unknown"),
-            "systemd-analyze verify refused the unit ({}):\n{stderr}\n{text}",
-            out.status
-        );
-    }
+    let mut cmd = home.command(require_tool("systemd-analyze"));
+    cmd.args(["verify", "--user"]).arg(&unit);
+    let out = run_command(cmd, Duration::from_secs(30));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && !stderr.contains("Unknown"),
+        "systemd-analyze verify refused the unit ({}):\n{stderr}\n{text}",
+        out.status
+    );
 
     let out = home.ok(&["uninstall"]);
     assert!(out.contains("Removed"), "{out}");

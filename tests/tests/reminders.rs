@@ -6,7 +6,7 @@ use std::thread;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use dwell_tests::{
-    bin_path, find_tool, sqlite_json, wait_until, Child, Desktop, DesktopOptions, Notification,
+    bin_path, sqlite_json, wait_until, Child, Desktop, DesktopOptions, Notification,
     NotificationWatcher,
 };
 
@@ -62,6 +62,15 @@ impl Agent {
             "SELECT at, kind, outcome, left_social, message FROM reminders ORDER BY at",
         );
         rows.as_array().cloned().unwrap_or_default()
+    }
+
+    /// Waits until the reminder due `n`-th today has `outcome`; returns whether it did.
+    fn wait_outcome(&self, n: usize, outcome: &str) -> bool {
+        wait_until(Duration::from_secs(5), || {
+            self.reminders()
+                .get(n)
+                .is_some_and(|r| r["outcome"] == outcome)
+        })
     }
 
     fn social_seconds(&self) -> f64 {
@@ -143,10 +152,9 @@ fn first_reminder_within_a_second_and_stages_replace_each_other() {
     assert_eq!(notes[0].replaces_id, 0);
     assert_ne!(notes[1].replaces_id, 0);
     assert_eq!(notes[2].replaces_id, notes[1].replaces_id);
-    if find_tool("dunstctl").is_some() {
-        let shown = desktop.run_ok("dunstctl", ["count", "displayed"]);
-        assert_eq!(shown.trim(), "1", "notifications on screen");
-    }
+    require_dunstctl();
+    let shown = desktop.run_ok("dunstctl", ["count", "displayed"]);
+    assert_eq!(shown.trim(), "1", "notifications on screen");
     for n in &notes {
         assert_eq!(n.hint("urgency"), Some("byte 0"), "{n:#?}");
         assert!(n.expire_timeout > 0, "{n:#?}");
@@ -367,4 +375,84 @@ fn without_a_notification_daemon_tracking_goes_on() {
 
 fn require_dunstctl() {
     dwell_tests::require_tool("dunstctl");
+}
+
+#[test]
+fn done_for_today_chosen_in_dunst_ends_reminders_for_the_day() {
+    require_dunstctl();
+    let desktop = Desktop::start(DesktopOptions::with_dunst());
+    let watcher = desktop.watch_notifications();
+    let agent = Agent::start(&desktop, &config("6s", "[0.3, 0.6, 1.0]", ""));
+    let _window = social_window(&desktop);
+    let first = wait_dwell(&watcher, 1, Duration::from_secs(8));
+    assert_eq!(first.len(), 1, "{}", desktop.diagnostics());
+    // Picked from dunst's own menu: dunst sends ActionInvoked itself.
+    assert!(
+        desktop.choose_notification_action("done"),
+        "dunst did not offer \"Done for today\""
+    );
+    assert!(
+        agent.wait_outcome(0, "done_for_today"),
+        "{:?}\n{}",
+        agent.reminders(),
+        agent.child.stderr_text()
+    );
+    // The 60 % and 100 % crossings (3.6 s, 6 s) and the over-budget repeat pass in silence.
+    thread::sleep(Duration::from_secs(6));
+    assert_eq!(
+        dwell_notes(&watcher).len(),
+        1,
+        "{:#?}",
+        dwell_notes(&watcher)
+    );
+    let recs = agent.stop();
+    assert_eq!(recs.len(), 1, "{recs:?}");
+    // Counting went on: "done" silences reminders, not the record.
+    assert!(agent.social_seconds() > 6.0);
+}
+
+#[test]
+fn clicking_a_reminder_opens_the_report_and_closing_one_is_dismissed() {
+    require_dunstctl();
+    let desktop = Desktop::start(DesktopOptions::with_dunst());
+    let watcher = desktop.watch_notifications();
+    let agent = Agent::start(&desktop, &config("10s", "[0.2, 0.6]", ""));
+    let _window = social_window(&desktop);
+    let first = wait_dwell(&watcher, 1, Duration::from_secs(8));
+    assert_eq!(first.len(), 1, "{}", desktop.diagnostics());
+    assert!(
+        first[0].actions.contains(&"default".to_owned()),
+        "{first:#?}"
+    );
+
+    // A click: dunst invokes the default action.
+    desktop.run_ok("dunstctl", ["action", "0"]);
+    assert!(agent.wait_outcome(0, "opened"), "{:?}", agent.reminders());
+    let mut opened = Vec::new();
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            opened = desktop.opened();
+            !opened.is_empty()
+        }),
+        "nothing was opened:\n{}",
+        agent.child.stderr_text()
+    );
+    let page = std::fs::read_to_string(&opened[0]).expect("the opened report exists");
+    assert!(page.contains("<html"), "{}", opened[0].display());
+    let mode = std::fs::metadata(&opened[0])
+        .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777)
+        .expect("stat the report");
+    assert_eq!(mode, 0o600, "the opened report is private");
+
+    // The next stage, closed by hand.
+    let second = wait_dwell(&watcher, 2, Duration::from_secs(8));
+    assert_eq!(second.len(), 2, "{}", desktop.diagnostics());
+    desktop.run_ok("dunstctl", ["close"]);
+    assert!(
+        agent.wait_outcome(1, "dismissed"),
+        "{:?}",
+        agent.reminders()
+    );
+    let recs = agent.stop();
+    assert_eq!(recs.len(), 2, "{recs:?}");
 }
