@@ -133,11 +133,8 @@ pub fn retention_last_run(store: &Store) -> Result<Option<DateTime<Utc>>, StoreE
 mod tests {
     use super::*;
     use crate::model::{Activity, Source, Span};
-    use chrono::TimeZone;
 
-    fn t(s: i64) -> DateTime<Utc> {
-        Utc.timestamp_opt(1_764_000_000 + s, 0).unwrap()
-    }
+    use crate::testing::t;
 
     #[test]
     fn pause_values_round_trip() {

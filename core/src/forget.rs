@@ -170,19 +170,8 @@ pub fn append(mut log: Vec<ForgetEntry>, what: Forgotten, at: DateTime<Utc>) -> 
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::model::Source;
+    use crate::testing::{span, t};
 
-    fn t(s: i64) -> DateTime<Utc> {
-        Utc.timestamp_opt(1_764_000_000 + s, 0).unwrap()
-    }
-    fn span(a: i64, b: i64, site: Option<&str>) -> Span {
-        Span {
-            start: t(a),
-            end: t(b),
-            activity: site.map_or(Activity::Other, |s| Activity::Social(s.into())),
-            source: Source::X11,
-        }
-    }
     fn entry(at: i64, what: Forgotten) -> ForgetEntry {
         ForgetEntry {
             seq: 1,

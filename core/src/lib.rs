@@ -17,6 +17,8 @@ pub mod rules;
 pub mod schedule;
 pub mod stats;
 pub mod store;
+#[cfg(test)]
+mod testing;
 pub mod tracker;
 
 pub use config::Config;

@@ -745,22 +745,8 @@ fn sql(path: &Path, source: rusqlite::Error) -> StoreError {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::testing::{span, t};
     use std::os::unix::fs::MetadataExt;
-
-    fn t(s: i64) -> DateTime<Utc> {
-        Utc.timestamp_opt(1_764_000_000 + s, 0).unwrap()
-    }
-
-    fn span(a: i64, b: i64, site: Option<&str>) -> Span {
-        Span {
-            start: t(a),
-            end: t(b),
-            activity: site
-                .map(|s| Activity::Social(s.into()))
-                .unwrap_or(Activity::Other),
-            source: Source::X11,
-        }
-    }
 
     #[test]
     fn private_and_migrated() {

@@ -170,11 +170,8 @@ impl Tracker {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
 
-    fn t(s: i64) -> DateTime<Utc> {
-        Utc.timestamp_opt(1_764_000_000 + s, 0).unwrap()
-    }
+    use crate::testing::t;
     fn social(s: &str) -> Option<Activity> {
         Some(Activity::Social(s.into()))
     }

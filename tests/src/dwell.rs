@@ -6,9 +6,9 @@ use std::fs;
 use std::path::PathBuf;
 use std::process::Output;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crate::{bin_path, sqlite_json, Child, Desktop};
+use crate::{bin_path, sqlite_json, Child, Desktop, Window};
 
 /// A dwell installation inside a test desktop: a data dir and a config file of its own.
 pub struct Dwell<'d> {
@@ -70,6 +70,18 @@ impl<'d> Dwell<'d> {
         // The watcher reads the focused window right after it connects.
         thread::sleep(Duration::from_millis(300));
         child
+    }
+
+    /// Opts in, opens a Facebook tab in Firefox, starts the agent and focuses the tab.
+    /// Returns the window, the agent and the moment focus was given.
+    pub fn start_on_facebook(&self) -> (Window<'d>, Child, Instant) {
+        self.enable();
+        let fb = self
+            .desktop
+            .open_window("firefox", "Navigator", "Facebook — Mozilla Firefox");
+        let agent = self.start();
+        fb.activate();
+        (fb, agent, Instant::now())
     }
 
     pub fn db(&self) -> PathBuf {

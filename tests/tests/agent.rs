@@ -273,11 +273,7 @@ fn private_files_and_a_single_agent_per_data_dir() {
 fn losing_the_x_server_closes_the_span_and_the_agent_keeps_going() {
     let desktop = Desktop::start(DesktopOptions::default());
     let dwell = Dwell::new(&desktop, ALWAYS);
-    dwell.enable();
-    let fb = desktop.open_window("firefox", "Navigator", "Facebook — Mozilla Firefox");
-    let agent = dwell.start();
-    fb.activate();
-    let t0 = Instant::now();
+    let (_fb, agent, t0) = dwell.start_on_facebook();
     thread::sleep(Duration::from_millis(1500));
     let (_, xvfb) = desktop
         .processes()

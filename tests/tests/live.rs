@@ -20,11 +20,7 @@ fn status(dwell: &Dwell) -> serde_json::Value {
 fn pause_stops_recording_and_resume_restarts_it_while_focus_stays() {
     let desktop = Desktop::start(DesktopOptions::default());
     let dwell = Dwell::new(&desktop, ALWAYS);
-    dwell.enable();
-    let fb = desktop.open_window("firefox", "Navigator", "Facebook — Mozilla Firefox");
-    let agent = dwell.start();
-    fb.activate();
-    let t0 = Instant::now();
+    let (_fb, agent, t0) = dwell.start_on_facebook();
     thread::sleep(Duration::from_millis(1500));
 
     let out = dwell.agent(&["pause", "10m"]);
@@ -143,10 +139,7 @@ fn retention_deletes_what_is_older_than_keep() {
 fn forgetting_today_while_the_agent_runs_is_not_written_back() {
     let desktop = Desktop::start(DesktopOptions::default());
     let dwell = Dwell::new(&desktop, ALWAYS);
-    dwell.enable();
-    let fb = desktop.open_window("firefox", "Navigator", "Facebook — Mozilla Firefox");
-    let agent = dwell.start();
-    fb.activate();
+    let (_fb, agent, _) = dwell.start_on_facebook();
     thread::sleep(Duration::from_millis(1500));
 
     // The open span is in memory only (no checkpoint yet) when today goes.
