@@ -614,14 +614,20 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
                         tracing::error!(error = %e, "cannot write to the database; will retry");
                         self.write_failed = true;
                     }
-                    let open_start = self.tracker.open_since();
-                    self.pending
-                        .extend(spans.into_iter().filter(|s| Some(s.start) != open_start));
+                    self.keep_closed(spans);
                     return;
                 }
             }
         }
-        self.pending.extend(spans);
+        self.keep_closed(spans);
+    }
+
+    /// Keeps the closed spans among `spans` for the next write (the open one is
+    /// rewritten from the tracker anyway).
+    fn keep_closed(&mut self, spans: Vec<Span>) {
+        let open_start = self.tracker.open_since();
+        self.pending
+            .extend(spans.into_iter().filter(|s| Some(s.start) != open_start));
     }
 
     /// Drops from `spans` (and from the open span) what `entries` erased.
