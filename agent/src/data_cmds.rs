@@ -150,8 +150,10 @@ pub fn forget(cli: &Cli, args: &ForgetArgs) -> Result<()> {
 /// A running agent still holds the open span in memory: ask it to drop what
 /// was forgotten now rather than at its next checkpoint (it would anyway).
 fn tell_agent(dir: &Path) {
-    if crate::control::notify_agent(dir) == crate::control::Told::NotListening {
-        println!("(The running agent is an older build: restart it so it does not write the open span back.)");
+    use crate::control::{notify_agent, told_note, Told};
+    let told = notify_agent(dir);
+    if told == Told::NotListening {
+        println!("{}", told_note(told).unwrap_or_default());
     }
 }
 
