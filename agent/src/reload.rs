@@ -75,9 +75,17 @@ fn watch(mut inotify: Inotify, name: &OsString, tx: &mpsc::Sender<()>, dir: &Pat
     }
 }
 
-/// The config file's text, "" when it cannot be read (missing: defaults).
-pub fn read_text(path: &Path) -> String {
-    std::fs::read_to_string(path).unwrap_or_default()
+/// What a reload depends on: the config file's text and, when the config
+/// names one, the messages file's ("" for a file that cannot be read). When it
+/// has not changed, a reload would change nothing.
+pub fn fingerprint(path: &Path, messages_file: Option<&Path>) -> String {
+    let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+    let mut text = read(path);
+    if let Some(file) = messages_file {
+        text.push('\0');
+        text.push_str(&read(file));
+    }
+    text
 }
 
 /// Reads the config at `path` again (a missing file means the built-in
@@ -101,6 +109,20 @@ mod tests {
         std::fs::write(&path, "[limits]\ndaily = \"20m\"\n").unwrap();
         let config = reload(&path).unwrap();
         assert_eq!(config.limits.daily, Duration::from_secs(20 * 60));
+    }
+
+    #[test]
+    fn the_fingerprint_covers_the_messages_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let messages = dir.path().join("messages.toml");
+        std::fs::write(&path, "[reminders]\nmessages_file = \"messages.toml\"\n").unwrap();
+        std::fs::write(&messages, "a").unwrap();
+        let before = fingerprint(&path, Some(&messages));
+        assert_eq!(fingerprint(&path, Some(&messages)), before);
+        std::fs::write(&messages, "b").unwrap();
+        assert_ne!(fingerprint(&path, Some(&messages)), before);
+        assert_ne!(fingerprint(&path, None), before);
     }
 
     #[tokio::test]

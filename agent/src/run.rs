@@ -143,9 +143,9 @@ struct Loop<'a, C: Clock, Tz: TimeZone> {
     /// The focused window, in memory only, to classify it again after a reload.
     window: Option<WindowInfo>,
     config_path: Option<PathBuf>,
-    /// The config file's text as last put in force ("" for no file): a
-    /// `SIGUSR1` or a save that changed nothing leaves the open span alone.
-    config_text: Option<String>,
+    /// The [`crate::reload::fingerprint`] of the config in force: a `SIGUSR1`
+    /// or a save that changed nothing leaves the open span alone.
+    config_print: Option<String>,
     /// Off the record until `resume` or the pause's end.
     paused: bool,
     /// Reminders are held back until then (calibration period).
@@ -201,6 +201,10 @@ pub async fn run_with_notifications<C: Clock, Tz: TimeZone>(
         tracing::warn!(error = %e, "cannot read the forget log");
         0
     });
+    let config_print = sources
+        .config_path
+        .as_deref()
+        .map(|path| crate::reload::fingerprint(path, config.reminders.messages_file.as_deref()));
     let mut lp = Loop {
         remind,
         recording: config.schedule.is_recording(now, tz),
@@ -220,7 +224,7 @@ pub async fn run_with_notifications<C: Clock, Tz: TimeZone>(
         write_failed: false,
         forget_seq,
         window: None,
-        config_text: sources.config_path.as_deref().map(crate::reload::read_text),
+        config_print,
         config_path: sources.config_path.take(),
         paused: false,
         calibrating_until: None,
@@ -298,14 +302,19 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
     /// The config file changed or `SIGUSR1` arrived: re-read both.
     fn on_control(&mut self) {
         if let Some(path) = self.config_path.clone() {
-            let text = crate::reload::read_text(&path);
-            if self.config_text.as_ref() == Some(&text) {
+            let print =
+                crate::reload::fingerprint(&path, self.config.reminders.messages_file.as_deref());
+            if self.config_print.as_ref() == Some(&print) {
                 // Nothing changed (a save of the same text, or a SIGUSR1).
                 self.clear_config_error();
             } else {
                 match crate::reload::reload(&path) {
                     Ok(config) => {
-                        self.config_text = Some(text);
+                        // Taken again: the new config may name another messages file.
+                        self.config_print = Some(crate::reload::fingerprint(
+                            &path,
+                            config.reminders.messages_file.as_deref(),
+                        ));
                         self.apply_config(config);
                         self.clear_config_error();
                     }
