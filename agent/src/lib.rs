@@ -17,6 +17,6 @@ pub mod reload;
 pub mod remind;
 pub mod run;
 pub mod setup;
-pub mod x11;
+pub mod watch;
 
 pub use run::run;

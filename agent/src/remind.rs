@@ -461,7 +461,7 @@ mod tests {
     use super::*;
     use crate::clock::TokioClock;
     use crate::run::{run_with_notifications, Sources};
-    use crate::x11::{IdleSource, WatchEvent};
+    use crate::watch::{IdleSource, WatchEvent};
     use dwell_core::WindowInfo;
     use std::sync::{Arc, Mutex};
 

@@ -33,7 +33,8 @@ use tokio::time::Instant;
 use crate::clock::{Clock, SystemClock};
 use crate::notify::{self, NotifyEvent};
 use crate::remind::{Notifications, Reminding};
-use crate::x11::{self, IdleSource, WatchEvent, X11Idle};
+use crate::watch::x11::{self, X11Idle};
+use crate::watch::{IdleSource, WatchEvent};
 
 /// How often the open span is written out: a crash loses at most this much.
 pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(10);
@@ -469,6 +470,8 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
                 self.x_connected = false;
                 self.close(Event::Away { at: now });
             }
+            // Handled in the loop (they need the idle source) — wired next.
+            WatchEvent::IdleChanged | WatchEvent::Locked(_) | WatchEvent::Sleeping(_) => {}
             WatchEvent::Focus(window) => {
                 self.remind.desk.fullscreen = window.as_ref().is_some_and(|w| w.fullscreen);
                 let activity = window.as_ref().map(|w| self.config.classifier.classify(w));

@@ -10,11 +10,12 @@
 //! The idle source asks MIT-SCREEN-SAVER how long ago the last input was, on a
 //! second connection owned by the run loop.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use dwell_core::WindowInfo;
 use tokio::sync::mpsc;
+
+use super::{IdleSource, ProcessNames, WatchEvent};
 use x11rb::connection::Connection;
 use x11rb::errors::{ConnectionError, ReplyError};
 use x11rb::properties::WmClass;
@@ -24,17 +25,6 @@ use x11rb::protocol::xproto::{
 };
 use x11rb::protocol::Event;
 use x11rb::rust_connection::RustConnection;
-
-/// What the watcher saw.
-#[derive(Debug, Clone, PartialEq)]
-pub enum WatchEvent {
-    /// Connected to the X server (again).
-    Connected,
-    /// The focused window is now this one (or none).
-    Focus(Option<WindowInfo>),
-    /// The X server went away.
-    Gone,
-}
 
 /// Why the event loop ended.
 enum Stop {
@@ -324,43 +314,6 @@ fn window_info(
         process: pid.and_then(|p| procs.name(p)),
         fullscreen,
     }))
-}
-
-/// Process names by pid through sysinfo, refreshed one pid at a time.
-#[derive(Default)]
-struct ProcessNames {
-    system: Option<sysinfo::System>,
-    cache: HashMap<u32, String>,
-}
-
-impl ProcessNames {
-    fn name(&mut self, pid: u32) -> Option<String> {
-        if let Some(n) = self.cache.get(&pid) {
-            return Some(n.clone());
-        }
-        if self.system.is_none() {
-            self.system = sysinfo::System::new().ok();
-        }
-        let system = self.system.as_mut()?;
-        let spid = sysinfo::Pid::from_u32(pid);
-        system.refresh_processes_specifics(
-            sysinfo::ProcessesToUpdate::Some(&[spid]),
-            true,
-            sysinfo::ProcessRefreshKind::nothing(),
-        );
-        let name = system.process(spid)?.name().to_string_lossy().into_owned();
-        if self.cache.len() > 256 {
-            self.cache.clear();
-        }
-        self.cache.insert(pid, name.clone());
-        Some(name)
-    }
-}
-
-/// How long since the last keyboard or mouse input, from MIT-SCREEN-SAVER.
-pub trait IdleSource: Send {
-    /// `None` when it cannot be told (no X server, no extension).
-    fn idle_for(&mut self) -> Option<Duration>;
 }
 
 /// MIT-SCREEN-SAVER on a connection of its own; reconnects lazily.

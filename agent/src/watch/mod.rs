@@ -1,0 +1,309 @@
+//! The watchers: what has focus, how long since the last input, and whether the
+//! session is locked or asleep. One interface, one module per backend:
+//!
+//! - [`x11`]: an X11 session (x11rb), idle from MIT-SCREEN-SAVER;
+//! - [`wayland`]: wlroots compositors (sway, Hyprland, labwc, river, Wayfire…)
+//!   through `zwlr_foreign_toplevel_manager_v1`, and the Wayland idle protocols
+//!   (`ext-idle-notify-v1`, else `org_kde_kwin_idle`) for KWin and wlroots;
+//! - [`kwin`]: KDE Plasma — a small KWin script, loaded over D-Bus, reports
+//!   activations to the agent's bus name;
+//! - [`gnome`]: GNOME Shell — a small Shell extension reports focus to the
+//!   agent's bus name; idle from `org.gnome.Mutter.IdleMonitor`;
+//! - [`bus`]: the agent's session-bus name (the one door through which the KWin
+//!   script and the GNOME extension report focus), the screen saver, and logind
+//!   on the system bus (lock and suspend), for every backend.
+//!
+//! Every backend sends the same [`WatchEvent`]s into the run loop, and gives it an
+//! [`IdleSource`] to ask how long the employee has been away from the keyboard.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use dwell_core::WindowInfo;
+
+pub mod bus;
+pub mod gnome;
+pub mod kwin;
+pub mod select;
+pub mod wayland;
+pub mod x11;
+
+/// What a watcher saw.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WatchEvent {
+    /// Connected to the display server or compositor (again).
+    Connected,
+    /// The focused window is now this one (or none).
+    Focus(Option<WindowInfo>),
+    /// The display server or compositor went away.
+    Gone,
+    /// A pushing [`IdleSource`] saw input stop or start: ask it now.
+    IdleChanged,
+    /// The screen was locked (`true`) or unlocked (`false`).
+    Locked(bool),
+    /// The machine is about to sleep (`true`) or has just woken (`false`).
+    Sleeping(bool),
+}
+
+/// How long since the last keyboard or mouse input.
+pub trait IdleSource: Send {
+    /// `None` when it cannot be told (no server, no extension).
+    fn idle_for(&mut self) -> Option<Duration>;
+
+    /// Whether the source sends [`WatchEvent::IdleChanged`] when input has
+    /// stopped for [`PUSH_AFTER`] and when it starts again. The run loop then
+    /// needs no timer while the employee is active, and no polling while away.
+    fn pushes(&self) -> bool {
+        false
+    }
+}
+
+/// The timeout at which pushing sources report that input stopped: the smallest
+/// `tracking.idle_timeout` the config accepts, so it works under any config.
+pub const PUSH_AFTER: Duration = Duration::from_secs(5);
+
+/// An idle source fed by events (Wayland idle protocols, Mutter's idle watches):
+/// the backend's thread calls [`PushedIdle::idled`] when input stopped
+/// [`PUSH_AFTER`] ago and [`PushedIdle::resumed`] at the next input; the run loop
+/// reads it through [`IdleSource`]. Clones share the state.
+#[derive(Clone, Debug, Default)]
+pub struct PushedIdle {
+    state: Arc<Mutex<IdleState>>,
+}
+
+#[derive(Debug, Default)]
+struct IdleState {
+    /// Connected to a source that reports.
+    live: bool,
+    /// When the source said "idle" (input stopped [`PUSH_AFTER`] before that).
+    idled_at: Option<Instant>,
+    /// When the source last said "input again".
+    resumed_at: Option<Instant>,
+}
+
+impl PushedIdle {
+    pub fn new() -> PushedIdle {
+        PushedIdle::default()
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut IdleState) -> T) -> T {
+        // A poisoned lock only means another thread panicked mid-update; the
+        // state is still plain data.
+        let mut guard = match self.state.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        f(&mut guard)
+    }
+
+    /// The source is connected (or again): input is assumed now.
+    pub fn connected(&self) {
+        self.with(|s| {
+            s.live = true;
+            s.idled_at = None;
+            s.resumed_at = Some(Instant::now());
+        });
+    }
+
+    /// The source went away: idleness cannot be told until it is back.
+    pub fn lost(&self) {
+        self.with(|s| {
+            s.live = false;
+            s.idled_at = None;
+        });
+    }
+
+    /// No input for [`PUSH_AFTER`], as of now.
+    pub fn idled(&self) {
+        self.idled_at(Instant::now());
+    }
+
+    /// No input for [`PUSH_AFTER`], as of `at`.
+    pub fn idled_at(&self, at: Instant) {
+        self.with(|s| {
+            s.live = true;
+            s.idled_at = Some(at);
+        });
+    }
+
+    /// Input again, now.
+    pub fn resumed(&self) {
+        self.resumed_at(Instant::now());
+    }
+
+    /// Input again, at `at`.
+    pub fn resumed_at(&self, at: Instant) {
+        self.with(|s| {
+            s.live = true;
+            s.idled_at = None;
+            s.resumed_at = Some(at);
+        });
+    }
+
+    fn idle_for_at(&self, now: Instant) -> Option<Duration> {
+        self.with(|s| {
+            if !s.live {
+                return None;
+            }
+            match s.idled_at {
+                Some(idled) => Some(now.saturating_duration_since(idled) + PUSH_AFTER),
+                // Active: the last input was at most PUSH_AFTER ago (or the
+                // source would have said so), and no earlier than the resume.
+                None => Some(
+                    s.resumed_at
+                        .map_or(Duration::ZERO, |r| now.saturating_duration_since(r))
+                        .min(PUSH_AFTER.saturating_sub(Duration::from_millis(1))),
+                ),
+            }
+        })
+    }
+}
+
+impl IdleSource for PushedIdle {
+    fn idle_for(&mut self) -> Option<Duration> {
+        self.idle_for_at(Instant::now())
+    }
+
+    fn pushes(&self) -> bool {
+        self.with(|s| s.live)
+    }
+}
+
+/// Which backend watches focus, as shown by `status` (`backend`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    X11,
+    Wlroots,
+    Kwin,
+    Gnome,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::X11 => "x11",
+            Backend::Wlroots => "wlroots",
+            Backend::Kwin => "kwin",
+            Backend::Gnome => "gnome",
+        }
+    }
+
+    /// Where the spans it records come from.
+    pub fn source(self) -> dwell_core::Source {
+        match self {
+            Backend::X11 => dwell_core::Source::X11,
+            _ => dwell_core::Source::Wayland,
+        }
+    }
+}
+
+/// Turns a Wayland app id (or a KWin resource class) into the window facts the
+/// rules match: the class is the app id as given; the instance is its last
+/// reverse-DNS part (`org.mozilla.firefox` → `firefox`), so the same rules match
+/// on X11 and Wayland.
+pub fn window_from_app_id(app_id: &str, title: &str, process: Option<String>) -> WindowInfo {
+    let app_id = app_id.trim();
+    let instance = if app_id.contains('.') && !app_id.contains(char::is_whitespace) {
+        app_id.rsplit('.').next().unwrap_or(app_id)
+    } else {
+        app_id
+    };
+    WindowInfo {
+        class: app_id.to_owned(),
+        instance: instance.to_owned(),
+        title: title.to_owned(),
+        process,
+        fullscreen: false,
+    }
+}
+
+/// The longest title kept from a Wayland or D-Bus report, in bytes; longer ones
+/// are cut at a character boundary.
+pub const MAX_TITLE: usize = 4096;
+
+/// Cuts `s` to at most `max` bytes at a character boundary.
+pub fn cut(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// Process names by pid through sysinfo, refreshed one pid at a time.
+#[derive(Default)]
+pub(crate) struct ProcessNames {
+    system: Option<sysinfo::System>,
+    cache: HashMap<u32, String>,
+}
+
+impl ProcessNames {
+    pub(crate) fn name(&mut self, pid: u32) -> Option<String> {
+        if let Some(n) = self.cache.get(&pid) {
+            return Some(n.clone());
+        }
+        if self.system.is_none() {
+            self.system = sysinfo::System::new().ok();
+        }
+        let system = self.system.as_mut()?;
+        let spid = sysinfo::Pid::from_u32(pid);
+        system.refresh_processes_specifics(
+            sysinfo::ProcessesToUpdate::Some(&[spid]),
+            true,
+            sysinfo::ProcessRefreshKind::nothing(),
+        );
+        let name = system.process(spid)?.name().to_string_lossy().into_owned();
+        if self.cache.len() > 256 {
+            self.cache.clear();
+        }
+        self.cache.insert(pid, name.clone());
+        Some(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pushed_idle_counts_from_the_last_input() {
+        let idle = PushedIdle::new();
+        let t0 = Instant::now();
+        assert_eq!(idle.idle_for_at(t0), None, "not connected yet");
+        idle.connected();
+        idle.resumed_at(t0);
+        assert_eq!(idle.idle_for_at(t0 + Duration::from_secs(2)), Some(Duration::from_secs(2)));
+        // Still active after a long while: the input was recent, under PUSH_AFTER.
+        assert!(idle.idle_for_at(t0 + Duration::from_secs(60)).unwrap() < PUSH_AFTER);
+        // Idled 5 s after the last input at t0 + 10.
+        idle.idled_at(t0 + Duration::from_secs(15));
+        assert_eq!(
+            idle.idle_for_at(t0 + Duration::from_secs(75)),
+            Some(Duration::from_secs(65))
+        );
+        idle.resumed_at(t0 + Duration::from_secs(80));
+        assert_eq!(idle.idle_for_at(t0 + Duration::from_secs(80)), Some(Duration::ZERO));
+        idle.lost();
+        assert_eq!(idle.idle_for_at(t0 + Duration::from_secs(81)), None);
+        assert!(!idle.pushes());
+    }
+
+    #[test]
+    fn app_ids_become_class_and_instance() {
+        let w = window_from_app_id("org.mozilla.firefox", "Home / X", None);
+        assert_eq!((w.class.as_str(), w.instance.as_str()), ("org.mozilla.firefox", "firefox"));
+        let w = window_from_app_id("discord", "", Some("Discord".into()));
+        assert_eq!((w.class.as_str(), w.instance.as_str()), ("discord", "discord"));
+    }
+
+    #[test]
+    fn cut_keeps_whole_characters() {
+        assert_eq!(cut("abc", 10), "abc");
+        assert_eq!(cut("aé", 2), "a");
+        assert_eq!(cut(&"x".repeat(5000), MAX_TITLE).len(), MAX_TITLE);
+    }
+}
