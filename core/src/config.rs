@@ -64,6 +64,36 @@ pub struct Tracking {
     pub idle_timeout: Duration,
     /// Record without reminders for this long after opting in, then suggest limits.
     pub calibrate: Option<Duration>,
+    /// Which desktop backend watches focus (`auto` picks from the session).
+    pub backend: BackendChoice,
+}
+
+/// `[tracking] backend`: which watcher sees focus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BackendChoice {
+    /// Picked from the session: GNOME Shell, KWin, a wlroots compositor, or X11.
+    #[default]
+    Auto,
+    X11,
+    Wlroots,
+    Kwin,
+    Gnome,
+}
+
+impl BackendChoice {
+    /// The accepted spellings, in the order the docs list them.
+    pub const NAMES: [&'static str; 5] = ["auto", "x11", "wlroots", "kwin", "gnome"];
+
+    pub fn parse(s: &str) -> Option<BackendChoice> {
+        Some(match s {
+            "auto" => BackendChoice::Auto,
+            "x11" => BackendChoice::X11,
+            "wlroots" => BackendChoice::Wlroots,
+            "kwin" => BackendChoice::Kwin,
+            "gnome" => BackendChoice::Gnome,
+            _ => return None,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -216,6 +246,7 @@ struct RawTracking {
     idle_timeout: Sp<Duration>,
     #[serde(deserialize_with = "opt_duration")]
     calibrate: Option<Sp<Duration>>,
+    backend: Sp<String>,
 }
 
 #[derive(Deserialize)]
@@ -294,6 +325,7 @@ impl Default for RawTracking {
         RawTracking {
             idle_timeout: sp(mins(2)),
             calibrate: None,
+            backend: sp("auto".into()),
         }
     }
 }
@@ -396,6 +428,17 @@ impl RawConfig {
                 "tracking.idle_timeout must be at least \"5s\"".into(),
             ));
         }
+
+        let Some(backend) = BackendChoice::parse(t.backend.get_ref()) else {
+            return Err(err(
+                t.backend.span(),
+                format!(
+                    "tracking.backend = \"{}\" is not allowed: use one of {}",
+                    t.backend.get_ref(),
+                    BackendChoice::NAMES.map(|n| format!("\"{n}\"")).join(", ")
+                ),
+            ));
+        };
 
         let l = &self.limits;
         for (key, v) in [
@@ -564,6 +607,7 @@ impl RawConfig {
             tracking: Tracking {
                 idle_timeout: *t.idle_timeout.get_ref(),
                 calibrate: t.calibrate.as_ref().map(|c| *c.get_ref()),
+                backend,
             },
             limits: Limits {
                 daily: *l.daily.get_ref(),
@@ -690,6 +734,10 @@ idle_timeout = "2m"
 # Record without sending reminders for this long after you opt in, then
 # suggest a daily limit from your own typical day. "off" to skip.
 # calibrate = "7d"
+# Which part of your desktop tells dwell what has focus: "auto" picks from
+# your session (GNOME Shell, KDE Plasma's KWin, a wlroots compositor such as
+# sway, or X11). Or name one: "x11", "wlroots", "kwin", "gnome".
+backend = "auto"
 
 [limits]
 # Your own threshold of excessive personal use, counted in recording hours.
@@ -885,6 +933,22 @@ quiet = ["12:00-13:00"]
         )
         .unwrap();
         assert_eq!(c.limits.streak, Duration::from_secs(6));
+    }
+
+    #[test]
+    fn backend_is_one_of_five_names() {
+        assert_eq!(parse("").unwrap().tracking.backend, BackendChoice::Auto);
+        for (name, want) in [
+            ("x11", BackendChoice::X11),
+            ("wlroots", BackendChoice::Wlroots),
+            ("kwin", BackendChoice::Kwin),
+            ("gnome", BackendChoice::Gnome),
+        ] {
+            let c = parse(&format!("[tracking]\nbackend = \"{name}\"\n")).unwrap();
+            assert_eq!(c.tracking.backend, want);
+        }
+        let e = err_of("[tracking]\nbackend = \"wayland\"\n");
+        assert!(e.contains("test.toml:2:") && e.contains("\"wlroots\""), "{e}");
     }
 
     #[test]
