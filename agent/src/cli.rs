@@ -82,6 +82,11 @@ enum Command {
         #[command(subcommand)]
         action: crate::limits::LimitsAction,
     },
+    /// The GNOME Shell extension that tells dwell which window has focus (GNOME on Wayland).
+    GnomeExtension {
+        #[command(subcommand)]
+        action: crate::gnome_extension::GnomeExtensionAction,
+    },
 }
 
 impl Cli {
@@ -184,6 +189,9 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Forget(args) => crate::data_cmds::forget(&cli, args),
         Command::Export(args) => crate::data_cmds::export(&cli, args),
         Command::Limits { action } => crate::limits::limits(&cli, action),
+        Command::GnomeExtension { action } => {
+            crate::gnome_extension::gnome_extension(&cli, action)
+        }
     }
 }
 
@@ -380,6 +388,15 @@ struct Status {
     /// Why the running agent refused the config file as it is now (it keeps
     /// the previous one in force); `None` when it took it.
     config_error: Option<String>,
+    /// What the running agent watches focus with (`x11`, `wlroots`, `kwin`,
+    /// `gnome`); `None` when no agent runs.
+    backend: Option<String>,
+    /// Where it learns how long you have been away from the keyboard
+    /// (`x11-screensaver`, `ext-idle-notify`, `kde-idle`, `mutter`); `None` when
+    /// no agent runs or the desktop offers none.
+    idle_source: Option<String>,
+    /// What to do for the agent to see focus or idle time, when something is missing.
+    watch_hint: Option<String>,
 }
 
 fn status(cli: &Cli, json: bool) -> Result<()> {
@@ -400,10 +417,16 @@ fn status(cli: &Cli, json: bool) -> Result<()> {
         None => None,
     };
     let running = AgentLock::is_held(&dir);
-    let agent_error = match (&store, running) {
-        (Some(s), true) => s.meta_get(crate::run::CONFIG_ERROR_KEY)?,
-        _ => None,
+    let running_meta = |key: &str| -> Result<Option<String>> {
+        Ok(match (&store, running) {
+            (Some(s), true) => s.meta_get(key)?,
+            _ => None,
+        })
     };
+    let agent_error = running_meta(crate::run::CONFIG_ERROR_KEY)?;
+    let backend = running_meta(crate::run::BACKEND_KEY)?;
+    let idle_source = running_meta(crate::run::IDLE_SOURCE_KEY)?;
+    let watch_hint = running_meta(crate::run::HINT_KEY)?;
     let now = Utc::now();
     let pause = match &store {
         Some(s) => dwell_core::control::paused(s, now)?,
@@ -444,6 +467,9 @@ fn status(cli: &Cli, json: bool) -> Result<()> {
         db_bytes: store.as_ref().map(|s| s.size_bytes()).unwrap_or(0),
         config_file: config_path(cli).filter(|p| p.exists()),
         config_error: agent_error.or(file_error),
+        backend,
+        idle_source,
+        watch_hint,
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&st)?);
@@ -463,6 +489,28 @@ fn status(cli: &Cli, json: bool) -> Result<()> {
             "running, outside recording hours"
         }
     );
+    if st.running {
+        let backend = match st.backend.as_deref() {
+            Some("x11") => "X11",
+            Some("wlroots") => "Wayland (wlroots foreign-toplevel)",
+            Some("kwin") => "KDE Plasma (KWin script)",
+            Some("gnome") => "GNOME Shell (dwell's extension)",
+            Some(other) => other,
+            None => "unknown (an older agent?)",
+        };
+        let idle = match st.idle_source.as_deref() {
+            Some("x11-screensaver") => "X11 screen saver extension",
+            Some("ext-idle-notify") => "Wayland ext-idle-notify",
+            Some("kde-idle") => "Wayland org_kde_kwin_idle",
+            Some("mutter") => "GNOME Mutter idle monitor",
+            Some(other) => other,
+            None => "none: time away from the keyboard is not cut",
+        };
+        println!("watching:   focus through {backend}; idle through {idle}");
+    }
+    if let Some(hint) = &st.watch_hint {
+        println!("note:       {hint}");
+    }
     if let Some(p) = &st.paused_until {
         println!("paused:     until {p} (`dwell-agent resume` ends it)");
     }

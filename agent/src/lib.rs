@@ -9,6 +9,7 @@ pub mod cli;
 pub mod clock;
 pub mod control;
 pub mod data_cmds;
+pub mod gnome_extension;
 pub mod install;
 pub mod limits;
 pub mod lock;

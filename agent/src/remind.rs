@@ -605,6 +605,7 @@ mod tests {
             idle: Box::new(Busy),
             control: None,
             config_path: None,
+            about: Default::default(),
         };
         let (res, ()) = tokio::join!(
             run_with_notifications(config, store, sources, notifications, &clock, &Utc, async {

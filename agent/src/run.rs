@@ -33,8 +33,7 @@ use tokio::time::Instant;
 use crate::clock::{Clock, SystemClock};
 use crate::notify::{self, NotifyEvent};
 use crate::remind::{Notifications, Reminding};
-use crate::watch::x11::{self, X11Idle};
-use crate::watch::{IdleSource, WatchEvent};
+use crate::watch::{select, Backend, IdleSource, WatchEvent, PUSH_AFTER};
 
 /// How often the open span is written out: a crash loses at most this much.
 pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(10);
@@ -49,6 +48,11 @@ const JUMP: chrono::Duration = chrono::Duration::seconds(30);
 
 /// `meta` key holding the error of a config file the running agent refused.
 pub const CONFIG_ERROR_KEY: &str = "config_error";
+/// `meta` keys telling `status` which backend and idle source the running agent
+/// uses, and what the employee should do if something is missing.
+pub const BACKEND_KEY: &str = "watch_backend";
+pub const IDLE_SOURCE_KEY: &str = "watch_idle_source";
+pub const HINT_KEY: &str = "watch_hint";
 /// Longest sleep towards a control wake-up (pause end, retention, calibration).
 const MAX_CONTROL_SLEEP: Duration = Duration::from_secs(3600);
 
@@ -60,6 +64,16 @@ pub struct Sources {
     pub control: Option<mpsc::Receiver<()>>,
     /// The config file to re-read on a control event (`None`: never reload).
     pub config_path: Option<PathBuf>,
+    /// Which watchers these are, for `status`.
+    pub about: About,
+}
+
+/// Which watchers feed the loop, as `status` shows them.
+#[derive(Debug, Clone, Default)]
+pub struct About {
+    pub backend: Option<Backend>,
+    pub idle_source: Option<&'static str>,
+    pub hint: Option<String>,
 }
 
 /// Runs the agent on the real desktop until `shutdown` completes (no live reload).
@@ -76,7 +90,15 @@ pub async fn run_live(
     shutdown: impl Future<Output = ()>,
 ) -> Result<()> {
     let (tx, rx) = mpsc::channel(64);
-    x11::spawn(tx).context("cannot start the X11 watcher thread")?;
+    let watching = select::start(config.tracking.backend, tx)?;
+    tracing::info!(
+        backend = watching.backend.name(),
+        idle_source = watching.idle_name.unwrap_or("none"),
+        "watching focus"
+    );
+    if let Some(hint) = &watching.hint {
+        tracing::warn!("{hint}");
+    }
     let (control_tx, control_rx) = mpsc::channel(4);
     if let Some(path) = &config_path {
         crate::reload::spawn_watcher(path, control_tx.clone());
@@ -92,10 +114,16 @@ pub async fn run_live(
     });
     let sources = Sources {
         watch: rx,
-        idle: Box::new(X11Idle::default()),
+        idle: watching.idle,
         control: Some(control_rx),
         config_path,
+        about: About {
+            backend: Some(watching.backend),
+            idle_source: watching.idle_name,
+            hint: watching.hint,
+        },
     };
+    let bus = watching.bus;
     let (ev_tx, ev_rx) = mpsc::channel(16);
     let notifications = match notify::spawn(ev_tx) {
         Ok((requests, _thread)) => Some(Notifications {
@@ -107,7 +135,7 @@ pub async fn run_live(
             None
         }
     };
-    run_with_notifications(
+    let result = run_with_notifications(
         config,
         store,
         sources,
@@ -116,7 +144,12 @@ pub async fn run_live(
         &chrono::Local,
         shutdown,
     )
-    .await
+    .await;
+    // Unloads the KWin script, if one was loaded.
+    if let Some(bus) = bus {
+        bus.shutdown();
+    }
+    result
 }
 
 struct Loop<'a, C: Clock, Tz: TimeZone> {
@@ -131,6 +164,12 @@ struct Loop<'a, C: Clock, Tz: TimeZone> {
     /// counting can resume without a new focus event).
     focus: Option<Activity>,
     x_connected: bool,
+    /// The screen is locked: away, whatever has focus.
+    locked: bool,
+    /// Between logind's "about to sleep" and "woke up".
+    asleep: bool,
+    /// The idle source reports changes itself (no timer while active, no poll while away).
+    idle_pushes: bool,
     recording: bool,
     idle_at: Option<Instant>,
     last_idle: Option<Duration>,
@@ -213,10 +252,18 @@ pub async fn run_with_notifications<C: Clock, Tz: TimeZone>(
         store,
         clock,
         tz,
-        tracker: Tracker::new(Source::X11),
+        tracker: Tracker::new(
+            sources
+                .about
+                .backend
+                .map_or(Source::X11, |b| b.source()),
+        ),
         pending: Vec::new(),
         focus: None,
         x_connected: false,
+        locked: false,
+        asleep: false,
+        idle_pushes: false,
         idle_at: None,
         last_idle: None,
         checkpoint_at: None,
@@ -239,6 +286,7 @@ pub async fn run_with_notifications<C: Clock, Tz: TimeZone>(
         tracing::warn!(error = %e, "cannot clear the stored config error");
     }
     lp.refresh_control();
+    lp.store_about(&sources.about);
     tracing::info!(recording = lp.recording, "dwell-agent running");
 
     tokio::pin!(shutdown);
@@ -249,6 +297,7 @@ pub async fn run_with_notifications<C: Clock, Tz: TimeZone>(
             ev = sources.watch.recv(), if watch_open => {
                 lp.check_jump();
                 match ev {
+                    Some(WatchEvent::IdleChanged) => lp.on_idle_check(sources.idle.as_mut()),
                     Some(ev) => lp.on_watch(ev),
                     None => {
                         tracing::warn!("the window watcher stopped");
@@ -284,6 +333,7 @@ pub async fn run_with_notifications<C: Clock, Tz: TimeZone>(
     let now = lp.clock.now();
     lp.close(Event::Away { at: now });
     lp.flush();
+    lp.clear_about();
     if !lp.pending.is_empty() {
         anyhow::bail!(
             "could not write {} span(s) to {} before exiting",
@@ -297,7 +347,33 @@ pub async fn run_with_notifications<C: Clock, Tz: TimeZone>(
 
 impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
     fn observing(&self) -> bool {
-        self.recording && self.x_connected && !self.paused
+        self.recording && self.x_connected && !self.paused && !self.locked && !self.asleep
+    }
+
+    /// Tells `status` which watchers run (removed again on exit).
+    fn store_about(&mut self, about: &About) {
+        let keys = [
+            (BACKEND_KEY, about.backend.map(|b| b.name().to_owned())),
+            (IDLE_SOURCE_KEY, about.idle_source.map(str::to_owned)),
+            (HINT_KEY, about.hint.clone()),
+        ];
+        for (key, value) in keys {
+            let res = match value {
+                Some(v) => self.store.meta_set(key, &v),
+                None => self.store.meta_delete(key),
+            };
+            if let Err(e) = res {
+                tracing::warn!(error = %e, "cannot store the watcher state for status");
+            }
+        }
+    }
+
+    fn clear_about(&mut self) {
+        for key in [BACKEND_KEY, IDLE_SOURCE_KEY, HINT_KEY] {
+            if let Err(e) = self.store.meta_delete(key) {
+                tracing::warn!(error = %e, "cannot clear the watcher state");
+            }
+        }
     }
 
     /// The config file changed or `SIGUSR1` arrived: re-read both.
@@ -470,8 +546,35 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
                 self.x_connected = false;
                 self.close(Event::Away { at: now });
             }
-            // Handled in the loop (they need the idle source) — wired next.
-            WatchEvent::IdleChanged | WatchEvent::Locked(_) | WatchEvent::Sleeping(_) => {}
+            // Handled in the loop, which owns the idle source.
+            WatchEvent::IdleChanged => {}
+            WatchEvent::Locked(locked) => {
+                if locked {
+                    self.close(Event::Away { at: now });
+                    self.locked = true;
+                } else {
+                    self.locked = false;
+                    self.resume(now);
+                }
+            }
+            WatchEvent::Sleeping(sleeping) => {
+                if sleeping {
+                    self.close(Event::Away { at: now });
+                    self.asleep = true;
+                } else {
+                    self.asleep = false;
+                    self.resume(now);
+                }
+            }
+            WatchEvent::Hint(hint) => {
+                let res = match &hint {
+                    Some(h) => self.store.meta_set(HINT_KEY, h),
+                    None => self.store.meta_delete(HINT_KEY),
+                };
+                if let Err(e) = res {
+                    tracing::warn!(error = %e, "cannot store the watcher hint for status");
+                }
+            }
             WatchEvent::Focus(window) => {
                 self.remind.desk.fullscreen = window.as_ref().is_some_and(|w| w.fullscreen);
                 let activity = window.as_ref().map(|w| self.config.classifier.classify(w));
@@ -496,6 +599,7 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
         }
         let timeout = self.config.tracking.idle_timeout;
         let now = self.clock.now();
+        self.idle_pushes = idle.pushes();
         let Some(idle_for) = idle.idle_for() else {
             // Cannot tell: keep counting, look again after a timeout.
             self.last_idle = None;
@@ -518,10 +622,13 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
             });
         }
         self.last_idle = Some(idle_for);
+        // A pushing source says when input stops (after PUSH_AFTER) and starts
+        // again: no timer until then.
+        let pushed = self.idle_pushes;
         self.idle_at = if self.tracker.is_idle() {
-            Some(Instant::now() + IDLE_POLL)
-        } else if self.tracker.current().is_some() {
-            Some(Instant::now() + (timeout - idle_for).max(IDLE_POLL))
+            (!pushed).then(|| Instant::now() + IDLE_POLL)
+        } else if self.tracker.current().is_some() && !(pushed && idle_for < PUSH_AFTER) {
+            Some(Instant::now() + (timeout.saturating_sub(idle_for)).max(IDLE_POLL))
         } else {
             None
         };
@@ -778,6 +885,7 @@ mod tests {
             idle: Box::new(idle.clone()),
             control: None,
             config_path: None,
+            about: Default::default(),
         };
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let script = script(tx, idle);

@@ -1,1 +1,750 @@
-//! TODO
+//! The agent on the D-Bus buses: one thread, one session-bus connection, one
+//! optional system-bus connection.
+//!
+//! - **The door.** The agent owns [`NAME`] on the session bus and exposes one
+//!   method, `org.dwell.Agent1.Focus(s app_id, s title, u pid)` at [`PATH`]: the
+//!   KWin script and the GNOME Shell extension report focus through it. It
+//!   returns nothing and exposes no data; strings are cut ([`super::MAX_TITLE`]);
+//!   a malformed call is answered with an error, ignored, and logged once. Focus
+//!   reports count only while the KWin or GNOME backend is in use.
+//! - **KWin and GNOME lifecycles** ([`super::kwin`], [`super::gnome`]): the
+//!   script is loaded when KWin is on the bus (and again if KWin restarts), and
+//!   unloaded on exit; Mutter's idle watches are armed when GNOME Shell is there.
+//! - **Lock and sleep**, for every backend: `ActiveChanged` of
+//!   `org.freedesktop.ScreenSaver` / `org.gnome.ScreenSaver` on the session bus;
+//!   on the system bus, logind's `PrepareForSleep` and the session's `Lock`,
+//!   `Unlock` and `LockedHint` (the session is `$XDG_SESSION_ID`, else logind's
+//!   `auto`). The system bus is only listened to.
+//!
+//! Only `unix:` bus addresses are used: dwell has no network code.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use futures_lite::StreamExt;
+use tokio::sync::{mpsc, oneshot};
+use zbus::message::Type as MsgType;
+use zbus::OwnedVariant as OwnedValue;
+use zbus::{Connection, Message, MessageStream};
+
+use super::{cut, gnome, kwin, window_from_app_id, Backend, ProcessNames, PushedIdle, WatchEvent};
+
+/// The agent's well-known name on the session bus.
+pub const NAME: &str = "org.dwell.Agent";
+/// The one object it exposes.
+pub const PATH: &str = "/org/dwell/Agent";
+/// The one interface, with the one method `Focus`.
+pub const IFACE: &str = "org.dwell.Agent1";
+
+const DBUS: &str = "org.freedesktop.DBus";
+const DBUS_PATH: &str = "/org/freedesktop/DBus";
+const LOGIN1: &str = "org.freedesktop.login1";
+const LOGIN1_PATH: &str = "/org/freedesktop/login1";
+const LOGIN1_MANAGER: &str = "org.freedesktop.login1.Manager";
+const LOGIN1_SESSION: &str = "org.freedesktop.login1.Session";
+const PROPERTIES: &str = "org.freedesktop.DBus.Properties";
+
+/// Longest app id kept from a report, in bytes.
+const MAX_APP_ID: usize = 255;
+
+/// Refuses a bus address list with anything but `unix:` transports (a `tcp:`
+/// address would make the agent open a network connection).
+pub fn local_only(address: &str) -> Result<(), String> {
+    for part in address.split(';').filter(|p| !p.trim().is_empty()) {
+        if !part.trim_start().starts_with("unix:") {
+            let transport = part.split(':').next().unwrap_or(part);
+            return Err(format!(
+                "the bus address uses the `{transport}:` transport; dwell only talks to a local bus (`unix:`)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The session bus, if its address is local.
+pub async fn session() -> zbus::Result<Connection> {
+    if let Ok(addr) = std::env::var("DBUS_SESSION_BUS_ADDRESS") {
+        local_only(&addr).map_err(zbus::Error::Failure)?;
+    }
+    Connection::session().await
+}
+
+/// The system bus, if its address is local.
+pub async fn system() -> zbus::Result<Connection> {
+    if let Ok(addr) = std::env::var("DBUS_SYSTEM_BUS_ADDRESS") {
+        local_only(&addr).map_err(zbus::Error::Failure)?;
+    }
+    Connection::system().await
+}
+
+/// Adds a match rule (signals are not delivered without one).
+pub async fn add_match(conn: &Connection, rule: &str) -> zbus::Result<()> {
+    conn.call_method(Some(DBUS), DBUS_PATH, Some(DBUS), "AddMatch", &(rule,))
+        .await
+        .map(|_| ())
+}
+
+/// Whether `name` has an owner on `conn`'s bus.
+pub async fn has_owner(conn: &Connection, name: &str) -> bool {
+    match conn
+        .call_method(Some(DBUS), DBUS_PATH, Some(DBUS), "NameHasOwner", &(name,))
+        .await
+    {
+        Ok(reply) => reply.body().deserialize::<bool>().unwrap_or(false),
+        Err(_) => false,
+    }
+}
+
+/// The running bus thread; [`BusHandle::shutdown`] stops it (unloading the
+/// KWin script) and waits a little for it.
+pub struct BusHandle {
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl BusHandle {
+    pub fn shutdown(mut self) {
+        self.stop_and_wait();
+    }
+
+    fn stop_and_wait(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            // Unloading the KWin script is one call; do not hang an exit on it.
+            let deadline = std::time::Instant::now() + Duration::from_secs(2);
+            while !thread.is_finished() && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            if thread.is_finished() {
+                let _ = thread.join();
+            }
+        }
+    }
+}
+
+impl Drop for BusHandle {
+    fn drop(&mut self) {
+        self.stop_and_wait();
+    }
+}
+
+/// Starts the bus thread for `backend`; with [`Backend::Gnome`], `mutter` is
+/// fed from Mutter's idle watches.
+pub fn spawn(
+    backend: Backend,
+    tx: mpsc::Sender<WatchEvent>,
+    mutter: Option<PushedIdle>,
+) -> std::io::Result<BusHandle> {
+    let (stop_tx, stop_rx) = oneshot::channel();
+    let thread = std::thread::Builder::new()
+        .name("dbus-watch".into())
+        .spawn(move || zbus::block_on(serve(backend, tx, mutter, stop_rx)))?;
+    Ok(BusHandle {
+        stop: Some(stop_tx),
+        thread: Some(thread),
+    })
+}
+
+/// What the lock state is made of; the session counts as locked when any says so.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct LockState {
+    pub screensaver: bool,
+    pub logind: bool,
+}
+
+impl LockState {
+    pub fn locked(self) -> bool {
+        self.screensaver || self.logind
+    }
+}
+
+struct Door {
+    backend: Backend,
+    tx: mpsc::Sender<WatchEvent>,
+    mutter: Option<PushedIdle>,
+    session: Option<Connection>,
+    system: Option<Connection>,
+    /// Our logind session's object path.
+    login_session: Option<String>,
+    lock: LockState,
+    /// KWin's script is loaded (to unload it on exit).
+    kwin_loaded: bool,
+    /// Mutter's idle watch ids (idle after PUSH_AFTER, next input).
+    mutter_watches: gnome::Watches,
+    procs: ProcessNames,
+    warned_malformed: bool,
+    warned_connect: bool,
+}
+
+enum Next {
+    Stop,
+    Session(Option<zbus::Result<Message>>),
+    System(Option<zbus::Result<Message>>),
+}
+
+async fn next_msg(stream: &mut Option<MessageStream>) -> Option<zbus::Result<Message>> {
+    match stream {
+        Some(s) => s.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn serve(
+    backend: Backend,
+    tx: mpsc::Sender<WatchEvent>,
+    mutter: Option<PushedIdle>,
+    mut stop: oneshot::Receiver<()>,
+) {
+    let mut door = Door {
+        backend,
+        tx,
+        mutter,
+        session: None,
+        system: None,
+        login_session: None,
+        lock: LockState::default(),
+        kwin_loaded: false,
+        mutter_watches: gnome::Watches::default(),
+        procs: ProcessNames::default(),
+        warned_malformed: false,
+        warned_connect: false,
+    };
+    let mut system_stream = door.connect_system().await;
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        let mut session_stream = match door.connect_session().await {
+            Ok(s) => {
+                backoff = Duration::from_secs(1);
+                Some(s)
+            }
+            Err(e) => {
+                if !door.warned_connect {
+                    tracing::warn!(error = %e, "cannot use the session bus; will retry");
+                    door.warned_connect = true;
+                }
+                None
+            }
+        };
+        loop {
+            let next = futures_lite::future::or(
+                async {
+                    let _ = (&mut stop).await;
+                    Next::Stop
+                },
+                futures_lite::future::or(
+                    async { Next::Session(next_msg(&mut session_stream).await) },
+                    async { Next::System(next_msg(&mut system_stream).await) },
+                ),
+            )
+            .await;
+            let alive = match next {
+                Next::Stop => {
+                    door.cleanup().await;
+                    return;
+                }
+                Next::Session(Some(Ok(msg))) => door.on_session(&msg).await,
+                Next::Session(_) => {
+                    tracing::warn!("lost the session bus; will retry");
+                    door.session_lost().await;
+                    false
+                }
+                Next::System(Some(Ok(msg))) => door.on_system(&msg).await,
+                Next::System(_) => {
+                    tracing::info!("lost the system bus; lock and sleep are no longer seen");
+                    system_stream = None;
+                    door.system = None;
+                    true
+                }
+            };
+            if door.tx.is_closed() {
+                door.cleanup().await;
+                return;
+            }
+            if !alive {
+                break;
+            }
+        }
+        // Wait before reconnecting, but stop at once if asked.
+        let wait = backoff;
+        backoff = (backoff * 2).min(Duration::from_secs(30));
+        let stopped = futures_lite::future::or(
+            async {
+                let _ = (&mut stop).await;
+                true
+            },
+            async {
+                blocking_sleep(wait).await;
+                false
+            },
+        )
+        .await;
+        if stopped || door.tx.is_closed() {
+            door.cleanup().await;
+            return;
+        }
+    }
+}
+
+/// Sleeps on a helper thread so the executor stays free (no timer in zbus's API).
+async fn blocking_sleep(d: Duration) {
+    let (tx, rx) = oneshot::channel();
+    let spawned = std::thread::Builder::new()
+        .name("dbus-backoff".into())
+        .spawn(move || {
+            std::thread::sleep(d);
+            let _ = tx.send(());
+        });
+    if spawned.is_ok() {
+        let _ = rx.await;
+    }
+}
+
+impl Door {
+    async fn send(&self, ev: WatchEvent) {
+        let _ = self.tx.send(ev).await;
+    }
+
+    fn uses_door(&self) -> bool {
+        matches!(self.backend, Backend::Kwin | Backend::Gnome)
+    }
+
+    async fn connect_session(&mut self) -> zbus::Result<MessageStream> {
+        let conn = session().await?;
+        let stream = MessageStream::from(&conn);
+        // The door: only if the backend reports through it. A name taken by
+        // another agent (another data dir) is not fatal: that agent gets the reports.
+        if self.uses_door() {
+            let flags = zbus::fdo::RequestNameFlags::DO_NOT_QUEUE;
+            match conn.request_name_with_flags(NAME, flags).await {
+                Ok(zbus::fdo::RequestNameReply::PrimaryOwner)
+                | Ok(zbus::fdo::RequestNameReply::AlreadyOwner) => {}
+                Ok(_) => tracing::warn!(
+                    name = NAME,
+                    "another program owns the agent's bus name: focus reports go there"
+                ),
+                Err(e) => tracing::warn!(error = %e, name = NAME, "cannot own the agent's bus name"),
+            }
+        }
+        for iface in ["org.freedesktop.ScreenSaver", "org.gnome.ScreenSaver"] {
+            let _ = add_match(
+                &conn,
+                &format!("type='signal',interface='{iface}',member='ActiveChanged'"),
+            )
+            .await;
+        }
+        let watched = match self.backend {
+            Backend::Kwin => Some(kwin::BUS_NAME),
+            Backend::Gnome => Some(gnome::SHELL),
+            _ => None,
+        };
+        if let Some(name) = watched {
+            let _ = add_match(
+                &conn,
+                &format!(
+                    "type='signal',sender='{DBUS}',interface='{DBUS}',member='NameOwnerChanged',arg0='{name}'"
+                ),
+            )
+            .await;
+        }
+        if self.backend == Backend::Gnome {
+            let _ = add_match(&conn, gnome::WATCH_RULE).await;
+        }
+        self.session = Some(conn.clone());
+        self.warned_connect = false;
+        tracing::info!("listening on the session bus");
+        match self.backend {
+            Backend::Kwin if has_owner(&conn, kwin::BUS_NAME).await => self.kwin_up().await,
+            Backend::Gnome if has_owner(&conn, gnome::SHELL).await => self.gnome_up().await,
+            Backend::Kwin | Backend::Gnome => {
+                tracing::warn!(
+                    backend = self.backend.name(),
+                    "the compositor is not on the session bus yet; waiting for it"
+                );
+            }
+            _ => {}
+        }
+        Ok(stream)
+    }
+
+    async fn connect_system(&mut self) -> Option<MessageStream> {
+        let conn = match system().await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::info!(error = %e, "no system bus: lock and suspend are seen only as clock gaps");
+                return None;
+            }
+        };
+        let stream = MessageStream::from(&conn);
+        let _ = add_match(
+            &conn,
+            &format!("type='signal',interface='{LOGIN1_MANAGER}',member='PrepareForSleep'"),
+        )
+        .await;
+        let id = std::env::var("XDG_SESSION_ID")
+            .ok()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "auto".into());
+        let path = match conn
+            .call_method(
+                Some(LOGIN1),
+                LOGIN1_PATH,
+                Some(LOGIN1_MANAGER),
+                "GetSession",
+                &(id.as_str(),),
+            )
+            .await
+        {
+            Ok(reply) => reply
+                .body()
+                .deserialize::<zbus::OwnedObjectPath>()
+                .ok()
+                .map(|p| p.as_str().to_owned()),
+            Err(e) => {
+                tracing::info!(error = %e, "logind does not know this session: screen lock is seen through the screen saver only");
+                None
+            }
+        };
+        if let Some(path) = &path {
+            let _ = add_match(
+                &conn,
+                &format!("type='signal',sender='{LOGIN1}',path='{path}'"),
+            )
+            .await;
+            if let Ok(reply) = conn
+                .call_method(
+                    Some(LOGIN1),
+                    path.as_str(),
+                    Some(PROPERTIES),
+                    "Get",
+                    &(LOGIN1_SESSION, "LockedHint"),
+                )
+                .await
+            {
+                if let Ok(v) = reply.body().deserialize::<zbus::Variant>() {
+                    if let Ok(locked) = bool::try_from(&v) {
+                        if locked {
+                            self.set_lock(LockState {
+                                logind: true,
+                                ..self.lock
+                            })
+                            .await;
+                        }
+                    }
+                }
+            }
+            tracing::info!("listening to logind for lock and suspend");
+        }
+        self.login_session = path;
+        self.system = Some(conn);
+        Some(stream)
+    }
+
+    async fn set_lock(&mut self, lock: LockState) {
+        let was = self.lock.locked();
+        self.lock = lock;
+        if lock.locked() != was {
+            tracing::info!(locked = lock.locked(), "screen lock");
+            self.send(WatchEvent::Locked(lock.locked())).await;
+        }
+    }
+
+    async fn kwin_up(&mut self) {
+        let Some(conn) = self.session.clone() else {
+            return;
+        };
+        match kwin::load(&conn).await {
+            Ok(()) => {
+                self.kwin_loaded = true;
+                tracing::info!("KWin script loaded");
+                self.send(WatchEvent::Connected).await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot load the KWin script: focus is not seen");
+            }
+        }
+    }
+
+    async fn gnome_up(&mut self) {
+        let Some(conn) = self.session.clone() else {
+            return;
+        };
+        let hint = gnome::extension_hint(&conn).await;
+        if let Some(hint) = &hint {
+            tracing::warn!("{hint}");
+        }
+        self.send(WatchEvent::Hint(hint)).await;
+        if let Some(idle) = &self.mutter {
+            match self.mutter_watches.arm(&conn, idle).await {
+                Ok(()) => {}
+                Err(e) => {
+                    idle.lost();
+                    tracing::warn!(error = %e, "cannot use Mutter's idle monitor: idle time is not cut");
+                }
+            }
+        }
+        self.send(WatchEvent::Connected).await;
+    }
+
+    async fn compositor_gone(&mut self) {
+        self.kwin_loaded = false;
+        self.mutter_watches = gnome::Watches::default();
+        if let Some(idle) = &self.mutter {
+            idle.lost();
+        }
+        tracing::warn!(
+            backend = self.backend.name(),
+            "the compositor left the session bus; waiting for it"
+        );
+        self.send(WatchEvent::Gone).await;
+    }
+
+    async fn session_lost(&mut self) {
+        self.session = None;
+        if self.uses_door() {
+            self.compositor_gone().await;
+        }
+    }
+
+    /// Handles one session-bus message; `false` when the connection is unusable.
+    async fn on_session(&mut self, msg: &Message) -> bool {
+        let header = msg.header();
+        let member = header.member().map(|m| m.as_str()).unwrap_or("");
+        let iface = header.interface().map(|i| i.as_str()).unwrap_or("");
+        match header.message_type() {
+            MsgType::MethodCall => {
+                let path = header.path().map(|p| p.as_str()).unwrap_or("");
+                if path == PATH && iface == IFACE && member == "Focus" {
+                    self.on_focus(msg).await;
+                } else if let Some(conn) = &self.session {
+                    if header.destination().is_some_and(|d| d.as_str() == NAME)
+                        || path == PATH
+                    {
+                        let _ = conn
+                            .reply_error(
+                                &header,
+                                "org.freedesktop.DBus.Error.UnknownMethod",
+                                &"dwell-agent has one method: org.dwell.Agent1.Focus",
+                            )
+                            .await;
+                    }
+                }
+            }
+            MsgType::Signal => match (iface, member) {
+                ("org.freedesktop.ScreenSaver" | "org.gnome.ScreenSaver", "ActiveChanged") => {
+                    if let Ok(active) = msg.body().deserialize::<bool>() {
+                        let lock = LockState {
+                            screensaver: active,
+                            ..self.lock
+                        };
+                        self.set_lock(lock).await;
+                    }
+                }
+                (DBUS, "NameOwnerChanged") => {
+                    if let Ok((name, _old, new)) =
+                        msg.body().deserialize::<(String, String, String)>()
+                    {
+                        let ours = match self.backend {
+                            Backend::Kwin => name == kwin::BUS_NAME,
+                            Backend::Gnome => name == gnome::SHELL,
+                            _ => false,
+                        };
+                        if ours {
+                            if new.is_empty() {
+                                self.compositor_gone().await;
+                            } else if self.backend == Backend::Kwin {
+                                self.kwin_up().await;
+                            } else {
+                                self.gnome_up().await;
+                            }
+                        }
+                    }
+                }
+                (gnome::IDLE_IFACE, "WatchFired") => {
+                    if let (Some(idle), Ok(id)) = (&self.mutter, msg.body().deserialize::<u32>()) {
+                        let idle = idle.clone();
+                        if let Some(conn) = self.session.clone() {
+                            if self.mutter_watches.fired(&conn, &idle, id).await {
+                                self.send(WatchEvent::IdleChanged).await;
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            },
+            _ => {}
+        }
+        true
+    }
+
+    async fn on_focus(&mut self, msg: &Message) {
+        let header = msg.header();
+        let parsed = parse_focus(msg);
+        if let Some(conn) = &self.session {
+            let _ = match &parsed {
+                Some(_) => conn.reply(&header, &()).await,
+                None => {
+                    conn.reply_error(
+                        &header,
+                        "org.freedesktop.DBus.Error.InvalidArgs",
+                        &"Focus takes (app_id: s, title: s, pid: u)",
+                    )
+                    .await
+                }
+            };
+        }
+        let Some((app_id, title, pid)) = parsed else {
+            if !self.warned_malformed {
+                tracing::warn!(
+                    signature = %msg.body().signature(),
+                    "ignored a malformed focus report (logged once)"
+                );
+                self.warned_malformed = true;
+            }
+            return;
+        };
+        if !self.uses_door() {
+            return;
+        }
+        let window = if app_id.is_empty() && title.is_empty() {
+            None
+        } else {
+            let process = pid.filter(|p| *p > 0).and_then(|p| self.procs.name(p));
+            Some(window_from_app_id(
+                cut(&app_id, MAX_APP_ID),
+                cut(&title, super::MAX_TITLE),
+                process,
+            ))
+        };
+        self.send(WatchEvent::Focus(window)).await;
+    }
+
+    async fn on_system(&mut self, msg: &Message) -> bool {
+        let header = msg.header();
+        if header.message_type() != MsgType::Signal {
+            return true;
+        }
+        let member = header.member().map(|m| m.as_str()).unwrap_or("");
+        let iface = header.interface().map(|i| i.as_str()).unwrap_or("");
+        let path = header.path().map(|p| p.as_str()).unwrap_or("");
+        let ours = self.login_session.as_deref() == Some(path);
+        match (iface, member) {
+            (LOGIN1_MANAGER, "PrepareForSleep") => {
+                if let Ok(sleeping) = msg.body().deserialize::<bool>() {
+                    tracing::info!(sleeping, "suspend");
+                    self.send(WatchEvent::Sleeping(sleeping)).await;
+                }
+            }
+            (LOGIN1_SESSION, "Lock") if ours => {
+                self.set_lock(LockState {
+                    logind: true,
+                    ..self.lock
+                })
+                .await
+            }
+            (LOGIN1_SESSION, "Unlock") if ours => {
+                self.set_lock(LockState {
+                    logind: false,
+                    ..self.lock
+                })
+                .await
+            }
+            (PROPERTIES, "PropertiesChanged") if ours => {
+                if let Ok((iface, changed, _)) =
+                    msg.body()
+                        .deserialize::<(String, HashMap<String, OwnedValue>, Vec<String>)>()
+                {
+                    if iface == LOGIN1_SESSION {
+                        if let Some(v) = changed.get("LockedHint") {
+                            if let Ok(locked) = bool::try_from(v) {
+                                self.set_lock(LockState {
+                                    logind: locked,
+                                    ..self.lock
+                                })
+                                .await;
+                            }
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        true
+    }
+
+    async fn cleanup(&mut self) {
+        if self.kwin_loaded {
+            if let Some(conn) = &self.session {
+                kwin::unload(conn).await;
+                tracing::info!("KWin script unloaded");
+            }
+            self.kwin_loaded = false;
+        }
+    }
+}
+
+/// `(app_id, title, pid)` from a `Focus` call: two strings and an optional
+/// number (`u`, `i`, `x`, `t` or `d`: a KWin script passes JavaScript numbers).
+fn parse_focus(msg: &Message) -> Option<(String, String, Option<u32>)> {
+    let body = msg.body();
+    let sig = body.signature().to_string();
+    let sig = sig.trim_start_matches('(').trim_end_matches(')');
+    let clamp = |v: i64| u32::try_from(v).ok();
+    match sig {
+        "ss" => body
+            .deserialize::<(String, String)>()
+            .ok()
+            .map(|(a, t)| (a, t, None)),
+        "ssu" => body
+            .deserialize::<(String, String, u32)>()
+            .ok()
+            .map(|(a, t, p)| (a, t, Some(p))),
+        "ssi" => body
+            .deserialize::<(String, String, i32)>()
+            .ok()
+            .map(|(a, t, p)| (a, t, clamp(i64::from(p)))),
+        "ssx" => body
+            .deserialize::<(String, String, i64)>()
+            .ok()
+            .map(|(a, t, p)| (a, t, clamp(p))),
+        "sst" => body
+            .deserialize::<(String, String, u64)>()
+            .ok()
+            .map(|(a, t, p)| (a, t, u32::try_from(p).ok())),
+        "ssd" => body
+            .deserialize::<(String, String, f64)>()
+            .ok()
+            .map(|(a, t, p)| {
+                let pid = (p.is_finite() && p >= 1.0 && p <= f64::from(u32::MAX)).then(|| p as u32);
+                (a, t, pid)
+            }),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_bus_addresses() {
+        assert!(local_only("unix:path=/run/user/1000/bus").is_ok());
+        assert!(local_only("unix:abstract=/tmp/x,guid=1;unix:path=/a").is_ok());
+        assert!(local_only("").is_ok());
+        let e = local_only("tcp:host=10.0.0.1,port=1").unwrap_err();
+        assert!(e.contains("`tcp:`"), "{e}");
+        assert!(local_only("unix:path=/a;nonce-tcp:host=x").is_err());
+    }
+
+    #[test]
+    fn lock_is_any_source() {
+        let mut l = LockState::default();
+        assert!(!l.locked());
+        l.screensaver = true;
+        assert!(l.locked());
+        l.screensaver = false;
+        l.logind = true;
+        assert!(l.locked());
+    }
+}

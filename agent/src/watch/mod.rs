@@ -44,6 +44,9 @@ pub enum WatchEvent {
     Locked(bool),
     /// The machine is about to sleep (`true`) or has just woken (`false`).
     Sleeping(bool),
+    /// What the employee should do for focus to be seen (e.g. install the GNOME
+    /// Shell extension), or `None` once nothing is missing. Shown by `status`.
+    Hint(Option<String>),
 }
 
 /// How long since the last keyboard or mouse input.

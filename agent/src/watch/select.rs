@@ -1,1 +1,215 @@
-//! TODO
+//! Picks the backend (`[tracking] backend`, `auto` by default) and starts its
+//! watchers: the focus watcher, the idle source, and the bus thread (lock,
+//! suspend, and the door for KWin and GNOME) that every backend has.
+//!
+//! `auto`, in a Wayland session (`WAYLAND_DISPLAY` set): GNOME Shell when
+//! `org.gnome.Shell` is on the session bus, KWin when `org.kde.KWin` is, else the
+//! wlroots foreign-toplevel protocol when the compositor offers it; X11 when
+//! only `DISPLAY` is set (or as the last resort: under Wayland it then sees
+//! XWayland windows only).
+
+use anyhow::{Context, Result};
+use dwell_core::config::BackendChoice;
+use tokio::sync::mpsc;
+
+use super::bus::{self, BusHandle};
+use super::wayland::{self, Offer};
+use super::{gnome, kwin, x11, Backend, IdleSource, PushedIdle, WatchEvent};
+
+/// The watchers the run loop listens to.
+pub struct Watching {
+    pub backend: Backend,
+    pub idle: Box<dyn IdleSource>,
+    /// The idle source's short name (`status`'s `idle_source`), `None` when
+    /// this desktop offers none.
+    pub idle_name: Option<&'static str>,
+    /// The bus thread; dropping it stops the thread (and unloads KWin's script).
+    pub bus: Option<BusHandle>,
+    /// What the employee should do for focus or idle to be seen, if anything.
+    pub hint: Option<String>,
+}
+
+/// What `auto` looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SessionFacts {
+    pub wayland: bool,
+    pub x11: bool,
+    pub gnome_on_bus: bool,
+    pub kwin_on_bus: bool,
+    /// The Wayland compositor offers foreign-toplevel.
+    pub wlr_toplevel: bool,
+}
+
+/// The backend `auto` picks from what the session shows.
+pub fn auto(f: SessionFacts) -> Backend {
+    if f.wayland {
+        if f.gnome_on_bus {
+            return Backend::Gnome;
+        }
+        if f.kwin_on_bus {
+            return Backend::Kwin;
+        }
+        if f.wlr_toplevel {
+            return Backend::Wlroots;
+        }
+    }
+    if f.x11 || !f.wayland {
+        return Backend::X11;
+    }
+    // Wayland without anything dwell knows: wlroots says why in the log.
+    Backend::Wlroots
+}
+
+fn env_set(var: &str) -> bool {
+    std::env::var_os(var).is_some_and(|v| !v.is_empty())
+}
+
+/// Looks at the session (once, at start).
+fn session_facts(offer: Option<Offer>) -> SessionFacts {
+    let wayland = env_set("WAYLAND_DISPLAY");
+    let (gnome_on_bus, kwin_on_bus) = if wayland {
+        zbus::block_on(async {
+            match bus::session().await {
+                Ok(conn) => (
+                    bus::has_owner(&conn, gnome::SHELL).await,
+                    bus::has_owner(&conn, kwin::BUS_NAME).await,
+                ),
+                Err(_) => (false, false),
+            }
+        })
+    } else {
+        (false, false)
+    };
+    SessionFacts {
+        wayland,
+        x11: env_set("DISPLAY"),
+        gnome_on_bus,
+        kwin_on_bus,
+        wlr_toplevel: offer.is_some_and(|o| o.toplevel),
+    }
+}
+
+/// Chooses the backend and starts its watchers, sending to `tx`.
+pub fn start(choice: BackendChoice, tx: mpsc::Sender<WatchEvent>) -> Result<Watching> {
+    let offer = if env_set("WAYLAND_DISPLAY") {
+        wayland::probe()
+    } else {
+        None
+    };
+    let backend = match choice {
+        BackendChoice::Auto => auto(session_facts(offer)),
+        BackendChoice::X11 => Backend::X11,
+        BackendChoice::Wlroots => Backend::Wlroots,
+        BackendChoice::Kwin => Backend::Kwin,
+        BackendChoice::Gnome => Backend::Gnome,
+    };
+    let mut hint = None;
+    let (idle, idle_name, mutter): (Box<dyn IdleSource>, Option<&'static str>, _) = match backend
+    {
+        Backend::X11 => {
+            x11::spawn(tx.clone()).context("cannot start the X11 watcher thread")?;
+            if env_set("WAYLAND_DISPLAY") {
+                hint = Some(
+                    "dwell watches X11 in a Wayland session: only XWayland windows are seen (set [tracking] backend, or see `dwell-agent status`)".to_owned(),
+                );
+            }
+            (
+                Box::new(x11::X11Idle::default()),
+                Some("x11-screensaver"),
+                None,
+            )
+        }
+        Backend::Wlroots | Backend::Kwin => {
+            let idle = PushedIdle::new();
+            let toplevel = backend == Backend::Wlroots;
+            wayland::spawn(toplevel, tx.clone(), idle.clone())
+                .context("cannot start the Wayland watcher thread")?;
+            let name = offer.and_then(|o| o.idle).map(|p| p.name());
+            if name.is_none() {
+                hint = Some(
+                    "the compositor offers no idle protocol (ext-idle-notify-v1 or org_kde_kwin_idle): time away from the keyboard is not cut".to_owned(),
+                );
+            }
+            if toplevel && !offer.is_some_and(|o| o.toplevel) {
+                hint = Some(
+                    "the compositor does not offer zwlr_foreign_toplevel_manager_v1, so dwell cannot see which window has focus: set [tracking] backend to the one for your desktop".to_owned(),
+                );
+            }
+            (Box::new(idle), name, None)
+        }
+        Backend::Gnome => {
+            let idle = PushedIdle::new();
+            (Box::new(idle.clone()), Some("mutter"), Some(idle))
+        }
+    };
+    let bus = match bus::spawn(backend, tx, mutter) {
+        Ok(h) => Some(h),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot start the D-Bus thread: lock and suspend are seen only as clock gaps");
+            None
+        }
+    };
+    Ok(Watching {
+        backend,
+        idle,
+        idle_name,
+        bus,
+        hint,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_prefers_the_shell_then_kwin_then_wlroots_then_x11() {
+        let wl = SessionFacts {
+            wayland: true,
+            x11: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            auto(SessionFacts {
+                gnome_on_bus: true,
+                kwin_on_bus: true,
+                wlr_toplevel: true,
+                ..wl
+            }),
+            Backend::Gnome
+        );
+        assert_eq!(
+            auto(SessionFacts {
+                kwin_on_bus: true,
+                wlr_toplevel: true,
+                ..wl
+            }),
+            Backend::Kwin
+        );
+        assert_eq!(
+            auto(SessionFacts {
+                wlr_toplevel: true,
+                ..wl
+            }),
+            Backend::Wlroots
+        );
+        assert_eq!(auto(wl), Backend::X11, "XWayland as the last resort");
+        assert_eq!(
+            auto(SessionFacts {
+                x11: true,
+                gnome_on_bus: true,
+                ..Default::default()
+            }),
+            Backend::X11,
+            "GNOME on Xorg is X11"
+        );
+        assert_eq!(auto(SessionFacts::default()), Backend::X11);
+        assert_eq!(
+            auto(SessionFacts {
+                wayland: true,
+                ..Default::default()
+            }),
+            Backend::Wlroots
+        );
+    }
+}

@@ -1,0 +1,90 @@
+/* dwell focus reporter, for GNOME Shell 45 and later (ES modules).
+ *
+ * Tells the local dwell agent (session bus name org.dwell.Agent) which app and
+ * window title has focus, and nothing else: Focus(app_id, title, pid), with
+ * empty strings and 0 when no window has focus. When the agent is not running
+ * the call fails: that is logged once until a call succeeds again, and nothing
+ * is queued or retried (the next focus change reports afresh).
+ *
+ * Installed by `dwell-agent gnome-extension install`; the shell 40-44 twin is
+ * ../legacy/extension.js: keep the two alike.
+ */
+import Gio from 'gi://Gio';
+import GLib from 'gi://GLib';
+
+import {Extension} from 'resource:///org/gnome/shell/extensions/extension.js';
+
+const BUS_NAME = 'org.dwell.Agent';
+const OBJECT_PATH = '/org/dwell/Agent';
+const INTERFACE = 'org.dwell.Agent1';
+
+export default class DwellFocusExtension extends Extension {
+    constructor(metadata) {
+        super(metadata);
+        this._focusId = 0;
+        this._window = null;
+        this._titleId = 0;
+        this._failing = false;
+    }
+
+    enable() {
+        this._focusId = global.display.connect('notify::focus-window',
+            () => this._onFocus());
+        this._onFocus();
+    }
+
+    disable() {
+        if (this._focusId) {
+            global.display.disconnect(this._focusId);
+            this._focusId = 0;
+        }
+        this._unwatch();
+        this._report('', '', 0);
+    }
+
+    _onFocus() {
+        const win = global.display.focus_window;
+        if (win !== this._window) {
+            this._unwatch();
+            if (win) {
+                this._window = win;
+                this._titleId = win.connect('notify::title',
+                    () => this._reportWindow(win));
+            }
+        }
+        if (win)
+            this._reportWindow(win);
+        else
+            this._report('', '', 0);
+    }
+
+    _unwatch() {
+        if (this._window && this._titleId)
+            this._window.disconnect(this._titleId);
+        this._window = null;
+        this._titleId = 0;
+    }
+
+    _reportWindow(win) {
+        const appId = win.get_gtk_application_id() || win.get_wm_class() || '';
+        const pid = win.get_pid();
+        this._report(appId, win.get_title() || '', pid > 0 ? pid : 0);
+    }
+
+    _report(appId, title, pid) {
+        Gio.DBus.session.call(BUS_NAME, OBJECT_PATH, INTERFACE, 'Focus',
+            new GLib.Variant('(ssu)', [appId, title, pid]), null,
+            Gio.DBusCallFlags.NO_AUTO_START, 1000, null,
+            (connection, result) => {
+                try {
+                    connection.call_finish(result);
+                    this._failing = false;
+                } catch (e) {
+                    if (!this._failing) {
+                        this._failing = true;
+                        console.warn(`dwell-focus: the dwell agent did not take a focus report (${e.message}); not retrying, the next focus change reports again`);
+                    }
+                }
+            });
+    }
+}
