@@ -974,6 +974,86 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn locked_and_suspended_time_is_not_counted() {
+        let (_d, spans) = replay(always(), |tx, idle| {
+            Box::pin(async move {
+                let t0 = Instant::now();
+                tx.send(WatchEvent::Connected).await.unwrap();
+                tx.send(WatchEvent::Focus(browser("Facebook")))
+                    .await
+                    .unwrap();
+                at(t0, 30).await;
+                tx.send(WatchEvent::Locked(true)).await.unwrap();
+                at(t0, 90).await;
+                *idle.last_input.lock().unwrap() = Instant::now();
+                tx.send(WatchEvent::Locked(false)).await.unwrap();
+                at(t0, 100).await;
+                tx.send(WatchEvent::Sleeping(true)).await.unwrap();
+                at(t0, 400).await;
+                *idle.last_input.lock().unwrap() = Instant::now();
+                tx.send(WatchEvent::Sleeping(false)).await.unwrap();
+                at(t0, 420).await;
+            })
+        })
+        .await;
+        // 0..30, 90..100, 400..420.
+        assert_eq!(secs(&spans, Some("facebook.com")), 60.0, "{spans:?}");
+    }
+
+    /// An idle source that pushes (Wayland idle protocols, Mutter's watches):
+    /// idle is cut back to the last input without polling.
+    #[tokio::test(start_paused = true)]
+    async fn a_pushing_idle_source_cuts_back_to_the_last_input() {
+        let config = Config::parse(
+            "[schedule]\nrecord = \"always\"\n[tracking]\nidle_timeout = \"10s\"\n",
+            std::path::Path::new("t.toml"),
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (tx, rx) = mpsc::channel(16);
+        let pushed = crate::watch::PushedIdle::new();
+        pushed.connected();
+        let sources = Sources {
+            watch: rx,
+            idle: Box::new(pushed.clone()),
+            control: None,
+            config_path: None,
+            about: Default::default(),
+        };
+        let clock = TokioClock::starting_at(start());
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let driver = async move {
+            let t0 = Instant::now();
+            tx.send(WatchEvent::Connected).await.unwrap();
+            tx.send(WatchEvent::Focus(browser("Facebook")))
+                .await
+                .unwrap();
+            // The last input at 30 s; the source says "idle" 5 s later.
+            at(t0, 35).await;
+            pushed.idled();
+            tx.send(WatchEvent::IdleChanged).await.unwrap();
+            at(t0, 100).await;
+            pushed.resumed();
+            tx.send(WatchEvent::IdleChanged).await.unwrap();
+            at(t0, 130).await;
+            let _ = stop_tx.send(());
+        };
+        let (res, ()) = tokio::join!(
+            run_with(config, store, sources, &clock, &Utc, async {
+                let _ = stop_rx.await;
+            }),
+            driver
+        );
+        res.unwrap();
+        let spans = Store::open(dir.path())
+            .unwrap()
+            .spans(start(), start() + chrono::Duration::days(1))
+            .unwrap();
+        assert_eq!(secs(&spans, Some("facebook.com")), 60.0, "{spans:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn x_server_gone_closes_at_that_moment() {
         let (_d, spans) = replay(always(), |tx, idle| {
             Box::pin(async move {

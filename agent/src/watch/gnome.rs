@@ -53,7 +53,7 @@ impl Watches {
             .body()
             .deserialize()?;
         self.idle = Some(id);
-        let now = std::time::Instant::now();
+        let now = tokio::time::Instant::now();
         let idle_for = std::time::Duration::from_millis(ms);
         idle.connected();
         if idle_for >= PUSH_AFTER {

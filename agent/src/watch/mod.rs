@@ -18,7 +18,11 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// tokio's Instant is the std one outside a runtime and in production; under
+// tokio's paused test clock it lets the run loop's tests drive this state.
+use tokio::time::Instant;
 
 use dwell_core::WindowInfo;
 
