@@ -189,9 +189,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Forget(args) => crate::data_cmds::forget(&cli, args),
         Command::Export(args) => crate::data_cmds::export(&cli, args),
         Command::Limits { action } => crate::limits::limits(&cli, action),
-        Command::GnomeExtension { action } => {
-            crate::gnome_extension::gnome_extension(&cli, action)
-        }
+        Command::GnomeExtension { action } => crate::gnome_extension::gnome_extension(&cli, action),
     }
 }
 

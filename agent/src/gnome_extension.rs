@@ -96,7 +96,10 @@ pub struct ListError {
 /// it: `['a@b', "c'd"]`, `[]` or `@as []`, with GVariant's string escapes.
 pub fn parse_string_list(text: &str) -> Result<Vec<String>, ListError> {
     let chars: Vec<char> = text.chars().collect();
-    let mut p = Parser { chars: &chars, i: 0 };
+    let mut p = Parser {
+        chars: &chars,
+        i: 0,
+    };
     p.skip_ws();
     if p.eat_word("@as") {
         p.skip_ws();
@@ -331,18 +334,45 @@ impl Gsettings {
         Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
     }
 
-    fn set(&self, key: &str, value: &str) -> Result<()> {
+    /// Sets `key` and reads it back: `gsettings` exits 0 even when dconf could
+    /// not store the change (no session bus), with only a warning.
+    fn set<T: PartialEq>(
+        &self,
+        key: &str,
+        value: &str,
+        want: &T,
+        read: impl Fn(&Self, &str) -> Result<T>,
+    ) -> Result<()> {
         let out = Command::new("gsettings")
             .args(["set", SCHEMA, key, value])
             .output()
             .context("cannot run gsettings")?;
+        let stderr = String::from_utf8_lossy(&out.stderr).trim().to_owned();
         if !out.status.success() {
             return Err(anyhow!(
-                "`gsettings set {SCHEMA} {key} {value}` failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
+                "`gsettings set {SCHEMA} {key} {value}` failed: {stderr}"
+            ));
+        }
+        if read(self, key)? != *want {
+            return Err(anyhow!(
+                "`gsettings set {SCHEMA} {key} {value}` did not take{}: run this dwell-agent command again in a terminal of your GNOME session",
+                if stderr.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({stderr})")
+                }
             ));
         }
         Ok(())
+    }
+
+    fn set_list(&self, key: &str, list: &[String]) -> Result<()> {
+        self.set(
+            key,
+            &format_string_list(list),
+            &list.to_vec(),
+            Gsettings::get_list,
+        )
     }
 
     fn get_list(&self, key: &str) -> Result<Vec<String>> {
@@ -383,10 +413,14 @@ pub fn gnome_extension(_cli: &Cli, action: &GnomeExtensionAction) -> Result<()> 
 fn install() -> Result<()> {
     let dir = extension_dir()?;
     let gs = Gsettings::open().map_err(|m| {
-        refused(format!(
-            "{}. Nothing was installed: on GNOME, install gsettings and run this again",
-            m.explain()
-        ))
+        let todo = match m {
+            GsettingsMissing::Command => "install it and run this again",
+            GsettingsMissing::Schema(_) => {
+                "run this on a computer with GNOME Shell (other desktops need no extension)"
+            }
+            GsettingsMissing::Other(_) => "run this again in a terminal of your GNOME session",
+        };
+        refused(format!("{}. Nothing was installed: {todo}", m.explain()))
     })?;
 
     let version = Command::new("gnome-shell").arg("--version").output();
@@ -395,7 +429,10 @@ fn install() -> Result<()> {
             let text = String::from_utf8_lossy(&out.stdout).trim().to_owned();
             (shell_major(&text), text)
         }
-        Ok(out) => (None, format!("`gnome-shell --version` failed ({})", out.status)),
+        Ok(out) => (
+            None,
+            format!("`gnome-shell --version` failed ({})", out.status),
+        ),
         Err(e) => (None, format!("cannot run gnome-shell: {e}")),
     };
     let variant = Variant::for_major(major);
@@ -421,7 +458,7 @@ fn install() -> Result<()> {
     let enabled = gs.get_list(ENABLED_KEY)?;
     match with_uuid(&enabled, UUID) {
         Some(list) => {
-            gs.set(ENABLED_KEY, &format_string_list(&list))?;
+            gs.set_list(ENABLED_KEY, &list)?;
             println!("Added {UUID} to {SCHEMA} {ENABLED_KEY}.");
         }
         None => println!("{UUID} was already in {SCHEMA} {ENABLED_KEY}."),
@@ -429,12 +466,17 @@ fn install() -> Result<()> {
     if gs.has(DISABLED_KEY) {
         let disabled = gs.get_list(DISABLED_KEY)?;
         if let Some(list) = without_uuid(&disabled, UUID) {
-            gs.set(DISABLED_KEY, &format_string_list(&list))?;
+            gs.set_list(DISABLED_KEY, &list)?;
             println!("Removed {UUID} from {SCHEMA} {DISABLED_KEY}.");
         }
     }
     if gs.has(DISABLE_USER_KEY) && gs.get(DISABLE_USER_KEY)? == "true" {
-        gs.set(DISABLE_USER_KEY, "false")?;
+        gs.set(
+            DISABLE_USER_KEY,
+            "false",
+            &"false".to_owned(),
+            Gsettings::get,
+        )?;
         println!(
             "User extensions were switched off ({SCHEMA} {DISABLE_USER_KEY} was true): switched them on."
         );
@@ -455,7 +497,7 @@ fn uninstall() -> Result<()> {
             let enabled = gs.get_list(ENABLED_KEY)?;
             match without_uuid(&enabled, UUID) {
                 Some(list) => {
-                    gs.set(ENABLED_KEY, &format_string_list(&list))?;
+                    gs.set_list(ENABLED_KEY, &list)?;
                     println!("Removed {UUID} from {SCHEMA} {ENABLED_KEY}.");
                 }
                 None => println!("{UUID} was not in {SCHEMA} {ENABLED_KEY}."),

@@ -252,12 +252,7 @@ pub async fn run_with_notifications<C: Clock, Tz: TimeZone>(
         store,
         clock,
         tz,
-        tracker: Tracker::new(
-            sources
-                .about
-                .backend
-                .map_or(Source::X11, |b| b.source()),
-        ),
+        tracker: Tracker::new(sources.about.backend.map_or(Source::X11, |b| b.source())),
         pending: Vec::new(),
         focus: None,
         x_connected: false,

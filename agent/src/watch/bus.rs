@@ -324,7 +324,9 @@ impl Door {
                     name = NAME,
                     "another program owns the agent's bus name: focus reports go there"
                 ),
-                Err(e) => tracing::warn!(error = %e, name = NAME, "cannot own the agent's bus name"),
+                Err(e) => {
+                    tracing::warn!(error = %e, name = NAME, "cannot own the agent's bus name")
+                }
             }
         }
         for iface in ["org.freedesktop.ScreenSaver", "org.gnome.ScreenSaver"] {
@@ -518,9 +520,7 @@ impl Door {
                 if path == PATH && iface == IFACE && member == "Focus" {
                     self.on_focus(msg).await;
                 } else if let Some(conn) = &self.session {
-                    if header.destination().is_some_and(|d| d.as_str() == NAME)
-                        || path == PATH
-                    {
+                    if header.destination().is_some_and(|d| d.as_str() == NAME) || path == PATH {
                         let _ = conn
                             .reply_error(
                                 &header,
@@ -716,7 +716,9 @@ fn parse_focus(msg: &Message) -> Option<(String, String, Option<u32>)> {
             .deserialize::<(String, String, f64)>()
             .ok()
             .map(|(a, t, p)| {
-                let pid = (p.is_finite() && p >= 1.0 && p <= f64::from(u32::MAX)).then(|| p as u32);
+                // A whole number in u32's range: the cast is exact.
+                let pid =
+                    (p.is_finite() && (1.0..=f64::from(u32::MAX)).contains(&p)).then_some(p as u32);
                 (a, t, pid)
             }),
         _ => None,

@@ -26,7 +26,13 @@ fn script_path() -> PathBuf {
     dir.join(format!("dwell-{}-{SCRIPT_NAME}.js", std::process::id()))
 }
 
-async fn call<B>(conn: &Connection, path: &str, iface: &str, method: &str, body: &B) -> zbus::Result<zbus::Message>
+async fn call<B>(
+    conn: &Connection,
+    path: &str,
+    iface: &str,
+    method: &str,
+    body: &B,
+) -> zbus::Result<zbus::Message>
 where
     B: serde::Serialize + zbus::zvariant::DynamicType,
 {
@@ -36,12 +42,25 @@ where
 
 /// Loads and runs the script (unloading a stale one left by an agent that died).
 pub async fn load(conn: &Connection) -> Result<(), String> {
-    let loaded: bool = call(conn, "/Scripting", SCRIPTING, "isScriptLoaded", &(SCRIPT_NAME,))
-        .await
-        .and_then(|r| r.body().deserialize())
-        .unwrap_or(false);
+    let loaded: bool = call(
+        conn,
+        "/Scripting",
+        SCRIPTING,
+        "isScriptLoaded",
+        &(SCRIPT_NAME,),
+    )
+    .await
+    .and_then(|r| r.body().deserialize())
+    .unwrap_or(false);
     if loaded {
-        let _ = call(conn, "/Scripting", SCRIPTING, "unloadScript", &(SCRIPT_NAME,)).await;
+        let _ = call(
+            conn,
+            "/Scripting",
+            SCRIPTING,
+            "unloadScript",
+            &(SCRIPT_NAME,),
+        )
+        .await;
     }
     let path = script_path();
     crate::data_cmds::write_private(&path, SCRIPT)
@@ -78,7 +97,15 @@ pub async fn load(conn: &Connection) -> Result<(), String> {
 
 /// Unloads the script.
 pub async fn unload(conn: &Connection) {
-    if let Err(e) = call(conn, "/Scripting", SCRIPTING, "unloadScript", &(SCRIPT_NAME,)).await {
+    if let Err(e) = call(
+        conn,
+        "/Scripting",
+        SCRIPTING,
+        "unloadScript",
+        &(SCRIPT_NAME,),
+    )
+    .await
+    {
         tracing::warn!(error = %e, "cannot unload the KWin script");
     }
 }

@@ -283,7 +283,10 @@ mod tests {
         assert_eq!(idle.idle_for_at(t0), None, "not connected yet");
         idle.connected();
         idle.resumed_at(t0);
-        assert_eq!(idle.idle_for_at(t0 + Duration::from_secs(2)), Some(Duration::from_secs(2)));
+        assert_eq!(
+            idle.idle_for_at(t0 + Duration::from_secs(2)),
+            Some(Duration::from_secs(2))
+        );
         // Still active after a long while: the input was recent, under PUSH_AFTER.
         assert!(idle.idle_for_at(t0 + Duration::from_secs(60)).unwrap() < PUSH_AFTER);
         // Idled 5 s after the last input at t0 + 10.
@@ -293,7 +296,10 @@ mod tests {
             Some(Duration::from_secs(65))
         );
         idle.resumed_at(t0 + Duration::from_secs(80));
-        assert_eq!(idle.idle_for_at(t0 + Duration::from_secs(80)), Some(Duration::ZERO));
+        assert_eq!(
+            idle.idle_for_at(t0 + Duration::from_secs(80)),
+            Some(Duration::ZERO)
+        );
         idle.lost();
         assert_eq!(idle.idle_for_at(t0 + Duration::from_secs(81)), None);
         assert!(!idle.pushes());
@@ -302,9 +308,15 @@ mod tests {
     #[test]
     fn app_ids_become_class_and_instance() {
         let w = window_from_app_id("org.mozilla.firefox", "Home / X", None);
-        assert_eq!((w.class.as_str(), w.instance.as_str()), ("org.mozilla.firefox", "firefox"));
+        assert_eq!(
+            (w.class.as_str(), w.instance.as_str()),
+            ("org.mozilla.firefox", "firefox")
+        );
         let w = window_from_app_id("discord", "", Some("Discord".into()));
-        assert_eq!((w.class.as_str(), w.instance.as_str()), ("discord", "discord"));
+        assert_eq!(
+            (w.class.as_str(), w.instance.as_str()),
+            ("discord", "discord")
+        );
     }
 
     #[test]

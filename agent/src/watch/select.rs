@@ -104,8 +104,7 @@ pub fn start(choice: BackendChoice, tx: mpsc::Sender<WatchEvent>) -> Result<Watc
         BackendChoice::Gnome => Backend::Gnome,
     };
     let mut hint = None;
-    let (idle, idle_name, mutter): (Box<dyn IdleSource>, Option<&'static str>, _) = match backend
-    {
+    let (idle, idle_name, mutter): (Box<dyn IdleSource>, Option<&'static str>, _) = match backend {
         Backend::X11 => {
             x11::spawn(tx.clone()).context("cannot start the X11 watcher thread")?;
             if env_set("WAYLAND_DISPLAY") {

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use dwell_core::WindowInfo;
@@ -98,28 +98,6 @@ pub fn probe() -> Option<Offer> {
     Some(offer_of(&globals))
 }
 
-/// The idle protocol in use now: 0 none, 1 ext-idle-notify, 2 kde-idle.
-static IDLE_IN_USE: AtomicU8 = AtomicU8::new(0);
-
-fn set_idle_in_use(p: Option<IdleProtocol>) {
-    let v = match p {
-        None => 0,
-        Some(IdleProtocol::ExtIdleNotify) => 1,
-        Some(IdleProtocol::KdeIdle) => 2,
-    };
-    IDLE_IN_USE.store(v, Ordering::Relaxed);
-}
-
-/// The idle protocol the watcher thread has bound, for `status`; `None` before
-/// it connects, while the compositor is away, or when it offers none.
-pub fn idle_name() -> Option<&'static str> {
-    match IDLE_IN_USE.load(Ordering::Relaxed) {
-        1 => Some(IdleProtocol::ExtIdleNotify.name()),
-        2 => Some(IdleProtocol::KdeIdle.name()),
-        _ => None,
-    }
-}
-
 /// Starts the watcher thread (`wayland-watcher`). With `toplevel` it reports
 /// focus from `zwlr_foreign_toplevel_manager_v1` (`Connected`, `Focus`, `Gone`);
 /// without, only idle. In both cases it feeds `idle` from the compositor's idle
@@ -147,8 +125,9 @@ fn warn_once(flag: &AtomicBool) -> bool {
 enum Stop {
     /// Could not set up (no connection or no registry): nothing was reported.
     Failed(String),
-    /// The connection broke after it was set up.
-    Lost(String),
+    /// The connection broke after it was set up (`idle`: an idle protocol was
+    /// in use).
+    Lost { error: String, idle: bool },
     /// The receiver is gone: the agent is shutting down.
     Closed,
 }
@@ -167,7 +146,6 @@ fn watch_forever(toplevel: bool, tx: mpsc::Sender<WatchEvent>, idle: PushedIdle)
         match session(&mut state, &mut connected_before) {
             Stop::Closed => {
                 state.idle.lost();
-                set_idle_in_use(None);
                 return;
             }
             Stop::Failed(e) => {
@@ -176,16 +154,14 @@ fn watch_forever(toplevel: bool, tx: mpsc::Sender<WatchEvent>, idle: PushedIdle)
                 }
                 tracing::warn!(error = %e, retry_in = ?backoff, "cannot connect to the Wayland compositor");
             }
-            Stop::Lost(e) => {
+            Stop::Lost { error, idle } => {
                 backoff = Duration::from_secs(1);
-                tracing::warn!(error = %e, "lost the Wayland compositor connection; will retry");
-                let had_idle = idle_name().is_some();
+                tracing::warn!(%error, "lost the Wayland compositor connection; will retry");
                 state.idle.lost();
-                set_idle_in_use(None);
                 if toplevel && !state.send(WatchEvent::Gone) {
                     return;
                 }
-                if had_idle && !state.send(WatchEvent::IdleChanged) {
+                if idle && !state.send(WatchEvent::IdleChanged) {
                     return;
                 }
             }
@@ -247,7 +223,6 @@ fn session(state: &mut Watcher, connected_before: &mut bool) -> Stop {
     }
     if idle.is_some() {
         state.idle.connected();
-        set_idle_in_use(idle);
         if !state.send(WatchEvent::IdleChanged) {
             return Stop::Closed;
         }
@@ -255,8 +230,12 @@ fn session(state: &mut Watcher, connected_before: &mut bool) -> Stop {
 
     // The toplevels that exist now arrive in the first round trip; with no
     // manager the report stays "no window", so counting is not stuck.
+    let lost = |e: wayland_client::DispatchError| Stop::Lost {
+        error: e.to_string(),
+        idle: idle.is_some(),
+    };
     if let Err(e) = queue.roundtrip(state) {
-        return Stop::Lost(e.to_string());
+        return lost(e);
     }
     loop {
         if state.closed || state.tx.is_closed() {
@@ -270,7 +249,7 @@ fn session(state: &mut Watcher, connected_before: &mut bool) -> Stop {
             }
         }
         if let Err(e) = queue.blocking_dispatch(state) {
-            return Stop::Lost(e.to_string());
+            return lost(e);
         }
     }
 }
