@@ -948,7 +948,10 @@ quiet = ["12:00-13:00"]
             assert_eq!(c.tracking.backend, want);
         }
         let e = err_of("[tracking]\nbackend = \"wayland\"\n");
-        assert!(e.contains("test.toml:2:") && e.contains("\"wlroots\""), "{e}");
+        assert!(
+            e.contains("test.toml:2:") && e.contains("\"wlroots\""),
+            "{e}"
+        );
     }
 
     #[test]
