@@ -148,7 +148,7 @@ fn apply_daily(cli: &Cli, config: &Config, s: &Suggestion) -> Result<()> {
         .ok_or_else(|| refused("cannot tell where the config is: set HOME or --config"))?;
     let existing = if path.exists() {
         Some(
-            std::fs::read_to_string(&path)
+            dwell_core::config::read_text_file(&path)
                 .with_context(|| format!("cannot read {}", path.display()))?,
         )
     } else {

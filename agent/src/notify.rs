@@ -143,7 +143,8 @@ impl Server {
         if let Some(c) = &self.conn {
             return Ok(c.clone());
         }
-        let conn = Connection::session().await?;
+        // Only a local (`unix:`) bus: dwell has no network code.
+        let conn = crate::watch::bus::session().await?;
         // The stream exists before any Notify, so no signal is missed. Servers send
         // our signals to us directly; the match rules cover those that broadcast.
         self.stream = Some(MessageStream::from(&conn));

@@ -79,7 +79,7 @@ fn watch(mut inotify: Inotify, name: &OsString, tx: &mpsc::Sender<()>, dir: &Pat
 /// names one, the messages file's ("" for a file that cannot be read). When it
 /// has not changed, a reload would change nothing.
 pub fn fingerprint(path: &Path, messages_file: Option<&Path>) -> String {
-    let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+    let read = |p: &Path| dwell_core::config::read_text_file(p).unwrap_or_default();
     let mut text = read(path);
     if let Some(file) = messages_file {
         text.push('\0');

@@ -968,6 +968,30 @@ mod tests {
         assert_eq!(secs(&spans, Some("facebook.com")), 90.0, "{spans:?}");
     }
 
+    /// Every value `config check` accepts runs: the longest durations too.
+    #[tokio::test(start_paused = true)]
+    async fn the_longest_durations_the_config_accepts_run() {
+        let config = Config::parse(
+            "[schedule]\nrecord = \"always\"\n[tracking]\nidle_timeout = \"3650d\"\ncalibrate = \"3650d\"\n\
+             [limits]\ndaily = \"3650d\"\nstreak = \"3650d\"\nweekly = \"3650d\"\nstreak_gap = \"3650d\"\n\
+             [reminders]\nrepeat_over = \"3650d\"\nmin_gap = \"3650d\"\nsnooze = \"3650d\"\n[data]\nkeep = \"3650d\"\n",
+            std::path::Path::new("t.toml"),
+        )
+        .unwrap();
+        let (_d, spans) = replay(config, |tx, _idle| {
+            Box::pin(async move {
+                let t0 = Instant::now();
+                tx.send(WatchEvent::Connected).await.unwrap();
+                tx.send(WatchEvent::Focus(browser("Facebook")))
+                    .await
+                    .unwrap();
+                at(t0, 60).await;
+            })
+        })
+        .await;
+        assert_eq!(secs(&spans, Some("facebook.com")), 60.0, "{spans:?}");
+    }
+
     #[tokio::test(start_paused = true)]
     async fn locked_and_suspended_time_is_not_counted() {
         let (_d, spans) = replay(always(), |tx, idle| {

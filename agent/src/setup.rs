@@ -375,7 +375,7 @@ pub fn setup(cli: &Cli, args: &SetupArgs) -> Result<()> {
     let path = config_path(cli)
         .ok_or_else(|| refused("cannot tell where to write the config: set HOME or --config"))?;
     let existing = if path.exists() {
-        let text = std::fs::read_to_string(&path)
+        let text = dwell_core::config::read_text_file(&path)
             .with_context(|| format!("cannot read {}", path.display()))?;
         Some(text)
     } else {

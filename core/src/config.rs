@@ -155,7 +155,7 @@ impl Config {
     /// is not an error here: callers decide (a missing default config means
     /// built-in defaults).
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = read_text_file(path).map_err(|source| ConfigError::Read {
             path: path.to_owned(),
             source,
         })?;
@@ -165,7 +165,7 @@ impl Config {
                 Some(dir) if file.is_relative() => dir.join(file),
                 _ => file.clone(),
             };
-            let text = std::fs::read_to_string(&file).map_err(|source| ConfigError::Read {
+            let text = read_text_file(&file).map_err(|source| ConfigError::Read {
                 path: file.clone(),
                 source,
             })?;
@@ -390,11 +390,50 @@ impl Default for RawData {
     }
 }
 
-/// Parses a duration such as `"90s"`, `"15m"`, `"2h30m"`, `"7d"`.
+/// The largest config or messages file dwell reads.
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Reads a config or messages file: a regular file (a symlink to one is fine)
+/// of at most [`MAX_FILE_BYTES`], read with that limit — a device or a FIFO
+/// (`/dev/zero`) is refused instead of read forever.
+pub fn read_text_file(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file: name a text file",
+        ));
+    }
+    let file = std::fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "larger than 1 MB: that cannot be a dwell config or messages file",
+        ));
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
+}
+
+/// The longest duration dwell accepts anywhere (ten years): every sum of
+/// times and durations stays far from overflowing.
+pub const MAX_DURATION: Duration = Duration::from_secs(3650 * 86_400);
+
+/// Parses a duration such as `"90s"`, `"15m"`, `"2h30m"`, `"7d"`, at most
+/// [`MAX_DURATION`].
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s.trim()).map_err(|_| {
+    let d = humantime::parse_duration(s.trim()).map_err(|_| {
         format!("invalid duration \"{s}\": write it like \"90s\", \"15m\", \"2h30m\" or \"7d\"")
-    })
+    })?;
+    if d > MAX_DURATION {
+        return Err(format!(
+            "duration \"{s}\" is too long: at most \"3650d\" (ten years)"
+        ));
+    }
+    Ok(d)
 }
 
 fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Sp<Duration>, D::Error> {
@@ -933,6 +972,64 @@ quiet = ["12:00-13:00"]
         )
         .unwrap();
         assert_eq!(c.limits.streak, Duration::from_secs(6));
+    }
+
+    #[test]
+    fn messages_file_must_be_a_small_regular_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("config.toml");
+        for (target, why) in [
+            ("/dev/zero", "not a regular file"),
+            ("big.toml", "larger than 1 MB"),
+        ] {
+            std::fs::write(&cfg, format!("[reminders]\nmessages_file = \"{target}\"\n")).unwrap();
+            if target == "big.toml" {
+                std::fs::write(dir.path().join(target), vec![b'#'; 1024 * 1024 + 1]).unwrap();
+            }
+            let e = Config::load(&cfg).unwrap_err();
+            let msg = format!("{e:#}");
+            let src = std::error::Error::source(&e)
+                .map(|s| s.to_string())
+                .unwrap_or_default();
+            assert!(
+                msg.contains(target) && (msg.contains(why) || src.contains(why)),
+                "{msg} / {src}"
+            );
+        }
+        // The config file itself too.
+        let e = Config::load(Path::new("/dev/zero")).unwrap_err();
+        assert!(format!("{e}").contains("/dev/zero"), "{e}");
+    }
+
+    #[test]
+    fn durations_have_an_upper_bound() {
+        assert!(parse_duration("3650d").is_ok());
+        let e = parse_duration("3651d").unwrap_err();
+        assert!(e.contains("3650d"), "{e}");
+        let e = err_of("[limits]\nstreak = \"100000000d\"\n");
+        assert!(e.contains("test.toml:2:") && e.contains("too long"), "{e}");
+        let e = err_of("[tracking]\nidle_timeout = \"18446744073709551615s\"\n");
+        assert!(e.contains("test.toml:2:"), "{e}");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parse_duration_never_panics(s in "\\PC{0,40}") {
+            let _ = parse_duration(&s);
+        }
+
+        #[test]
+        fn config_parse_never_panics(s in "\\PC{0,200}") {
+            let _ = Config::parse(&s, Path::new("p.toml"));
+        }
+
+        #[test]
+        fn config_tracking_values_never_panic(idle in "[0-9]{1,25}[smhd]", backend in "\\PC{0,12}") {
+            let _ = Config::parse(
+                &format!("[tracking]\nidle_timeout = \"{idle}\"\nbackend = \"{backend}\"\n"),
+                Path::new("p.toml"),
+            );
+        }
     }
 
     #[test]
