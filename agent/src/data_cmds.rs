@@ -236,13 +236,7 @@ where
     }
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
+use dwell_core::text::csv_field;
 
 /// CSV: one row per span and per reminder; `record` says which.
 pub fn to_csv(e: &Export) -> String {

@@ -19,6 +19,7 @@ pub mod stats;
 pub mod store;
 #[cfg(test)]
 mod testing;
+pub mod text;
 pub mod tracker;
 
 pub use config::Config;

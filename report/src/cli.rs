@@ -227,6 +227,11 @@ fn note(cli: &Cli, text: &str, week: Option<&str>) -> Result<()> {
     if text.is_empty() {
         return Err(refused("the note is empty: write it in quotes, like dwell-report note \"Less scrolling after lunch\""));
     }
+    if text.chars().any(char::is_control) {
+        return Err(refused(
+            "the note contains control characters (escape sequences, tabs, bells): write plain text",
+        ));
+    }
     if text.chars().count() > NOTE_MAX {
         return Err(refused(format!(
             "the note has {} characters: keep it under {NOTE_MAX}",

@@ -8,14 +8,7 @@ use crate::aggregate::Report;
 pub const HEADER: &str =
     "date,site,seconds,visits,day_seconds,daily_threshold_seconds,over,other_seconds";
 
-/// Quotes a field when it needs it (RFC 4180).
-fn field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
+use dwell_core::text::csv_field as field;
 
 pub fn render(r: &Report) -> String {
     let mut o = String::from(HEADER);
@@ -40,16 +33,4 @@ pub fn render(r: &Report) -> String {
         }
     }
     o
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quoting() {
-        assert_eq!(field("x.com"), "x.com");
-        assert_eq!(field("a,b"), "\"a,b\"");
-        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
-    }
 }

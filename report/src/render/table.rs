@@ -1,6 +1,7 @@
 //! `--format table`: the terminal view. Aligned, Unicode bars, at most 80
 //! columns, colour only when asked (a terminal without `NO_COLOR`).
 
+use dwell_core::text::for_terminal;
 use std::fmt::Write;
 
 use chrono::{DateTime, NaiveDate};
@@ -324,7 +325,7 @@ pub fn render(r: &Report, lang: Lang, color: bool) -> String {
             let _ = writeln!(
                 o,
                 "  {}  {}  {}  {}  {}",
-                pad(&truncate(&s.site, 22), 22),
+                pad(&truncate(&for_terminal(&s.site), 22), 22),
                 pad(&bar(s.seconds as f64, top, SITE_BAR, None), SITE_BAR),
                 rpad(&d(s.seconds), 7),
                 rpad(&format!("{:.0}%", s.share * 100.0), 4),
@@ -427,12 +428,12 @@ pub fn render(r: &Report, lang: Lang, color: bool) -> String {
             lang.t("Your note last week", "Votre note de la semaine dernière"),
             n.week
         );
-        o.push_str(&wrap(&head, &format!("“{}”", n.text), 2));
+        o.push_str(&wrap(&head, &format!("“{}”", for_terminal(&n.text)), 2));
     }
     if let Some(n) = &r.note {
         o.push('\n');
         let head = format!("{} ({}): ", lang.t("Your note", "Votre note"), n.week);
-        o.push_str(&wrap(&head, &format!("“{}”", n.text), 2));
+        o.push_str(&wrap(&head, &format!("“{}”", for_terminal(&n.text)), 2));
     }
     o.push('\n');
     o.push_str(&wrap(
