@@ -20,9 +20,12 @@ fn open(data_dir: &Path) -> Result<File> {
     OpenOptions::new()
         .create(true)
         .truncate(false)
+        .read(true)
         .write(true)
         .mode(0o600)
+        .custom_flags(dwell_core::paths::no_follow())
         .open(&path)
+        .map_err(|e| dwell_core::paths::explain_link(&path, e))
         .with_context(|| format!("cannot open lock file {}", path.display()))
 }
 
@@ -64,9 +67,36 @@ pub fn holder_pid(data_dir: &Path) -> Option<u32> {
     if !AgentLock::is_held(data_dir) {
         return None;
     }
-    std::fs::read_to_string(data_dir.join(LOCK_FILE))
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut open(data_dir).ok()?, &mut text).ok()?;
+    text.trim().parse().ok()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_symlinked_lock_file_is_refused_and_its_target_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("precious.txt");
+        std::fs::write(&target, "keep me\n").unwrap();
+        std::os::unix::fs::symlink(&target, dir.path().join(LOCK_FILE)).unwrap();
+        let e = format!("{:#}", AgentLock::acquire(dir.path()).unwrap_err());
+        assert!(e.contains("symbolic link"), "{e}");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me\n");
+        assert!(!AgentLock::is_held(dir.path()));
+        assert_eq!(holder_pid(dir.path()), None);
+    }
+
+    #[test]
+    fn the_lock_is_exclusive() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = AgentLock::acquire(dir.path()).unwrap();
+        assert!(AgentLock::is_held(dir.path()));
+        assert_eq!(holder_pid(dir.path()), Some(std::process::id()));
+        drop(lock);
+        assert!(!AgentLock::is_held(dir.path()));
+    }
 }

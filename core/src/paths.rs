@@ -33,3 +33,27 @@ pub fn default_data_dir() -> Option<PathBuf> {
 pub fn config_home() -> Option<PathBuf> {
     xdg("XDG_CONFIG_HOME", ".config")
 }
+
+/// `open(2)` flag that refuses to open a symbolic link (for
+/// `OpenOptionsExt::custom_flags`): the lock file and the database are never
+/// reached through a link planted in the data directory (the directory itself
+/// may be a link: moving data to another disk is legitimate).
+pub fn no_follow() -> i32 {
+    rustix::fs::OFlags::NOFOLLOW.bits() as i32
+}
+
+/// Turns the `ELOOP` that [`no_follow`] gives on a link into a clear error.
+pub fn explain_link(path: &std::path::Path, e: std::io::Error) -> std::io::Error {
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    if is_link {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "{} is a symbolic link; dwell does not follow links inside its data directory: remove it",
+                path.display()
+            ),
+        )
+    } else {
+        e
+    }
+}

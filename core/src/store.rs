@@ -127,18 +127,34 @@ impl Store {
     /// Opens (creating if needed) the database in `data_dir`, private, migrated.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
         ensure_private_dir(data_dir)?;
+        // The directory may be a link (data moved to another disk); the files
+        // inside it may not, and SQLite's no-follow check covers the whole path.
+        let data_dir = std::fs::canonicalize(data_dir).map_err(|source| StoreError::Io {
+            path: data_dir.to_owned(),
+            source,
+        })?;
         let path = data_dir.join(DB_FILE);
         // Create the file ourselves so it is 0600 from its first byte.
+        // Never through a symbolic link planted where the database should be.
         OpenOptions::new()
             .create(true)
             .append(true)
             .mode(0o600)
+            .custom_flags(crate::paths::no_follow())
             .open(&path)
-            .map_err(|source| StoreError::Io {
+            .map_err(|e| StoreError::Io {
                 path: path.clone(),
-                source,
+                source: crate::paths::explain_link(&path, e),
             })?;
-        let conn = Connection::open(&path).map_err(|e| sql(&path, e))?;
+        let conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_URI
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_NOFOLLOW,
+        )
+        .map_err(|e| sql(&path, e))?;
         let mut store = Store::with_conn(conn, path)?;
         store.migrate()?;
         store.private_files()?;
@@ -747,6 +763,26 @@ mod tests {
     use super::*;
     use crate::testing::{span, t};
     use std::os::unix::fs::MetadataExt;
+
+    #[test]
+    fn a_symlinked_database_is_refused_and_its_target_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("d");
+        std::fs::create_dir(&data).unwrap();
+        let target = dir.path().join("elsewhere");
+        std::fs::write(&target, "").unwrap();
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
+        std::os::unix::fs::symlink(&target, data.join(DB_FILE)).unwrap();
+        let e = Store::open(&data).err().unwrap().to_string();
+        assert!(e.contains("symbolic link"), "{e}");
+        assert_eq!(std::fs::metadata(&target).unwrap().len(), 0);
+        assert_eq!(std::fs::metadata(&target).unwrap().mode() & 0o777, 0o644);
+        // The data directory itself may be a link.
+        let real = dir.path().join("real");
+        std::os::unix::fs::symlink(&real, dir.path().join("link")).unwrap();
+        std::fs::create_dir(&real).unwrap();
+        Store::open(&dir.path().join("link")).unwrap();
+    }
 
     #[test]
     fn private_and_migrated() {
