@@ -40,3 +40,39 @@ impl Clock for TokioClock {
         self.start_wall + chrono::Duration::from_std(elapsed).unwrap_or(chrono::Duration::zero())
     }
 }
+
+/// A test clock whose wall time can be stepped (a clock change, or what a
+/// suspend looks like: the wall clock moves, tokio's monotonic time does not).
+#[derive(Debug, Clone)]
+pub struct SteppedClock {
+    base: TokioClock,
+    offset: std::sync::Arc<std::sync::Mutex<chrono::Duration>>,
+}
+
+impl SteppedClock {
+    pub fn starting_at(start_wall: DateTime<Utc>) -> SteppedClock {
+        SteppedClock {
+            base: TokioClock::starting_at(start_wall),
+            offset: Default::default(),
+        }
+    }
+
+    /// Moves the wall clock by `by` (negative: backwards).
+    pub fn step(&self, by: chrono::Duration) {
+        let mut offset = match self.offset.lock() {
+            Ok(o) => o,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        *offset += by;
+    }
+}
+
+impl Clock for SteppedClock {
+    fn now(&self) -> DateTime<Utc> {
+        let offset = match self.offset.lock() {
+            Ok(o) => *o,
+            Err(poisoned) => *poisoned.into_inner(),
+        };
+        self.base.now() + offset
+    }
+}

@@ -42,9 +42,24 @@ const IDLE_POLL: Duration = Duration::from_secs(1);
 /// Longest single sleep towards a far-away recording edge, so that a suspend
 /// (which stops the monotonic clock) cannot make it very late.
 const MAX_EDGE_SLEEP: Duration = Duration::from_secs(600);
-/// A wall-clock jump larger than this between two wakes means a suspend (or a
-/// clock change): the open span is closed at the last moment seen awake.
-const JUMP: chrono::Duration = chrono::Duration::seconds(30);
+/// A wall-clock step larger than this (either way) against the monotonic clock
+/// between two wakes means a clock change or a suspend (which stops the
+/// monotonic clock): the open span ends at the moment before the step and
+/// starts again at the new time.
+const STEP: chrono::Duration = chrono::Duration::seconds(1);
+
+/// What woke the loop.
+enum Wake {
+    Shutdown,
+    Watch(Option<WatchEvent>),
+    IdleCheck,
+    Checkpoint,
+    Edge,
+    Notify(Option<NotifyEvent>),
+    Remind,
+    Control(Option<()>),
+    ControlTimer,
+}
 
 /// `meta` key holding the error of a config file the running agent refused.
 pub const CONFIG_ERROR_KEY: &str = "config_error";
@@ -287,38 +302,41 @@ pub async fn run_with_notifications<C: Clock, Tz: TimeZone>(
     tokio::pin!(shutdown);
     let mut watch_open = true;
     loop {
-        tokio::select! {
-            () = &mut shutdown => break,
-            ev = sources.watch.recv(), if watch_open => {
-                lp.check_jump();
-                match ev {
-                    Some(WatchEvent::IdleChanged) => lp.on_idle_check(sources.idle.as_mut()),
-                    Some(ev) => lp.on_watch(ev),
-                    None => {
-                        tracing::warn!("the window watcher stopped");
-                        watch_open = false;
-                        let now = lp.clock.now();
-                        lp.close(Event::Away { at: now });
-                    }
-                }
+        let wake = tokio::select! {
+            () = &mut shutdown => Wake::Shutdown,
+            ev = sources.watch.recv(), if watch_open => Wake::Watch(ev),
+            () = sleep_opt(lp.idle_at) => Wake::IdleCheck,
+            () = sleep_opt(lp.checkpoint_at) => Wake::Checkpoint,
+            () = sleep_opt(lp.edge_at) => Wake::Edge,
+            ev = recv_opt(&mut notify_events) => Wake::Notify(ev),
+            () = sleep_opt(lp.remind.wake_at) => Wake::Remind,
+            () = sleep_opt(lp.remind.aux_at()) => Wake::Remind,
+            ev = recv_opt(&mut control_events) => Wake::Control(ev),
+            () = sleep_opt(lp.control_at) => Wake::ControlTimer,
+        };
+        // Whatever woke the loop, a step of the wall clock (or a suspend) is
+        // dealt with first, so nothing after it is dated across it.
+        lp.check_jump();
+        match wake {
+            Wake::Shutdown => break,
+            Wake::Watch(Some(WatchEvent::IdleChanged)) | Wake::IdleCheck => {
+                lp.on_idle_check(sources.idle.as_mut())
             }
-            () = sleep_opt(lp.idle_at) => { lp.check_jump(); lp.on_idle_check(sources.idle.as_mut()); }
-            () = sleep_opt(lp.checkpoint_at) => {
-                lp.check_jump();
-                lp.checkpoint();
+            Wake::Watch(Some(ev)) => lp.on_watch(ev),
+            Wake::Watch(None) => {
+                tracing::warn!("the window watcher stopped");
+                watch_open = false;
+                let now = lp.clock.now();
+                lp.close(Event::Away { at: now });
             }
-            () = sleep_opt(lp.edge_at) => { lp.check_jump(); lp.on_edge(); }
-            ev = recv_opt(&mut notify_events) => match ev {
-                Some(ev) => lp.on_notify(ev),
-                None => notify_events = None,
-            },
-            () = sleep_opt(lp.remind.wake_at) => { lp.check_jump(); }
-            () = sleep_opt(lp.remind.aux_at()) => { lp.check_jump(); }
-            ev = recv_opt(&mut control_events) => match ev {
-                Some(()) => { lp.check_jump(); lp.on_control(); }
-                None => control_events = None,
-            },
-            () = sleep_opt(lp.control_at) => { lp.check_jump(); lp.refresh_control(); }
+            Wake::Checkpoint => lp.checkpoint(),
+            Wake::Edge => lp.on_edge(),
+            Wake::Notify(Some(ev)) => lp.on_notify(ev),
+            Wake::Notify(None) => notify_events = None,
+            Wake::Remind => {}
+            Wake::Control(Some(())) => lp.on_control(),
+            Wake::Control(None) => control_events = None,
+            Wake::ControlTimer => lp.refresh_control(),
         }
         lp.remind_tick();
         lp.arm_idle();
@@ -678,11 +696,31 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
         let (wall, mono) = self.awake;
         let expected = wall + chrono::Duration::from_std(mono.elapsed()).unwrap_or_default();
         let now = self.clock.now();
-        if now - expected > JUMP {
-            tracing::info!("the clock jumped (suspend?); closing the open span");
-            self.close(Event::Away { at: wall });
-            self.recording = self.config.schedule.is_recording(now, self.tz);
-            self.resume(now);
+        let step = now - expected;
+        if step > STEP || step < -STEP {
+            tracing::info!(
+                step_seconds = step.num_seconds(),
+                "the wall clock stepped (a clock change, or a suspend); the open span restarts at the new time"
+            );
+            let closed = self.tracker.step(expected, now);
+            if let Some(span) = closed {
+                self.count(&span);
+                self.pending.push(span);
+                self.flush();
+            }
+            // After a suspend the employee may be away: look soon.
+            if self.tracker.current().is_some() {
+                self.idle_at = Some(Instant::now());
+            }
+            let recording = self.config.schedule.is_recording(now, self.tz);
+            if recording != self.recording {
+                self.recording = recording;
+                if recording {
+                    self.resume(now);
+                } else {
+                    self.close(Event::Away { at: now });
+                }
+            }
             self.arm_edge();
         }
         self.awake = (now, Instant::now());
@@ -966,6 +1004,163 @@ mod tests {
         .await;
         // 0..30, then 600..660 (input noticed within the 1 s poll, dated exactly).
         assert_eq!(secs(&spans, Some("facebook.com")), 90.0, "{spans:?}");
+    }
+
+    /// Replays `script` with a wall clock the script can step, and the
+    /// notification channels (nothing shows: events are the script's).
+    async fn replay_stepped(
+        script: impl FnOnce(
+            mpsc::Sender<WatchEvent>,
+            mpsc::Sender<NotifyEvent>,
+            crate::clock::SteppedClock,
+        ) -> futures_like::BoxFut,
+    ) -> Vec<Span> {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (tx, rx) = mpsc::channel(16);
+        let (ev_tx, ev_rx) = mpsc::channel(16);
+        let (req_tx, mut req_rx) = mpsc::channel(16);
+        // Answer nothing: requests are dropped.
+        tokio::spawn(async move { while req_rx.recv().await.is_some() {} });
+        let idle = FakeIdle {
+            last_input: Arc::new(Mutex::new(Instant::now())),
+        };
+        let clock = crate::clock::SteppedClock::starting_at(start());
+        let sources = Sources {
+            watch: rx,
+            idle: Box::new(idle),
+            control: None,
+            config_path: None,
+            about: Default::default(),
+        };
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let script = script(tx, ev_tx, clock.clone());
+        let driver = async move {
+            script.await;
+            let _ = stop_tx.send(());
+        };
+        let config = Config::parse(
+            "[schedule]\nrecord = \"always\"\n[tracking]\nidle_timeout = \"1h\"\n",
+            std::path::Path::new("t.toml"),
+        )
+        .unwrap();
+        let notifications = Notifications {
+            requests: req_tx,
+            events: ev_rx,
+        };
+        let (res, ()) = tokio::join!(
+            run_with_notifications(
+                config,
+                store,
+                sources,
+                Some(notifications),
+                &clock,
+                &Utc,
+                async {
+                    let _ = stop_rx.await;
+                }
+            ),
+            driver
+        );
+        res.unwrap();
+        Store::open(dir.path())
+            .unwrap()
+            .spans(
+                start() - chrono::Duration::days(1),
+                start() + chrono::Duration::days(1),
+            )
+            .unwrap()
+    }
+
+    fn no_empty_or_negative(spans: &[Span]) {
+        for s in spans {
+            assert!(s.end > s.start, "an empty or negative span: {spans:?}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_clock_stepped_back_loses_nothing() {
+        let spans = replay_stepped(|tx, _ev, clock| {
+            Box::pin(async move {
+                let t0 = Instant::now();
+                tx.send(WatchEvent::Connected).await.unwrap();
+                tx.send(WatchEvent::Focus(browser("Facebook")))
+                    .await
+                    .unwrap();
+                at(t0, 25).await;
+                clock.step(-chrono::Duration::seconds(3625));
+                at(t0, 60).await;
+            })
+        })
+        .await;
+        no_empty_or_negative(&spans);
+        let got = secs(&spans, Some("facebook.com"));
+        assert!((59.0..=60.0).contains(&got), "{got} s: {spans:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_clock_stepped_forward_loses_at_most_a_second() {
+        let spans = replay_stepped(|tx, _ev, clock| {
+            Box::pin(async move {
+                let t0 = Instant::now();
+                tx.send(WatchEvent::Connected).await.unwrap();
+                tx.send(WatchEvent::Focus(browser("Facebook")))
+                    .await
+                    .unwrap();
+                at(t0, 25).await;
+                clock.step(chrono::Duration::hours(1));
+                at(t0, 60).await;
+            })
+        })
+        .await;
+        no_empty_or_negative(&spans);
+        let got = secs(&spans, Some("facebook.com"));
+        assert!((59.0..=60.0).contains(&got), "{got} s: {spans:?}");
+    }
+
+    /// A suspend first noticed through a notification event (the reminder
+    /// expiring) is not counted.
+    #[tokio::test(start_paused = true)]
+    async fn a_suspend_seen_first_by_a_notification_is_not_counted() {
+        let spans = replay_stepped(|tx, ev, clock| {
+            Box::pin(async move {
+                let t0 = Instant::now();
+                tx.send(WatchEvent::Connected).await.unwrap();
+                tx.send(WatchEvent::Focus(browser("Facebook")))
+                    .await
+                    .unwrap();
+                at(t0, 5).await;
+                clock.step(chrono::Duration::hours(2));
+                ev.send(NotifyEvent::Closed { id: 1, reason: 1 })
+                    .await
+                    .unwrap();
+                at(t0, 6).await;
+            })
+        })
+        .await;
+        no_empty_or_negative(&spans);
+        let got = secs(&spans, Some("facebook.com"));
+        assert!((5.0..=6.0).contains(&got), "{got} s: {spans:?}");
+    }
+
+    /// A suspend, then the agent is stopped before anything else wakes it.
+    #[tokio::test(start_paused = true)]
+    async fn a_suspend_right_before_shutdown_is_not_counted() {
+        let spans = replay_stepped(|tx, _ev, clock| {
+            Box::pin(async move {
+                let t0 = Instant::now();
+                tx.send(WatchEvent::Connected).await.unwrap();
+                tx.send(WatchEvent::Focus(browser("Facebook")))
+                    .await
+                    .unwrap();
+                at(t0, 5).await;
+                clock.step(chrono::Duration::hours(2));
+            })
+        })
+        .await;
+        no_empty_or_negative(&spans);
+        let got = secs(&spans, Some("facebook.com"));
+        assert!((4.0..=5.0).contains(&got), "{got} s: {spans:?}");
     }
 
     /// Every value `config check` accepts runs: the longest durations too.

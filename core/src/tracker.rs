@@ -132,6 +132,21 @@ impl Tracker {
         self.floor = Some(self.floor.map_or(at, |f| f.max(at)));
     }
 
+    /// The wall clock stepped from `before` to `after` (either way; a suspend
+    /// looks like a step forward): the open span ends at `before` and, if one
+    /// was open, starts again at `after` on the same activity. Nothing is
+    /// counted across the step, and the guard against earlier starts follows
+    /// the new clock.
+    pub fn step(&mut self, before: DateTime<Utc>, after: DateTime<Utc>) -> Option<Span> {
+        let was_open = self.open.is_some();
+        let closed = self.close(before);
+        self.floor = Some(after);
+        if was_open {
+            self.start(after);
+        }
+        closed
+    }
+
     /// The open span as it stands at `now` (for checkpoints), if any.
     pub fn open_span(&self, now: DateTime<Utc>) -> Option<Span> {
         let open = self.open.as_ref()?;
@@ -172,6 +187,29 @@ mod tests {
     use super::*;
 
     use crate::testing::t;
+
+    #[test]
+    fn a_step_back_restarts_the_open_span_at_the_new_time() {
+        let mut tr = Tracker::new(Source::X11);
+        tr.apply(Event::Focus {
+            at: t(3600),
+            activity: social("x.com"),
+        });
+        let closed = tr.step(t(3630), t(0)).unwrap();
+        assert_eq!((closed.start, closed.end), (t(3600), t(3630)));
+        assert_eq!(tr.open_since(), Some(t(0)));
+        let next = tr
+            .apply(Event::Focus {
+                at: t(40),
+                activity: None,
+            })
+            .unwrap();
+        assert_eq!((next.start, next.end), (t(0), t(40)));
+        // Nothing open: a step opens nothing.
+        let mut tr = Tracker::new(Source::X11);
+        assert_eq!(tr.step(t(3600), t(7200)), None);
+        assert_eq!(tr.open_since(), None);
+    }
     fn social(s: &str) -> Option<Activity> {
         Some(Activity::Social(s.into()))
     }
