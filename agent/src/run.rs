@@ -192,6 +192,9 @@ struct Loop<'a, C: Clock, Tz: TimeZone> {
     edge_at: Option<Instant>,
     awake: (DateTime<Utc>, Instant),
     write_failed: bool,
+    /// The open span's start and end as last written: if it is cut back, the
+    /// pieces written beyond its new end are deleted.
+    open_written: Option<(DateTime<Utc>, DateTime<Utc>)>,
     /// The latest forget this loop has applied (see `dwell_core::forget`).
     forget_seq: u64,
     remind: Reminding,
@@ -280,6 +283,7 @@ pub async fn run_with_notifications<C: Clock, Tz: TimeZone>(
         edge_at: None,
         awake: (now, Instant::now()),
         write_failed: false,
+        open_written: None,
         forget_seq,
         window: None,
         config_print,
@@ -752,8 +756,25 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
                 return;
             }
             let pieces = self.clip(&spans);
-            match self.store.put_spans_guarded(self.forget_seq, &pieces) {
+            // The open span as written before may reach further than it does
+            // now (idleness cut it back): its later pieces go.
+            let retract = self.open_written.and_then(|(start, end)| {
+                spans
+                    .iter()
+                    .find(|s| s.start == start && s.end < end)
+                    .map(|s| (s.end, end))
+            });
+            match self
+                .store
+                .put_spans_retracting(self.forget_seq, &pieces, retract)
+            {
                 Ok(Put::Written) => {
+                    let open = self.tracker.open_since();
+                    self.open_written = spans
+                        .iter()
+                        .find(|s| Some(s.start) == open)
+                        .map(|s| (s.start, s.end))
+                        .or(self.open_written.filter(|(start, _)| Some(*start) == open));
                     if self.write_failed {
                         tracing::info!("writing to the database works again");
                         self.write_failed = false;
@@ -907,12 +928,21 @@ mod tests {
         config: Config,
         script: impl FnOnce(mpsc::Sender<WatchEvent>, FakeIdle) -> futures_like::BoxFut,
     ) -> (tempfile::TempDir, Vec<Span>) {
+        replay_from(start(), dir, config, script).await
+    }
+
+    async fn replay_from(
+        wall: DateTime<Utc>,
+        dir: tempfile::TempDir,
+        config: Config,
+        script: impl FnOnce(mpsc::Sender<WatchEvent>, FakeIdle) -> futures_like::BoxFut,
+    ) -> (tempfile::TempDir, Vec<Span>) {
         let store = Store::open(dir.path()).unwrap();
         let (tx, rx) = mpsc::channel(16);
         let idle = FakeIdle {
             last_input: Arc::new(Mutex::new(Instant::now())),
         };
-        let clock = TokioClock::starting_at(start());
+        let clock = TokioClock::starting_at(wall);
         let sources = Sources {
             watch: rx,
             idle: Box::new(idle.clone()),
@@ -936,8 +966,8 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let spans = store
             .spans(
-                start() - chrono::Duration::days(1),
-                start() + chrono::Duration::days(3),
+                wall - chrono::Duration::days(1),
+                wall + chrono::Duration::days(3),
             )
             .unwrap();
         (dir, spans)
@@ -1161,6 +1191,32 @@ mod tests {
         no_empty_or_negative(&spans);
         let got = secs(&spans, Some("facebook.com"));
         assert!((4.0..=5.0).contains(&got), "{got} s: {spans:?}");
+    }
+
+    /// A span written across midnight by checkpoints, then cut back by
+    /// idleness to before midnight, leaves nothing after midnight.
+    #[tokio::test(start_paused = true)]
+    async fn idle_cut_back_across_midnight_leaves_no_phantom() {
+        let config = Config::parse(
+            "[schedule]\nrecord = \"always\"\n[tracking]\nidle_timeout = \"1m\"\n",
+            std::path::Path::new("t.toml"),
+        )
+        .unwrap();
+        let wall = Utc.with_ymd_and_hms(2026, 11, 24, 23, 59, 30).unwrap();
+        let (_d, spans) = replay_from(wall, tempfile::tempdir().unwrap(), config, |tx, idle| {
+            Box::pin(async move {
+                let t0 = Instant::now();
+                tx.send(WatchEvent::Connected).await.unwrap();
+                tx.send(WatchEvent::Focus(browser("Facebook")))
+                    .await
+                    .unwrap();
+                at(t0, 10).await;
+                *idle.last_input.lock().unwrap() = Instant::now(); // the last input: 23:59:40
+                at(t0, 100).await;
+            })
+        })
+        .await;
+        assert_eq!(secs(&spans, Some("facebook.com")), 10.0, "{spans:?}");
     }
 
     /// Every value `config check` accepts runs: the longest durations too.

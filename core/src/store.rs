@@ -393,31 +393,53 @@ impl Store {
     /// If another process deleted a label this one had cached (`forget`), the
     /// write is retried once with a fresh cache.
     pub fn put_spans(&mut self, spans: &[Span]) -> Result<(), StoreError> {
-        self.put_spans_retried(None, spans).map(|_| ())
+        self.put_spans_retried(None, spans, None).map(|_| ())
     }
 
     /// Like [`Store::put_spans`], but writes nothing if a forget was logged
     /// after entry `seen`: those entries come back instead. The check and the
     /// write are one transaction, so no forget can slip in between.
     pub fn put_spans_guarded(&mut self, seen: u64, spans: &[Span]) -> Result<Put, StoreError> {
-        self.put_spans_retried(Some(seen), spans)
+        self.put_spans_retried(Some(seen), spans, None)
     }
 
-    fn put_spans_retried(&mut self, seen: Option<u64>, spans: &[Span]) -> Result<Put, StoreError> {
-        match self.put_spans_once(seen, spans) {
+    /// [`Store::put_spans_guarded`], first deleting the rows that start in
+    /// `retract` (`[from, to)`): what an earlier write of an open span put there
+    /// (its pieces after midnight, say) before the span was cut back.
+    pub fn put_spans_retracting(
+        &mut self,
+        seen: u64,
+        spans: &[Span],
+        retract: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    ) -> Result<Put, StoreError> {
+        self.put_spans_retried(Some(seen), spans, retract)
+    }
+
+    fn put_spans_retried(
+        &mut self,
+        seen: Option<u64>,
+        spans: &[Span],
+        retract: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    ) -> Result<Put, StoreError> {
+        match self.put_spans_once(seen, spans, retract) {
             Err(StoreError::Sqlite {
                 source: rusqlite::Error::SqliteFailure(f, _),
                 ..
             }) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
                 // The failed transaction already dropped the cache.
-                self.put_spans_once(seen, spans)
+                self.put_spans_once(seen, spans, retract)
             }
             other => other,
         }
     }
 
-    fn put_spans_once(&mut self, seen: Option<u64>, spans: &[Span]) -> Result<Put, StoreError> {
-        if spans.iter().all(|s| s.end <= s.start) {
+    fn put_spans_once(
+        &mut self,
+        seen: Option<u64>,
+        spans: &[Span],
+        retract: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    ) -> Result<Put, StoreError> {
+        if retract.is_none() && spans.iter().all(|s| s.end <= s.start) {
             return Ok(Put::Written);
         }
         self.in_tx(|store| {
@@ -426,6 +448,13 @@ impl Store {
                 if !newer.is_empty() {
                     return Ok((Put::Forgotten(newer), false));
                 }
+            }
+            if let Some((from, to)) = retract {
+                store
+                    .conn
+                    .prepare_cached("DELETE FROM spans WHERE start >= ?1 AND start < ?2")
+                    .and_then(|mut stmt| stmt.execute(params![ms(from), ms(to)]))
+                    .map_err(|e| sql(&store.path, e))?;
             }
             for span in spans.iter().filter(|s| s.end > s.start) {
                 let site = match &span.activity {
