@@ -25,7 +25,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, TimeZone, Utc, Weekday};
+use chrono::{DateTime, NaiveDate, TimeDelta, TimeZone, Utc, Weekday};
 
 use crate::config::{Limits, Reminders};
 use crate::model::{ReminderRecord, Span};
@@ -254,18 +254,6 @@ fn span_secs(a: DateTime<Utc>, b: DateTime<Utc>) -> f64 {
 /// Monday of the ISO week of `d`.
 fn week_start(d: NaiveDate, start: Weekday) -> NaiveDate {
     crate::schedule::week_start_of(d, start)
-}
-
-/// The instant of a local date-time; the first instant after a DST gap.
-fn local_instant<Tz: TimeZone>(tz: &Tz, local: NaiveDateTime) -> DateTime<Utc> {
-    let mut t = local;
-    for _ in 0..(26 * 4) {
-        if let Some(i) = tz.from_local_datetime(&t).earliest() {
-            return i.with_timezone(&Utc);
-        }
-        t += TimeDelta::minutes(15);
-    }
-    Utc.from_utc_datetime(&local)
 }
 
 impl Policy {
@@ -556,11 +544,14 @@ impl Policy {
         let local = now.with_timezone(tz).naive_local();
         let r = self.cfg.quiet.iter().find(|r| r.contains(local.time()))?;
         let date = local.date();
-        Some(if r.ends_at_midnight() {
+        let end = if r.ends_at_midnight() {
             local_day_bounds(date, tz).1
         } else {
-            local_instant(tz, date.and_time(r.end))
-        })
+            // On a fall-back night the end may come twice: the one ahead.
+            crate::schedule::local_to_utc_after(tz, date.and_time(r.end), now)
+        };
+        // Never "now or earlier": a held reminder would wake the loop at once, again and again.
+        Some(end.max(now + TimeDelta::seconds(1)))
     }
 
     /// Whether `now` is in a quiet period.
@@ -1034,6 +1025,25 @@ mod tests {
         for w in stages.windows(2) {
             assert!(w[0] < w[1], "{stages:?}");
         }
+    }
+
+    /// The quiet period 02:00-02:45 on the fall-back night in Paris: in the
+    /// second 02:30 the quiet ends at the second 02:45, not at the first (past) one,
+    /// so a held reminder does not make the loop wake again at once.
+    #[test]
+    fn a_quiet_period_in_the_repeated_hour_ends_ahead() {
+        let p = Policy::new(config("[reminders]\nquiet = [\"02:00-02:45\"]\n"));
+        let tz = chrono_tz::Europe::Paris;
+        // 2026-10-25 02:30 CET (the second one) is 01:30 UTC.
+        let now = Utc.with_ymd_and_hms(2026, 10, 25, 1, 30, 0).unwrap();
+        let until = p.quiet_until(now, &tz).unwrap();
+        assert_eq!(until, Utc.with_ymd_and_hms(2026, 10, 25, 1, 45, 0).unwrap());
+        // In the first 02:30 (00:30 UTC), the first 02:45.
+        let first = Utc.with_ymd_and_hms(2026, 10, 25, 0, 30, 0).unwrap();
+        assert_eq!(
+            p.quiet_until(first, &tz).unwrap(),
+            Utc.with_ymd_and_hms(2026, 10, 25, 0, 45, 0).unwrap()
+        );
     }
 
     #[test]

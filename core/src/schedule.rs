@@ -411,9 +411,25 @@ const GAP_STEP_MINUTES: i64 = 15;
 /// How far to walk (48 h): gaps are usually an hour; a few zones skipped a whole day.
 const GAP_MAX_STEPS: u32 = 48 * 60 / GAP_STEP_MINUTES as u32;
 
+/// The first instant of local time `local` in `tz` that is after `after`, when
+/// there is one: on a fall-back night a local time happens twice, and the second
+/// may be the one still ahead. Otherwise as [`local_to_utc`].
+pub fn local_to_utc_after<Tz: TimeZone>(
+    tz: &Tz,
+    local: NaiveDateTime,
+    after: DateTime<Utc>,
+) -> DateTime<Utc> {
+    if let MappedLocalTime::Ambiguous(a, b) = tz.from_local_datetime(&local) {
+        let (a, b) = (a.with_timezone(&Utc), b.with_timezone(&Utc));
+        let (first, second) = (a.min(b), a.max(b));
+        return if first > after { first } else { second };
+    }
+    local_to_utc(tz, local)
+}
+
 /// The instant of local time `local` in `tz`: the earliest one if ambiguous, the first
 /// instant after the gap if it does not exist.
-fn local_to_utc<Tz: TimeZone>(tz: &Tz, local: NaiveDateTime) -> DateTime<Utc> {
+pub fn local_to_utc<Tz: TimeZone>(tz: &Tz, local: NaiveDateTime) -> DateTime<Utc> {
     if let Some(t) = earliest_instant(tz, local) {
         return t;
     }
