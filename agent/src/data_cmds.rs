@@ -189,7 +189,7 @@ where
     Tz::Offset: std::fmt::Display,
 {
     t.with_timezone(tz)
-        .to_rfc3339_opts(SecondsFormat::Secs, false)
+        .to_rfc3339_opts(SecondsFormat::Millis, false)
 }
 
 fn source_name(s: Source) -> &'static str {
@@ -408,7 +408,7 @@ mod tests {
             message: Some("en-time-03".into()),
         }];
         let e = build_export(&spans, &reminders, t(200), &Utc);
-        assert_eq!(e.spans[0].start, "2025-11-24T16:00:00+00:00");
+        assert_eq!(e.spans[0].start, "2025-11-24T16:00:00.000+00:00");
         assert_eq!(e.spans[0].seconds, 90.0);
         assert_eq!(e.spans[1].site, "other");
         assert_eq!(e.spans[1].source, "demo");
@@ -418,11 +418,11 @@ mod tests {
         assert!(lines[0].starts_with("record,start,end,seconds,site"));
         assert_eq!(
             lines[1],
-            "span,2025-11-24T16:00:00+00:00,2025-11-24T16:01:30+00:00,90,\"we,ird\"\"site\",x11,,,,"
+            "span,2025-11-24T16:00:00.000+00:00,2025-11-24T16:01:30.000+00:00,90,\"we,ird\"\"site\",x11,,,,"
         );
         assert_eq!(
             lines[3],
-            "reminder,2025-11-24T16:00:50+00:00,,,,,stage,shown,true,en-time-03"
+            "reminder,2025-11-24T16:00:50.000+00:00,,,,,stage,shown,true,en-time-03"
         );
         for l in &lines[1..] {
             // Every row has as many fields as the header (quoted commas aside).
