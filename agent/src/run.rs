@@ -48,6 +48,10 @@ const MAX_EDGE_SLEEP: Duration = Duration::from_secs(600);
 /// starts again at the new time.
 const STEP: chrono::Duration = chrono::Duration::seconds(1);
 
+/// A focus change to "no window" that lasts less than this is not a change:
+/// window managers and compositors report one in the middle of many switches.
+const NO_WINDOW_SETTLES: Duration = Duration::from_millis(250);
+
 /// What woke the loop.
 enum Wake {
     Shutdown,
@@ -59,6 +63,7 @@ enum Wake {
     Remind,
     Control(Option<()>),
     ControlTimer,
+    NoWindow,
 }
 
 /// `meta` key holding the error of a config file the running agent refused.
@@ -192,6 +197,9 @@ struct Loop<'a, C: Clock, Tz: TimeZone> {
     edge_at: Option<Instant>,
     awake: (DateTime<Utc>, Instant),
     write_failed: bool,
+    /// A "no window" focus report waiting to last [`NO_WINDOW_SETTLES`]: when
+    /// it came, and when it counts.
+    no_window: Option<(DateTime<Utc>, Instant)>,
     /// The open span's start and end as last written: if it is cut back, the
     /// pieces written beyond its new end are deleted.
     open_written: Option<(DateTime<Utc>, DateTime<Utc>)>,
@@ -284,6 +292,7 @@ pub async fn run_with_notifications<C: Clock, Tz: TimeZone>(
         awake: (now, Instant::now()),
         write_failed: false,
         open_written: None,
+        no_window: None,
         forget_seq,
         window: None,
         config_print,
@@ -317,6 +326,7 @@ pub async fn run_with_notifications<C: Clock, Tz: TimeZone>(
             () = sleep_opt(lp.remind.aux_at()) => Wake::Remind,
             ev = recv_opt(&mut control_events) => Wake::Control(ev),
             () = sleep_opt(lp.control_at) => Wake::ControlTimer,
+            () = sleep_opt(lp.no_window.map(|(_, at)| at)) => Wake::NoWindow,
         };
         // Whatever woke the loop, a step of the wall clock (or a suspend) is
         // dealt with first, so nothing after it is dated across it.
@@ -341,12 +351,14 @@ pub async fn run_with_notifications<C: Clock, Tz: TimeZone>(
             Wake::Control(Some(())) => lp.on_control(),
             Wake::Control(None) => control_events = None,
             Wake::ControlTimer => lp.refresh_control(),
+            Wake::NoWindow => lp.settle_no_window(),
         }
         lp.remind_tick();
         lp.arm_idle();
         lp.arm_checkpoint();
         lp.awake = (lp.clock.now(), Instant::now());
     }
+    lp.settle_no_window();
     let now = lp.clock.now();
     lp.close(Event::Away { at: now });
     lp.flush();
@@ -554,6 +566,11 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
 
     fn on_watch(&mut self, ev: WatchEvent) {
         let now = self.clock.now();
+        // "No window" only counts once it has lasted (see NO_WINDOW_SETTLES);
+        // any other news first settles it.
+        if !matches!(ev, WatchEvent::Focus(Some(_))) {
+            self.settle_no_window();
+        }
         match ev {
             WatchEvent::Connected => {
                 self.x_connected = true;
@@ -592,7 +609,13 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
                     tracing::warn!(error = %e, "cannot store the watcher hint for status");
                 }
             }
+            WatchEvent::Focus(None) if self.observing() && self.tracker.current().is_some() => {
+                if self.no_window.is_none() {
+                    self.no_window = Some((now, Instant::now() + NO_WINDOW_SETTLES));
+                }
+            }
             WatchEvent::Focus(window) => {
+                self.no_window = None;
                 self.remind.desk.fullscreen = window.as_ref().is_some_and(|w| w.fullscreen);
                 let activity = window.as_ref().map(|w| self.config.classifier.classify(w));
                 self.window = window;
@@ -605,6 +628,19 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
                         self.idle_at = Some(Instant::now());
                     }
                 }
+            }
+        }
+    }
+
+    /// Applies a "no window" that has lasted long enough, dated when it came.
+    fn settle_no_window(&mut self) {
+        if let Some((at, _)) = self.no_window.take() {
+            self.remind.desk.fullscreen = false;
+            self.window = None;
+            self.focus = None;
+            tracing::debug!("focus: no window");
+            if self.observing() {
+                self.close(Event::Focus { at, activity: None });
             }
         }
     }
@@ -1217,6 +1253,47 @@ mod tests {
         })
         .await;
         assert_eq!(secs(&spans, Some("facebook.com")), 10.0, "{spans:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_blink_of_no_window_is_not_a_change() {
+        let (_d, spans) = replay(always(), |tx, idle| {
+            Box::pin(async move {
+                let t0 = Instant::now();
+                tx.send(WatchEvent::Connected).await.unwrap();
+                tx.send(WatchEvent::Focus(browser("Facebook")))
+                    .await
+                    .unwrap();
+                at(t0, 10).await;
+                // A switch reported as "none" then the same window, 100 ms apart.
+                tx.send(WatchEvent::Focus(None)).await.unwrap();
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                tx.send(WatchEvent::Focus(browser("Facebook")))
+                    .await
+                    .unwrap();
+                at(t0, 20).await;
+                // A real "no window" for 5 s.
+                *idle.last_input.lock().unwrap() = Instant::now();
+                tx.send(WatchEvent::Focus(None)).await.unwrap();
+                at(t0, 25).await;
+                tx.send(WatchEvent::Focus(browser("Facebook")))
+                    .await
+                    .unwrap();
+                at(t0, 30).await;
+            })
+        })
+        .await;
+        assert_eq!(
+            spans
+                .iter()
+                .map(|s| (
+                    (s.start - start()).num_seconds(),
+                    (s.end - start()).num_seconds()
+                ))
+                .collect::<Vec<_>>(),
+            vec![(0, 20), (25, 30)],
+            "{spans:?}"
+        );
     }
 
     /// Every value `config check` accepts runs: the longest durations too.
