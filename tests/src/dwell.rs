@@ -1,5 +1,6 @@
-//! [`Dwell`]: one dwell installation inside a test [`Desktop`]: its own data
-//! directory and config file, the real binaries, and readers of what they stored.
+//! [`Dwell`]: one dwell installation inside a test session (an X11 [`Desktop`] or a
+//! [`crate::WaylandSession`]): its own data directory and config file, the real binaries,
+//! and readers of what they stored.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -8,23 +9,24 @@ use std::process::Output;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::{bin_path, sqlite_json, Child, Desktop, Window};
+use crate::{bin_path, sqlite_json, Child, Desktop, Session, Window};
 
-/// A dwell installation inside a test desktop: a data dir and a config file of its own.
-pub struct Dwell<'d> {
-    desktop: &'d Desktop,
+/// A dwell installation inside a test session: a data dir and a config file of its own.
+pub struct Dwell<'d, S: Session = Desktop> {
+    desktop: &'d S,
     /// `--data-dir` of every command.
     pub data_dir: PathBuf,
     /// `--config` of every command.
     pub config: PathBuf,
 }
 
-impl<'d> Dwell<'d> {
+impl<'d, S: Session> Dwell<'d, S> {
     /// Writes `config` (TOML) and returns an installation that has NOT opted in yet.
-    pub fn new(desktop: &'d Desktop, config: &str) -> Self {
+    pub fn new(desktop: &'d S, config: &str) -> Self {
         let data_dir = desktop.tempdir().join("dwell-data");
         let config_path = desktop.tempdir().join("dwell.toml");
         fs::write(&config_path, config).expect("write the test config");
+        desktop.adopt(&config_path);
         Dwell {
             desktop,
             data_dir,
@@ -72,6 +74,34 @@ impl<'d> Dwell<'d> {
         child
     }
 
+    /// Starts `dwell-agent run` (debug logs) and waits until it says it is `watching focus`
+    /// (the line that names the chosen `backend=` and `idle_source=`); returns the agent.
+    /// Panics with the agent's log if it does not get there.
+    pub fn start_watching(&self) -> Child {
+        self.start_watching_at("debug")
+    }
+
+    /// [`Dwell::start_watching`] with `DWELL_LOG=level` (`info` is what users run at).
+    pub fn start_watching_at(&self, level: &str) -> Child {
+        let mut cmd = self.desktop.command(bin_path("dwell-agent"));
+        cmd.args(self.args(&["run"])).env("DWELL_LOG", level);
+        let child = self.desktop.spawn_command(cmd);
+        let watching = child.wait_for_stderr(Duration::from_secs(10), |e| {
+            e.contains("watching focus") || e.contains("dwell-agent stopped")
+        });
+        let log = child.stderr_text();
+        assert!(
+            watching && log.contains("watching focus"),
+            "the agent did not log `watching focus` within 10 s (running: {}; it must log \
+             `dwell-agent running`, then an info line `watching focus backend=… idle_source=…` \
+             once it has chosen a backend):\n{log}",
+            child.is_running()
+        );
+        child
+    }
+}
+
+impl<'d> Dwell<'d, Desktop> {
     /// Opts in, opens a Facebook tab in Firefox, starts the agent and focuses the tab.
     /// Returns the window, the agent and the moment focus was given.
     pub fn start_on_facebook(&self) -> (Window<'d>, Child, Instant) {
@@ -83,7 +113,9 @@ impl<'d> Dwell<'d> {
         fb.activate();
         (fb, agent, Instant::now())
     }
+}
 
+impl<S: Session> Dwell<'_, S> {
     pub fn db(&self) -> PathBuf {
         self.data_dir.join("dwell.db")
     }

@@ -24,6 +24,11 @@
 //! `_NET_WM_PID` are set the way real toolkits set them ([`Desktop::open_window`]).
 //! Notifications can be observed with [`Desktop::watch_notifications`] (a `dbus-monitor`).
 //!
+//! [`WaylandSession`] (`src/wayland.rs`) is the same for Wayland: sway, KWin or GNOME Shell
+//! headless, with a logind stand-in on a throw-away system bus; [`Dwell`] drives the agent in
+//! either kind of session ([`Session`]), and [`wayland_scenarios`] holds the scenarios the
+//! Wayland test files share. Process recording and logs are shared (`src/procs.rs`).
+//!
 //! A missing system tool makes the harness panic with the tool's name: `scripts/test` installs
 //! them all. Binaries of the workspace are found with [`bin_path`]; build them first with
 //! `cargo build --workspace --bins` (which `scripts/test` does).
@@ -31,12 +36,12 @@
 use std::env;
 use std::ffi::{OsStr, OsString};
 use std::fmt::Write as _;
-use std::fs::{self, File};
+use std::fs;
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{self, Command, ExitStatus, Output, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -44,8 +49,15 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 pub use rustix::process::Signal;
 
 mod dwell;
+mod procs;
+mod session;
+mod wayland;
 pub use dwell::Dwell;
+use procs::ProcessSet;
+pub use session::Session;
 use tempfile::TempDir;
+pub use wayland::scenarios as wayland_scenarios;
+pub use wayland::{Bus, Compositor, WaylandOptions, WaylandSession, WaylandWindow, WindowFacts};
 use x11rb::connection::Connection as _;
 use x11rb::protocol::screensaver::ConnectionExt as _;
 use x11rb::protocol::xproto::{AtomEnum, ClientMessageEvent, ConnectionExt as _, EventMask};
@@ -81,6 +93,15 @@ const TOOLS: &[(&str, &str)] = &[
     ("systemd-analyze", "systemd"),
     ("flock", "util-linux"),
     ("chromium", "chromium"),
+    // The Wayland sessions (src/wayland.rs).
+    ("sway", "sway"),
+    ("swaymsg", "sway"),
+    ("kwin_wayland", "kwin-wayland"),
+    ("gnome-shell", "gnome-shell"),
+    ("gsettings", "libglib2.0-bin"),
+    ("gdbus", "libglib2.0-bin"),
+    ("wayland-info", "wayland-utils"),
+    ("python3", "python3"),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -500,9 +521,8 @@ pub struct Desktop {
     dir: Arc<TempDir>,
     display: Option<u32>,
     bus_address: Option<String>,
-    procs: Mutex<Vec<Arc<Proc>>>,
+    procs: ProcessSet,
     xvfb: Option<Arc<Proc>>,
-    seq: AtomicUsize,
     nudge_left: AtomicBool,
 }
 
@@ -528,14 +548,15 @@ impl Desktop {
             .disable_cleanup(keep)
             .tempdir()
             .expect("cannot create the desktop's temporary directory");
+        let dir = Arc::new(dir);
+        let logs = dir.path().join("logs");
         let mut desktop = Desktop {
             opts,
-            dir: Arc::new(dir),
+            procs: ProcessSet::new(Arc::clone(&dir), logs),
+            dir,
             display: None,
             bus_address: None,
-            procs: Mutex::new(Vec::new()),
             xvfb: None,
-            seq: AtomicUsize::new(0),
             nudge_left: AtomicBool::new(false),
         };
         desktop.make_dirs();
@@ -892,52 +913,13 @@ impl Desktop {
 
     /// Starts `cmd` (usually made with [`Desktop::command`]) with stdin null and stdout/stderr
     /// redirected to files in [`Desktop::logs_dir`], and records it for cleanup.
-    pub fn spawn_command(&self, mut cmd: Command) -> Child {
-        let name = Path::new(cmd.get_program()).file_name().map_or_else(
-            || "process".to_owned(),
-            |n| n.to_string_lossy().into_owned(),
-        );
-        let seq = self.seq.fetch_add(1, Ordering::Relaxed);
-        let stdout = self.logs_dir().join(format!("{seq:03}-{name}.stdout"));
-        let stderr = self.logs_dir().join(format!("{seq:03}-{name}.stderr"));
-        let open = |path: &Path| {
-            File::create(path).unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()))
-        };
-        cmd.stdin(Stdio::null())
-            .stdout(open(&stdout))
-            .stderr(open(&stderr));
-        let desc = describe(&cmd);
-        let child = cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start `{desc}`: {e}"));
-        let proc = Arc::new(Proc {
-            name,
-            pid: child.id(),
-            stdout,
-            stderr,
-            state: Mutex::new(ProcState {
-                child: Some(child),
-                status: None,
-            }),
-        });
-        self.procs
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(Arc::clone(&proc));
-        Child {
-            proc,
-            _dir: Arc::clone(&self.dir),
-        }
+    pub fn spawn_command(&self, cmd: Command) -> Child {
+        self.procs.spawn(cmd, false).0
     }
 
     /// Name and pid of every process this desktop started (infrastructure included), in order.
     pub fn processes(&self) -> Vec<(String, u32)> {
-        self.procs
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .iter()
-            .map(|p| (p.name.clone(), p.pid))
-            .collect()
+        self.procs.list()
     }
 
     /// Runs `program args…` in the desktop's environment to completion (10 s limit).
@@ -972,30 +954,12 @@ impl Desktop {
 
     /// Tail of every recorded process's logs, for failure messages.
     pub fn diagnostics(&self) -> String {
-        let procs = self
-            .procs
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
-        let mut text = format!(
+        self.procs.diagnostics(&format!(
             "desktop {} in {}\n",
             self.display
                 .map_or_else(|| "(no display)".to_owned(), |n| format!(":{n}")),
             self.tempdir().display()
-        );
-        for proc in procs {
-            let status = proc
-                .try_status()
-                .map_or_else(|| "running".to_owned(), |s| s.to_string());
-            let _ = writeln!(text, "== {} (pid {}): {status}", proc.name, proc.pid);
-            for (label, path) in [("stdout", &proc.stdout), ("stderr", &proc.stderr)] {
-                let log = read_lossy(path);
-                if !log.trim().is_empty() {
-                    let _ = writeln!(text, "-- {label}:\n{}", tail(&log, 30));
-                }
-            }
-        }
-        text
+        ))
     }
 
     // ----- X11 -----
@@ -1131,15 +1095,8 @@ impl Desktop {
 
 impl Drop for Desktop {
     fn drop(&mut self) {
-        let procs = self
-            .procs
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
         // Newest first: test processes, dunst, openbox, the bus, Xvfb last.
-        for proc in procs.iter().rev() {
-            proc.stop(DROP_GRACE);
-        }
+        self.procs.stop_all(DROP_GRACE);
         if let (Some(n), Some(xvfb)) = (self.display, &self.xvfb) {
             // A SIGKILLed Xvfb leaves its lock and socket behind: remove them if they are ours.
             let lock = PathBuf::from(format!("/tmp/.X{n}-lock"));

@@ -44,6 +44,11 @@ const LOGIN1_MANAGER: &str = "org.freedesktop.login1.Manager";
 const LOGIN1_SESSION: &str = "org.freedesktop.login1.Session";
 const PROPERTIES: &str = "org.freedesktop.DBus.Properties";
 
+/// How often, and how far apart, loading the KWin script is tried when KWin
+/// has just appeared.
+const KWIN_TRIES: u32 = 20;
+const KWIN_RETRY: Duration = Duration::from_millis(250);
+
 /// Longest app id kept from a report, in bytes.
 const MAX_APP_ID: usize = 255;
 
@@ -176,6 +181,8 @@ struct Door {
     procs: ProcessNames,
     warned_malformed: bool,
     warned_connect: bool,
+    /// `status` shows a hint (the GNOME extension is missing).
+    hint: bool,
 }
 
 enum Next {
@@ -210,6 +217,7 @@ async fn serve(
         procs: ProcessNames::default(),
         warned_malformed: false,
         warned_connect: false,
+        hint: false,
     };
     let mut system_stream = door.connect_system().await;
     let mut backoff = Duration::from_secs(1);
@@ -341,7 +349,13 @@ impl Door {
             Backend::Gnome => Some(gnome::SHELL),
             _ => None,
         };
-        if let Some(name) = watched {
+        let mut names: Vec<&str> = watched.into_iter().collect();
+        if self.backend == Backend::Gnome {
+            names.push(gnome::MUTTER);
+            let _ = add_match(&conn, gnome::WATCH_RULE).await;
+            let _ = add_match(&conn, gnome::EXTENSION_RULE).await;
+        }
+        for name in names {
             let _ = add_match(
                 &conn,
                 &format!(
@@ -350,15 +364,24 @@ impl Door {
             )
             .await;
         }
-        if self.backend == Backend::Gnome {
-            let _ = add_match(&conn, gnome::WATCH_RULE).await;
-        }
         self.session = Some(conn.clone());
         self.warned_connect = false;
         tracing::info!("listening on the session bus");
         match self.backend {
             Backend::Kwin if has_owner(&conn, kwin::BUS_NAME).await => self.kwin_up().await,
-            Backend::Gnome if has_owner(&conn, gnome::SHELL).await => self.gnome_up().await,
+            Backend::Gnome if has_owner(&conn, gnome::SHELL).await => {
+                // A shell that has run for a while: its extensions are loaded.
+                let hint = gnome::extension_hint(&conn).await;
+                if let Some(hint) = &hint {
+                    tracing::warn!("{hint}");
+                }
+                self.hint = hint.is_some();
+                self.send(WatchEvent::Hint(hint)).await;
+                if has_owner(&conn, gnome::MUTTER).await {
+                    self.mutter_up().await;
+                }
+                self.gnome_up().await;
+            }
             Backend::Kwin | Backend::Gnome => {
                 tracing::warn!(
                     backend = self.backend.name(),
@@ -456,37 +479,44 @@ impl Door {
         let Some(conn) = self.session.clone() else {
             return;
         };
-        match kwin::load(&conn).await {
-            Ok(()) => {
-                self.kwin_loaded = true;
-                tracing::info!("KWin script loaded");
-                self.send(WatchEvent::Connected).await;
+        // What had focus before belongs to the KWin that went; the script
+        // reports what has focus now as soon as it runs.
+        self.send(WatchEvent::Focus(None)).await;
+        // A KWin that has just taken its bus name may not answer on /Scripting
+        // yet: try for a few seconds.
+        let mut last = String::new();
+        for _ in 0..KWIN_TRIES {
+            match kwin::load(&conn).await {
+                Ok(()) => {
+                    self.kwin_loaded = true;
+                    tracing::info!("KWin script loaded");
+                    self.send(WatchEvent::Connected).await;
+                    return;
+                }
+                Err(e) => last = e,
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot load the KWin script: focus is not seen");
-            }
+            blocking_sleep(KWIN_RETRY).await;
         }
+        tracing::warn!(error = %last, "cannot load the KWin script: focus is not seen");
     }
 
+    /// GNOME Shell is on the bus: what had focus before belongs to a shell
+    /// that went; the extension reports what has focus now.
     async fn gnome_up(&mut self) {
-        let Some(conn) = self.session.clone() else {
+        self.send(WatchEvent::Focus(None)).await;
+        self.send(WatchEvent::Connected).await;
+    }
+
+    /// Mutter's idle monitor is on the bus: arm the watches (again).
+    async fn mutter_up(&mut self) {
+        let (Some(conn), Some(idle)) = (self.session.clone(), self.mutter.clone()) else {
             return;
         };
-        let hint = gnome::extension_hint(&conn).await;
-        if let Some(hint) = &hint {
-            tracing::warn!("{hint}");
+        if let Err(e) = self.mutter_watches.arm(&conn, &idle).await {
+            idle.lost();
+            tracing::warn!(error = %e, "cannot use Mutter's idle monitor: idle time is not cut");
         }
-        self.send(WatchEvent::Hint(hint)).await;
-        if let Some(idle) = &self.mutter {
-            match self.mutter_watches.arm(&conn, idle).await {
-                Ok(()) => {}
-                Err(e) => {
-                    idle.lost();
-                    tracing::warn!(error = %e, "cannot use Mutter's idle monitor: idle time is not cut");
-                }
-            }
-        }
-        self.send(WatchEvent::Connected).await;
+        self.send(WatchEvent::IdleChanged).await;
     }
 
     async fn compositor_gone(&mut self) {
@@ -545,6 +575,18 @@ impl Door {
                     if let Ok((name, _old, new)) =
                         msg.body().deserialize::<(String, String, String)>()
                     {
+                        if self.backend == Backend::Gnome && name == gnome::MUTTER {
+                            if new.is_empty() {
+                                self.mutter_watches = gnome::Watches::default();
+                                if let Some(idle) = &self.mutter {
+                                    idle.lost();
+                                }
+                                self.send(WatchEvent::IdleChanged).await;
+                            } else {
+                                self.mutter_up().await;
+                            }
+                            return true;
+                        }
                         let ours = match self.backend {
                             Backend::Kwin => name == kwin::BUS_NAME,
                             Backend::Gnome => name == gnome::SHELL,
@@ -557,6 +599,21 @@ impl Door {
                                 self.kwin_up().await;
                             } else {
                                 self.gnome_up().await;
+                            }
+                        }
+                    }
+                }
+                (gnome::EXTENSIONS_IFACE, "ExtensionStateChanged") => {
+                    if let Ok((uuid, info)) = msg
+                        .body()
+                        .deserialize::<(String, HashMap<String, OwnedValue>)>()
+                    {
+                        if uuid == gnome::EXTENSION_UUID {
+                            let enabled = gnome::is_enabled(&info);
+                            if enabled == self.hint {
+                                self.hint = !enabled;
+                                let hint = (!enabled).then(gnome::missing_hint);
+                                self.send(WatchEvent::Hint(hint)).await;
                             }
                         }
                     }
@@ -606,6 +663,11 @@ impl Door {
         };
         if !self.uses_door() {
             return;
+        }
+        // A report proves the extension runs.
+        if self.hint {
+            self.hint = false;
+            self.send(WatchEvent::Hint(None)).await;
         }
         let window = if app_id.is_empty() && title.is_empty() {
             None

@@ -8,6 +8,8 @@
 //! next input). Both belong to the bus thread's one long-lived connection and
 //! vanish with it; they are armed again when GNOME Shell comes back.
 
+use std::collections::HashMap;
+
 use zbus::Connection;
 
 use super::{PushedIdle, PUSH_AFTER};
@@ -17,7 +19,14 @@ pub const SHELL: &str = "org.gnome.Shell";
 /// The extension's UUID.
 pub const EXTENSION_UUID: &str = "dwell-focus@dwell";
 
-const MUTTER: &str = "org.gnome.Mutter.IdleMonitor";
+/// Mutter's idle monitor's name on the session bus (owned by the shell's
+/// process, registered a little after `org.gnome.Shell`).
+pub const MUTTER: &str = "org.gnome.Mutter.IdleMonitor";
+/// The shell's extensions interface (its `ExtensionStateChanged` signal).
+pub const EXTENSIONS_IFACE: &str = "org.gnome.Shell.Extensions";
+/// The match rule for `ExtensionStateChanged`.
+pub const EXTENSION_RULE: &str =
+    "type='signal',interface='org.gnome.Shell.Extensions',member='ExtensionStateChanged'";
 const CORE: &str = "/org/gnome/Mutter/IdleMonitor/Core";
 /// Mutter's idle monitor interface (its `WatchFired` signal).
 pub const IDLE_IFACE: &str = "org.gnome.Mutter.IdleMonitor";
@@ -104,11 +113,11 @@ impl Watches {
 /// `None` when dwell's extension is enabled in the running shell; otherwise
 /// what the employee should do, said once in the log and shown by `status`.
 pub async fn extension_hint(conn: &Connection) -> Option<String> {
-    let state = conn
+    let info = conn
         .call_method(
             Some(SHELL),
             "/org/gnome/Shell",
-            Some("org.gnome.Shell.Extensions"),
+            Some(EXTENSIONS_IFACE),
             "GetExtensionInfo",
             &(EXTENSION_UUID,),
         )
@@ -117,15 +126,24 @@ pub async fn extension_hint(conn: &Connection) -> Option<String> {
         .and_then(|reply| {
             reply
                 .body()
-                .deserialize::<std::collections::HashMap<String, zbus::OwnedVariant>>()
+                .deserialize::<HashMap<String, zbus::OwnedVariant>>()
                 .ok()
-        })
-        .and_then(|info| info.get("state").and_then(|v| f64::try_from(v).ok()));
-    // ExtensionState: 1 is ENABLED (ACTIVE from Shell 45 on).
-    if state == Some(1.0) {
-        return None;
+        });
+    match info {
+        Some(info) if is_enabled(&info) => None,
+        _ => Some(missing_hint()),
     }
-    Some(format!(
+}
+
+/// Whether an extension's info (`GetExtensionInfo`, `ExtensionStateChanged`)
+/// says it is enabled: `state` 1 is ENABLED (ACTIVE from Shell 45 on).
+pub fn is_enabled(info: &HashMap<String, zbus::OwnedVariant>) -> bool {
+    info.get("state").and_then(|v| f64::try_from(v).ok()) == Some(1.0)
+}
+
+/// What to do when the extension is missing.
+pub fn missing_hint() -> String {
+    format!(
         "GNOME Shell does not run dwell's focus extension ({EXTENSION_UUID}), so dwell cannot see which window has focus: run `dwell-agent gnome-extension install`, then log out and back in (on Wayland GNOME Shell loads new extensions only at log-in)"
-    ))
+    )
 }

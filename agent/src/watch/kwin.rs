@@ -79,20 +79,14 @@ pub async fn load(conn: &Connection) -> Result<(), String> {
     if id < 0 {
         return Err("KWin refused the script (loadScript returned -1)".into());
     }
-    // KWin 5 names the script object /N, KWin 6 /Scripting/ScriptN.
-    let mut last = String::new();
-    for object in [format!("/{id}"), format!("/Scripting/Script{id}")] {
-        match call(conn, &object, "org.kde.kwin.Script", "run", &()).await {
-            Ok(_) => {
-                // KWin has read it.
-                let _ = std::fs::remove_file(&path);
-                return Ok(());
-            }
-            Err(e) => last = e.to_string(),
-        }
-    }
+    // `start` runs every loaded script not yet running. (Running `/N` by the
+    // id would be fragile: KWin 5 reuses ids after unloads, and KWin 6 names
+    // the object /Scripting/ScriptN.)
+    let started = call(conn, "/Scripting", SCRIPTING, "start", &()).await;
     let _ = std::fs::remove_file(&path);
-    Err(format!("cannot run the loaded KWin script: {last}"))
+    started
+        .map(|_| ())
+        .map_err(|e| format!("cannot start the loaded KWin script: {e}"))
 }
 
 /// Unloads the script.

@@ -5,7 +5,8 @@
 //! The watcher runs on its own thread, blocked in `blocking_dispatch`: it never
 //! polls. Toplevel facts count only once the compositor commits them (`done`);
 //! the focused window is the activated toplevel. When the compositor goes away it
-//! reports [`WatchEvent::Gone`] and reconnects with backoff (1 s doubling to 30 s).
+//! reports [`WatchEvent::Gone`] and reconnects with backoff (250 ms doubling to 2 s: a restarted compositor is
+//! seen again quickly, and a failed connect costs next to nothing).
 //! It ends at the first event after the run loop dropped its receiver.
 
 use std::collections::HashMap;
@@ -133,7 +134,7 @@ enum Stop {
 }
 
 fn watch_forever(toplevel: bool, tx: mpsc::Sender<WatchEvent>, idle: PushedIdle) {
-    let mut backoff = Duration::from_secs(1);
+    let mut backoff = MIN_BACKOFF;
     let mut connected_before = false;
     let mut state = Watcher {
         tx,
@@ -155,7 +156,7 @@ fn watch_forever(toplevel: bool, tx: mpsc::Sender<WatchEvent>, idle: PushedIdle)
                 tracing::warn!(error = %e, retry_in = ?backoff, "cannot connect to the Wayland compositor");
             }
             Stop::Lost { error, idle } => {
-                backoff = Duration::from_secs(1);
+                backoff = MIN_BACKOFF;
                 tracing::warn!(%error, "lost the Wayland compositor connection; will retry");
                 state.idle.lost();
                 if toplevel && !state.send(WatchEvent::Gone) {
@@ -167,9 +168,14 @@ fn watch_forever(toplevel: bool, tx: mpsc::Sender<WatchEvent>, idle: PushedIdle)
             }
         }
         std::thread::sleep(backoff);
-        backoff = (backoff * 2).min(Duration::from_secs(30));
+        backoff = (backoff * 2).min(MAX_BACKOFF);
     }
 }
+
+/// First wait before reconnecting to a compositor that went away.
+const MIN_BACKOFF: Duration = Duration::from_millis(250);
+/// Longest wait between two attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
 /// One connection, from setup until it breaks or the receiver goes away.
 fn session(state: &mut Watcher, connected_before: &mut bool) -> Stop {

@@ -2,7 +2,8 @@
  *
  * Tells the local dwell agent (session bus name org.dwell.Agent) which app and
  * window title has focus, and nothing else: Focus(app_id, title, pid), with
- * empty strings and 0 when no window has focus. When the agent is not running
+ * empty strings and 0 when no window has focus; again whenever the agent's
+ * name appears on the bus (it started after the shell). When the agent is not running
  * the call fails: that is logged once until a call succeeds again, and nothing
  * is queued or retried (the next focus change reports afresh).
  *
@@ -25,15 +26,23 @@ export default class DwellFocusExtension extends Extension {
         this._window = null;
         this._titleId = 0;
         this._failing = false;
+        this._watchId = 0;
     }
 
     enable() {
         this._focusId = global.display.connect('notify::focus-window',
             () => this._onFocus());
+        // When the agent (re)starts after the shell, tell it what has focus now.
+        this._watchId = Gio.bus_watch_name(Gio.BusType.SESSION, BUS_NAME,
+            Gio.BusNameWatcherFlags.NONE, () => this._onFocus(), null);
         this._onFocus();
     }
 
     disable() {
+        if (this._watchId) {
+            Gio.bus_unwatch_name(this._watchId);
+            this._watchId = 0;
+        }
         if (this._focusId) {
             global.display.disconnect(this._focusId);
             this._focusId = 0;

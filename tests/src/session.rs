@@ -1,0 +1,51 @@
+//! [`Session`]: what [`crate::Dwell`] needs from a test session, so the same installation
+//! helpers drive the agent on an X11 [`Desktop`] and in a [`crate::WaylandSession`].
+
+use std::ffi::OsStr;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::{run_command, Child, Desktop, COMMAND_TIMEOUT};
+
+/// A throw-away session that runs programs in a clean environment and records them.
+pub trait Session {
+    /// The session's private temporary directory (removed on drop).
+    fn tempdir(&self) -> &Path;
+
+    /// A `Command` with the session's clean environment (and user).
+    fn command(&self, program: impl AsRef<OsStr>) -> Command;
+
+    /// Starts `cmd` with its output logged, recorded for cleanup.
+    fn spawn_command(&self, cmd: Command) -> Child;
+
+    /// Makes a file the test wrote itself usable by the session's user (a no-op when the
+    /// session runs as the test's own user).
+    fn adopt(&self, path: &Path) {
+        let _ = path;
+    }
+
+    /// Runs `program args…` in the session's environment to completion (10 s limit).
+    fn run<I, S>(&self, program: impl AsRef<OsStr>, args: I) -> Output
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut cmd = self.command(program);
+        cmd.args(args);
+        run_command(cmd, COMMAND_TIMEOUT)
+    }
+}
+
+impl Session for Desktop {
+    fn tempdir(&self) -> &Path {
+        Desktop::tempdir(self)
+    }
+
+    fn command(&self, program: impl AsRef<OsStr>) -> Command {
+        Desktop::command(self, program)
+    }
+
+    fn spawn_command(&self, cmd: Command) -> Child {
+        Desktop::spawn_command(self, cmd)
+    }
+}
