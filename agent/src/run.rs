@@ -2,8 +2,11 @@
 //! watchers report to core's pure tracker, and arms exactly the timers that can
 //! matter right now:
 //!
-//! - the idle check, at the moment the idle timeout could first be reached (and
-//!   once a second while idle, to notice the next input);
+//! - the idle check: sources that push (SYNC alarms on X11, the Wayland idle
+//!   protocols, Mutter's watches) wake it with `IdleChanged`, and a timer runs
+//!   only from their "no input for 5 s" to the idle timeout; a polled source is
+//!   asked at the moment the idle timeout could first be reached, and once a
+//!   second while idle, to notice the next input;
 //! - the checkpoint of the open span, every 10 s while one is open;
 //! - the next edge of recording hours;
 //! - the next reminder crossing, and the reminders' own small timers (see

@@ -1,7 +1,8 @@
 //! The watchers: what has focus, how long since the last input, and whether the
 //! session is locked or asleep. One interface, one module per backend:
 //!
-//! - [`x11`]: an X11 session (x11rb), idle from MIT-SCREEN-SAVER;
+//! - [`x11`]: an X11 session (x11rb), idle from the SYNC extension's
+//!   `IDLETIME` alarms (MIT-SCREEN-SAVER, polled, where SYNC is missing);
 //! - [`wayland`]: wlroots compositors (sway, Hyprland, labwc, river, Wayfire…)
 //!   through `zwlr_foreign_toplevel_manager_v1`, and the Wayland idle protocols
 //!   (`ext-idle-notify-v1`, else `org_kde_kwin_idle`) for KWin and wlroots;

@@ -106,17 +106,21 @@ pub fn start(choice: BackendChoice, tx: mpsc::Sender<WatchEvent>) -> Result<Watc
     let mut hint = None;
     let (idle, idle_name, mutter): (Box<dyn IdleSource>, Option<&'static str>, _) = match backend {
         Backend::X11 => {
-            x11::spawn(tx.clone()).context("cannot start the X11 watcher thread")?;
+            // Pushed idle from SYNC's IDLETIME when the server has it; else
+            // MIT-SCREEN-SAVER, polled (also when no X server answers yet).
+            let pushed = x11::has_sync_idle().then(PushedIdle::new);
+            x11::spawn(tx.clone(), pushed.clone())
+                .context("cannot start the X11 watcher thread")?;
             if env_set("WAYLAND_DISPLAY") {
                 hint = Some(
                     "dwell watches X11 in a Wayland session: only XWayland windows are seen (set [tracking] backend, or see `dwell-agent status`)".to_owned(),
                 );
             }
-            (
-                Box::new(x11::X11Idle::default()),
-                Some("x11-screensaver"),
-                None,
-            )
+            let (idle, name): (Box<dyn IdleSource>, _) = match pushed {
+                Some(p) => (Box::new(p), "x11-sync"),
+                None => (Box::new(x11::X11Idle::default()), "x11-screensaver"),
+            };
+            (idle, Some(name), None)
         }
         Backend::Wlroots | Backend::Kwin => {
             let idle = PushedIdle::new();

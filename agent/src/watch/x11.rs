@@ -7,19 +7,29 @@
 //! When the X server goes away it reports [`WatchEvent::Gone`] and reconnects with
 //! backoff (1 s doubling to 30 s).
 //!
-//! The idle source asks MIT-SCREEN-SAVER how long ago the last input was, on a
-//! second connection owned by the run loop.
+//! Idle is pushed, not polled, when the server has the SYNC extension's
+//! `IDLETIME` counter (nearly all do): on its connection the watcher sets two
+//! alarms, one for when `IDLETIME` reaches [`PUSH_AFTER`] and one for when it
+//! drops back under it (the next input), and feeds a [`PushedIdle`] from the
+//! counter value each alarm carries, so the last input is known to the
+//! millisecond. A server without it keeps the polled [`X11Idle`], which asks
+//! MIT-SCREEN-SAVER how long ago the last input was, on a second connection
+//! owned by the run loop; [`has_sync_idle`] tells which one to use.
 
 use std::time::Duration;
 
 use dwell_core::WindowInfo;
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
-use super::{IdleSource, ProcessNames, WatchEvent};
+use super::{IdleSource, ProcessNames, PushedIdle, WatchEvent, PUSH_AFTER};
 use x11rb::connection::Connection;
-use x11rb::errors::{ConnectionError, ReplyError};
+use x11rb::errors::{ConnectionError, ReplyError, ReplyOrIdError};
 use x11rb::properties::WmClass;
 use x11rb::protocol::screensaver::ConnectionExt as _;
+use x11rb::protocol::sync::{
+    self, Alarm, ChangeAlarmAux, ConnectionExt as _, CreateAlarmAux, Int64, TESTTYPE, VALUETYPE,
+};
 use x11rb::protocol::xproto::{
     AtomEnum, ChangeWindowAttributesAux, ConnectionExt as _, EventMask, Window,
 };
@@ -60,16 +70,31 @@ impl Atoms {
     }
 }
 
-/// Starts the watcher thread. It ends when `tx`'s receiver is dropped.
-pub fn spawn(tx: mpsc::Sender<WatchEvent>) -> std::io::Result<std::thread::JoinHandle<()>> {
+/// Starts the watcher thread. With `idle` it also feeds that from the SYNC
+/// extension's `IDLETIME` alarms (see [`has_sync_idle`]) and sends
+/// [`WatchEvent::IdleChanged`]. It ends when `tx`'s receiver is dropped.
+pub fn spawn(
+    tx: mpsc::Sender<WatchEvent>,
+    idle: Option<PushedIdle>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
         .name("x11-watcher".into())
-        .spawn(move || watch_forever(&tx))
+        .spawn(move || watch_forever(&tx, idle.as_ref()))
 }
 
-fn watch_forever(tx: &mpsc::Sender<WatchEvent>) {
+/// Whether the X server (`$DISPLAY`) has the SYNC extension with an `IDLETIME`
+/// counter, on a connection of its own; `false` when none answers.
+pub fn has_sync_idle() -> bool {
+    match x11rb::connect(None) {
+        Ok((conn, _)) => matches!(idletime_counter(&conn), Ok(Some(_))),
+        Err(_) => false,
+    }
+}
+
+fn watch_forever(tx: &mpsc::Sender<WatchEvent>, idle: Option<&PushedIdle>) {
     let mut backoff = Duration::from_secs(1);
     let mut connected_before = false;
+    let mut warned_no_sync = false;
     let mut procs = ProcessNames::default();
     loop {
         match x11rb::connect(None) {
@@ -79,18 +104,37 @@ fn watch_forever(tx: &mpsc::Sender<WatchEvent>) {
                     tracing::info!("reconnected to the X server");
                 }
                 connected_before = true;
-                if tx.blocking_send(WatchEvent::Connected).is_err() {
-                    return;
-                }
                 let root = match conn.setup().roots.get(screen) {
                     Some(s) => s.root,
                     None => return,
                 };
-                match watch(&conn, root, tx, &mut procs) {
+                let stop = match idle.map(|i| SyncIdle::start(&conn, i)) {
+                    None => session(&conn, root, tx, &mut procs, None),
+                    Some(Ok(Some(mut sync))) => {
+                        session(&conn, root, tx, &mut procs, Some(&mut sync))
+                    }
+                    Some(Ok(None)) => {
+                        if !warned_no_sync {
+                            warned_no_sync = true;
+                            tracing::warn!(
+                                "cannot use the SYNC IDLETIME counter of this X server: time away from the keyboard is not cut until the agent restarts"
+                            );
+                        }
+                        session(&conn, root, tx, &mut procs, None)
+                    }
+                    Some(Err(_)) => Stop::Lost,
+                };
+                if let Some(i) = idle {
+                    i.lost();
+                }
+                match stop {
                     Stop::Closed => return,
                     Stop::Lost => {
                         tracing::warn!("lost the X server connection; will retry");
                         if tx.blocking_send(WatchEvent::Gone).is_err() {
+                            return;
+                        }
+                        if idle.is_some() && tx.blocking_send(WatchEvent::IdleChanged).is_err() {
                             return;
                         }
                     }
@@ -108,6 +152,24 @@ fn watch_forever(tx: &mpsc::Sender<WatchEvent>) {
     }
 }
 
+/// Reports the connection (and, with `sync`, the idle state read as it was set
+/// up), then watches until it breaks or the receiver goes away.
+fn session(
+    conn: &RustConnection,
+    root: Window,
+    tx: &mpsc::Sender<WatchEvent>,
+    procs: &mut ProcessNames,
+    sync: Option<&mut SyncIdle>,
+) -> Stop {
+    if tx.blocking_send(WatchEvent::Connected).is_err() {
+        return Stop::Closed;
+    }
+    if sync.is_some() && tx.blocking_send(WatchEvent::IdleChanged).is_err() {
+        return Stop::Closed;
+    }
+    watch(conn, root, tx, procs, sync)
+}
+
 fn lost<E>(_: E) -> Stop {
     Stop::Lost
 }
@@ -118,6 +180,7 @@ fn watch(
     root: Window,
     tx: &mpsc::Sender<WatchEvent>,
     procs: &mut ProcessNames,
+    mut sync: Option<&mut SyncIdle>,
 ) -> Stop {
     let atoms = match Atoms::new(conn) {
         Ok(a) => a,
@@ -188,6 +251,14 @@ fn watch(
                             || e.atom == atoms.state))
             }
             Event::FocusIn(_) | Event::FocusOut(_) | Event::DestroyNotify(_) => true,
+            Event::SyncAlarmNotify(e) => {
+                if let Some(sync) = sync.as_deref_mut() {
+                    if let Err(stop) = sync.on_alarm(conn, &e, tx) {
+                        return stop;
+                    }
+                }
+                false
+            }
             _ => false,
         };
         if relevant {
@@ -258,13 +329,6 @@ fn window_info(
     atoms: &Atoms,
     procs: &mut ProcessNames,
 ) -> Result<Option<WindowInfo>, ConnectionError> {
-    fn ok<T>(r: Result<T, ReplyError>) -> Result<Option<T>, ConnectionError> {
-        match r {
-            Ok(v) => Ok(Some(v)),
-            Err(ReplyError::ConnectionError(e)) => Err(e),
-            Err(ReplyError::X11Error(_)) => Ok(None),
-        }
-    }
     // Send all requests first, then collect: one round trip.
     let class = WmClass::get(conn, w)?;
     let net_name = conn.get_property(false, w, atoms.net_wm_name, atoms.utf8, 0, 1024)?;
@@ -280,14 +344,14 @@ fn window_info(
         // The window vanished mid-read.
         Err(ReplyError::X11Error(_)) => return Ok(None),
     };
-    let Some(net_name) = ok(net_name.reply())? else {
+    let Some(net_name) = reply_ok(net_name.reply())? else {
         return Ok(None);
     };
-    let Some(name) = ok(name.reply())? else {
+    let Some(name) = reply_ok(name.reply())? else {
         return Ok(None);
     };
-    let pid = ok(pid.reply())?.and_then(|r| r.value32().and_then(|mut v| v.next()));
-    let state = ok(state.reply())?;
+    let pid = reply_ok(pid.reply())?.and_then(|r| r.value32().and_then(|mut v| v.next()));
+    let state = reply_ok(state.reply())?;
 
     let title = if !net_name.value.is_empty() {
         String::from_utf8_lossy(&net_name.value).into_owned()
@@ -314,6 +378,176 @@ fn window_info(
         process: pid.and_then(|p| procs.name(p)),
         fullscreen,
     }))
+}
+
+/// A reply, `None` for an X11 error; only a broken connection is an error.
+fn reply_ok<T>(r: Result<T, ReplyError>) -> Result<Option<T>, ConnectionError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(ReplyError::ConnectionError(e)) => Err(e),
+        Err(ReplyError::X11Error(_)) => Ok(None),
+    }
+}
+
+/// SYNC's `IDLETIME` system counter; `None` when the server has no SYNC or no
+/// such counter.
+fn idletime_counter(conn: &RustConnection) -> Result<Option<sync::Counter>, ConnectionError> {
+    let version = match conn.sync_initialize(3, 1) {
+        Ok(cookie) => cookie.reply(),
+        Err(ConnectionError::UnsupportedExtension) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if reply_ok(version)?.is_none() {
+        return Ok(None);
+    }
+    let Some(list) = reply_ok(conn.sync_list_system_counters()?.reply())? else {
+        return Ok(None);
+    };
+    Ok(list
+        .counters
+        .iter()
+        .find(|c| c.name == b"IDLETIME")
+        .map(|c| c.counter))
+}
+
+/// A SYNC 64-bit value from milliseconds.
+fn int64(ms: i64) -> Int64 {
+    Int64 {
+        hi: (ms >> 32) as i32,
+        lo: ms as u32,
+    }
+}
+
+/// Milliseconds from a SYNC 64-bit value.
+fn millis(v: Int64) -> i64 {
+    (i64::from(v.hi) << 32) | i64::from(v.lo)
+}
+
+/// The `IDLETIME` values (ms) the two alarms wait for: "idle" when it rises
+/// to [`PUSH_AFTER`], "input again" when it drops from there to below it.
+fn alarm_values() -> (i64, i64) {
+    let at = i64::try_from(PUSH_AFTER.as_millis()).unwrap_or(i64::MAX);
+    (at, at - 1)
+}
+
+/// What one reading of `IDLETIME` (ms since the last input) says, as of the
+/// moment it was taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    /// No input for [`PUSH_AFTER`], reached `ago` before the reading.
+    Idled { ago: Duration },
+    /// Input within [`PUSH_AFTER`], the last one `ago` before the reading.
+    Active { ago: Duration },
+}
+
+impl Reading {
+    fn of(idle_ms: i64) -> Reading {
+        let idle = Duration::from_millis(u64::try_from(idle_ms).unwrap_or(0));
+        match idle.checked_sub(PUSH_AFTER) {
+            Some(ago) => Reading::Idled { ago },
+            None => Reading::Active { ago: idle },
+        }
+    }
+
+    fn idled(self) -> bool {
+        matches!(self, Reading::Idled { .. })
+    }
+
+    /// Tells `idle`, for a reading taken at `now`.
+    fn apply(self, idle: &PushedIdle, now: Instant) {
+        let back = |ago: Duration| now.checked_sub(ago).unwrap_or(now);
+        match self {
+            Reading::Idled { ago } => idle.idled_at(back(ago)),
+            Reading::Active { ago } => idle.resumed_at(back(ago)),
+        }
+    }
+}
+
+/// Pushed idle from SYNC's `IDLETIME` on the watcher's connection: two alarms,
+/// each event of which carries the counter's value when it fired.
+struct SyncIdle {
+    idle: PushedIdle,
+    alarms: [Alarm; 2],
+    /// What `idle` was last told: no input for [`PUSH_AFTER`].
+    idled: bool,
+}
+
+impl SyncIdle {
+    /// Sets the alarms, then reads the counter once and tells `idle`.
+    /// `Ok(None)` when the server has no `IDLETIME` or refuses the alarms.
+    fn start(
+        conn: &RustConnection,
+        idle: &PushedIdle,
+    ) -> Result<Option<SyncIdle>, ConnectionError> {
+        let Some(counter) = idletime_counter(conn)? else {
+            return Ok(None);
+        };
+        let (idled_at, resumed_below) = alarm_values();
+        let mut alarms = [0; 2];
+        for (slot, (test, value)) in alarms.iter_mut().zip([
+            (TESTTYPE::POSITIVE_TRANSITION, idled_at),
+            (TESTTYPE::NEGATIVE_TRANSITION, resumed_below),
+        ]) {
+            let id = match conn.generate_id() {
+                Ok(id) => id,
+                Err(ReplyOrIdError::ConnectionError(e)) => return Err(e),
+                Err(_) => return Ok(None),
+            };
+            // Delta 0 with a transition test: the alarm stays armed after
+            // each time it fires.
+            let aux = CreateAlarmAux::new()
+                .counter(counter)
+                .value_type(VALUETYPE::ABSOLUTE)
+                .value(int64(value))
+                .test_type(test)
+                .delta(int64(0))
+                .events(1);
+            if reply_ok(conn.sync_create_alarm(id, &aux)?.check())?.is_none() {
+                return Ok(None);
+            }
+            *slot = id;
+        }
+        // Read after the alarms are set, so no transition falls between.
+        let Some(now) = reply_ok(conn.sync_query_counter(counter)?.reply())? else {
+            return Ok(None);
+        };
+        let reading = Reading::of(millis(now.counter_value));
+        idle.connected();
+        reading.apply(idle, Instant::now());
+        Ok(Some(SyncIdle {
+            idle: idle.clone(),
+            alarms,
+            idled: reading.idled(),
+        }))
+    }
+
+    /// One of the alarms fired: tells `idle` and the run loop when that
+    /// changes what they know.
+    fn on_alarm(
+        &mut self,
+        conn: &RustConnection,
+        e: &sync::AlarmNotifyEvent,
+        tx: &mpsc::Sender<WatchEvent>,
+    ) -> Result<(), Stop> {
+        if !self.alarms.contains(&e.alarm) {
+            return Ok(());
+        }
+        // Some Xorg versions do not re-arm an alarm that fired until it is
+        // changed (Mutter's idle monitor did the same); an empty change is
+        // harmless elsewhere.
+        conn.sync_change_alarm(e.alarm, &ChangeAlarmAux::new())
+            .and_then(|_| conn.flush())
+            .map_err(lost)?;
+        let reading = Reading::of(millis(e.counter_value));
+        if reading.idled() == self.idled {
+            return Ok(());
+        }
+        self.idled = reading.idled();
+        reading.apply(&self.idle, Instant::now());
+        tracing::debug!(idle = self.idled, "X11 idle alarm");
+        tx.blocking_send(WatchEvent::IdleChanged)
+            .map_err(|_| Stop::Closed)
+    }
 }
 
 /// MIT-SCREEN-SAVER on a connection of its own; reconnects lazily.
@@ -350,5 +584,71 @@ impl IdleSource for X11Idle {
                 None
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sync_values_split_into_high_and_low_words() {
+        assert_eq!((int64(5000).hi, int64(5000).lo), (0, 5000));
+        let big = (1_i64 << 32) + 7;
+        assert_eq!((int64(big).hi, int64(big).lo), (1, 7));
+        assert_eq!((int64(-1).hi, int64(-1).lo), (-1, u32::MAX));
+        for v in [0, 4999, 5000, u32::MAX as i64 + 1, 40 * 86_400_000, -1] {
+            assert_eq!(millis(int64(v)), v);
+        }
+    }
+
+    #[test]
+    fn the_alarms_straddle_push_after() {
+        let (idled_at, resumed_below) = alarm_values();
+        assert_eq!(idled_at, 5000);
+        assert_eq!(resumed_below, 4999);
+        assert!(Reading::of(idled_at).idled());
+        assert!(!Reading::of(resumed_below).idled());
+    }
+
+    #[test]
+    fn a_reading_tells_when_input_stopped() {
+        let ms = Duration::from_millis;
+        assert_eq!(Reading::of(0), Reading::Active { ago: ms(0) });
+        assert_eq!(Reading::of(-3), Reading::Active { ago: ms(0) });
+        assert_eq!(Reading::of(4999), Reading::Active { ago: ms(4999) });
+        assert_eq!(Reading::of(5000), Reading::Idled { ago: ms(0) });
+        // An alarm the server fired late, or a reading long after.
+        assert_eq!(Reading::of(5023), Reading::Idled { ago: ms(23) });
+        assert_eq!(
+            Reading::of(3_600_000),
+            Reading::Idled { ago: ms(3_595_000) }
+        );
+    }
+
+    #[test]
+    fn a_reading_gives_the_pushed_idle_the_exact_last_input() {
+        let idle = PushedIdle::new();
+        let t0 = Instant::now();
+        idle.connected();
+        // The idle alarm fired 23 ms late: input stopped 5.023 s before t0.
+        Reading::of(5023).apply(&idle, t0);
+        assert_eq!(
+            idle.idle_for_at(t0 + Duration::from_secs(60)),
+            Some(Duration::from_millis(65_023))
+        );
+        // The next input, read 1 ms after it.
+        Reading::of(1).apply(&idle, t0 + Duration::from_secs(61));
+        assert_eq!(
+            idle.idle_for_at(t0 + Duration::from_secs(62)),
+            Some(Duration::from_millis(1001))
+        );
+        // Connected while active: the last input 3 s before.
+        Reading::of(3000).apply(&idle, t0 + Duration::from_secs(70));
+        assert_eq!(
+            idle.idle_for_at(t0 + Duration::from_secs(71)),
+            Some(Duration::from_secs(4))
+        );
+        assert!(idle.pushes());
     }
 }
