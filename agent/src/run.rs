@@ -701,7 +701,11 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
         if self.tracker.current().is_none() && self.pending.is_empty() {
             self.checkpoint_at = None;
         } else if self.checkpoint_at.is_none() {
-            self.checkpoint_at = Some(Instant::now() + CHECKPOINT_EVERY);
+            // Counted from the moment this pass woke (when a new span was dated,
+            // or the last checkpoint read the clock), not from when its work
+            // ended: however long classifying or writing took, a crash loses at
+            // most CHECKPOINT_EVERY.
+            self.checkpoint_at = Some(self.awake.1 + CHECKPOINT_EVERY);
         }
     }
 
