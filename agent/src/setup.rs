@@ -355,7 +355,12 @@ pub fn ask_all<R: BufRead, W: Write>(p: &mut Prompter<R, W>, d: &Answers) -> Res
     p.say(&format!(
         "\nCalibration: for a first week ({CALIBRATE}) dwell only records, without reminders;\nthen `dwell-agent limits suggest` proposes a daily limit from your own typical day."
     ))?;
-    let calibrate = p.yes_no("Start with a calibration week?", d.calibrate)?;
+    let calibrate = p.yes_no(
+        &format!(
+            "Start with a calibration week? (Yes: no reminders at all for the first {CALIBRATE}; no: reminders from today)"
+        ),
+        d.calibrate,
+    )?;
     Ok(Answers {
         daily,
         streak,
