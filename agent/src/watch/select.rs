@@ -16,6 +16,10 @@ use super::bus::{self, BusHandle};
 use super::wayland::{self, Offer};
 use super::{gnome, kwin, x11, Backend, IdleSource, PushedIdle, WatchEvent};
 
+/// Said when the agent sees no desktop at all: typically a systemd user
+/// service started before the session exported its variables.
+pub const NO_DESKTOP: &str = "neither WAYLAND_DISPLAY nor DISPLAY is set, so dwell cannot see your desktop: if it runs as a systemd user service, have your session run `systemctl --user import-environment WAYLAND_DISPLAY DISPLAY` at log-in (GNOME and Plasma do; for sway, add `exec systemctl --user import-environment WAYLAND_DISPLAY` to its config), then `systemctl --user restart dwell-agent`";
+
 /// The watchers the run loop listens to.
 pub struct Watching {
     pub backend: Backend,
@@ -115,6 +119,8 @@ pub fn start(choice: BackendChoice, tx: mpsc::Sender<WatchEvent>) -> Result<Watc
                 hint = Some(
                     "dwell watches X11 in a Wayland session: only XWayland windows are seen (set [tracking] backend, or see `dwell-agent status`)".to_owned(),
                 );
+            } else if !env_set("DISPLAY") {
+                hint = Some(NO_DESKTOP.to_owned());
             }
             let (idle, name): (Box<dyn IdleSource>, _) = match pushed {
                 Some(p) => (Box::new(p), "x11-sync"),
