@@ -180,6 +180,21 @@ pub fn bin_path(name: &str) -> PathBuf {
     path
 }
 
+/// Runs `cmd` to completion ([`COMMAND_TIMEOUT`]), panicking with its output unless it
+/// succeeds; returns its stdout (lossy UTF-8).
+pub fn run_ok_command(cmd: Command) -> String {
+    let desc = describe(&cmd);
+    let output = run_command(cmd, COMMAND_TIMEOUT);
+    assert!(
+        output.status.success(),
+        "`{desc}` failed ({}):\n{}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr),
+        String::from_utf8_lossy(&output.stdout)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 /// Runs `cmd` to completion (stdin null, stdout and stderr captured), killing it and panicking
 /// if it takes longer than `timeout`. Panics if it cannot be started.
 pub fn run_command(mut cmd: Command, timeout: Duration) -> Output {
@@ -941,15 +956,7 @@ impl Desktop {
     {
         let mut cmd = self.command(program);
         cmd.args(args);
-        let desc = describe(&cmd);
-        let output = run_command(cmd, COMMAND_TIMEOUT);
-        assert!(
-            output.status.success(),
-            "`{desc}` failed ({}):\n{}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout).into_owned()
+        run_ok_command(cmd)
     }
 
     /// Tail of every recorded process's logs, for failure messages.

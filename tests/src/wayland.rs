@@ -53,8 +53,8 @@ pub use window::WaylandWindow;
 
 use crate::procs::ProcessSet;
 use crate::{
-    create_dir, describe, require_tool, run_command, wait_until, write_file, Child, Session,
-    COMMAND_TIMEOUT, STARTUP_TIMEOUT,
+    create_dir, require_tool, run_command, wait_until, write_file, Child, Session, COMMAND_TIMEOUT,
+    STARTUP_TIMEOUT,
 };
 
 /// Grace period between SIGTERM and SIGKILL when a session is dropped.
@@ -585,16 +585,7 @@ impl WaylandSession {
     {
         let mut cmd = self.command(program);
         cmd.args(args);
-        let desc = describe(&cmd);
-        let output = run_command(cmd, COMMAND_TIMEOUT);
-        assert!(
-            output.status.success(),
-            "`{desc}` failed ({}):\n{}{}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr),
-            String::from_utf8_lossy(&output.stdout)
-        );
-        String::from_utf8_lossy(&output.stdout).into_owned()
+        crate::run_ok_command(cmd)
     }
 
     /// Tail of every recorded process's logs, for failure messages.
