@@ -1,7 +1,9 @@
 //! The `dwell-agent` command line: opting in and out, running, status, config.
 //!
-//! Exit codes: 0 done, 1 something failed, 2 refused (not enabled, bad config,
-//! bad input): the message says what to do.
+//! Exit codes: 0 done, 1 something failed (trying again may work), 2 refused
+//! (not enabled, bad config, bad input) or a failure only the employee can fix
+//! (a damaged database beyond salvage, a read-only disk, no permission, a full
+//! disk): the message says what to do. The systemd unit does not restart on 2.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -9,10 +11,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
-use chrono::{Local, Utc};
+use chrono::{Local, TimeZone, Utc};
 use clap::{Parser, Subcommand};
 use dwell_core::paths::{self, DB_FILE};
 use dwell_core::policy::{self, Policy};
+use dwell_core::store::StoreError;
 use dwell_core::{schedule, Config, Store};
 use serde::Serialize;
 
@@ -125,12 +128,24 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("dwell-agent: {e:#}");
-            if e.downcast_ref::<Refused>().is_some() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::FAILURE
-            }
+            ExitCode::from(exit_code(&e))
         }
+    }
+}
+
+/// 2 when trying again cannot help until the employee acts (a [`Refused`], or
+/// a store error such as a read-only or full disk), 1 otherwise.
+fn exit_code(e: &anyhow::Error) -> u8 {
+    let must_act = e.chain().any(|cause| {
+        cause.is::<Refused>()
+            || cause
+                .downcast_ref::<StoreError>()
+                .is_some_and(StoreError::is_permanent)
+    });
+    if must_act {
+        2
+    } else {
+        1
     }
 }
 
@@ -311,17 +326,11 @@ fn disable(cli: &Cli, erase: bool) -> Result<()> {
 fn run(cli: &Cli) -> Result<()> {
     let dir = data_dir(cli)?;
     let config = load_config(cli)?;
-    let not_enabled = || {
-        refused(format!(
-            "not enabled: nothing is recorded until you opt in with `dwell-agent enable` (data dir {})",
-            dir.display()
-        ))
-    };
-    let Some(store) = Store::open_existing(&dir)? else {
-        return Err(not_enabled());
-    };
-    if store.consent()?.is_none() {
-        return Err(not_enabled());
+    let db = dir.join(DB_FILE);
+    match std::fs::symlink_metadata(&db) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(not_enabled(&dir)),
+        Err(e) => return Err(StoreError::from_io(&db, e).into()),
     }
     // Another agent on the same data: refused (exit 2), so a service manager
     // does not keep restarting a second one.
@@ -331,20 +340,30 @@ fn run(cli: &Cli) -> Result<()> {
             dir.display()
         )));
     }
-    let _lock = AgentLock::acquire(&dir)?;
+    // The lock comes first: a damaged database is moved aside only while no
+    // other agent can be writing to it.
+    let _lock = AgentLock::acquire(&dir).map_err(|e| unwritable(&dir, e))?;
     let live_path = config_path(cli);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(async move {
+    // SIGTERM and SIGINT are caught from here on, before any watcher thread
+    // (which may run a runtime of its own) starts: none is ever missed.
+    let (mut term, mut int) = {
+        use tokio::signal::unix::{signal, SignalKind};
+        let _in_runtime = runtime.enter();
+        (
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::interrupt()).ok(),
+        )
+    };
+    let mut recovered_at: Option<std::time::Instant> = None;
+    loop {
+        let store = open_for_run(&dir)?;
         let shutdown = async {
-            use tokio::signal::unix::{signal, SignalKind};
-            match (
-                signal(SignalKind::terminate()),
-                signal(SignalKind::interrupt()),
-            ) {
-                (Ok(mut term), Ok(mut int)) => {
+            match (term.as_mut(), int.as_mut()) {
+                (Some(term), Some(int)) => {
                     tokio::select! {
                         _ = term.recv() => {}
                         _ = int.recv() => {}
@@ -353,8 +372,78 @@ fn run(cli: &Cli) -> Result<()> {
                 _ => std::future::pending::<()>().await,
             }
         };
-        crate::run::run_live(config, live_path, store, shutdown).await
+        let result = runtime.block_on(crate::run::run_live(
+            config.clone(),
+            live_path.clone(),
+            store,
+            shutdown,
+        ));
+        // Damage found while running (the daily check): the loop stopped
+        // writing; move the file aside and go on with what can be read, once
+        // an hour at most (more often, the disk itself is failing).
+        match result {
+            Err(e) if is_damaged(&e) && recovered_at.is_none_or(|t| t.elapsed() > HOUR) => {
+                tracing::warn!("{e:#}: moving it aside");
+                recovered_at = Some(std::time::Instant::now());
+            }
+            other => return other,
+        }
+    }
+}
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+fn not_enabled(dir: &Path) -> anyhow::Error {
+    refused(format!(
+        "not enabled: nothing is recorded until you opt in with `dwell-agent enable` (data dir {})",
+        dir.display()
+    ))
+}
+
+/// Opens the database for the run loop: checked first, and a damaged one
+/// moved aside and rebuilt from what can be read ([`Store::open_checked`]),
+/// which the log says in one line.
+fn open_for_run(dir: &Path) -> Result<Store> {
+    let (store, salvage) = Store::open_checked(dir, Utc::now())?;
+    if let Some(s) = salvage {
+        if !s.consent {
+            return Err(refused(format!(
+                "{} was damaged and has been moved to {}; your consent could not be read from it, so nothing is recorded until you opt in again with `dwell-agent enable`",
+                store.path().display(),
+                s.moved_to.display()
+            )));
+        }
+        tracing::warn!(detail = %s.detail, "{}", s.note);
+    }
+    if store.consent()?.is_none() {
+        return Err(not_enabled(dir));
+    }
+    Ok(store)
+}
+
+/// Whether `e` says the database was found damaged.
+fn is_damaged(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<StoreError>(),
+            Some(StoreError::Damaged { .. })
+        )
     })
+}
+
+/// A failure to take the lock in `dir`, typed when the employee must act (a
+/// read-only disk, a directory that is not theirs, a full disk).
+fn unwritable(dir: &Path, e: anyhow::Error) -> anyhow::Error {
+    let typed = e
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<std::io::Error>())
+        .and_then(std::io::Error::raw_os_error)
+        .map(|code| StoreError::from_io(dir, std::io::Error::from_raw_os_error(code)))
+        .filter(StoreError::is_permanent);
+    match typed {
+        Some(typed) => typed.into(),
+        None => e,
+    }
 }
 
 #[derive(Serialize)]
@@ -370,7 +459,7 @@ struct Status {
     /// The current streak (visits closer than `limits.streak_gap`), and its limit.
     streak_seconds: f64,
     streak_limit_seconds: u64,
-    /// This ISO week's social time.
+    /// This week's social time (from `[schedule] week_start`).
     week_seconds: f64,
     reminders_enabled: bool,
     /// The next reminder stage not yet reached today, as a fraction of the daily
@@ -390,7 +479,7 @@ struct Status {
     /// `gnome`); `None` when no agent runs.
     backend: Option<String>,
     /// Where it learns how long you have been away from the keyboard
-    /// (`x11-screensaver`, `ext-idle-notify`, `kde-idle`, `mutter`); `None` when
+    /// (`x11-sync`, `x11-screensaver`, `ext-idle-notify`, `kde-idle`, `mutter`); `None` when
     /// no agent runs or the desktop offers none.
     idle_source: Option<String>,
     /// What to do for the agent to see focus or idle time, when something is missing.
@@ -430,15 +519,7 @@ fn status(cli: &Cli, json: bool) -> Result<()> {
         Some(s) => dwell_core::control::paused(s, now)?,
         None => None,
     };
-    let today_seconds = match &store {
-        Some(s) => {
-            let (from, to) = schedule::local_day_bounds(schedule::local_date(now, &Local), &Local);
-            let spans = s.spans(from, to)?;
-            dwell_core::model::social_seconds(&spans, from, to)
-        }
-        None => 0.0,
-    };
-    let outlook = reminder_outlook(store.as_ref(), &config, now)?;
+    let outlook = reminder_outlook(store.as_ref(), &config, now, &Local)?;
     let st = Status {
         enabled: consent.is_some(),
         enabled_at: consent.map(|c| c.to_rfc3339()),
@@ -448,8 +529,7 @@ fn status(cli: &Cli, json: bool) -> Result<()> {
             && pause.is_none()
             && config.schedule.is_recording(now, &Local),
         paused_until: pause.map(|p| p.to_value()),
-        // `+ 0.0` turns the -0.0 of an empty sum into 0.
-        today_seconds: today_seconds.round() + 0.0,
+        today_seconds: outlook.figures.today.as_secs_f64().round(),
         daily_limit_seconds: config.limits.daily.as_secs(),
         weekly_limit_seconds: config.limits.weekly.as_secs(),
         streak_seconds: outlook.figures.streak.as_secs_f64().round(),
@@ -497,6 +577,7 @@ fn status(cli: &Cli, json: bool) -> Result<()> {
             None => "unknown (an older agent?)",
         };
         let idle = match st.idle_source.as_deref() {
+            Some("x11-sync") => "X11 SYNC idle counter",
             Some("x11-screensaver") => "X11 screen saver extension",
             Some("ext-idle-notify") => "Wayland ext-idle-notify",
             Some("kde-idle") => "Wayland org_kde_kwin_idle",
@@ -560,33 +641,27 @@ fn status(cli: &Cli, json: bool) -> Result<()> {
     Ok(())
 }
 
-/// Today's standing against the limits, as the agent's reminder policy sees it:
-/// this week's spans and today's reminders replayed.
-fn reminder_outlook(
+/// Today's standing against the limits at `now`, as the agent's reminder policy
+/// sees it: the stored spans of the week counted by the usage ledger, today's
+/// reminders replayed.
+fn reminder_outlook<Tz: TimeZone>(
     store: Option<&Store>,
     config: &Config,
     now: chrono::DateTime<Utc>,
+    tz: &Tz,
 ) -> Result<policy::Outlook> {
     let mut policy = Policy::from_config(config);
     if let Some(s) = store {
-        let today = schedule::local_date(now, &Local);
-        let (from, _) = schedule::local_day_bounds(today - chrono::Days::new(7), &Local);
-        let (day_start, _) = schedule::local_day_bounds(today, &Local);
-        for span in s.spans(from, now)? {
-            let clipped = dwell_core::Span {
-                start: span.start.max(from),
-                end: span.end.min(now),
-                ..span
-            };
-            policy.record_span(&clipped, &Local);
-        }
+        let from = Policy::history_start(now, tz);
+        policy.record_stored(&s.spans(from, now)?, from, now, tz);
+        let (day_start, _) = schedule::local_day_bounds(schedule::local_date(now, tz), tz);
         let todays = s.reminders(day_start, now + chrono::Duration::seconds(1))?;
-        policy.restore(now, &Local, &todays);
+        policy.restore(now, tz, &todays);
     }
-    Ok(policy.outlook(now, None, &Local))
+    Ok(policy.outlook(now, None, tz))
 }
 
-fn fmt_minutes(secs: f64) -> String {
+pub(crate) fn fmt_minutes(secs: f64) -> String {
     let m = (secs / 60.0).round() as u64;
     if m >= 60 {
         format!("{}h{:02}", m / 60, m % 60)
@@ -621,4 +696,32 @@ fn config_check(cli: &Cli) -> Result<()> {
 
 fn humanize(d: Duration) -> String {
     fmt_minutes(d.as_secs() as f64)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use dwell_core::ledger::fixture;
+
+    /// `status` shows, for the stored fixture, the figures every other consumer
+    /// shows (see `dwell_core::ledger`'s tests and the report's).
+    #[test]
+    fn status_counts_the_fixture_like_everyone() {
+        let tz: chrono_tz::Tz = fixture::ZONE.parse().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store.put_spans(&fixture::spans()).unwrap();
+        for config in [fixture::config_then(), fixture::config_now()] {
+            for m in fixture::moments() {
+                let o = reminder_outlook(Some(&store), &config, m.now, &tz).unwrap();
+                let secs = |d: Duration| d.as_secs_f64().round() as i64;
+                assert_eq!(secs(o.figures.today), m.today_seconds, "{}", m.now);
+                assert_eq!(secs(o.figures.week), m.week_seconds, "{}", m.now);
+                assert_eq!(secs(o.figures.streak), m.streak_seconds, "{}", m.now);
+            }
+        }
+        let o = reminder_outlook(None, &fixture::config_now(), fixture::moments()[0].now, &tz);
+        assert_eq!(o.unwrap().figures.today, Duration::ZERO);
+    }
 }

@@ -33,6 +33,10 @@ pub struct ForgetArgs {
     /// Forget everything recorded (consent and settings are kept).
     #[arg(long, conflicts_with_all = ["from", "site"])]
     pub all: bool,
+    /// Do not ask first (on a terminal, `--site` and `--all` say what they
+    /// delete and ask).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -113,6 +117,19 @@ pub fn forget(cli: &Cli, args: &ForgetArgs) -> Result<()> {
             )));
         };
         let mut store = store.context("the database vanished")?;
+        let (count, secs) = store
+            .spans(DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC)
+            .context("cannot read your data")?
+            .iter()
+            .filter(|s| s.activity.site() == Some(label.as_str()))
+            .fold((0, 0.0), |(n, t), s| (n + 1, t + s.seconds()));
+        let what = format!(
+            "This deletes every span of {label} ({count} span(s), {}) for good.",
+            crate::cli::fmt_minutes(secs)
+        );
+        if !crate::ask::confirm(&what, args.yes)? {
+            return Ok(());
+        }
         let n = store
             .forget_site(&label, Utc::now())
             .context("cannot forget the site")?
@@ -138,6 +155,10 @@ pub fn forget(cli: &Cli, args: &ForgetArgs) -> Result<()> {
             "Forgot {from} to {to}: {n} span(s) deleted for good, and the database compacted."
         );
     } else {
+        let what = "This deletes everything recorded (every span and reminder) for good; your consent and settings are kept.";
+        if !crate::ask::confirm(what, args.yes)? {
+            return Ok(());
+        }
         store
             .erase_spans(Utc::now())
             .context("cannot erase your data")?;

@@ -5,6 +5,7 @@
 //! and the idle source report into spans through `dwell_core::tracker`, and
 //! writes them to the store; [`clock`] lets tests replay a day in milliseconds.
 
+pub mod ask;
 pub mod cli;
 pub mod clock;
 pub mod control;

@@ -3,9 +3,10 @@
 //! behind it; `--apply` writes it into the config file.
 
 use anyhow::{Context, Result};
-use chrono::{Local, NaiveDate, Utc};
+use chrono::{Local, NaiveDate, TimeZone, Utc};
 use clap::Subcommand;
 use dwell_core::calibrate::{self, Suggestion};
+use dwell_core::ledger;
 use dwell_core::paths::DB_FILE;
 use dwell_core::{schedule, Config, Store};
 use serde::Serialize;
@@ -58,22 +59,13 @@ pub fn limits(cli: &Cli, action: &LimitsAction) -> Result<()> {
     let dir = data_dir(cli)?;
     let config = load_config(cli)?;
     let today = Local::now().date_naive();
-    let dates: Vec<NaiveDate> = (1..=*days)
-        .rev()
-        .filter_map(|back| today.checked_sub_days(chrono::Days::new(back.into())))
-        .collect();
     let db = dir.join(DB_FILE);
-    let (totals, consent) = match (dates.first(), db.exists()) {
-        (Some(first), true) => {
-            let store = Store::open_read_only(&db)?;
-            let (from, _) = schedule::local_day_bounds(*first, &Local);
-            let (to, _) = schedule::local_day_bounds(today, &Local);
-            let spans = store.spans(from, to)?;
-            let totals =
-                calibrate::workday_totals(&spans, &dates, &config.schedule.work_days, &Local);
-            (totals, store.consent()?)
-        }
-        _ => (Vec::new(), None),
+    let (totals, consent) = if db.exists() {
+        let store = Store::open_read_only(&db)?;
+        let totals = workday_totals(&store, &config, today, *days, &Local)?;
+        (totals, store.consent()?)
+    } else {
+        (Vec::new(), None)
     };
     let seconds: Vec<f64> = totals.iter().map(|(_, s)| *s).collect();
     let result = calibrate::suggest_daily(&seconds);
@@ -108,6 +100,33 @@ pub fn limits(cli: &Cli, action: &LimitsAction) -> Result<()> {
         apply_daily(cli, &config, s)?;
     }
     Ok(())
+}
+
+/// Social seconds of each work day with recorded time among the `days` days
+/// before `today`, as the usage ledger counts them.
+fn workday_totals<Tz: TimeZone>(
+    store: &Store,
+    config: &Config,
+    today: NaiveDate,
+    days: u32,
+    tz: &Tz,
+) -> Result<Vec<(NaiveDate, f64)>> {
+    let dates: Vec<NaiveDate> = (1..=days)
+        .rev()
+        .filter_map(|back| today.checked_sub_days(chrono::Days::new(back.into())))
+        .collect();
+    let Some(first) = dates.first() else {
+        return Ok(Vec::new());
+    };
+    let (from, _) = schedule::local_day_bounds(*first, tz);
+    let (to, _) = schedule::local_day_bounds(today, tz);
+    let spans = ledger::within(&store.spans(from, to)?, from, to);
+    Ok(calibrate::workday_totals(
+        &spans,
+        &dates,
+        &config.schedule.work_days,
+        tz,
+    ))
 }
 
 fn print_report(r: &Report, s: Option<&Suggestion>, config: &Config) {
@@ -173,4 +192,49 @@ fn apply_daily(cli: &Cli, config: &Config, s: &Suggestion) -> Result<()> {
         }
     );
     Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use dwell_core::ledger::fixture;
+
+    /// `limits suggest` counts the stored fixture's days as everyone does.
+    #[test]
+    fn suggest_counts_the_fixture_like_everyone() {
+        let tz: chrono_tz::Tz = fixture::ZONE.parse().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store.put_spans(&fixture::spans()).unwrap();
+        let next_monday = fixture::monday() + chrono::Days::new(7);
+        let mut config = fixture::config_now();
+        config.schedule.work_days = [true; 7];
+        let got = workday_totals(&store, &config, next_monday, 7, &tz).unwrap();
+        let days: Vec<(i64, i64)> = got
+            .iter()
+            .map(|(d, s)| ((*d - fixture::monday()).num_days(), *s as i64))
+            .collect();
+        let want: Vec<(i64, i64)> = fixture::DAY_SECONDS
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| **s > 0)
+            .map(|(i, s)| (i as i64, *s))
+            .collect();
+        assert_eq!(days, want);
+        // Today is not looked at; a day before the window is not either.
+        let got = workday_totals(
+            &store,
+            &config,
+            fixture::monday() + chrono::Days::new(6),
+            5,
+            &tz,
+        );
+        let dates: Vec<i64> = got
+            .unwrap()
+            .iter()
+            .map(|(d, _)| (*d - fixture::monday()).num_days())
+            .collect();
+        assert_eq!(dates, [1, 5]);
+    }
 }

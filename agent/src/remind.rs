@@ -130,27 +130,17 @@ impl Reminding {
         self.count_stored(store, now, tz);
     }
 
-    /// Records the social time the store holds for the last week and today;
-    /// returns where that window starts.
+    /// Counts the spans the store holds for the last week and today; returns
+    /// where that window starts.
     fn count_stored<Tz: TimeZone>(
         &mut self,
         store: &Store,
         now: DateTime<Utc>,
         tz: &Tz,
     ) -> DateTime<Utc> {
-        let today = schedule::local_date(now, tz);
-        let (from, _) = schedule::local_day_bounds(today - chrono::Days::new(7), tz);
+        let from = Policy::history_start(now, tz);
         match store.spans(from, now) {
-            Ok(spans) => {
-                for s in &spans {
-                    let clipped = Span {
-                        start: s.start.max(from),
-                        end: s.end.min(now),
-                        ..s.clone()
-                    };
-                    self.policy.record_span(&clipped, tz);
-                }
-            }
+            Ok(spans) => self.policy.record_stored(&spans, from, now, tz),
             Err(e) => tracing::warn!(error = %e, "cannot read this week's spans for reminders"),
         }
         from

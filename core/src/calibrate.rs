@@ -2,14 +2,15 @@
 //! reminding; afterwards (and any time with `dwell-agent limits suggest`) it
 //! suggests a daily budget a little below the employee's own typical workday.
 //!
-//! Pure: the caller gathers the spans and says which days are work days.
+//! Pure: the caller gathers the spans and says which days are work days; a
+//! day's social time is the usage [`Ledger`]'s.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 
-use crate::model::{social_seconds, Span};
-use crate::schedule;
+use crate::ledger::Ledger;
+use crate::model::Span;
 
 /// Fewer working days with data than this and no suggestion is made.
 pub const MIN_DAYS: usize = 3;
@@ -84,20 +85,19 @@ pub fn suggest_daily(day_seconds: &[f64]) -> Result<Suggestion, NotEnoughData> {
 
 /// Social seconds of each local day in `days` that is a work day (`work_days`,
 /// Monday first) and has any recorded span (social or other), in order.
-/// `spans` must cover the days (unclipped spans are clipped to each day).
+/// `spans` must cover the days (as the store returns them, sorted by start).
 pub fn workday_totals<Tz: TimeZone>(
     spans: &[Span],
     days: &[NaiveDate],
     work_days: &[bool; 7],
     tz: &Tz,
 ) -> Vec<(NaiveDate, f64)> {
+    // The streak gap plays no part in day totals.
+    let ledger = Ledger::of(spans, Duration::ZERO, tz);
     days.iter()
         .filter(|d| work_days[d.weekday().num_days_from_monday() as usize])
-        .filter_map(|&d| {
-            let (from, to) = schedule::local_day_bounds(d, tz);
-            let any = spans.iter().any(|s| s.start < to && s.end > from);
-            any.then(|| (d, social_seconds(spans, from, to)))
-        })
+        .filter(|d| ledger.recorded(**d))
+        .map(|&d| (d, ledger.day(d) as f64 / 1000.0))
         .collect()
 }
 

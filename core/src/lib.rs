@@ -1,14 +1,19 @@
 //! dwell-core: everything dwell knows that is not tied to a desktop or a terminal.
 //!
 //! The data model ([`model`]), configuration ([`config`]), the rules that say what
-//! counts as social ([`rules`]), time arithmetic ([`schedule`], [`tracker`]) and the
-//! private SQLite store ([`store`]). Only [`store`] does I/O; the rest is pure and
-//! takes the current time as a parameter so it can be replayed in tests.
+//! counts as social ([`rules`]), time arithmetic ([`schedule`], [`tracker`]), the
+//! usage ledger that defines the social time of a day, a week and a streak once
+//! for every consumer ([`ledger`]), the reminder policy ([`policy`]), report
+//! figures ([`stats`]), calibration ([`calibrate`]) and the private SQLite store
+//! ([`store`]). Only [`store`] and [`config`] (reading the config file) do I/O; the
+//! rest is pure and takes the current time as a parameter so it can be replayed
+//! in tests.
 
 pub mod calibrate;
 pub mod config;
 pub mod control;
 pub mod forget;
+pub mod ledger;
 pub mod messages;
 pub mod model;
 pub mod paths;

@@ -83,19 +83,6 @@ impl Span {
     }
 }
 
-/// Seconds of social time in `spans` that fall inside `[from, to)`.
-pub fn social_seconds(spans: &[Span], from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
-    spans
-        .iter()
-        .filter(|s| s.activity.is_social())
-        .map(|s| {
-            let a = s.start.max(from);
-            let b = s.end.min(to);
-            (b - a).num_milliseconds().max(0) as f64 / 1000.0
-        })
-        .sum()
-}
-
 /// What became of one reminder, as stored for the weekly report. Holds no site
 /// name and no title: only the kind of reminder and the message's catalogue id.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,10 +11,12 @@
 //!   per local day; the stages reset at the start of the next local day. When several
 //!   stages are crossed at once (after a snooze, say), only the highest is sent.
 //! - **over**: while over the daily budget, again after `repeat_over`.
-//! - **streak**: once per streak, when a streak reaches `limits.streak`. Visits
-//!   separated by less than `limits.streak_gap` form one streak; its length is the
-//!   social time in it.
-//! - **weekly**: once per ISO week, when the week reaches `limits.weekly`.
+//! - **streak**: once per streak, when a streak reaches `limits.streak`.
+//! - **weekly**: once per week (from `[schedule] week_start`), when the week
+//!   reaches `limits.weekly`.
+//!
+//! Today's, this week's and the streak's social time come from the usage
+//! [`Ledger`], as everywhere else.
 //!
 //! Gates: only while on a social site; never within `min_gap` of the previous
 //! reminder; at most `max_per_hour` in any hour; nothing while snoozed or after
@@ -22,12 +24,12 @@
 //! (fullscreen, do-not-disturb), a due reminder is *held*: the most recent held one
 //! is delivered once the quiet ends if it is still relevant, never a backlog.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, TimeDelta, TimeZone, Utc, Weekday};
 
 use crate::config::{Limits, Reminders};
+use crate::ledger::{Ledger, Usage};
 use crate::model::{ReminderRecord, Span};
 use crate::schedule::{local_date, local_day_bounds, TimeRange};
 
@@ -64,7 +66,7 @@ pub struct Figures {
     /// The current streak.
     pub streak: Duration,
     pub streak_limit: Duration,
-    /// Social time counted this (ISO, local) week.
+    /// Social time counted this week.
     pub week: Duration,
     pub weekly_limit: Duration,
 }
@@ -202,10 +204,8 @@ pub struct Policy {
     snoozes_used: u32,
     done_today: bool,
     snoozed_until: Option<DateTime<Utc>>,
-    /// Closed social seconds per local day (the last couple of weeks).
-    per_day: BTreeMap<NaiveDate, f64>,
-    /// The streak of closed visits: its start, its social seconds, its last end.
-    streak: Option<Streak>,
+    /// Closed spans counted (the last couple of weeks).
+    ledger: Ledger,
     /// Start of the streak that was reminded about.
     streak_reminded: Option<DateTime<Utc>>,
     /// Monday of the week the weekly note was sent for.
@@ -216,13 +216,6 @@ pub struct Policy {
     last_decided: Option<DateTime<Utc>>,
     /// The reminder held back most recently, waiting for the quiet to end.
     held: Option<Reminder>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-struct Streak {
-    start: DateTime<Utc>,
-    secs: f64,
-    end: DateTime<Utc>,
 }
 
 /// What is due right now, before the gates.
@@ -243,15 +236,19 @@ fn dur(s: f64) -> Duration {
     Duration::from_secs_f64(s.max(0.0))
 }
 
+fn ms_secs(ms: i64) -> f64 {
+    ms as f64 / 1000.0
+}
+
+fn ms_dur(ms: i64) -> Duration {
+    Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+}
+
 fn delta(d: Duration) -> TimeDelta {
     TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
 }
 
-fn span_secs(a: DateTime<Utc>, b: DateTime<Utc>) -> f64 {
-    (b - a).num_milliseconds().max(0) as f64 / 1000.0
-}
-
-/// Monday of the ISO week of `d`.
+/// The first day of the week of `d`.
 fn week_start(d: NaiveDate, start: Weekday) -> NaiveDate {
     crate::schedule::week_start_of(d, start)
 }
@@ -260,14 +257,13 @@ impl Policy {
     pub fn new(cfg: PolicyConfig) -> Policy {
         let stages = cfg.at.len();
         Policy {
+            ledger: Ledger::new(cfg.streak_gap),
             cfg,
             day: None,
             stages_done: vec![false; stages],
             snoozes_used: 0,
             done_today: false,
             snoozed_until: None,
-            per_day: BTreeMap::new(),
-            streak: None,
             streak_reminded: None,
             weekly_done: None,
             sent: Vec::new(),
@@ -289,17 +285,14 @@ impl Policy {
     pub fn set_config(&mut self, cfg: PolicyConfig) {
         if cfg.at != self.cfg.at {
             // Stages already passed stay done; new ones above today start fresh.
-            let today: f64 = self
-                .day
-                .and_then(|d| self.per_day.get(&d))
-                .copied()
-                .unwrap_or(0.0);
+            let today = self.day.map_or(0.0, |d| ms_secs(self.ledger.day(d)));
             self.stages_done = cfg
                 .at
                 .iter()
                 .map(|f| today >= f * secs(cfg.daily))
                 .collect();
         }
+        self.ledger.set_streak_gap(cfg.streak_gap);
         self.cfg = cfg;
     }
 
@@ -317,44 +310,40 @@ impl Policy {
         // A reminder held yesterday is not relevant today.
         self.held = None;
         let keep_from = week_start(today, self.cfg.week_start) - TimeDelta::days(7);
-        self.per_day.retain(|d, _| *d >= keep_from);
+        self.ledger.forget_before(keep_from);
     }
 
-    /// Counts a closed span (already clipped to recording hours). Only social spans
-    /// count; they are split at local midnight here if the caller did not.
+    /// Counts a closed span, as stored (already clipped to recording hours).
     pub fn record_span<Tz: TimeZone>(&mut self, span: &Span, tz: &Tz) {
-        if !span.activity.is_social() || span.end <= span.start {
-            return;
+        self.ledger.add(span, tz);
+    }
+
+    /// Where the stored spans the policy needs begin, at `now`: the local day a
+    /// week before today (enough for any week start).
+    pub fn history_start<Tz: TimeZone>(now: DateTime<Utc>, tz: &Tz) -> DateTime<Utc> {
+        let today = local_date(now, tz);
+        local_day_bounds(today - chrono::Days::new(7), tz).0
+    }
+
+    /// Counts the stored spans of `[from, now)` (as read from the store, which
+    /// returns whole the spans that overlap it).
+    pub fn record_stored<Tz: TimeZone>(
+        &mut self,
+        spans: &[Span],
+        from: DateTime<Utc>,
+        now: DateTime<Utc>,
+        tz: &Tz,
+    ) {
+        for span in crate::ledger::within(spans, from, now) {
+            self.ledger.add(&span, tz);
         }
-        let mut from = span.start;
-        while from < span.end {
-            let date = local_date(from, tz);
-            let (_, day_end) = local_day_bounds(date, tz);
-            let to = span.end.min(day_end.max(from + TimeDelta::milliseconds(1)));
-            *self.per_day.entry(date).or_insert(0.0) += span_secs(from, to);
-            from = to;
-        }
-        let gap = delta(self.cfg.streak_gap);
-        self.streak = Some(match self.streak {
-            Some(s) if span.start - s.end < gap && span.start >= s.start => Streak {
-                start: s.start,
-                secs: s.secs + span.seconds(),
-                end: span.end.max(s.end),
-            },
-            _ => Streak {
-                start: span.start,
-                secs: span.seconds(),
-                end: span.end,
-            },
-        });
     }
 
     /// Drops the time counted so far (the employee erased some of it); the
     /// caller then records again what the store still holds. What was sent
     /// today stays as it is.
     pub fn clear_usage(&mut self) {
-        self.per_day.clear();
-        self.streak = None;
+        self.ledger.clear();
     }
 
     /// Restores today's reminder state from what the store holds (after a restart):
@@ -378,57 +367,27 @@ impl Policy {
             }
         }
         self.sent.sort();
-        let today_secs = self.per_day.get(&day).copied().unwrap_or(0.0);
+        let usage = self.usage(now, None, tz);
+        let today_secs = ms_secs(usage.today_ms);
         let daily = secs(self.cfg.daily);
         for (i, f) in self.cfg.at.iter().enumerate() {
             if today_secs >= f * daily {
                 self.stages_done[i] = true;
             }
         }
-        if self.week_secs(now, None, tz) >= secs(self.cfg.weekly) {
+        if ms_secs(usage.week_ms) >= secs(self.cfg.weekly) {
             self.weekly_done = Some(week_start(day, self.cfg.week_start));
         }
     }
 
-    /// Social seconds today up to `now`, with the open social span since `open`.
-    fn today_secs<Tz: TimeZone>(
+    /// The ledger's figures at `now`, with the open social span since `open`.
+    fn usage<Tz: TimeZone>(
         &self,
         now: DateTime<Utc>,
         open: Option<DateTime<Utc>>,
         tz: &Tz,
-    ) -> f64 {
-        let date = local_date(now, tz);
-        let (start, _) = local_day_bounds(date, tz);
-        self.per_day.get(&date).copied().unwrap_or(0.0)
-            + open.map(|o| span_secs(o.max(start), now)).unwrap_or(0.0)
-    }
-
-    fn week_secs<Tz: TimeZone>(
-        &self,
-        now: DateTime<Utc>,
-        open: Option<DateTime<Utc>>,
-        tz: &Tz,
-    ) -> f64 {
-        let date = local_date(now, tz);
-        let mon = week_start(date, self.cfg.week_start);
-        let (start, _) = local_day_bounds(mon, tz);
-        self.per_day.range(mon..=date).map(|(_, s)| s).sum::<f64>()
-            + open.map(|o| span_secs(o.max(start), now)).unwrap_or(0.0)
-    }
-
-    /// The current streak: its start and its social seconds up to `now`.
-    fn streak_now(
-        &self,
-        now: DateTime<Utc>,
-        open: Option<DateTime<Utc>>,
-    ) -> Option<(DateTime<Utc>, f64)> {
-        let gap = delta(self.cfg.streak_gap);
-        match (self.streak, open) {
-            (Some(s), Some(o)) if o - s.end < gap => Some((s.start, s.secs + span_secs(o, now))),
-            (_, Some(o)) => Some((o, span_secs(o, now))),
-            (Some(s), None) if now - s.end < gap => Some((s.start, s.secs)),
-            _ => None,
-        }
+    ) -> Usage {
+        self.ledger.at(now, open, self.cfg.week_start, tz)
     }
 
     /// Today's figures at `now`.
@@ -438,24 +397,23 @@ impl Policy {
         open: Option<DateTime<Utc>>,
         tz: &Tz,
     ) -> Figures {
+        self.figures_of(&self.usage(now, open, tz))
+    }
+
+    fn figures_of(&self, usage: &Usage) -> Figures {
         Figures {
-            today: dur(self.today_secs(now, open, tz)),
+            today: ms_dur(usage.today_ms),
             daily_limit: self.cfg.daily,
-            streak: dur(self.streak_now(now, open).map(|s| s.1).unwrap_or(0.0)),
+            streak: usage.streak.as_ref().map_or(Duration::ZERO, |s| s.length()),
             streak_limit: self.cfg.streak,
-            week: dur(self.week_secs(now, open, tz)),
+            week: ms_dur(usage.week_ms),
             weekly_limit: self.cfg.weekly,
         }
     }
 
-    /// What is due at `now` (before the gates), if anything.
-    fn due<Tz: TimeZone>(
-        &self,
-        now: DateTime<Utc>,
-        open: Option<DateTime<Utc>>,
-        tz: &Tz,
-    ) -> Option<Due> {
-        let today = self.today_secs(now, open, tz);
+    /// What is due at `now` (before the gates) with `usage`, if anything.
+    fn due<Tz: TimeZone>(&self, usage: &Usage, now: DateTime<Utc>, tz: &Tz) -> Option<Due> {
+        let today = ms_secs(usage.today_ms);
         let daily = secs(self.cfg.daily);
         let stage = self
             .cfg
@@ -466,12 +424,12 @@ impl Policy {
             .find(|(_, f)| today >= *f * daily)
             .map(|(i, _)| i)
             .filter(|i| !self.stages_done[*i]);
-        let streak = self.streak_now(now, open).is_some_and(|(start, s)| {
-            s >= secs(self.cfg.streak) && self.streak_reminded != Some(start)
+        let streak = usage.streak.as_ref().is_some_and(|s| {
+            ms_secs(s.social_ms) >= secs(self.cfg.streak) && self.streak_reminded != Some(s.start)
         });
-        let week_monday = week_start(local_date(now, tz), self.cfg.week_start);
-        let weekly = self.week_secs(now, open, tz) >= secs(self.cfg.weekly)
-            && self.weekly_done != Some(week_monday);
+        let week_first = week_start(local_date(now, tz), self.cfg.week_start);
+        let weekly =
+            ms_secs(usage.week_ms) >= secs(self.cfg.weekly) && self.weekly_done != Some(week_first);
         let over = today >= daily
             && self
                 .last_decided
@@ -497,20 +455,14 @@ impl Policy {
     }
 
     /// Marks everything `due` covers as settled.
-    fn settle<Tz: TimeZone>(
-        &mut self,
-        due: &Due,
-        now: DateTime<Utc>,
-        open: Option<DateTime<Utc>>,
-        tz: &Tz,
-    ) {
+    fn settle<Tz: TimeZone>(&mut self, due: &Due, usage: &Usage, now: DateTime<Utc>, tz: &Tz) {
         if let Some(upto) = due.stages_upto {
             for s in &mut self.stages_done[..=upto] {
                 *s = true;
             }
         }
         if due.streak {
-            self.streak_reminded = self.streak_now(now, open).map(|s| s.0);
+            self.streak_reminded = usage.streak.as_ref().map(|s| s.start);
         }
         if due.weekly {
             self.weekly_done = Some(week_start(local_date(now, tz), self.cfg.week_start));
@@ -587,8 +539,9 @@ impl Policy {
         } else {
             None
         };
-        let figures = self.figures(now, open, tz);
-        if let Some(due) = self.due(now, open, tz) {
+        let usage = self.usage(now, open, tz);
+        let figures = self.figures_of(&usage);
+        if let Some(due) = self.due(&usage, now, tz) {
             if self.gates_open_at(now) > now {
                 return Decision::Nothing;
             }
@@ -598,7 +551,7 @@ impl Policy {
                 stage: due.stage.map(|i| self.cfg.at[i]),
                 figures,
             };
-            self.settle(&due, now, open, tz);
+            self.settle(&due, &usage, now, tz);
             self.last_decided = Some(now);
             if let Some(reason) = hold {
                 self.held = Some(reminder.clone());
@@ -638,7 +591,8 @@ impl Policy {
         }
         let mut candidates: Vec<DateTime<Utc>> = Vec::new();
         let after = |s: f64| now + TimeDelta::milliseconds((s.max(0.0) * 1000.0).ceil() as i64);
-        let today = self.today_secs(now, open, tz);
+        let usage = self.usage(now, open, tz);
+        let today = ms_secs(usage.today_ms);
         let daily = secs(self.cfg.daily);
         let rolled = self.day != Some(date);
         for (i, f) in self.cfg.at.iter().enumerate() {
@@ -646,13 +600,13 @@ impl Policy {
                 candidates.push(after(f * daily - today));
             }
         }
-        if let Some((start, s)) = self.streak_now(now, open) {
-            if self.streak_reminded != Some(start) {
-                candidates.push(after(secs(self.cfg.streak) - s));
+        if let Some(s) = &usage.streak {
+            if self.streak_reminded != Some(s.start) {
+                candidates.push(after(secs(self.cfg.streak) - ms_secs(s.social_ms)));
             }
         }
         if self.weekly_done != Some(week_start(date, self.cfg.week_start)) {
-            candidates.push(after(secs(self.cfg.weekly) - self.week_secs(now, open, tz)));
+            candidates.push(after(secs(self.cfg.weekly) - ms_secs(usage.week_ms)));
         }
         let over_from = after(daily - today);
         let repeat = self

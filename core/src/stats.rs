@@ -1,15 +1,15 @@
-//! Time arithmetic for reports, pure: stored spans clipped to each local day's
-//! recording hours, per-day and per-site totals, visits and their median length,
-//! streaks, the weekday × hour heatmap and the trend against earlier weeks.
+//! Report figures beyond the usage [`ledger`](crate::ledger): each local day's
+//! recording hours under the current schedule (a description of the settings,
+//! never used to cut stored time), per-site totals, visits and their median
+//! length, the weekday × hour heatmap and the trend against earlier weeks.
 //!
 //! Everything is counted in whole milliseconds (`i64`) so that sums are exact;
 //! renderers round to seconds or minutes at the very end.
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Timelike, Utc};
 use std::collections::HashMap;
-use std::time::Duration;
 
-use crate::model::{Activity, Span};
+use crate::ledger::{ms_between, Piece};
 use crate::schedule::{local_day_bounds, Schedule};
 
 /// `[start, end)` in UTC.
@@ -56,83 +56,6 @@ pub fn day_windows<Tz: TimeZone>(
     out
 }
 
-/// A part of a stored span that lies inside one day's recording hours.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Piece<'a> {
-    /// Index into the `days` the pieces were cut for.
-    pub day: usize,
-    pub start: DateTime<Utc>,
-    pub end: DateTime<Utc>,
-    pub activity: &'a Activity,
-}
-
-impl Piece<'_> {
-    pub fn ms(&self) -> i64 {
-        ms_between(self.start, self.end)
-    }
-}
-
-/// Milliseconds from `a` to `b`, never negative.
-pub fn ms_between(a: DateTime<Utc>, b: DateTime<Utc>) -> i64 {
-    (b - a).num_milliseconds().max(0)
-}
-
-/// Cuts `spans` (sorted by start; they may overlap, as when databases of several
-/// computers are merged) to the recording hours of `days` (consecutive, in order).
-/// The pieces come out in the order of the spans.
-pub fn clip_to_days<'a>(spans: &'a [Span], days: &[DayWindow]) -> Vec<Piece<'a>> {
-    let intervals: Vec<(Interval, usize)> = days
-        .iter()
-        .enumerate()
-        .flat_map(|(i, d)| d.recording.iter().map(move |iv| (*iv, i)))
-        .collect();
-    let mut out = Vec::with_capacity(spans.len());
-    let mut first = 0;
-    for span in spans {
-        // Intervals ending at or before this span's start end before every later span too.
-        while first < intervals.len() && intervals[first].0 .1 <= span.start {
-            first += 1;
-        }
-        for &((a, b), day) in &intervals[first..] {
-            if a >= span.end {
-                break;
-            }
-            let (s, e) = (a.max(span.start), b.min(span.end));
-            if s < e {
-                out.push(Piece {
-                    day,
-                    start: s,
-                    end: e,
-                    activity: &span.activity,
-                });
-            }
-        }
-    }
-    out
-}
-
-/// Social and other active time of one day, in ms.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct DayTotal {
-    pub social_ms: i64,
-    pub other_ms: i64,
-}
-
-/// Per-day totals for `n_days` days.
-pub fn day_totals(pieces: &[Piece<'_>], n_days: usize) -> Vec<DayTotal> {
-    let mut out = vec![DayTotal::default(); n_days];
-    for p in pieces {
-        if let Some(t) = out.get_mut(p.day) {
-            if p.activity.is_social() {
-                t.social_ms += p.ms();
-            } else {
-                t.other_ms += p.ms();
-            }
-        }
-    }
-    out
-}
-
 /// Social time per site, most time first (ties by name).
 pub fn site_totals(pieces: &[Piece<'_>]) -> Vec<(String, i64)> {
     let mut map: HashMap<&str, i64> = HashMap::new();
@@ -146,10 +69,10 @@ pub fn site_totals(pieces: &[Piece<'_>]) -> Vec<(String, i64)> {
     out
 }
 
-/// One uninterrupted stretch on one social site.
+/// One uninterrupted stretch on one social site, inside one local day.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Visit<'a> {
-    pub day: usize,
+    pub date: NaiveDate,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
     pub site: &'a str,
@@ -162,7 +85,7 @@ impl Visit<'_> {
 }
 
 /// Social pieces as visits: consecutive pieces of the same site that touch
-/// (the agent's checkpoints, a span split by a rule reload) are one visit.
+/// (see [`Piece::continues_visit`]) are one visit.
 pub fn visits<'a>(pieces: &[Piece<'a>]) -> Vec<Visit<'a>> {
     let mut out: Vec<Visit<'a>> = Vec::new();
     for p in pieces {
@@ -170,13 +93,13 @@ pub fn visits<'a>(pieces: &[Piece<'a>]) -> Vec<Visit<'a>> {
             continue;
         };
         if let Some(last) = out.last_mut() {
-            if last.site == site && last.day == p.day && last.end == p.start {
+            if p.continues_visit(last.date, last.site, last.end) {
                 last.end = p.end;
                 continue;
             }
         }
         out.push(Visit {
-            day: p.day,
+            date: p.date,
             start: p.start,
             end: p.end,
             site,
@@ -197,59 +120,6 @@ pub fn median(values: &mut [i64]) -> Option<i64> {
     } else {
         (values[n / 2 - 1] + values[n / 2]) / 2
     })
-}
-
-/// Visits separated by less than the streak gap, taken together.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Streak {
-    pub day: usize,
-    pub start: DateTime<Utc>,
-    pub end: DateTime<Utc>,
-    pub visits: usize,
-    /// Time actually on social sites within the streak.
-    pub social_ms: i64,
-}
-
-impl Streak {
-    /// From the start of the first visit to the end of the last.
-    pub fn ms(&self) -> i64 {
-        ms_between(self.start, self.end)
-    }
-}
-
-/// Groups `visits` (in time order) into streaks: a visit that starts less than
-/// `gap` after the end of the previous one continues its streak.
-pub fn streaks(visits: &[Visit<'_>], gap: Duration) -> Vec<Streak> {
-    let gap_ms = i64::try_from(gap.as_millis()).unwrap_or(i64::MAX);
-    let mut out: Vec<Streak> = Vec::new();
-    for v in visits {
-        if let Some(last) = out.last_mut() {
-            if v.start >= last.start && ms_between(last.end, v.start) < gap_ms {
-                last.end = last.end.max(v.end);
-                last.visits += 1;
-                last.social_ms += v.ms();
-                continue;
-            }
-        }
-        out.push(Streak {
-            day: v.day,
-            start: v.start,
-            end: v.end,
-            visits: 1,
-            social_ms: v.ms(),
-        });
-    }
-    out
-}
-
-/// The longest streak (the earliest of equals).
-pub fn longest_streak(visits: &[Visit<'_>], gap: Duration) -> Option<Streak> {
-    streaks(visits, gap)
-        .into_iter()
-        .fold(None, |best: Option<Streak>, s| match best {
-            Some(b) if b.ms() >= s.ms() => Some(b),
-            _ => Some(s),
-        })
 }
 
 /// Social ms by local weekday (Monday = 0) and local hour, 7 × 24.
@@ -289,7 +159,7 @@ pub struct Trend {
 }
 
 /// Compares per-day social totals of the current period with those of earlier
-/// days (only days with recording hours should be passed). `None` when either
+/// days (only recorded days should be passed). `None` when either
 /// side has no days, or the earlier days hold no social time at all (no history
 /// to compare with).
 pub fn trend(current: &[i64], earlier: &[i64]) -> Option<Trend> {
@@ -311,7 +181,8 @@ pub fn trend(current: &[i64], earlier: &[i64]) -> Option<Trend> {
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::model::Source;
+    use crate::ledger::pieces;
+    use crate::model::{Activity, Source, Span};
     use crate::schedule::RecordMode;
     use chrono_tz::America::Toronto;
 
@@ -339,45 +210,17 @@ mod tests {
     }
 
     #[test]
-    fn clips_to_recording_hours_of_each_day() {
+    fn recording_hours_of_each_day() {
         // Monday 2026-11-23, UTC: work hours 09-12, 13-17.
         let days = day_windows(&work_hours(), d(2026, 11, 23), d(2026, 11, 29), &Utc);
         assert_eq!(days.len(), 7);
         assert_eq!(days[0].recording_ms(), 7 * 3_600_000);
         assert!(days[5].recording.is_empty() && days[6].recording.is_empty());
-        let spans = vec![
-            span(
-                "2026-11-23T08:30:00Z",
-                "2026-11-23T09:30:00Z",
-                Some("x.com"),
-            ),
-            span("2026-11-23T11:50:00Z", "2026-11-23T13:10:00Z", None),
-            span(
-                "2026-11-24T16:59:00Z",
-                "2026-11-25T09:01:00Z",
-                Some("x.com"),
-            ),
-            span(
-                "2026-11-28T10:00:00Z",
-                "2026-11-28T11:00:00Z",
-                Some("x.com"),
-            ),
-        ];
-        let pieces = clip_to_days(&spans, &days);
-        let totals = day_totals(&pieces, days.len());
-        assert_eq!(totals[0].social_ms, 30 * 60_000);
-        assert_eq!(totals[0].other_ms, 20 * 60_000);
-        assert_eq!(totals[1].social_ms, 60_000);
-        assert_eq!(totals[2].social_ms, 60_000);
-        assert_eq!(totals[5].social_ms, 0, "Saturday is not recorded");
-        assert_eq!(
-            site_totals(&pieces),
-            vec![("x.com".to_string(), 32 * 60_000)]
-        );
+        assert_eq!(days[6].bounds.1, utc("2026-11-30T00:00:00Z"));
     }
 
     #[test]
-    fn dst_day_is_clipped_in_local_time() {
+    fn dst_day_is_local() {
         let mut s = work_hours();
         s.record = RecordMode::Always;
         // Toronto falls back on Sunday 2026-11-01: that day is 25 hours long.
@@ -386,27 +229,36 @@ mod tests {
     }
 
     #[test]
-    fn overlapping_spans_from_merged_databases_both_count() {
-        let days = day_windows(&work_hours(), d(2026, 11, 23), d(2026, 11, 23), &Utc);
+    fn site_totals_most_first() {
         let spans = vec![
             span(
                 "2026-11-23T10:00:00Z",
                 "2026-11-23T10:10:00Z",
                 Some("a.com"),
             ),
+            span("2026-11-23T10:10:00Z", "2026-11-23T10:30:00Z", None),
             span(
-                "2026-11-23T10:05:00Z",
-                "2026-11-23T10:06:00Z",
+                "2026-11-23T10:30:00Z",
+                "2026-11-23T10:50:00Z",
                 Some("b.com"),
             ),
+            span(
+                "2026-11-24T10:00:00Z",
+                "2026-11-24T10:05:00Z",
+                Some("a.com"),
+            ),
         ];
-        let pieces = clip_to_days(&spans, &days);
-        assert_eq!(day_totals(&pieces, 1)[0].social_ms, 11 * 60_000);
+        assert_eq!(
+            site_totals(&pieces(&spans, &Utc)),
+            vec![
+                ("b.com".to_string(), 20 * 60_000),
+                ("a.com".to_string(), 15 * 60_000)
+            ]
+        );
     }
 
     #[test]
     fn visits_merge_touching_pieces_and_median() {
-        let days = day_windows(&work_hours(), d(2026, 11, 23), d(2026, 11, 23), &Utc);
         let spans = vec![
             span(
                 "2026-11-23T10:00:00Z",
@@ -429,71 +281,31 @@ mod tests {
                 "2026-11-23T10:40:00Z",
                 Some("a.com"),
             ),
-            // Split by the lunch break: two visits.
+            // Split at midnight: two visits, one on each day.
             span(
-                "2026-11-23T11:59:00Z",
-                "2026-11-23T13:01:00Z",
+                "2026-11-23T23:59:00Z",
+                "2026-11-24T00:01:00Z",
                 Some("a.com"),
             ),
         ];
-        let pieces = clip_to_days(&spans, &days);
-        let v = visits(&pieces);
+        let v = visits(&pieces(&spans, &Utc));
         let mut lens: Vec<i64> = v.iter().map(|v| v.ms() / 60_000).collect();
         assert_eq!(lens, vec![3, 1, 10, 1, 1]);
+        assert_eq!(v[4].date, d(2026, 11, 24));
         assert_eq!(median(&mut lens), Some(1));
         assert_eq!(median(&mut [4, 1, 3, 2]), Some(2));
         assert_eq!(median(&mut []), None);
     }
 
     #[test]
-    fn streaks_join_visits_closer_than_the_gap() {
-        let days = day_windows(&work_hours(), d(2026, 11, 23), d(2026, 11, 23), &Utc);
-        let spans = vec![
-            span(
-                "2026-11-23T10:00:00Z",
-                "2026-11-23T10:05:00Z",
-                Some("a.com"),
-            ),
-            span("2026-11-23T10:05:00Z", "2026-11-23T10:06:00Z", None),
-            span(
-                "2026-11-23T10:06:00Z",
-                "2026-11-23T10:10:00Z",
-                Some("b.com"),
-            ),
-            span("2026-11-23T10:10:00Z", "2026-11-23T10:30:00Z", None),
-            span(
-                "2026-11-23T10:30:00Z",
-                "2026-11-23T10:38:00Z",
-                Some("a.com"),
-            ),
-        ];
-        let pieces = clip_to_days(&spans, &days);
-        let v = visits(&pieces);
-        let all = streaks(&v, Duration::from_secs(120));
-        assert_eq!(all.len(), 2);
-        assert_eq!(all[0].ms(), 10 * 60_000);
-        assert_eq!(all[0].social_ms, 9 * 60_000);
-        assert_eq!(all[0].visits, 2);
-        let best = longest_streak(&v, Duration::from_secs(120)).unwrap();
-        assert_eq!(best.start, utc("2026-11-23T10:00:00Z"));
-        // A gap of exactly the streak gap breaks the streak.
-        assert_eq!(streaks(&v, Duration::from_secs(60)).len(), 3);
-        assert_eq!(longest_streak(&[], Duration::from_secs(60)), None);
-    }
-
-    #[test]
     fn heatmap_splits_at_local_hours() {
-        let mut s = work_hours();
-        s.record = RecordMode::Always;
-        let days = day_windows(&s, d(2026, 11, 23), d(2026, 11, 23), &Toronto);
         // 14:50-16:10 UTC is 09:50-11:10 in Toronto (UTC-5) on a Monday.
         let spans = vec![span(
             "2026-11-23T14:50:00Z",
             "2026-11-23T16:10:00Z",
             Some("a.com"),
         )];
-        let pieces = clip_to_days(&spans, &days);
-        let h = heatmap(&pieces, &Toronto);
+        let h = heatmap(&pieces(&spans, &Toronto), &Toronto);
         assert_eq!(h[0][9], 10 * 60_000);
         assert_eq!(h[0][10], 60 * 60_000);
         assert_eq!(h[0][11], 10 * 60_000);

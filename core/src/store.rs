@@ -3,14 +3,28 @@
 //! (`PRAGMA user_version`). This is the only module in `core` that does I/O.
 //!
 //! What is stored: consent and its time, spans (start, end, site label or
-//! "other", source). Never a window title or URL.
+//! "other", source), reminders, weekly notes, and each database's random
+//! identity (so that a report never counts a copy of a database twice). Never a
+//! window title or URL.
+//!
+//! Health: the agent opens its database with [`Store::open_checked`], which runs
+//! `PRAGMA quick_check` first. A damaged database is never written to again: it
+//! is moved aside (`dwell.db.damaged-<UTC time>`, with its `-wal` and `-shm`),
+//! what can still be read is copied row by row into a fresh one, and a one-line
+//! note saying so is kept in the fresh one ([`Store::database_note`]). The
+//! running agent calls [`Store::health_check`] once a day. Errors that only the
+//! employee can fix (damage, a read-only disk, no permission, a full disk) are
+//! typed ([`StoreError::is_permanent`]), each with one line saying what to do.
 
-use std::collections::HashMap;
+use std::cell::OnceCell;
+use std::collections::{HashMap, HashSet};
 use std::fs::{DirBuilder, OpenOptions};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, TimeZone, Utc};
+use rusqlite::config::DbConfig;
+use rusqlite::types::Value;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use crate::forget::{self, ForgetEntry, Forgotten};
@@ -20,6 +34,29 @@ use crate::paths::DB_FILE;
 /// Longest a stored span can be: spans are split at local midnight, and a local
 /// day lasts at most 25 hours. Used to bound range queries on `start`.
 pub const MAX_SPAN_MS: i64 = 26 * 3_600_000;
+
+/// Longest a span that makes sense can be: a local day (25 hours on the day
+/// clocks go back). Longer ones in a merged or salvaged file are skipped.
+pub const LONGEST_DAY_MS: i64 = 25 * 3_600_000;
+
+/// The `meta` key of the database's identity: 16 random bytes in hex, made
+/// when the database is created (or migrated to schema 3).
+pub const DATABASE_ID_KEY: &str = "database_id";
+
+/// The `meta` key of the one-line note saying what happened to a damaged
+/// database ([`Store::database_note`]).
+pub const DATABASE_NOTE_KEY: &str = "database_note";
+
+/// The `meta` key of when the agent last opened the database (RFC 3339).
+pub const AGENT_STARTED_KEY: &str = "agent_started_at";
+
+/// The WAL is checkpointed once it holds this many pages (4 KiB each)...
+const WAL_AUTOCHECKPOINT_PAGES: i64 = 128;
+/// ...and cut back to this many bytes when it is reused, so it stays under 1 MB.
+const WAL_SIZE_LIMIT: i64 = 1_000_000;
+
+/// Below this many free bytes, an I/O error on the disk means it is full.
+const NEARLY_FULL: u64 = 1 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -43,6 +80,46 @@ pub enum StoreError {
     },
     #[error("{path} is not a dwell database")]
     NotDwell { path: PathBuf },
+    /// `PRAGMA quick_check` failed, or SQLite found the file malformed.
+    #[error("{path} is damaged ({detail})")]
+    Damaged { path: PathBuf, detail: String },
+    /// The disk is mounted read-only (EROFS).
+    #[error("{path} is on a read-only disk: dwell can show and export what it recorded but cannot record there; make the disk writable or choose another data directory (--data-dir), then start dwell again")]
+    ReadOnly { path: PathBuf },
+    /// The file or its directory cannot be written by this user (EACCES, EPERM).
+    #[error("{path} cannot be written by you (permission denied): make it yours and writable again (chown, chmod u+rw), then start dwell again")]
+    PermissionDenied { path: PathBuf },
+    /// SQLITE_FULL, ENOSPC, EDQUOT.
+    #[error("the disk holding {path} is full: free some space, then start dwell again")]
+    DiskFull { path: PathBuf },
+}
+
+impl StoreError {
+    /// Whether trying again cannot help until the employee does something
+    /// (what, the message says): a service manager should not restart the agent.
+    pub fn is_permanent(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Damaged { .. }
+                | StoreError::ReadOnly { .. }
+                | StoreError::PermissionDenied { .. }
+                | StoreError::DiskFull { .. }
+                | StoreError::NewerSchema { .. }
+                | StoreError::NotDwell { .. }
+        )
+    }
+
+    /// An I/O error on `path`, typed when it is one the employee must fix.
+    pub fn from_io(path: &Path, source: std::io::Error) -> StoreError {
+        use rustix::io::Errno;
+        let path = path.to_owned();
+        match Errno::from_io_error(&source) {
+            Some(Errno::ROFS) => StoreError::ReadOnly { path },
+            Some(Errno::ACCESS | Errno::PERM) => StoreError::PermissionDenied { path },
+            Some(Errno::NOSPC | Errno::DQUOT) => StoreError::DiskFull { path },
+            _ => StoreError::Io { path, source },
+        }
+    }
 }
 
 /// Append-only: never edit a released migration, add a new one.
@@ -69,6 +146,9 @@ const MIGRATIONS: &[&str] = &[
          text    TEXT NOT NULL,
          written INTEGER NOT NULL             -- unix ms, UTC
      ) WITHOUT ROWID;",
+    // 3: the database's identity, 16 random bytes in hex (SQLite's randomness,
+    // seeded from /dev/urandom), so that a report never merges a copy twice.
+    "INSERT OR IGNORE INTO meta (key, value) VALUES ('database_id', lower(hex(randomblob(16))));",
 ];
 
 /// The meta key of the forget log (see [`crate::forget`]).
@@ -91,6 +171,9 @@ pub struct Store {
     conn: Connection,
     path: PathBuf,
     site_ids: HashMap<String, i64>,
+    /// Set when damage is seen (with what was seen): from then on this
+    /// connection writes nothing, not even a checkpoint when it closes.
+    damaged: OnceCell<String>,
 }
 
 impl std::fmt::Debug for Store {
@@ -109,12 +192,16 @@ fn from_ms(v: i64) -> DateTime<Utc> {
         .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
+/// `path` with `suffix` appended to its file name (`dwell.db` → `dwell.db-wal`).
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(suffix);
+    PathBuf::from(p)
+}
+
 /// Creates `dir` (and parents) if needed and makes it private (0700).
 pub fn ensure_private_dir(dir: &Path) -> Result<(), StoreError> {
-    let io = |source| StoreError::Io {
-        path: dir.to_owned(),
-        source,
-    };
+    let io = |source| StoreError::from_io(dir, source);
     DirBuilder::new()
         .recursive(true)
         .mode(0o700)
@@ -123,17 +210,46 @@ pub fn ensure_private_dir(dir: &Path) -> Result<(), StoreError> {
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io)
 }
 
+/// What [`Store::open_checked`] did with a damaged database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Salvage {
+    /// Where the damaged file is now (its `-wal` and `-shm` beside it). It is
+    /// never deleted: the employee decides.
+    pub moved_to: PathBuf,
+    /// What SQLite found wrong (for the log).
+    pub detail: String,
+    /// Whether the consent could be read (otherwise the employee must opt in again).
+    pub consent: bool,
+    /// Rows kept in the fresh database.
+    pub spans: usize,
+    pub reminders: usize,
+    pub notes: usize,
+    /// Unreadable parts stepped over, plus rows that made no sense.
+    pub lost: usize,
+    /// The one-line note also stored in the fresh database.
+    pub note: String,
+}
+
 impl Store {
     /// Opens (creating if needed) the database in `data_dir`, private, migrated.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        Store::open_unmigrated(data_dir)?.finish_open()
+    }
+
+    /// The connection to `data_dir`'s database (created 0600 if missing),
+    /// before any write.
+    fn open_unmigrated(data_dir: &Path) -> Result<Store, StoreError> {
         ensure_private_dir(data_dir)?;
         // The directory may be a link (data moved to another disk); the files
         // inside it may not, and SQLite's no-follow check covers the whole path.
-        let data_dir = std::fs::canonicalize(data_dir).map_err(|source| StoreError::Io {
-            path: data_dir.to_owned(),
-            source,
-        })?;
-        let path = data_dir.join(DB_FILE);
+        let data_dir = std::fs::canonicalize(data_dir)
+            .map_err(|source| StoreError::from_io(data_dir, source))?;
+        Store::open_file_unmigrated(data_dir.join(DB_FILE))
+    }
+
+    /// The connection to the database file `path` (created 0600 if missing),
+    /// before any write.
+    fn open_file_unmigrated(path: PathBuf) -> Result<Store, StoreError> {
         // Create the file ourselves so it is 0600 from its first byte.
         // Never through a symbolic link planted where the database should be.
         OpenOptions::new()
@@ -142,10 +258,7 @@ impl Store {
             .mode(0o600)
             .custom_flags(crate::paths::no_follow())
             .open(&path)
-            .map_err(|e| StoreError::Io {
-                path: path.clone(),
-                source: crate::paths::explain_link(&path, e),
-            })?;
+            .map_err(|e| StoreError::from_io(&path, crate::paths::explain_link(&path, e)))?;
         let conn = Connection::open_with_flags(
             &path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -155,21 +268,133 @@ impl Store {
                 | OpenFlags::SQLITE_OPEN_NOFOLLOW,
         )
         .map_err(|e| sql(&path, e))?;
-        let mut store = Store::with_conn(conn, path)?;
-        store.migrate()?;
-        store.private_files()?;
-        Ok(store)
+        Store::with_conn(conn, path)
+    }
+
+    fn finish_open(mut self) -> Result<Store, StoreError> {
+        self.migrate()?;
+        self.private_files()?;
+        Ok(self)
+    }
+
+    /// Opens the database in `data_dir` for the agent: checked
+    /// ([`Store::health_check`]) before anything is written to it, migrated,
+    /// and written once (so that a full disk shows now, not later).
+    ///
+    /// A damaged database is never written to again: it is moved aside with
+    /// its `-wal` and `-shm` to `dwell.db.damaged-<UTC time>`, what can still be
+    /// read (settings and consent, sites, spans, reminders, notes) is copied row
+    /// by row into a fresh database, skipping what errors, and a one-line note
+    /// saying so is stored there ([`Store::database_note`]) and returned.
+    pub fn open_checked(
+        data_dir: &Path,
+        now: DateTime<Utc>,
+    ) -> Result<(Store, Option<Salvage>), StoreError> {
+        let opened = Store::open_unmigrated(data_dir).and_then(|store| {
+            store.health_check()?;
+            let store = store.finish_open()?;
+            store.meta_set(AGENT_STARTED_KEY, &now.to_rfc3339())?;
+            Ok(store)
+        });
+        let detail = match opened {
+            Ok(store) => return Ok((store, None)),
+            Err(StoreError::Damaged { detail, .. }) => detail,
+            Err(e) => return Err(e),
+        };
+        let (store, salvage) = Store::salvage(data_dir, detail, now)?;
+        Ok((store, Some(salvage)))
+    }
+
+    /// Rebuilds a fresh database from what can be read of the damaged one in
+    /// `data_dir`, then moves the damaged one aside and puts the fresh one in
+    /// its place. The fresh one is built under another name first, so that if
+    /// that fails (a full disk), nothing has moved and the next start tries again.
+    fn salvage(
+        data_dir: &Path,
+        detail: String,
+        now: DateTime<Utc>,
+    ) -> Result<(Store, Salvage), StoreError> {
+        let dir = std::fs::canonicalize(data_dir)
+            .map_err(|source| StoreError::from_io(data_dir, source))?;
+        let db = dir.join(DB_FILE);
+        let moved_to = damaged_name(&db, now)?;
+        // Only ever read.
+        let rescued = Rescued::read(&db);
+        let rebuilt = with_suffix(&db, ".rebuilding");
+        for suffix in ["", "-wal", "-shm"] {
+            // What a salvage cut short left: our own, never the employee's data.
+            let stale = with_suffix(&rebuilt, suffix);
+            match std::fs::remove_file(&stale) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(StoreError::from_io(&stale, e))
+                }
+                _ => {}
+            }
+        }
+        let (kept, note) = {
+            let mut fresh = Store::open_file_unmigrated(rebuilt.clone())?.finish_open()?;
+            let kept = fresh.in_tx(|store| Ok((rescued.write_to(store)?, true)))?;
+            let note = salvage_note(&kept, &moved_to, now);
+            fresh.meta_set(DATABASE_NOTE_KEY, &note)?;
+            fresh
+                .conn
+                .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+                .map_err(fresh.s())?;
+            fresh.health_check().map_err(|e| match e {
+                StoreError::Damaged { .. } => StoreError::Damaged {
+                    path: db.clone(),
+                    detail: "and a fresh copy of what could be read was damaged at once: the disk may be failing; check it or choose another data directory (--data-dir), then start dwell again".to_owned(),
+                },
+                e => e,
+            })?;
+            (kept, note)
+        };
+        move_aside(&db, &moved_to)?;
+        for suffix in ["", "-wal", "-shm"] {
+            let from = with_suffix(&rebuilt, suffix);
+            if suffix.is_empty() || std::fs::symlink_metadata(&from).is_ok() {
+                let to = with_suffix(&db, suffix);
+                std::fs::rename(&from, &to).map_err(|e| StoreError::from_io(&to, e))?;
+            }
+        }
+        let store = Store::open(&dir)?;
+        store.meta_set(AGENT_STARTED_KEY, &now.to_rfc3339())?;
+        let salvage = Salvage {
+            moved_to,
+            detail,
+            consent: kept.consent,
+            spans: kept.spans,
+            reminders: kept.reminders,
+            notes: kept.notes,
+            lost: kept.lost,
+            note,
+        };
+        Ok((store, salvage))
     }
 
     /// Opens the database in `data_dir` if there is one; never creates it.
+    /// On a read-only or full disk, or when the files cannot be written, it is
+    /// opened read-only ([`Store::open_read_only`]): reading works (`export`),
+    /// and a write fails with the same error the read-write open gave.
     pub fn open_existing(data_dir: &Path) -> Result<Option<Store>, StoreError> {
-        if !data_dir.join(DB_FILE).exists() {
+        let db = data_dir.join(DB_FILE);
+        if !db.exists() {
             return Ok(None);
         }
-        Store::open(data_dir).map(Some)
+        match Store::open(data_dir) {
+            Err(
+                e @ (StoreError::ReadOnly { .. }
+                | StoreError::PermissionDenied { .. }
+                | StoreError::DiskFull { .. }),
+            ) => Store::open_read_only(&db).map(Some).map_err(|_| e),
+            r => r.map(Some),
+        }
     }
 
-    /// Opens any dwell database file read-only (reports, `--merge`).
+    /// Opens any dwell database file read-only (status, reports, `--merge`).
+    /// When SQLite cannot open it the usual way because nothing can be written
+    /// beside it (a read-only or full disk, a directory that is not yours), it
+    /// is opened as immutable: what a `-wal` file holds is then not seen.
     pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
         if !path.is_file() {
             return Err(StoreError::Io {
@@ -177,13 +402,33 @@ impl Store {
                 source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
             });
         }
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
+        match Store::open_read_only_as(path, false) {
+            Err(e) if cannot_share(&e) => Store::open_read_only_as(path, true).map_err(|_| e),
+            r => r,
+        }
+    }
+
+    fn open_read_only_as(path: &Path, immutable: bool) -> Result<Store, StoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = if immutable {
+            Connection::open_with_flags(
+                format!("file:{}?immutable=1", uri_path(path)),
+                flags | OpenFlags::SQLITE_OPEN_URI,
+            )
+        } else {
+            Connection::open_with_flags(path, flags)
+        }
         .map_err(|e| sql(path, e))?;
         let store = Store::with_conn(conn, path.to_owned())?;
-        let version = store.user_version()?;
+        let not_dwell = || StoreError::NotDwell {
+            path: path.to_owned(),
+        };
+        let version = store.user_version_raw().map_err(|e| match e {
+            rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::NotADatabase => {
+                not_dwell()
+            }
+            e => store.err(e),
+        })?;
         if version > SCHEMA_VERSION {
             return Err(StoreError::NewerSchema {
                 path: path.to_owned(),
@@ -199,13 +444,9 @@ impl Store {
                 |r| r.get::<_, i64>(0),
             )
             .map(|n| n > 0)
-            .map_err(|_| StoreError::NotDwell {
-                path: path.to_owned(),
-            })?;
+            .map_err(|_| not_dwell())?;
         if version < 1 || !has_spans {
-            return Err(StoreError::NotDwell {
-                path: path.to_owned(),
-            });
+            return Err(not_dwell());
         }
         Ok(store)
     }
@@ -217,33 +458,32 @@ impl Store {
             conn,
             path,
             site_ids: HashMap::new(),
+            damaged: OnceCell::new(),
         })
     }
 
+    fn user_version_raw(&self) -> rusqlite::Result<i64> {
+        self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+    }
+
     fn user_version(&self) -> Result<i64, StoreError> {
-        self.conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| match e {
-                rusqlite::Error::SqliteFailure(f, _)
-                    if f.code == rusqlite::ErrorCode::NotADatabase =>
-                {
-                    StoreError::NotDwell {
-                        path: self.path.clone(),
-                    }
-                }
-                e => sql(&self.path, e),
-            })
+        self.user_version_raw().map_err(self.s())
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
+        self.writable()?;
         let path = self.path.clone();
-        let s = |e| sql(&path, e);
         self.conn
             .query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
-            .map_err(s)?;
+            .map_err(self.s())?;
+        // Checkpoint often enough, and cut the WAL back, so it stays under 1 MB.
         self.conn
-            .execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
-            .map_err(s)?;
+            .execute_batch(&format!(
+                "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
+                 PRAGMA journal_size_limit = {WAL_SIZE_LIMIT};
+                 PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES};"
+            ))
+            .map_err(self.s())?;
         let version = self.user_version()?;
         if version > SCHEMA_VERSION {
             return Err(StoreError::NewerSchema {
@@ -252,32 +492,95 @@ impl Store {
                 known: SCHEMA_VERSION,
             });
         }
-        for (i, m) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let tx = self.conn.transaction().map_err(s)?;
-            tx.execute_batch(m).map_err(s)?;
-            tx.pragma_update(None, "user_version", (i + 1) as i64)
-                .map_err(s)?;
-            tx.commit().map_err(s)?;
-        }
-        Ok(())
+        let conn = &mut self.conn;
+        let applied = (|| -> rusqlite::Result<()> {
+            for (i, m) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+                let tx = conn.transaction()?;
+                tx.execute_batch(m)?;
+                tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+                tx.commit()?;
+            }
+            Ok(())
+        })();
+        applied.map_err(self.s())
     }
 
     /// Makes the database and its WAL companions 0600.
     fn private_files(&self) -> Result<(), StoreError> {
         for suffix in ["", "-wal", "-shm"] {
-            let mut p = self.path.clone().into_os_string();
-            p.push(suffix);
-            let p = PathBuf::from(p);
+            let p = with_suffix(&self.path, suffix);
             if p.exists() {
-                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).map_err(
-                    |source| StoreError::Io {
-                        path: p.clone(),
-                        source,
-                    },
-                )?;
+                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))
+                    .map_err(|source| StoreError::from_io(&p, source))?;
             }
         }
         Ok(())
+    }
+
+    /// `PRAGMA quick_check`: `Err(StoreError::Damaged)` when the file is
+    /// damaged (or was found damaged before). From then on this connection
+    /// never writes to it again. The agent runs it when it opens its database
+    /// ([`Store::open_checked`]) and once a day after that.
+    pub fn health_check(&self) -> Result<(), StoreError> {
+        if let Some(detail) = self.damaged.get() {
+            return Err(self.damage(detail));
+        }
+        let answers: Vec<String> = self
+            .conn
+            .prepare("PRAGMA quick_check")
+            .and_then(|mut stmt| {
+                stmt.query_map([], |r| r.get(0))?
+                    .take(3)
+                    .collect::<Result<_, _>>()
+            })
+            .map_err(self.s())?;
+        if answers.len() == 1 && answers[0] == "ok" {
+            return Ok(());
+        }
+        let mut detail = answers.join("; ").replace(['\n', '\r'], " ");
+        if detail.is_empty() {
+            detail = "quick_check gave no answer".to_owned();
+        }
+        if let Some((i, _)) = detail.char_indices().nth(160) {
+            detail.truncate(i);
+            detail.push('…');
+        }
+        self.mark_damaged(&detail);
+        Err(self.damage(&detail))
+    }
+
+    fn damage(&self, detail: &str) -> StoreError {
+        StoreError::Damaged {
+            path: self.path.clone(),
+            detail: detail.to_owned(),
+        }
+    }
+
+    /// Remembers that the file is damaged: nothing is written to it again, not
+    /// even the checkpoint SQLite makes when the last connection closes.
+    fn mark_damaged(&self, detail: &str) {
+        if self.damaged.set(detail.to_owned()).is_ok() {
+            let _ = self
+                .conn
+                .set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true);
+        }
+    }
+
+    /// `Err` when this connection must not write (the file is damaged).
+    fn writable(&self) -> Result<(), StoreError> {
+        match self.damaged.get() {
+            Some(detail) => Err(self.damage(detail)),
+            None => Ok(()),
+        }
+    }
+
+    /// A SQLite error on this database, typed; damage is remembered.
+    fn err(&self, e: rusqlite::Error) -> StoreError {
+        let e = sql(&self.path, e);
+        if let StoreError::Damaged { detail, .. } = &e {
+            self.mark_damaged(detail);
+        }
+        e
     }
 
     pub fn path(&self) -> &Path {
@@ -289,15 +592,27 @@ impl Store {
         ["", "-wal"]
             .iter()
             .filter_map(|suffix| {
-                let mut p = self.path.clone().into_os_string();
-                p.push(suffix);
-                std::fs::metadata(PathBuf::from(p)).ok().map(|m| m.len())
+                std::fs::metadata(with_suffix(&self.path, suffix))
+                    .ok()
+                    .map(|m| m.len())
             })
             .sum()
     }
 
     fn s(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
-        move |e| sql(&self.path, e)
+        move |e| self.err(e)
+    }
+
+    /// The database's identity ([`DATABASE_ID_KEY`]); `None` in a database no
+    /// dwell of schema 3 or later has opened for writing.
+    pub fn database_id(&self) -> Result<Option<String>, StoreError> {
+        self.meta_get(DATABASE_ID_KEY)
+    }
+
+    /// What happened to a damaged database this one replaced, in one line
+    /// naming where the damaged file went; `None` when nothing happened.
+    pub fn database_note(&self) -> Result<Option<String>, StoreError> {
+        self.meta_get(DATABASE_NOTE_KEY)
     }
 
     pub fn meta_get(&self, key: &str) -> Result<Option<String>, StoreError> {
@@ -308,6 +623,7 @@ impl Store {
     }
 
     pub fn meta_set(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.writable()?;
         self.conn
             .execute(
                 "INSERT INTO meta (key, value) VALUES (?1, ?2)
@@ -319,6 +635,7 @@ impl Store {
     }
 
     pub fn meta_delete(&self, key: &str) -> Result<(), StoreError> {
+        self.writable()?;
         self.conn
             .execute("DELETE FROM meta WHERE key = ?1", [key])
             .map(|_| ())
@@ -345,16 +662,16 @@ impl Store {
         if let Some(id) = self.site_ids.get(label) {
             return Ok(*id);
         }
-        let path = self.path.clone();
+        self.writable()?;
         self.conn
             .execute("INSERT OR IGNORE INTO sites (label) VALUES (?1)", [label])
-            .map_err(|e| sql(&path, e))?;
+            .map_err(self.s())?;
         let id: i64 = self
             .conn
             .query_row("SELECT id FROM sites WHERE label = ?1", [label], |r| {
                 r.get(0)
             })
-            .map_err(|e| sql(&path, e))?;
+            .map_err(self.s())?;
         self.site_ids.insert(label.to_owned(), id);
         Ok(id)
     }
@@ -365,6 +682,7 @@ impl Store {
         &mut self,
         f: impl FnOnce(&mut Self) -> Result<(T, bool), StoreError>,
     ) -> Result<T, StoreError> {
+        self.writable()?;
         self.conn
             .execute_batch("BEGIN IMMEDIATE")
             .map_err(self.s())?;
@@ -511,14 +829,50 @@ impl Store {
 
     /// Spans that overlap `[from, to)`, in order, unclipped.
     pub fn spans(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Span>, StoreError> {
+        self.spans_where(from, to, "1")
+    }
+
+    /// Like [`Store::spans`], but only the spans that make sense: they end
+    /// after they start, last at most a day ([`LONGEST_DAY_MS`]), and their
+    /// site is in the file. For databases from elsewhere (`--merge`).
+    pub fn valid_spans(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Span>, StoreError> {
+        self.spans_where(from, to, &valid_span())
+    }
+
+    /// How many spans do not make sense (see [`Store::valid_spans`]).
+    pub fn invalid_spans(&self) -> Result<u64, StoreError> {
+        self.conn
+            .query_row(
+                &format!(
+                    "SELECT count(*) FROM spans s LEFT JOIN sites t ON t.id = s.site
+                     WHERE NOT coalesce({}, 0)",
+                    valid_span()
+                ),
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n.unsigned_abs())
+            .map_err(self.s())
+    }
+
+    fn spans_where(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        condition: &str,
+    ) -> Result<Vec<Span>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "SELECT s.start, s.end, t.label, s.source FROM spans s
                  LEFT JOIN sites t ON t.id = s.site
-                 WHERE s.start >= ?1 AND s.start < ?2 AND s.end > ?3
-                 ORDER BY s.start",
-            )
+                 WHERE s.start >= ?1 AND s.start < ?2 AND s.end > ?3 AND ({condition})
+                 ORDER BY s.start"
+            ))
             .map_err(self.s())?;
         let rows = stmt
             .query_map(params![ms(from) - MAX_SPAN_MS, ms(to), ms(from)], |r| {
@@ -548,6 +902,7 @@ impl Store {
     /// Deletes spans that ended, and reminders due, before `before`; returns
     /// how many spans went.
     pub fn delete_before(&mut self, before: DateTime<Utc>) -> Result<usize, StoreError> {
+        self.writable()?;
         self.conn
             .execute("DELETE FROM reminders WHERE at < ?1", [ms(before)])
             .map_err(self.s())?;
@@ -575,6 +930,7 @@ impl Store {
 
     /// Rewrites the file without free pages and truncates the WAL.
     pub fn compact(&mut self) -> Result<(), StoreError> {
+        self.writable()?;
         self.conn
             .execute_batch("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")
             .map_err(self.s())
@@ -592,6 +948,7 @@ impl Store {
 
     /// Deletes site labels no span refers to any more; returns how many went.
     pub fn delete_unused_sites(&mut self) -> Result<usize, StoreError> {
+        self.writable()?;
         let n = self
             .conn
             .execute(
@@ -674,6 +1031,7 @@ impl Store {
 
     /// Records a reminder (replacing one due at the same instant).
     pub fn put_reminder(&mut self, r: &ReminderRecord) -> Result<(), StoreError> {
+        self.writable()?;
         self.conn
             .execute(
                 "INSERT OR REPLACE INTO reminders (at, kind, outcome, left_social, message)
@@ -690,6 +1048,7 @@ impl Store {
         at: DateTime<Utc>,
         outcome: &str,
     ) -> Result<bool, StoreError> {
+        self.writable()?;
         self.conn
             .execute(
                 "UPDATE reminders SET outcome = ?2 WHERE at = ?1",
@@ -701,6 +1060,7 @@ impl Store {
 
     /// Records whether the employee left social sites within 2 minutes of the reminder.
     pub fn set_reminder_left(&mut self, at: DateTime<Utc>, left: bool) -> Result<bool, StoreError> {
+        self.writable()?;
         self.conn
             .execute(
                 "UPDATE reminders SET left_social = ?2 WHERE at = ?1",
@@ -744,6 +1104,7 @@ impl Store {
         text: &str,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        self.writable()?;
         self.conn
             .execute(
                 "INSERT OR REPLACE INTO notes (week, text, written) VALUES (?1, ?2, ?3)",
@@ -763,7 +1124,8 @@ impl Store {
             .map_err(self.s())
     }
 
-    /// `PRAGMA integrity_check`: `Ok(())` when the answer is "ok".
+    /// `PRAGMA integrity_check`: `Ok(())` when the answer is "ok" (slow on a
+    /// big file; [`Store::health_check`] is the quick one).
     pub fn integrity_check(&self) -> Result<Result<(), String>, StoreError> {
         let answer: String = self
             .conn
@@ -779,10 +1141,553 @@ impl Store {
     }
 }
 
+/// A SQLite error on the database at `path`, typed when the employee must act:
+/// damage, a read-only disk, no permission, a full disk.
 fn sql(path: &Path, source: rusqlite::Error) -> StoreError {
-    StoreError::Sqlite {
-        path: path.to_owned(),
-        source,
+    use rusqlite::ErrorCode as C;
+    let code = match &source {
+        rusqlite::Error::SqliteFailure(f, _) => Some(f.code),
+        _ => None,
+    };
+    match code {
+        Some(C::DatabaseCorrupt | C::NotADatabase) => StoreError::Damaged {
+            path: path.to_owned(),
+            detail: source.to_string(),
+        },
+        Some(C::DiskFull) => StoreError::DiskFull {
+            path: path.to_owned(),
+        },
+        Some(C::ReadOnly | C::CannotOpen | C::PermissionDenied | C::SystemIoFailure) => {
+            why_not_writable(path).unwrap_or(StoreError::Sqlite {
+                path: path.to_owned(),
+                source,
+            })
+        }
+        _ => StoreError::Sqlite {
+            path: path.to_owned(),
+            source,
+        },
+    }
+}
+
+/// After SQLite failed to open or write `path`, looks at its disk and
+/// directory for a reason the employee can fix.
+fn why_not_writable(path: &Path) -> Option<StoreError> {
+    use rustix::fs::{Access, StatVfsMountFlags};
+    use rustix::io::Errno;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if let Ok(fs) = rustix::fs::statvfs(dir) {
+        if fs.f_flag.contains(StatVfsMountFlags::RDONLY) {
+            return Some(StoreError::ReadOnly {
+                path: path.to_owned(),
+            });
+        }
+        if fs.f_blocks > 0 && fs.f_bavail.saturating_mul(fs.f_frsize) < NEARLY_FULL {
+            return Some(StoreError::DiskFull {
+                path: path.to_owned(),
+            });
+        }
+    }
+    for p in [dir, path] {
+        match rustix::fs::access(p, Access::WRITE_OK) {
+            Err(Errno::ACCESS | Errno::PERM) => {
+                return Some(StoreError::PermissionDenied { path: p.to_owned() })
+            }
+            Err(Errno::ROFS) => {
+                return Some(StoreError::ReadOnly {
+                    path: path.to_owned(),
+                })
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Whether a read-only open failed only because SQLite could not share the
+/// file with writers (it cannot create or write the `-shm` beside it).
+fn cannot_share(e: &StoreError) -> bool {
+    match e {
+        StoreError::ReadOnly { .. }
+        | StoreError::PermissionDenied { .. }
+        | StoreError::DiskFull { .. } => true,
+        StoreError::Sqlite {
+            source: rusqlite::Error::SqliteFailure(f, _),
+            ..
+        } => matches!(
+            f.code,
+            rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly
+        ),
+        _ => false,
+    }
+}
+
+/// `path` for a `file:` URI: every byte but unreserved ones and `/` escaped.
+fn uri_path(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut out = String::new();
+    for &b in path.as_os_str().as_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The SQL condition a span row (`s`, joined with its site `t`) must meet to
+/// make sense.
+fn valid_span() -> String {
+    format!(
+        "typeof(s.end) = 'integer' AND s.end > s.start AND s.end - s.start <= {LONGEST_DAY_MS}
+         AND typeof(s.source) = 'integer' AND (s.site IS NULL OR typeof(t.label) = 'text')"
+    )
+}
+
+/// The one line saying what became of a damaged database.
+fn salvage_note(kept: &Kept, moved_to: &Path, now: DateTime<Utc>) -> String {
+    let mut note = format!(
+        "on {} dwell found its database damaged, moved it to {} and kept what could be read in a fresh one: {} span(s), {} reminder(s), {} note(s)",
+        now.format("%Y-%m-%d at %H:%M UTC"),
+        moved_to.display(),
+        kept.spans,
+        kept.reminders,
+        kept.notes,
+    );
+    if kept.lost > 0 {
+        note.push_str("; some of it could not be read and is missing");
+    }
+    if !kept.consent {
+        note.push_str(
+            "; your consent could not be read: nothing is recorded until you opt in again with `dwell-agent enable`",
+        );
+    }
+    note
+}
+
+/// Where the damaged `db` goes: `dwell.db.damaged-<UTC time>`, never the name
+/// of an existing file.
+fn damaged_name(db: &Path, now: DateTime<Utc>) -> Result<PathBuf, StoreError> {
+    let stamp = now.format("%Y%m%dT%H%M%SZ");
+    let taken = |p: &Path| {
+        ["", "-wal", "-shm"]
+            .iter()
+            .any(|s| std::fs::symlink_metadata(with_suffix(p, s)).is_ok())
+    };
+    (1..1000)
+        .map(|n| match n {
+            1 => with_suffix(db, &format!(".damaged-{stamp}")),
+            n => with_suffix(db, &format!(".damaged-{stamp}-{n}")),
+        })
+        .find(|p| !taken(p))
+        .ok_or_else(|| StoreError::Damaged {
+            path: db.to_owned(),
+            detail: "and there is no free name to move it aside: move the dwell.db.damaged-* files away, then start dwell again".to_owned(),
+        })
+}
+
+/// Renames the damaged `db` and its `-wal` and `-shm` to `target` (and
+/// `target-wal`, `target-shm`): the WAL goes with it, so that it is never
+/// applied to the fresh database.
+fn move_aside(db: &Path, target: &Path) -> Result<(), StoreError> {
+    std::fs::rename(db, target).map_err(|e| StoreError::from_io(db, e))?;
+    for suffix in ["-wal", "-shm"] {
+        let from = with_suffix(db, suffix);
+        if std::fs::symlink_metadata(&from).is_ok() {
+            std::fs::rename(&from, with_suffix(target, suffix))
+                .map_err(|e| StoreError::from_io(&from, e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Meta keys not carried over to a rebuilt database: the forget log belongs
+/// to the old file's rows, and the note and start time are written anew.
+const NOT_SALVAGED: &[&str] = &[FORGET_LOG_KEY, DATABASE_NOTE_KEY, AGENT_STARTED_KEY];
+
+/// Meta keys looked up one by one if the `meta` table cannot be read through.
+const KEY_SETTINGS: &[&str] = &[
+    "consent_at",
+    DATABASE_ID_KEY,
+    crate::control::PAUSED_UNTIL_KEY,
+    crate::control::RETENTION_RAN_KEY,
+];
+
+/// A reminder read from a damaged database: at, kind, outcome, left_social, message.
+type RescuedReminder = (i64, String, String, Option<i64>, Option<String>);
+
+/// What could be read of a damaged database, row by row.
+#[derive(Debug, Default)]
+struct Rescued {
+    meta: Vec<(String, String)>,
+    sites: Vec<(i64, String)>,
+    /// start, end, site, source.
+    spans: Vec<(i64, i64, Option<i64>, i64)>,
+    reminders: Vec<RescuedReminder>,
+    /// week, text, written.
+    notes: Vec<(String, String, i64)>,
+    /// Unreadable parts stepped over and rows that made no sense.
+    lost: usize,
+}
+
+/// What a rebuilt database kept.
+#[derive(Debug, Default)]
+struct Kept {
+    consent: bool,
+    spans: usize,
+    reminders: usize,
+    notes: usize,
+    lost: usize,
+}
+
+fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::Text(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn int(v: &Value) -> Option<i64> {
+    match v {
+        Value::Integer(i) => Some(*i),
+        _ => None,
+    }
+}
+
+/// `Some(None)` for NULL, `Some(Some(_))` for a value `f` accepts, `None` otherwise.
+fn nullable<T>(v: &Value, f: impl Fn(&Value) -> Option<T>) -> Option<Option<T>> {
+    match v {
+        Value::Null => Some(None),
+        v => f(v).map(Some),
+    }
+}
+
+type Row = Vec<Value>;
+
+/// Reads the rows of a table keyed by an integer, one at a time in key order,
+/// stepping over the parts that cannot be read. `sql` selects the key and then
+/// `width` more columns of the first row whose key is greater than `?1`.
+/// Returns the rows (key, columns) and how many unreadable parts it met.
+fn rescue_by_int(conn: &Connection, sql: &str, width: usize) -> (Vec<(i64, Row)>, usize) {
+    let Ok(mut stmt) = conn.prepare(sql) else {
+        return (Vec::new(), 1);
+    };
+    // The first row after `after`; `Err` when it cannot be read.
+    let mut next = |after: i64| -> Result<Option<(i64, Row)>, ()> {
+        let row = stmt
+            .query_row([after], |r| {
+                let key: i64 = r.get(0)?;
+                let cols = (1..=width)
+                    .map(|i| r.get::<_, Value>(i))
+                    .collect::<Result<Row, _>>()?;
+                Ok((key, cols))
+            })
+            .optional()
+            .map_err(|_| ())?;
+        match row {
+            // A key out of order is damage too.
+            Some((key, _)) if key <= after => Err(()),
+            row => Ok(row),
+        }
+    };
+    let mut rows = Vec::new();
+    let mut lost = 0;
+    let mut after = i64::MIN;
+    loop {
+        match next(after) {
+            Ok(None) => break,
+            Ok(Some((key, cols))) => {
+                rows.push((key, cols));
+                if key == i64::MAX {
+                    break;
+                }
+                after = key;
+                continue;
+            }
+            Err(()) => lost += 1,
+        }
+        // Step over the unreadable part: widen the step until a read works,
+        // then narrow down to where reading starts working again.
+        let (mut bad, mut good, mut step) = (after, None, 1i64);
+        while bad < i64::MAX {
+            let probe = after.saturating_add(step);
+            if next(probe).is_ok() {
+                good = Some(probe);
+                break;
+            }
+            bad = probe;
+            step = step.saturating_mul(2);
+        }
+        let Some(mut good) = good else { break };
+        while i128::from(good) - i128::from(bad) > 1 {
+            let mid = ((i128::from(good) + i128::from(bad)) / 2) as i64;
+            if next(mid).is_ok() {
+                good = mid;
+            } else {
+                bad = mid;
+            }
+        }
+        after = good;
+    }
+    (rows, lost)
+}
+
+/// Reads the rows of a table keyed by text, in key order, until one cannot be
+/// read (`scan` selects the key and `width` more columns of the first row whose
+/// key is greater than `?1`). Returns the rows and whether it read to the end.
+fn rescue_by_text(conn: &Connection, scan: &str, width: usize) -> (Vec<(String, Row)>, bool) {
+    let Ok(mut stmt) = conn.prepare(scan) else {
+        return (Vec::new(), false);
+    };
+    let mut rows: Vec<(String, Row)> = Vec::new();
+    let mut after = String::new();
+    loop {
+        let row = stmt
+            .query_row([&after], |r| {
+                let key: String = r.get(0)?;
+                let cols = (1..=width)
+                    .map(|i| r.get::<_, Value>(i))
+                    .collect::<Result<Row, _>>()?;
+                Ok((key, cols))
+            })
+            .optional();
+        match row {
+            Ok(None) => return (rows, true),
+            Ok(Some((key, cols))) if key > after => {
+                after.clone_from(&key);
+                rows.push((key, cols));
+            }
+            _ => return (rows, false),
+        }
+    }
+}
+
+/// One row by its text key, if it can be read.
+fn rescue_one(conn: &Connection, sql: &str, key: &str, width: usize) -> Option<Row> {
+    conn.query_row(sql, [key], |r| {
+        (0..width)
+            .map(|i| r.get::<_, Value>(i))
+            .collect::<Result<Row, _>>()
+    })
+    .ok()
+}
+
+impl Rescued {
+    /// Reads what it can of the damaged file at `path`, read-only.
+    fn read(path: &Path) -> Rescued {
+        let mut r = Rescued::default();
+        let Ok(conn) = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_NOFOLLOW,
+        ) else {
+            r.lost += 1;
+            return r;
+        };
+        r.read_meta(&conn);
+        r.read_sites(&conn);
+        r.read_spans(&conn);
+        r.read_reminders(&conn);
+        r.read_notes(&conn);
+        r
+    }
+
+    fn read_meta(&mut self, conn: &Connection) {
+        let (rows, whole) = rescue_by_text(
+            conn,
+            "SELECT key, value FROM meta WHERE key > ?1 ORDER BY key LIMIT 1",
+            1,
+        );
+        let mut meta: Vec<(String, Row)> = rows;
+        if !whole {
+            self.lost += 1;
+            for key in KEY_SETTINGS {
+                if meta.iter().all(|(k, _)| k != key) {
+                    if let Some(row) =
+                        rescue_one(conn, "SELECT value FROM meta WHERE key = ?1", key, 1)
+                    {
+                        meta.push(((*key).to_owned(), row));
+                    }
+                }
+            }
+        }
+        for (key, row) in meta {
+            if NOT_SALVAGED.contains(&key.as_str()) {
+                continue;
+            }
+            match text(&row[0]) {
+                Some(value) => self.meta.push((key, value)),
+                None => self.lost += 1,
+            }
+        }
+    }
+
+    fn read_sites(&mut self, conn: &Connection) {
+        let (rows, lost) = rescue_by_int(
+            conn,
+            "SELECT id, label FROM sites WHERE id > ?1 ORDER BY id LIMIT 1",
+            1,
+        );
+        self.lost += lost;
+        for (id, row) in rows {
+            match text(&row[0]).filter(|l| !l.is_empty()) {
+                Some(label) => self.sites.push((id, label)),
+                None => self.lost += 1,
+            }
+        }
+    }
+
+    fn read_spans(&mut self, conn: &Connection) {
+        let (rows, lost) = rescue_by_int(
+            conn,
+            "SELECT start, end, site, source FROM spans WHERE start > ?1 ORDER BY start LIMIT 1",
+            3,
+        );
+        self.lost += lost;
+        let sites: HashSet<i64> = self.sites.iter().map(|(id, _)| *id).collect();
+        for (start, row) in rows {
+            let span = (|| {
+                let end = int(&row[0]).filter(|e| *e > start && *e - start <= LONGEST_DAY_MS)?;
+                let site = nullable(&row[1], int)?;
+                if site.is_some_and(|id| !sites.contains(&id)) {
+                    return None;
+                }
+                Some((start, end, site, int(&row[2])?))
+            })();
+            match span {
+                Some(s) => self.spans.push(s),
+                None => self.lost += 1,
+            }
+        }
+    }
+
+    fn read_reminders(&mut self, conn: &Connection) {
+        let (rows, lost) = rescue_by_int(
+            conn,
+            "SELECT at, kind, outcome, left_social, message FROM reminders
+             WHERE at > ?1 ORDER BY at LIMIT 1",
+            4,
+        );
+        self.lost += lost;
+        for (at, row) in rows {
+            let reminder = (|| {
+                Some((
+                    at,
+                    text(&row[0])?,
+                    text(&row[1])?,
+                    nullable(&row[2], int)?,
+                    nullable(&row[3], text)?,
+                ))
+            })();
+            match reminder {
+                Some(r) => self.reminders.push(r),
+                None => self.lost += 1,
+            }
+        }
+    }
+
+    fn read_notes(&mut self, conn: &Connection) {
+        let (mut rows, whole) = rescue_by_text(
+            conn,
+            "SELECT week, text, written FROM notes WHERE week > ?1 ORDER BY week LIMIT 1",
+            2,
+        );
+        if !whole {
+            self.lost += 1;
+            // Notes are keyed by ISO week: look up each week of the years
+            // the rest of the data covers.
+            let years: std::collections::BTreeSet<i32> = self
+                .spans
+                .iter()
+                .map(|s| s.0)
+                .chain(self.reminders.iter().map(|r| r.0))
+                .map(|t| chrono::Datelike::year(&from_ms(t)))
+                .collect();
+            for year in years {
+                for week in 1..=53 {
+                    let key = format!("{year}-W{week:02}");
+                    if rows.iter().any(|(k, _)| *k == key) {
+                        continue;
+                    }
+                    if let Some(row) = rescue_one(
+                        conn,
+                        "SELECT text, written FROM notes WHERE week = ?1",
+                        &key,
+                        2,
+                    ) {
+                        rows.push((key, row));
+                    }
+                }
+            }
+        }
+        for (week, row) in rows {
+            match (text(&row[0]), int(&row[1])) {
+                (Some(text), Some(written)) => self.notes.push((week, text, written)),
+                _ => self.lost += 1,
+            }
+        }
+    }
+
+    /// Writes what was read into `store` (a fresh database, in a transaction).
+    fn write_to(&self, store: &mut Store) -> Result<Kept, StoreError> {
+        let mut kept = Kept {
+            lost: self.lost,
+            ..Kept::default()
+        };
+        let conn = &store.conn;
+        let s = |e| sql(&store.path, e);
+        for (key, value) in &self.meta {
+            if key == "consent_at" {
+                if DateTime::parse_from_rfc3339(value).is_err() {
+                    kept.lost += 1;
+                    continue;
+                }
+                kept.consent = true;
+            }
+            conn.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+                [key, value],
+            )
+            .map_err(s)?;
+        }
+        for (id, label) in &self.sites {
+            conn.execute(
+                "INSERT OR IGNORE INTO sites (id, label) VALUES (?1, ?2)",
+                params![id, label],
+            )
+            .map_err(s)?;
+        }
+        for (start, end, site, source) in &self.spans {
+            kept.spans += conn
+                .execute(
+                    "INSERT OR IGNORE INTO spans (start, end, site, source) VALUES (?1, ?2, ?3, ?4)",
+                    params![start, end, site, source],
+                )
+                .map_err(s)?;
+        }
+        for (at, kind, outcome, left, message) in &self.reminders {
+            kept.reminders += conn
+                .execute(
+                    "INSERT OR IGNORE INTO reminders (at, kind, outcome, left_social, message)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![at, kind, outcome, left, message],
+                )
+                .map_err(s)?;
+        }
+        for (week, text, written) in &self.notes {
+            kept.notes += conn
+                .execute(
+                    "INSERT OR IGNORE INTO notes (week, text, written) VALUES (?1, ?2, ?3)",
+                    params![week, text, written],
+                )
+                .map_err(s)?;
+        }
+        Ok(kept)
     }
 }
 
@@ -1044,5 +1949,426 @@ mod tests {
             Some("Fewer short visits.")
         );
         assert_eq!(store.note("2026-W47").unwrap(), None);
+    }
+
+    /// Spans, sites, reminders, notes, consent and a pause: a database as a
+    /// few weeks of use leave it, checkpointed into the main file.
+    fn well_used(dir: &Path) -> Store {
+        let mut store = Store::open(dir).unwrap();
+        store.set_consent(t(-10)).unwrap();
+        crate::control::set_pause(&store, crate::control::Pause::Indefinite).unwrap();
+        let sites = ["a.example", "b.example", "c.example"];
+        let spans: Vec<Span> = (0..3000)
+            .map(|i| span(i * 60, i * 60 + 30, Some(sites[i as usize % 3])))
+            .collect();
+        store.put_spans(&spans).unwrap();
+        for i in 0..50 {
+            store
+                .put_reminder(&ReminderRecord {
+                    at: t(i * 3600),
+                    kind: "stage".into(),
+                    outcome: "shown".into(),
+                    left_social: Some(i % 2 == 0),
+                    message: Some("en-time-03".into()),
+                })
+                .unwrap();
+        }
+        for w in ["2025-W46", "2025-W47", "2025-W48"] {
+            store.put_note(w, "Fewer short visits.", t(0)).unwrap();
+        }
+        store
+            .conn
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+            .unwrap();
+        store
+    }
+
+    /// The pages of `table`'s b-tree (`leaf` pages or `internal` ones), in
+    /// key order, with how many rows each holds.
+    fn pages_of(store: &Store, table: &str, kind: &str) -> Vec<(u64, usize)> {
+        let mut stmt = store
+            .conn
+            .prepare(
+                "SELECT pageno, ncell FROM dbstat WHERE name = ?1 AND pagetype = ?2 ORDER BY path",
+            )
+            .unwrap();
+        let rows = stmt
+            .query_map([table, kind], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?.unsigned_abs(),
+                    r.get::<_, i64>(1)?.unsigned_abs() as usize,
+                ))
+            })
+            .unwrap();
+        rows.map(Result::unwrap).collect()
+    }
+
+    /// Writes garbage over whole pages of the file, as a failing disk might.
+    fn scribble(path: &Path, pages: &[(u64, usize)]) {
+        use std::io::{Seek, SeekFrom, Write};
+        let mut f = OpenOptions::new().write(true).open(path).unwrap();
+        let mut x: u32 = 0x2545_f491;
+        for &(p, _) in pages {
+            let garbage: Vec<u8> = (0..4096)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 17;
+                    x ^= x << 5;
+                    x.to_le_bytes()[0]
+                })
+                .collect();
+            f.seek(SeekFrom::Start((p - 1) * 4096)).unwrap();
+            f.write_all(&garbage).unwrap();
+        }
+        f.sync_all().unwrap();
+    }
+
+    #[test]
+    fn a_new_database_has_an_identity_and_an_older_one_gets_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = Store::open(&dir.path().join("a")).unwrap();
+        let b = Store::open(&dir.path().join("b")).unwrap();
+        let id = a.database_id().unwrap().unwrap();
+        assert_eq!(id.len(), 32);
+        assert!(id.chars().all(|c| c.is_ascii_hexdigit()), "{id}");
+        assert_ne!(Some(id.clone()), b.database_id().unwrap());
+        // Reopening keeps it.
+        drop(a);
+        let a = Store::open(&dir.path().join("a")).unwrap();
+        assert_eq!(a.database_id().unwrap(), Some(id));
+        // A database of schema 2 gets one when it is migrated.
+        a.conn
+            .execute_batch("DELETE FROM meta WHERE key = 'database_id'; PRAGMA user_version = 2;")
+            .unwrap();
+        drop(a);
+        let a = Store::open(&dir.path().join("a")).unwrap();
+        assert_eq!(a.user_version().unwrap(), SCHEMA_VERSION);
+        assert_eq!(a.database_id().unwrap().unwrap().len(), 32);
+    }
+
+    #[test]
+    fn the_wal_stays_under_a_megabyte() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let wal = dir.path().join("dwell.db-wal");
+        let mut largest = 0;
+        // As the agent writes: one small transaction every checkpoint.
+        for i in 0..12_000 {
+            let site = format!("site{}.example", i % 40);
+            store
+                .put_spans(&[span(i * 20, i * 20 + 15, Some(&site))])
+                .unwrap();
+            if i % 100 == 0 {
+                largest = largest.max(std::fs::metadata(&wal).map_or(0, |m| m.len()));
+            }
+        }
+        largest = largest.max(std::fs::metadata(&wal).map_or(0, |m| m.len()));
+        assert!(largest > 0, "no WAL was written");
+        assert!(largest < 1_000_000, "the WAL grew to {largest} bytes");
+        assert_eq!(store.spans(t(-100), t(300_000)).unwrap().len(), 12_000);
+        // Compacting (forget, erase) goes through the WAL too, and ends small.
+        store.compact().unwrap();
+        assert!(std::fs::metadata(&wal).map_or(0, |m| m.len()) < 1_000_000);
+    }
+
+    #[test]
+    fn a_healthy_database_passes_its_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = well_used(dir.path());
+        store.health_check().unwrap();
+        drop(store);
+        let (store, salvage) = Store::open_checked(dir.path(), t(100_000)).unwrap();
+        assert_eq!(salvage, None);
+        store.health_check().unwrap();
+        assert!(store.meta_get(AGENT_STARTED_KEY).unwrap().is_some());
+        assert_eq!(store.database_note().unwrap(), None);
+    }
+
+    #[test]
+    fn a_damaged_database_is_moved_aside_and_what_can_be_read_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = well_used(dir.path());
+        let id = store.database_id().unwrap();
+        let leaves = pages_of(&store, "spans", "leaf");
+        assert!(leaves.len() > 10, "{leaves:?}");
+        drop(store);
+        let db = dir.path().join("dwell.db");
+        // Three leaves of spans in the middle of the file.
+        let mid = leaves.len() / 2;
+        scribble(&db, &leaves[mid..mid + 3]);
+        let damaged_bytes = std::fs::read(&db).unwrap();
+
+        let now = Utc.with_ymd_and_hms(2026, 11, 25, 15, 30, 0).unwrap();
+        let (store, salvage) = Store::open_checked(dir.path(), now).unwrap();
+        let salvage = salvage.expect("the damage was not noticed");
+        let canon = std::fs::canonicalize(dir.path()).unwrap();
+        assert_eq!(
+            salvage.moved_to,
+            canon.join("dwell.db.damaged-20261125T153000Z")
+        );
+        // The damaged file is kept as it was: never written to, never deleted.
+        assert_eq!(std::fs::read(&salvage.moved_to).unwrap(), damaged_bytes);
+        assert!(salvage.consent);
+        assert!(salvage.lost > 0);
+        // Everything but the rows of the three leaves.
+        let gone: usize = leaves[mid..mid + 3].iter().map(|(_, n)| n).sum();
+        assert_eq!(salvage.spans, 3000 - gone);
+        assert_eq!((salvage.reminders, salvage.notes), (50, 3));
+        assert!(!salvage.detail.is_empty());
+
+        // The fresh database is whole and keeps consent, settings, identity.
+        assert!(store.integrity_check().unwrap().is_ok());
+        assert_eq!(store.consent().unwrap(), Some(t(-10)));
+        assert_eq!(
+            crate::control::paused(&store, now).unwrap(),
+            Some(crate::control::Pause::Indefinite)
+        );
+        assert_eq!(store.database_id().unwrap(), id);
+        let spans = store.spans(t(-100), t(200_000)).unwrap();
+        assert_eq!(spans.len(), salvage.spans);
+        assert_eq!(spans[0], span(0, 30, Some("a.example")));
+        assert_eq!(
+            spans.last().unwrap(),
+            &span(2999 * 60, 2999 * 60 + 30, Some("c.example"))
+        );
+        assert_eq!(store.reminders(t(-1), t(1_000_000)).unwrap().len(), 50);
+        assert_eq!(
+            store.note("2025-W47").unwrap().as_deref(),
+            Some("Fewer short visits.")
+        );
+        assert_eq!(store.forget_seq().unwrap(), 0);
+        // One line, naming where the damaged file went.
+        let note = store.database_note().unwrap().unwrap();
+        assert_eq!(note, salvage.note);
+        assert!(!note.contains('\n'));
+        assert!(
+            note.contains(&salvage.moved_to.display().to_string()),
+            "{note}"
+        );
+        assert!(note.contains("2026-11-25"), "{note}");
+        drop(store);
+
+        // Next time all is well, and the note stays.
+        let (store, again) = Store::open_checked(dir.path(), now).unwrap();
+        assert_eq!(again, None);
+        assert_eq!(store.database_note().unwrap(), Some(note));
+        // A second damage the same second does not overwrite the first.
+        drop(store);
+        assert_eq!(
+            damaged_name(&canon.join("dwell.db"), now).unwrap(),
+            canon.join("dwell.db.damaged-20261125T153000Z-2")
+        );
+        assert!(!canon.join("dwell.db.rebuilding").exists());
+    }
+
+    #[test]
+    fn a_salvage_that_fails_moves_nothing_and_is_tried_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = well_used(dir.path());
+        let leaves = pages_of(&store, "spans", "leaf");
+        drop(store);
+        let db = dir.path().join("dwell.db");
+        scribble(&db, &leaves[2..3]);
+        let damaged = std::fs::read(&db).unwrap();
+        // Something in the way of the rebuilt database (as a full disk would be).
+        let blocker = dir.path().join("dwell.db.rebuilding");
+        std::fs::create_dir(&blocker).unwrap();
+        Store::open_checked(dir.path(), t(100_000)).unwrap_err();
+        assert_eq!(std::fs::read(&db).unwrap(), damaged);
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(!names.iter().any(|n| n.contains("damaged")), "{names:?}");
+        std::fs::remove_dir(&blocker).unwrap();
+        let (store, salvage) = Store::open_checked(dir.path(), t(100_000)).unwrap();
+        assert!(salvage.unwrap().consent);
+        assert!(store.consent().unwrap().is_some());
+    }
+
+    #[test]
+    fn when_consent_cannot_be_read_the_salvage_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = well_used(dir.path());
+        let meta = pages_of(&store, "meta", "leaf");
+        assert!(!meta.is_empty());
+        drop(store);
+        scribble(&dir.path().join("dwell.db"), &meta);
+        let (store, salvage) = Store::open_checked(dir.path(), t(100_000)).unwrap();
+        let salvage = salvage.unwrap();
+        assert!(!salvage.consent);
+        assert_eq!(store.consent().unwrap(), None);
+        assert!(
+            salvage.note.contains("dwell-agent enable"),
+            "{}",
+            salvage.note
+        );
+        // The rest is there.
+        assert_eq!(salvage.spans, 3000);
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_database_any_more_is_moved_aside_too() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(well_used(dir.path()));
+        scribble(&dir.path().join("dwell.db"), &[(1, 0)]);
+        let (store, salvage) = Store::open_checked(dir.path(), t(100_000)).unwrap();
+        let salvage = salvage.unwrap();
+        assert!(!salvage.consent);
+        assert_eq!(salvage.spans, 0);
+        assert!(salvage.moved_to.exists());
+        assert!(store.integrity_check().unwrap().is_ok());
+    }
+
+    #[test]
+    fn a_damaged_database_is_never_written_to_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = well_used(dir.path());
+        let leaves = pages_of(&writer, "spans", "leaf");
+        // Some writes stay in the WAL, as when the agent was stopped hard.
+        writer
+            .conn
+            .execute_batch("PRAGMA wal_autocheckpoint = 0")
+            .unwrap();
+        writer
+            .put_spans(&[span(500_000, 500_010, Some("late.example"))])
+            .unwrap();
+        writer
+            .conn
+            .set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
+            .unwrap();
+        drop(writer);
+        let db = dir.path().join("dwell.db");
+        let wal = dir.path().join("dwell.db-wal");
+        let wal_len = std::fs::metadata(&wal).unwrap().len();
+        assert!(wal_len > 0);
+        scribble(&db, &leaves[1..3]);
+        let damaged = std::fs::read(&db).unwrap();
+
+        let mut store = Store::open(dir.path()).unwrap();
+        let e = store.health_check().unwrap_err();
+        assert!(matches!(e, StoreError::Damaged { .. }), "{e}");
+        assert!(e.is_permanent());
+        assert!(e.to_string().contains("is damaged"), "{e}");
+        // Every write is refused from now on.
+        for e in [
+            store
+                .put_spans(&[span(600_000, 600_010, None)])
+                .unwrap_err(),
+            store.set_consent(t(5)).unwrap_err(),
+            store.compact().unwrap_err(),
+            store.health_check().unwrap_err(),
+        ] {
+            assert!(matches!(e, StoreError::Damaged { .. }), "{e}");
+        }
+        drop(store);
+        // Closing did not checkpoint the WAL into the damaged file.
+        assert_eq!(std::fs::read(&db).unwrap(), damaged);
+        assert_eq!(std::fs::metadata(&wal).unwrap().len(), wal_len);
+    }
+
+    #[test]
+    fn a_full_disk_is_one_line_saying_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let pages: i64 = store
+            .conn
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .unwrap();
+        store
+            .conn
+            .execute_batch(&format!("PRAGMA max_page_count = {}", pages + 1))
+            .unwrap();
+        let spans: Vec<Span> = (0..5000)
+            .map(|i| span(i * 60, i * 60 + 30, Some(&format!("s{i}.example"))))
+            .collect();
+        let e = store.put_spans(&spans).unwrap_err();
+        assert!(matches!(e, StoreError::DiskFull { .. }), "{e:?}");
+        assert!(e.is_permanent());
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "the disk holding {} is full: free some space, then start dwell again",
+                store.path().display()
+            )
+        );
+    }
+
+    #[test]
+    fn os_errors_the_employee_must_fix_are_typed() {
+        use rustix::io::Errno;
+        let p = Path::new("/x/dwell.db");
+        let io = |e: Errno| std::io::Error::from_raw_os_error(e.raw_os_error());
+        let e = StoreError::from_io(p, io(Errno::ROFS));
+        assert!(matches!(e, StoreError::ReadOnly { .. }) && e.is_permanent());
+        assert!(e
+            .to_string()
+            .starts_with("/x/dwell.db is on a read-only disk"));
+        for errno in [Errno::ACCESS, Errno::PERM] {
+            let e = StoreError::from_io(p, io(errno));
+            assert!(matches!(e, StoreError::PermissionDenied { .. }) && e.is_permanent());
+            assert!(e.to_string().contains("permission denied"), "{e}");
+        }
+        for errno in [Errno::NOSPC, Errno::DQUOT] {
+            let e = StoreError::from_io(p, io(errno));
+            assert!(matches!(e, StoreError::DiskFull { .. }) && e.is_permanent());
+        }
+        let e = StoreError::from_io(p, io(Errno::IO));
+        assert!(matches!(e, StoreError::Io { .. }) && !e.is_permanent());
+        for e in [
+            StoreError::ReadOnly { path: p.into() },
+            StoreError::PermissionDenied { path: p.into() },
+            StoreError::DiskFull { path: p.into() },
+        ] {
+            let line = e.to_string();
+            assert!(
+                !line.contains('\n') && line.contains("/x/dwell.db"),
+                "{line}"
+            );
+            assert!(line.contains("then start dwell again"), "{line}");
+        }
+    }
+
+    #[test]
+    fn an_immutable_read_finds_a_file_with_an_awkward_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("a dir?#%x");
+        let mut store = Store::open(&data).unwrap();
+        store.put_spans(&[span(0, 10, Some("x.com"))]).unwrap();
+        drop(store);
+        let ro = Store::open_read_only_as(&data.join(DB_FILE), true).unwrap();
+        assert_eq!(ro.spans(t(-100), t(100)).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn spans_that_make_no_sense_are_left_out_of_valid_spans() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store
+            .put_spans(&[span(0, 10, Some("x.com")), span(20, 30, None)])
+            .unwrap();
+        let at = |s: i64| ms(t(s));
+        store
+            .conn
+            .execute_batch(&format!(
+                "PRAGMA foreign_keys = OFF;
+                 INSERT INTO spans VALUES ({}, {}, NULL, 1);
+                 INSERT INTO spans VALUES ({}, {}, NULL, 1);
+                 INSERT INTO spans VALUES ({}, {}, 999, 1);
+                 INSERT INTO spans VALUES ({}, 'soon', NULL, 1);",
+                at(40),
+                at(35),
+                at(50),
+                at(50 + 2 * 86_400),
+                at(60),
+                at(70),
+                at(80),
+            ))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(store.invalid_spans().unwrap(), 4);
+        assert_eq!(
+            store.valid_spans(t(-100), t(100)).unwrap(),
+            vec![span(0, 10, Some("x.com")), span(20, 30, None)]
+        );
     }
 }

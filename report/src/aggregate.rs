@@ -1,11 +1,14 @@
 //! Turns the stored spans, reminders and notes of a period into a [`Report`]:
 //! the one structure every renderer reads, and exactly what `--format json`
-//! prints (documented in `docs/report-schema.md`).
+//! prints (documented in `docs/report-schema.md`). Day totals and streaks are
+//! the usage ledger's (`dwell_core::ledger`), from the spans as stored: the
+//! current schedule never cuts them again.
 
 use std::collections::BTreeMap;
 
 use anyhow::Result;
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, TimeZone, Utc};
+use dwell_core::ledger::{self, Ledger};
 use dwell_core::stats::{self, DayWindow};
 use dwell_core::Config;
 use serde::Serialize;
@@ -97,9 +100,12 @@ pub struct Streak {
     /// Local time, RFC 3339 with offset.
     pub start: String,
     pub end: String,
+    /// Clock time from the start of the first visit to the end of the last.
     pub seconds: i64,
+    /// The streak's length: time actually on social sites in it.
     pub social_seconds: i64,
     pub visits: usize,
+    /// `social_seconds` over the streak limit.
     pub over: bool,
 }
 
@@ -181,33 +187,45 @@ where
     let (Some(lo), Some(hi)) = (windows.first(), windows.last()) else {
         anyhow::bail!("empty period {}..{}", period.from, period.to);
     };
-    let spans = sources.spans(lo.bounds.0, hi.bounds.1)?;
-    let all_pieces = stats::clip_to_days(&spans, &windows);
-    let totals = stats::day_totals(&all_pieces, windows.len());
-    let pieces: Vec<_> = all_pieces.into_iter().filter(|p| p.day >= first).collect();
+    let (from, to) = (lo.bounds.0, hi.bounds.1);
+    let spans = ledger::within(&sources.spans(from, to)?, from, to);
+    let all_pieces = ledger::pieces(&spans, cx.tz);
+    let gap = limits.streak_gap;
+    // The weeks before, for the trend; the period on its own (a streak that
+    // began before the period counts from the period's start).
+    let (earlier, pieces): (Vec<_>, Vec<_>) =
+        all_pieces.into_iter().partition(|p| p.date < period.from);
+    let before = Ledger::from_pieces(&earlier, gap);
+    let ledger = Ledger::from_pieces(&pieces, gap);
     let here = &windows[first..];
+    let index = |date: NaiveDate| usize::try_from((date - period.from).num_days()).unwrap_or(0);
 
     let visits = stats::visits(&pieces);
-    let mut visits_per_day = vec![0usize; windows.len()];
+    let mut visits_per_day = vec![0usize; here.len()];
     let mut visits_per_site: BTreeMap<&str, usize> = BTreeMap::new();
     let mut day_sites: BTreeMap<(usize, &str), (i64, usize)> = BTreeMap::new();
     for v in &visits {
-        visits_per_day[v.day] += 1;
+        let day = index(v.date);
+        if let Some(n) = visits_per_day.get_mut(day) {
+            *n += 1;
+        }
         *visits_per_site.entry(v.site).or_default() += 1;
-        day_sites.entry((v.day, v.site)).or_default().1 += 1;
+        day_sites.entry((day, v.site)).or_default().1 += 1;
     }
     for p in &pieces {
         if let Some(site) = p.activity.site() {
-            day_sites.entry((p.day, site)).or_default().0 += p.ms();
+            day_sites.entry((index(p.date), site)).or_default().0 += p.ms();
         }
     }
-    let mut per_day_sites: Vec<Vec<DaySite>> = (0..windows.len()).map(|_| Vec::new()).collect();
+    let mut per_day_sites: Vec<Vec<DaySite>> = (0..here.len()).map(|_| Vec::new()).collect();
     for ((day, site), (ms, n)) in day_sites {
-        per_day_sites[day].push(DaySite {
-            site: site.to_owned(),
-            seconds: secs(ms),
-            visits: n,
-        });
+        if let Some(list) = per_day_sites.get_mut(day) {
+            list.push(DaySite {
+                site: site.to_owned(),
+                seconds: secs(ms),
+                visits: n,
+            });
+        }
     }
     for list in &mut per_day_sites {
         list.sort_by(|a, b| b.seconds.cmp(&a.seconds).then_with(|| a.site.cmp(&b.site)));
@@ -217,24 +235,23 @@ where
         .iter()
         .enumerate()
         .map(|(i, w)| {
-            let t = totals[first + i];
-            let seconds = secs(t.social_ms);
+            let seconds = secs(ledger.day(w.date));
             Day {
                 date: w.date.to_string(),
                 weekday: lang.weekday(w.date.weekday()).to_owned(),
                 seconds,
                 threshold_seconds: daily_limit,
                 over: seconds > daily_limit,
-                other_seconds: secs(t.other_ms),
+                other_seconds: secs(ledger.other(w.date)),
                 recorded_hours_seconds: secs(w.recording_ms()),
-                visits: visits_per_day[first + i],
-                sites: std::mem::take(&mut per_day_sites[first + i]),
+                visits: visits_per_day[i],
+                sites: std::mem::take(&mut per_day_sites[i]),
             }
         })
         .collect();
 
-    let social_ms: i64 = totals[first..].iter().map(|t| t.social_ms).sum();
-    let other_ms: i64 = totals[first..].iter().map(|t| t.other_ms).sum();
+    let social_ms: i64 = here.iter().map(|w| ledger.day(w.date)).sum();
+    let other_ms: i64 = here.iter().map(|w| ledger.other(w.date)).sum();
     let total_seconds = secs(social_ms);
     let weekly = dur_secs(limits.weekly);
 
@@ -250,16 +267,16 @@ where
 
     let mut lengths: Vec<i64> = visits.iter().map(|v| v.ms()).collect();
     let median = stats::median(&mut lengths).map(secs);
-    let streak = stats::longest_streak(&visits, limits.streak_gap).map(|s| {
+    let streak = ledger.longest_streak().map(|s| {
         let local = |t: DateTime<Utc>| t.with_timezone(cx.tz).to_rfc3339();
         Streak {
-            date: windows[s.day].date.to_string(),
+            date: s.date.to_string(),
             start: local(s.start),
             end: local(s.end),
-            seconds: secs(s.ms()),
+            seconds: secs(s.clock_ms()),
             social_seconds: secs(s.social_ms),
             visits: s.visits,
-            over: secs(s.ms()) > dur_secs(limits.streak),
+            over: secs(s.social_ms) > dur_secs(limits.streak),
         }
     });
     let heatmap = stats::heatmap(&pieces, cx.tz)
@@ -267,21 +284,23 @@ where
         .map(|row| row.iter().map(|&ms| secs(ms)).collect())
         .collect();
 
-    // Trend: days with recording hours, not after today.
-    let counted = |ws: &[DayWindow], offset: usize| -> Vec<i64> {
+    // Trend: recorded days (anything recorded, social or not), not after today.
+    let counted = |ws: &[DayWindow], l: &Ledger| -> Vec<i64> {
         ws.iter()
-            .enumerate()
-            .filter(|(_, w)| !w.recording.is_empty() && w.date <= today)
-            .map(|(i, _)| totals[offset + i].social_ms)
+            .filter(|w| l.recorded(w.date) && w.date <= today)
+            .map(|w| l.day(w.date))
             .collect()
     };
-    let trend = stats::trend(&counted(here, first), &counted(&windows[..first], 0)).map(|t| {
+    let trend = stats::trend(
+        &counted(here, &ledger),
+        &counted(&windows[..first], &before),
+    )
+    .map(|t| {
         let diff = secs(t.difference_ms);
         let weekly_daily_seconds = windows[..first]
             .chunks(7)
-            .enumerate()
-            .map(|(k, ws)| {
-                let v = counted(ws, k * 7);
+            .map(|ws| {
+                let v = counted(ws, &before);
                 (!v.is_empty()).then(|| secs(v.iter().sum::<i64>() / v.len() as i64))
             })
             .collect();
@@ -403,4 +422,98 @@ fn monday_of(label: &str, fallback: NaiveDate) -> NaiveDate {
 /// `part / whole` rounded to 3 decimals; `None` when `whole` is 0.
 fn share(part: i64, whole: i64) -> Option<f64> {
     (whole > 0).then(|| (part as f64 / whole as f64 * 1000.0).round() / 1000.0)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use dwell_core::ledger::fixture;
+    use dwell_core::Store;
+
+    /// The report of `period` over the stored fixture, read in its zone.
+    fn report(config: &Config, period: &Period) -> Report {
+        let tz: chrono_tz::Tz = fixture::ZONE.parse().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store.put_spans(&fixture::spans()).unwrap();
+        drop(store);
+        let sources = Sources::open(dir.path(), &[]).unwrap();
+        let cx = Context {
+            config,
+            tz: &tz,
+            now: fixture::utc("2026-11-25T12:00:00Z"),
+            lang: Lang::En,
+        };
+        build(&cx, period, &sources).unwrap()
+    }
+
+    fn week(config: &Config) -> Period {
+        Period::parse_week(fixture::WEEK, config.week_start).unwrap()
+    }
+
+    /// The week and day reports show, for the fixture, the figures every other
+    /// consumer shows (see `dwell_core::ledger`'s tests, `status` and `limits`).
+    #[test]
+    fn the_report_counts_the_fixture_like_everyone() {
+        for config in [fixture::config_then(), fixture::config_now()] {
+            let r = report(&config, &week(&config));
+            let days: Vec<i64> = r.days.iter().map(|d| d.seconds).collect();
+            assert_eq!(days, fixture::DAY_SECONDS);
+            let other: Vec<i64> = r.days.iter().map(|d| d.other_seconds).collect();
+            assert_eq!(other, fixture::OTHER_SECONDS);
+            assert_eq!(r.total_seconds, fixture::WEEK_SECONDS);
+            let s = r.longest_streak.as_ref().unwrap();
+            assert_eq!(s.social_seconds, fixture::STREAK_SECONDS);
+            assert_eq!(s.seconds, fixture::STREAK_CLOCK_SECONDS);
+            assert_eq!(s.visits, fixture::STREAK_VISITS);
+            assert!(!s.over, "14 min of social time is under the 15 min limit");
+            assert_eq!(s.date, "2026-10-25");
+            // Across the change to winter time.
+            assert_eq!(s.start, "2026-10-25T02:50:00+02:00");
+            assert_eq!(s.end, "2026-10-25T02:05:30+01:00");
+            let sites: i64 = r.sites.iter().map(|s| s.seconds).sum();
+            assert_eq!(sites, fixture::WEEK_SECONDS);
+            let heat: i64 = r.heatmap.iter().flatten().sum();
+            assert_eq!(heat, fixture::WEEK_SECONDS);
+            // Each day's own report says the same as the week's.
+            for (i, want) in fixture::DAY_SECONDS.iter().enumerate() {
+                let date = fixture::monday() + chrono::Days::new(i as u64);
+                let day = report(&config, &Period::day(date));
+                assert_eq!(day.total_seconds, *want, "{date}");
+            }
+            // Saturday alone: only its part of the streak across midnight.
+            let saturday = report(
+                &config,
+                &Period::day(fixture::monday() + chrono::Days::new(5)),
+            );
+            let s = saturday.longest_streak.unwrap();
+            assert_eq!((s.social_seconds, s.seconds), (300, 300));
+        }
+    }
+
+    #[test]
+    fn changing_work_hours_does_not_change_a_past_week() {
+        let then = fixture::config_then();
+        let now = fixture::config_now();
+        let json = |config: &Config| serde_json::to_value(report(config, &week(config))).unwrap();
+        let (mut a, mut b) = (json(&then), json(&now));
+        // Only the description of the settings follows them: each day's
+        // recording hours under the current schedule.
+        let hours = |v: &mut serde_json::Value| -> Vec<serde_json::Value> {
+            v["days"]
+                .as_array_mut()
+                .unwrap()
+                .iter_mut()
+                .map(|d| {
+                    d.as_object_mut()
+                        .unwrap()
+                        .remove("recorded_hours_seconds")
+                        .unwrap()
+                })
+                .collect()
+        };
+        assert_ne!(hours(&mut a), hours(&mut b));
+        assert_eq!(a, b);
+    }
 }

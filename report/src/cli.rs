@@ -297,6 +297,9 @@ fn report(cli: &Cli, period: &Period, out: &OutputArgs) -> Result<()> {
     let config = load_config(cli)?;
     let dir = data_dir(cli)?;
     let sources = Sources::open(&dir, &out.merge)?;
+    for warning in sources.warnings() {
+        eprintln!("dwell-report: {warning}");
+    }
     let lang = lang(&config);
     let cx = aggregate::Context {
         config: &config,

@@ -1,9 +1,15 @@
 //! Reading the databases: this computer's, read-only, plus any `--merge`d ones
 //! from other computers. Spans come back merged and sorted by start.
+//!
+//! A merged file is checked when it is opened: it must have the tables a
+//! report reads, and must not already be in the report (the same file, or a
+//! copy: each database has a random identity, `meta.database_id`). Its spans
+//! that make no sense are left out and counted in one warning. Any SQL error
+//! on a merged file refuses the report (exit 2) with one line naming it.
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use chrono::{DateTime, Utc};
 use dwell_core::model::{ReminderRecord, Span};
 use dwell_core::paths::DB_FILE;
@@ -12,27 +18,52 @@ use dwell_core::Store;
 
 use crate::cli::refused;
 
-/// The databases a report reads.
+/// The databases a report reads: this computer's first, then the merged ones.
 #[derive(Debug)]
 pub struct Sources {
     stores: Vec<Store>,
+    warnings: Vec<String>,
 }
 
 fn store_refusal(e: StoreError, what: &str) -> anyhow::Error {
     match e {
-        StoreError::NotDwell { .. } | StoreError::NewerSchema { .. } => {
-            refused(format!("{what}: {e}"))
-        }
+        StoreError::Damaged { .. } => refused(format!(
+            "{what}: {e}; `dwell-agent run` moves it aside and keeps what can be read"
+        )),
+        StoreError::NotDwell { .. }
+        | StoreError::NewerSchema { .. }
+        | StoreError::ReadOnly { .. }
+        | StoreError::PermissionDenied { .. }
+        | StoreError::DiskFull { .. }
+        | StoreError::Sqlite { .. } => refused(format!("{what}: {e}")),
         StoreError::Io { ref source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
             refused(format!("{what}: {e}"))
         }
-        StoreError::Sqlite { .. } => refused(format!("{what}: {e}")),
         e => anyhow::Error::new(e).context(what.to_owned()),
     }
 }
 
+/// What a merged file must have, as a query that fails when it lacks it.
+const MERGE_SHAPE: &[&str] = &[
+    "SELECT key, value FROM meta LIMIT 0",
+    "SELECT id, label FROM sites LIMIT 0",
+    "SELECT start, end, site, source FROM spans LIMIT 0",
+];
+
+/// The same for tables a merged file may lack (older schemas).
+const MERGE_SHAPE_IF_PRESENT: &[(&str, &str)] = &[
+    (
+        "reminders",
+        "SELECT at, kind, outcome, left_social, message FROM reminders LIMIT 0",
+    ),
+    ("notes", "SELECT week, text, written FROM notes LIMIT 0"),
+];
+
 impl Sources {
-    /// Opens `data_dir`'s database read-only and each of `merge`.
+    /// Opens `data_dir`'s database read-only and each of `merge`. A merged
+    /// database is refused when it is already in the report: the same file,
+    /// or a copy (the same identity). Its spans that make no sense are left
+    /// out, and counted in [`Sources::warnings`].
     pub fn open(data_dir: &Path, merge: &[PathBuf]) -> Result<Sources> {
         let db = data_dir.join(DB_FILE);
         if !db.is_file() {
@@ -43,32 +74,87 @@ impl Sources {
         }
         let main = Store::open_read_only(&db)
             .map_err(|e| store_refusal(e, "cannot read the dwell database"))?;
-        let mut seen = vec![std::fs::canonicalize(&db).unwrap_or(db)];
+        let mut warnings = Vec::new();
+        if let Some(note) = main
+            .database_note()
+            .map_err(|e| store_refusal(e, "cannot read the dwell database"))?
+        {
+            warnings.push(note);
+        }
+        let main_id = main
+            .database_id()
+            .map_err(|e| store_refusal(e, "cannot read the dwell database"))?;
+        // (canonical path, identity, as given) of each database so far.
+        let mut seen = vec![(
+            std::fs::canonicalize(&db).unwrap_or_else(|_| db.clone()),
+            main_id,
+            db.clone(),
+        )];
         let mut stores = vec![main];
+        let (mut skipped, mut skipped_total) = (Vec::new(), 0);
         for m in merge {
+            let what = format!("--merge {}", m.display());
             let canon = std::fs::canonicalize(m).unwrap_or_else(|_| m.clone());
-            if seen.contains(&canon) {
+            if seen.iter().any(|(c, _, _)| *c == canon) {
                 return Err(refused(format!(
-                    "--merge {}: this database is already in the report",
-                    m.display()
+                    "{what}: this database is already in the report"
                 )));
             }
-            seen.push(canon);
-            let store = Store::open_read_only(m)
-                .map_err(|e| store_refusal(e, &format!("--merge {}", m.display())))?;
+            let store = Store::open_read_only(m).map_err(|e| store_refusal(e, &what))?;
+            check_shape(&store)
+                .map_err(|e| refused(format!("{what}: not a complete dwell database ({e})")))?;
+            let id = store.database_id().map_err(|e| store_refusal(e, &what))?;
+            if let Some((_, _, first)) = seen.iter().find(|(_, i, _)| id.is_some() && *i == id) {
+                return Err(refused(format!(
+                    "{what}: this database is already in the report (it is a copy of {})",
+                    first.display()
+                )));
+            }
+            let bad = store.invalid_spans().map_err(|e| store_refusal(e, &what))?;
+            if bad > 0 {
+                skipped.push(format!("{bad} in {}", m.display()));
+                skipped_total += bad;
+            }
+            seen.push((canon, id, m.clone()));
             stores.push(store);
         }
-        Ok(Sources { stores })
+        if !skipped.is_empty() {
+            warnings.push(format!(
+                "skipped {skipped_total} span(s) of merged databases that make no sense (ending before they start, longer than a day, or of a site the file lacks): {}",
+                skipped.join(", ")
+            ));
+        }
+        Ok(Sources { stores, warnings })
     }
 
-    /// Spans overlapping `[from, to)` from every database, sorted by start.
+    /// One line each, for the employee: the note of a salvaged database, and
+    /// how many merged spans were skipped.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// An error reading database `i`: a merged one is refused (exit 2, one
+    /// line naming the file); this computer's is a failure.
+    fn failed(&self, i: usize, what: &str, e: StoreError) -> anyhow::Error {
+        let path = self.stores[i].path().display();
+        if i == 0 {
+            anyhow::Error::new(e).context(format!("cannot read {what} from {path}"))
+        } else {
+            refused(format!("--merge {path}: cannot read {what}: {e}"))
+        }
+    }
+
+    /// Spans overlapping `[from, to)` from every database, sorted by start
+    /// (from merged ones, only those that make sense).
     pub fn spans(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Span>> {
         let mut all = Vec::new();
-        for s in &self.stores {
-            all.extend(
+        for (i, s) in self.stores.iter().enumerate() {
+            let spans = if i == 0 {
                 s.spans(from, to)
-                    .with_context(|| format!("cannot read spans from {}", s.path().display()))?,
-            );
+            } else {
+                s.valid_spans(from, to)
+            };
+            all.extend(spans.map_err(|e| self.failed(i, "spans", e))?);
         }
         if self.stores.len() > 1 {
             all.sort_by_key(|s| s.start);
@@ -79,14 +165,13 @@ impl Sources {
     /// Reminders due in `[from, to)` from every database that stores them.
     pub fn reminders(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<ReminderRecord>> {
         let mut all = Vec::new();
-        for s in &self.stores {
+        for (i, s) in self.stores.iter().enumerate() {
             if !has_table(s, "reminders") {
                 continue;
             }
             all.extend(
-                s.reminders(from, to).with_context(|| {
-                    format!("cannot read reminders from {}", s.path().display())
-                })?,
+                s.reminders(from, to)
+                    .map_err(|e| self.failed(i, "reminders", e))?,
             );
         }
         all.sort_by_key(|r| r.at);
@@ -95,19 +180,32 @@ impl Sources {
 
     /// The reflection note of `week`, from this computer first.
     pub fn note(&self, week: &str) -> Result<Option<String>> {
-        for s in &self.stores {
+        for (i, s) in self.stores.iter().enumerate() {
             if !has_table(s, "notes") {
                 continue;
             }
-            if let Some(n) = s
-                .note(week)
-                .with_context(|| format!("cannot read notes from {}", s.path().display()))?
-            {
+            if let Some(n) = s.note(week).map_err(|e| self.failed(i, "notes", e))? {
                 return Ok(Some(n));
             }
         }
         Ok(None)
     }
+}
+
+/// Whether a merged file has the tables and columns a report reads: an error
+/// naming what is missing otherwise.
+fn check_shape(store: &Store) -> Result<(), String> {
+    let conn = store.conn();
+    let check = |sql: &str| conn.prepare(sql).map(drop).map_err(|e| e.to_string());
+    for sql in MERGE_SHAPE {
+        check(sql)?;
+    }
+    for (table, sql) in MERGE_SHAPE_IF_PRESENT {
+        if has_table(store, table) {
+            check(sql)?;
+        }
+    }
+    Ok(())
 }
 
 fn has_table(store: &Store, name: &str) -> bool {

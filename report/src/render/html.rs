@@ -113,7 +113,7 @@ pub fn render(r: &Report, lang: Lang) -> String {
                 "<span class=\"over-text\">{}</span>",
                 lang.t("over", "dépassé")
             )
-        } else if day.recorded_hours_seconds == 0 {
+        } else if day.recorded_hours_seconds == 0 && day.seconds == 0 && day.other_seconds == 0 {
             format!(
                 "<span class=\"muted\">{}</span>",
                 lang.t("no recording hours", "pas d'heures d'enregistrement")
@@ -227,7 +227,7 @@ pub fn render(r: &Report, lang: Lang) -> String {
             o,
             "<p>{}: <strong>{}</strong> {} {}, {}–{} ({}; {} {}).</p>",
             lang.t("Longest streak", "Plus longue série"),
-            d(s.seconds),
+            d(s.social_seconds),
             lang.t("on", "le"),
             esc(&date),
             esc(s.start.get(11..16).unwrap_or("")),

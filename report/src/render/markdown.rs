@@ -134,7 +134,7 @@ pub fn render(r: &Report, lang: Lang) -> String {
             o,
             "- **{}:** {} ({}, {}–{}, {})",
             lang.t("Longest streak", "Plus longue série"),
-            d(s.seconds),
+            d(s.social_seconds),
             s.date,
             &s.start.get(11..16).unwrap_or(""),
             &s.end.get(11..16).unwrap_or(""),

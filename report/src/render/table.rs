@@ -372,7 +372,7 @@ pub fn render(r: &Report, lang: Lang, color: bool) -> String {
                 .unwrap_or_default();
             let text = format!(
                 "{} {} {when}, {}–{}, {} ({} {})",
-                d(s.seconds),
+                d(s.social_seconds),
                 lang.t("on", "le"),
                 clock(&s.start),
                 clock(&s.end),
