@@ -52,6 +52,9 @@ enum Command {
         /// Also delete everything dwell recorded.
         #[arg(long)]
         erase: bool,
+        /// Do not ask first (on a terminal, `--erase` says what it deletes and asks).
+        #[arg(long, short = 'y')]
+        yes: bool,
     },
     /// Run the agent in the foreground (SIGTERM or Ctrl-C stops it cleanly).
     Run,
@@ -186,7 +189,7 @@ pub(crate) fn load_config(cli: &Cli) -> Result<Config> {
 fn dispatch(cli: Cli) -> Result<()> {
     match &cli.command {
         Command::Enable { yes } => enable(&cli, *yes),
-        Command::Disable { erase } => disable(&cli, *erase),
+        Command::Disable { erase, yes } => disable(&cli, *erase, *yes),
         Command::Run => run(&cli),
         Command::Status { json } => status(&cli, *json),
         Command::Config { action } => match action {
@@ -289,7 +292,7 @@ fn stop_agent(dir: &Path) -> Result<bool> {
     ))
 }
 
-fn disable(cli: &Cli, erase: bool) -> Result<()> {
+fn disable(cli: &Cli, erase: bool, yes: bool) -> Result<()> {
     let dir = data_dir(cli)?;
     let Some(store) = Store::open_existing(&dir)? else {
         println!(
@@ -298,15 +301,29 @@ fn disable(cli: &Cli, erase: bool) -> Result<()> {
         );
         return Ok(());
     };
+    if erase {
+        let what = format!(
+            "This stops dwell and deletes everything it recorded in {} for good (spans, reminders, notes, your consent, and any damaged copies set aside).",
+            dir.display()
+        );
+        if !crate::ask::confirm(&what, yes)? {
+            return Ok(());
+        }
+    }
     store.clear_consent().context("cannot withdraw consent")?;
     drop(store);
     if stop_agent(&dir)? {
         println!("Stopped the running agent.");
     }
     if erase {
-        for suffix in ["", "-wal", "-shm"] {
-            let p = dir.join(format!("{DB_FILE}{suffix}"));
-            if p.exists() {
+        // The database, its -wal and -shm, and what a salvage left: damaged
+        // copies set aside (dwell.db.damaged-*) and an unfinished rebuild.
+        let entries =
+            std::fs::read_dir(&dir).with_context(|| format!("cannot list {}", dir.display()))?;
+        for entry in entries {
+            let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
+            if entry.file_name().to_string_lossy().starts_with(DB_FILE) {
+                let p = entry.path();
                 std::fs::remove_file(&p)
                     .with_context(|| format!("cannot delete {}", p.display()))?;
             }
@@ -484,6 +501,8 @@ struct Status {
     idle_source: Option<String>,
     /// What to do for the agent to see focus or idle time, when something is missing.
     watch_hint: Option<String>,
+    /// What happened to a damaged database (moved aside, salvaged), with its path.
+    database_note: Option<String>,
 }
 
 fn status(cli: &Cli, json: bool) -> Result<()> {
@@ -548,6 +567,10 @@ fn status(cli: &Cli, json: bool) -> Result<()> {
         backend,
         idle_source,
         watch_hint,
+        database_note: match &store {
+            Some(s) => s.database_note()?,
+            None => None,
+        },
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&st)?);
@@ -589,6 +612,9 @@ fn status(cli: &Cli, json: bool) -> Result<()> {
     }
     if let Some(hint) = &st.watch_hint {
         println!("note:       {hint}");
+    }
+    if let Some(note) = &st.database_note {
+        println!("database:   {note}");
     }
     if let Some(p) = &st.paused_until {
         println!("paused:     until {p} (`dwell-agent resume` ends it)");

@@ -27,7 +27,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use chrono::{DateTime, TimeZone, Utc};
 use dwell_core::forget::ForgetEntry;
-use dwell_core::store::Put;
+use dwell_core::store::{Put, StoreError};
 use dwell_core::tracker::{Event, Tracker};
 use dwell_core::{calibrate, control, Activity, Config, Source, Span, Store, WindowInfo};
 use tokio::sync::mpsc;
@@ -200,6 +200,8 @@ struct Loop<'a, C: Clock, Tz: TimeZone> {
     edge_at: Option<Instant>,
     awake: (DateTime<Utc>, Instant),
     write_failed: bool,
+    /// The store is damaged: the loop ends with this error.
+    fatal: Option<StoreError>,
     /// A "no window" focus report waiting to last [`NO_WINDOW_SETTLES`]: when
     /// it came, and when it counts.
     no_window: Option<(DateTime<Utc>, Instant)>,
@@ -296,6 +298,7 @@ pub async fn run_with_notifications<C: Clock, Tz: TimeZone>(
         write_failed: false,
         open_written: None,
         no_window: None,
+        fatal: None,
         forget_seq,
         window: None,
         config_print,
@@ -313,6 +316,9 @@ pub async fn run_with_notifications<C: Clock, Tz: TimeZone>(
     }
     lp.refresh_control();
     lp.store_about(&sources.about);
+    if let Some(e) = lp.fatal.take() {
+        return Err(e).context("dwell-agent stopped writing");
+    }
     tracing::info!(recording = lp.recording, "dwell-agent running");
 
     tokio::pin!(shutdown);
@@ -355,6 +361,9 @@ pub async fn run_with_notifications<C: Clock, Tz: TimeZone>(
             Wake::Control(None) => control_events = None,
             Wake::ControlTimer => lp.refresh_control(),
             Wake::NoWindow => lp.settle_no_window(),
+        }
+        if let Some(e) = lp.fatal.take() {
+            return Err(e).context("dwell-agent stopped writing");
         }
         lp.remind_tick();
         lp.arm_idle();
@@ -441,6 +450,17 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
         self.checkpoint();
     }
 
+    /// The store found damage: stop (the caller moves the file aside, salvages
+    /// what can be read and starts again). Other errors are only logged.
+    fn store_failed(&mut self, e: StoreError) {
+        if matches!(e, StoreError::Damaged { .. }) {
+            tracing::error!(error = %e, "the database is damaged; stopping to set it aside");
+            self.fatal = Some(e);
+        } else {
+            tracing::warn!(error = %e, "the database check failed; will retry");
+        }
+    }
+
     fn clear_config_error(&mut self) {
         if let Err(e) = self.store.meta_delete(CONFIG_ERROR_KEY) {
             tracing::warn!(error = %e, "cannot clear the stored config error");
@@ -487,10 +507,22 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
         let last_run = control::retention_last_run(&self.store).unwrap_or(None);
         let mut next_retention = last_run.map(|t| t + chrono::Duration::days(1));
         if control::retention_due(last_run, now) {
+            // Once a day, with retention: is the database still sound? A damaged
+            // one is never written to again (the caller moves it aside).
+            if let Err(e) = self.store.health_check() {
+                self.store_failed(e);
+            }
+            if self.fatal.is_some() {
+                return;
+            }
             match control::apply_retention(&mut self.store, self.config.data.keep, now) {
                 Ok(n) => {
                     tracing::info!(deleted_spans = n, "retention ran");
                     next_retention = Some(now + chrono::Duration::days(1));
+                }
+                Err(e @ StoreError::Damaged { .. }) => {
+                    self.store_failed(e);
+                    return;
                 }
                 Err(e) => tracing::warn!(error = %e, "retention failed; will retry"),
             }
@@ -825,6 +857,10 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
                     return;
                 }
                 Ok(Put::Forgotten(entries)) => spans = self.apply_forgets(spans, &entries),
+                Err(e @ StoreError::Damaged { .. }) => {
+                    self.store_failed(e);
+                    return;
+                }
                 Err(e) => {
                     if !self.write_failed {
                         tracing::error!(error = %e, "cannot write to the database; will retry");

@@ -48,6 +48,11 @@ const PROPERTIES: &str = "org.freedesktop.DBus.Properties";
 /// has just appeared.
 const KWIN_TRIES: u32 = 20;
 const KWIN_RETRY: Duration = Duration::from_millis(250);
+/// A loaded KWin script reports at once; silent this long, it is loaded again
+/// (a KWin that has just started may drop a script started too early), at
+/// most [`KWIN_RELOADS`] times in a row.
+const KWIN_SILENT: Duration = Duration::from_secs(3);
+const KWIN_RELOADS: u32 = 3;
 
 /// Longest app id kept from a report, in bytes.
 const MAX_APP_ID: usize = 255;
@@ -183,12 +188,27 @@ struct Door {
     warned_connect: bool,
     /// `status` shows a hint (the GNOME extension is missing).
     hint: bool,
+    /// When to check that the KWin script, just loaded, has reported (it
+    /// reports what has focus as soon as it runs).
+    kwin_check_at: Option<std::time::Instant>,
+    /// Loads again because the script stayed silent (reset by a report).
+    kwin_reloads: u32,
 }
 
 enum Next {
     Stop,
     Session(Option<zbus::Result<Message>>),
     System(Option<zbus::Result<Message>>),
+    /// The KWin script has not reported since it was loaded: load it again.
+    KwinSilent,
+}
+
+/// Sleeps until `deadline`, if there is one.
+async fn until(deadline: Option<std::time::Instant>) {
+    match deadline {
+        Some(d) => blocking_sleep(d.saturating_duration_since(std::time::Instant::now())).await,
+        None => std::future::pending().await,
+    }
 }
 
 async fn next_msg(stream: &mut Option<MessageStream>) -> Option<zbus::Result<Message>> {
@@ -218,6 +238,8 @@ async fn serve(
         warned_malformed: false,
         warned_connect: false,
         hint: false,
+        kwin_check_at: None,
+        kwin_reloads: 0,
     };
     let mut system_stream = door.connect_system().await;
     let mut backoff = Duration::from_secs(1);
@@ -243,7 +265,13 @@ async fn serve(
                 },
                 futures_lite::future::or(
                     async { Next::Session(next_msg(&mut session_stream).await) },
-                    async { Next::System(next_msg(&mut system_stream).await) },
+                    futures_lite::future::or(
+                        async { Next::System(next_msg(&mut system_stream).await) },
+                        async {
+                            until(door.kwin_check_at).await;
+                            Next::KwinSilent
+                        },
+                    ),
                 ),
             )
             .await;
@@ -251,6 +279,17 @@ async fn serve(
                 Next::Stop => {
                     door.cleanup().await;
                     return;
+                }
+                Next::KwinSilent => {
+                    door.kwin_check_at = None;
+                    if door.kwin_reloads < KWIN_RELOADS {
+                        door.kwin_reloads += 1;
+                        tracing::warn!("the KWin script has not reported since it was loaded; loading it again");
+                        door.kwin_up().await;
+                    } else {
+                        tracing::warn!("the KWin script does not report: focus is not seen");
+                    }
+                    true
                 }
                 Next::Session(Some(Ok(msg))) => door.on_session(&msg).await,
                 Next::Session(_) => {
@@ -489,6 +528,7 @@ impl Door {
             match kwin::load(&conn).await {
                 Ok(()) => {
                     self.kwin_loaded = true;
+                    self.kwin_check_at = Some(std::time::Instant::now() + KWIN_SILENT);
                     tracing::info!("KWin script loaded");
                     self.send(WatchEvent::Connected).await;
                     return;
@@ -664,6 +704,9 @@ impl Door {
         if !self.uses_door() {
             return;
         }
+        // A report proves the script runs.
+        self.kwin_check_at = None;
+        self.kwin_reloads = 0;
         // A report proves the extension runs.
         if self.hint {
             self.hint = false;
