@@ -55,17 +55,7 @@ pub struct ExportArgs {
     pub output: Option<PathBuf>,
 }
 
-/// Reads a date argument relative to `today`.
-pub fn parse_date(s: &str, today: NaiveDate) -> Result<NaiveDate, String> {
-    match s.trim() {
-        "today" => Ok(today),
-        "yesterday" => today
-            .pred_opt()
-            .ok_or_else(|| "\"yesterday\" is out of range".to_owned()),
-        d => NaiveDate::parse_from_str(d, "%Y-%m-%d")
-            .map_err(|_| format!("\"{s}\" is not a date: write it like 2026-11-24")),
-    }
-}
+pub use dwell_core::schedule::parse_date;
 
 /// Checks a `--from`/`--to` range against `today`.
 pub fn check_range(from: NaiveDate, to: NaiveDate, today: NaiveDate) -> Result<(), String> {

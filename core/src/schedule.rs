@@ -411,6 +411,34 @@ const GAP_STEP_MINUTES: i64 = 15;
 /// How far to walk (48 h): gaps are usually an hour; a few zones skipped a whole day.
 const GAP_MAX_STEPS: u32 = 48 * 60 / GAP_STEP_MINUTES as u32;
 
+/// Reads a date argument: `YYYY-MM-DD` strictly, or `today` / `yesterday`
+/// relative to `today`. The one date parser of both commands.
+pub fn parse_date(s: &str, today: NaiveDate) -> Result<NaiveDate, String> {
+    let t = s.trim();
+    match t {
+        "today" => return Ok(today),
+        "yesterday" => {
+            return today
+                .pred_opt()
+                .ok_or_else(|| "\"yesterday\" is out of range".to_owned())
+        }
+        _ => {}
+    }
+    let shape = t.len() == 10
+        && t.bytes().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+    let bad = || format!("\"{s}\" is not a date: write it like 2026-11-24 (or today, yesterday)");
+    if !shape {
+        return Err(bad());
+    }
+    NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| bad())
+}
+
 /// The first instant of local time `local` in `tz` that is after `after`, when
 /// there is one: on a fall-back night a local time happens twice, and the second
 /// may be the one still ahead. Otherwise as [`local_to_utc`].
@@ -476,6 +504,33 @@ mod tests {
     use super::*;
     use chrono_tz::America::{New_York, Toronto};
     use chrono_tz::Europe::Paris;
+
+    #[test]
+    fn dates_are_strict_or_relative() {
+        let today = d(2026, 11, 25);
+        assert_eq!(parse_date("today", today), Ok(today));
+        assert_eq!(parse_date(" yesterday ", today), Ok(d(2026, 11, 24)));
+        assert_eq!(parse_date("2026-11-01", today), Ok(d(2026, 11, 1)));
+        for bad in [
+            "2026-02-30",
+            "26-02-03",
+            "2026-2-03",
+            "1/11/2026",
+            "",
+            "tomorrow",
+        ] {
+            let e = parse_date(bad, today).unwrap_err();
+            assert!(e.contains("2026-11-24"), "{bad}: {e}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parse_date_never_panics(s in "\\PC{0,16}", days in 0i64..200_000) {
+            let today = NaiveDate::MIN + TimeDelta::days(days);
+            let _ = parse_date(&s, today);
+        }
+    }
 
     fn t(s: &str) -> NaiveTime {
         NaiveTime::parse_from_str(s, "%H:%M").unwrap()

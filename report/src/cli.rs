@@ -13,10 +13,11 @@ use clap::{Args, Parser, Subcommand};
 use dwell_core::{paths, Config, Store};
 
 use crate::aggregate;
-use crate::period::{parse_date, Period};
+use crate::period::Period;
 use crate::query::Sources;
 use crate::render::{self, Format};
 use crate::text::Lang;
+use dwell_core::schedule::parse_date;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -208,9 +209,10 @@ fn dispatch(cli: Cli) -> Result<()> {
             report(&cli, &period, out)
         }
         Command::Day { date, out } => {
+            let today = now(&cli)?.with_timezone(&Local).date_naive();
             let day = match date {
-                Some(d) => parse_date(d).map_err(refused)?,
-                None => now(&cli)?.with_timezone(&Local).date_naive(),
+                Some(d) => parse_date(d, today).map_err(refused)?,
+                None => today,
             };
             report(&cli, &Period::day(day), out)
         }

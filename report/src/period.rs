@@ -2,7 +2,7 @@
 //! day, all in local dates. Parsing errors are one line and name the bad value.
 
 use chrono::{Datelike, NaiveDate, Weekday};
-use dwell_core::schedule::{iso_week_bounds, parse_iso_week, week_start_of};
+use dwell_core::schedule::{iso_week_bounds, parse_date, parse_iso_week, week_start_of};
 
 /// Longest range a report accepts (about five years).
 pub const MAX_DAYS: i64 = 5 * 366;
@@ -59,9 +59,9 @@ impl Period {
 
     /// `--from D [--to D]`; `to` defaults to `today`.
     pub fn range(from: &str, to: Option<&str>, today: NaiveDate) -> Result<Period, String> {
-        let from_d = parse_date(from).map_err(|e| format!("--from {e}"))?;
+        let from_d = parse_date(from, today).map_err(|e| format!("--from {e}"))?;
         let to_d = match to {
-            Some(t) => parse_date(t).map_err(|e| format!("--to {e}"))?,
+            Some(t) => parse_date(t, today).map_err(|e| format!("--to {e}"))?,
             None => today.max(from_d),
         };
         if from_d > to_d {
@@ -113,31 +113,13 @@ pub fn week_label(date: NaiveDate) -> String {
     format!("{}-W{:02}", iso.year(), iso.week())
 }
 
-/// `YYYY-MM-DD`, strictly.
-pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    let t = s.trim();
-    let shape = t.len() == 10
-        && t.bytes().enumerate().all(|(i, c)| {
-            if i == 4 || i == 7 {
-                c == b'-'
-            } else {
-                c.is_ascii_digit()
-            }
-        });
-    if !shape {
-        return Err(format!("\"{s}\": expected a date like \"2026-11-23\""));
-    }
-    NaiveDate::parse_from_str(t, "%Y-%m-%d")
-        .map_err(|_| format!("\"{s}\" is not a real date (expected like \"2026-11-23\")"))
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
     fn d(s: &str) -> NaiveDate {
-        parse_date(s).unwrap()
+        parse_date(s, NaiveDate::MAX).unwrap()
     }
 
     #[test]
@@ -172,8 +154,8 @@ mod tests {
         assert!(Period::range("2026-11-26", Some("2026-11-25"), today)
             .unwrap_err()
             .contains("after"));
-        assert!(parse_date("2026-02-30").is_err());
-        assert!(parse_date("26-02-03").is_err());
-        assert!(parse_date("2026-2-03").is_err());
+        let today = d("2026-11-25");
+        assert!(parse_date("2026-02-30", today).is_err());
+        assert_eq!(parse_date("today", today), Ok(today));
     }
 }

@@ -430,7 +430,7 @@ fn bad_input_is_one_line_and_exit_2() {
     refused(&env.run(&["week", "--week", "2026-W99"]), "2026-W99");
     refused(&env.run(&["week", "--week", "last"]), "ISO week");
     refused(&env.run(&["day", "2026-02-30"]), "2026-02-30");
-    refused(&env.run(&["day", "yesterday"]), "yesterday");
+    refused(&env.run(&["day", "tomorrow"]), "tomorrow");
     refused(
         &env.run(&["week", "--from", "2026-11-10", "--to", "2026-11-01"]),
         "after",
