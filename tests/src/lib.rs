@@ -17,7 +17,7 @@
 //!
 //! Every process started through the desktop is recorded; dropping the [`Desktop`] sends each one
 //! SIGTERM, then SIGKILL after a grace period, and reaps it (no zombies, no leftover `Xvfb`).
-//! Processes' stdout and stderr go to files under [`Desktop::logs_dir`]; when a test panics, the
+//! Processes' stdout and stderr go to files under [`Session::logs_dir`]; when a test panics, the
 //! tail of every log is printed, and `DWELL_E2E_KEEP=1` keeps the temporary directory.
 //!
 //! Test windows are `xmessage` clients whose `WM_CLASS`, `_NET_WM_NAME`/`WM_NAME` and
@@ -398,7 +398,7 @@ impl Proc {
 
 /// A process started through [`Desktop::spawn`] or [`Desktop::spawn_command`].
 ///
-/// Its stdout and stderr go to files under [`Desktop::logs_dir`]. The process is ended when the
+/// Its stdout and stderr go to files under [`Session::logs_dir`]. The process is ended when the
 /// [`Desktop`] is dropped, if not before; the handle stays usable (logs included) after that.
 pub struct Child {
     proc: Arc<Proc>,
@@ -808,41 +808,6 @@ impl Desktop {
         self.dir.path()
     }
 
-    /// `HOME` of the children.
-    pub fn home(&self) -> PathBuf {
-        self.tempdir().join("home")
-    }
-
-    /// `XDG_CONFIG_HOME` of the children.
-    pub fn config_home(&self) -> PathBuf {
-        self.home().join(".config")
-    }
-
-    /// `XDG_DATA_HOME` of the children.
-    pub fn data_home(&self) -> PathBuf {
-        self.home().join(".local/share")
-    }
-
-    /// `XDG_STATE_HOME` of the children.
-    pub fn state_home(&self) -> PathBuf {
-        self.home().join(".local/state")
-    }
-
-    /// `XDG_CACHE_HOME` of the children.
-    pub fn cache_home(&self) -> PathBuf {
-        self.home().join(".cache")
-    }
-
-    /// `XDG_RUNTIME_DIR` of the children (mode 0700; holds the bus socket).
-    pub fn runtime_dir(&self) -> PathBuf {
-        self.tempdir().join("run")
-    }
-
-    /// Where the stdout/stderr files of every process go.
-    pub fn logs_dir(&self) -> PathBuf {
-        self.tempdir().join("logs")
-    }
-
     fn etc_dir(&self) -> PathBuf {
         self.tempdir().join("etc")
     }
@@ -927,7 +892,7 @@ impl Desktop {
     }
 
     /// Starts `cmd` (usually made with [`Desktop::command`]) with stdin null and stdout/stderr
-    /// redirected to files in [`Desktop::logs_dir`], and records it for cleanup.
+    /// redirected to files in [`Session::logs_dir`], and records it for cleanup.
     pub fn spawn_command(&self, cmd: Command) -> Child {
         self.procs.spawn(cmd, false).0
     }

@@ -1,8 +1,9 @@
 //! [`Session`]: what [`crate::Dwell`] needs from a test session, so the same installation
-//! helpers drive the agent on an X11 [`Desktop`] and in a [`crate::WaylandSession`].
+//! helpers drive the agent on an X11 [`Desktop`] and in a [`crate::WaylandSession`], and
+//! both lay out their temporary directory (HOME, the XDG directories, logs) the same way.
 
 use std::ffi::OsStr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use crate::{run_command, Child, Desktop, COMMAND_TIMEOUT};
@@ -17,6 +18,42 @@ pub trait Session {
 
     /// Starts `cmd` with its output logged, recorded for cleanup.
     fn spawn_command(&self, cmd: Command) -> Child;
+
+    /// `HOME` of the children.
+    fn home(&self) -> PathBuf {
+        self.tempdir().join("home")
+    }
+
+    /// `XDG_CONFIG_HOME` of the children.
+    fn config_home(&self) -> PathBuf {
+        self.home().join(".config")
+    }
+
+    /// `XDG_DATA_HOME` of the children.
+    fn data_home(&self) -> PathBuf {
+        self.home().join(".local/share")
+    }
+
+    /// `XDG_STATE_HOME` of the children.
+    fn state_home(&self) -> PathBuf {
+        self.home().join(".local/state")
+    }
+
+    /// `XDG_CACHE_HOME` of the children.
+    fn cache_home(&self) -> PathBuf {
+        self.home().join(".cache")
+    }
+
+    /// `XDG_RUNTIME_DIR` of the children (mode 0700; holds the session bus, and on
+    /// Wayland the compositor's sockets).
+    fn runtime_dir(&self) -> PathBuf {
+        self.tempdir().join("run")
+    }
+
+    /// Where the stdout/stderr files of every process go.
+    fn logs_dir(&self) -> PathBuf {
+        self.tempdir().join("logs")
+    }
 
     /// Makes a file the test wrote itself usable by the session's user (a no-op when the
     /// session runs as the test's own user).

@@ -388,42 +388,6 @@ impl WaylandSession {
         self.dir.path()
     }
 
-    /// `HOME` of the children.
-    pub fn home(&self) -> PathBuf {
-        self.tempdir().join("home")
-    }
-
-    /// `XDG_CONFIG_HOME` of the children.
-    pub fn config_home(&self) -> PathBuf {
-        self.home().join(".config")
-    }
-
-    /// `XDG_DATA_HOME` of the children.
-    pub fn data_home(&self) -> PathBuf {
-        self.home().join(".local/share")
-    }
-
-    /// `XDG_STATE_HOME` of the children.
-    pub fn state_home(&self) -> PathBuf {
-        self.home().join(".local/state")
-    }
-
-    /// `XDG_CACHE_HOME` of the children.
-    pub fn cache_home(&self) -> PathBuf {
-        self.home().join(".cache")
-    }
-
-    /// `XDG_RUNTIME_DIR` of the children (mode 0700; holds the session bus and the
-    /// compositor's sockets).
-    pub fn runtime_dir(&self) -> PathBuf {
-        self.tempdir().join("run")
-    }
-
-    /// Where the stdout/stderr files of every process go.
-    pub fn logs_dir(&self) -> PathBuf {
-        self.tempdir().join("logs")
-    }
-
     fn etc_dir(&self) -> PathBuf {
         self.tempdir().join("etc")
     }
@@ -556,7 +520,7 @@ impl WaylandSession {
     }
 
     /// Starts `cmd` (usually made with [`WaylandSession::command`]) with stdin null and
-    /// stdout/stderr redirected to files in [`WaylandSession::logs_dir`], and records it.
+    /// stdout/stderr redirected to files in [`Session::logs_dir`], and records it.
     pub fn spawn_command(&self, cmd: Command) -> Child {
         self.procs.spawn(cmd, false).0
     }

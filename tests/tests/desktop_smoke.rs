@@ -5,7 +5,7 @@ use std::path::Path;
 use std::thread;
 use std::time::Duration;
 
-use dwell_tests::{require_tool, wait_until, Desktop, DesktopOptions, Signal};
+use dwell_tests::{require_tool, wait_until, Desktop, DesktopOptions, Session, Signal};
 
 fn xprop(desktop: &Desktop, args: &[&str]) -> String {
     desktop.run_ok("xprop", args)
