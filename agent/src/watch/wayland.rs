@@ -334,29 +334,10 @@ impl Dispatch<wl_registry::WlRegistry, GlobalListContents> for Watcher {
     }
 }
 
-impl Dispatch<wl_seat::WlSeat, ()> for Watcher {
-    fn event(
-        _: &mut Self,
-        _: &wl_seat::WlSeat,
-        _: wl_seat::Event,
-        _: &(),
-        _: &Connection,
-        _: &QueueHandle<Self>,
-    ) {
-    }
-}
-
-impl Dispatch<ext_idle_notifier_v1::ExtIdleNotifierV1, ()> for Watcher {
-    fn event(
-        _: &mut Self,
-        _: &ext_idle_notifier_v1::ExtIdleNotifierV1,
-        _: ext_idle_notifier_v1::Event,
-        _: &(),
-        _: &Connection,
-        _: &QueueHandle<Self>,
-    ) {
-    }
-}
+// Objects whose events carry nothing dwell uses.
+wayland_client::delegate_noop!(Watcher: ignore wl_seat::WlSeat);
+wayland_client::delegate_noop!(Watcher: ignore ext_idle_notifier_v1::ExtIdleNotifierV1);
+wayland_client::delegate_noop!(Watcher: ignore org_kde_kwin_idle::OrgKdeKwinIdle);
 
 impl Dispatch<ext_idle_notification_v1::ExtIdleNotificationV1, ()> for Watcher {
     fn event(
@@ -372,18 +353,6 @@ impl Dispatch<ext_idle_notification_v1::ExtIdleNotificationV1, ()> for Watcher {
             ext_idle_notification_v1::Event::Resumed => state.resumed(),
             _ => {}
         }
-    }
-}
-
-impl Dispatch<org_kde_kwin_idle::OrgKdeKwinIdle, ()> for Watcher {
-    fn event(
-        _: &mut Self,
-        _: &org_kde_kwin_idle::OrgKdeKwinIdle,
-        _: org_kde_kwin_idle::Event,
-        _: &(),
-        _: &Connection,
-        _: &QueueHandle<Self>,
-    ) {
     }
 }
 
