@@ -503,6 +503,8 @@ struct Status {
     watch_hint: Option<String>,
     /// What happened to a damaged database (moved aside, salvaged), with its path.
     database_note: Option<String>,
+    /// The end of the calibration period (recording without reminders), while it lasts.
+    calibrating_until: Option<String>,
 }
 
 fn status(cli: &Cli, json: bool) -> Result<()> {
@@ -539,6 +541,10 @@ fn status(cli: &Cli, json: bool) -> Result<()> {
         None => None,
     };
     let outlook = reminder_outlook(store.as_ref(), &config, now, &Local)?;
+    // While calibrating, the agent records but does not remind.
+    let calibrating_until =
+        dwell_core::calibrate::calibration_end(consent, config.tracking.calibrate)
+            .filter(|end| *end > now);
     let st = Status {
         enabled: consent.is_some(),
         enabled_at: consent.map(|c| c.to_rfc3339()),
@@ -547,7 +553,10 @@ fn status(cli: &Cli, json: bool) -> Result<()> {
             && consent.is_some()
             && pause.is_none()
             && config.schedule.is_recording(now, &Local),
-        paused_until: pause.map(|p| p.to_value()),
+        paused_until: pause.map(|p| match p.until() {
+            Some(t) => local_rfc3339(t),
+            None => p.to_value(),
+        }),
         today_seconds: outlook.figures.today.as_secs_f64().round(),
         daily_limit_seconds: config.limits.daily.as_secs(),
         weekly_limit_seconds: config.limits.weekly.as_secs(),
@@ -558,7 +567,8 @@ fn status(cli: &Cli, json: bool) -> Result<()> {
         next_stage: outlook.next_stage,
         next_stage_seconds: outlook.next_stage_at.map(|d| d.as_secs()),
         snoozes_left: outlook.snoozes_left,
-        snoozed_until: outlook.snoozed_until.map(|t| t.to_rfc3339()),
+        snoozed_until: outlook.snoozed_until.map(local_rfc3339),
+        calibrating_until: calibrating_until.map(local_rfc3339),
         done_for_today: outlook.done_for_today,
         data_dir: dir.clone(),
         db_bytes: store.as_ref().map(|s| s.size_bytes()).unwrap_or(0),
@@ -616,8 +626,12 @@ fn status(cli: &Cli, json: bool) -> Result<()> {
     if let Some(note) = &st.database_note {
         println!("database:   {note}");
     }
-    if let Some(p) = &st.paused_until {
-        println!("paused:     until {p} (`dwell-agent resume` ends it)");
+    if let Some(p) = pause {
+        let until = match p.until() {
+            Some(t) => format!("until {}", local_moment(t, now)),
+            None => "until you resume".to_owned(),
+        };
+        println!("paused:     {until} (`dwell-agent resume` ends it)");
     }
     println!(
         "today:      {} of your {} daily limit",
@@ -636,6 +650,11 @@ fn status(cli: &Cli, json: bool) -> Result<()> {
     );
     let reminders = if !st.reminders_enabled {
         "off (reminders.enabled = false)".to_owned()
+    } else if let Some(end) = calibrating_until {
+        format!(
+            "calibrating until {}: no reminders yet (then `dwell-agent limits suggest`)",
+            local_moment(end, now)
+        )
     } else if st.done_for_today {
         "done for today".to_owned()
     } else {
@@ -685,6 +704,22 @@ fn reminder_outlook<Tz: TimeZone>(
         policy.restore(now, tz, &todays);
     }
     Ok(policy.outlook(now, None, tz))
+}
+
+/// A moment for programs: RFC 3339 in local time, with its offset, to the second.
+fn local_rfc3339(t: chrono::DateTime<Utc>) -> String {
+    t.with_timezone(&Local)
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
+/// A moment for people, in local time: `14:10` today, else `Tue 2 Dec 14:10`.
+fn local_moment(t: chrono::DateTime<Utc>, now: chrono::DateTime<Utc>) -> String {
+    let (t, now) = (t.with_timezone(&Local), now.with_timezone(&Local));
+    if t.date_naive() == now.date_naive() {
+        t.format("%H:%M").to_string()
+    } else {
+        t.format("%a %-d %b %H:%M").to_string()
+    }
 }
 
 pub(crate) fn fmt_minutes(secs: f64) -> String {
