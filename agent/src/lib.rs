@@ -1,9 +1,15 @@
 //! dwell-agent: the background half of dwell.
 //!
 //! [`cli`] parses the command line and runs the small commands (enable, disable,
-//! status, config); [`run`] is the tokio loop that turns what the [`x11`] watcher
-//! and the idle source report into spans through `dwell_core::tracker`, and
-//! writes them to the store; [`clock`] lets tests replay a day in milliseconds.
+//! status, config), with [`setup`], [`install`], [`control`] (pause, resume),
+//! [`data_cmds`] (forget, export), [`limits`] and [`gnome_extension`] beside it;
+//! [`ask`] confirms what cannot be undone. [`watch`] holds the watchers (X11,
+//! wlroots, KWin, GNOME, and the D-Bus thread for lock, suspend and the focus
+//! door) behind one interface; [`run`] is the tokio loop that turns what they
+//! report into spans through `dwell_core::tracker` and writes them to the store,
+//! with [`remind`] and [`notify`] for reminders and [`reload`] for live config;
+//! [`lock`] keeps one agent per data directory; [`clock`] lets tests replay a
+//! day in milliseconds.
 
 pub mod ask;
 pub mod cli;

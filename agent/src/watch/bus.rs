@@ -51,8 +51,8 @@ const KWIN_RETRY: Duration = Duration::from_millis(250);
 /// A loaded KWin script reports at once; silent this long, it is loaded again
 /// (a KWin that has just started may drop a script started too early), at
 /// most [`KWIN_RELOADS`] times in a row.
-const KWIN_SILENT: Duration = Duration::from_secs(3);
-const KWIN_RELOADS: u32 = 3;
+const KWIN_SILENT: Duration = Duration::from_millis(700);
+const KWIN_RELOADS: u32 = 5;
 
 /// Longest app id kept from a report, in bytes.
 const MAX_APP_ID: usize = 255;
