@@ -26,6 +26,8 @@ pub const TREND_WEEKS: i64 = 4;
 pub struct Report {
     pub schema_version: u32,
     pub privacy: String,
+    /// How many databases the report combines (1, or more with `--merge`).
+    pub databases: usize,
     /// `week`, `range` or `day`.
     pub period: &'static str,
     /// ISO week (`2026-W48`) when the period is a week, else null.
@@ -374,6 +376,7 @@ where
     Ok(Report {
         schema_version: SCHEMA_VERSION,
         privacy: lang.privacy().to_owned(),
+        databases: sources.count(),
         period: period.kind_name(),
         week: period.week().map(str::to_owned),
         from: period.from.to_string(),

@@ -129,6 +129,11 @@ impl Sources {
 
     /// One line each, for the employee: the note of a salvaged database, and
     /// how many merged spans were skipped.
+    /// How many databases are read: the main one and the merged ones.
+    pub fn count(&self) -> usize {
+        self.stores.len()
+    }
+
     pub fn warnings(&self) -> &[String] {
         &self.warnings
     }

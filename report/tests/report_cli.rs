@@ -416,6 +416,16 @@ fn merge_adds_another_computers_database() {
             == a["reminders"]["count"].as_u64().unwrap()
                 + b["reminders"]["count"].as_u64().unwrap()
     );
+    // The header says how many databases it combines.
+    assert_eq!(a["databases"], 1);
+    assert_eq!(m["databases"], 2);
+    let text_args: Vec<&str> = merged_args
+        .iter()
+        .copied()
+        .filter(|a| *a != "--json")
+        .collect();
+    let text = String::from_utf8(env.run(&text_args).stdout).unwrap();
+    assert!(text.contains("Combines 2 databases"), "{text}");
     // The other database is only read.
     assert!(!other.join("report.json").exists());
     // The same database twice is refused.

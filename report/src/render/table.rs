@@ -184,6 +184,14 @@ pub fn render(r: &Report, lang: Lang, color: bool) -> String {
     let _ = writeln!(o, "{}", st.bold(&title(r, lang)));
     o.push_str(&st.dim(&wrap("", &r.privacy, 0)));
     o.push('\n');
+    if r.databases > 1 {
+        let line = match lang {
+            Lang::Fr => format!("Réunit {} bases de données (--merge).", r.databases),
+            Lang::En => format!("Combines {} databases (--merge).", r.databases),
+        };
+        o.push_str(&st.dim(&line));
+        o.push('\n');
+    }
 
     // Days.
     let limit = r.daily_threshold_seconds;
