@@ -150,15 +150,7 @@ impl Server {
         self.stream = Some(MessageStream::from(&conn));
         for member in ["ActionInvoked", "NotificationClosed"] {
             let rule = format!("type='signal',interface='{IFACE}',member='{member}'");
-            let _ = conn
-                .call_method(
-                    Some("org.freedesktop.DBus"),
-                    "/org/freedesktop/DBus",
-                    Some("org.freedesktop.DBus"),
-                    "AddMatch",
-                    &(rule.as_str(),),
-                )
-                .await;
+            let _ = crate::watch::bus::add_match(&conn, &rule).await;
         }
         self.conn = Some(conn.clone());
         Ok(conn)
