@@ -9,7 +9,7 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::{Compositor, WaylandOptions, WaylandSession};
-use crate::{sqlite_json, Child, Dwell};
+use crate::{sqlite_json, wait_until, Child, Dwell};
 
 /// Recorded seconds may differ from the truth by this much.
 pub const TOLERANCE: f64 = 1.0;
@@ -21,6 +21,108 @@ pub const ALWAYS: &str = "[tracking]\nbackend = \"auto\"\nidle_timeout = \"10m\"
 /// As [`ALWAYS`] with a 5 s idle timeout (the smallest the config accepts).
 pub const IDLE_5S: &str = "[tracking]\nbackend = \"auto\"\nidle_timeout = \"5s\"\n\
                            [schedule]\nrecord = \"always\"\n[reminders]\nenabled = false\n";
+
+/// The Wayland globals `compositor` must offer and must not offer: what the agent's
+/// backend there relies on (and, on KWin, fake input for the tests), and why GNOME needs
+/// its extension (no toplevel or idle protocol for clients).
+pub fn expected_globals(
+    compositor: Compositor,
+) -> (&'static [&'static str], &'static [&'static str]) {
+    match compositor {
+        Compositor::Sway => (
+            &["zwlr_foreign_toplevel_manager_v1", "org_kde_kwin_idle"],
+            &["ext_idle_notifier_v1"],
+        ),
+        Compositor::Kwin => (
+            &[
+                "ext_idle_notifier_v1",
+                "org_kde_kwin_idle",
+                "org_kde_kwin_fake_input",
+            ],
+            &["zwlr_foreign_toplevel_manager_v1"],
+        ),
+        Compositor::Gnome => (
+            &["xdg_wm_base"],
+            &[
+                "zwlr_foreign_toplevel_manager_v1",
+                "ext_idle_notifier_v1",
+                "org_kde_kwin_idle",
+            ],
+        ),
+    }
+}
+
+/// The session of `compositor` without the agent: the expected globals, windows get the
+/// right app id and title, focus switches, a title change shows, input resets the
+/// compositor's idle state, and the compositor can be killed and started again.
+pub fn harness_windows_focus_input_and_restart(compositor: Compositor) {
+    let session = WaylandSession::start(compositor, WaylandOptions::default());
+    let (present, absent) = expected_globals(compositor);
+    session.assert_globals(present, absent);
+    let fb = session.open_window("firefox", "Facebook — Mozilla Firefox");
+    let discord = session.open_window("discord", "Discord");
+    let focused = session.focused().expect("a window has focus");
+    assert_eq!(
+        (focused.app_id.as_str(), focused.pid),
+        ("discord", discord.pid())
+    );
+    fb.focus();
+    let focused = session.focused().expect("a window has focus");
+    assert_eq!(focused.app_id, "firefox");
+    assert_eq!(focused.title, "Facebook — Mozilla Firefox");
+    fb.set_title("Jane Doe | Facebook — Mozilla Firefox");
+    assert_eq!(
+        session.focused().map(|f| f.title),
+        Some("Jane Doe | Facebook — Mozilla Firefox".to_owned())
+    );
+    session.nudge_input();
+    session.nudge_input();
+    session.kill_compositor();
+    assert!(!session.compositor_running());
+    assert!(
+        wait_until(Duration::from_secs(5), || !fb.is_running()),
+        "the window outlived its compositor"
+    );
+    session.start_compositor();
+    let again = session.open_window("discord", "Discord");
+    assert_eq!(session.focused().map(|f| f.pid), Some(again.pid()));
+    session.nudge_input();
+}
+
+/// The same five tests for one compositor: the four agent scenarios (focus script, idle,
+/// title privacy, the compositor going away) and the harness test. Each compositor's test
+/// file is one call, so they run as separate test binaries.
+#[macro_export]
+macro_rules! wayland_tests {
+    ($compositor:expr) => {
+        use $crate::wayland_scenarios as scenario;
+
+        #[test]
+        fn a_focus_script_is_counted_per_site_and_status_names_the_backend() {
+            scenario::focus_script_is_counted_per_site($compositor);
+        }
+
+        #[test]
+        fn idle_time_is_cut_back_to_the_last_input() {
+            scenario::idle_is_cut_back_to_the_last_input($compositor);
+        }
+
+        #[test]
+        fn titles_are_never_stored_or_logged() {
+            scenario::titles_are_never_stored_or_logged($compositor);
+        }
+
+        #[test]
+        fn the_agent_survives_the_compositor_going_away() {
+            scenario::survives_the_compositor_going_away($compositor);
+        }
+
+        #[test]
+        fn harness_windows_focus_input_and_restart() {
+            scenario::harness_windows_focus_input_and_restart($compositor);
+        }
+    };
+}
 
 /// What `status --json` must say in a session of `compositor`: (`backend`, `idle_source`).
 pub fn expected_status(compositor: Compositor) -> (&'static str, &'static str) {
