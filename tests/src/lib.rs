@@ -396,7 +396,7 @@ impl Proc {
     }
 }
 
-/// A process started through [`Desktop::spawn`] or [`Desktop::spawn_command`].
+/// A process started through [`Session::spawn`] or [`Session::spawn_command`].
 ///
 /// Its stdout and stderr go to files under [`Session::logs_dir`]. The process is ended when the
 /// [`Desktop`] is dropped, if not before; the handle stays usable (logs included) after that.
@@ -880,17 +880,6 @@ impl Desktop {
 
     // ----- processes -----
 
-    /// Starts `program args…` in the desktop's environment (see [`Desktop::spawn_command`]).
-    pub fn spawn<I, S>(&self, program: impl AsRef<OsStr>, args: I) -> Child
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<OsStr>,
-    {
-        let mut cmd = self.command(program);
-        cmd.args(args);
-        self.spawn_command(cmd)
-    }
-
     /// Starts `cmd` (usually made with [`Desktop::command`]) with stdin null and stdout/stderr
     /// redirected to files in [`Session::logs_dir`], and records it for cleanup.
     pub fn spawn_command(&self, cmd: Command) -> Child {
@@ -900,28 +889,6 @@ impl Desktop {
     /// Name and pid of every process this desktop started (infrastructure included), in order.
     pub fn processes(&self) -> Vec<(String, u32)> {
         self.procs.list()
-    }
-
-    /// Runs `program args…` in the desktop's environment to completion (10 s limit).
-    pub fn run<I, S>(&self, program: impl AsRef<OsStr>, args: I) -> Output
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<OsStr>,
-    {
-        let mut cmd = self.command(program);
-        cmd.args(args);
-        run_command(cmd, COMMAND_TIMEOUT)
-    }
-
-    /// Like [`Desktop::run`], but panics unless it succeeds; returns stdout (lossy UTF-8).
-    pub fn run_ok<I, S>(&self, program: impl AsRef<OsStr>, args: I) -> String
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<OsStr>,
-    {
-        let mut cmd = self.command(program);
-        cmd.args(args);
-        run_ok_command(cmd)
     }
 
     /// Tail of every recorded process's logs, for failure messages.

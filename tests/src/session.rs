@@ -61,6 +61,28 @@ pub trait Session {
         let _ = path;
     }
 
+    /// Starts `program args…` in the session's environment, output logged, recorded.
+    fn spawn<I, S>(&self, program: impl AsRef<OsStr>, args: I) -> Child
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut cmd = self.command(program);
+        cmd.args(args);
+        self.spawn_command(cmd)
+    }
+
+    /// Like [`Session::run`], but panics unless it succeeds; returns stdout.
+    fn run_ok<I, S>(&self, program: impl AsRef<OsStr>, args: I) -> String
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut cmd = self.command(program);
+        cmd.args(args);
+        crate::run_ok_command(cmd)
+    }
+
     /// Runs `program args…` in the session's environment to completion (10 s limit).
     fn run<I, S>(&self, program: impl AsRef<OsStr>, args: I) -> Output
     where

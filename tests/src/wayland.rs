@@ -36,7 +36,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{ChildStdin, Command, Output};
+use std::process::{ChildStdin, Command};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::thread;
@@ -507,18 +507,6 @@ impl WaylandSession {
 
     // ----- processes -----
 
-    /// Starts `program args…` in the session's environment (see
-    /// [`WaylandSession::spawn_command`]).
-    pub fn spawn<I, S>(&self, program: impl AsRef<OsStr>, args: I) -> Child
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<OsStr>,
-    {
-        let mut cmd = self.command(program);
-        cmd.args(args);
-        self.spawn_command(cmd)
-    }
-
     /// Starts `cmd` (usually made with [`WaylandSession::command`]) with stdin null and
     /// stdout/stderr redirected to files in [`Session::logs_dir`], and records it.
     pub fn spawn_command(&self, cmd: Command) -> Child {
@@ -528,28 +516,6 @@ impl WaylandSession {
     /// Name and pid of every process this session started (infrastructure included).
     pub fn processes(&self) -> Vec<(String, u32)> {
         self.procs.list()
-    }
-
-    /// Runs `program args…` in the session's environment to completion (10 s limit).
-    pub fn run<I, S>(&self, program: impl AsRef<OsStr>, args: I) -> Output
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<OsStr>,
-    {
-        let mut cmd = self.command(program);
-        cmd.args(args);
-        run_command(cmd, COMMAND_TIMEOUT)
-    }
-
-    /// Like [`WaylandSession::run`], but panics unless it succeeds; returns stdout.
-    pub fn run_ok<I, S>(&self, program: impl AsRef<OsStr>, args: I) -> String
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<OsStr>,
-    {
-        let mut cmd = self.command(program);
-        cmd.args(args);
-        crate::run_ok_command(cmd)
     }
 
     /// Tail of every recorded process's logs, for failure messages.

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use dwell_tests::{
     bin_path, sqlite_json, wait_until, Child, Desktop, DesktopOptions, Notification,
-    NotificationWatcher,
+    NotificationWatcher, Session,
 };
 
 /// A running agent with its data directory.

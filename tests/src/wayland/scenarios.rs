@@ -9,7 +9,7 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::{Compositor, WaylandOptions, WaylandSession};
-use crate::{sqlite_json, wait_until, Child, Dwell};
+use crate::{sqlite_json, wait_until, Child, Dwell, Session};
 
 /// Recorded seconds may differ from the truth by this much.
 pub const TOLERANCE: f64 = 1.0;
