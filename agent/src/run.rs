@@ -549,7 +549,13 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
 
     /// Applies an event that may close a span, and writes what it closed.
     fn close(&mut self, event: Event) {
-        if let Some(span) = self.tracker.apply(event) {
+        let closed = self.tracker.apply(event);
+        self.keep(closed);
+    }
+
+    /// Counts and writes a span the tracker closed.
+    fn keep(&mut self, closed: Option<Span>) {
+        if let Some(span) = closed {
             self.count(&span);
             self.pending.push(span);
             self.flush();
@@ -782,11 +788,7 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
                 "the wall clock stepped (a clock change, or a suspend); the open span restarts at the new time"
             );
             let closed = self.tracker.step(expected, now);
-            if let Some(span) = closed {
-                self.count(&span);
-                self.pending.push(span);
-                self.flush();
-            }
+            self.keep(closed);
             // After a suspend the employee may be away: look soon.
             if self.tracker.current().is_some() {
                 self.idle_at = Some(Instant::now());
