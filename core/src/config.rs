@@ -436,8 +436,43 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// A duration as written in the file: text like `"30m"`, or a bare number,
+/// which is refused with the quoted form to write instead.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum DurationText {
+    Text(String),
+    Integer(i64),
+    Float(f64),
+}
+
+impl DurationText {
+    fn text<E: serde::de::Error>(self) -> Result<String, E> {
+        let n = match self {
+            DurationText::Text(s) => return Ok(s),
+            // Nothing to get wrong about nothing ("off" where that is allowed).
+            DurationText::Integer(0) => return Ok("0".into()),
+            DurationText::Integer(n) => n.to_string(),
+            DurationText::Float(f) => {
+                return Err(E::custom(format!(
+                    "{f} has no unit: write it in quotes with whole units, like \"2m30s\" or \"90s\""
+                )))
+            }
+        };
+        Err(E::custom(format!(
+            "{n} has no unit: write \"{n}m\" for {n} minutes (or \"{n}s\", \"{n}h\", \"{n}d\"), in quotes"
+        )))
+    }
+}
+
+fn spanned_text<'de, D: Deserializer<'de>>(d: D) -> Result<Sp<String>, D::Error> {
+    let s = Sp::<DurationText>::deserialize(d)?;
+    let span = s.span();
+    Ok(Sp::new(span, s.into_inner().text()?))
+}
+
 fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Sp<Duration>, D::Error> {
-    let s = Sp::<String>::deserialize(d)?;
+    let s = spanned_text(d)?;
     let span = s.span();
     parse_duration(s.get_ref())
         .map(|v| Sp::new(span, v))
@@ -445,7 +480,7 @@ fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Sp<Duration>, D::Error> {
 }
 
 fn opt_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Sp<Duration>>, D::Error> {
-    let s = Sp::<String>::deserialize(d)?;
+    let s = spanned_text(d)?;
     let span = s.span();
     let text = s.get_ref().trim();
     if text.is_empty() || text == "off" || text == "0" {
@@ -909,6 +944,15 @@ quiet = ["12:00-13:00"]
 
     fn err_of(s: &str) -> String {
         parse(s).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_bare_number_as_a_duration_says_what_to_write() {
+        let e = err_of("[limits]\ndaily = 30\n");
+        assert!(e.starts_with("test.toml:2:"), "{e}");
+        assert!(e.contains("write \"30m\""), "{e}");
+        let e = err_of("[tracking]\nidle_timeout = 2.5\n");
+        assert!(e.contains("like \"2m30s\""), "{e}");
     }
 
     #[test]
