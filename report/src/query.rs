@@ -94,13 +94,26 @@ impl Sources {
         let (mut skipped, mut skipped_total) = (Vec::new(), 0);
         for m in merge {
             let what = format!("--merge {}", m.display());
-            let canon = std::fs::canonicalize(m).unwrap_or_else(|_| m.clone());
+            // A copied data directory is fine; a directory without one is said plainly.
+            let file = if m.is_dir() {
+                let db = m.join(DB_FILE);
+                if !db.is_file() {
+                    return Err(refused(format!(
+                        "{what} is a directory with no dwell database ({}) in it: give the {} copied from the other computer, or the data directory that holds it",
+                        DB_FILE, DB_FILE
+                    )));
+                }
+                db
+            } else {
+                m.clone()
+            };
+            let canon = std::fs::canonicalize(&file).unwrap_or_else(|_| file.clone());
             if seen.iter().any(|(c, _, _)| *c == canon) {
                 return Err(refused(format!(
                     "{what}: this database is already in the report"
                 )));
             }
-            let store = Store::open_read_only(m).map_err(|e| store_refusal(e, &what))?;
+            let store = Store::open_read_only(&file).map_err(|e| store_refusal(e, &what))?;
             check_shape(&store)
                 .map_err(|e| refused(format!("{what}: not a complete dwell database ({e})")))?;
             let id = store.database_id().map_err(|e| store_refusal(e, &what))?;

@@ -3,7 +3,8 @@
 //! (each database has its own identity), merged rows that make no sense are
 //! skipped and counted in one warning, any SQL error on a merged file is one
 //! line and exit code 2, a database on a read-only disk can be reported, and
-//! the note left by a salvaged database is shown.
+//! the note left by a salvaged database is shown. A copied data directory can be
+//! merged as it is; a directory without a database in it is named as such.
 
 #![allow(clippy::unwrap_used)]
 
@@ -140,6 +141,22 @@ fn a_copy_of_this_computers_database_is_not_counted_twice() {
     refused(
         &env.run(&merging(&[&copy])),
         &["already in the report", &copy],
+    );
+}
+
+#[test]
+fn a_data_directory_can_be_merged_and_an_empty_directory_is_named_as_one() {
+    let env = Env::new();
+    let laptop = env.laptop().display().to_string();
+    let (by_dir, _) = env.json(&merging(&[&laptop]));
+    let (by_file, _) = env.json(&merging(&[&env.laptop_db()]));
+    assert_eq!(day_seconds(&by_dir), day_seconds(&by_file));
+    let empty = env.path("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let empty = empty.display().to_string();
+    refused(
+        &env.run(&merging(&[&empty])),
+        &["is a directory with no dwell database", &empty],
     );
 }
 
