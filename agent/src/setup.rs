@@ -257,8 +257,17 @@ impl<R: BufRead, W: Write> Prompter<R, W> {
     }
 }
 
+/// A duration as answered: like the config's (`"1h15m"`), or a bare number of minutes.
+fn answer_duration(a: &str) -> Result<Duration, String> {
+    let a = a.trim();
+    if !a.is_empty() && a.bytes().all(|c| c.is_ascii_digit()) {
+        return parse_duration(&format!("{a}m"));
+    }
+    parse_duration(a)
+}
+
 fn nonzero(a: &str) -> Result<Duration, String> {
-    let d = parse_duration(a)?;
+    let d = answer_duration(a)?;
     if d.is_zero() {
         return Err("it must be more than zero, like \"30m\"".into());
     }
@@ -268,7 +277,21 @@ fn nonzero(a: &str) -> Result<Duration, String> {
 fn parse_days(a: &str) -> Result<Vec<String>, String> {
     let mut on = [false; 7];
     for d in a.split([',', ' ']).filter(|d| !d.trim().is_empty()) {
-        on[schedule::parse_weekday(d)?] = true;
+        // `mon-fri`, and round the week's end: `sat-mon`.
+        match d.split_once('-') {
+            Some((from, to)) => {
+                let (from, to) = (schedule::parse_weekday(from)?, schedule::parse_weekday(to)?);
+                let mut i = from;
+                loop {
+                    on[i] = true;
+                    if i == to {
+                        break;
+                    }
+                    i = (i + 1) % 7;
+                }
+            }
+            None => on[schedule::parse_weekday(d)?] = true,
+        }
     }
     if !on.contains(&true) {
         return Err("give at least one day, like mon,tue,wed,thu,fri".into());
@@ -297,6 +320,17 @@ fn parse_hours(a: &str) -> Result<Vec<String>, String> {
     }
     schedule::validate_ranges(&mut ranges)?;
     Ok(ranges.iter().map(fmt_range).collect())
+}
+
+/// A language as answered: `fr`, `FR`, or a locale like `fr-CA` / `fr_CA.UTF-8`.
+fn answer_language(a: &str) -> Result<String, String> {
+    let a = a.trim().to_lowercase();
+    let base = a.split(['-', '_', '.']).next().unwrap_or_default();
+    if LANGUAGES.contains(&base) {
+        Ok(base.to_owned())
+    } else {
+        Err("use auto, en or fr (fr-CA and en-US are fine too)".into())
+    }
 }
 
 /// Asks every question, with `d` as the defaults.
@@ -343,14 +377,7 @@ pub fn ask_all<R: BufRead, W: Write>(p: &mut Prompter<R, W>, d: &Answers) -> Res
     let language = p.ask(
         "Language of the reminders (auto, en, fr):",
         &d.language,
-        |a| {
-            let a = a.to_lowercase();
-            if LANGUAGES.contains(&a.as_str()) {
-                Ok(a)
-            } else {
-                Err("use auto, en or fr".into())
-            }
-        },
+        answer_language,
     )?;
     p.say(&format!(
         "\nCalibration: for a first week ({CALIBRATE}) dwell only records, without reminders;\nthen `dwell-agent limits suggest` proposes a daily limit from your own typical day."
@@ -514,6 +541,23 @@ mod tests {
             let d = Duration::from_secs(s);
             assert_eq!(parse_duration(&fmt_duration(d)).unwrap(), d);
         }
+    }
+
+    #[test]
+    fn answers_are_taken_as_people_write_them() {
+        assert_eq!(nonzero("45").unwrap(), Duration::from_secs(45 * 60));
+        assert_eq!(nonzero(" 1h15m ").unwrap(), Duration::from_secs(75 * 60));
+        assert!(nonzero("0").is_err());
+        assert_eq!(parse_days("Mon-Fri").unwrap(), ["mon", "tue", "wed", "thu", "fri"]);
+        assert_eq!(parse_days("mon-wed, fri").unwrap(), ["mon", "tue", "wed", "fri"]);
+        assert_eq!(parse_days("sat-mon").unwrap(), ["mon", "sat", "sun"]);
+        assert!(parse_days("mon-funday").is_err());
+        assert_eq!(parse_hours("8:30-12").unwrap(), ["08:30-12:00"]);
+        assert_eq!(parse_hours("8:30-12, 13-17").unwrap(), ["08:30-12:00", "13:00-17:00"]);
+        assert_eq!(answer_language("fr-CA").unwrap(), "fr");
+        assert_eq!(answer_language("en_US.UTF-8").unwrap(), "en");
+        assert_eq!(answer_language("Auto").unwrap(), "auto");
+        assert!(answer_language("de").is_err());
     }
 
     #[test]

@@ -121,7 +121,8 @@ enum Clock {
 
 /// `H:MM` or `HH:MM`, 00:00 to 24:00.
 fn parse_hhmm(s: &str) -> Option<Clock> {
-    let (h, m) = s.split_once(':')?;
+    // `12` is `12:00`.
+    let (h, m) = s.split_once(':').unwrap_or((s, "00"));
     let digits = |x: &str| x.bytes().all(|c| c.is_ascii_digit());
     if h.is_empty() || h.len() > 2 || m.len() != 2 || !digits(h) || !digits(m) {
         return None;
@@ -589,6 +590,11 @@ mod tests {
         assert!(r.ends_at_midnight());
         assert!(r.contains(t("23:59")) && r.contains(t("22:00")) && !r.contains(t("21:59")));
         assert_eq!(r.to_string(), "22:00-24:00");
+        // Whole hours may go without their minutes.
+        let r = TimeRange::parse("8:30-12").unwrap();
+        assert_eq!((r.start, r.end), (t("08:30"), t("12:00")));
+        assert_eq!(TimeRange::parse("9-17").unwrap().to_string(), "09:00-17:00");
+        assert!(TimeRange::parse("13-24").unwrap().ends_at_midnight());
         let all = TimeRange::parse("00:00-24:00").unwrap();
         assert!(all.contains(t("00:00")) && all.contains(t("12:00")));
         assert!(!TimeRange::parse("09:00-12:00")
@@ -598,8 +604,8 @@ mod tests {
 
     #[test]
     fn refuses_bad_ranges() {
-        let e = TimeRange::parse("9-12").unwrap_err();
-        assert_eq!(e, "\"9-12\": expected a range like \"09:00-12:00\"");
+        let e = TimeRange::parse("9-1200").unwrap_err();
+        assert_eq!(e, "\"9-1200\": expected a range like \"09:00-12:00\"");
         for bad in [
             "",
             "09:00",
