@@ -707,7 +707,7 @@ fn reminder_outlook<Tz: TimeZone>(
 }
 
 /// A moment for programs: RFC 3339 in local time, with its offset, to the second.
-fn local_rfc3339(t: chrono::DateTime<Utc>) -> String {
+pub(crate) fn local_rfc3339(t: chrono::DateTime<Utc>) -> String {
     t.with_timezone(&Local)
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }

@@ -3,7 +3,7 @@
 //! behind it; `--apply` writes it into the config file.
 
 use anyhow::{Context, Result};
-use chrono::{Local, NaiveDate, TimeZone, Utc};
+use chrono::{Datelike, Local, NaiveDate, TimeZone, Utc};
 use clap::Subcommand;
 use dwell_core::calibrate::{self, Suggestion};
 use dwell_core::ledger;
@@ -43,6 +43,28 @@ struct Report {
     suggested_daily: Option<String>,
     current_daily_seconds: u64,
     calibrating_until: Option<String>,
+    /// Without enough data: the first day a suggestion can be made, if dwell
+    /// records each work day from today (`YYYY-MM-DD`).
+    ready_on: Option<String>,
+}
+
+/// The first day on which `need` more work days (today included, if it is
+/// one) will be complete; `None` when the week has no work day.
+fn ready_on(today: NaiveDate, need: usize, work_days: &[bool; 7]) -> Option<NaiveDate> {
+    if need == 0 {
+        return Some(today);
+    }
+    let mut left = need;
+    for ahead in 0..=(7 * need as u64) {
+        let day = today.checked_add_days(chrono::Days::new(ahead))?;
+        if work_days[day.weekday().num_days_from_monday() as usize] {
+            left -= 1;
+            if left == 0 {
+                return day.succ_opt();
+            }
+        }
+    }
+    None
 }
 
 fn minutes(secs: f64) -> String {
@@ -83,8 +105,16 @@ pub fn limits(cli: &Cli, action: &LimitsAction) -> Result<()> {
         suggested_daily_seconds: s.map(|s| s.daily.as_secs()),
         suggested_daily: s.map(|s| fmt_duration(s.daily)),
         current_daily_seconds: config.limits.daily.as_secs(),
-        calibrating_until: calibrating_until
-            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        calibrating_until: calibrating_until.map(crate::cli::local_rfc3339),
+        ready_on: match s {
+            Some(_) => None,
+            None => ready_on(
+                today,
+                calibrate::MIN_DAYS.saturating_sub(seconds.len()),
+                &config.schedule.work_days,
+            )
+            .map(|d| d.to_string()),
+        },
     };
     if *json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -131,6 +161,9 @@ fn workday_totals<Tz: TimeZone>(
 
 fn print_report(r: &Report, s: Option<&Suggestion>, config: &Config) {
     if let Some(until) = &r.calibrating_until {
+        let until = chrono::DateTime::parse_from_rfc3339(until)
+            .map(|t| t.format("%a %-d %b %H:%M").to_string())
+            .unwrap_or_else(|_| until.clone());
         println!("Calibrating until {until}: dwell records without reminders until then.");
     }
     match s {
@@ -139,7 +172,13 @@ fn print_report(r: &Report, s: Option<&Suggestion>, config: &Config) {
                 "Not enough data yet: {} work day(s) with recorded time in the last {} days; at least {} are needed for a suggestion.",
                 r.days_used, r.days_looked_at, r.needed_days
             );
-            println!("Keep dwell running through a normal week and ask again.");
+            match r.ready_on.as_deref().and_then(|d| d.parse::<NaiveDate>().ok()) {
+                Some(d) => println!(
+                    "With dwell recording each work day from today, ask again on {}.",
+                    d.format("%a %-d %b")
+                ),
+                None => println!("Keep dwell running through a normal week and ask again."),
+            }
         }
         Some(s) => {
             println!(
@@ -199,6 +238,18 @@ fn apply_daily(cli: &Cli, config: &Config, s: &Suggestion) -> Result<()> {
 mod tests {
     use super::*;
     use dwell_core::ledger::fixture;
+
+    #[test]
+    fn without_enough_days_it_says_when_a_suggestion_is_ready() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let weekdays = [true, true, true, true, true, false, false];
+        // Tuesday 1 Dec 2026, 3 days needed: Tue, Wed, Thu complete on Friday.
+        assert_eq!(ready_on(d("2026-12-01"), 3, &weekdays), Some(d("2026-12-04")));
+        // From a Saturday: Mon, Tue, Wed; ready on Thursday.
+        assert_eq!(ready_on(d("2026-12-05"), 3, &weekdays), Some(d("2026-12-10")));
+        assert_eq!(ready_on(d("2026-12-05"), 0, &weekdays), Some(d("2026-12-05")));
+        assert_eq!(ready_on(d("2026-12-05"), 3, &[false; 7]), None);
+    }
 
     /// `limits suggest` counts the stored fixture's days as everyone does.
     #[test]
