@@ -660,7 +660,7 @@ fn status(cli: &Cli, json: bool) -> Result<()> {
     } else {
         let next = match (st.next_stage, st.next_stage_seconds) {
             (Some(f), Some(secs)) => format!(
-                "next at {:.0} % of your daily limit ({})",
+                "next at {:.0}% of your daily limit ({})",
                 f * 100.0,
                 fmt_minutes(secs as f64)
             ),

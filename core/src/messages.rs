@@ -109,7 +109,7 @@ const EN: &[Raw] = &[
     (
         T,
         Some(D),
-        "{today} on social sites today, {percent} % of the {limit} you set.",
+        "{today} on social sites today, {percent}% of the {limit} you set.",
     ),
     (
         T,
@@ -119,7 +119,7 @@ const EN: &[Raw] = &[
     (
         T,
         Some(D),
-        "A quick look at the clock: {today} on social sites today ({percent} % of your {limit}).",
+        "A quick look at the clock: {today} on social sites today ({percent}% of your {limit}).",
     ),
     (
         T,
@@ -129,12 +129,12 @@ const EN: &[Raw] = &[
     (
         T,
         Some(D),
-        "Today's tally: {today}. That is {percent} % of the daily time you chose.",
+        "Today's tally: {today}. That is {percent}% of the daily time you chose.",
     ),
     (
         T,
         Some(D),
-        "{percent} % of your daily {limit} is used: {today} so far.",
+        "{percent}% of your daily {limit} is used: {today} so far.",
     ),
     (
         T,
@@ -278,21 +278,21 @@ const EN: &[Raw] = &[
 ];
 
 const FR: &[Raw] = &[
-    (T, Some(D), "{today} sur les médias sociaux aujourd'hui, soit {percent}\u{a0}% des {limit} que vous avez choisies."),
+    (T, Some(D), "{today} sur les médias sociaux aujourd'hui, soit {percent}\u{a0}% de la limite de {limit} que vous avez choisie."),
     (T, Some(D), "Jusqu'ici aujourd'hui\u{a0}: {today} sur les médias sociaux. Votre budget est de {limit}."),
-    (T, Some(D), "Petit coup d'œil à l'horloge\u{a0}: {today} sur les médias sociaux aujourd'hui ({percent}\u{a0}% de vos {limit})."),
-    (T, Some(D), "Vous avez passé {today} sur les médias sociaux aujourd'hui\u{a0}; vous aviez prévu {limit}."),
+    (T, Some(D), "Petit coup d'œil à l'horloge\u{a0}: {today} sur les médias sociaux aujourd'hui ({percent}\u{a0}% de votre limite de {limit})."),
+    (T, Some(D), "Vous avez passé {today} sur les médias sociaux aujourd'hui; vous aviez prévu {limit}."),
     (T, Some(D), "Le compte du jour\u{a0}: {today}, soit {percent}\u{a0}% du temps que vous vous êtes donné."),
-    (T, Some(D), "{percent}\u{a0}% de vos {limit} quotidiennes sont utilisées\u{a0}: {today} jusqu'ici."),
+    (T, Some(D), "Déjà {percent}\u{a0}% de votre limite quotidienne de {limit}\u{a0}: {today} jusqu'ici."),
     (T, Some(D), "Pour info\u{a0}: {today} sur les médias sociaux aujourd'hui, pour un budget de {limit}."),
     (T, Some(D), "Votre journée jusqu'ici\u{a0}: {today} sur les médias sociaux. Vous vous étiez fixé {limit}."),
     (T, Some(D), "{today} aujourd'hui sur les médias sociaux. Que voulez-vous faire du reste de la journée?"),
     (T, Some(S), "{streak} d'affilée sur les médias sociaux. Votre limite par séance est de {streak_limit}."),
-    (T, Some(S), "Cette visite dure depuis {streak}, au-delà des {streak_limit} que vous avez choisies."),
+    (T, Some(S), "Cette visite dure depuis {streak}, au-delà de la limite de {streak_limit} que vous avez choisie."),
     (T, Some(S), "{streak} sans pause loin des médias sociaux. Un bon moment pour vous lever?"),
     (T, Some(S), "Une longue séance\u{a0}: {streak}. Vous vouliez rester sous {streak_limit}."),
     (T, Some(W), "Cette semaine\u{a0}: {week} sur les médias sociaux, pour un budget hebdomadaire de {weekly}."),
-    (T, Some(W), "La semaine jusqu'ici\u{a0}: {week}, pour les {weekly} que vous aviez prévues."),
+    (T, Some(W), "La semaine jusqu'ici\u{a0}: {week}, pour le budget de {weekly} que vous aviez prévu."),
     (T, Some(W), "Vous avez atteint votre budget de la semaine ({weekly})\u{a0}: {week} jusqu'ici."),
     (T, Some(W), "{week} cette semaine sur les médias sociaux. Une note pour votre bilan de vendredi?"),
     (R, None, "L'usage personnel au travail, c'est correct tant qu'il reste raisonnable et laisse place au travail."),
@@ -640,7 +640,7 @@ mod tests {
         assert_eq!(r.id, "en-time-01");
         assert_eq!(
             r.body,
-            "24 minutes on social sites today, 80 % of the 30 minutes you set."
+            "24 minutes on social sites today, 80% of the 30 minutes you set."
         );
         assert_eq!(r.summary, "Social time today: 24 min of your 30 min");
     }
@@ -704,6 +704,40 @@ mod tests {
             _ => None,
         };
         assert_eq!(Lang::resolve("auto", lc_all), Lang::Fr);
+    }
+
+    /// French typography, the same in every message: a no-break space before
+    /// `:` and `%`, none before `;`, `?` and `!` (Canadian usage), « » quotes.
+    #[test]
+    fn french_spacing_is_the_same_everywhere() {
+        for (_, _, text) in FR {
+            let chars: Vec<char> = text.chars().collect();
+            for (i, c) in chars.iter().enumerate() {
+                let before = if i > 0 { Some(chars[i - 1]) } else { None };
+                match c {
+                    ':' | '%' => assert_eq!(before, Some('\u{a0}'), "{text}"),
+                    ';' | '?' | '!' => assert!(
+                        !matches!(before, Some(' ' | '\u{a0}' | '\u{202f}')),
+                        "{text}"
+                    ),
+                    '"' => panic!("French quotes are « »: {text}"),
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// No agreement to get wrong: the limit is never the subject of a plural.
+    #[test]
+    fn french_reads_right_for_one_minute_and_one_hour() {
+        for limit in [Duration::from_secs(60), Duration::from_secs(3600)] {
+            for (_, _, text) in FR {
+                let t = text.replace("{limit}", &long(limit, Lang::Fr));
+                assert!(!t.contains("des 1 "), "{t}");
+                assert!(!t.contains("vos 1 "), "{t}");
+                assert!(!t.contains("les 1 "), "{t}");
+            }
+        }
     }
 
     #[test]
