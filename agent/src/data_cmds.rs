@@ -6,7 +6,6 @@
 //! `export` writes JSON or CSV (0600 when written to a file).
 
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -281,39 +280,14 @@ pub fn to_csv(e: &Export) -> String {
     out
 }
 
-/// Writes `text` to `path`, private (0600), replacing it whole or not at all.
-pub fn write_private(path: &Path, text: &str) -> Result<()> {
-    write_atomic(path, text, 0o600)
+/// [`dwell_core::files::write_private`] (0600, whole or not at all), for anyhow code.
+pub fn write_private(path: &Path, text: impl AsRef<[u8]>) -> Result<()> {
+    Ok(dwell_core::files::write_private(path, text)?)
 }
 
-/// Writes `text` to `path` with permissions `mode`, replacing it whole or not
-/// at all (a temporary file in the same directory, then a rename).
-pub fn write_atomic(path: &Path, text: &str, mode: u32) -> Result<()> {
-    let name = path
-        .file_name()
-        .with_context(|| format!("{} is not a file name", path.display()))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".{}.tmp", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
-    let result = (|| -> Result<()> {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .open(&tmp)
-            .with_context(|| format!("cannot create {}", tmp.display()))?;
-        f.write_all(text.as_bytes())
-            .and_then(|()| f.sync_all())
-            .with_context(|| format!("cannot write {}", tmp.display()))?;
-        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))
-            .with_context(|| format!("cannot set the permissions of {}", tmp.display()))?;
-        std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+/// [`dwell_core::files::write_atomic`] (whole or not at all), for anyhow code.
+pub fn write_atomic(path: &Path, text: impl AsRef<[u8]>, mode: u32) -> Result<()> {
+    Ok(dwell_core::files::write_atomic(path, text, mode)?)
 }
 
 pub fn export(cli: &Cli, args: &ExportArgs) -> Result<()> {
@@ -439,19 +413,5 @@ mod tests {
             // Every row has as many fields as the header (quoted commas aside).
             assert_eq!(l.replace("\"we,ird\"\"site\"", "x").matches(',').count(), 9);
         }
-    }
-
-    #[test]
-    fn private_file_is_written_whole() {
-        use std::os::unix::fs::MetadataExt;
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("out.json");
-        write_private(&p, "{}\n").unwrap();
-        assert_eq!(std::fs::read_to_string(&p).unwrap(), "{}\n");
-        assert_eq!(std::fs::metadata(&p).unwrap().mode() & 0o777, 0o600);
-        write_private(&p, "[]\n").unwrap();
-        assert_eq!(std::fs::read_to_string(&p).unwrap(), "[]\n");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
-        assert!(write_private(&dir.path().join("no/such/dir/x"), "x").is_err());
     }
 }

@@ -344,21 +344,10 @@ fn report(cli: &Cli, period: &Period, out: &OutputArgs) -> Result<()> {
     }
 }
 
-/// Writes `bytes` to `path`, readable by the owner only (0600).
+/// Writes `bytes` to `path`, readable by the owner only (0600), whole or not
+/// at all (`dwell_core::files`); a failure is refused (exit 2).
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let write = || -> std::io::Result<()> {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(path)?;
-        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        f.write_all(bytes)?;
-        f.flush()
-    };
-    write().map_err(|e| refused(format!("cannot write {}: {e}", path.display())))
+    dwell_core::files::write_private(path, bytes).map_err(|e| refused(e.to_string()))
 }
 
 /// Opens `path` with the desktop's default program (`xdg-open`).

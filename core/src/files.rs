@@ -1,0 +1,103 @@
+//! The one writer of the files dwell hands out (exports, reports, config,
+//! unit files, extension files): whole or not at all (a temporary file beside
+//! the target, synced, then renamed over it), with the permissions asked for
+//! (private files are 0600). Used by both binaries.
+
+use std::fs::{OpenOptions, Permissions};
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// A file could not be written; the target is as it was.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {path}: {source}")]
+pub struct WriteError {
+    pub path: PathBuf,
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// Writes `bytes` to `path`, readable by its owner only (0600), replacing it
+/// whole or not at all.
+pub fn write_private(path: &Path, bytes: impl AsRef<[u8]>) -> Result<(), WriteError> {
+    write_atomic(path, bytes, 0o600)
+}
+
+/// Writes `bytes` to `path` with permissions `mode`, replacing it whole or not
+/// at all. A symbolic link at `path` is replaced, never followed.
+pub fn write_atomic(path: &Path, bytes: impl AsRef<[u8]>, mode: u32) -> Result<(), WriteError> {
+    let fail = |path: &Path, source| WriteError {
+        path: path.to_owned(),
+        source,
+    };
+    let Some(name) = path.file_name() else {
+        return Err(fail(
+            path,
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file name"),
+        ));
+    };
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".{}.tmp", std::process::id()));
+    let tmp = path.with_file_name(tmp_name);
+    let result = (|| {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(&tmp)
+            .map_err(|e| fail(&tmp, e))?;
+        f.write_all(bytes.as_ref())
+            .and_then(|()| f.sync_all())
+            .map_err(|e| fail(&tmp, e))?;
+        // The umask may have taken bits away.
+        std::fs::set_permissions(&tmp, Permissions::from_mode(mode)).map_err(|e| fail(&tmp, e))?;
+        std::fs::rename(&tmp, path).map_err(|e| fail(path, e))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::MetadataExt;
+
+    #[test]
+    fn a_private_file_is_written_whole_and_0600() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.json");
+        write_private(&p, "{}\n").unwrap();
+        write_private(&p, b"[]\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "[]\n");
+        assert_eq!(std::fs::metadata(&p).unwrap().mode() & 0o777, 0o600);
+        // Nothing left behind.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        let e = write_private(&dir.path().join("no/such/dir/x"), "x").unwrap_err();
+        assert!(e.to_string().starts_with("cannot write "), "{e}");
+    }
+
+    #[test]
+    fn a_symlink_is_replaced_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("precious");
+        std::fs::write(&target, "keep").unwrap();
+        let link = dir.path().join("out.csv");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write_private(&link, "new").unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+        assert_eq!(std::fs::read_to_string(&link).unwrap(), "new");
+        assert!(!std::fs::symlink_metadata(&link).unwrap().is_symlink());
+    }
+
+    #[test]
+    fn other_modes_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("unit.service");
+        write_atomic(&p, "[Unit]\n", 0o644).unwrap();
+        assert_eq!(std::fs::metadata(&p).unwrap().mode() & 0o777, 0o644);
+    }
+}
