@@ -115,10 +115,7 @@ enum ConfigAction {
     Check,
 }
 
-/// An error that means "refused": exit code 2.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct Refused(pub String);
+pub use dwell_core::exit::Refused;
 
 pub(crate) fn refused(msg: impl Into<String>) -> anyhow::Error {
     anyhow!(Refused(msg.into()))
@@ -136,20 +133,9 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// 2 when trying again cannot help until the employee acts (a [`Refused`], or
-/// a store error such as a read-only or full disk), 1 otherwise.
+/// See [`dwell_core::exit`].
 fn exit_code(e: &anyhow::Error) -> u8 {
-    let must_act = e.chain().any(|cause| {
-        cause.is::<Refused>()
-            || cause
-                .downcast_ref::<StoreError>()
-                .is_some_and(StoreError::is_permanent)
-    });
-    if must_act {
-        2
-    } else {
-        1
-    }
+    dwell_core::exit::code(e.chain())
 }
 
 fn init_logging() {

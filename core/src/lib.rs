@@ -5,7 +5,8 @@
 //! usage ledger that defines the social time of a day, a week and a streak once
 //! for every consumer ([`ledger`]), the reminder policy ([`policy`]), report
 //! figures ([`stats`]), calibration ([`calibrate`]) and the private SQLite store
-//! ([`store`]), and the one writer of files handed out ([`files`]). Only [`store`],
+//! ([`store`]), the one writer of files handed out ([`files`]) and the one
+//! exit-code rule of both binaries ([`exit`]). Only [`store`],
 //! [`files`] and [`config`] (reading the config file) do I/O; the
 //! rest is pure and takes the current time as a parameter so it can be replayed
 //! in tests.
@@ -13,6 +14,7 @@
 pub mod calibrate;
 pub mod config;
 pub mod control;
+pub mod exit;
 pub mod files;
 pub mod forget;
 pub mod ledger;

@@ -129,10 +129,7 @@ impl OutputArgs {
     }
 }
 
-/// An error that means "refused": exit code 2.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct Refused(pub String);
+pub use dwell_core::exit::Refused;
 
 pub fn refused(msg: impl Into<String>) -> anyhow::Error {
     anyhow!(Refused(msg.into()))
@@ -145,11 +142,7 @@ pub fn main() -> ExitCode {
         Err(e) => {
             let msg = format!("{e:#}").replace('\n', " ");
             eprintln!("dwell-report: {msg}");
-            if e.downcast_ref::<Refused>().is_some() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::FAILURE
-            }
+            ExitCode::from(dwell_core::exit::code(e.chain()))
         }
     }
 }
