@@ -150,26 +150,16 @@ fn init_logging() {
 }
 
 pub(crate) fn data_dir(cli: &Cli) -> Result<PathBuf> {
-    cli.data_dir
-        .clone()
-        .or_else(paths::default_data_dir)
-        .ok_or_else(|| {
-            refused("cannot tell where to keep data: set HOME, XDG_DATA_HOME or --data-dir")
-        })
+    Ok(paths::data_dir(cli.data_dir.as_deref())?)
 }
 
 pub(crate) fn config_path(cli: &Cli) -> Option<PathBuf> {
-    cli.config.clone().or_else(paths::default_config_file)
+    paths::config_file(cli.config.as_deref())
 }
 
 /// Loads the config file, or the built-in defaults when there is none.
 pub(crate) fn load_config(cli: &Cli) -> Result<Config> {
-    // A missing file, named or not, means the built-in defaults (`setup` or
-    // an editor may create it later; a running agent then picks it up).
-    match config_path(cli) {
-        Some(p) => Config::load_or_default(&p).map_err(|e| refused(e.to_string())),
-        None => Ok(Config::default()),
-    }
+    Ok(paths::load_config(cli.config.as_deref())?)
 }
 
 fn dispatch(cli: Cli) -> Result<()> {

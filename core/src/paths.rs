@@ -2,7 +2,9 @@
 //! `$XDG_DATA_HOME/dwell/`. Both binaries let `--config`/`DWELL_CONFIG` and
 //! `--data-dir`/`DWELL_DATA_DIR` override these.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use crate::exit::Refused;
 
 /// Name of the database file inside the data directory.
 pub const DB_FILE: &str = "dwell.db";
@@ -26,6 +28,33 @@ pub fn default_config_file() -> Option<PathBuf> {
 /// `$XDG_DATA_HOME/dwell` (or `~/.local/share/dwell`).
 pub fn default_data_dir() -> Option<PathBuf> {
     xdg("XDG_DATA_HOME", ".local/share").map(|d| d.join("dwell"))
+}
+
+/// The data directory: the one given (`--data-dir`, `DWELL_DATA_DIR`), else
+/// the default; refused when there is neither.
+pub fn data_dir(given: Option<&Path>) -> Result<PathBuf, Refused> {
+    given
+        .map(Path::to_path_buf)
+        .or_else(default_data_dir)
+        .ok_or_else(|| {
+            Refused("cannot tell where dwell keeps data: set HOME, XDG_DATA_HOME or --data-dir".into())
+        })
+}
+
+/// The config file: the one given (`--config`, `DWELL_CONFIG`), else the
+/// default; `None` when there is no home to find it in.
+pub fn config_file(given: Option<&Path>) -> Option<PathBuf> {
+    given.map(Path::to_path_buf).or_else(default_config_file)
+}
+
+/// The config in force: the file ([`config_file`]) when it exists, else the
+/// built-in defaults (`setup` or an editor may create it later; a running
+/// agent then picks it up). A file that does not check is refused.
+pub fn load_config(given: Option<&Path>) -> Result<crate::Config, Refused> {
+    match config_file(given) {
+        Some(p) => crate::Config::load_or_default(&p).map_err(|e| Refused(e.to_string())),
+        None => Ok(crate::Config::default()),
+    }
 }
 
 /// `$XDG_CONFIG_HOME` (or `~/.config`): where the systemd user unit and the XDG

@@ -148,23 +148,12 @@ pub fn main() -> ExitCode {
 }
 
 fn data_dir(cli: &Cli) -> Result<PathBuf> {
-    cli.data_dir
-        .clone()
-        .or_else(paths::default_data_dir)
-        .ok_or_else(|| {
-            refused("cannot tell where dwell keeps data: set HOME, XDG_DATA_HOME or --data-dir")
-        })
+    Ok(paths::data_dir(cli.data_dir.as_deref())?)
 }
 
-/// Loads the config: an explicit file must exist; the default one may not.
+/// Loads the config: the file when it exists, else the built-in defaults.
 fn load_config(cli: &Cli) -> Result<Config> {
-    // A missing file, named or not, means the built-in defaults.
-    match cli.config.clone().or_else(paths::default_config_file) {
-        Some(p) => {
-            Config::load_or_default(&p).map_err(|e| refused(e.to_string().replace('\n', " ")))
-        }
-        None => Ok(Config::default()),
-    }
+    Ok(paths::load_config(cli.config.as_deref())?)
 }
 
 fn now(cli: &Cli) -> Result<DateTime<Utc>> {
