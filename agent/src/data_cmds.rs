@@ -246,21 +246,33 @@ where
     }
 }
 
-use dwell_core::text::csv_field;
-
 /// CSV: one row per span and per reminder; `record` says which.
 pub fn to_csv(e: &Export) -> String {
-    let mut out =
-        String::from("record,start,end,seconds,site,source,kind,outcome,left_social,message\n");
+    let mut csv = dwell_core::text::Csv::new(&[
+        "record",
+        "start",
+        "end",
+        "seconds",
+        "site",
+        "source",
+        "kind",
+        "outcome",
+        "left_social",
+        "message",
+    ]);
     for s in &e.spans {
-        out.push_str(&format!(
-            "span,{},{},{},{},{},,,,\n",
-            s.start,
-            s.end,
-            s.seconds,
-            csv_field(&s.site),
-            s.source
-        ));
+        csv.row([
+            "span",
+            &s.start,
+            &s.end,
+            &s.seconds.to_string(),
+            &s.site,
+            &s.source,
+            "",
+            "",
+            "",
+            "",
+        ]);
     }
     for r in &e.reminders {
         let left = match r.left_social {
@@ -268,16 +280,20 @@ pub fn to_csv(e: &Export) -> String {
             Some(false) => "false",
             None => "",
         };
-        out.push_str(&format!(
-            "reminder,{},,,,,{},{},{},{}\n",
-            r.at,
-            csv_field(&r.kind),
-            csv_field(&r.outcome),
+        csv.row([
+            "reminder",
+            &r.at,
+            "",
+            "",
+            "",
+            "",
+            &r.kind,
+            &r.outcome,
             left,
-            csv_field(r.message.as_deref().unwrap_or(""))
-        ));
+            r.message.as_deref().unwrap_or(""),
+        ]);
     }
-    out
+    csv.finish()
 }
 
 /// [`dwell_core::files::write_private`] (0600, whole or not at all), for anyhow code.

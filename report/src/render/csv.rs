@@ -1,36 +1,50 @@
 //! `--format csv`: one row per day and site (a day without social time gets
 //! one row with an empty site), for spreadsheets.
 
-use std::fmt::Write;
+use dwell_core::text::Csv;
 
 use crate::aggregate::Report;
 
-pub const HEADER: &str =
-    "date,site,seconds,visits,day_seconds,daily_threshold_seconds,over,other_seconds";
-
-use dwell_core::text::csv_field as field;
+pub const HEADER: [&str; 8] = [
+    "date",
+    "site",
+    "seconds",
+    "visits",
+    "day_seconds",
+    "daily_threshold_seconds",
+    "over",
+    "other_seconds",
+];
 
 pub fn render(r: &Report) -> String {
-    let mut o = String::from(HEADER);
-    o.push('\n');
+    let mut csv = Csv::new(&HEADER);
     for d in &r.days {
-        let tail = format!(
-            "{},{},{},{}",
-            d.seconds, d.threshold_seconds, d.over, d.other_seconds
-        );
+        let date = d.date.to_string();
+        let tail = [
+            d.seconds.to_string(),
+            d.threshold_seconds.to_string(),
+            d.over.to_string(),
+            d.other_seconds.to_string(),
+        ];
         if d.sites.is_empty() {
-            let _ = writeln!(o, "{},,0,0,{tail}", d.date);
+            csv.row(
+                [date.clone(), String::new(), "0".into(), "0".into()]
+                    .into_iter()
+                    .chain(tail.iter().cloned()),
+            );
         }
         for s in &d.sites {
-            let _ = writeln!(
-                o,
-                "{},{},{},{},{tail}",
-                d.date,
-                field(&s.site),
-                s.seconds,
-                s.visits
+            csv.row(
+                [
+                    date.clone(),
+                    s.site.clone(),
+                    s.seconds.to_string(),
+                    s.visits.to_string(),
+                ]
+                .into_iter()
+                .chain(tail.iter().cloned()),
             );
         }
     }
-    o
+    csv.finish()
 }
