@@ -974,8 +974,8 @@ quiet = ["12:00-13:00"]
         let e = err_of("[schedule]\nwork_days = [\"mon\", \"funday\"]\n");
         assert!(e.contains("test.toml:2:") && e.contains("funday"), "{e}");
 
-        let e = err_of("[schedule]\nwork_hours = [\"9-12\"]\n");
-        assert!(e.contains("test.toml:2:") && e.contains("9-12"), "{e}");
+        let e = err_of("[schedule]\nwork_hours = [\"9-1200\"]\n");
+        assert!(e.contains("test.toml:2:") && e.contains("9-1200"), "{e}");
 
         let e = err_of("\n\n[[rules]]\nsite = \"a\"\ntitle = \"(\"\n");
         assert!(e.contains("test.toml:3:") && e.contains("regex"), "{e}");
