@@ -267,7 +267,7 @@ pub fn to_csv(e: &Export) -> String {
             &s.end,
             &s.seconds.to_string(),
             &s.site,
-            &s.source,
+            s.source,
             "",
             "",
             "",
