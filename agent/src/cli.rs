@@ -93,6 +93,11 @@ enum Command {
         #[command(subcommand)]
         action: crate::gnome_extension::GnomeExtensionAction,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to standard output.
+    Completions(dwell_clidoc::CompletionsArgs),
+    /// For packaging: write man pages, completions and the packaged systemd unit into --out.
+    #[command(hide = true)]
+    GenerateAssets(dwell_clidoc::GenerateAssetsArgs),
 }
 
 impl Cli {
@@ -184,6 +189,8 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Export(args) => crate::data_cmds::export(&cli, args),
         Command::Limits { action } => crate::limits::limits(&cli, action),
         Command::GnomeExtension { action } => crate::gnome_extension::gnome_extension(&cli, action),
+        Command::Completions(args) => crate::assets::completions(args),
+        Command::GenerateAssets(args) => crate::assets::generate(args),
     }
 }
 
@@ -410,6 +417,11 @@ fn open_for_run(dir: &Path) -> Result<Store> {
     }
     if store.consent()?.is_none() {
         return Err(not_enabled(dir));
+    }
+    // The per-day rollups the report reads, kept in the local time zone;
+    // without them the report counts from the spans (slower, same figures).
+    if let Err(e) = store.keep_rollups(chrono::Local) {
+        tracing::warn!(error = %e, "cannot keep the per-day totals; reports read the spans");
     }
     Ok(store)
 }

@@ -1,10 +1,14 @@
 //! `dwell-agent install` / `uninstall`: start the agent at login.
 //!
-//! Where `systemd --user` runs, a user unit in
-//! `$XDG_CONFIG_HOME/systemd/user/dwell-agent.service` (restarted on failure, so
-//! a manual `systemctl --user stop` is respected; only local sockets allowed);
-//! elsewhere an XDG autostart entry in `$XDG_CONFIG_HOME/autostart/`. Files are
-//! written whole or not at all; a failed `systemctl enable` removes the unit.
+//! Where `systemd --user` runs, a user unit (restarted on failure, so a manual
+//! `systemctl --user stop` is respected; only local sockets allowed): the one
+//! the Debian package ships in `/usr/lib/systemd/user/` when it is there and
+//! runs what this install would (`/usr/bin/dwell-agent run`, no `--data-dir` or
+//! `--config`), which is then only enabled; otherwise one written into
+//! `$XDG_CONFIG_HOME/systemd/user/dwell-agent.service`. Both come from
+//! [`unit_text`]. Elsewhere an XDG autostart entry in `$XDG_CONFIG_HOME/autostart/`.
+//! Files are written whole or not at all; a failed `systemctl enable` removes
+//! the unit it wrote.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -20,6 +24,16 @@ use crate::lock::AgentLock;
 
 pub const UNIT_NAME: &str = "dwell-agent.service";
 pub const DESKTOP_NAME: &str = "dwell-agent.desktop";
+
+/// Where the Debian package puts its unit (`scripts/package`).
+pub const PACKAGED_UNIT: &str = "/usr/lib/systemd/user/dwell-agent.service";
+
+/// The command the packaged unit runs.
+pub const PACKAGED_EXEC: [&str; 2] = ["/usr/bin/dwell-agent", "run"];
+
+/// The first line of a unit `dwell-agent install` wrote.
+const WRITTEN_HEADER: &str =
+    "# Written by `dwell-agent install`; `dwell-agent uninstall` removes it.";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Method {
@@ -84,13 +98,28 @@ pub fn desktop_quote(arg: &str) -> String {
     quoted.replace('\\', "\\\\")
 }
 
-/// The systemd user unit that runs `exec`.
+/// The systemd user unit that `dwell-agent install` writes to run `exec`.
 pub fn unit_text(exec: &[String]) -> String {
+    unit_with_header(WRITTEN_HEADER, exec)
+}
+
+/// The unit the package ships: the same, running `/usr/bin/dwell-agent run`.
+pub fn packaged_unit_text() -> String {
+    let exec = PACKAGED_EXEC.map(str::to_owned);
+    unit_with_header(
+        "# Shipped by the dwell package; it starts nothing by itself: opt in with
+# `dwell-agent setup`, then `dwell-agent install` enables this unit.",
+        &exec,
+    )
+}
+
+fn unit_with_header(header: &str, exec: &[String]) -> String {
     let cmd: Vec<String> = exec.iter().map(|a| systemd_quote(a)).collect();
     format!(
-        "# Written by `dwell-agent install`; `dwell-agent uninstall` removes it.
+        "{header}
 [Unit]
 Description=dwell agent: your own time on social sites at work, counted privately
+Documentation=man:dwell-agent(1)
 After=graphical-session.target
 
 [Service]
@@ -231,22 +260,70 @@ pub fn install(cli: &Cli, args: &InstallArgs) -> Result<()> {
     }
     let dir = data_dir(cli)?;
     match method {
-        Method::Systemd => install_unit(&home, &exec, &dir, args.no_start),
+        Method::Systemd => {
+            install_unit(&home, &exec, &dir, args.no_start, Path::new(PACKAGED_UNIT))
+        }
         _ => install_autostart(&home, &exec),
     }
 }
 
-fn install_unit(home: &Path, exec: &[String], dir: &Path, no_start: bool) -> Result<()> {
+/// Which systemd unit `install` enables.
+#[derive(Debug, PartialEq, Eq)]
+enum UnitChoice {
+    /// The packaged unit at this path: enable it, write nothing.
+    Packaged,
+    /// A unit written into the user's config (it takes precedence over a packaged one).
+    Write,
+}
+
+/// The packaged unit when it exists and runs exactly `exec`; else write one
+/// (a build elsewhere than `/usr/bin`, or an explicit data directory or config
+/// file, which the packaged unit would not pass on).
+fn choose_unit(packaged: &Path, exec: &[String]) -> UnitChoice {
+    if packaged.is_file() && exec.iter().map(String::as_str).eq(PACKAGED_EXEC) {
+        UnitChoice::Packaged
+    } else {
+        UnitChoice::Write
+    }
+}
+
+/// Whether the unit at `path` is one `dwell-agent install` wrote.
+fn written_by_install(path: &Path) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|t| t.starts_with(WRITTEN_HEADER))
+}
+
+fn install_unit(
+    home: &Path,
+    exec: &[String],
+    dir: &Path,
+    no_start: bool,
+    packaged: &Path,
+) -> Result<()> {
     let path = unit_path(home);
-    let parent = path.parent().unwrap_or(home);
-    std::fs::create_dir_all(parent).map_err(|e| {
-        refused(format!(
-            "cannot create {}: {e}; nothing was installed",
-            parent.display()
-        ))
-    })?;
-    write_atomic(&path, &unit_text(exec), 0o644)?;
-    println!("Wrote {}.", path.display());
+    let wrote = match choose_unit(packaged, exec) {
+        UnitChoice::Packaged => {
+            // An older unit of ours in ~/.config would hide the packaged one.
+            if written_by_install(&path) {
+                std::fs::remove_file(&path)
+                    .with_context(|| format!("cannot remove {}", path.display()))?;
+                println!("Removed {}: the packaged unit replaces it.", path.display());
+            }
+            println!("Using the packaged unit {}.", packaged.display());
+            None
+        }
+        UnitChoice::Write => {
+            let parent = path.parent().unwrap_or(home);
+            std::fs::create_dir_all(parent).map_err(|e| {
+                refused(format!(
+                    "cannot create {}: {e}; nothing was installed",
+                    parent.display()
+                ))
+            })?;
+            write_atomic(&path, unit_text(exec), 0o644)?;
+            println!("Wrote {}.", path.display());
+            Some(path)
+        }
+    };
     if no_start {
         println!(
             "Enable it with `systemctl --user daemon-reload && systemctl --user enable --now {UNIT_NAME}`."
@@ -262,8 +339,10 @@ fn install_unit(home: &Path, exec: &[String], dir: &Path, no_start: bool) -> Res
         }
     });
     if let Err(e) = enabled {
-        let _ = std::fs::remove_file(&path);
-        let _ = systemctl(&["daemon-reload"]);
+        if let Some(path) = &wrote {
+            let _ = std::fs::remove_file(path);
+            let _ = systemctl(&["daemon-reload"]);
+        }
         return Err(e.context("nothing was installed"));
     }
     let stale = autostart_path(home);
@@ -290,7 +369,7 @@ fn install_autostart(home: &Path, exec: &[String]) -> Result<()> {
     let parent = path.parent().unwrap_or(home);
     let written = std::fs::create_dir_all(parent)
         .map_err(anyhow::Error::from)
-        .and_then(|()| write_atomic(&path, &desktop_text(exec), 0o644));
+        .and_then(|()| write_atomic(&path, desktop_text(exec), 0o644));
     if let Err(e) = written {
         return Err(refused(format!(
             "neither systemd --user nor the autostart directory {} can be used ({e:#}); nothing was installed",
@@ -322,6 +401,11 @@ pub fn uninstall(_cli: &Cli) -> Result<()> {
         }
         removed = true;
     }
+    if Path::new(PACKAGED_UNIT).is_file() && systemd_user_available() && packaged_enabled() {
+        systemctl(&["disable", "--now", UNIT_NAME])?;
+        println!("Disabled the packaged unit {PACKAGED_UNIT} (and stopped the service).");
+        removed = true;
+    }
     let entry = autostart_path(&home);
     if entry.exists() {
         std::fs::remove_file(&entry)
@@ -338,10 +422,60 @@ pub fn uninstall(_cli: &Cli) -> Result<()> {
     Ok(())
 }
 
+/// Whether `systemctl --user` has the (packaged) unit enabled.
+fn packaged_enabled() -> bool {
+    Command::new("systemctl")
+        .args(["--user", "is-enabled", UNIT_NAME])
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "enabled")
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_packaged_unit_is_used_when_it_runs_what_install_would() {
+        let dir = tempfile::tempdir().unwrap();
+        let packaged = dir.path().join(UNIT_NAME);
+        let plain = PACKAGED_EXEC.map(str::to_owned).to_vec();
+        // No package: write one.
+        assert_eq!(choose_unit(&packaged, &plain), UnitChoice::Write);
+        std::fs::write(&packaged, packaged_unit_text()).unwrap();
+        assert_eq!(choose_unit(&packaged, &plain), UnitChoice::Packaged);
+        // An explicit data directory, or a binary elsewhere: the packaged unit
+        // would not run that, so write one.
+        let mut with_dir = plain.clone();
+        with_dir.extend(["--data-dir".to_owned(), "/data/dwell".to_owned()]);
+        assert_eq!(choose_unit(&packaged, &with_dir), UnitChoice::Write);
+        let elsewhere = vec![
+            "/home/me/dwell/target/release/dwell-agent".into(),
+            "run".into(),
+        ];
+        assert_eq!(choose_unit(&packaged, &elsewhere), UnitChoice::Write);
+    }
+
+    #[test]
+    fn only_units_install_wrote_are_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let ours = dir.path().join("ours.service");
+        std::fs::write(&ours, unit_text(&["/opt/dwell-agent".into(), "run".into()])).unwrap();
+        assert!(written_by_install(&ours));
+        let packaged = dir.path().join("packaged.service");
+        std::fs::write(&packaged, packaged_unit_text()).unwrap();
+        assert!(!written_by_install(&packaged));
+        let hand = dir.path().join("hand.service");
+        std::fs::write(&hand, "[Unit]\n").unwrap();
+        assert!(!written_by_install(&hand));
+        assert!(!written_by_install(&dir.path().join("missing.service")));
+        let text = packaged_unit_text();
+        assert!(
+            text.contains("\nExecStart=/usr/bin/dwell-agent run\n"),
+            "{text}"
+        );
+        assert!(text.contains("\nRestartPreventExitStatus=2\n"), "{text}");
+    }
 
     #[test]
     fn systemd_quoting() {

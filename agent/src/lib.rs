@@ -3,7 +3,8 @@
 //! [`cli`] parses the command line and runs the small commands (enable, disable,
 //! status, config), with [`setup`], [`install`], [`control`] (pause, resume),
 //! [`data_cmds`] (forget, export), [`limits`] and [`gnome_extension`] beside it;
-//! [`ask`] confirms what cannot be undone. [`watch`] holds the watchers (X11,
+//! [`ask`] confirms what cannot be undone; [`assets`] prints completions and
+//! writes what the Debian package ships (man pages, completions, the unit). [`watch`] holds the watchers (X11,
 //! wlroots, KWin, GNOME, and the D-Bus thread for lock, suspend and the focus
 //! door) behind one interface; [`run`] is the tokio loop that turns what they
 //! report into spans through `dwell_core::tracker` and writes them to the store,
@@ -12,6 +13,7 @@
 //! day in milliseconds.
 
 pub mod ask;
+pub mod assets;
 pub mod cli;
 pub mod clock;
 pub mod control;

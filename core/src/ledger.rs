@@ -290,6 +290,17 @@ impl Ledger {
         };
     }
 
+    /// Counts a day's social and other time as the store's rollups keep them
+    /// ([`DayRollup`]), without its streaks.
+    pub fn add_totals(&mut self, date: NaiveDate, social_ms: i64, other_ms: i64) {
+        if social_ms > 0 {
+            *self.social.entry(date).or_default() += social_ms;
+        }
+        if other_ms > 0 {
+            *self.other.entry(date).or_default() += other_ms;
+        }
+    }
+
     /// Forgets the days before `date`, and the streaks that started on them.
     pub fn forget_before(&mut self, date: NaiveDate) {
         self.social = self.social.split_off(&date);
@@ -379,6 +390,73 @@ impl Ledger {
             streak,
         }
     }
+}
+
+/// One local day's figures as the store keeps them (its rollups): a cache of
+/// this module's numbers for the day, never a second definition. The day's
+/// visits ([`crate::stats::visits`] of its pieces) are kept in order, so the
+/// streaks, the median visit and the hour-of-day pattern of any stretch of days
+/// follow by feeding them back through [`Ledger`] and [`crate::stats`], for any
+/// `streak_gap`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DayRollup<'a> {
+    pub date: NaiveDate,
+    /// The local day's bounds, in UTC: under another time zone they differ,
+    /// and the rollup does not apply.
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub social_ms: i64,
+    pub other_ms: i64,
+    pub visits: Vec<crate::stats::Visit<'a>>,
+    /// False when spans overlap on this day: then its pieces come in another
+    /// order than day by day, and only the spans give its streaks and visits.
+    pub exact: bool,
+}
+
+/// The rollups of each local day that `spans` (sorted by start, as the store
+/// returns them, already cut to the days wanted with [`within`]) touch.
+pub fn day_rollups<'a, Tz: TimeZone>(spans: &'a [Span], tz: &Tz) -> Vec<DayRollup<'a>> {
+    let all = pieces(spans, tz);
+    let ledger = Ledger::from_pieces(&all, Duration::ZERO);
+    // Days on which spans overlap: from the start of a span that begins before
+    // an earlier one ended, to where they stop overlapping.
+    let mut inexact = std::collections::BTreeSet::new();
+    let mut days = Days::new(tz);
+    let mut max_end: Option<DateTime<Utc>> = None;
+    for s in spans.iter().filter(|s| s.end > s.start) {
+        if let Some(m) = max_end {
+            if s.start < m {
+                days.split(s.start, m.min(s.end), |date, _, _| {
+                    inexact.insert(date);
+                });
+            }
+        }
+        max_end = Some(max_end.map_or(s.end, |m| m.max(s.end)));
+    }
+    let mut out: Vec<DayRollup<'a>> = Vec::new();
+    for p in &all {
+        if out.last().is_none_or(|d| d.date != p.date) {
+            let (start, end) = local_day_bounds(p.date, tz);
+            out.push(DayRollup {
+                date: p.date,
+                start,
+                end,
+                social_ms: ledger.day(p.date),
+                other_ms: ledger.other(p.date),
+                visits: Vec::new(),
+                exact: !inexact.contains(&p.date),
+            });
+        }
+    }
+    // Pieces of overlapping spans may come back to an earlier day.
+    out.sort_by_key(|d| d.date);
+    out.dedup_by_key(|d| d.date);
+    for v in crate::stats::visits(&all) {
+        if let Ok(i) = out.binary_search_by_key(&v.date, |d| d.date) {
+            out[i].visits.push(v);
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -22,14 +22,16 @@ use std::fs::{DirBuilder, OpenOptions};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, TimeZone, Utc};
 use rusqlite::config::DbConfig;
 use rusqlite::types::Value;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use crate::forget::{self, ForgetEntry, Forgotten};
+use crate::ledger::{self, DayRollup};
 use crate::model::{Activity, ReminderRecord, Source, Span};
 use crate::paths::DB_FILE;
+use crate::schedule::{local_date, local_day_bounds};
 
 /// Longest a stored span can be: spans are split at local midnight, and a local
 /// day lasts at most 25 hours. Used to bound range queries on `start`.
@@ -149,10 +151,146 @@ const MIGRATIONS: &[&str] = &[
     // 3: the database's identity, 16 random bytes in hex (SQLite's randomness,
     // seeded from /dev/urandom), so that a report never merges a copy twice.
     "INSERT OR IGNORE INTO meta (key, value) VALUES ('database_id', lower(hex(randomblob(16))));",
+    // 4: per local day rollups (see `Store::keep_rollups`): the ledger's figures
+    // of each day, kept up to date with the spans. Complete only while
+    // `meta.rollups` is set: a database with spans gets them on its next write
+    // by a writer that knows the time zone.
+    "CREATE TABLE IF NOT EXISTS day_rollups (
+         day    INTEGER PRIMARY KEY,          -- local date, days since 0001-01-01 (day 1)
+         start  INTEGER NOT NULL,             -- the local day's bounds, unix ms, UTC
+         end    INTEGER NOT NULL,
+         social INTEGER NOT NULL,             -- ms of social time
+         other  INTEGER NOT NULL,             -- ms of other active time
+         exact  INTEGER NOT NULL,             -- 0: spans overlap that day (read the spans)
+         visits BLOB NOT NULL                 -- the day's visits in order: site id, start, length
+     );
+     INSERT OR IGNORE INTO meta (key, value) SELECT 'rollups', '1' WHERE NOT EXISTS (SELECT 1 FROM spans);",
 ];
+
+/// The meta key saying the rollups are complete (value [`ROLLUPS_COMPLETE`]).
+const ROLLUPS_KEY: &str = "rollups";
+const ROLLUPS_COMPLETE: &str = "1";
+
+/// Local days rolled up per query when every rollup is rebuilt.
+const REBUILD_DAYS: i64 = 28;
+
+/// The local time zone of the rollups, as [`Store::keep_rollups`] takes it.
+trait RollupZone: Send {
+    fn date(&self, at: DateTime<Utc>) -> NaiveDate;
+    fn bounds(&self, date: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>);
+    fn rollups<'a>(&self, spans: &'a [Span]) -> Vec<DayRollup<'a>>;
+}
+
+impl<Tz: TimeZone + Send + 'static> RollupZone for Tz {
+    fn date(&self, at: DateTime<Utc>) -> NaiveDate {
+        local_date(at, self)
+    }
+
+    fn bounds(&self, date: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
+        local_day_bounds(date, self)
+    }
+
+    fn rollups<'a>(&self, spans: &'a [Span]) -> Vec<DayRollup<'a>> {
+        ledger::day_rollups(spans, self)
+    }
+}
+
+/// One local day as the rollups keep it ([`Store::rollups`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredDay {
+    pub date: NaiveDate,
+    /// The local day's bounds when it was rolled up.
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub social_ms: i64,
+    pub other_ms: i64,
+    /// False: spans overlap that day, its visits and streaks need the spans.
+    pub exact: bool,
+    /// In order (empty unless asked for).
+    pub visits: Vec<StoredVisit>,
+}
+
+/// One visit of a [`StoredDay`]: the id of its site ([`Store::sites_by_id`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoredVisit {
+    pub site: i64,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+fn day_number(date: NaiveDate) -> i64 {
+    i64::from(date.num_days_from_ce())
+}
+
+fn put_varint(out: &mut Vec<u8>, v: i64) {
+    // Zigzag, then 7 bits a byte.
+    let mut z = ((v << 1) ^ (v >> 63)) as u64;
+    while z >= 0x80 {
+        out.push((z as u8) | 0x80);
+        z >>= 7;
+    }
+    out.push(z as u8);
+}
+
+fn get_varint(bytes: &[u8], at: &mut usize) -> Option<i64> {
+    let mut z: u64 = 0;
+    let mut shift = 0;
+    loop {
+        let b = *bytes.get(*at)?;
+        *at += 1;
+        z |= u64::from(b & 0x7f).checked_shl(shift)?;
+        if b < 0x80 {
+            break;
+        }
+        shift += 7;
+        if shift > 63 {
+            return None;
+        }
+    }
+    Some(((z >> 1) as i64) ^ -((z & 1) as i64))
+}
+
+/// A day's visits as a blob: site id, start (from the previous visit's end,
+/// or the day's start), length; zigzag varints.
+fn encode_visits(day_start: i64, visits: &[(i64, i64, i64)]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(visits.len() * 5);
+    let mut prev = day_start;
+    for &(site, start, end) in visits {
+        put_varint(&mut out, site);
+        put_varint(&mut out, start - prev);
+        put_varint(&mut out, end - start);
+        prev = end;
+    }
+    out
+}
+
+fn decode_visits(day_start: i64, bytes: &[u8], out: &mut Vec<StoredVisit>) -> Option<()> {
+    let (mut at, mut prev) = (0, day_start);
+    while at < bytes.len() {
+        let site = get_varint(bytes, &mut at)?;
+        let start = prev.checked_add(get_varint(bytes, &mut at)?)?;
+        let end = start.checked_add(get_varint(bytes, &mut at)?)?;
+        out.push(StoredVisit {
+            site,
+            start: from_ms(start),
+            end: from_ms(end),
+        });
+        prev = end;
+    }
+    Some(())
+}
 
 /// The meta key of the forget log (see [`crate::forget`]).
 const FORGET_LOG_KEY: &str = "forget_log";
+
+/// What a write of spans changes, for the rollups.
+enum Touched {
+    Nothing,
+    /// The spans of `[from, to)`.
+    Range(DateTime<Utc>, DateTime<Utc>),
+    /// A span too long for the rollups' queries of a day.
+    TooLong,
+}
 
 /// What became of a guarded write ([`Store::put_spans_guarded`]).
 #[derive(Debug, PartialEq, Eq)]
@@ -174,6 +312,9 @@ pub struct Store {
     /// Set when damage is seen (with what was seen): from then on this
     /// connection writes nothing, not even a checkpoint when it closes.
     damaged: OnceCell<String>,
+    /// The time zone the rollups are kept in, once a writer says
+    /// ([`Store::keep_rollups`]); without it, a write marks them incomplete.
+    rollup_zone: Option<Box<dyn RollupZone>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -333,7 +474,12 @@ impl Store {
         }
         let (kept, note) = {
             let mut fresh = Store::open_file_unmigrated(rebuilt.clone())?.finish_open()?;
-            let kept = fresh.in_tx(|store| Ok((rescued.write_to(store)?, true)))?;
+            let kept = fresh.in_tx(|store| {
+                let kept = rescued.write_to(store)?;
+                // Rolled up again by the first writer that knows the time zone.
+                store.invalidate_rollups()?;
+                Ok((kept, true))
+            })?;
             let note = salvage_note(&kept, &moved_to, now);
             fresh.meta_set(DATABASE_NOTE_KEY, &note)?;
             fresh
@@ -459,6 +605,7 @@ impl Store {
             path,
             site_ids: HashMap::new(),
             damaged: OnceCell::new(),
+            rollup_zone: None,
         })
     }
 
@@ -706,6 +853,251 @@ impl Store {
         }
     }
 
+    /// Keeps the per-day rollups in `tz` (the local time zone of the figures)
+    /// from now on: every write of this connection updates them in its own
+    /// transaction. When they are incomplete, or were made in another time
+    /// zone, they are rebuilt from the spans now, in one transaction. An error
+    /// (a read-only disk, say) leaves them as they are: a report then counts
+    /// from the spans, and the next write tries again.
+    pub fn keep_rollups<Tz: TimeZone + Send + 'static>(
+        &mut self,
+        tz: Tz,
+    ) -> Result<(), StoreError> {
+        self.rollup_zone = Some(Box::new(tz));
+        if self.rollups_complete()? && self.rollup_zone_matches()? {
+            return Ok(());
+        }
+        self.in_tx(|store| Ok((store.rebuild_rollups()?, true)))
+    }
+
+    /// Whether the rollups cover every span (`meta.rollups`).
+    fn rollups_complete(&self) -> Result<bool, StoreError> {
+        if !self.has_rollup_table()? {
+            return Ok(false);
+        }
+        Ok(self.meta_get(ROLLUPS_KEY)?.as_deref() == Some(ROLLUPS_COMPLETE))
+    }
+
+    fn has_rollup_table(&self) -> Result<bool, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'day_rollups'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n > 0)
+            .map_err(self.s())
+    }
+
+    /// Whether every rolled-up day has the bounds it has in the kept zone.
+    fn rollup_zone_matches(&self) -> Result<bool, StoreError> {
+        let Some(zone) = &self.rollup_zone else {
+            return Ok(false);
+        };
+        let mut stmt = self
+            .conn
+            .prepare("SELECT day, start, end FROM day_rollups")
+            .map_err(self.s())?;
+        let mut rows = stmt.query([]).map_err(self.s())?;
+        while let Some(r) = rows.next().map_err(self.s())? {
+            let day: i64 = r.get(0).map_err(self.s())?;
+            let bounds: (i64, i64) = (r.get(1).map_err(self.s())?, r.get(2).map_err(self.s())?);
+            let date = i32::try_from(day)
+                .ok()
+                .and_then(NaiveDate::from_num_days_from_ce_opt);
+            match date {
+                Some(d)
+                    if {
+                        let (a, b) = zone.bounds(d);
+                        (ms(a), ms(b)) == bounds
+                    } => {}
+                _ => return Ok(false),
+            }
+        }
+        Ok(true)
+    }
+
+    /// Marks the rollups incomplete: readers count from the spans until a
+    /// writer that knows the time zone rebuilds them.
+    fn invalidate_rollups(&self) -> Result<(), StoreError> {
+        if self.meta_get(ROLLUPS_KEY)?.is_some() {
+            self.meta_delete(ROLLUPS_KEY)?;
+        }
+        Ok(())
+    }
+
+    /// Rebuilds every rollup from the spans (inside a transaction).
+    fn rebuild_rollups(&self) -> Result<(), StoreError> {
+        let Some(zone) = &self.rollup_zone else {
+            return self.invalidate_rollups();
+        };
+        if !self.has_rollup_table()? {
+            return Ok(());
+        }
+        self.conn
+            .execute("DELETE FROM day_rollups", [])
+            .map_err(self.s())?;
+        // Longer spans are not found by the queries of a day: spans only then.
+        let (long, first, last): (bool, Option<i64>, Option<i64>) = self
+            .conn
+            .query_row(
+                "SELECT coalesce(max(end - start), 0) > ?1, min(start), max(end) FROM spans WHERE end > start",
+                [MAX_SPAN_MS],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .map_err(self.s())?;
+        if long {
+            return self.invalidate_rollups();
+        }
+        if let (Some(a), Some(b)) = (first, last) {
+            let (mut day, last) = (zone.date(from_ms(a)), zone.date(from_ms(b - 1)));
+            while day <= last {
+                let to = (day + TimeDelta::days(REBUILD_DAYS - 1)).min(last);
+                self.refresh_rollups(day, to)?;
+                day = to + TimeDelta::days(1);
+            }
+        }
+        self.meta_set(ROLLUPS_KEY, ROLLUPS_COMPLETE)
+    }
+
+    /// Rolls up local days `from..=to` again from the spans (inside a transaction).
+    fn refresh_rollups(&self, from: NaiveDate, to: NaiveDate) -> Result<(), StoreError> {
+        let Some(zone) = &self.rollup_zone else {
+            return self.invalidate_rollups();
+        };
+        let (lo, hi) = (zone.bounds(from).0, zone.bounds(to).1);
+        self.conn
+            .prepare_cached("DELETE FROM day_rollups WHERE day >= ?1 AND day <= ?2")
+            .and_then(|mut stmt| stmt.execute([day_number(from), day_number(to)]))
+            .map_err(self.s())?;
+        let spans = ledger::within(&self.spans(lo, hi)?, lo, hi);
+        if spans.is_empty() {
+            return Ok(());
+        }
+        let ids: HashMap<String, i64> = self
+            .sites_by_id()?
+            .into_iter()
+            .map(|(id, label)| (label, id))
+            .collect();
+        let mut insert = self
+            .conn
+            .prepare_cached(
+                "INSERT OR REPLACE INTO day_rollups (day, start, end, social, other, exact, visits)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .map_err(self.s())?;
+        let mut visits = Vec::new();
+        for r in zone.rollups(&spans) {
+            if r.date < from || r.date > to {
+                continue;
+            }
+            visits.clear();
+            let mut exact = r.exact;
+            for v in &r.visits {
+                match ids.get(v.site) {
+                    Some(&id) => visits.push((id, ms(v.start), ms(v.end))),
+                    None => exact = false,
+                }
+            }
+            insert
+                .execute(params![
+                    day_number(r.date),
+                    ms(r.start),
+                    ms(r.end),
+                    r.social_ms,
+                    r.other_ms,
+                    exact,
+                    encode_visits(ms(r.start), &visits)
+                ])
+                .map_err(self.s())?;
+        }
+        Ok(())
+    }
+
+    /// Keeps the rollups right after the spans of `[lo, hi)` changed, in the
+    /// same transaction.
+    fn rollups_changed(&self, lo: DateTime<Utc>, hi: DateTime<Utc>) -> Result<(), StoreError> {
+        let Some(zone) = &self.rollup_zone else {
+            return self.invalidate_rollups();
+        };
+        if !self.rollups_complete()? {
+            return self.rebuild_rollups();
+        }
+        let last = hi - TimeDelta::milliseconds(1);
+        let (from, to) = (zone.date(lo), zone.date(last.max(lo)));
+        self.refresh_rollups(from, to)
+    }
+
+    /// Every site label by its id.
+    pub fn sites_by_id(&self) -> Result<Vec<(i64, String)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, label FROM sites")
+            .map_err(self.s())?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(self.s())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(self.s())
+    }
+
+    /// The rollups of local days `from..=to` (days with nothing recorded have
+    /// none), with each day's visits when `visits`; `None` when the rollups
+    /// are incomplete or this database has none (an older schema read
+    /// read-only): then count from the spans. A day's bounds say which time
+    /// zone it was rolled up in.
+    pub fn rollups(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        visits: bool,
+    ) -> Result<Option<Vec<StoredDay>>, StoreError> {
+        if !self.rollups_complete()? {
+            return Ok(None);
+        }
+        let sql = if visits {
+            "SELECT day, start, end, social, other, exact, visits FROM day_rollups
+             WHERE day >= ?1 AND day <= ?2 ORDER BY day"
+        } else {
+            "SELECT day, start, end, social, other, exact, NULL FROM day_rollups
+             WHERE day >= ?1 AND day <= ?2 ORDER BY day"
+        };
+        let mut stmt = self.conn.prepare_cached(sql).map_err(self.s())?;
+        let mut rows = stmt
+            .query([day_number(from), day_number(to)])
+            .map_err(self.s())?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(self.s())? {
+            let day: i64 = r.get(0).map_err(self.s())?;
+            let Some(date) = i32::try_from(day)
+                .ok()
+                .and_then(NaiveDate::from_num_days_from_ce_opt)
+            else {
+                return Ok(None);
+            };
+            let start: i64 = r.get(1).map_err(self.s())?;
+            let mut d = StoredDay {
+                date,
+                start: from_ms(start),
+                end: from_ms(r.get(2).map_err(self.s())?),
+                social_ms: r.get(3).map_err(self.s())?,
+                other_ms: r.get(4).map_err(self.s())?,
+                exact: r.get(5).map_err(self.s())?,
+                visits: Vec::new(),
+            };
+            if visits {
+                let blob = r.get_ref(6).map_err(self.s())?;
+                let Ok(bytes) = blob.as_blob() else {
+                    return Ok(None);
+                };
+                if decode_visits(start, bytes, &mut d.visits).is_none() {
+                    return Ok(None);
+                }
+            }
+            out.push(d);
+        }
+        Ok(Some(out))
+    }
+
     /// Inserts spans, replacing any stored span with the same start (that is how
     /// the open span is checkpointed: same start, later end). One transaction.
     /// If another process deleted a label this one had cached (`forget`), the
@@ -767,6 +1159,7 @@ impl Store {
                     return Ok((Put::Forgotten(newer), false));
                 }
             }
+            let touched = store.touched_by(spans, retract)?;
             if let Some((from, to)) = retract {
                 store
                     .conn
@@ -794,8 +1187,44 @@ impl Store {
                     })
                     .map_err(store.s())?;
             }
+            match touched {
+                Touched::Nothing => {}
+                Touched::Range(lo, hi) => store.rollups_changed(lo, hi)?,
+                Touched::TooLong => store.invalidate_rollups()?,
+            }
             Ok((Put::Written, true))
         })
+    }
+
+    /// What a write of `spans` (and a retraction) changes: from the earliest
+    /// start to the latest end, stored rows it replaces or deletes included.
+    fn touched_by(
+        &self,
+        spans: &[Span],
+        retract: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    ) -> Result<Touched, StoreError> {
+        let written = || spans.iter().filter(|s| s.end > s.start);
+        if written().any(|s| ms(s.end) - ms(s.start) > MAX_SPAN_MS) {
+            return Ok(Touched::TooLong);
+        }
+        let starts = written()
+            .map(|s| s.start)
+            .chain(retract.into_iter().flat_map(|(a, b)| [a, b]));
+        let (Some(lo), Some(last_start)) = (starts.clone().min(), starts.max()) else {
+            return Ok(Touched::Nothing);
+        };
+        let old_end: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT max(end) FROM spans WHERE start >= ?1 AND start <= ?2")
+            .and_then(|mut stmt| stmt.query_row([ms(lo), ms(last_start)], |r| r.get(0)))
+            .map_err(self.s())?;
+        let hi = written()
+            .map(|s| s.end)
+            .chain(old_end.map(from_ms))
+            .chain([last_start])
+            .max()
+            .unwrap_or(last_start);
+        Ok(Touched::Range(lo, hi))
     }
 
     /// Forgets the label ids this connection has cached (after another
@@ -902,13 +1331,28 @@ impl Store {
     /// Deletes spans that ended, and reminders due, before `before`; returns
     /// how many spans went.
     pub fn delete_before(&mut self, before: DateTime<Utc>) -> Result<usize, StoreError> {
-        self.writable()?;
-        self.conn
-            .execute("DELETE FROM reminders WHERE at < ?1", [ms(before)])
-            .map_err(self.s())?;
-        self.conn
-            .execute("DELETE FROM spans WHERE end <= ?1", [ms(before)])
-            .map_err(self.s())
+        self.in_tx(|store| {
+            store
+                .conn
+                .execute("DELETE FROM reminders WHERE at < ?1", [ms(before)])
+                .map_err(store.s())?;
+            let n = store
+                .conn
+                .execute("DELETE FROM spans WHERE end <= ?1", [ms(before)])
+                .map_err(store.s())?;
+            if n > 0 {
+                // Days that end a longest span before `before` hold nothing now.
+                let lo = from_ms(ms(before).saturating_sub(MAX_SPAN_MS));
+                if store.has_rollup_table()? {
+                    store
+                        .conn
+                        .execute("DELETE FROM day_rollups WHERE end <= ?1", [ms(lo)])
+                        .map_err(store.s())?;
+                }
+                store.rollups_changed(lo, before)?;
+            }
+            Ok((n, true))
+        })
     }
 
     /// Deletes every span, site label, reminder and note, keeps consent and
@@ -921,6 +1365,14 @@ impl Store {
                     "DELETE FROM spans; DELETE FROM sites; DELETE FROM reminders; DELETE FROM notes;",
                 )
                 .map_err(store.s())?;
+            if store.has_rollup_table()? {
+                // Nothing left: the (empty) rollups are complete in any zone.
+                store
+                    .conn
+                    .execute("DELETE FROM day_rollups", [])
+                    .map_err(store.s())?;
+                store.meta_set(ROLLUPS_KEY, ROLLUPS_COMPLETE)?;
+            }
             store.log_forget(Forgotten::All, at)?;
             Ok(((), true))
         })?;
@@ -978,6 +1430,10 @@ impl Store {
                     [ms(from), ms(to)],
                 )
                 .map_err(store.s())?;
+            if n > 0 {
+                let hi = from_ms(ms(to).saturating_add(MAX_SPAN_MS));
+                store.rollups_changed(from, hi)?;
+            }
             store
                 .conn
                 .execute(
@@ -1015,6 +1471,9 @@ impl Store {
                 .conn
                 .execute("DELETE FROM spans WHERE site = ?1", [id])
                 .map_err(store.s())?;
+            if n > 0 {
+                store.rebuild_rollups()?;
+            }
             store
                 .conn
                 .execute("DELETE FROM sites WHERE id = ?1", [id])
@@ -1307,7 +1766,12 @@ fn move_aside(db: &Path, target: &Path) -> Result<(), StoreError> {
 
 /// Meta keys not carried over to a rebuilt database: the forget log belongs
 /// to the old file's rows, and the note and start time are written anew.
-const NOT_SALVAGED: &[&str] = &[FORGET_LOG_KEY, DATABASE_NOTE_KEY, AGENT_STARTED_KEY];
+const NOT_SALVAGED: &[&str] = &[
+    FORGET_LOG_KEY,
+    DATABASE_NOTE_KEY,
+    AGENT_STARTED_KEY,
+    ROLLUPS_KEY,
+];
 
 /// Meta keys looked up one by one if the `meta` table cannot be read through.
 const KEY_SETTINGS: &[&str] = &[
@@ -1716,6 +2180,119 @@ mod tests {
         std::os::unix::fs::symlink(&real, dir.path().join("link")).unwrap();
         std::fs::create_dir(&real).unwrap();
         Store::open(&dir.path().join("link")).unwrap();
+    }
+
+    /// Every rollup, with visits.
+    fn all_rollups(store: &Store) -> Option<Vec<StoredDay>> {
+        store.rollups(NaiveDate::MIN, NaiveDate::MAX, true).unwrap()
+    }
+
+    #[test]
+    fn rollups_follow_writes_forgets_and_expiry_like_a_rebuild() {
+        let tz = chrono::FixedOffset::east_opt(3600).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        // A new database: complete, and empty.
+        assert_eq!(all_rollups(&store), Some(vec![]));
+        store.keep_rollups(tz).unwrap();
+        let day = 86_400;
+        store
+            .put_spans(&[
+                span(0, 100, Some("a.com")),
+                span(100, 200, Some("a.com")),
+                span(200, day, None),
+                span(day + 10, day + 50, Some("b.com")),
+                span(3 * day, 3 * day + 5, Some("a.com")),
+            ])
+            .unwrap();
+        let check = |store: &mut Store| {
+            let kept = all_rollups(store).unwrap();
+            store
+                .in_tx(|s| Ok((s.rebuild_rollups().unwrap(), true)))
+                .unwrap();
+            assert_eq!(Some(kept), all_rollups(store));
+        };
+        check(&mut store);
+        let days = all_rollups(&store).unwrap();
+        // The other time runs past midnight into the second day.
+        assert_eq!(days.len(), 3);
+        // The touching pieces of a.com are one visit.
+        assert_eq!(days[0].visits.len(), 1);
+        assert_eq!(days[0].social_ms, 200_000);
+        // A checkpoint cut back by a retraction, then forgets and expiry.
+        let seen = store.forget_seq().unwrap();
+        store
+            .put_spans_retracting(seen, &[span(200, 300, None)], Some((t(200), t(2 * day))))
+            .unwrap();
+        check(&mut store);
+        store.forget_range(t(0), t(50), t(10)).unwrap();
+        check(&mut store);
+        store.forget_site("b.com", t(10)).unwrap();
+        check(&mut store);
+        store.delete_before(t(250)).unwrap();
+        check(&mut store);
+        assert_eq!(all_rollups(&store).unwrap().len(), 2);
+        store.erase_spans(t(10)).unwrap();
+        assert_eq!(all_rollups(&store), Some(vec![]));
+    }
+
+    #[test]
+    fn rollups_are_incomplete_until_a_writer_knows_the_zone() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store.put_spans(&[span(0, 100, Some("a.com"))]).unwrap();
+        // Written without a zone: readers count from the spans.
+        assert_eq!(all_rollups(&store), None);
+        let read_only = Store::open_read_only(store.path()).unwrap();
+        assert_eq!(all_rollups(&read_only), None);
+        store.keep_rollups(Utc).unwrap();
+        assert_eq!(all_rollups(&store).unwrap().len(), 1);
+        assert_eq!(all_rollups(&read_only).unwrap().len(), 1);
+        // Another zone: rebuilt with that zone's days.
+        let far = chrono::FixedOffset::west_opt(12 * 3600).unwrap();
+        store.keep_rollups(far).unwrap();
+        let days = all_rollups(&store).unwrap();
+        assert_eq!(days[0].date, local_date(t(0), &far));
+        assert_eq!(
+            (days[0].start, days[0].end),
+            local_day_bounds(days[0].date, &far)
+        );
+    }
+
+    #[test]
+    fn a_database_of_schema_3_gets_its_rollups_from_the_first_writer_with_a_zone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DB_FILE);
+        {
+            let conn = Connection::open(&path).unwrap();
+            for m in &MIGRATIONS[..3] {
+                conn.execute_batch(m).unwrap();
+            }
+            conn.execute_batch(
+                "INSERT INTO sites (id, label) VALUES (1, 'a.com');
+                 INSERT INTO spans VALUES (1764000000000, 1764000060000, 1, 1);
+                 PRAGMA user_version = 3;",
+            )
+            .unwrap();
+        }
+        let mut store = Store::open(dir.path()).unwrap();
+        assert_eq!(all_rollups(&store), None);
+        store.keep_rollups(Utc).unwrap();
+        let days = all_rollups(&store).unwrap();
+        assert_eq!((days.len(), days[0].social_ms), (1, 60_000));
+    }
+
+    #[test]
+    fn visits_survive_their_encoding() {
+        let visits = [(3, 10, 20), (1, 20, 20), (300, 1_000_000, 1_000_050)];
+        let mut out = Vec::new();
+        decode_visits(5, &encode_visits(5, &visits), &mut out).unwrap();
+        let back: Vec<(i64, i64, i64)> = out
+            .iter()
+            .map(|v| (v.site, ms(v.start), ms(v.end)))
+            .collect();
+        assert_eq!(back, visits);
+        assert!(decode_visits(0, &[0x80], &mut out).is_none());
     }
 
     #[test]

@@ -2,20 +2,25 @@
 //! the one structure every renderer reads, and exactly what `--format json`
 //! prints (documented in `docs/report-schema.md`). Day totals and streaks are
 //! the usage ledger's (`dwell_core::ledger`), from the spans as stored: the
-//! current schedule never cuts them again.
+//! current schedule never cuts them again. The days come from the store's
+//! per-day rollups (totals, and the period's visits, which give the streaks,
+//! sites, median visit and hour pattern through the same ledger and stats
+//! functions) when they apply, otherwise from the spans: the same figures.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use anyhow::Result;
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, TimeZone, Utc};
-use dwell_core::ledger::{self, Ledger};
+use dwell_core::ledger::{self, Ledger, Piece};
+use dwell_core::model::{Activity, Span};
 use dwell_core::stats::{self, DayWindow};
+use dwell_core::store::StoredDay;
 use dwell_core::Config;
 use serde::Serialize;
 
 use crate::period::{week_label, Period};
 use crate::query::Sources;
-use crate::text::{self, Lang, Mood};
+use crate::text::{self, Lang, Mood, Words};
 
 /// Version of the JSON schema; bump on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -190,16 +195,65 @@ where
         anyhow::bail!("empty period {}..{}", period.from, period.to);
     };
     let (from, to) = (lo.bounds.0, hi.bounds.1);
-    let spans = ledger::within(&sources.spans(from, to)?, from, to);
-    let all_pieces = ledger::pieces(&spans, cx.tz);
     let gap = limits.streak_gap;
-    // The weeks before, for the trend; the period on its own (a streak that
-    // began before the period counts from the period's start).
-    let (earlier, pieces): (Vec<_>, Vec<_>) =
-        all_pieces.into_iter().partition(|p| p.date < period.from);
-    let before = Ledger::from_pieces(&earlier, gap);
-    let ledger = Ledger::from_pieces(&pieces, gap);
     let here = &windows[first..];
+    // The weeks before, for the trend; the period on its own (a streak that
+    // began before the period counts from the period's start). From the
+    // store's rollups when they hold these days as this zone cuts them.
+    let spans: Vec<Span>;
+    let sites: Vec<Activity>;
+    let (before, ledger, pieces) = match rolled_up(sources, &windows, first)? {
+        Some(r) => {
+            sites = r
+                .sites
+                .iter()
+                .map(|(_, l)| Activity::Social(l.clone()))
+                .collect();
+            let index: HashMap<i64, &Activity> = r
+                .sites
+                .iter()
+                .map(|(id, _)| *id)
+                .zip(sites.iter())
+                .collect();
+            let mut before = Ledger::new(gap);
+            for d in &r.earlier {
+                before.add_totals(d.date, d.social_ms, d.other_ms);
+            }
+            // Each day's visits are dropped once they are pieces.
+            let mut pieces = Vec::with_capacity(r.days.iter().map(|d| d.visits.len()).sum());
+            let mut other = Vec::with_capacity(r.days.len());
+            for d in r.days {
+                for v in d.visits {
+                    let Some(activity) = index.get(&v.site) else {
+                        anyhow::bail!("the rollup of {} names a site the database lacks", d.date);
+                    };
+                    pieces.push(Piece {
+                        date: d.date,
+                        start: v.start,
+                        end: v.end,
+                        activity,
+                    });
+                }
+                other.push((d.date, d.other_ms));
+            }
+            let mut ledger = Ledger::from_pieces(&pieces, gap);
+            for (date, ms) in other {
+                ledger.add_totals(date, 0, ms);
+            }
+            (before, ledger, pieces)
+        }
+        None => {
+            spans = ledger::within(&sources.spans(from, to)?, from, to);
+            let all_pieces = ledger::pieces(&spans, cx.tz);
+            let (earlier, pieces): (Vec<_>, Vec<_>) =
+                all_pieces.into_iter().partition(|p| p.date < period.from);
+            (
+                Ledger::from_pieces(&earlier, gap),
+                Ledger::from_pieces(&pieces, gap),
+                pieces,
+            )
+        }
+    };
     let index = |date: NaiveDate| usize::try_from((date - period.from).num_days()).unwrap_or(0);
 
     let visits = stats::visits(&pieces);
@@ -381,7 +435,7 @@ where
         week: period.week().map(str::to_owned),
         from: period.from.to_string(),
         to: period.to.to_string(),
-        language: lang.code(),
+        language: lang.tag(),
         total_seconds,
         weekly_threshold_seconds: weekly,
         daily_threshold_seconds: daily_limit,
@@ -403,12 +457,53 @@ where
         trend,
         reminders,
         reflection: Reflection {
-            language: lang.code(),
+            language: lang.tag(),
             question: text::question(lang, mood, seed).to_owned(),
         },
         note,
         previous_note,
     })
+}
+
+/// A period's days as the store's rollups keep them.
+struct RolledUp {
+    /// The days before the period (totals only).
+    earlier: Vec<StoredDay>,
+    /// The period's days, with their visits.
+    days: Vec<StoredDay>,
+    sites: Vec<(i64, String)>,
+}
+
+/// The rollups of `windows` (the period from `windows[first]`), when the store
+/// has them and they apply: made in the zone that cut `windows`, and with
+/// no overlapping spans in the period. `None`: count from the spans.
+fn rolled_up(sources: &Sources, windows: &[DayWindow], first: usize) -> Result<Option<RolledUp>> {
+    let (Some(lo), Some(start), Some(hi)) = (windows.first(), windows.get(first), windows.last())
+    else {
+        return Ok(None);
+    };
+    let earlier = if first > 0 {
+        match sources.rollups(lo.date, windows[first - 1].date, false)? {
+            Some(d) => d,
+            None => return Ok(None),
+        }
+    } else {
+        Vec::new()
+    };
+    let Some(days) = sources.rollups(start.date, hi.date, true)? else {
+        return Ok(None);
+    };
+    let bounds: HashMap<NaiveDate, (DateTime<Utc>, DateTime<Utc>)> =
+        windows.iter().map(|w| (w.date, w.bounds)).collect();
+    let same_zone = |d: &StoredDay| bounds.get(&d.date) == Some(&(d.start, d.end));
+    if !earlier.iter().all(same_zone) || !days.iter().all(|d| same_zone(d) && d.exact) {
+        return Ok(None);
+    }
+    Ok(Some(RolledUp {
+        earlier,
+        days,
+        sites: sources.sites()?,
+    }))
 }
 
 /// Monday of ISO week `label`, or of the week holding `fallback`.
@@ -493,6 +588,184 @@ mod tests {
             let s = saturday.longest_streak.unwrap();
             assert_eq!((s.social_seconds, s.seconds), (300, 300));
         }
+    }
+
+    /// One change to a database, as the agent, `forget` and expiry make them.
+    #[derive(Clone, Debug)]
+    enum Op {
+        /// Spans `first..first + n` of the generated ones, in one write.
+        Put {
+            first: usize,
+            n: usize,
+        },
+        /// A write that first retracts the spans starting in `[at, at + len)`.
+        Retract {
+            at: i64,
+            len: i64,
+            first: usize,
+            n: usize,
+        },
+        ForgetRange {
+            at: i64,
+            len: i64,
+        },
+        ForgetSite(usize),
+        Expire {
+            at: i64,
+        },
+    }
+
+    const SITES: [&str; 3] = ["a.com", "b.com", "=c.com"];
+
+    /// Seconds from 2026-10-19 00:00 Paris (a week holding the change to
+    /// winter time, two weeks before and after).
+    fn at(s: i64) -> DateTime<Utc> {
+        fixture::utc("2026-10-18T22:00:00Z") + TimeDelta::seconds(s)
+    }
+
+    /// Spans from (gap before, length, site or other, overlapping the one before).
+    fn spans_of(raw: &[(i64, i64, Option<usize>, bool)]) -> Vec<dwell_core::Span> {
+        let mut t = -15 * 86_400;
+        let mut out: Vec<dwell_core::Span> = Vec::new();
+        for &(gap, len, site, overlap) in raw {
+            let start = if overlap { t - len / 2 - 1 } else { t + gap };
+            let end = start + len;
+            if out.iter().any(|s| s.start == at(start)) {
+                continue;
+            }
+            out.push(dwell_core::Span {
+                start: at(start),
+                end: at(end),
+                activity: site.map_or(Activity::Other, |i| Activity::Social(SITES[i].to_owned())),
+                source: dwell_core::Source::X11,
+            });
+            t = t.max(end);
+        }
+        out
+    }
+
+    fn apply(store: &mut Store, spans: &[dwell_core::Span], op: &Op) {
+        let pick = |first: usize, n: usize| {
+            let a = first.min(spans.len());
+            &spans[a..(a + n).min(spans.len())]
+        };
+        match *op {
+            Op::Put { first, n } => store.put_spans(pick(first, n)).unwrap(),
+            Op::Retract {
+                at: a,
+                len,
+                first,
+                n,
+            } => {
+                let seen = store.forget_seq().unwrap();
+                store
+                    .put_spans_retracting(seen, pick(first, n), Some((at(a), at(a + len))))
+                    .unwrap();
+            }
+            Op::ForgetRange { at: a, len } => {
+                store.forget_range(at(a), at(a + len), at(0)).unwrap();
+            }
+            Op::ForgetSite(i) => {
+                store.forget_site(SITES[i], at(0)).unwrap();
+            }
+            Op::Expire { at: a } => {
+                store.delete_before(at(a)).unwrap();
+            }
+        }
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        let t = -16 * 86_400i64..16 * 86_400;
+        prop_oneof![
+            6 => (0usize..120, 1usize..60).prop_map(|(first, n)| Op::Put { first, n }),
+            2 => (t.clone(), 1i64..30_000, 0usize..120, 0usize..4)
+                .prop_map(|(at, len, first, n)| Op::Retract { at, len, first, n }),
+            1 => (t.clone(), 1i64..200_000).prop_map(|(at, len)| Op::ForgetRange { at, len }),
+            1 => (0usize..3).prop_map(Op::ForgetSite),
+            1 => t.prop_map(|at| Op::Expire { at }),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+        /// Whatever was written, forgotten, retracted or expired, a report
+        /// read from the rollups says exactly what one read from the spans says.
+        #[test]
+        fn rollups_give_the_figures_of_the_spans(
+            raw in proptest::collection::vec(
+                (
+                    proptest::prop_oneof![0i64..10, 0i64..200, 0i64..20_000],
+                    proptest::prop_oneof![1i64..60, 1i64..2_000, 1i64..100_000],
+                    proptest::option::of(0usize..3),
+                    proptest::bool::weighted(0.03),
+                ),
+                0..120,
+            ),
+            ops in proptest::collection::vec(op(), 1..8),
+            gap in 0u64..600,
+        ) {
+            let tz: chrono_tz::Tz = fixture::ZONE.parse().unwrap();
+            let spans = spans_of(&raw);
+            let (kept, plain) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+            let mut with = Store::open(kept.path()).unwrap();
+            with.keep_rollups(tz).unwrap();
+            let mut without = Store::open(plain.path()).unwrap();
+            for op in &ops {
+                apply(&mut with, &spans, op);
+                apply(&mut without, &spans, op);
+            }
+            drop((with, without));
+            let mut config = fixture::config_then();
+            config.limits.streak_gap = std::time::Duration::from_secs(gap);
+            let cx = Context {
+                config: &config,
+                tz: &tz,
+                now: at(40 * 86_400),
+                lang: Lang::En,
+            };
+            let a = Sources::open(kept.path(), &[]).unwrap();
+            let b = Sources::open(plain.path(), &[]).unwrap();
+            let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+            let periods = [
+                Period::parse_week("2026-W43", config.week_start).unwrap(),
+                Period::parse_week("2026-W44", config.week_start).unwrap(),
+                Period::day(d("2026-10-25")),
+                Period::range("2026-10-04", Some("2026-11-03"), d("2026-11-25")).unwrap(),
+            ];
+            for p in &periods {
+                let x = serde_json::to_value(build(&cx, p, &a).unwrap()).unwrap();
+                let y = serde_json::to_value(build(&cx, p, &b).unwrap()).unwrap();
+                proptest::prop_assert_eq!(x, y, "{:?}", p);
+            }
+        }
+    }
+
+    #[test]
+    fn a_week_is_read_from_the_rollups_when_they_apply() {
+        let tz: chrono_tz::Tz = fixture::ZONE.parse().unwrap();
+        let config = fixture::config_then();
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store.keep_rollups(tz).unwrap();
+        store.put_spans(&fixture::spans()).unwrap();
+        drop(store);
+        let sources = Sources::open(dir.path(), &[]).unwrap();
+        let windows = stats::day_windows(
+            &config.schedule,
+            fixture::monday() - TimeDelta::days(28),
+            fixture::monday() + TimeDelta::days(6),
+            &tz,
+        );
+        assert!(rolled_up(&sources, &windows, 28).unwrap().is_some());
+        // Cut in another zone, they do not apply.
+        let utc_windows = stats::day_windows(
+            &config.schedule,
+            fixture::monday() - TimeDelta::days(28),
+            fixture::monday() + TimeDelta::days(6),
+            &Utc,
+        );
+        assert!(rolled_up(&sources, &utc_windows, 28).unwrap().is_none());
     }
 
     #[test]

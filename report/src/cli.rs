@@ -81,7 +81,16 @@ enum Command {
         /// Erase real recorded data in the data directory first.
         #[arg(long)]
         force: bool,
+        /// Focus switches in a work day [default: about 1,500]; 4,000 makes a
+        /// dense year for benchmarks.
+        #[arg(long, value_name = "S")]
+        switches_per_day: Option<u32>,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to standard output.
+    Completions(dwell_clidoc::CompletionsArgs),
+    /// For packaging: write man pages and completions into --out.
+    #[command(hide = true)]
+    GenerateAssets(dwell_clidoc::GenerateAssetsArgs),
 }
 
 #[derive(Args, Debug)]
@@ -199,7 +208,14 @@ fn dispatch(cli: Cli) -> Result<()> {
             report(&cli, &Period::day(day), out)
         }
         Command::Note { text, week } => note(&cli, text, week.as_deref()),
-        Command::Demo { weeks, seed, force } => demo(&cli, *weeks, *seed, *force),
+        Command::Demo {
+            weeks,
+            seed,
+            force,
+            switches_per_day,
+        } => demo(&cli, *weeks, *seed, *force, *switches_per_day),
+        Command::Completions(args) => crate::assets::completions(args),
+        Command::GenerateAssets(args) => crate::assets::generate(args),
     }
 }
 
@@ -247,7 +263,13 @@ fn note(cli: &Cli, text: &str, week: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-fn demo(cli: &Cli, weeks: u32, seed: u64, force: bool) -> Result<()> {
+fn demo(
+    cli: &Cli,
+    weeks: u32,
+    seed: u64,
+    force: bool,
+    switches_per_day: Option<u32>,
+) -> Result<()> {
     let config = load_config(cli)?;
     let dir = data_dir(cli)?;
     let now = now(cli)?;
@@ -257,12 +279,20 @@ fn demo(cli: &Cli, weeks: u32, seed: u64, force: bool) -> Result<()> {
             dir.display()
         ))
     })?;
+    // The rollups are kept in this zone as the days are written.
+    store.keep_rollups(Local).map_err(|e| {
+        refused(format!(
+            "cannot prepare the dwell database in {}: {e}",
+            dir.display()
+        ))
+    })?;
     let fr = lang(&config) == Lang::Fr;
     let opts = crate::demo::Options {
         weeks,
         seed,
         force,
         fr,
+        switches_per_day,
     };
     let s = crate::demo::run(&mut store, &config, opts, now, &Local)?;
     println!(

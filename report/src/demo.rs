@@ -117,19 +117,55 @@ fn demo_schedule(config: &Config) -> Schedule {
     }
 }
 
+/// How busy a simulated day is.
+#[derive(Debug, Clone, Copy)]
+struct Density {
+    /// Focus switches in a work day, on average.
+    switches: f64,
+    /// How much likelier a switch goes to a social site than on a normal day.
+    social: f64,
+    /// How much shorter a social visit is than on a normal day.
+    pace: f64,
+    /// The mean time on other windows, against the even share of the day.
+    other: f64,
+}
+
+impl Density {
+    const NORMAL: Density = Density {
+        switches: SWITCHES_PER_DAY,
+        social: 1.0,
+        pace: 1.0,
+        other: 0.82,
+    };
+
+    /// `switches` a day; a dense day also goes to social sites more often, so
+    /// that 4,000 switches a day make about 1,000 spans.
+    fn with_switches(switches: u32) -> Density {
+        let s = f64::from(switches.max(1));
+        Density {
+            switches: s,
+            social: (s / SWITCHES_PER_DAY).powf(1.6).max(1.0),
+            pace: (SWITCHES_PER_DAY / s).min(1.0),
+            // Pauses and social visits take their share of the day.
+            other: if s > SWITCHES_PER_DAY { 0.55 } else { 0.82 },
+        }
+    }
+}
+
 /// Simulates one day's recorded intervals; returns the spans and the number of switches.
 fn simulate_day(
     rng: &mut Rng,
     intervals: &[(DateTime<Utc>, DateTime<Utc>)],
     appetite: f64,
+    density: Density,
     hour_of: impl Fn(DateTime<Utc>) -> u32,
 ) -> (Vec<Span>, usize) {
     let recorded: f64 = intervals
         .iter()
         .map(|&(a, b)| (b - a).num_seconds() as f64)
         .sum();
-    // Mean seconds per window so that the day has about 1,500 switches.
-    let mean = recorded / SWITCHES_PER_DAY;
+    // Mean seconds per window so that the day has about that many switches.
+    let mean = recorded / density.switches;
     let mut tracker = Tracker::new(Source::Demo);
     let mut spans = Vec::new();
     let mut switches = 0;
@@ -156,7 +192,7 @@ fn simulate_day(
                 9 => 0.7,
                 _ => 1.0,
             };
-            let social = rng.f64() < 0.027 * appetite * pull;
+            let social = rng.f64() < 0.027 * appetite * pull * density.social;
             let (activity, len) = if social {
                 if rng.f64() < 0.5 {
                     favourite = rng.pick(SITES);
@@ -167,9 +203,12 @@ fn simulate_day(
                 } else {
                     rng.lognormal(22.0, 0.9)
                 };
-                (Activity::Social((*favourite).to_owned()), len)
+                (
+                    Activity::Social((*favourite).to_owned()),
+                    len * density.pace,
+                )
             } else {
-                (Activity::Other, rng.exp(mean * 0.82))
+                (Activity::Other, rng.exp(mean * density.other))
             };
             spans.extend(tracker.apply(Event::Focus {
                 at: t,
@@ -250,12 +289,16 @@ fn reminders_for(
 pub fn fill<Tz: TimeZone>(
     store: &mut Store,
     config: &Config,
-    weeks: u32,
-    seed: u64,
+    opts: Options,
     now: DateTime<Utc>,
     tz: &Tz,
-    fr: bool,
 ) -> Result<Summary> {
+    let Options {
+        weeks, seed, fr, ..
+    } = opts;
+    let density = opts
+        .switches_per_day
+        .map_or(Density::NORMAL, Density::with_switches);
     let schedule = demo_schedule(config);
     let today = now.with_timezone(tz).date_naive();
     let monday = today - TimeDelta::days(i64::from(today.weekday().num_days_from_monday()));
@@ -287,7 +330,7 @@ pub fn fill<Tz: TimeZone>(
                 continue;
             }
             let appetite = week_mood * rng.lognormal(1.0, 0.35);
-            let (day, n) = simulate_day(&mut rng, &intervals, appetite, hour_of);
+            let (day, n) = simulate_day(&mut rng, &intervals, appetite, density, hour_of);
             for r in reminders_for(&mut rng, &day, daily, fr) {
                 store
                     .put_reminder(&r)
@@ -333,7 +376,12 @@ pub struct Options {
     pub force: bool,
     /// Notes and reminder ids in French.
     pub fr: bool,
+    /// Focus switches in a work day (about 1,500 when `None`).
+    pub switches_per_day: Option<u32>,
 }
+
+/// Most focus switches a demo day can have.
+pub const MAX_SWITCHES_PER_DAY: u32 = 20_000;
 
 /// `dwell-report demo`: refuses real data unless `force`, then replaces
 /// everything recorded in `store` with the demo history.
@@ -344,16 +392,18 @@ pub fn run<Tz: TimeZone>(
     now: DateTime<Utc>,
     tz: &Tz,
 ) -> Result<Summary> {
-    let Options {
-        weeks,
-        seed,
-        force,
-        fr,
-    } = opts;
+    let Options { weeks, force, .. } = opts;
     if weeks == 0 || weeks > MAX_WEEKS {
         return Err(refused(format!(
             "--weeks {weeks}: choose between 1 and {MAX_WEEKS}"
         )));
+    }
+    if let Some(s) = opts.switches_per_day {
+        if s == 0 || s > MAX_SWITCHES_PER_DAY {
+            return Err(refused(format!(
+                "--switches-per-day {s}: choose between 1 and {MAX_SWITCHES_PER_DAY}"
+            )));
+        }
     }
     if store
         .has_recorded_data()
@@ -368,7 +418,7 @@ pub fn run<Tz: TimeZone>(
     store
         .erase_spans(now)
         .context("cannot clear the database before writing demo data")?;
-    let summary = fill(store, config, weeks, seed, now, tz, fr)?;
+    let summary = fill(store, config, opts, now, tz)?;
     store.compact().context("cannot compact the database")?;
     Ok(summary)
 }
@@ -397,7 +447,8 @@ mod tests {
             (a, a + TimeDelta::hours(3)),
             (a + TimeDelta::hours(4), a + TimeDelta::hours(8)),
         ];
-        let (spans, switches) = simulate_day(&mut rng, &intervals, 1.0, |t| t.hour());
+        let (spans, switches) =
+            simulate_day(&mut rng, &intervals, 1.0, Density::NORMAL, |t| t.hour());
         assert!((1_200..1_800).contains(&switches), "{switches}");
         assert!(spans.windows(2).all(|w| w[0].end <= w[1].start));
         assert!(spans

@@ -1,5 +1,7 @@
 //! Reading the databases: this computer's, read-only, plus any `--merge`d ones
-//! from other computers. Spans come back merged and sorted by start.
+//! from other computers. Spans come back merged and sorted by start; the
+//! per-day rollups (see `Store::rollups`) come only from this computer's
+//! database, when nothing is merged.
 //!
 //! A merged file is checked when it is opened: it must have the tables a
 //! report reads, and must not already be in the report (the same file, or a
@@ -10,10 +12,10 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use dwell_core::model::{ReminderRecord, Span};
 use dwell_core::paths::DB_FILE;
-use dwell_core::store::StoreError;
+use dwell_core::store::{StoreError, StoredDay};
 use dwell_core::Store;
 
 use crate::cli::refused;
@@ -178,6 +180,31 @@ impl Sources {
             all.sort_by_key(|s| s.start);
         }
         Ok(all)
+    }
+
+    /// The rollups of local days `from..=to` (with their visits when
+    /// `visits`), when no database is merged and this computer's has them
+    /// complete; `None`: count from the spans. Merged spans interleave with
+    /// this computer's, so only the spans give the streaks and visits then.
+    pub fn rollups(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        visits: bool,
+    ) -> Result<Option<Vec<StoredDay>>> {
+        if self.stores.len() != 1 {
+            return Ok(None);
+        }
+        self.stores[0]
+            .rollups(from, to, visits)
+            .map_err(|e| self.failed(0, "the days' totals", e))
+    }
+
+    /// Site labels by id, of this computer's database (for [`Sources::rollups`]).
+    pub fn sites(&self) -> Result<Vec<(i64, String)>> {
+        self.stores[0]
+            .sites_by_id()
+            .map_err(|e| self.failed(0, "sites", e))
     }
 
     /// Reminders due in `[from, to)` from every database that stores them.

@@ -1,0 +1,116 @@
+//! `dwell-agent completions SHELL`, and the hidden `generate-assets --out DIR`
+//! that `scripts/package` runs: man pages and completions from the real command
+//! line (through `dwell_clidoc`), and the systemd user unit the package ships in
+//! `/usr/lib/systemd/user/`, written by the same code as `dwell-agent install`'s.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::CommandFactory;
+use dwell_clidoc::{CompletionsArgs, GenerateAssetsArgs};
+
+use crate::cli::Cli;
+use crate::install::{packaged_unit_text, UNIT_NAME};
+
+/// Prints the completion script for the shell asked for.
+pub fn completions(args: &CompletionsArgs) -> Result<()> {
+    let mut out = Vec::new();
+    dwell_clidoc::print_completions(Cli::command(), args.shell, &mut out);
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(&out).and_then(|()| stdout.flush()) {
+        // `dwell-agent completions bash | head` ends quietly.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r.context("cannot print the completion script"),
+    }
+}
+
+/// Writes the man pages and completions into `--out`, and the packaged unit
+/// into `--out/systemd/`; lists what it wrote.
+pub fn generate(args: &GenerateAssetsArgs) -> Result<()> {
+    for path in write(&args.out, &args.date)? {
+        println!("{}", path.display());
+    }
+    Ok(())
+}
+
+fn write(out: &std::path::Path, date: &str) -> Result<Vec<PathBuf>> {
+    let mut written = dwell_clidoc::write_assets(Cli::command(), out, date)?;
+    let dir = out.join("systemd");
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let unit = dir.join(UNIT_NAME);
+    std::fs::write(&unit, packaged_unit_text())
+        .with_context(|| format!("cannot write {}", unit.display()))?;
+    written.push(unit);
+    Ok(written)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    /// Every visible subcommand, nested ones too, gets a page named like git's;
+    /// completions come for bash, zsh and fish; the hidden subcommand is in neither.
+    #[test]
+    fn every_subcommand_gets_a_man_page_and_completions() {
+        let dir = tempfile::tempdir().unwrap();
+        let written = write(dir.path(), "2026-12-01").unwrap();
+        let mut expected = vec!["dwell-agent.1".to_owned()];
+        fn walk(prefix: &str, cmd: &clap::Command, out: &mut Vec<String>) {
+            for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+                let name = format!("{prefix}-{}", sub.get_name());
+                out.push(format!("{name}.1"));
+                walk(&name, sub, out);
+            }
+        }
+        walk("dwell-agent", &Cli::command(), &mut expected);
+        assert!(expected.contains(&"dwell-agent-status.1".to_owned()));
+        assert!(expected.contains(&"dwell-agent-config-check.1".to_owned()));
+        for page in &expected {
+            let text = std::fs::read_to_string(dir.path().join("man").join(page)).unwrap();
+            assert!(text.starts_with(".ie") || text.contains(".TH"), "{page}");
+        }
+        let pages = std::fs::read_dir(dir.path().join("man")).unwrap().count();
+        assert_eq!(pages, expected.len(), "only the expected pages");
+        for file in [
+            "completions/bash/dwell-agent",
+            "completions/zsh/_dwell-agent",
+            "completions/fish/dwell-agent.fish",
+        ] {
+            let text = std::fs::read_to_string(dir.path().join(file)).unwrap();
+            assert!(
+                text.contains("status") && text.contains("gnome-extension"),
+                "{file}"
+            );
+            assert!(!text.contains("generate-assets"), "{file}");
+        }
+        let unit = std::fs::read_to_string(dir.path().join("systemd").join(UNIT_NAME)).unwrap();
+        assert!(
+            unit.contains("\nExecStart=/usr/bin/dwell-agent run\n"),
+            "{unit}"
+        );
+        assert!(written.iter().all(|p| p.exists()));
+    }
+
+    #[test]
+    fn completions_for_every_shell_without_panicking() {
+        for shell in [
+            dwell_clidoc::Shell::Bash,
+            dwell_clidoc::Shell::Zsh,
+            dwell_clidoc::Shell::Fish,
+            dwell_clidoc::Shell::Elvish,
+            dwell_clidoc::Shell::PowerShell,
+        ] {
+            let mut out = Vec::new();
+            dwell_clidoc::print_completions(Cli::command(), shell, &mut out);
+            let text = String::from_utf8(out).unwrap();
+            assert!(text.contains("pause"), "{shell}");
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! Man pages and shell completions generated from a binary's real clap
+//! definition, shared by `dwell-agent` and `dwell-report` so both do it one way.
+//!
+//! Each binary has a visible `completions SHELL` subcommand ([`CompletionsArgs`],
+//! [`print_completions`]) and a hidden `generate-assets --out DIR`
+//! ([`GenerateAssetsArgs`], [`write_assets`]) that `scripts/package` calls. Hidden
+//! top-level subcommands are left out of both the pages and the completions
+//! ([`public`]). Files land in `DIR/man/` (one page for the command and one for
+//! every subcommand, named like git's: `dwell-agent-config-check.1`) and
+//! `DIR/completions/{bash,zsh,fish}/`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Command};
+pub use clap_complete::Shell;
+
+/// A file that could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {}: {source}", path.display())]
+pub struct Error {
+    pub path: PathBuf,
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// `completions SHELL`: print a completion script to standard output.
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+/// `generate-assets --out DIR` (hidden): write man pages and completions.
+#[derive(Args, Debug)]
+pub struct GenerateAssetsArgs {
+    /// The directory to write into (created when missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The date the pages carry, that of the release (scripts/package takes it
+    /// from packaging/changelog).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: String,
+}
+
+/// The shells whose completion files a package ships, with each file's name.
+pub const PACKAGED_SHELLS: [Shell; 3] = [Shell::Bash, Shell::Zsh, Shell::Fish];
+
+/// `cmd` as its users see it: without its hidden subcommands (clap's
+/// completion generators list hidden subcommands; the pages must not either).
+pub fn public(cmd: Command) -> Command {
+    if !cmd.get_subcommands().any(Command::is_hide_set) {
+        return cmd;
+    }
+    let name = cmd.get_name().to_owned();
+    let mut out = Command::new(name)
+        .args(cmd.get_arguments().cloned())
+        .subcommands(cmd.get_subcommands().filter(|s| !s.is_hide_set()).cloned())
+        .subcommand_required(cmd.is_subcommand_required_set())
+        .arg_required_else_help(cmd.is_arg_required_else_help_set());
+    if let Some(v) = cmd.get_version() {
+        out = out.version(v.to_owned());
+    }
+    if let Some(v) = cmd.get_long_version() {
+        out = out.long_version(v.to_owned());
+    }
+    if let Some(a) = cmd.get_about() {
+        out = out.about(a.clone());
+    }
+    if let Some(a) = cmd.get_long_about() {
+        out = out.long_about(a.clone());
+    }
+    if let Some(a) = cmd.get_after_help() {
+        out = out.after_help(a.clone());
+    }
+    if let Some(a) = cmd.get_after_long_help() {
+        out = out.after_long_help(a.clone());
+    }
+    out
+}
+
+/// Writes the completion script of `cmd` for `shell` to `out`.
+pub fn print_completions(cmd: Command, shell: Shell, out: &mut dyn Write) {
+    let mut cmd = public(cmd);
+    let name = cmd.get_name().to_owned();
+    clap_complete::generate(shell, &mut cmd, name, out);
+}
+
+/// The completion file name Debian's directories expect for `bin` and `shell`.
+pub fn completion_file(bin: &str, shell: Shell) -> String {
+    match shell {
+        Shell::Zsh => format!("_{bin}"),
+        Shell::Fish => format!("{bin}.fish"),
+        Shell::Elvish => format!("{bin}.elv"),
+        Shell::PowerShell => format!("_{bin}.ps1"),
+        _ => bin.to_owned(),
+    }
+}
+
+/// Writes the man pages of `cmd` and every visible subcommand into `dir/man/`,
+/// and its bash, zsh and fish completions into `dir/completions/<shell>/`.
+/// The pages carry `date` (`YYYY-MM-DD`). Returns the files written.
+pub fn write_assets(cmd: Command, dir: &Path, date: &str) -> Result<Vec<PathBuf>, Error> {
+    let mut written = Vec::new();
+    let mut cmd = public(cmd).disable_help_subcommand(true);
+    cmd.build();
+    let man_dir = dir.join("man");
+    create_dir(&man_dir)?;
+    write_pages(&cmd, &man_dir, date, &mut written)?;
+    let name = cmd.get_name().to_owned();
+    for shell in PACKAGED_SHELLS {
+        let shell_dir = dir.join("completions").join(shell.to_string());
+        create_dir(&shell_dir)?;
+        let path = shell_dir.join(completion_file(&name, shell));
+        let mut text = Vec::new();
+        print_completions(cmd.clone(), shell, &mut text);
+        write(&path, &text)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// One page for `cmd`, then one for each visible subcommand, recursively.
+fn write_pages(
+    cmd: &Command,
+    dir: &Path,
+    date: &str,
+    written: &mut Vec<PathBuf>,
+) -> Result<(), Error> {
+    // Never an empty date: clap_mangen would write `.TH` with the fields shifted.
+    let man = clap_mangen::Man::new(cmd.clone())
+        .date(date)
+        .manual("dwell");
+    let path = dir.join(man.get_filename());
+    let mut page = Vec::new();
+    man.render(&mut page).map_err(|source| Error {
+        path: path.clone(),
+        source,
+    })?;
+    write(&path, &page)?;
+    written.push(path);
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        write_pages(sub, dir, date, written)?;
+    }
+    Ok(())
+}
+
+fn create_dir(dir: &Path) -> Result<(), Error> {
+    std::fs::create_dir_all(dir).map_err(|source| Error {
+        path: dir.to_owned(),
+        source,
+    })
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    std::fs::write(path, bytes).map_err(|source| Error {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use clap::Arg;
+
+    fn sample() -> Command {
+        Command::new("tool")
+            .version("1.0")
+            .about("A tool.")
+            .arg(Arg::new("dir").long("dir").global(true))
+            .subcommand(Command::new("status").about("Status."))
+            .subcommand(
+                Command::new("config")
+                    .about("Config.")
+                    .subcommand(Command::new("check").about("Check.")),
+            )
+            .subcommand(Command::new("secret").hide(true))
+    }
+
+    #[test]
+    fn pages_for_every_visible_subcommand_named_like_git() {
+        let dir = tempfile::tempdir().unwrap();
+        let written = write_assets(sample(), dir.path(), "2026-12-01").unwrap();
+        let names: Vec<String> = written
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        for page in [
+            "tool.1",
+            "tool-status.1",
+            "tool-config.1",
+            "tool-config-check.1",
+        ] {
+            assert!(names.contains(&page.to_owned()), "{page} in {names:?}");
+        }
+        assert!(!names
+            .iter()
+            .any(|n| n.contains("secret") || n.contains("help")));
+        for (shell, file) in [("bash", "tool"), ("zsh", "_tool"), ("fish", "tool.fish")] {
+            let p = dir.path().join("completions").join(shell).join(file);
+            let text = std::fs::read_to_string(&p).unwrap();
+            assert!(text.contains("status"), "{shell}");
+            assert!(!text.contains("secret"), "{shell}: {text}");
+        }
+        let top = std::fs::read_to_string(dir.path().join("man/tool.1")).unwrap();
+        assert!(top.contains("status") && !top.contains("secret"), "{top}");
+        assert!(
+            top.contains("\n.TH tool 1 2026-12-01 \"tool 1.0\" dwell\n"),
+            "{top}"
+        );
+    }
+}
