@@ -710,13 +710,10 @@ fn local_moment(t: chrono::DateTime<Utc>, now: chrono::DateTime<Utc>) -> String 
     }
 }
 
+/// A duration for people (`50s`, `1m 31s`, `45m`, `2h 30m`): the one style of
+/// both binaries, [`dwell_core::text::duration`]; the terminal speaks English.
 pub(crate) fn fmt_minutes(secs: f64) -> String {
-    let m = (secs / 60.0).round() as u64;
-    if m >= 60 {
-        format!("{}h{:02}", m / 60, m % 60)
-    } else {
-        format!("{m} min")
-    }
+    dwell_core::text::duration(secs.round() as i64, dwell_core::messages::Lang::En)
 }
 
 fn config_check(cli: &Cli) -> Result<()> {
@@ -744,7 +741,7 @@ fn config_check(cli: &Cli) -> Result<()> {
 }
 
 fn humanize(d: Duration) -> String {
-    fmt_minutes(d.as_secs() as f64)
+    fmt_minutes(d.as_secs_f64())
 }
 
 #[cfg(test)]

@@ -67,13 +67,9 @@ fn ready_on(today: NaiveDate, need: usize, work_days: &[bool; 7]) -> Option<Naiv
     None
 }
 
+/// A duration for people, in the one style of both binaries.
 fn minutes(secs: f64) -> String {
-    let m = (secs / 60.0).round() as u64;
-    if m >= 60 {
-        format!("{}h{:02}", m / 60, m % 60)
-    } else {
-        format!("{m} min")
-    }
+    dwell_core::text::duration(secs.round() as i64, dwell_core::messages::Lang::En)
 }
 
 pub fn limits(cli: &Cli, action: &LimitsAction) -> Result<()> {
@@ -172,7 +168,11 @@ fn print_report(r: &Report, s: Option<&Suggestion>, config: &Config) {
                 "Not enough data yet: {} work day(s) with recorded time in the last {} days; at least {} are needed for a suggestion.",
                 r.days_used, r.days_looked_at, r.needed_days
             );
-            match r.ready_on.as_deref().and_then(|d| d.parse::<NaiveDate>().ok()) {
+            match r
+                .ready_on
+                .as_deref()
+                .and_then(|d| d.parse::<NaiveDate>().ok())
+            {
                 Some(d) => println!(
                     "With dwell recording each work day from today, ask again on {}.",
                     d.format("%a %-d %b")
@@ -244,10 +244,19 @@ mod tests {
         let d = |s: &str| s.parse::<NaiveDate>().unwrap();
         let weekdays = [true, true, true, true, true, false, false];
         // Tuesday 1 Dec 2026, 3 days needed: Tue, Wed, Thu complete on Friday.
-        assert_eq!(ready_on(d("2026-12-01"), 3, &weekdays), Some(d("2026-12-04")));
+        assert_eq!(
+            ready_on(d("2026-12-01"), 3, &weekdays),
+            Some(d("2026-12-04"))
+        );
         // From a Saturday: Mon, Tue, Wed; ready on Thursday.
-        assert_eq!(ready_on(d("2026-12-05"), 3, &weekdays), Some(d("2026-12-10")));
-        assert_eq!(ready_on(d("2026-12-05"), 0, &weekdays), Some(d("2026-12-05")));
+        assert_eq!(
+            ready_on(d("2026-12-05"), 3, &weekdays),
+            Some(d("2026-12-10"))
+        );
+        assert_eq!(
+            ready_on(d("2026-12-05"), 0, &weekdays),
+            Some(d("2026-12-05"))
+        );
         assert_eq!(ready_on(d("2026-12-05"), 3, &[false; 7]), None);
     }
 

@@ -1,6 +1,39 @@
-//! Text that leaves dwell for other programs: CSV cells a spreadsheet will open,
-//! and labels or notes printed on a terminal. One definition of each, used by
-//! `dwell-agent export` and `dwell-report` alike.
+//! Text that leaves dwell for other programs and people: CSV cells a
+//! spreadsheet will open, labels or notes printed on a terminal, and durations
+//! as people read them. One definition of each, used by `dwell-agent` and
+//! `dwell-report` alike.
+
+use crate::messages::Lang;
+
+/// A duration for people, the one style of both binaries, with no coarse
+/// rounding: under a minute in seconds (`50s`); under 10 minutes in minutes
+/// and seconds (`1m 31s`, `5m`); under an hour in whole minutes (`45m`); from
+/// an hour in hours and minutes (`2h 30m`, `2h`). Zero is `0m`.
+///
+/// French writes `50 s`, `1 min 31 s`, `45 min`, `2 h 30`, `2 h`, with
+/// no-break spaces, so that a line never breaks inside a duration.
+pub fn duration(seconds: i64, lang: Lang) -> String {
+    let s = seconds.max(0);
+    let (h, m, sec) = if s < 600 {
+        (0, s / 60, s % 60)
+    } else {
+        let minutes = (s + 30) / 60;
+        (minutes / 60, minutes % 60, 0)
+    };
+    const NB: char = '\u{a0}';
+    match (lang, h, m, sec) {
+        (Lang::En, 0, 0, s) if s > 0 => format!("{s}s"),
+        (Lang::En, 0, m, 0) => format!("{m}m"),
+        (Lang::En, 0, m, s) => format!("{m}m {s}s"),
+        (Lang::En, h, 0, _) => format!("{h}h"),
+        (Lang::En, h, m, _) => format!("{h}h {m}m"),
+        (Lang::Fr, 0, 0, s) if s > 0 => format!("{s}{NB}s"),
+        (Lang::Fr, 0, m, 0) => format!("{m}{NB}min"),
+        (Lang::Fr, 0, m, s) => format!("{m}{NB}min{NB}{s}{NB}s"),
+        (Lang::Fr, h, 0, _) => format!("{h}{NB}h"),
+        (Lang::Fr, h, m, _) => format!("{h}{NB}h{NB}{m:02}"),
+    }
+}
 
 /// A cell a spreadsheet would take as a formula — starting with `=`, `+`,
 /// `-`, `@`, a tab or a carriage return — neutralised with a leading `'`. A
@@ -106,6 +139,52 @@ mod tests {
         assert_eq!(one("\tx"), "'\tx");
         assert_eq!(one("\rx"), "\"'\rx\"");
         assert_eq!(one("a=b"), "a=b");
+    }
+
+    #[test]
+    fn durations_for_people() {
+        let en = |s| duration(s, Lang::En);
+        let fr = |s| duration(s, Lang::Fr).replace('\u{a0}', " ");
+        assert_eq!(en(0), "0m");
+        assert_eq!(en(-5), "0m");
+        assert_eq!(en(50), "50s");
+        assert_eq!(en(60), "1m");
+        assert_eq!(en(91), "1m 31s", "not 2m beside 50s");
+        assert_eq!(en(599), "9m 59s");
+        assert_eq!(en(600), "10m");
+        assert_eq!(en(45 * 60 + 29), "45m");
+        assert_eq!(en(45 * 60 + 30), "46m");
+        assert_eq!(en(3599), "1h");
+        assert_eq!(en(3600 + 5 * 60), "1h 5m");
+        assert_eq!(en(9000), "2h 30m");
+        assert_eq!(en(7200), "2h");
+        assert_eq!(en(27 * 3600 + 40 * 60), "27h 40m");
+        assert_eq!(fr(0), "0 min");
+        assert_eq!(fr(50), "50 s");
+        assert_eq!(fr(91), "1 min 31 s");
+        assert_eq!(fr(45 * 60), "45 min");
+        assert_eq!(fr(9000), "2 h 30");
+        assert_eq!(fr(3600 + 5 * 60), "1 h 05");
+        assert_eq!(fr(7200), "2 h");
+        assert_eq!(duration(9000, Lang::Fr), "2\u{a0}h\u{a0}30", "never broken");
+        assert!(!duration(91, Lang::Fr).contains(' '));
+    }
+
+    proptest::proptest! {
+        /// Longer never reads shorter: the figures shown never go backwards.
+        #[test]
+        fn durations_never_go_backwards(a in 0i64..200_000, d in 0i64..5_000) {
+            let key = |s: &str| -> i64 {
+                let mut total = 0;
+                for part in s.split(' ') {
+                    let (n, unit) = part.split_at(part.find(|c: char| !c.is_ascii_digit()).unwrap_or(part.len()));
+                    let n: i64 = n.parse().unwrap_or(0);
+                    total += match unit { "h" => n * 3600, "m" => n * 60, _ => n };
+                }
+                total
+            };
+            proptest::prop_assert!(key(&duration(a, Lang::En)) <= key(&duration(a + d, Lang::En)));
+        }
     }
 
     #[test]

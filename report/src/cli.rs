@@ -179,7 +179,21 @@ fn now(cli: &Cli) -> Result<DateTime<Utc>> {
 }
 
 fn lang(config: &Config) -> Lang {
-    Lang::choose(&config.reminders.language, |k| std::env::var(k).ok())
+    Lang::resolve(&config.reminders.language, |k| std::env::var(k).ok())
+}
+
+/// The terminal table's width: the terminal's columns when standard output is
+/// one, else `COLUMNS`, else 80; always within 60..=80.
+fn table_width() -> usize {
+    let stdout = std::io::stdout();
+    let columns = if stdout.is_terminal() {
+        rustix::termios::tcgetwinsize(&stdout)
+            .ok()
+            .map(|w| w.ws_col)
+    } else {
+        None
+    };
+    render::table::fit_width(columns, std::env::var("COLUMNS").ok().as_deref())
 }
 
 fn dispatch(cli: Cli) -> Result<()> {
@@ -333,7 +347,12 @@ fn report(cli: &Cli, period: &Period, out: &OutputArgs) -> Result<()> {
             let color = format == Format::Table
                 && std::io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            let text = render::render(&report, lang, format, color);
+            let width = if format == Format::Table {
+                table_width()
+            } else {
+                render::table::WIDTH
+            };
+            let text = render::render(&report, lang, format, color, width);
             let mut stdout = std::io::stdout().lock();
             match stdout
                 .write_all(text.as_bytes())
@@ -344,7 +363,7 @@ fn report(cli: &Cli, period: &Period, out: &OutputArgs) -> Result<()> {
             }
         }
         Some(path) => {
-            let text = render::render(&report, lang, format, false);
+            let text = render::render(&report, lang, format, false, render::table::WIDTH);
             write_private(&path, text.as_bytes())?;
             if out.open {
                 open(&path)?;

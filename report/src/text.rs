@@ -1,55 +1,98 @@
 //! The words of the report in English and Canadian French: headings, durations,
-//! the trend sentence, the reflection questions (our own wording), and the choice
-//! of language from the config (`reminders.language`) or the locale (`LANG`).
+//! the trend sentence, the reflection questions (our own wording). The language
+//! is core's [`Lang`] (chosen from `reminders.language` or the locale, as the
+//! reminders choose it); the report's words are the [`Words`] it speaks.
+//!
+//! French typography is the reminders' (`dwell_core::messages`): a no-break
+//! space before `:` and `%`, none before `;`, `?` and `!`, « » around quotes.
 
 use chrono::{Datelike, NaiveDate, Weekday};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Lang {
-    En,
-    Fr,
+pub use dwell_core::messages::Lang;
+
+/// No-break space.
+pub const NBSP: char = '\u{a0}';
+
+/// The report's words in a [`Lang`].
+pub trait Words: Copy {
+    /// The language tag of the report (`en`, `fr-CA`), for JSON and HTML.
+    fn tag(self) -> &'static str;
+    /// Picks the English or the French string.
+    fn t(self, en: &'static str, fr: &'static str) -> &'static str;
+    /// `: ` after a label, with French spacing (`\u{a0}: `).
+    fn colon(self) -> &'static str;
+    /// `42%`, French `42\u{a0}%`.
+    fn percent(self, value: f64) -> String;
+    /// Someone's own words in quotes: “…”, French « … ».
+    fn quote(self, text: &str) -> String;
+    fn privacy(self) -> &'static str;
+    fn empty(self) -> &'static str;
+    fn weekday(self, d: Weekday) -> &'static str;
+    fn month(self, m: u32) -> &'static str;
+    /// `Mon 23 Nov` / `lun 23 nov`.
+    fn short_date(self, d: NaiveDate) -> String;
+    /// `23 Nov 2026`.
+    fn long_date(self, d: NaiveDate) -> String;
+    /// A duration for people, [`dwell_core::text::duration`], with no-break
+    /// spaces so that a line never breaks inside it.
+    fn duration(self, seconds: i64) -> String;
+    /// "12 minutes less per day than your recent average", and friends.
+    fn trend(self, difference_seconds: i64) -> String;
+    /// `1 visit`, `3 visits`.
+    fn visits(self, n: usize) -> String;
+    fn no_trend(self) -> &'static str;
+    /// An outcome of a reminder, agreeing with `n` in French.
+    fn outcome(self, outcome: &str, n: usize) -> String;
 }
 
-impl Lang {
-    /// `en` or `fr` as configured; `auto` follows `LC_ALL`, `LC_MESSAGES`, `LANG`
-    /// (the same choice as the reminders make).
-    pub fn choose(configured: &str, env: impl Fn(&str) -> Option<String>) -> Lang {
-        match dwell_core::messages::Lang::resolve(configured, env) {
-            dwell_core::messages::Lang::En => Lang::En,
-            dwell_core::messages::Lang::Fr => Lang::Fr,
-        }
-    }
-
-    pub fn code(self) -> &'static str {
+impl Words for Lang {
+    fn tag(self) -> &'static str {
         match self {
             Lang::En => "en",
             Lang::Fr => "fr-CA",
         }
     }
 
-    /// Picks the English or the French string.
-    pub fn t(self, en: &'static str, fr: &'static str) -> &'static str {
+    fn colon(self) -> &'static str {
+        self.t(": ", "\u{a0}: ")
+    }
+
+    fn percent(self, value: f64) -> String {
+        match self {
+            Lang::En => format!("{value:.0}%"),
+            Lang::Fr => format!("{value:.0}{NBSP}%"),
+        }
+    }
+
+    fn quote(self, text: &str) -> String {
+        match self {
+            Lang::En => format!("“{text}”"),
+            Lang::Fr => format!("«{NBSP}{text}{NBSP}»"),
+        }
+    }
+
+    fn t(self, en: &'static str, fr: &'static str) -> &'static str {
         match self {
             Lang::En => en,
             Lang::Fr => fr,
         }
     }
 
-    pub fn privacy(self) -> &'static str {
+    fn privacy(self) -> &'static str {
         self.t(
             "Private: made on this computer from its own data. Nothing was sent anywhere.",
-            "Privé : produit sur cet ordinateur, avec ses données. Rien n'a été envoyé.",
+            "Privé\u{a0}: produit sur cet ordinateur, avec ses données. Rien n'a été envoyé.",
         )
     }
 
-    pub fn empty(self) -> &'static str {
+    fn empty(self) -> &'static str {
         self.t(
             "Nothing was recorded in this period: a quiet stretch, or dwell was not running.",
-            "Rien n'a été enregistré pendant cette période : du calme, ou dwell ne tournait pas.",
+            "Rien n'a été enregistré pendant cette période\u{a0}: du calme, ou dwell ne tournait pas.",
         )
     }
 
-    pub fn weekday(self, d: Weekday) -> &'static str {
+    fn weekday(self, d: Weekday) -> &'static str {
         let i = d.num_days_from_monday() as usize;
         match self {
             Lang::En => ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][i],
@@ -70,8 +113,7 @@ impl Lang {
         }
     }
 
-    /// `Mon 23 Nov` / `lun 23 nov`.
-    pub fn short_date(self, d: NaiveDate) -> String {
+    fn short_date(self, d: NaiveDate) -> String {
         format!(
             "{} {:>2} {}",
             self.weekday(d.weekday()),
@@ -80,40 +122,16 @@ impl Lang {
         )
     }
 
-    /// `23 Nov 2026`.
-    pub fn long_date(self, d: NaiveDate) -> String {
+    fn long_date(self, d: NaiveDate) -> String {
         format!("{} {} {}", d.day(), self.month(d.month()), d.year())
     }
 
-    /// A duration for people: `0m`, `45s`, `12m`, `1h 05m`.
-    pub fn duration(self, seconds: i64) -> String {
-        let s = seconds.max(0);
-        match self {
-            Lang::En => {
-                if s < 60 && s > 0 {
-                    format!("{s}s")
-                } else if s < 3600 {
-                    format!("{}m", (s + 30) / 60)
-                } else {
-                    let m = (s + 30) / 60;
-                    format!("{}h {:02}m", m / 60, m % 60)
-                }
-            }
-            Lang::Fr => {
-                if s < 60 && s > 0 {
-                    format!("{s} s")
-                } else if s < 3600 {
-                    format!("{} min", (s + 30) / 60)
-                } else {
-                    let m = (s + 30) / 60;
-                    format!("{} h {:02}", m / 60, m % 60)
-                }
-            }
-        }
+    fn duration(self, seconds: i64) -> String {
+        // Held together on a line in English too (`2h 30m`).
+        dwell_core::text::duration(seconds, self).replace(' ', "\u{a0}")
     }
 
-    /// "12 minutes less per day than your recent average", and friends.
-    pub fn trend(self, difference_seconds: i64) -> String {
+    fn trend(self, difference_seconds: i64) -> String {
         let minutes = (difference_seconds.abs() + 30) / 60;
         match (self, minutes, difference_seconds < 0) {
             (Lang::En, 0, _) => "About the same per day as your recent average.".into(),
@@ -131,8 +149,7 @@ impl Lang {
         }
     }
 
-    /// `1 visit`, `3 visits`.
-    pub fn visits(self, n: usize) -> String {
+    fn visits(self, n: usize) -> String {
         match (self, n) {
             (Lang::En, 1) => "1 visit".into(),
             (Lang::En, n) => format!("{n} visits"),
@@ -141,15 +158,14 @@ impl Lang {
         }
     }
 
-    pub fn no_trend(self) -> &'static str {
+    fn no_trend(self) -> &'static str {
         self.t(
             "Not enough history yet to compare with earlier weeks.",
             "Pas encore assez d'historique pour comparer avec les semaines précédentes.",
         )
     }
 
-    /// An outcome of a reminder, agreeing with `n` in French.
-    pub fn outcome(self, outcome: &str, n: usize) -> String {
+    fn outcome(self, outcome: &str, n: usize) -> String {
         // English, then French singular and plural.
         let (en, one, many) = match outcome {
             "shown" => ("shown", "affiché", "affichés"),
@@ -160,6 +176,11 @@ impl Lang {
                 "fini pour aujourd'hui",
             ),
             "opened" => ("opened the report", "rapport ouvert", "rapport ouvert"),
+            "open_failed" => (
+                "clicked, but nothing could open the report",
+                "clic, mais rien n'a pu ouvrir le rapport",
+                "clics, mais rien n'a pu ouvrir le rapport",
+            ),
             "dismissed" => ("dismissed", "fermé", "fermés"),
             "expired" => ("expired", "expiré", "expirés"),
             "held" => ("held back", "retenu", "retenus"),
@@ -216,7 +237,7 @@ const QUESTIONS_FR: [&[&str]; 4] = [
         "Votre limite vous convient-elle encore, ou faudrait-il un chiffre plus doux ou plus ferme?",
     ],
     &[
-        "Les courtes visites s'additionnent : qu'est-ce qui vous pousse d'habitude vers un réseau social un instant?",
+        "Les courtes visites s'additionnent\u{a0}: qu'est-ce qui vous pousse d'habitude vers un réseau social un instant?",
         "Quel coup d'œil rapide cette semaine était une vraie pause, et lequel un réflexe?",
         "Certaines de ces courtes visites pourraient-elles attendre une pause choisie exprès?",
     ],
@@ -242,20 +263,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn language_choice() {
-        let env = |v: &'static str| move |k: &str| (k == "LANG").then(|| v.to_string());
-        assert_eq!(Lang::choose("auto", env("fr_CA.UTF-8")), Lang::Fr);
-        assert_eq!(Lang::choose("auto", env("en_CA.UTF-8")), Lang::En);
-        assert_eq!(Lang::choose("fr", env("en_CA.UTF-8")), Lang::Fr);
-        assert_eq!(Lang::choose("auto", |_| None), Lang::En);
+    fn language_tags() {
+        assert_eq!(Lang::En.tag(), "en");
+        assert_eq!(Lang::Fr.tag(), "fr-CA");
     }
 
     #[test]
     fn durations_and_trend_words() {
         assert_eq!(Lang::En.duration(0), "0m");
         assert_eq!(Lang::En.duration(45), "45s");
-        assert_eq!(Lang::En.duration(3_900), "1h 05m");
-        assert_eq!(Lang::Fr.duration(3_900), "1 h 05");
+        assert_eq!(Lang::En.duration(91), "1m\u{a0}31s");
+        assert_eq!(Lang::En.duration(3_900), "1h\u{a0}5m");
+        assert_eq!(Lang::Fr.duration(3_900), "1\u{a0}h\u{a0}05");
+        assert_eq!(Lang::Fr.percent(42.4), "42\u{a0}%");
+        assert_eq!(Lang::Fr.quote("x"), "«\u{a0}x\u{a0}»");
         assert_eq!(
             Lang::En.trend(-720),
             "12 minutes less per day than your recent average."

@@ -601,3 +601,202 @@ fn periods_last_range_and_day() {
     let open_ended = env.json(&["week", "--from", "2026-10-01", "--json"]);
     assert_eq!(open_ended["to"], "2026-11-25");
 }
+
+/// Checks every line of `out` fits in `width` columns.
+fn fits(out: &str, width: usize, what: &str) {
+    for line in out.lines() {
+        assert!(
+            line.chars().count() <= width,
+            "{what}: wider than {width}: {line:?}"
+        );
+    }
+}
+
+#[test]
+fn the_table_fits_the_terminal_down_to_60_columns() {
+    let env = demo_env();
+    // A day with social time around the clock, for a wide heatmap.
+    let config = env.path("always.toml");
+    std::fs::write(&config, "[schedule]\nrecord = \"always\"\n").unwrap();
+    let night = env.path("night");
+    {
+        let mut store = Store::open(&night).unwrap();
+        let spans: Vec<Span> = [1, 6, 12, 18, 23]
+            .iter()
+            .map(|h| {
+                let t: DateTime<Utc> = format!("2026-11-24T{h:02}:10:00Z").parse().unwrap();
+                Span {
+                    start: t,
+                    end: t + chrono::TimeDelta::seconds(91),
+                    activity: Activity::Social("a-rather-long-site-name.example.org".into()),
+                    source: Source::X11,
+                }
+            })
+            .collect();
+        store.put_spans(&spans).unwrap();
+    }
+    let cfg = config.to_str().unwrap();
+    for lang in ["C.UTF-8", "fr_CA.UTF-8"] {
+        for (columns, width) in [("60", 60), ("70", 70), ("80", 80), ("40", 60), ("200", 80)] {
+            let vars = [("LANG", lang), ("COLUMNS", columns)];
+            for args in [&["week", "--last"][..], &["day", "2026-11-24"][..]] {
+                let o = env.run_in(&env.data(), args, &vars);
+                assert!(o.status.success());
+                fits(
+                    &String::from_utf8(o.stdout).unwrap(),
+                    width,
+                    &format!("{lang} {args:?}"),
+                );
+            }
+            let o = env.run_in(&night, &["--config", cfg, "day", "2026-11-24"], &vars);
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            let text = String::from_utf8(o.stdout).unwrap();
+            fits(&text, width, &format!("{lang} night"));
+            // The heatmap runs from the first to the last busy hour.
+            let head = text
+                .lines()
+                .find(|l| l.trim_start().starts_with("01"))
+                .unwrap_or_else(|| panic!("no heatmap hours in:\n{text}"));
+            assert!(
+                head.trim_end().ends_with("23") || head.contains("22"),
+                "{head}"
+            );
+            assert!(text.contains("1m\u{a0}31s") || text.contains("1\u{a0}min\u{a0}31\u{a0}s"));
+        }
+    }
+    // Not a terminal, no COLUMNS: 80, as the golden files.
+    assert_eq!(
+        env.ok(&["week", "--last"]),
+        std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/week-last.txt")
+        )
+        .unwrap()
+    );
+}
+
+/// What a reader sees of an HTML page: the text outside tags and styles.
+fn visible_html(html: &str) -> String {
+    let mut html = html.to_owned();
+    while let (Some(a), Some(b)) = (html.find("<style>"), html.find("</style>")) {
+        html.replace_range(a..b + "</style>".len(), "");
+    }
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                out.push('\n');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// The French typography of the reminders (`dwell_core::messages`): a
+/// no-break space before `:` and `%`, none before `;`, `?`, `!`, « » quotes.
+fn french_faults(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut faults = Vec::new();
+    for (i, &c) in chars.iter().enumerate() {
+        let before = i.checked_sub(1).map(|j| chars[j]);
+        let after = chars.get(i + 1).copied();
+        let context = || {
+            let from = i.saturating_sub(30);
+            chars[from..(i + 10).min(chars.len())]
+                .iter()
+                .collect::<String>()
+        };
+        let ok = match c {
+            // A clock time (13:33) is not punctuation.
+            ':' if before.is_some_and(|b| b.is_ascii_digit())
+                && after.is_some_and(|a| a.is_ascii_digit()) =>
+            {
+                true
+            }
+            ':' | '%' => before == Some('\u{a0}'),
+            ';' | '?' | '!' => !matches!(before, Some(' ' | '\u{a0}' | '\u{202f}')),
+            '"' | '“' | '”' => false,
+            _ => true,
+        };
+        if !ok {
+            faults.push(format!("{c:?} in {:?}", context()));
+        }
+    }
+    faults
+}
+
+#[test]
+fn french_reads_right_in_every_format() {
+    let env = demo_env();
+    let fr = [("LANG", "fr_CA.UTF-8")];
+    let run = |args: &[&str]| {
+        let o = env.run_in(&env.data(), args, &fr);
+        assert!(o.status.success());
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let v: Value = serde_json::from_str(&run(&["week", "--last", "--json"])).unwrap();
+    assert_eq!(v["language"], "fr-CA");
+    // The employee's own notes are theirs, as written.
+    let notes: Vec<String> = ["note", "previous_note"]
+        .iter()
+        .filter_map(|k| v[k]["text"].as_str().map(str::to_owned))
+        .collect();
+    assert!(!notes.is_empty());
+    let strip = |s: String| {
+        // Lines joined (the table wraps the notes), then the notes taken out.
+        let mut s = s
+            .split(['\n', ' '])
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        for n in &notes {
+            s = s.replace(n.as_str(), "");
+        }
+        // A command to type keeps its shell quotes.
+        s.replace("dwell-report note \"...\"", "")
+            .replace("dwell-report note \"…\"", "")
+    };
+    let table = run(&["week", "--last"]);
+    let this_week = run(&["week"]);
+    let markdown: String = run(&["week", "--last", "--format", "markdown"])
+        .lines()
+        .filter(|l| !l.starts_with("|---")) // the alignment row: |--:|
+        .collect::<Vec<_>>()
+        .join("\n");
+    let html = run(&["week", "--last", "--format", "html"]);
+    assert!(html.contains("<html lang=\"fr-CA\">"));
+    assert!(
+        table.contains("«\u{a0}") && table.contains("\u{a0}»"),
+        "{table}"
+    );
+    for (what, text) in [
+        ("table", strip(table)),
+        ("this week's table", strip(this_week)),
+        ("markdown", strip(markdown)),
+        ("html", strip(visible_html(&html))),
+    ] {
+        assert!(
+            text.contains("\u{a0}:") && text.contains("\u{a0}%"),
+            "{what}"
+        );
+        let faults = french_faults(&text);
+        assert!(faults.is_empty(), "{what}: {faults:#?}");
+    }
+    // Every reflection question, whichever the week draws.
+    for seed in 1..8 {
+        let data = env.path(&format!("q{seed}"));
+        env.demo(&data, "1", &seed.to_string());
+        let o = env.run_in(&data, &["week", "--last", "--json"], &fr);
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        let q = v["reflection"]["question"].as_str().unwrap_or_default();
+        assert!(french_faults(q).is_empty(), "{q}");
+    }
+}

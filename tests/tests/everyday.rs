@@ -595,13 +595,10 @@ fn limits_suggest_needs_data_then_suggests_a_little_below_the_median() {
     // 0.9 × 40 min = 36 min, rounded down to 35 min.
     assert_eq!(json["suggested_daily_seconds"], 2100, "{json}");
     let out = home.ok(&["limits", "suggest"]);
-    assert!(
-        out.contains("median 40 min") && out.contains("35 min"),
-        "{out}"
-    );
+    assert!(out.contains("median 40m") && out.contains("35m"), "{out}");
 
     home.ok(&["limits", "suggest", "--apply"]);
     let text = fs::read_to_string(home.config_file()).expect("config");
     assert!(text.contains("daily = \"35m\""), "{text}");
-    assert!(home.ok(&["config", "check"]).contains("daily 35 min"));
+    assert!(home.ok(&["config", "check"]).contains("daily 35m"));
 }

@@ -6,8 +6,8 @@
 use std::fmt::Write;
 
 use crate::aggregate::Report;
-use crate::render::table::title;
-use crate::text::Lang;
+use crate::render::table::{busy_hours, title};
+use crate::text::{Lang, Words};
 
 /// Escapes text for HTML content and attribute values.
 pub fn esc(s: &str) -> String {
@@ -45,7 +45,8 @@ section { background: var(--card); border-radius: 12px; padding: 1rem 1.25rem; m
 .over-text { color: var(--over); font-weight: 600; }
 .ok-text { font-weight: 600; }
 svg { width: 100%; height: auto; display: block; margin: .5rem 0 1rem; }
-svg text { fill: var(--fg); font: 12px system-ui, sans-serif; }
+svg text { fill: var(--fg); font: 12px system-ui, sans-serif; paint-order: stroke; stroke: var(--card);
+  stroke-width: 3px; stroke-linejoin: round; }
 svg .bar { fill: var(--bar); }
 svg .over { fill: var(--over); }
 svg .current { stroke: var(--fg); stroke-width: 1.5; }
@@ -70,8 +71,9 @@ footer { color: var(--muted); font-size: .85rem; margin-top: 2rem; }
 
 pub fn render(r: &Report, lang: Lang) -> String {
     let d = |s: i64| esc(&lang.duration(s));
+    let colon = lang.colon().trim_end();
     let mut o = String::with_capacity(32 * 1024);
-    let html_lang = if lang == Lang::Fr { "fr-CA" } else { "en" };
+    let html_lang = lang.tag();
     let title = esc(&title(r, lang));
     let _ = write!(
         o,
@@ -149,7 +151,7 @@ pub fn render(r: &Report, lang: Lang) -> String {
             };
             let _ = writeln!(
                 o,
-                "<p class=\"big\">{}: <strong>{}</strong> {} {}, {verdict}.</p>",
+                "<p class=\"big\">{}{colon} <strong>{}</strong> {} {}, {verdict}.</p>",
                 lang.t("This week", "Cette semaine"),
                 d(r.total_seconds),
                 lang.t("of", "sur"),
@@ -159,7 +161,7 @@ pub fn render(r: &Report, lang: Lang) -> String {
         None => {
             let _ = writeln!(
                 o,
-                "<p class=\"big\">{}: <strong>{}</strong>.</p>",
+                "<p class=\"big\">{}{colon} <strong>{}</strong>.</p>",
                 lang.t("Total", "Total"),
                 d(r.total_seconds)
             );
@@ -168,12 +170,12 @@ pub fn render(r: &Report, lang: Lang) -> String {
     if let Some(share) = r.social_share {
         let _ = writeln!(
             o,
-            "<p>{} <strong>{}%</strong> ({} {} {}).</p>",
+            "<p>{}{colon} <strong>{}</strong> ({} {} {}).</p>",
             lang.t(
-                "Share of your active time that was social:",
-                "Part sociale de votre temps actif :"
+                "Share of your active time that was social",
+                "Part sociale de votre temps actif"
             ),
-            (share * 100.0).round(),
+            lang.percent(share * 100.0),
             d(r.total_seconds),
             lang.t("of", "sur"),
             d(r.active_seconds)
@@ -196,11 +198,11 @@ pub fn render(r: &Report, lang: Lang) -> String {
         for s in &r.sites {
             let _ = writeln!(
                 o,
-                "<tr><td>{}</td><td style=\"width:40%\"><span class=\"meter\" style=\"width:{:.1}%\"></span></td><td class=\"n\">{}</td><td class=\"n\">{:.0}%</td><td class=\"n\">{}</td></tr>",
+                "<tr><td>{}</td><td style=\"width:40%\"><span class=\"meter\" style=\"width:{:.1}%\"></span></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
                 esc(&s.site),
                 s.seconds as f64 / top * 100.0,
                 d(s.seconds),
-                s.share * 100.0,
+                lang.percent(s.share * 100.0),
                 s.visits
             );
         }
@@ -212,7 +214,7 @@ pub fn render(r: &Report, lang: Lang) -> String {
     let median = r.visits.median_seconds.map(d).unwrap_or_else(|| "—".into());
     let _ = writeln!(
         o,
-        "<p>{}: <strong>{}</strong>, {} <strong>{median}</strong>.</p>",
+        "<p>{}{colon} <strong>{}</strong>, {} <strong>{median}</strong>.</p>",
         lang.t("Visits", "Visites"),
         r.visits.count,
         lang.t("median length", "durée médiane"),
@@ -225,7 +227,7 @@ pub fn render(r: &Report, lang: Lang) -> String {
             .unwrap_or_else(|_| s.date.clone());
         let _ = writeln!(
             o,
-            "<p>{}: <strong>{}</strong> {} {}, {}–{} ({}; {} {}).</p>",
+            "<p>{}{colon} <strong>{}</strong> {} {}, {}–{} ({}; {} {}).</p>",
             lang.t("Longest streak", "Plus longue série"),
             d(s.social_seconds),
             lang.t("on", "le"),
@@ -257,9 +259,9 @@ pub fn render(r: &Report, lang: Lang) -> String {
     if let Some(rem) = &r.reminders {
         let _ = writeln!(
             o,
-            "<section>\n<h2>{}</h2>\n<p>{} <strong>{}</strong>.</p>\n<table>\n<tbody>",
+            "<section>\n<h2>{}</h2>\n<p>{}{colon} <strong>{}</strong>.</p>\n<table>\n<tbody>",
             lang.t("Reminders", "Rappels"),
-            lang.t("Reminders this period:", "Rappels pendant la période :"),
+            lang.t("Reminders this period", "Rappels pendant la période"),
             rem.count
         );
         for (k, v) in &rem.outcomes {
@@ -295,7 +297,7 @@ pub fn render(r: &Report, lang: Lang) -> String {
     if let Some(n) = &r.previous_note {
         let _ = writeln!(
             o,
-            "<p class=\"muted\">{} ({}):</p>\n<blockquote>{}</blockquote>",
+            "<p class=\"muted\">{} ({}){colon}</p>\n<blockquote>{}</blockquote>",
             lang.t("Your note last week", "Votre note de la semaine dernière"),
             esc(&n.week),
             esc(&n.text)
@@ -304,7 +306,7 @@ pub fn render(r: &Report, lang: Lang) -> String {
     if let Some(n) = &r.note {
         let _ = writeln!(
             o,
-            "<p class=\"muted\">{} ({}):</p>\n<blockquote>{}</blockquote>",
+            "<p class=\"muted\">{} ({}){colon}</p>\n<blockquote>{}</blockquote>",
             lang.t("Your note", "Votre note"),
             esc(&n.week),
             esc(&n.text)
@@ -318,10 +320,10 @@ pub fn render(r: &Report, lang: Lang) -> String {
     if r.note.is_none() {
         let _ = writeln!(
             o,
-            "<p class=\"muted\">{} <code>dwell-report note \"…\"</code></p>",
+            "<p class=\"muted\">{}{colon} <code>dwell-report note \"…\"</code></p>",
             lang.t(
-                "Keep a thought for next week:",
-                "Gardez une pensée pour la semaine prochaine :"
+                "Keep a thought for next week",
+                "Gardez une pensée pour la semaine prochaine"
             )
         );
     }
@@ -434,13 +436,22 @@ fn days_chart(o: &mut String, r: &Report, lang: Lang) {
     );
 }
 
+/// The heatmap of the busy hours (the terminal's: from the first to the last
+/// hour with any social time), with a colour key, then its numbers in a table.
 fn heatmap(o: &mut String, r: &Report, lang: Lang) {
     let max = r.heatmap.iter().flatten().copied().max().unwrap_or(0);
     if max == 0 {
         return;
     }
-    let (cell, left, top) = (24.0, 40.0, 18.0);
-    let (w, h) = (left + cell * 24.0 + 4.0, top + cell * 7.0 + 4.0);
+    let Some((h0, h1)) = busy_hours(r) else {
+        return;
+    };
+    let hours = h1 - h0 + 1;
+    let (cell, left, top, key) = (24.0, 40.0, 18.0, 30.0);
+    let grid_bottom = top + cell * 7.0;
+    let w = (left + cell * hours as f64 + 4.0).max(left + 260.0);
+    let h = grid_bottom + key;
+    let opacity = |v: i64| 0.2 + 0.8 * (v as f64 / max as f64);
     let mut desc = Vec::new();
     for (i, row) in r.heatmap.iter().enumerate() {
         if let Some((hour, &v)) = row.iter().enumerate().max_by_key(|(_, v)| **v) {
@@ -457,19 +468,26 @@ fn heatmap(o: &mut String, r: &Report, lang: Lang) {
     }
     let _ = writeln!(
         o,
-        "<h3>{}</h3>\n<svg viewBox=\"0 0 {w} {h}\" role=\"img\" aria-labelledby=\"heat-t heat-d\">\n<title id=\"heat-t\">{}</title>\n<desc id=\"heat-d\">{}</desc>",
-        lang.t("When: social time by weekday and hour", "Quand : temps social par jour et par heure"),
+        "<h3>{}{}{}</h3>\n<svg class=\"heat\" style=\"max-width:{:.0}px\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-labelledby=\"heat-t heat-d\">\n<title id=\"heat-t\">{}</title>\n<desc id=\"heat-d\">{}</desc>",
+        lang.t("When", "Quand"),
+        lang.colon(),
+        lang.t(
+            "social time by weekday and hour",
+            "temps social par jour et par heure"
+        ),
+        w * 1.25,
         esc(lang.t(
             "Heatmap of social time by weekday and hour of day",
             "Carte de chaleur du temps social par jour et par heure"
         )),
         esc(&desc.join("; "))
     );
-    for hour in (0..24).step_by(3) {
+    let every = if hours <= 16 { 1 } else { 2 };
+    for (i, hour) in (h0..=h1).enumerate().step_by(every) {
         let _ = writeln!(
             o,
             "<text x=\"{:.1}\" y=\"12\" text-anchor=\"middle\">{hour:02}</text>",
-            left + cell * hour as f64 + cell / 2.0
+            left + cell * i as f64 + (cell - 2.0) / 2.0
         );
     }
     for (i, row) in r.heatmap.iter().enumerate() {
@@ -481,8 +499,9 @@ fn heatmap(o: &mut String, r: &Report, lang: Lang) {
             yy + cell * 0.68,
             esc(lang.weekday(wd))
         );
-        for (hour, &v) in row.iter().enumerate() {
-            let x = left + cell * hour as f64;
+        for (j, &v) in row.get(h0..=h1).unwrap_or_default().iter().enumerate() {
+            let hour = h0 + j;
+            let x = left + cell * j as f64;
             if v == 0 {
                 let _ = writeln!(
                     o,
@@ -491,10 +510,10 @@ fn heatmap(o: &mut String, r: &Report, lang: Lang) {
                     cell - 2.0
                 );
             } else {
-                let op = 0.2 + 0.8 * (v as f64 / max as f64);
                 let _ = writeln!(
                     o,
-                    "<rect class=\"cell\" fill-opacity=\"{op:.2}\" x=\"{x:.1}\" y=\"{yy:.1}\" width=\"{:.1}\" height=\"{:.1}\" rx=\"3\"><title>{}</title></rect>",
+                    "<rect class=\"cell\" fill-opacity=\"{:.2}\" x=\"{x:.1}\" y=\"{yy:.1}\" width=\"{:.1}\" height=\"{:.1}\" rx=\"3\"><title>{}</title></rect>",
+                    opacity(v),
                     cell - 2.0,
                     cell - 2.0,
                     esc(&format!("{} {hour:02}:00 {}", lang.weekday(wd), lang.duration(v)))
@@ -502,25 +521,50 @@ fn heatmap(o: &mut String, r: &Report, lang: Lang) {
             }
         }
     }
+    // The key: none, then from a little to the most in one hour.
+    let (ky, k) = (grid_bottom + 10.0, 14.0);
+    let _ = writeln!(
+        o,
+        "<rect class=\"cell0\" x=\"{left}\" y=\"{ky:.1}\" width=\"{k}\" height=\"{k}\" rx=\"3\"/>\n<text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
+        left + k + 4.0,
+        ky + 11.0,
+        esc(lang.t("none", "aucun"))
+    );
+    let kx = left + 70.0;
+    for (i, op) in [0.2, 0.4, 0.6, 0.8, 1.0].iter().enumerate() {
+        let _ = writeln!(
+            o,
+            "<rect class=\"cell\" fill-opacity=\"{op:.2}\" x=\"{:.1}\" y=\"{ky:.1}\" width=\"{k}\" height=\"{k}\" rx=\"3\"/>",
+            kx + (k + 2.0) * i as f64
+        );
+    }
+    let _ = writeln!(
+        o,
+        "<text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
+        kx + (k + 2.0) * 5.0 + 4.0,
+        ky + 11.0,
+        esc(&format!(
+            "{} {}",
+            lang.t("up to", "jusqu'à"),
+            lang.duration(max)
+        ))
+    );
     o.push_str("</svg>\n");
-    // The same numbers, in minutes, for the hours that have any.
-    let busy: Vec<usize> = (0..24)
-        .filter(|&h| r.heatmap.iter().any(|row| row[h] > 0))
-        .collect();
+    // The same numbers, in minutes.
     let _ = write!(
         o,
         "<table class=\"heat\">\n<caption class=\"muted\">{}</caption>\n<thead><tr><th></th>",
         lang.t("Minutes of social time", "Minutes de temps social")
     );
-    for h in &busy {
+    for h in h0..=h1 {
         let _ = write!(o, "<th class=\"n\">{h:02}</th>");
     }
     o.push_str("</tr></thead>\n<tbody>\n");
     for (i, row) in r.heatmap.iter().enumerate() {
         let wd = chrono::Weekday::try_from(i as u8).unwrap_or(chrono::Weekday::Mon);
         let _ = write!(o, "<tr><th>{}</th>", esc(lang.weekday(wd)));
-        for &h in &busy {
-            let _ = write!(o, "<td class=\"n\">{}</td>", (row[h] + 30) / 60);
+        for v in row.get(h0..=h1).unwrap_or_default() {
+            let _ = write!(o, "<td class=\"n\">{}</td>", (v + 30) / 60);
         }
         o.push_str("</tr>\n");
     }
@@ -562,8 +606,8 @@ fn trend_chart(o: &mut String, r: &Report, lang: Lang) {
     let desc: Vec<String> = bars
         .iter()
         .map(|(l, v, _)| match v {
-            Some(v) => format!("{l}: {}", lang.duration(*v)),
-            None => format!("{l}: —"),
+            Some(v) => format!("{l}{}{}", lang.colon(), lang.duration(*v)),
+            None => format!("{l}{}—", lang.colon()),
         })
         .collect();
     let _ = writeln!(
@@ -574,6 +618,12 @@ fn trend_chart(o: &mut String, r: &Report, lang: Lang) {
             "Temps social moyen par jour enregistré, semaines précédentes et cette période"
         )),
         esc(&desc.join("; "))
+    );
+    // The average first, behind the bars and their labels.
+    let ay = y(t.recent_daily_seconds as f64);
+    let _ = writeln!(
+        o,
+        "<line class=\"limit\" x1=\"0\" y1=\"{ay:.1}\" x2=\"{w}\" y2=\"{ay:.1}\"/>"
     );
     for (i, (label, v, current)) in bars.iter().enumerate() {
         let x = slot * i as f64 + slot * 0.2;
@@ -588,11 +638,16 @@ fn trend_chart(o: &mut String, r: &Report, lang: Lang) {
                 top + plot_h - y(v),
                 if *current { "" } else { " fill-opacity=\"0.55\"" }
             );
+            // The value above its bar, or above the average line when the
+            // line would run through it (12px text stands on its baseline).
+            let mut ty = y(v) - 4.0;
+            if (ty - 14.0..=ty + 3.0).contains(&ay) {
+                ty = ay - 4.0;
+            }
             let _ = writeln!(
                 o,
-                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+                "<text x=\"{:.1}\" y=\"{ty:.1}\" text-anchor=\"middle\">{}</text>",
                 x + bw / 2.0,
-                y(v) - 4.0,
                 esc(&lang.duration(v as i64))
             );
         }
@@ -604,11 +659,7 @@ fn trend_chart(o: &mut String, r: &Report, lang: Lang) {
             esc(label)
         );
     }
-    let ay = y(t.recent_daily_seconds as f64);
-    let _ = writeln!(
-        o,
-        "<line class=\"limit\" x1=\"0\" y1=\"{ay:.1}\" x2=\"{w}\" y2=\"{ay:.1}\"/>\n</svg>"
-    );
+    o.push_str("</svg>\n");
     let _ = writeln!(
         o,
         "<table>\n<tbody>\n<tr><td>{}</td><td class=\"n\">{}</td></tr>\n<tr><td>{}</td><td class=\"n\">{}</td></tr>\n</tbody>\n</table>",

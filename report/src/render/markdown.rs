@@ -4,8 +4,8 @@
 use std::fmt::Write;
 
 use crate::aggregate::Report;
-use crate::render::table::title;
-use crate::text::Lang;
+use crate::render::table::{busy_hours, title};
+use crate::text::{Lang, Words};
 
 /// Escapes text that goes into a Markdown table cell or paragraph.
 fn md(s: &str) -> String {
@@ -24,6 +24,8 @@ fn md(s: &str) -> String {
 
 pub fn render(r: &Report, lang: Lang) -> String {
     let d = |s: i64| lang.duration(s);
+    // `:` after a bold label, with French spacing.
+    let colon = lang.colon().trim_end();
     let mut o = String::new();
     let _ = writeln!(o, "# {}\n", md(&title(r, lang)));
     let _ = writeln!(o, "_{}_\n", md(&r.privacy));
@@ -52,6 +54,8 @@ pub fn render(r: &Report, lang: Lang) -> String {
             .unwrap_or_else(|_| day.date.clone());
         let flag = if day.over {
             lang.t("**over**", "**dépassé**")
+        } else if day.recorded_hours_seconds == 0 && day.seconds == 0 && day.other_seconds == 0 {
+            lang.t("_no recording hours_", "_pas d'heures d'enregistrement_")
         } else {
             ""
         };
@@ -80,16 +84,16 @@ pub fn render(r: &Report, lang: Lang) -> String {
         ),
         None => d(r.total_seconds),
     };
-    let _ = writeln!(o, "\n**{}:** {total}\n", lang.t("Total", "Total"));
+    let _ = writeln!(o, "\n**{}{colon}** {total}\n", lang.t("Total", "Total"));
     if let Some(share) = r.social_share {
         let _ = writeln!(
             o,
-            "**{}:** {}% ({} {} {})\n",
+            "**{}{colon}** {} ({} {} {})\n",
             lang.t(
                 "Share of active time that was social",
                 "Part sociale du temps actif"
             ),
-            (share * 100.0).round(),
+            lang.percent(share * 100.0),
             d(r.total_seconds),
             lang.t("of", "sur"),
             d(r.active_seconds)
@@ -110,10 +114,10 @@ pub fn render(r: &Report, lang: Lang) -> String {
         for s in &r.sites {
             let _ = writeln!(
                 o,
-                "| {} | {} | {:.0}% | {} |",
+                "| {} | {} | {} | {} |",
                 md(&s.site),
                 d(s.seconds),
-                s.share * 100.0,
+                lang.percent(s.share * 100.0),
                 s.visits
             );
         }
@@ -124,7 +128,7 @@ pub fn render(r: &Report, lang: Lang) -> String {
     let median = r.visits.median_seconds.map(d).unwrap_or_else(|| "—".into());
     let _ = writeln!(
         o,
-        "- **{}:** {} ({} {median})",
+        "- **{}{colon}** {} ({} {median})",
         lang.t("Visits", "Visites"),
         r.visits.count,
         lang.t("median length", "durée médiane")
@@ -132,7 +136,7 @@ pub fn render(r: &Report, lang: Lang) -> String {
     if let Some(s) = &r.longest_streak {
         let _ = writeln!(
             o,
-            "- **{}:** {} ({}, {}–{}, {})",
+            "- **{}{colon}** {} ({}, {}–{}, {})",
             lang.t("Longest streak", "Plus longue série"),
             d(s.social_seconds),
             s.date,
@@ -146,7 +150,12 @@ pub fn render(r: &Report, lang: Lang) -> String {
         .as_ref()
         .map(|t| t.text.clone())
         .unwrap_or_else(|| lang.no_trend().to_owned());
-    let _ = writeln!(o, "- **{}:** {}", lang.t("Trend", "Tendance"), md(&trend));
+    let _ = writeln!(
+        o,
+        "- **{}{colon}** {}",
+        lang.t("Trend", "Tendance"),
+        md(&trend)
+    );
     if let Some(rem) = &r.reminders {
         let parts: Vec<String> = rem
             .outcomes
@@ -155,7 +164,7 @@ pub fn render(r: &Report, lang: Lang) -> String {
             .collect();
         let _ = writeln!(
             o,
-            "- **{}:** {} ({}); {} {} {} {}",
+            "- **{}{colon}** {} ({}); {} {} {} {}",
             lang.t("Reminders", "Rappels"),
             rem.count,
             parts.join(", "),
@@ -170,10 +179,11 @@ pub fn render(r: &Report, lang: Lang) -> String {
     }
     o.push('\n');
 
-    // Heatmap: the hours that have any social time.
-    let busy: Vec<usize> = (0..24)
-        .filter(|&h| r.heatmap.iter().any(|row| row[h] > 0))
-        .collect();
+    // Heatmap: the busy hours, from the first to the last with social time
+    // (as the terminal and the HTML page show them).
+    let busy: Vec<usize> = busy_hours(r)
+        .map(|(a, b)| (a..=b).collect())
+        .unwrap_or_default();
     if !busy.is_empty() {
         let _ = writeln!(
             o,
@@ -196,7 +206,8 @@ pub fn render(r: &Report, lang: Lang) -> String {
             let wd = chrono::Weekday::try_from(i as u8).unwrap_or(chrono::Weekday::Mon);
             let _ = write!(o, "| {} |", lang.weekday(wd));
             for &h in &busy {
-                let _ = write!(o, " {} |", (row[h] + 30) / 60);
+                let v = row.get(h).copied().unwrap_or(0);
+                let _ = write!(o, " {} |", (v + 30) / 60);
             }
             o.push('\n');
         }
@@ -206,7 +217,7 @@ pub fn render(r: &Report, lang: Lang) -> String {
     if let Some(n) = &r.previous_note {
         let _ = writeln!(
             o,
-            "> **{} ({}):** {}\n",
+            "> **{} ({}){colon}** {}\n",
             lang.t("Your note last week", "Votre note de la semaine dernière"),
             n.week,
             md(&n.text)
@@ -215,7 +226,7 @@ pub fn render(r: &Report, lang: Lang) -> String {
     if let Some(n) = &r.note {
         let _ = writeln!(
             o,
-            "> **{} ({}):** {}\n",
+            "> **{} ({}){colon}** {}\n",
             lang.t("Your note", "Votre note"),
             n.week,
             md(&n.text)
@@ -223,8 +234,8 @@ pub fn render(r: &Report, lang: Lang) -> String {
     }
     let _ = writeln!(
         o,
-        "**{}** {}",
-        lang.t("To reflect on:", "À méditer :"),
+        "**{}{colon}** {}",
+        lang.t("To reflect on", "À méditer"),
         md(&r.reflection.question)
     );
     o

@@ -32,10 +32,11 @@ impl Format {
     }
 }
 
-/// Renders `report` as `format`; `color` only matters for the table.
-pub fn render(report: &Report, lang: Lang, format: Format, color: bool) -> String {
+/// Renders `report` as `format`; `color` and `width` (in columns, see
+/// [`table::fit_width`]) only matter for the table.
+pub fn render(report: &Report, lang: Lang, format: Format, color: bool, width: usize) -> String {
     match format {
-        Format::Table => table::render(report, lang, color),
+        Format::Table => table::render(report, lang, color, width),
         Format::Json => json::render(report),
         Format::Csv => csv::render(report),
         Format::Markdown => markdown::render(report, lang),

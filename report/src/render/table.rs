@@ -1,5 +1,6 @@
-//! `--format table`: the terminal view. Aligned, Unicode bars, at most 80
-//! columns, colour only when asked (a terminal without `NO_COLOR`).
+//! `--format table`: the terminal view. Aligned, Unicode bars, as wide as the
+//! terminal between 60 and 80 columns (bars and padding shrink, long lines wrap
+//! at words), colour only when asked (a terminal without `NO_COLOR`).
 
 use dwell_core::text::for_terminal;
 use std::fmt::Write;
@@ -7,11 +8,16 @@ use std::fmt::Write;
 use chrono::{DateTime, NaiveDate};
 
 use crate::aggregate::Report;
-use crate::text::Lang;
+use crate::text::{Lang, Words};
 
+/// The widest table, and the width when there is no terminal to fit.
 pub const WIDTH: usize = 80;
+/// The narrowest table: a narrower terminal wraps its lines.
+pub const NARROWEST: usize = 60;
 const DAY_BAR: usize = 40;
 const SITE_BAR: usize = 20;
+/// The widest site label.
+const SITE: usize = 22;
 const MAX_SITES: usize = 10;
 /// Width of the labels on the left of the summary lines.
 const LABEL: usize = 17;
@@ -68,6 +74,27 @@ pub fn bar(value: f64, scale: f64, width: usize, mark: Option<f64>) -> String {
         .to_owned()
 }
 
+/// The table's width for a terminal of `tty` columns (when standard output is
+/// a terminal), else for `COLUMNS` (when set), else [`WIDTH`]; always within
+/// [`NARROWEST`]..=[`WIDTH`].
+pub fn fit_width(tty: Option<u16>, columns: Option<&str>) -> usize {
+    tty.filter(|&c| c > 0)
+        .map(usize::from)
+        .or_else(|| {
+            columns
+                .and_then(|c| c.trim().parse::<usize>().ok())
+                .filter(|&c| c > 0)
+        })
+        .unwrap_or(WIDTH)
+        .clamp(NARROWEST, WIDTH)
+}
+
+/// Characters in `s` (a column of one character each: dwell's text has no
+/// wide characters outside site labels, which are truncated).
+fn len(s: &str) -> usize {
+    s.chars().count()
+}
+
 fn pad(s: &str, width: usize) -> String {
     let n = s.chars().count();
     if n >= width {
@@ -111,16 +138,25 @@ fn visible_len(s: &str) -> usize {
     n
 }
 
-/// Word-wraps `text` to `WIDTH`, the first line after `first`, the others
-/// indented by `indent` spaces.
-pub fn wrap(first: &str, text: &str, indent: usize) -> String {
+/// Word-wraps `text` to `width`, the first line after `first`, the others
+/// indented by `indent` spaces. Lines break at plain spaces only (never at a
+/// no-break space); a word longer than a line is cut.
+pub fn wrap(first: &str, text: &str, indent: usize, width: usize) -> String {
     let mut out = String::new();
     let mut line = first.to_owned();
     let mut len = visible_len(first);
     let mut fresh = true;
-    for word in text.split_whitespace() {
+    let room = width.saturating_sub(indent).max(1);
+    let words = text.split(' ').filter(|w| !w.is_empty()).flat_map(|w| {
+        let chars: Vec<char> = w.chars().collect();
+        chars
+            .chunks(room)
+            .map(|c| c.iter().collect::<String>())
+            .collect::<Vec<_>>()
+    });
+    for word in words {
         let w = word.chars().count();
-        if !fresh && len + 1 + w > WIDTH {
+        if !fresh && len + 1 + w > width {
             out.push_str(line.trim_end());
             out.push('\n');
             line = " ".repeat(indent);
@@ -131,7 +167,7 @@ pub fn wrap(first: &str, text: &str, indent: usize) -> String {
             line.push(' ');
             len += 1;
         }
-        line.push_str(word);
+        line.push_str(&word);
         len += w;
         fresh = false;
     }
@@ -177,12 +213,16 @@ pub fn title(r: &Report, lang: Lang) -> String {
     }
 }
 
-pub fn render(r: &Report, lang: Lang, color: bool) -> String {
+/// Renders `r` for a terminal `width` columns wide (see [`fit_width`]).
+pub fn render(r: &Report, lang: Lang, color: bool, width: usize) -> String {
+    let w = width.clamp(NARROWEST, WIDTH);
     let st = Style { color };
     let d = |s: i64| lang.duration(s);
+    let colon = lang.colon();
     let mut o = String::new();
-    let _ = writeln!(o, "{}", st.bold(&title(r, lang)));
-    o.push_str(&st.dim(&wrap("", &r.privacy, 0)));
+    o.push_str(&st.bold(wrap("", &title(r, lang), 2, w).trim_end()));
+    o.push('\n');
+    o.push_str(&st.dim(&wrap("", &r.privacy, 0, w)));
     o.push('\n');
     if r.databases > 1 {
         let line = match lang {
@@ -193,24 +233,18 @@ pub fn render(r: &Report, lang: Lang, color: bool) -> String {
         o.push('\n');
     }
 
-    // Days.
+    // Days: date, bar, duration, flag.
     let limit = r.daily_threshold_seconds;
-    let _ = writeln!(
-        o,
-        "{}{}",
-        st.bold(&pad(
-            lang.t("Social time per day", "Temps social par jour"),
-            48
-        )),
-        rpad(
-            &format!(
-                "{} {}",
-                lang.t("daily limit", "limite quotidienne"),
-                d(limit)
-            ),
-            WIDTH - 48 - 2
-        )
+    let heading = lang.t("Social time per day", "Temps social par jour");
+    let limit_text = format!(
+        "{} {}",
+        lang.t("daily limit", "limite quotidienne"),
+        d(limit)
     );
+    let gap = (w - 2)
+        .saturating_sub(len(heading) + len(&limit_text))
+        .max(2);
+    let _ = writeln!(o, "{}{}{limit_text}", st.bold(heading), " ".repeat(gap));
     let scale = r
         .days
         .iter()
@@ -219,6 +253,14 @@ pub fn render(r: &Report, lang: Lang, color: bool) -> String {
         .unwrap_or(0)
         .max(limit) as f64;
     let show_all = r.days.len() <= 14;
+    let over_flag = lang.t("  over", "  dépassé");
+    let dur_w = r.days.iter().map(|x| len(&d(x.seconds))).max().unwrap_or(0);
+    let flag_w = if r.days.iter().any(|x| x.over) {
+        len(over_flag)
+    } else {
+        0
+    };
+    let day_bar = w.saturating_sub(17 + dur_w + flag_w).clamp(4, DAY_BAR);
     for day in &r.days {
         let Some(dt) = date(&day.date) else { continue };
         if !show_all && day.seconds == 0 {
@@ -233,11 +275,11 @@ pub fn render(r: &Report, lang: Lang, color: bool) -> String {
             );
             continue;
         }
-        let b = bar(day.seconds as f64, scale, DAY_BAR, Some(limit as f64));
+        let b = bar(day.seconds as f64, scale, day_bar, Some(limit as f64));
+        let pad_bar = " ".repeat(day_bar.saturating_sub(len(&b)));
         let b = if day.over { st.warn(&b) } else { b };
-        let pad_bar = " ".repeat(DAY_BAR.saturating_sub(bar_len(day.seconds, scale, limit)));
         let flag = if day.over {
-            st.warn(lang.t("  over", "  dépassé"))
+            st.warn(over_flag)
         } else {
             String::new()
         };
@@ -245,7 +287,7 @@ pub fn render(r: &Report, lang: Lang, color: bool) -> String {
             o,
             "  {}  {b}{pad_bar}  {}{flag}",
             pad(&lang.short_date(dt), 11),
-            rpad(&d(day.seconds), 7),
+            rpad(&d(day.seconds), dur_w),
         );
     }
     if !show_all {
@@ -271,12 +313,11 @@ pub fn render(r: &Report, lang: Lang, color: bool) -> String {
                 st.good(lang.t("within your weekly limit", "dans votre limite hebdomadaire"))
             };
             format!(
-                "{} {} {} {}{}{verdict}",
+                "{} {} {} {}{colon}{verdict}",
                 d(r.total_seconds),
                 lang.t("of", "sur"),
                 d(r.weekly_threshold_seconds),
                 lang.t("for the week", "pour la semaine"),
-                lang.t(": ", " : "),
             )
         }
         None if r.days.len() == 1 => d(r.total_seconds),
@@ -292,73 +333,88 @@ pub fn render(r: &Report, lang: Lang, color: bool) -> String {
         &format!("  {}", pad(lang.t("Total", "Total"), LABEL)),
         &total,
         LABEL + 2,
+        w,
     ));
     if r.days_over > 0 {
-        let _ = writeln!(
-            o,
-            "  {}{}",
-            pad("", LABEL),
-            lang.t(
-                "Days over the daily limit: ",
-                "Jours au-delà de la limite : "
-            )
-            .to_owned()
-                + &r.days_over.to_string()
+        let text = format!(
+            "{}{colon}{}",
+            lang.t("Days over the daily limit", "Jours au-delà de la limite"),
+            r.days_over
         );
+        o.push_str(&wrap(&" ".repeat(LABEL + 2), &text, LABEL + 2, w));
     }
     if let Some(share) = r.social_share {
-        let _ = writeln!(
-            o,
-            "  {}{}{} {} ({} {} {})",
-            pad(lang.t("Share", "Part"), LABEL),
-            (share * 100.0).round(),
-            lang.t("%", " %"),
+        let text = format!(
+            "{} {} ({} {} {})",
+            lang.percent(share * 100.0),
             lang.t("of your active time was social", "de votre temps actif"),
             d(r.total_seconds),
             lang.t("of", "sur"),
             d(r.active_seconds)
         );
+        o.push_str(&wrap(
+            &format!("  {}", pad(lang.t("Share", "Part"), LABEL)),
+            &text,
+            LABEL + 2,
+            w,
+        ));
     }
     if r.empty {
         o.push('\n');
-        o.push_str(&wrap("  ", lang.empty(), 2));
+        o.push_str(&wrap("  ", lang.empty(), 2, w));
     }
 
-    // Sites.
+    // Sites: label, bar, duration, share, visits.
     if !r.sites.is_empty() {
         o.push('\n');
         let _ = writeln!(o, "{}", st.bold(lang.t("Top sites", "Sites principaux")));
         let top = r.sites.first().map(|s| s.seconds).unwrap_or(1) as f64;
-        for s in r.sites.iter().take(MAX_SITES) {
+        let shown = &r.sites[..r.sites.len().min(MAX_SITES)];
+        let rest: i64 = r.sites.iter().skip(MAX_SITES).map(|s| s.seconds).sum();
+        let dur_w = shown
+            .iter()
+            .map(|s| s.seconds)
+            .chain((r.sites.len() > MAX_SITES).then_some(rest))
+            .map(|x| len(&d(x)))
+            .max()
+            .unwrap_or(0);
+        let share = |s: &crate::aggregate::Site| lang.percent(s.share * 100.0);
+        let share_w = shown.iter().map(|s| len(&share(s))).max().unwrap_or(0);
+        let visits_w = shown
+            .iter()
+            .map(|s| len(&lang.visits(s.visits)))
+            .max()
+            .unwrap_or(0);
+        let room = w.saturating_sub(2 + 2 + 2 + 2 + 2 + dur_w + share_w + visits_w);
+        let site_w = SITE.min(room.saturating_sub(10)).max(8);
+        let site_bar = SITE_BAR.min(room.saturating_sub(site_w)).max(4);
+        for s in shown {
             let _ = writeln!(
                 o,
                 "  {}  {}  {}  {}  {}",
-                pad(&truncate(&for_terminal(&s.site), 22), 22),
-                pad(&bar(s.seconds as f64, top, SITE_BAR, None), SITE_BAR),
-                rpad(&d(s.seconds), 7),
-                rpad(&format!("{:.0}%", s.share * 100.0), 4),
+                pad(&truncate(&for_terminal(&s.site), site_w), site_w),
+                pad(&bar(s.seconds as f64, top, site_bar, None), site_bar),
+                rpad(&d(s.seconds), dur_w),
+                rpad(&share(s), share_w),
                 st.dim(&lang.visits(s.visits))
             );
         }
         if r.sites.len() > MAX_SITES {
-            let rest: i64 = r.sites[MAX_SITES..].iter().map(|s| s.seconds).sum();
+            let n = r.sites.len() - MAX_SITES;
+            let others = format!(
+                "{n} {}",
+                if n == 1 {
+                    lang.t("other", "autre")
+                } else {
+                    lang.t("others", "autres")
+                }
+            );
             let _ = writeln!(
                 o,
                 "  {}  {}  {}",
-                pad(
-                    &format!(
-                        "{} {}",
-                        r.sites.len() - MAX_SITES,
-                        if r.sites.len() - MAX_SITES == 1 {
-                            lang.t("other", "autre")
-                        } else {
-                            lang.t("others", "autres")
-                        }
-                    ),
-                    22
-                ),
-                " ".repeat(SITE_BAR),
-                rpad(&d(rest), 7)
+                pad(&others, site_w),
+                " ".repeat(site_bar),
+                rpad(&d(rest), dur_w)
             );
         }
     }
@@ -367,13 +423,13 @@ pub fn render(r: &Report, lang: Lang, color: bool) -> String {
     if r.visits.count > 0 {
         o.push('\n');
         let median = r.visits.median_seconds.map(d).unwrap_or_default();
-        let _ = writeln!(
-            o,
-            "{}  {} · {} {median}",
-            st.bold(&pad(lang.t("Visits", "Visites"), LABEL)),
+        let head = st.bold(&pad(lang.t("Visits", "Visites"), LABEL));
+        let text = format!(
+            "{} · {} {median}",
             r.visits.count,
             lang.t("median length", "durée médiane"),
         );
+        o.push_str(&wrap(&format!("{head}  "), &text, LABEL + 2, w));
         if let Some(s) = &r.longest_streak {
             let when = date(&s.date)
                 .map(|x| lang.short_date(x))
@@ -389,12 +445,12 @@ pub fn render(r: &Report, lang: Lang, color: bool) -> String {
                 d(r.streak_threshold_seconds)
             );
             let head = st.bold(&pad(lang.t("Longest streak", "Plus longue série"), LABEL));
-            let _ = write!(o, "{}", wrap(&format!("{head}  "), &text, LABEL + 2));
+            o.push_str(&wrap(&format!("{head}  "), &text, LABEL + 2, w));
         }
     }
 
     // Heatmap.
-    heatmap(&mut o, r, lang, &st);
+    heatmap(&mut o, r, lang, &st, w);
 
     // Trend and reminders.
     o.push('\n');
@@ -404,14 +460,14 @@ pub fn render(r: &Report, lang: Lang, color: bool) -> String {
         .map(|t| t.text.clone())
         .unwrap_or_else(|| lang.no_trend().to_owned());
     let head = st.bold(&pad(lang.t("Trend", "Tendance"), LABEL));
-    o.push_str(&wrap(&format!("{head}  "), &trend, LABEL + 2));
+    o.push_str(&wrap(&format!("{head}  "), &trend, LABEL + 2, w));
     if let Some(rem) = &r.reminders {
         let parts: Vec<String> = rem
             .outcomes
             .iter()
             .map(|(k, v)| format!("{v} {}", lang.outcome(k, *v)))
             .collect();
-        let mut text = format!("{}: {}.", rem.count, parts.join(", "));
+        let mut text = format!("{}{colon}{}.", rem.count, parts.join(", "));
         if rem.left_social_known > 0 {
             text.push_str(&format!(
                 " {} {} {} {}.",
@@ -425,67 +481,68 @@ pub fn render(r: &Report, lang: Lang, color: bool) -> String {
             ));
         }
         let head = st.bold(&pad(lang.t("Reminders", "Rappels"), LABEL));
-        o.push_str(&wrap(&format!("{head}  "), &text, LABEL + 2));
+        o.push_str(&wrap(&format!("{head}  "), &text, LABEL + 2, w));
     }
 
     // Notes and the question.
     if let Some(n) = &r.previous_note {
         o.push('\n');
         let head = format!(
-            "{} ({}): ",
+            "{} ({}){colon}",
             lang.t("Your note last week", "Votre note de la semaine dernière"),
             n.week
         );
-        o.push_str(&wrap(&head, &format!("“{}”", for_terminal(&n.text)), 2));
+        o.push_str(&wrap(&head, &lang.quote(&for_terminal(&n.text)), 2, w));
     }
     if let Some(n) = &r.note {
         o.push('\n');
-        let head = format!("{} ({}): ", lang.t("Your note", "Votre note"), n.week);
-        o.push_str(&wrap(&head, &format!("“{}”", for_terminal(&n.text)), 2));
+        let head = format!("{} ({}){colon}", lang.t("Your note", "Votre note"), n.week);
+        o.push_str(&wrap(&head, &lang.quote(&for_terminal(&n.text)), 2, w));
     }
     o.push('\n');
-    o.push_str(&wrap(
-        &st.bold(lang.t("To reflect on: ", "À méditer : ")),
-        &r.reflection.question,
-        2,
-    ));
+    let head = format!("{}{colon}", lang.t("To reflect on", "À méditer"));
+    o.push_str(&wrap(&st.bold(&head), &r.reflection.question, 2, w));
     if r.note.is_none() {
-        o.push_str(&st.dim(lang.t(
-            "  Keep a thought for next week: dwell-report note \"...\"\n",
-            "  Gardez une pensée pour la semaine prochaine : dwell-report note \"...\"\n",
-        )));
+        let text = format!(
+            "{}{colon}dwell-report note \"...\"",
+            lang.t(
+                "Keep a thought for next week",
+                "Gardez une pensée pour la semaine prochaine"
+            )
+        );
+        o.push_str(&st.dim(&wrap("  ", &text, 4, w)));
     }
     o
 }
 
-fn bar_len(value: i64, scale: f64, limit: i64) -> usize {
-    bar(value as f64, scale, DAY_BAR, Some(limit as f64))
-        .chars()
-        .count()
-}
-
-fn heatmap(o: &mut String, r: &Report, lang: Lang, st: &Style) {
+/// Social time by weekday and hour, for the busy hours (the first to the last
+/// hour with any), with a key. Cells are two characters and a space apart, or
+/// side by side with every other hour labelled when that does not fit.
+fn heatmap(o: &mut String, r: &Report, lang: Lang, st: &Style, width: usize) {
     let max = r.heatmap.iter().flatten().copied().max().unwrap_or(0);
     if max == 0 {
         return;
     }
-    let busy = |h: usize| r.heatmap.iter().any(|row| row[h] > 0);
-    let (Some(h0), Some(h1)) = ((0..24).find(|&h| busy(h)), (0..24).rev().find(|&h| busy(h)))
-    else {
+    let Some((h0, h1)) = busy_hours(r) else {
         return;
     };
     o.push('\n');
-    let _ = writeln!(
-        o,
-        "{}",
-        st.bold(lang.t(
-            "When (social time by weekday and hour)",
-            "Quand (temps social par jour et par heure)"
-        ))
+    let heading = lang.t(
+        "When (social time by weekday and hour)",
+        "Quand (temps social par jour et par heure)",
     );
+    o.push_str(&st.bold(wrap("", heading, 2, width).trim_end()));
+    o.push('\n');
+    let hours = h1 - h0 + 1;
+    let spaced = 7 + 3 * hours - 1 <= width;
+    let gap = if spaced { " " } else { "" };
     let mut head = String::from("       ");
-    for h in h0..=h1 {
-        let _ = write!(head, "{h:02} ");
+    for (i, h) in (h0..=h1).enumerate() {
+        if spaced {
+            let _ = write!(head, "{h:02} ");
+        } else if i % 2 == 0 {
+            let _ = write!(head, "{h:02}  ");
+        }
     }
     let _ = writeln!(o, "{}", head.trim_end());
     const SHADES: [&str; 5] = ["· ", "░░", "▒▒", "▓▓", "██"];
@@ -495,13 +552,8 @@ fn heatmap(o: &mut String, r: &Report, lang: Lang, st: &Style) {
         }
         let wd = chrono::Weekday::try_from(i as u8).unwrap_or(chrono::Weekday::Mon);
         let mut line = format!("  {}  ", pad(lang.weekday(wd), 3));
-        for &v in &row[h0..=h1] {
-            let level = if v == 0 {
-                0
-            } else {
-                ((v as f64 / max as f64 * 4.0).ceil() as usize).clamp(1, 4)
-            };
-            let _ = write!(line, "{} ", SHADES[level]);
+        for &v in row.get(h0..=h1).unwrap_or_default() {
+            let _ = write!(line, "{}{gap}", SHADES[shade(v, max)]);
         }
         let _ = writeln!(o, "{}", line.trim_end());
     }
@@ -515,6 +567,28 @@ fn heatmap(o: &mut String, r: &Report, lang: Lang, st: &Style) {
             lang.duration(max)
         ))
     );
+}
+
+/// The shade (0 for none, 1..=4) of `value` out of `max`.
+pub fn shade(value: i64, max: i64) -> usize {
+    if value <= 0 || max <= 0 {
+        0
+    } else {
+        ((value as f64 / max as f64 * 4.0).ceil() as usize).clamp(1, 4)
+    }
+}
+
+/// The first and the last hour of the day with any social time.
+pub fn busy_hours(r: &Report) -> Option<(usize, usize)> {
+    let busy = |h: usize| {
+        r.heatmap
+            .iter()
+            .any(|row| row.get(h).is_some_and(|&v| v > 0))
+    };
+    Some((
+        (0..24).find(|&h| busy(h))?,
+        (0..24).rev().find(|&h| busy(h))?,
+    ))
 }
 
 #[cfg(test)]
@@ -532,8 +606,28 @@ mod tests {
     #[test]
     fn wrapping_fits() {
         let text = "word ".repeat(60);
-        for line in wrap("Head: ", &text, 4).lines() {
-            assert!(line.chars().count() <= WIDTH);
+        for width in [NARROWEST, 70, WIDTH] {
+            for line in wrap("Head: ", &text, 4, width).lines() {
+                assert!(line.chars().count() <= width);
+            }
         }
+        let long = "x".repeat(100);
+        for line in wrap("", &long, 2, 60).lines() {
+            assert!(line.chars().count() <= 60, "{line}");
+        }
+        // A no-break space holds its words together.
+        let fr = "mot ".repeat(12) + "2\u{a0}h\u{a0}30";
+        assert!(wrap("", &fr, 0, 60).contains("2\u{a0}h\u{a0}30"));
+    }
+
+    #[test]
+    fn width_fits_the_terminal() {
+        assert_eq!(fit_width(None, None), 80);
+        assert_eq!(fit_width(Some(70), Some("100")), 70);
+        assert_eq!(fit_width(Some(40), None), 60);
+        assert_eq!(fit_width(Some(200), None), 80);
+        assert_eq!(fit_width(None, Some("66")), 66);
+        assert_eq!(fit_width(Some(0), Some("66")), 66);
+        assert_eq!(fit_width(None, Some("wide")), 80);
     }
 }
