@@ -93,6 +93,18 @@ enum Command {
         #[command(subcommand)]
         action: crate::gnome_extension::GnomeExtensionAction,
     },
+    /// Let dwell's browser extension tell the agent the focused tab's site (host name only).
+    Browser {
+        #[command(subcommand)]
+        action: crate::browser::BrowserAction,
+    },
+    /// The native-messaging host the browser extension talks to (browsers start it).
+    #[command(hide = true)]
+    NativeHost {
+        /// What the browser passes (its caller's origin).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to standard output.
     Completions(dwell_clidoc::CompletionsArgs),
     /// For packaging: write man pages, completions and the packaged systemd unit into --out.
@@ -127,6 +139,21 @@ pub(crate) fn refused(msg: impl Into<String>) -> anyhow::Error {
 }
 
 pub fn main() -> ExitCode {
+    // A browser starts the manifest's `path` (this program) with its own
+    // arguments only: that is the native-messaging host.
+    let argv: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    if crate::browser::started_by_browser(&argv) {
+        init_logging();
+        return match crate::native_host::run(&argv[1..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("dwell-agent native-host: {e:#}");
+                ExitCode::from(1)
+            }
+        };
+    }
     let cli = Cli::parse();
     init_logging();
     match dispatch(cli) {
@@ -189,6 +216,8 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Export(args) => crate::data_cmds::export(&cli, args),
         Command::Limits { action } => crate::limits::limits(&cli, action),
         Command::GnomeExtension { action } => crate::gnome_extension::gnome_extension(&cli, action),
+        Command::Browser { action } => crate::browser::browser(&cli, action),
+        Command::NativeHost { args } => crate::native_host::run(args),
         Command::Completions(args) => crate::assets::completions(args),
         Command::GenerateAssets(args) => crate::assets::generate(args),
     }
@@ -342,7 +371,7 @@ fn run(cli: &Cli) -> Result<()> {
     }
     // The lock comes first: a damaged database is moved aside only while no
     // other agent can be writing to it.
-    let _lock = AgentLock::acquire(&dir).map_err(|e| unwritable(&dir, e))?;
+    let lock = AgentLock::acquire(&dir).map_err(|e| unwritable(&dir, e))?;
     let live_path = config_path(cli);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -375,6 +404,7 @@ fn run(cli: &Cli) -> Result<()> {
         let result = runtime.block_on(crate::run::run_live(
             config.clone(),
             live_path.clone(),
+            Some(lock.health_note()),
             store,
             shutdown,
         ));
@@ -404,7 +434,7 @@ fn not_enabled(dir: &Path) -> anyhow::Error {
 /// moved aside and rebuilt from what can be read ([`Store::open_checked`]),
 /// which the log says in one line.
 fn open_for_run(dir: &Path) -> Result<Store> {
-    let (store, salvage) = Store::open_checked(dir, Utc::now())?;
+    let (mut store, salvage) = Store::open_checked(dir, Utc::now())?;
     if let Some(s) = salvage {
         if !s.consent {
             return Err(refused(format!(
@@ -493,6 +523,13 @@ struct Status {
     database_note: Option<String>,
     /// The end of the calibration period (recording without reminders), while it lasts.
     calibrating_until: Option<String>,
+    /// Since when the running agent cannot write to the database (it keeps
+    /// what it sees in memory and retries); `None` while writes work.
+    writes_failing_since: Option<String>,
+    /// Why the running agent sends no notifications, when it knows.
+    notifications_off: Option<String>,
+    /// Browsers whose dwell extension reported to the running agent.
+    browsers: Vec<crate::browser::BrowserStatus>,
 }
 
 fn status(cli: &Cli, json: bool) -> Result<()> {
@@ -523,6 +560,11 @@ fn status(cli: &Cli, json: bool) -> Result<()> {
     let backend = running_meta(crate::run::BACKEND_KEY)?;
     let idle_source = running_meta(crate::run::IDLE_SOURCE_KEY)?;
     let watch_hint = running_meta(crate::run::HINT_KEY)?;
+    let browsers: Vec<crate::browser::BrowserStatus> = running_meta(crate::run::BROWSERS_KEY)?
+        .and_then(|j| serde_json::from_str(&j).ok())
+        .unwrap_or_default();
+    let notifications_off = running_meta(crate::run::NOTIFY_OFF_KEY)?;
+    let writes_failing_since = lock::holder(&dir).and_then(|h| h.writes_failing_since);
     let now = Utc::now();
     let pause = match &store {
         Some(s) => dwell_core::control::paused(s, now)?,
@@ -569,6 +611,17 @@ fn status(cli: &Cli, json: bool) -> Result<()> {
             Some(s) => s.database_note()?,
             None => None,
         },
+        writes_failing_since: writes_failing_since.map(local_rfc3339),
+        notifications_off,
+        browsers: browsers
+            .into_iter()
+            .map(|mut b| {
+                if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&b.last_seen) {
+                    b.last_seen = local_rfc3339(t.with_timezone(&Utc));
+                }
+                b
+            })
+            .collect(),
     };
     if json {
         println!("{}", serde_json::to_string_pretty(&st)?);
@@ -611,8 +664,22 @@ fn status(cli: &Cli, json: bool) -> Result<()> {
     if let Some(hint) = &st.watch_hint {
         println!("note:       {hint}");
     }
+    for b in &st.browsers {
+        let state = if b.connected {
+            "extension connected: counted by host name"
+        } else {
+            "extension not connected: counted by window title"
+        };
+        println!("browser:    {} ({state})", b.browser);
+    }
     if let Some(note) = &st.database_note {
         println!("database:   {note}");
+    }
+    if let Some(since) = writes_failing_since {
+        println!(
+            "writes:     failing since {} (the agent keeps what it sees in memory and retries; see its log for why)",
+            local_moment(since, now)
+        );
     }
     if let Some(p) = pause {
         let until = match p.until() {
@@ -638,6 +705,8 @@ fn status(cli: &Cli, json: bool) -> Result<()> {
     );
     let reminders = if !st.reminders_enabled {
         "off (reminders.enabled = false)".to_owned()
+    } else if let Some(why) = &st.notifications_off {
+        why.clone()
     } else if let Some(end) = calibrating_until {
         format!(
             "calibrating until {}: no reminders yet (then `dwell-agent limits suggest`)",

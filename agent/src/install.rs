@@ -100,7 +100,7 @@ pub fn desktop_quote(arg: &str) -> String {
 
 /// The systemd user unit that `dwell-agent install` writes to run `exec`.
 pub fn unit_text(exec: &[String]) -> String {
-    unit_with_header(WRITTEN_HEADER, exec)
+    unit_with_header(WRITTEN_HEADER, "", exec)
 }
 
 /// The unit the package ships: the same, running `/usr/bin/dwell-agent run`.
@@ -109,18 +109,20 @@ pub fn packaged_unit_text() -> String {
     unit_with_header(
         "# Shipped by the dwell package; it starts nothing by itself: opt in with
 # `dwell-agent setup`, then `dwell-agent install` enables this unit.",
+        // The package installs the man page; a built copy may have none
+        // (and `systemd-analyze verify` refuses a missing one).
+        "Documentation=man:dwell-agent(1)\n",
         &exec,
     )
 }
 
-fn unit_with_header(header: &str, exec: &[String]) -> String {
+fn unit_with_header(header: &str, docs: &str, exec: &[String]) -> String {
     let cmd: Vec<String> = exec.iter().map(|a| systemd_quote(a)).collect();
     format!(
         "{header}
 [Unit]
 Description=dwell agent: your own time on social sites at work, counted privately
-Documentation=man:dwell-agent(1)
-After=graphical-session.target
+{docs}After=graphical-session.target
 
 [Service]
 Type=simple

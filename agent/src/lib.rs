@@ -8,12 +8,17 @@
 //! wlroots, KWin, GNOME, and the D-Bus thread for lock, suspend and the focus
 //! door) behind one interface; [`run`] is the tokio loop that turns what they
 //! report into spans through `dwell_core::tracker` and writes them to the store,
-//! with [`remind`] and [`notify`] for reminders and [`reload`] for live config;
+//! with [`remind`] and [`notify`] for reminders, [`tray`] for the tray icon and
+//! [`reload`] for live config;
+//! [`browser`] (`browser install`, which browser a window is, what each
+//! connected extension said) and [`native_host`] (the native-messaging host
+//! the browser starts) serve dwell's browser extension;
 //! [`lock`] keeps one agent per data directory; [`clock`] lets tests replay a
 //! day in milliseconds.
 
 pub mod ask;
 pub mod assets;
+pub mod browser;
 pub mod cli;
 pub mod clock;
 pub mod control;
@@ -22,11 +27,13 @@ pub mod gnome_extension;
 pub mod install;
 pub mod limits;
 pub mod lock;
+pub mod native_host;
 pub mod notify;
 pub mod reload;
 pub mod remind;
 pub mod run;
 pub mod setup;
+pub mod tray;
 pub mod watch;
 
 pub use run::run;

@@ -1,18 +1,85 @@
 //! One agent per data directory: an exclusive lock on `agent.lock`, held for the
 //! life of the process and released by the OS even after `kill -9`.
+//!
+//! The lock file also carries what `status` must learn even when the database
+//! cannot be written: the agent's pid and, while writes fail, since when. That
+//! record has a fixed length and is rewritten in place, so noting a full disk
+//! needs no new disk space.
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
+use chrono::{DateTime, Utc};
 use dwell_core::paths::LOCK_FILE;
+
+/// Length of the record in the lock file, in bytes (padded with spaces).
+const RECORD_LEN: usize = 96;
+/// The record's second line, while writes fail.
+const FAILING: &str = "writes-failing-since ";
 
 /// Holds the lock while alive.
 #[derive(Debug)]
 pub struct AgentLock {
-    _file: File,
+    file: Arc<File>,
+}
+
+/// The running agent's handle on its lock file's record, for the run loop.
+#[derive(Debug, Clone)]
+pub struct HealthNote {
+    file: Arc<File>,
+}
+
+impl HealthNote {
+    /// Records since when writes to the database fail (`None`: they work).
+    pub fn writes_failing(&self, since: Option<DateTime<Utc>>) {
+        if let Err(e) = write_record(&self.file, std::process::id(), since) {
+            tracing::debug!(error = %e, "cannot note the write state in the lock file");
+        }
+    }
+}
+
+/// What the lock file says about the agent holding it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    pub pid: u32,
+    pub writes_failing_since: Option<DateTime<Utc>>,
+}
+
+fn record(pid: u32, failing_since: Option<DateTime<Utc>>) -> Vec<u8> {
+    let mut text = format!("{pid}\n");
+    if let Some(t) = failing_since {
+        text.push_str(FAILING);
+        text.push_str(&t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        text.push('\n');
+    }
+    let mut bytes = text.into_bytes();
+    bytes.resize(RECORD_LEN - 1, b' ');
+    bytes.push(b'\n');
+    bytes
+}
+
+fn write_record(
+    file: &File,
+    pid: u32,
+    failing_since: Option<DateTime<Utc>>,
+) -> std::io::Result<()> {
+    file.write_all_at(&record(pid, failing_since), 0)
+}
+
+fn parse_record(text: &str) -> Option<Holder> {
+    let mut lines = text.lines();
+    let pid = lines.next()?.trim().parse().ok()?;
+    let writes_failing_since = lines
+        .filter_map(|l| l.trim().strip_prefix(FAILING))
+        .find_map(|t| DateTime::parse_from_rfc3339(t.trim()).ok())
+        .map(|t| t.with_timezone(&Utc));
+    Some(Holder {
+        pid,
+        writes_failing_since,
+    })
 }
 
 fn open(data_dir: &Path) -> Result<File> {
@@ -35,11 +102,13 @@ impl AgentLock {
         let file = open(data_dir)?;
         match file.try_lock() {
             Ok(()) => {
-                // Leave our pid for `disable`, which stops a running agent.
-                let mut f = &file;
-                let _ = f.set_len(0);
-                let _ = writeln!(f, "{}", std::process::id());
-                Ok(AgentLock { _file: file })
+                // Leave our pid for `disable`, which stops a running agent,
+                // in a record of fixed length (see [`HealthNote`]).
+                let _ = file.set_len(0);
+                let _ = write_record(&file, std::process::id(), None);
+                Ok(AgentLock {
+                    file: Arc::new(file),
+                })
             }
             Err(std::fs::TryLockError::WouldBlock) => bail!(
                 "another dwell-agent is already running on {} (stop it first, or use another --data-dir)",
@@ -47,6 +116,13 @@ impl AgentLock {
             ),
             Err(std::fs::TryLockError::Error(e)) => Err(e)
                 .with_context(|| format!("cannot lock {}", data_dir.join(LOCK_FILE).display())),
+        }
+    }
+
+    /// The handle the run loop notes write failures with.
+    pub fn health_note(&self) -> HealthNote {
+        HealthNote {
+            file: Arc::clone(&self.file),
         }
     }
 
@@ -62,14 +138,19 @@ impl AgentLock {
     }
 }
 
-/// The pid of the agent holding the lock on `data_dir`, if one is running.
-pub fn holder_pid(data_dir: &Path) -> Option<u32> {
+/// The agent holding the lock on `data_dir`, if one is running.
+pub fn holder(data_dir: &Path) -> Option<Holder> {
     if !AgentLock::is_held(data_dir) {
         return None;
     }
     let mut text = String::new();
     std::io::Read::read_to_string(&mut open(data_dir).ok()?, &mut text).ok()?;
-    text.trim().parse().ok()
+    parse_record(&text)
+}
+
+/// The pid of the agent holding the lock on `data_dir`, if one is running.
+pub fn holder_pid(data_dir: &Path) -> Option<u32> {
+    holder(data_dir).map(|h| h.pid)
 }
 
 #[cfg(test)]
@@ -98,5 +179,41 @@ mod tests {
         assert_eq!(holder_pid(dir.path()), Some(std::process::id()));
         drop(lock);
         assert!(!AgentLock::is_held(dir.path()));
+    }
+
+    #[test]
+    fn write_failures_are_noted_in_place_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = AgentLock::acquire(dir.path()).unwrap();
+        let path = dir.path().join(LOCK_FILE);
+        let len = std::fs::metadata(&path).unwrap().len();
+        assert_eq!(
+            holder(dir.path()).unwrap().writes_failing_since,
+            None,
+            "a fresh agent has no failure"
+        );
+        let since = DateTime::parse_from_rfc3339("2026-12-01T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        lock.health_note().writes_failing(Some(since));
+        // Same length: rewritten in place, no new disk space needed.
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), len);
+        let h = holder(dir.path()).unwrap();
+        assert_eq!(h.pid, std::process::id());
+        assert_eq!(h.writes_failing_since, Some(since));
+        lock.health_note().writes_failing(None);
+        assert_eq!(holder(dir.path()).unwrap().writes_failing_since, None);
+    }
+
+    #[test]
+    fn an_old_lock_file_with_only_a_pid_still_reads() {
+        assert_eq!(
+            parse_record("1234\n"),
+            Some(Holder {
+                pid: 1234,
+                writes_failing_since: None
+            })
+        );
+        assert_eq!(parse_record("garbage"), None);
     }
 }

@@ -1,31 +1,39 @@
 //! Desktop notifications, through the freedesktop notification server on the
 //! session bus (dunst, GNOME Shell, Plasma, ...).
 //!
-//! One thread owns one long-lived D-Bus connection: it calls `Notify` on it and
-//! listens on it for `ActionInvoked` and `NotificationClosed`, because servers such
-//! as dunst send those only to the connection that called `Notify`. The run loop
-//! talks to it over two channels ([`Request`] in, [`NotifyEvent`] out).
+//! One thread owns them. It sends, replaces, closes and hears the answers to
+//! our notification through one kept [`notify_rust::NotificationHandle`]: the
+//! handle keeps the connection that called `Notify`, and servers such as dunst
+//! send `ActionInvoked` and `NotificationClosed` only to that connection. The
+//! run loop talks to the thread over two channels ([`Request`] in,
+//! [`NotifyEvent`] out).
 //!
 //! - app name `dwell`, low urgency, a timeout; each new notification replaces the
-//!   previous one (`replaces_id`), so reminders never stack up;
+//!   previous one (the handle's `update`, which sends `replaces_id`), so
+//!   reminders never stack up;
 //! - actions only when the server's `GetCapabilities` lists `actions`;
 //! - before showing, do-not-disturb is read where it can be: dunst's `paused`
 //!   property (`org.dunstproject.cmd0`) and the `Inhibited` property of
 //!   `org.freedesktop.Notifications` on servers that have it; while it is on, the
 //!   notification is not sent (the server would queue it and show a pile later);
 //! - no server: the request fails fast and is reported once as undelivered; the
-//!   next request tries again, so a server that appears later is used.
+//!   next request tries again, so a server that appears later is used;
+//! - only a local (`unix:`) session bus: the address is checked before
+//!   notify-rust (which connects by itself) is asked anything.
 //!
-//! This uses zbus directly (the library notify-rust is built on): notify-rust opens
-//! a connection per notification and cannot listen for signals on the connection
-//! it keeps while also replacing the notification, nor read server properties.
+//! notify-rust has no call for server properties and asks for capabilities on
+//! a connection of its own each time, so those (and only those) go through a
+//! second, direct zbus connection that this thread keeps. See
+//! `docs/notifications.md` for what notify-rust does and does not cover.
 
-use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 
-use futures_lite::StreamExt;
+use chrono::{DateTime, Utc};
+use futures_lite::FutureExt;
+use notify_rust::{CloseReason, Hint, NotificationHandle, NotificationResponse, Timeout, Urgency};
 use tokio::sync::mpsc;
+use zbus::Connection;
 use zbus::Variant as Value;
-use zbus::{Connection, Message, MessageStream};
 
 const DEST: &str = "org.freedesktop.Notifications";
 const PATH: &str = "/org/freedesktop/Notifications";
@@ -51,8 +59,19 @@ pub struct Note {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Request {
     Show(Note),
+    /// Show a plain note, not a reminder: nothing is reported back about it.
+    Inform(Note),
+    /// Passed back as [`NotifyEvent::Opened`]: what became of opening the
+    /// report after a click on the reminder shown at `at`.
+    Opened {
+        at: DateTime<Utc>,
+        ok: bool,
+    },
     /// Is the server in do-not-disturb? Answered with [`NotifyEvent::Dnd`].
     QueryDnd,
+    /// Take our notification off the screen, if one is up (the server then
+    /// reports it closed with reason 3).
+    Close,
 }
 
 /// What the notification thread reports.
@@ -71,6 +90,8 @@ pub enum NotifyEvent {
     Closed { id: u32, reason: u32 },
     /// The answer to [`Request::QueryDnd`].
     Dnd(bool),
+    /// See [`Request::Opened`].
+    Opened { at: DateTime<Utc>, ok: bool },
 }
 
 /// Starts the notification thread; it ends when the request sender is dropped.
@@ -80,63 +101,137 @@ pub fn spawn(
     let (tx, rx) = mpsc::channel(16);
     let handle = std::thread::Builder::new()
         .name("notifications".into())
-        .spawn(move || zbus::block_on(serve(rx, events)))?;
+        .spawn(move || serve(rx, events))?;
     Ok((tx, handle))
+}
+
+/// Why a notification was not shown.
+#[derive(Debug, thiserror::Error)]
+enum ShowError {
+    /// On our own connection (capabilities, properties).
+    #[error(transparent)]
+    Bus(#[from] zbus::Error),
+    /// From notify-rust (send, replace).
+    #[error("{0}")]
+    Notify(#[from] notify_rust::error::Error),
+    /// The session bus address is not local.
+    #[error("{0}")]
+    NotLocal(String),
 }
 
 #[derive(Default)]
 struct Server {
+    /// Our own connection, for what notify-rust lacks (capabilities, properties).
     conn: Option<Connection>,
-    stream: Option<MessageStream>,
     /// Capabilities of the server, once asked (reset on failure).
     caps: Option<Vec<String>>,
-    /// Our current notification's id, to replace it.
-    id: u32,
+    /// The kept handle of our notification: its connection sent it, so it
+    /// replaces it, closes it and hears its signals.
+    handle: Option<NotificationHandle>,
+    /// The notification of `handle` may still report an action or a close.
+    open: bool,
     failing: bool,
 }
 
 enum Next {
     Req(Option<Request>),
-    Msg(Option<zbus::Result<Message>>),
+    /// What became of the open notification; `None`: its connection broke.
+    Answer(u32, Option<NotificationResponse>),
 }
 
-async fn serve(mut rx: mpsc::Receiver<Request>, events: mpsc::Sender<NotifyEvent>) {
+/// Waits for what the employee (or the server) does with the notification of
+/// `handle`: one action, or its closing. notify-rust panics (an `unwrap`) when
+/// the bus refuses its match rules; that is caught and taken as a broken
+/// connection.
+async fn answer(handle: &NotificationHandle) -> Option<NotificationResponse> {
+    let mut got = None;
+    let wait = handle.wait_for_action_async(|r: &NotificationResponse| got = Some(r.clone()));
+    match AssertUnwindSafe(wait).catch_unwind().await {
+        Ok(()) => got,
+        Err(_) => None,
+    }
+}
+
+/// The thread's loop. It is not one future under one `block_on`: notify-rust's
+/// replace (`NotificationHandle::update`) blocks on the reply itself, and zbus
+/// refuses a `block_on` inside another, so each wait and each call has its own.
+fn serve(mut rx: mpsc::Receiver<Request>, events: mpsc::Sender<NotifyEvent>) {
     let mut srv = Server::default();
     loop {
-        let next = match srv.stream.as_mut() {
-            Some(stream) => {
-                futures_lite::future::or(async { Next::Req(rx.recv().await) }, async {
-                    Next::Msg(stream.next().await)
-                })
-                .await
+        let next = zbus::block_on(async {
+            match srv.handle.as_ref().filter(|_| srv.open) {
+                Some(handle) => {
+                    let id = handle.id();
+                    futures_lite::future::or(async { Next::Req(rx.recv().await) }, async {
+                        Next::Answer(id, answer(handle).await)
+                    })
+                    .await
+                }
+                None => Next::Req(rx.recv().await),
             }
-            None => Next::Req(rx.recv().await),
-        };
+        });
         let event = match next {
             Next::Req(None) => return,
-            Next::Req(Some(Request::Show(note))) => Some(srv.show(&note).await),
-            Next::Req(Some(Request::QueryDnd)) => Some(NotifyEvent::Dnd(srv.dnd().await)),
-            Next::Msg(Some(Ok(msg))) => srv.signal(&msg),
-            Next::Msg(_) => {
-                // The bus went away: connect afresh next time.
+            Next::Req(Some(Request::Show(note))) => Some(srv.show(&note)),
+            Next::Req(Some(Request::Inform(note))) => {
+                let _ = srv.show(&note);
+                None
+            }
+            Next::Req(Some(Request::Opened { at, ok })) => Some(NotifyEvent::Opened { at, ok }),
+            Next::Req(Some(Request::QueryDnd)) => Some(NotifyEvent::Dnd(zbus::block_on(srv.dnd()))),
+            Next::Req(Some(Request::Close)) => {
+                if let Some(handle) = srv.handle.as_ref().filter(|_| srv.open) {
+                    zbus::block_on(handle.close_async());
+                }
+                None
+            }
+            Next::Answer(id, Some(response)) => srv.answered(id, response),
+            Next::Answer(..) => {
+                // The connection went away: start afresh next time.
                 srv.reset();
                 None
             }
         };
         if let Some(event) = event {
-            if events.send(event).await.is_err() {
+            if zbus::block_on(events.send(event)).is_err() {
                 return;
             }
         }
     }
 }
 
+/// What to do with a notification, once the server has been asked.
+enum Ready {
+    /// Held: do-not-disturb is on.
+    HeldDnd,
+    /// Send it; with its actions if the server supports them.
+    Send { actions: bool },
+}
+
+/// The notification of ours, as notify-rust sends it.
+fn notification(note: &Note, actions: bool) -> notify_rust::Notification {
+    let mut n = notify_rust::Notification::new();
+    n.appname("dwell")
+        .summary(&note.summary)
+        .body(&note.body)
+        .urgency(Urgency::Low)
+        .hint(Hint::DesktopEntry("dwell".into()))
+        // Negative: the server's default; 0: never expires (as on the wire).
+        .timeout(Timeout::from(note.timeout_ms));
+    if actions {
+        for (key, label) in &note.actions {
+            n.action(key, label);
+        }
+    }
+    n
+}
+
 impl Server {
     fn reset(&mut self) {
         self.conn = None;
-        self.stream = None;
         self.caps = None;
-        self.id = 0;
+        self.handle = None;
+        self.open = false;
     }
 
     async fn connect(&mut self) -> zbus::Result<Connection> {
@@ -145,19 +240,12 @@ impl Server {
         }
         // Only a local (`unix:`) bus: dwell has no network code.
         let conn = crate::watch::bus::session().await?;
-        // The stream exists before any Notify, so no signal is missed. Servers send
-        // our signals to us directly; the match rules cover those that broadcast.
-        self.stream = Some(MessageStream::from(&conn));
-        for member in ["ActionInvoked", "NotificationClosed"] {
-            let rule = format!("type='signal',interface='{IFACE}',member='{member}'");
-            let _ = crate::watch::bus::add_match(&conn, &rule).await;
-        }
         self.conn = Some(conn.clone());
         Ok(conn)
     }
 
-    async fn show(&mut self, note: &Note) -> NotifyEvent {
-        match self.try_show(note).await {
+    fn show(&mut self, note: &Note) -> NotifyEvent {
+        match self.try_show(note) {
             Ok(event) => {
                 self.failing = false;
                 event
@@ -167,9 +255,16 @@ impl Server {
                 self.failing = true;
                 // Ask again next time: the server may change.
                 self.caps = None;
-                self.id = 0;
-                if matches!(e, zbus::Error::InputOutput(_) | zbus::Error::Connection(..)) {
-                    self.reset();
+                match &e {
+                    ShowError::Bus(zbus::Error::InputOutput(_) | zbus::Error::Connection(..)) => {
+                        self.reset()
+                    }
+                    // A failed send or replace: a new handle next time.
+                    ShowError::Notify(_) => {
+                        self.handle = None;
+                        self.open = false;
+                    }
+                    _ => {}
                 }
                 NotifyEvent::Undelivered {
                     reason: describe(&e),
@@ -179,7 +274,9 @@ impl Server {
         }
     }
 
-    async fn try_show(&mut self, note: &Note) -> zbus::Result<NotifyEvent> {
+    /// Asks the server (on our own connection) what notify-rust cannot:
+    /// its capabilities, and whether it is in do-not-disturb.
+    async fn ready(&mut self, note: &Note) -> zbus::Result<Ready> {
         let conn = self.connect().await?;
         if self.caps.is_none() {
             let reply = conn
@@ -188,45 +285,65 @@ impl Server {
             self.caps = Some(reply.body().deserialize::<Vec<String>>()?);
         }
         if note.respect_dnd && self.dnd_on(&conn).await {
-            return Ok(NotifyEvent::HeldDnd);
+            return Ok(Ready::HeldDnd);
         }
-        let actions_ok = self
-            .caps
-            .as_ref()
-            .is_some_and(|c| c.iter().any(|c| c == "actions"));
-        let mut actions: Vec<&str> = Vec::new();
-        if actions_ok {
-            for (key, label) in &note.actions {
-                actions.push(key);
-                actions.push(label);
+        Ok(Ready::Send {
+            actions: self
+                .caps
+                .as_ref()
+                .is_some_and(|c| c.iter().any(|c| c == "actions")),
+        })
+    }
+
+    fn try_show(&mut self, note: &Note) -> Result<NotifyEvent, ShowError> {
+        let actions_ok = match zbus::block_on(self.ready(note))? {
+            Ready::HeldDnd => return Ok(NotifyEvent::HeldDnd),
+            Ready::Send { actions } => actions,
+        };
+        let n = notification(note, actions_ok);
+        let id = match self.handle.as_mut() {
+            Some(handle) => {
+                // Replaces the one on screen (`replaces_id`), on the kept connection.
+                **handle = n;
+                handle.update()?;
+                handle.id()
             }
-        }
-        let mut hints: HashMap<&str, Value<'_>> = HashMap::new();
-        hints.insert("urgency", Value::U8(0));
-        hints.insert("desktop-entry", Value::from("dwell"));
-        let reply = conn
-            .call_method(
-                Some(DEST),
-                PATH,
-                Some(IFACE),
-                "Notify",
-                &(
-                    "dwell",
-                    self.id,
-                    "",
-                    note.summary.as_str(),
-                    note.body.as_str(),
-                    actions,
-                    hints,
-                    note.timeout_ms,
-                ),
-            )
-            .await?;
-        let id: u32 = reply.body().deserialize()?;
-        self.id = id;
+            None => {
+                // notify-rust connects by itself: the address is checked first.
+                check_address().map_err(ShowError::NotLocal)?;
+                let handle = n.show()?;
+                let id = handle.id();
+                self.handle = Some(handle);
+                id
+            }
+        };
+        self.open = true;
         Ok(NotifyEvent::Shown {
             id,
             actions: actions_ok && !note.actions.is_empty(),
+        })
+    }
+
+    /// What the server said about our notification `id`, as an event.
+    fn answered(&mut self, id: u32, response: NotificationResponse) -> Option<NotifyEvent> {
+        if id == 0 {
+            return None;
+        }
+        Some(match response {
+            NotificationResponse::Default => NotifyEvent::Action {
+                id,
+                key: "default".into(),
+            },
+            NotificationResponse::Action(key) => NotifyEvent::Action { id, key },
+            // Not on the freedesktop server; nothing of ours asks for one.
+            NotificationResponse::Reply(_) => return None,
+            NotificationResponse::Closed(reason) => {
+                self.open = false;
+                NotifyEvent::Closed {
+                    id,
+                    reason: close_code(reason),
+                }
+            }
         })
     }
 
@@ -260,37 +377,108 @@ impl Server {
             Err(_) => false,
         }
     }
+}
 
-    fn signal(&self, msg: &Message) -> Option<NotifyEvent> {
-        let header = msg.header();
-        if header.message_type() != zbus::message::Type::Signal
-            || header.interface().map(|i| i.as_str()) != Some(IFACE)
-        {
-            return None;
-        }
-        match header.member().map(|m| m.as_str()) {
-            Some("ActionInvoked") => {
-                let (id, key): (u32, String) = msg.body().deserialize().ok()?;
-                (id == self.id && id != 0).then_some(NotifyEvent::Action { id, key })
-            }
-            Some("NotificationClosed") => {
-                let (id, reason): (u32, u32) = msg.body().deserialize().ok()?;
-                (id == self.id && id != 0).then_some(NotifyEvent::Closed { id, reason })
-            }
-            _ => None,
-        }
+/// The freedesktop code of a close reason.
+fn close_code(reason: CloseReason) -> u32 {
+    match reason {
+        CloseReason::Expired => 1,
+        CloseReason::Dismissed => 2,
+        CloseReason::CloseAction => 3,
+        CloseReason::Other(n) => n,
+    }
+}
+
+/// Refuses a session bus address that is not a local socket (see
+/// [`crate::watch::bus::local_only`]).
+fn check_address() -> Result<(), String> {
+    match std::env::var("DBUS_SESSION_BUS_ADDRESS") {
+        Ok(address) => crate::watch::bus::local_only(&address),
+        Err(_) => Ok(()),
     }
 }
 
 /// A short reason, without anything the employee wrote.
-fn describe(e: &zbus::Error) -> String {
+fn describe(e: &ShowError) -> String {
     match e {
-        zbus::Error::FDO(f) => match f.as_ref() {
+        ShowError::Bus(zbus::Error::FDO(f)) => match f.as_ref() {
             zbus::fdo::Error::ServiceUnknown(_) | zbus::fdo::Error::NameHasNoOwner(_) => {
                 "no notification server on the session bus".into()
             }
             other => other.to_string(),
         },
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn note(timeout_ms: i32) -> Note {
+        Note {
+            summary: "30 s of your 1 min".into(),
+            body: "A gentle word".into(),
+            timeout_ms,
+            actions: vec![
+                ("default".into(), "Open today's report".into()),
+                ("snooze".into(), "Snooze 15 min".into()),
+            ],
+            respect_dnd: true,
+        }
+    }
+
+    #[test]
+    fn the_notification_is_dwells_low_and_timed() {
+        let n = notification(&note(20_000), true);
+        assert_eq!(n.appname, "dwell");
+        assert_eq!(n.summary, "30 s of your 1 min");
+        assert_eq!(n.body, "A gentle word");
+        assert_eq!(n.timeout, Timeout::Milliseconds(20_000));
+        assert_eq!(
+            n.actions,
+            ["default", "Open today's report", "snooze", "Snooze 15 min"]
+        );
+        let hints = &n.hints;
+        assert!(hints.contains(&Hint::Urgency(Urgency::Low)), "{hints:?}");
+        assert!(
+            hints.contains(&Hint::DesktopEntry("dwell".into())),
+            "{hints:?}"
+        );
+    }
+
+    #[test]
+    fn no_actions_without_the_capability_and_the_servers_timeout_when_negative() {
+        let n = notification(&note(-1), false);
+        assert!(n.actions.is_empty());
+        assert_eq!(n.timeout, Timeout::Default);
+        assert_eq!(notification(&note(0), false).timeout, Timeout::Never);
+    }
+
+    #[test]
+    fn close_reasons_keep_their_freedesktop_codes() {
+        for code in 1..=5 {
+            assert_eq!(close_code(CloseReason::from(code)), code);
+        }
+    }
+
+    #[test]
+    fn an_answer_for_no_notification_is_dropped() {
+        let mut srv = Server::default();
+        assert_eq!(srv.answered(0, NotificationResponse::Default), None);
+        srv.open = true;
+        assert_eq!(
+            srv.answered(7, NotificationResponse::Action("snooze".into())),
+            Some(NotifyEvent::Action {
+                id: 7,
+                key: "snooze".into()
+            })
+        );
+        assert!(srv.open);
+        assert_eq!(
+            srv.answered(7, NotificationResponse::Closed(CloseReason::Dismissed)),
+            Some(NotifyEvent::Closed { id: 7, reason: 2 })
+        );
+        assert!(!srv.open, "a closed notification is no longer waited on");
     }
 }

@@ -348,9 +348,9 @@ impl Reminding {
                         set_outcome(store, at, "done_for_today");
                     }
                     "default" => {
+                        // `opened` is stored once something really opened it.
                         cur.settled = true;
-                        set_outcome(store, at, "opened");
-                        self.open_report();
+                        self.open_report(at);
                     }
                     _ => {}
                 }
@@ -371,6 +371,9 @@ impl Reminding {
                     }
                 }
             }
+            NotifyEvent::Opened { at, ok } => {
+                set_outcome(store, at, if ok { "opened" } else { "open_failed" });
+            }
             NotifyEvent::Dnd(on) => {
                 self.desk.do_not_disturb = on;
                 if on {
@@ -382,41 +385,170 @@ impl Reminding {
         }
     }
 
-    /// Opens today's report (`dwell-report day --format html --open`, or the text
-    /// report where that dwell-report has no HTML yet), next to this program or
-    /// on the PATH. Never waits for it: a thread of its own does.
-    fn open_report(&self) {
-        let exe = std::env::current_exe()
-            .ok()
-            .map(|p| p.with_file_name("dwell-report"))
-            .filter(|p| p.is_file())
-            .unwrap_or_else(|| PathBuf::from("dwell-report"));
-        let data_dir = self.data_dir.clone();
-        let run = move |format: &[&str]| {
-            let mut cmd = std::process::Command::new(&exe);
-            if let Some(dir) = &data_dir {
-                cmd.arg("--data-dir").arg(dir);
-            }
-            cmd.arg("day")
-                .args(format)
-                .arg("--open")
-                .stdin(std::process::Stdio::null())
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .status()
-        };
-        let spawned = std::thread::Builder::new()
-            .name("report-opener".into())
-            .spawn(move || {
-                let ok = run(&["--format", "html"]).is_ok_and(|s| s.success())
-                    || run(&[]).is_ok_and(|s| s.success());
-                if !ok {
-                    tracing::warn!("cannot open today's report with dwell-report");
+    /// The language and the notification channel an opener reports with.
+    pub fn opener_context(&self) -> (Lang, Option<mpsc::Sender<Request>>) {
+        (self.lang, self.requests.clone())
+    }
+
+    /// Opens today's report after a click on the reminder shown at `at` (see
+    /// [`open_report`]); the outcome comes back as [`NotifyEvent::Opened`].
+    fn open_report(&self, at: DateTime<Utc>) {
+        let requests = self.requests.clone();
+        open_report(
+            self.data_dir.clone(),
+            ReportPeriod::Today,
+            self.lang,
+            self.requests.clone(),
+            move |ok| {
+                if let Some(tx) = requests {
+                    let _ = tx.blocking_send(Request::Opened { at, ok });
                 }
-            });
-        if let Err(e) = spawned {
-            tracing::warn!(error = %e, "cannot open today's report");
+            },
+        );
+    }
+
+    /// Today's figures at `now` (the usage ledger's, as the reminders and
+    /// `status` count them), with the social span open since `open_social`.
+    pub fn figures<Tz: TimeZone>(
+        &self,
+        now: DateTime<Utc>,
+        open_social: Option<DateTime<Utc>>,
+        tz: &Tz,
+    ) -> dwell_core::policy::Figures {
+        self.policy.figures(now, open_social, tz)
+    }
+
+    /// Takes our notification off the screen, if one may be up (on a pause).
+    pub fn close(&mut self) {
+        if self.current.as_ref().is_some_and(|c| !c.settled) {
+            self.send_request(Request::Close);
         }
+    }
+}
+
+/// Which report [`open_report`] opens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportPeriod {
+    Today,
+    Week,
+}
+
+/// Opens a report (`dwell-report day|week --format html --open`, or the text
+/// report where that dwell-report has no HTML yet), next to this program or on
+/// the PATH, on the data in `data_dir`. Never waits for it: a thread of its own
+/// does, then calls `then` with whether something opened it. When nothing
+/// could, the HTML report is saved in the data directory and a note (through
+/// `requests`, in `lang`) says where.
+pub fn open_report(
+    data_dir: Option<PathBuf>,
+    period: ReportPeriod,
+    lang: Lang,
+    requests: Option<mpsc::Sender<Request>>,
+    then: impl FnOnce(bool) + Send + 'static,
+) {
+    let exe = std::env::current_exe()
+        .ok()
+        .map(|p| p.with_file_name("dwell-report"))
+        .filter(|p| p.is_file())
+        .unwrap_or_else(|| PathBuf::from("dwell-report"));
+    let command = match period {
+        ReportPeriod::Today => "day",
+        ReportPeriod::Week => "week",
+    };
+    let saved_in = data_dir.as_ref().map(|d| d.join(saved_name(period)));
+    let run = move |args: &[&std::ffi::OsStr]| {
+        let mut cmd = std::process::Command::new(&exe);
+        if let Some(dir) = &data_dir {
+            cmd.arg("--data-dir").arg(dir);
+        }
+        cmd.arg(command)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    open_in_background("report-opener", move || {
+        let html = std::ffi::OsStr::new("html");
+        let opened =
+            run(&["--format".as_ref(), html, "--open".as_ref()]) || run(&["--open".as_ref()]);
+        if !opened {
+            // Nothing opens files here: save it and say where.
+            let path = saved_in.clone();
+            let saved = path.as_ref().is_some_and(|p| {
+                run(&[
+                    "--format".as_ref(),
+                    html,
+                    "--output".as_ref(),
+                    p.as_os_str(),
+                ])
+            });
+            if let Some(tx) = &requests {
+                let _ = tx.blocking_send(Request::Inform(not_opened_note(
+                    lang,
+                    path.filter(|_| saved).as_deref(),
+                )));
+            }
+        }
+        then(opened);
+        opened
+    });
+}
+
+/// The file a report that nothing could open is saved as, in the data directory.
+fn saved_name(period: ReportPeriod) -> &'static str {
+    match period {
+        ReportPeriod::Today => "report-today.html",
+        ReportPeriod::Week => "report-week.html",
+    }
+}
+
+/// The note shown when nothing could open a report.
+fn not_opened_note(lang: Lang, saved: Option<&std::path::Path>) -> Note {
+    let (summary, body) = match (lang, saved) {
+        (Lang::Fr, Some(p)) => (
+            "Le rapport n'a pas pu s'ouvrir",
+            format!(
+                "Aucun programme n'a pu l'ouvrir. Il est enregistré ici\u{a0}: {}",
+                p.display()
+            ),
+        ),
+        (Lang::Fr, None) => (
+            "Le rapport n'a pas pu s'ouvrir",
+            "Aucun programme n'a pu l'ouvrir. Dans un terminal\u{a0}: dwell-report day".to_owned(),
+        ),
+        (Lang::En, Some(p)) => (
+            "The report could not be opened",
+            format!("Nothing here could open it. It is saved at {}", p.display()),
+        ),
+        (Lang::En, None) => (
+            "The report could not be opened",
+            "Nothing here could open it. In a terminal: dwell-report day".to_owned(),
+        ),
+    };
+    Note {
+        summary: summary.to_owned(),
+        body,
+        timeout_ms: -1,
+        actions: Vec::new(),
+        respect_dnd: false,
+    }
+}
+
+/// Runs `open` (which starts an opener and says whether it worked) on a thread
+/// named `name`, and logs when it did not work.
+pub fn open_in_background(name: &str, open: impl FnOnce() -> bool + Send + 'static) {
+    let what = name.to_owned();
+    let spawned = std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            if !open() {
+                tracing::warn!(opener = %what, "nothing could open it");
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "cannot start an opener");
     }
 }
 
@@ -528,6 +660,10 @@ mod tests {
                     Request::QueryDnd => {
                         let on = *dnd.lock().unwrap();
                         let _ = events.send(NotifyEvent::Dnd(on)).await;
+                    }
+                    Request::Close | Request::Inform(_) => {}
+                    Request::Opened { at, ok } => {
+                        let _ = events.send(NotifyEvent::Opened { at, ok }).await;
                     }
                 }
             }

@@ -36,6 +36,7 @@ use tokio::time::Instant;
 use crate::clock::{Clock, SystemClock};
 use crate::notify::{self, NotifyEvent};
 use crate::remind::{Notifications, Reminding};
+use crate::tray::{TrayEvent, TrayLink, TrayState};
 use crate::watch::{select, Backend, IdleSource, WatchEvent, PUSH_AFTER};
 
 /// How often the open span is written out: a crash loses at most this much.
@@ -65,6 +66,7 @@ enum Wake {
     Notify(Option<NotifyEvent>),
     Remind,
     Control(Option<()>),
+    Tray(Option<TrayEvent>),
     ControlTimer,
     NoWindow,
 }
@@ -76,6 +78,14 @@ pub const CONFIG_ERROR_KEY: &str = "config_error";
 pub const BACKEND_KEY: &str = "watch_backend";
 pub const IDLE_SOURCE_KEY: &str = "watch_idle_source";
 pub const HINT_KEY: &str = "watch_hint";
+/// Meta key: the browsers whose extension reported, as JSON (see
+/// [`crate::browser::Browsers::status_json`]), for `status`.
+pub const BROWSERS_KEY: &str = "watch_browsers";
+/// How often, at most, the browsers' `last_seen` is written for `status`
+/// (a connection or disconnection is written at once).
+const BROWSERS_STORE_EVERY: chrono::Duration = chrono::Duration::seconds(60);
+/// Meta key: why the running agent sends no notifications (for `status`).
+pub const NOTIFY_OFF_KEY: &str = "notifications_off";
 /// Longest sleep towards a control wake-up (pause end, retention, calibration).
 const MAX_CONTROL_SLEEP: Duration = Duration::from_secs(3600);
 
@@ -97,11 +107,17 @@ pub struct About {
     pub backend: Option<Backend>,
     pub idle_source: Option<&'static str>,
     pub hint: Option<String>,
+    /// Why notifications are off, when the agent knows at start (a session bus
+    /// it refuses to use).
+    pub notifications_off: Option<String>,
+    /// Where the agent notes since when writes fail (its lock file), so
+    /// `status` can say so even when the database takes no writes.
+    pub health: Option<crate::lock::HealthNote>,
 }
 
 /// Runs the agent on the real desktop until `shutdown` completes (no live reload).
 pub async fn run(config: Config, store: Store, shutdown: impl Future<Output = ()>) -> Result<()> {
-    run_live(config, None, store, shutdown).await
+    run_live(config, None, None, store, shutdown).await
 }
 
 /// Runs the agent on the real desktop until `shutdown` completes, re-reading
@@ -109,6 +125,7 @@ pub async fn run(config: Config, store: Store, shutdown: impl Future<Output = ()
 pub async fn run_live(
     config: Config,
     config_path: Option<PathBuf>,
+    health: Option<crate::lock::HealthNote>,
     store: Store,
     shutdown: impl Future<Output = ()>,
 ) -> Result<()> {
@@ -135,6 +152,12 @@ pub async fn run_live(
             }
         }
     });
+    // A session bus that is not a local socket is never used: tracking goes
+    // on, reminders are off, and `status` says why.
+    let notifications_off = std::env::var("DBUS_SESSION_BUS_ADDRESS")
+        .ok()
+        .and_then(|address| crate::watch::bus::local_only(&address).err())
+        .map(|why| format!("notifications are off: {why}"));
     let sources = Sources {
         watch: rx,
         idle: watching.idle,
@@ -144,25 +167,40 @@ pub async fn run_live(
             backend: Some(watching.backend),
             idle_source: watching.idle_name,
             hint: watching.hint,
+            notifications_off: notifications_off.clone(),
+            health,
         },
     };
     let bus = watching.bus;
     let (ev_tx, ev_rx) = mpsc::channel(16);
-    let notifications = match notify::spawn(ev_tx) {
-        Ok((requests, _thread)) => Some(Notifications {
-            requests,
-            events: ev_rx,
-        }),
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot start the notification thread; no reminders");
+    let notifications = match &notifications_off {
+        Some(why) => {
+            tracing::warn!("{why}; tracking goes on");
             None
         }
+        None => match notify::spawn(ev_tx) {
+            Ok((requests, _thread)) => Some(Notifications {
+                requests,
+                events: ev_rx,
+            }),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot start the notification thread; no reminders");
+                None
+            }
+        },
     };
-    let result = run_with_notifications(
+    // The tray icon: what it shows comes from the loop, its menu goes to it.
+    let tray = if config.ui.tray {
+        crate::tray::start(TrayState::default()).await
+    } else {
+        None
+    };
+    let result = run_with_ui(
         config,
         store,
         sources,
         notifications,
+        tray,
         &SystemClock,
         &chrono::Local,
         shutdown,
@@ -200,6 +238,8 @@ struct Loop<'a, C: Clock, Tz: TimeZone> {
     edge_at: Option<Instant>,
     awake: (DateTime<Utc>, Instant),
     write_failed: bool,
+    /// See [`About::health`].
+    health: Option<crate::lock::HealthNote>,
     /// The store is damaged: the loop ends with this error.
     fatal: Option<StoreError>,
     /// A "no window" focus report waiting to last [`NO_WINDOW_SETTLES`]: when
@@ -213,12 +253,21 @@ struct Loop<'a, C: Clock, Tz: TimeZone> {
     remind: Reminding,
     /// The focused window, in memory only, to classify it again after a reload.
     window: Option<WindowInfo>,
+    /// What dwell's browser extension reports, per browser (in memory only).
+    browsers: crate::browser::Browsers,
+    /// When the browsers' state was last written for `status`, and whether it
+    /// has changed since.
+    browsers_stored: (Option<DateTime<Utc>>, bool),
     config_path: Option<PathBuf>,
     /// The [`crate::reload::fingerprint`] of the config in force: a `SIGUSR1`
     /// or a save that changed nothing leaves the open span alone.
     config_print: Option<String>,
     /// Off the record until `resume` or the pause's end.
     paused: bool,
+    /// The pause in force, as last read (for the tray's tooltip).
+    pause: Option<control::Pause>,
+    /// Where the tray's state goes (see [`crate::tray`]), if there is a tray.
+    tray: Option<tokio::sync::watch::Sender<TrayState>>,
     /// Reminders are held back until then (calibration period).
     calibrating_until: Option<DateTime<Utc>>,
     control_at: Option<Instant>,
@@ -255,13 +304,43 @@ pub async fn run_with<C: Clock, Tz: TimeZone>(
 pub async fn run_with_notifications<C: Clock, Tz: TimeZone>(
     config: Config,
     store: Store,
-    mut sources: Sources,
+    sources: Sources,
     notifications: Option<Notifications>,
     clock: &C,
     tz: &Tz,
     shutdown: impl Future<Output = ()>,
 ) -> Result<()> {
+    run_with_ui(
+        config,
+        store,
+        sources,
+        notifications,
+        None,
+        clock,
+        tz,
+        shutdown,
+    )
+    .await
+}
+
+/// The run loop with injected sources, notification channels, tray, clock and
+/// time zone.
+#[allow(clippy::too_many_arguments)]
+pub async fn run_with_ui<C: Clock, Tz: TimeZone>(
+    config: Config,
+    store: Store,
+    mut sources: Sources,
+    notifications: Option<Notifications>,
+    tray: Option<TrayLink>,
+    clock: &C,
+    tz: &Tz,
+    shutdown: impl Future<Output = ()>,
+) -> Result<()> {
     let now = clock.now();
+    let (tray_show, mut tray_events) = match tray {
+        Some(t) => (Some(t.show), Some(t.events)),
+        None => (None, None),
+    };
     let (requests, mut notify_events) = match notifications {
         Some(n) => (Some(n.requests), Some(n.events)),
         None => (None, None),
@@ -296,16 +375,21 @@ pub async fn run_with_notifications<C: Clock, Tz: TimeZone>(
         edge_at: None,
         awake: (now, Instant::now()),
         write_failed: false,
+        health: sources.about.health.clone(),
         open_written: None,
         no_window: None,
         fatal: None,
         forget_seq,
         window: None,
+        browsers: crate::browser::Browsers::default(),
+        browsers_stored: (None, false),
         config_print,
         config_path: sources.config_path.take(),
         paused: false,
         calibrating_until: None,
         control_at: None,
+        pause: None,
+        tray: tray_show,
     };
     let mut control_events = sources.control.take();
     // Nothing is observed until the watcher connects.
@@ -320,6 +404,7 @@ pub async fn run_with_notifications<C: Clock, Tz: TimeZone>(
         return Err(e).context("dwell-agent stopped writing");
     }
     tracing::info!(recording = lp.recording, "dwell-agent running");
+    lp.show_tray();
 
     tokio::pin!(shutdown);
     let mut watch_open = true;
@@ -336,6 +421,7 @@ pub async fn run_with_notifications<C: Clock, Tz: TimeZone>(
             ev = recv_opt(&mut control_events) => Wake::Control(ev),
             () = sleep_opt(lp.control_at) => Wake::ControlTimer,
             () = sleep_opt(lp.no_window.map(|(_, at)| at)) => Wake::NoWindow,
+            ev = recv_opt(&mut tray_events) => Wake::Tray(ev),
         };
         // Whatever woke the loop, a step of the wall clock (or a suspend) is
         // dealt with first, so nothing after it is dated across it.
@@ -361,6 +447,8 @@ pub async fn run_with_notifications<C: Clock, Tz: TimeZone>(
             Wake::Control(None) => control_events = None,
             Wake::ControlTimer => lp.refresh_control(),
             Wake::NoWindow => lp.settle_no_window(),
+            Wake::Tray(Some(ev)) => lp.on_tray(ev),
+            Wake::Tray(None) => tray_events = None,
         }
         if let Some(e) = lp.fatal.take() {
             return Err(e).context("dwell-agent stopped writing");
@@ -368,6 +456,7 @@ pub async fn run_with_notifications<C: Clock, Tz: TimeZone>(
         lp.remind_tick();
         lp.arm_idle();
         lp.arm_checkpoint();
+        lp.show_tray();
         lp.awake = (lp.clock.now(), Instant::now());
     }
     lp.settle_no_window();
@@ -386,6 +475,28 @@ pub async fn run_with_notifications<C: Clock, Tz: TimeZone>(
     Ok(())
 }
 
+/// A write error as the running agent says it: it retries by itself, so the
+/// advice is what to fix, never "start dwell again".
+fn while_running(e: &StoreError) -> String {
+    match e {
+        StoreError::DiskFull { path } => {
+            format!(
+                "the disk holding {} is full: free some space",
+                path.display()
+            )
+        }
+        StoreError::ReadOnly { path } => format!(
+            "{} is on a read-only disk: make it writable",
+            path.display()
+        ),
+        StoreError::PermissionDenied { path } => format!(
+            "{} cannot be written by you: make it yours and writable (chown, chmod u+rw)",
+            path.display()
+        ),
+        other => other.to_string(),
+    }
+}
+
 impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
     fn observing(&self) -> bool {
         self.recording && self.x_connected && !self.paused && !self.locked && !self.asleep
@@ -397,6 +508,7 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
             (BACKEND_KEY, about.backend.map(|b| b.name().to_owned())),
             (IDLE_SOURCE_KEY, about.idle_source.map(str::to_owned)),
             (HINT_KEY, about.hint.clone()),
+            (NOTIFY_OFF_KEY, about.notifications_off.clone()),
         ];
         for (key, value) in keys {
             let res = match value {
@@ -410,7 +522,13 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
     }
 
     fn clear_about(&mut self) {
-        for key in [BACKEND_KEY, IDLE_SOURCE_KEY, HINT_KEY] {
+        for key in [
+            BACKEND_KEY,
+            IDLE_SOURCE_KEY,
+            HINT_KEY,
+            NOTIFY_OFF_KEY,
+            BROWSERS_KEY,
+        ] {
             if let Err(e) = self.store.meta_delete(key) {
                 tracing::warn!(error = %e, "cannot clear the watcher state");
             }
@@ -474,8 +592,13 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
         self.close(Event::Away { at: now });
         self.config = config;
         self.remind.set_config(&self.config);
-        if let Some(w) = &self.window {
-            self.focus = Some(self.config.classifier.classify(w));
+        if !self.config.ui.tray {
+            // `[ui] tray = false` takes the icon away at once (dropping the
+            // sender ends the tray); turning it on needs a restart.
+            self.tray = None;
+        }
+        if self.window.is_some() {
+            self.focus = self.activity_of(self.window.as_ref());
         }
         self.recording = self.config.schedule.is_recording(now, self.tz);
         self.resume(now);
@@ -493,9 +616,11 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
             None
         });
         let paused = pause.is_some();
+        self.pause = pause;
         if paused != self.paused {
             if paused {
                 tracing::info!("paused: off the record");
+                self.remind.close();
                 self.close(Event::Away { at: now });
                 self.paused = true;
             } else {
@@ -593,6 +718,83 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
         self.remind.on_event(&mut self.store, ev, now, self.tz);
     }
 
+    /// A choice from the tray's menu. A pause or a resume is stored as
+    /// `dwell-agent pause` / `resume` store it, then taken in as their
+    /// `SIGUSR1` is.
+    fn on_tray(&mut self, ev: TrayEvent) {
+        let now = self.clock.now();
+        let stored = match ev {
+            TrayEvent::PauseHour => {
+                match crate::control::parse_pause(crate::control::DEFAULT_PAUSE, now) {
+                    Ok(pause) => control::set_pause(&self.store, pause),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot pause from the tray");
+                        return;
+                    }
+                }
+            }
+            TrayEvent::PauseUntilTomorrow => {
+                let tomorrow =
+                    dwell_core::schedule::local_date(now, self.tz) + chrono::Days::new(1);
+                let (midnight, _) = dwell_core::schedule::local_day_bounds(tomorrow, self.tz);
+                control::set_pause(&self.store, control::Pause::Until(midnight))
+            }
+            TrayEvent::Resume => control::clear_pause(&self.store),
+            TrayEvent::ReportToday | TrayEvent::ReportWeek => {
+                let period = if ev == TrayEvent::ReportToday {
+                    crate::remind::ReportPeriod::Today
+                } else {
+                    crate::remind::ReportPeriod::Week
+                };
+                let data_dir = self.store.path().parent().map(|p| p.to_owned());
+                let (lang, requests) = self.remind.opener_context();
+                crate::remind::open_report(data_dir, period, lang, requests, |_| {});
+                return;
+            }
+            TrayEvent::Settings => {
+                crate::tray::open_settings(self.config_path.clone());
+                return;
+            }
+        };
+        match stored {
+            Ok(()) => self.on_control(),
+            Err(e) => tracing::warn!(error = %e, "cannot store the pause chosen in the tray"),
+        }
+    }
+
+    /// Sends the tray what it shows now, when that changed: today's figure
+    /// from the usage ledger (as `status` and the reminders count it) and the
+    /// pause.
+    fn show_tray(&mut self) {
+        let Some(tx) = &self.tray else {
+            return;
+        };
+        let now = self.clock.now();
+        let figures = self.remind.figures(now, self.open_social(), self.tz);
+        let pause = self.pause.map(|p| match p.until() {
+            Some(t) => {
+                let (t, today) = (
+                    t.with_timezone(self.tz).naive_local(),
+                    now.with_timezone(self.tz).naive_local(),
+                );
+                crate::tray::PauseNote::Until(if t.date() == today.date() {
+                    t.format("%H:%M").to_string()
+                } else {
+                    t.format("%a %-d %b %H:%M").to_string()
+                })
+            }
+            None => crate::tray::PauseNote::Indefinite,
+        });
+        let state = crate::tray::state(figures.today, figures.daily_limit, pause);
+        tx.send_if_modified(|shown| {
+            let changed = *shown != state;
+            if changed {
+                *shown = state;
+            }
+            changed
+        });
+    }
+
     /// Re-reports the focused activity once observation is possible again.
     fn resume(&mut self, at: DateTime<Utc>) {
         if self.observing() {
@@ -608,8 +810,12 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
     fn on_watch(&mut self, ev: WatchEvent) {
         let now = self.clock.now();
         // "No window" only counts once it has lasted (see NO_WINDOW_SETTLES);
-        // any other news first settles it.
-        if !matches!(ev, WatchEvent::Focus(Some(_))) {
+        // any other news first settles it (a browser tab report is not news
+        // about which window has focus).
+        if !matches!(
+            ev,
+            WatchEvent::Focus(Some(_)) | WatchEvent::Tab { .. } | WatchEvent::TabGone { .. }
+        ) {
             self.settle_no_window();
         }
         match ev {
@@ -658,7 +864,7 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
             WatchEvent::Focus(window) => {
                 self.no_window = None;
                 self.remind.desk.fullscreen = window.as_ref().is_some_and(|w| w.fullscreen);
-                let activity = window.as_ref().map(|w| self.config.classifier.classify(w));
+                let activity = self.activity_of(window.as_ref());
                 self.window = window;
                 tracing::debug!(?activity, "focus");
                 self.focus = activity.clone();
@@ -670,6 +876,103 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
                     }
                 }
             }
+            WatchEvent::Tab {
+                browser,
+                sender,
+                facts,
+            } => {
+                if self.browsers.tab(&browser, &sender, facts, now) {
+                    tracing::info!(browser = %browser, "browser extension connected");
+                    self.store_browsers(now, true);
+                } else {
+                    self.browsers_stored.1 = true;
+                    self.store_browsers(now, false);
+                }
+                self.refocus(now);
+            }
+            WatchEvent::TabGone { sender } => {
+                if self.browsers.gone(&sender) {
+                    tracing::info!("a browser extension disconnected");
+                    self.store_browsers(now, true);
+                    self.refocus(now);
+                }
+            }
+        }
+    }
+
+    /// What the focused window counts as: for a browser whose extension is
+    /// connected, its active tab's host name (a private window, or a browser
+    /// window the extension cannot see, counts as nothing); else the window
+    /// rules.
+    fn activity_of(&self, window: Option<&WindowInfo>) -> Option<Activity> {
+        let window = window?;
+        match self.browsers.for_window(window) {
+            Some(tab) if tab.private || !tab.focused => None,
+            Some(tab) => Some(
+                tab.host
+                    .as_deref()
+                    .map_or(Activity::Other, |h| self.config.classifier.classify_host(h)),
+            ),
+            None => Some(self.config.classifier.classify(window)),
+        }
+    }
+
+    /// The browser extension's news may change what the focused window counts
+    /// as (another tab, another host, a tab that started playing sound).
+    fn refocus(&mut self, now: DateTime<Utc>) {
+        if self.no_window.is_some() {
+            return;
+        }
+        let activity = self.activity_of(self.window.as_ref());
+        tracing::debug!(?activity, "tab");
+        if activity != self.focus {
+            self.focus = activity.clone();
+            if self.observing() {
+                let was_open = self.tracker.current().is_some();
+                self.close(Event::Focus { at: now, activity });
+                if !was_open && self.tracker.current().is_some() && self.idle_at.is_none() {
+                    self.idle_at = Some(Instant::now());
+                }
+            }
+        }
+        // Audible or not changes the idle timeout: look again.
+        if self.observing() && (self.tracker.current().is_some() || self.tracker.is_idle()) {
+            self.idle_at = Some(Instant::now());
+        }
+    }
+
+    /// Writes the browsers' state for `status`: at once when `at_once`
+    /// (a connection changed), else at most every [`BROWSERS_STORE_EVERY`].
+    fn store_browsers(&mut self, now: DateTime<Utc>, at_once: bool) {
+        let due = self
+            .browsers_stored
+            .0
+            .is_none_or(|t| now - t >= BROWSERS_STORE_EVERY || now < t);
+        if !(at_once || (self.browsers_stored.1 && due)) {
+            return;
+        }
+        match self
+            .store
+            .meta_set(BROWSERS_KEY, &self.browsers.status_json())
+        {
+            Ok(()) => self.browsers_stored = (Some(now), false),
+            Err(e) => tracing::warn!(error = %e, "cannot store the browsers' state for status"),
+        }
+    }
+
+    /// The idle timeout now: longer while an audible social tab has focus.
+    fn idle_timeout(&self) -> Duration {
+        let base = self.config.tracking.idle_timeout;
+        let media = self.focus.as_ref().is_some_and(Activity::is_social)
+            && self
+                .window
+                .as_ref()
+                .and_then(|w| self.browsers.for_window(w))
+                .is_some_and(|tab| tab.audible && tab.focused && !tab.private);
+        if media {
+            base.max(self.config.tracking.media_idle_timeout)
+        } else {
+            base
         }
     }
 
@@ -691,7 +994,7 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
         if !self.observing() {
             return;
         }
-        let timeout = self.config.tracking.idle_timeout;
+        let timeout = self.idle_timeout();
         let now = self.clock.now();
         self.idle_pushes = idle.pushes();
         let Some(idle_for) = idle.idle_for() else {
@@ -703,17 +1006,22 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
             return;
         };
         let since = |d: Duration| now - chrono::Duration::from_std(d).unwrap_or_default();
+        let base = self.config.tracking.idle_timeout;
         if self.tracker.is_idle() {
-            if self.last_idle.is_some_and(|prev| idle_for < prev) || idle_for < timeout {
+            if self.last_idle.is_some_and(|prev| idle_for < prev) || idle_for < base {
                 self.close(Event::Input {
                     at: since(idle_for),
                 });
             }
         } else if idle_for >= timeout {
             tracing::debug!("idle");
-            self.close(Event::Idle {
-                last_input: since(idle_for),
-            });
+            // An audible tab kept the employee there up to the media timeout.
+            let last_input = if timeout > base {
+                since(idle_for.saturating_sub(timeout))
+            } else {
+                since(idle_for)
+            };
+            self.close(Event::Idle { last_input });
         }
         self.last_idle = Some(idle_for);
         // A pushing source says when input stops (after PUSH_AFTER) and starts
@@ -811,6 +1119,7 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
     fn checkpoint(&mut self) {
         self.checkpoint_at = None;
         let now = self.clock.now();
+        self.store_browsers(now, false);
         let mut spans: Vec<Span> = self.pending.drain(..).collect();
         spans.extend(self.tracker.open_span(now));
         self.write(spans);
@@ -855,6 +1164,9 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
                     if self.write_failed {
                         tracing::info!("writing to the database works again");
                         self.write_failed = false;
+                        if let Some(h) = &self.health {
+                            h.writes_failing(None);
+                        }
                     }
                     return;
                 }
@@ -865,8 +1177,14 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
                 }
                 Err(e) => {
                     if !self.write_failed {
-                        tracing::error!(error = %e, "cannot write to the database; will retry");
+                        tracing::error!(
+                            "cannot write to the database ({}); what is seen stays in memory and dwell tries again by itself",
+                            while_running(&e)
+                        );
                         self.write_failed = true;
+                        if let Some(h) = &self.health {
+                            h.writes_failing(Some(self.clock.now()));
+                        }
                     }
                     self.keep_closed(spans);
                     return;
@@ -1115,6 +1433,87 @@ mod tests {
         .await;
         // 0..30, then 600..660 (input noticed within the 1 s poll, dated exactly).
         assert_eq!(secs(&spans, Some("facebook.com")), 90.0, "{spans:?}");
+    }
+
+    fn tab(host: Option<&str>, private: bool, audible: bool) -> WatchEvent {
+        WatchEvent::Tab {
+            browser: "chromium".into(),
+            sender: ":1.7".into(),
+            facts: crate::native_host::TabFacts {
+                host: host.map(str::to_owned),
+                private,
+                audible,
+                focused: true,
+            },
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_connected_extension_counts_by_host_not_title() {
+        let (_d, spans) = replay(always(), |tx, _idle| {
+            Box::pin(async move {
+                let t0 = Instant::now();
+                tx.send(WatchEvent::Connected).await.unwrap();
+                // The title names Facebook, but the tab is on old.reddit.com.
+                tx.send(WatchEvent::Focus(browser("Facebook")))
+                    .await
+                    .unwrap();
+                at(t0, 10).await;
+                tx.send(tab(Some("old.reddit.com"), false, false))
+                    .await
+                    .unwrap();
+                at(t0, 30).await;
+                // A page whose title names no site: counted by its host.
+                tx.send(tab(Some("mastodon.social"), false, false))
+                    .await
+                    .unwrap();
+                at(t0, 45).await;
+                tx.send(tab(Some("docs.example.com"), false, false))
+                    .await
+                    .unwrap();
+                at(t0, 50).await;
+                // A private window: not counted at all.
+                tx.send(tab(None, true, false)).await.unwrap();
+                at(t0, 70).await;
+                // The host left: the title counts again.
+                tx.send(WatchEvent::TabGone {
+                    sender: ":1.7".into(),
+                })
+                .await
+                .unwrap();
+                at(t0, 80).await;
+            })
+        })
+        .await;
+        assert_eq!(secs(&spans, Some("facebook.com")), 20.0, "{spans:?}");
+        assert_eq!(secs(&spans, Some("reddit.com")), 20.0, "{spans:?}");
+        assert_eq!(secs(&spans, Some("mastodon")), 15.0, "{spans:?}");
+        assert_eq!(secs(&spans, None), 5.0, "{spans:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_audible_social_tab_counts_through_idleness_up_to_the_media_timeout() {
+        let mut config = always();
+        config.tracking.idle_timeout = Duration::from_secs(60);
+        config.tracking.media_idle_timeout = Duration::from_secs(600);
+        let (_d, spans) = replay(config, |tx, idle| {
+            Box::pin(async move {
+                let t0 = Instant::now();
+                tx.send(WatchEvent::Connected).await.unwrap();
+                tx.send(WatchEvent::Focus(browser("New Tab")))
+                    .await
+                    .unwrap();
+                tx.send(tab(Some("www.youtube.com"), false, true))
+                    .await
+                    .unwrap();
+                *idle.last_input.lock().unwrap() = Instant::now();
+                // No input from here on: counted for 600 s, then cut back.
+                at(t0, 1000).await;
+            })
+        })
+        .await;
+        // Counted up to the media timeout after the last input, not beyond.
+        assert_eq!(secs(&spans, Some("youtube.com")), 600.0, "{spans:?}");
     }
 
     /// Replays `script` with a wall clock the script can step, and the

@@ -548,12 +548,21 @@ mod tests {
         assert_eq!(nonzero("45").unwrap(), Duration::from_secs(45 * 60));
         assert_eq!(nonzero(" 1h15m ").unwrap(), Duration::from_secs(75 * 60));
         assert!(nonzero("0").is_err());
-        assert_eq!(parse_days("Mon-Fri").unwrap(), ["mon", "tue", "wed", "thu", "fri"]);
-        assert_eq!(parse_days("mon-wed, fri").unwrap(), ["mon", "tue", "wed", "fri"]);
+        assert_eq!(
+            parse_days("Mon-Fri").unwrap(),
+            ["mon", "tue", "wed", "thu", "fri"]
+        );
+        assert_eq!(
+            parse_days("mon-wed, fri").unwrap(),
+            ["mon", "tue", "wed", "fri"]
+        );
         assert_eq!(parse_days("sat-mon").unwrap(), ["mon", "sat", "sun"]);
         assert!(parse_days("mon-funday").is_err());
         assert_eq!(parse_hours("8:30-12").unwrap(), ["08:30-12:00"]);
-        assert_eq!(parse_hours("8:30-12, 13-17").unwrap(), ["08:30-12:00", "13:00-17:00"]);
+        assert_eq!(
+            parse_hours("8:30-12, 13-17").unwrap(),
+            ["08:30-12:00", "13:00-17:00"]
+        );
         assert_eq!(answer_language("fr-CA").unwrap(), "fr");
         assert_eq!(answer_language("en_US.UTF-8").unwrap(), "en");
         assert_eq!(answer_language("Auto").unwrap(), "auto");

@@ -51,6 +51,7 @@ pub struct Config {
     pub disabled_sites: Vec<String>,
     pub reminders: Reminders,
     pub data: Data,
+    pub ui: Ui,
     /// The first day of a week, for the weekly limit and weekly reports
     /// (`[schedule] week_start`, Monday by default: ISO weeks).
     pub week_start: chrono::Weekday,
@@ -62,6 +63,9 @@ pub struct Config {
 pub struct Tracking {
     /// After this long without input, the current span ends at the last input.
     pub idle_timeout: Duration,
+    /// An audible social tab in focus (a video, seen through the browser
+    /// extension) keeps counting through input idleness up to this long.
+    pub media_idle_timeout: Duration,
     /// Record without reminders for this long after opting in, then suggest limits.
     pub calibrate: Option<Duration>,
     /// Which desktop backend watches focus (`auto` picks from the session).
@@ -132,6 +136,13 @@ pub struct Reminders {
 pub struct Data {
     /// Spans older than this are deleted.
     pub keep: Duration,
+}
+
+/// `[ui]`: what the agent shows on the desktop besides reminders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ui {
+    /// A tray icon (StatusNotifierItem) with today's time and a menu.
+    pub tray: bool,
 }
 
 /// The kinds of reminder message.
@@ -237,6 +248,7 @@ struct RawConfig {
     sites: RawSites,
     reminders: RawReminders,
     data: RawData,
+    ui: RawUi,
 }
 
 #[derive(Deserialize)]
@@ -244,6 +256,8 @@ struct RawConfig {
 struct RawTracking {
     #[serde(deserialize_with = "duration")]
     idle_timeout: Sp<Duration>,
+    #[serde(deserialize_with = "duration")]
+    media_idle_timeout: Sp<Duration>,
     #[serde(deserialize_with = "opt_duration")]
     calibrate: Option<Sp<Duration>>,
     backend: Sp<String>,
@@ -277,6 +291,8 @@ struct RawRule {
     site: String,
     title: Option<String>,
     app: Option<String>,
+    #[serde(default)]
+    host: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -307,6 +323,18 @@ struct RawReminders {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, default)]
+struct RawUi {
+    tray: bool,
+}
+
+impl Default for RawUi {
+    fn default() -> Self {
+        RawUi { tray: true }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
 struct RawData {
     #[serde(deserialize_with = "duration")]
     keep: Sp<Duration>,
@@ -324,6 +352,7 @@ impl Default for RawTracking {
     fn default() -> Self {
         RawTracking {
             idle_timeout: sp(mins(2)),
+            media_idle_timeout: sp(mins(30)),
             calibrate: None,
             backend: sp("auto".into()),
         }
@@ -455,8 +484,8 @@ impl DurationText {
             DurationText::Integer(n) => n.to_string(),
             DurationText::Float(f) => {
                 return Err(E::custom(format!(
-                    "{f} has no unit: write it in quotes with whole units, like \"2m30s\" or \"90s\""
-                )))
+                "{f} has no unit: write it in quotes with whole units, like \"2m30s\" or \"90s\""
+            )))
             }
         };
         Err(E::custom(format!(
@@ -500,6 +529,12 @@ impl RawConfig {
             return Err(err(
                 t.idle_timeout.span(),
                 "tracking.idle_timeout must be at least \"5s\"".into(),
+            ));
+        }
+        if *t.media_idle_timeout.get_ref() < Duration::from_secs(5) {
+            return Err(err(
+                t.media_idle_timeout.span(),
+                "tracking.media_idle_timeout must be at least \"5s\"".into(),
             ));
         }
 
@@ -579,6 +614,7 @@ impl RawConfig {
                     site,
                     title: raw.title.clone(),
                     app: raw.app.clone(),
+                    host: raw.host.clone(),
                 },
             ));
         }
@@ -592,7 +628,9 @@ impl RawConfig {
         let user_rules: Vec<UserRule> = rules.iter().map(|(_, r)| r.clone()).collect();
         let classifier = Classifier::new(&user_rules, &disabled).map_err(|e| {
             let site = match &e {
-                RuleError::BadRegex { site, .. } | RuleError::Empty { site } => site,
+                RuleError::BadRegex { site, .. }
+                | RuleError::Empty { site }
+                | RuleError::BadHost { site, .. } => site,
             };
             let span = rules
                 .iter()
@@ -680,6 +718,7 @@ impl RawConfig {
         Ok(Config {
             tracking: Tracking {
                 idle_timeout: *t.idle_timeout.get_ref(),
+                media_idle_timeout: *t.media_idle_timeout.get_ref(),
                 calibrate: t.calibrate.as_ref().map(|c| *c.get_ref()),
                 backend,
             },
@@ -721,6 +760,7 @@ impl RawConfig {
             data: Data {
                 keep: *self.data.keep.get_ref(),
             },
+            ui: Ui { tray: self.ui.tray },
             week_start,
             classifier,
         })
@@ -805,6 +845,9 @@ const EXAMPLE: &str = r#"# dwell configuration. Every key is optional: what you 
 # After this long without keyboard or mouse input, dwell stops counting; the
 # time is cut back to your last input. Counting resumes at your next input.
 idle_timeout = "2m"
+# With dwell's browser extension, an audible social tab in focus (a video)
+# keeps counting through keyboard and mouse idleness up to this long.
+media_idle_timeout = "30m"
 # Record without sending reminders for this long after you opt in, then
 # suggest a daily limit from your own typical day. "off" to skip.
 # calibrate = "7d"
@@ -833,13 +876,19 @@ week_start = "mon"
 
 # Your own sites and apps. `title` is a regular expression matched against
 # browser window titles only; `app` matches a desktop program's WM_CLASS or
-# process name. A rule with the site label of a built-in one replaces it.
+# process name; `host` lists host names the browser extension reports, each
+# with its subdomains (the site label, when it is a host name, is one too:
+# "reddit.com" covers "old.reddit.com"). A rule with the site label of a
+# built-in one replaces it.
 # [[rules]]
 # site = "forum.example.org"
 # title = "Example Forum"
 # [[rules]]
 # site = "example-chat"
 # app = "example-chat"
+# [[rules]]
+# site = "fediverse"
+# host = ["mastodon.social", "fosstodon.org"]
 
 [sites]
 # Built-in sites that should not count, e.g. ["youtube.com", "linkedin.com"].
@@ -875,6 +924,11 @@ messages = []
 [data]
 # Spans older than this are deleted.
 keep = "365d"
+
+[ui]
+# A tray icon with today's time and a menu (pause, resume, reports, settings),
+# where the desktop has a StatusNotifierItem tray.
+tray = true
 "#;
 
 #[cfg(test)]
@@ -903,6 +957,19 @@ mod tests {
         assert_eq!(empty.reminders, c.reminders);
         assert_eq!(empty.schedule, c.schedule);
         assert_eq!(empty.data, c.data);
+        assert_eq!(empty.ui, c.ui);
+        assert!(c.ui.tray, "the tray is on by default");
+    }
+
+    #[test]
+    fn the_tray_can_be_turned_off_and_only_with_a_boolean() {
+        assert!(!parse("[ui]\ntray = false\n").unwrap().ui.tray);
+        assert!(parse("[ui]\n").unwrap().ui.tray);
+        let e = err_of("[ui]\ntray = \"no\"\n");
+        assert!(e.starts_with("test.toml:2:"), "{e}");
+        assert!(e.contains("boolean") || e.contains("bool"), "{e}");
+        let e = err_of("[ui]\ntrey = false\n");
+        assert!(e.starts_with("test.toml:2:") && e.contains("trey"), "{e}");
     }
 
     #[test]
@@ -1007,6 +1074,27 @@ quiet = ["12:00-13:00"]
             assert!(e.contains("test.toml:2:"), "{src}: {e}");
             assert!(e.contains(needle), "{src}: {e}");
         }
+    }
+
+    #[test]
+    fn host_rules_and_media_idle_timeout() {
+        let c = parse(
+            "[tracking]\nmedia_idle_timeout = \"10m\"\n[[rules]]\nsite = \"fediverse\"\nhost = [\"mastodon.social\", \"fosstodon.org\"]\n",
+        )
+        .unwrap();
+        assert_eq!(c.tracking.media_idle_timeout, Duration::from_secs(600));
+        assert_eq!(
+            c.classifier.classify_host("fosstodon.org"),
+            crate::Activity::Social("fediverse".into())
+        );
+        assert_eq!(
+            Config::default().tracking.media_idle_timeout,
+            Duration::from_secs(1800)
+        );
+        let e = err_of("\n[[rules]]\nsite = \"a\"\nhost = [\"a.com/path\"]\n");
+        assert!(e.contains(":2:") && e.contains("not a host name"), "{e}");
+        let e = err_of("[tracking]\nmedia_idle_timeout = \"1s\"\n");
+        assert!(e.contains("media_idle_timeout"), "{e}");
     }
 
     #[test]

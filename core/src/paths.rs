@@ -37,7 +37,9 @@ pub fn data_dir(given: Option<&Path>) -> Result<PathBuf, Refused> {
         .map(Path::to_path_buf)
         .or_else(default_data_dir)
         .ok_or_else(|| {
-            Refused("cannot tell where dwell keeps data: set HOME, XDG_DATA_HOME or --data-dir".into())
+            Refused(
+                "cannot tell where dwell keeps data: set HOME, XDG_DATA_HOME or --data-dir".into(),
+            )
         })
 }
 

@@ -16,8 +16,13 @@
 //!   case-insensitively and exactly (a 15-byte process name also matches an app
 //!   name that it is the truncation of, as Linux cuts process names there).
 //!
-//! Window titles are only held in memory for the duration of a call; nothing
-//! here logs them.
+//! - **Host names** from dwell's browser extension ([`Classifier::classify_host`]):
+//!   a site's label and its domains match as host suffixes (`reddit.com` covers
+//!   `old.reddit.com`), and a user rule's `host` list adds host names under its
+//!   label. [`valid_host`] says what a host name may look like.
+//!
+//! Window titles and host names are only held in memory for the duration of a
+//! call; nothing here logs them.
 //!
 //! Work tools are not social: Slack, Teams, Element and the like have no rule.
 //! **Signal is not counted by default**, because many teams use it for work;
@@ -46,14 +51,80 @@ pub struct UserRule {
     pub title: Option<String>,
     /// `WM_CLASS` (class or instance) or process name, case-insensitive, exact.
     pub app: Option<String>,
+    /// Host names (from the browser extension) counted under `site`, each with
+    /// its subdomains; lower-case ASCII (punycode for international names).
+    pub host: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum RuleError {
     #[error("rule for site \"{site}\": invalid title regex: {message}")]
     BadRegex { site: String, message: String },
-    #[error("rule for site \"{site}\" needs a `title` or an `app`")]
+    #[error("rule for site \"{site}\" needs a `title`, an `app` or a `host`")]
     Empty { site: String },
+    #[error("rule for site \"{site}\": host \"{host}\" is not a host name: {reason}")]
+    BadHost {
+        site: String,
+        host: String,
+        reason: HostError,
+    },
+}
+
+/// The longest host name, in bytes (RFC 1035).
+pub const MAX_HOST: usize = 253;
+/// The longest label of a host name, in bytes.
+pub const MAX_HOST_LABEL: usize = 63;
+
+/// Why a string is not a host name as dwell accepts one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HostError {
+    #[error("it is empty")]
+    Empty,
+    #[error("it is longer than {MAX_HOST} bytes")]
+    TooLong,
+    #[error("a label is empty or longer than {MAX_HOST_LABEL} bytes")]
+    BadLabel,
+    #[error("a label starts or ends with `-`")]
+    Hyphen,
+    #[error("only lower-case a-z, 0-9, `-` and `.` are allowed (write an international name in its `xn--` form)")]
+    BadChar,
+}
+
+/// Checks that `host` is a bare host name: lower-case ASCII letters, digits and
+/// hyphens in dot-separated labels of 1 to 63 bytes, at most 253 bytes in all,
+/// no label starting or ending with a hyphen. International names are in their
+/// IDNA (punycode, `xn--…`) form, as browsers report them. Anything with a
+/// scheme, a port, a path, user info or a trailing dot is refused.
+pub fn valid_host(host: &str) -> Result<(), HostError> {
+    if host.is_empty() {
+        return Err(HostError::Empty);
+    }
+    if host.len() > MAX_HOST {
+        return Err(HostError::TooLong);
+    }
+    for label in host.split('.') {
+        if label.is_empty() || label.len() > MAX_HOST_LABEL {
+            return Err(HostError::BadLabel);
+        }
+        if !label
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(HostError::BadChar);
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err(HostError::Hyphen);
+        }
+    }
+    Ok(())
+}
+
+/// Whether `host` is `domain` or one of its subdomains.
+fn host_under(host: &str, domain: &str) -> bool {
+    host == domain
+        || (host.len() > domain.len()
+            && host.ends_with(domain)
+            && host.as_bytes()[host.len() - domain.len() - 1] == b'.')
 }
 
 /// One built-in social site.
@@ -629,6 +700,8 @@ struct CompiledUserRule {
     title: Option<Regex>,
     /// Lowercase.
     app: Option<String>,
+    /// Host suffixes: the `host` list, and the site label when it is a host name.
+    hosts: Vec<String>,
 }
 
 /// Compiled rules, cheap to call on every focus change.
@@ -641,6 +714,8 @@ pub struct Classifier {
     /// agent classifies windows, and compiling takes ~20 ms).
     patterns: Vec<String>,
     title_labels: Vec<&'static str>,
+    /// Built-in host suffixes: (domain, label), for the sites in force.
+    hosts: Vec<(&'static str, &'static str)>,
     compiled: std::sync::OnceLock<Option<Compiled>>,
 }
 
@@ -679,10 +754,24 @@ impl Classifier {
         for rule in user {
             let title = rule.title.as_deref().filter(|t| !t.trim().is_empty());
             let app = rule.app.as_deref().map(str::trim).filter(|a| !a.is_empty());
-            if title.is_none() && app.is_none() {
+            let mut hosts = Vec::with_capacity(rule.host.len() + 1);
+            for h in &rule.host {
+                let h = h.trim().trim_start_matches("*.").to_ascii_lowercase();
+                valid_host(&h).map_err(|reason| RuleError::BadHost {
+                    site: rule.site.clone(),
+                    host: h.clone(),
+                    reason,
+                })?;
+                hosts.push(h);
+            }
+            if title.is_none() && app.is_none() && hosts.is_empty() {
                 return Err(RuleError::Empty {
                     site: rule.site.clone(),
                 });
+            }
+            let label = rule.site.trim().to_ascii_lowercase();
+            if label.contains('.') && valid_host(&label).is_ok() {
+                hosts.push(label);
             }
             let title = match title {
                 Some(t) => Some(
@@ -703,6 +792,7 @@ impl Classifier {
                 site: rule.site.clone(),
                 title,
                 app: app.map(str::to_lowercase),
+                hosts,
             });
         }
 
@@ -712,8 +802,13 @@ impl Classifier {
         let mut apps = Vec::new();
         let mut patterns = Vec::new();
         let mut title_labels = Vec::new();
+        let mut hosts = Vec::new();
         for site in active {
             apps.extend(site.apps.iter().map(|a| (*a, site.label)));
+            hosts.extend(site.domains.iter().map(|d| (*d, site.label)));
+            if site.label.contains('.') && !site.domains.contains(&site.label) {
+                hosts.push((site.label, site.label));
+            }
             if let Some(p) = site_pattern(site) {
                 patterns.push(p);
                 title_labels.push(site.label);
@@ -724,8 +819,33 @@ impl Classifier {
             apps,
             patterns,
             title_labels,
+            hosts,
             compiled: std::sync::OnceLock::new(),
         })
+    }
+
+    /// What the focused tab's host name counts as: the first user rule whose
+    /// `host` list or label covers it, else the built-in site with the longest
+    /// matching domain, else other time. `host` should have passed
+    /// [`valid_host`]; anything else is other time.
+    pub fn classify_host(&self, host: &str) -> Activity {
+        if valid_host(host).is_err() {
+            return Activity::Other;
+        }
+        if let Some(rule) = self
+            .user
+            .iter()
+            .find(|r| r.hosts.iter().any(|h| host_under(host, h)))
+        {
+            return Activity::Social(rule.site.clone());
+        }
+        self.hosts
+            .iter()
+            .filter(|(domain, _)| host_under(host, domain))
+            .max_by_key(|(domain, _)| domain.len())
+            .map_or(Activity::Other, |(_, label)| {
+                Activity::Social((*label).to_owned())
+            })
     }
 
     fn compiled(&self) -> Option<&Compiled> {
@@ -1197,21 +1317,25 @@ mod tests {
                 site: "facebook.com".into(),
                 title: Some("^MyFB".into()),
                 app: None,
+                host: vec![],
             },
             UserRule {
                 site: "work-reddit".into(),
                 title: Some(r"r/acme_internal$".into()),
                 app: None,
+                host: vec![],
             },
             UserRule {
                 site: "signal.org".into(),
                 title: None,
                 app: Some("Signal".into()),
+                host: vec![],
             },
             UserRule {
                 site: "forum.example.org".into(),
                 title: Some("example forum$".into()),
                 app: None,
+                host: vec![],
             },
         ];
         let c = Classifier::new(&rules, &[]).unwrap();
@@ -1265,6 +1389,7 @@ mod tests {
             site: "youtube.com".into(),
             title: Some("YouTube Music".into()),
             app: None,
+            host: vec![],
         }];
         let disabled = ["youtube.com".to_string(), " LinkedIn.com ".to_string()];
         let c = Classifier::new(&rules, &disabled).unwrap();
@@ -1299,6 +1424,7 @@ mod tests {
             site: "a".into(),
             title: None,
             app: None,
+            host: vec![],
         };
         match Classifier::new(&[empty], &[]) {
             Err(RuleError::Empty { site }) => assert_eq!(site, "a"),
@@ -1308,6 +1434,7 @@ mod tests {
             site: "b".into(),
             title: Some("  ".into()),
             app: Some("".into()),
+            host: vec![],
         };
         assert!(matches!(
             Classifier::new(&[blank], &[]),
@@ -1317,6 +1444,7 @@ mod tests {
             site: "c".into(),
             title: Some("(".into()),
             app: None,
+            host: vec![],
         };
         let pattern = String::from("(");
         let expected = Regex::new(&pattern).unwrap_err().to_string();
@@ -1333,5 +1461,105 @@ mod tests {
         }
         // A bad rule is an error even when its site is disabled.
         assert!(Classifier::new(&[bad], &["c".to_string()]).is_err());
+    }
+
+    #[test]
+    fn host_names_are_checked() {
+        for ok in [
+            "old.reddit.com",
+            "localhost",
+            "xn--bcher-kva.example",
+            "a-b.c0",
+            "127.0.0.1",
+        ] {
+            assert_eq!(valid_host(ok), Ok(()), "{ok}");
+        }
+        let long_label = format!("{}.com", "a".repeat(64));
+        let long = ["a".repeat(63).as_str(); 5].join(".");
+        for (bad, why) in [
+            ("", HostError::Empty),
+            ("Reddit.com", HostError::BadChar),
+            ("reddit.com:443", HostError::BadChar),
+            ("reddit.com/r/rust", HostError::BadChar),
+            ("user@reddit.com", HostError::BadChar),
+            ("https://reddit.com", HostError::BadChar),
+            ("bücher.de", HostError::BadChar),
+            ("reddit.com.", HostError::BadLabel),
+            ("a..b", HostError::BadLabel),
+            (long_label.as_str(), HostError::BadLabel),
+            (long.as_str(), HostError::TooLong),
+            ("-a.com", HostError::Hyphen),
+            ("[::1]", HostError::BadChar),
+        ] {
+            assert_eq!(valid_host(bad), Err(why), "{bad}");
+        }
+    }
+
+    #[test]
+    fn hosts_match_site_labels_and_domains_as_suffixes() {
+        let c = builtin();
+        assert_eq!(c.classify_host("old.reddit.com"), social("reddit.com"));
+        assert_eq!(c.classify_host("reddit.com"), social("reddit.com"));
+        assert_eq!(c.classify_host("www.facebook.com"), social("facebook.com"));
+        assert_eq!(c.classify_host("m.facebook.com"), social("facebook.com"));
+        assert_eq!(c.classify_host("mastodon.social"), social("mastodon"));
+        assert_eq!(
+            c.classify_host("web.whatsapp.com"),
+            social("web.whatsapp.com")
+        );
+        // Not a suffix at a label boundary, or another site.
+        assert_eq!(c.classify_host("notreddit.com"), Activity::Other);
+        assert_eq!(c.classify_host("reddit.com.evil.example"), Activity::Other);
+        assert_eq!(c.classify_host("docs.example.com"), Activity::Other);
+        assert_eq!(c.classify_host("whatsapp.com"), Activity::Other);
+        // Invalid input is other time, never a panic.
+        assert_eq!(c.classify_host("Old.Reddit.com/r"), Activity::Other);
+    }
+
+    #[test]
+    fn user_host_rules_add_hosts_under_one_label() {
+        let rules = [
+            UserRule {
+                site: "fediverse".into(),
+                host: vec!["fosstodon.org".into(), " *.Social.Example ".into()],
+                ..UserRule::default()
+            },
+            UserRule {
+                site: "forum.example.org".into(),
+                title: Some("Example Forum".into()),
+                ..UserRule::default()
+            },
+        ];
+        let c = Classifier::new(&rules, &["reddit.com".to_string()]).unwrap();
+        assert_eq!(c.classify_host("fosstodon.org"), social("fediverse"));
+        assert_eq!(c.classify_host("a.social.example"), social("fediverse"));
+        // The label of a rule is a host suffix too.
+        assert_eq!(
+            c.classify_host("www.forum.example.org"),
+            social("forum.example.org")
+        );
+        // Built-ins still apply, except disabled ones.
+        assert_eq!(c.classify_host("mastodon.social"), social("mastodon"));
+        assert_eq!(c.classify_host("old.reddit.com"), Activity::Other);
+        // A host rule alone is a valid rule; a bad host is an error.
+        let bad = UserRule {
+            site: "x".into(),
+            host: vec!["x.com/home".into()],
+            ..UserRule::default()
+        };
+        let e = Classifier::new(&[bad], &[]).unwrap_err();
+        assert!(
+            e.to_string().contains("\"x.com/home\" is not a host name"),
+            "{e}"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn host_checks_never_panic(s in "\\PC{0,300}") {
+            let c = builtin();
+            let _ = valid_host(&s);
+            let _ = c.classify_host(&s);
+        }
     }
 }

@@ -11,7 +11,11 @@ fn window() -> impl Strategy<Value = WindowInfo> {
     (
         "\\PC{0,40}",
         "\\PC{0,40}",
-        prop_oneof!["\\PC{0,400}", "\\PC{0,40} - Mozilla Firefox", ".{0,60} — Chromium"],
+        prop_oneof![
+            "\\PC{0,400}",
+            "\\PC{0,40} - Mozilla Firefox",
+            ".{0,60} — Chromium"
+        ],
         proptest::option::of("\\PC{0,20}"),
         any::<bool>(),
     )

@@ -615,6 +615,14 @@ impl Desktop {
         self.tempdir().join("bin")
     }
 
+    /// Makes the `xdg-open` stand-in fail, as on a desktop where nothing opens files.
+    pub fn break_opener(&self) {
+        write_script(
+            &self.bin_dir().join("xdg-open"),
+            "#!/bin/sh\n# xdg-open stand-in: nothing can open anything here.\nexit 3\n",
+        );
+    }
+
     /// What children asked `xdg-open` to open, in order.
     pub fn opened(&self) -> Vec<PathBuf> {
         read_lossy(&self.logs_dir().join("xdg-open.txt"))

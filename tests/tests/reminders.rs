@@ -384,6 +384,33 @@ fn done_for_today_chosen_in_dunst_ends_reminders_for_the_day() {
 }
 
 #[test]
+fn a_click_when_nothing_can_open_the_report_says_where_it_is_saved() {
+    require_dunstctl();
+    let desktop = Desktop::start(DesktopOptions::with_dunst());
+    desktop.break_opener();
+    let watcher = desktop.watch_notifications();
+    let agent = Agent::start(&desktop, &config("10s", "[0.2]", ""));
+    let _window = social_window(&desktop);
+    let first = wait_dwell(&watcher, 1, Duration::from_secs(8));
+    assert_eq!(first.len(), 1, "{}", desktop.diagnostics());
+    desktop.run_ok("dunstctl", ["action", "0"]);
+    assert!(
+        agent.wait_outcome(0, "open_failed"),
+        "a click that opened nothing is not `opened`: {:?}",
+        agent.reminders()
+    );
+    let notes = wait_dwell(&watcher, 2, Duration::from_secs(8));
+    let saved = agent.data.join("report-today.html");
+    assert!(
+        notes.len() == 2 && notes[1].body.contains(&saved.display().to_string()),
+        "a note must say where the report is saved: {notes:#?}"
+    );
+    let page = std::fs::read_to_string(&saved).expect("the report was saved");
+    assert!(page.contains("<html"));
+    agent.stop();
+}
+
+#[test]
 fn clicking_a_reminder_opens_the_report_and_closing_one_is_dismissed() {
     require_dunstctl();
     let desktop = Desktop::start(DesktopOptions::with_dunst());

@@ -7,7 +7,9 @@
 //!   and never stores a span that ends before it starts;
 //! - `agent.lock` or `dwell.db` planted as a symbolic link is refused and its target untouched;
 //! - a site label that reads as a spreadsheet formula is neutralised in every CSV;
-//! - a full disk: no spinning, one log line, nothing lost once there is room again.
+//! - a full disk: no spinning, one log line, `status` says since when writes fail, nothing
+//!   lost once there is room again;
+//! - a `tcp:` session bus address is never dialled; `status` says why reminders are off.
 
 use std::fmt::Write as _;
 use std::fs::{self, File};
@@ -721,6 +723,12 @@ fn clock_ticks() -> f64 {
 }
 
 /// Lines of the agent's log at WARN or ERROR.
+fn status_json(dwell: &Dwell) -> serde_json::Value {
+    let out = dwell.agent(&["status", "--json"]);
+    assert!(out.status.success(), "status --json failed: {out:?}");
+    serde_json::from_slice(&out.stdout).expect("status --json prints JSON")
+}
+
 fn problems(log: &str) -> Vec<String> {
     log.lines()
         .filter(|l| l.contains(" WARN ") || l.contains(" ERROR "))
@@ -760,6 +768,22 @@ fn a_full_disk_is_logged_once_without_spinning_and_nothing_is_lost() {
         agent.stderr_text()
     );
     let first_problems = problems(&agent.stderr_text()[before_full..]);
+    assert!(
+        !agent.stderr_text()[before_full..].contains("start dwell again"),
+        "the running agent retries by itself: it must not ask to be started again:\n{}",
+        agent.stderr_text()
+    );
+    // `status` says writes fail, and since when, though the database takes no writes.
+    let failing = status_json(&dwell)["writes_failing_since"].clone();
+    assert!(
+        failing.is_string(),
+        "with the disk full, `status --json` has no writes_failing_since: {failing}"
+    );
+    let text = String::from_utf8_lossy(&dwell.agent(&["status"]).stdout).into_owned();
+    assert!(
+        text.contains("failing since"),
+        "`status` does not say writes fail:\n{text}"
+    );
 
     // More attempts: wake-ups, a focus switch (which closes the Facebook span, kept in memory
     // only), more wake-ups.
@@ -813,6 +837,10 @@ fn a_full_disk_is_logged_once_without_spinning_and_nothing_is_lost() {
         agent.stderr_text()
     );
     let recovered = freed.elapsed().as_secs_f64();
+    assert!(
+        status_json(&dwell)["writes_failing_since"].is_null(),
+        "writes work again, but `status --json` still says they fail"
+    );
     println!(
         "disk full: agent CPU {:.2} % of a core, wrote again {recovered:.1} s after the disk had \
          room",
@@ -832,5 +860,58 @@ fn a_full_disk_is_logged_once_without_spinning_and_nothing_is_lost() {
         "after the disk had room again ({recovered:.1} s to recover), recorded facebook.com \
          {fb_got:.2} s and reddit.com {reddit_got:.2} s, expected {want_fb:.2} s and \
          {want_reddit:.2} s (±2 s): what could not be written meanwhile is lost\n{got:?}"
+    );
+}
+
+#[test]
+fn a_tcp_session_bus_is_never_dialled_and_status_says_why_reminders_are_off() {
+    // A listener stands where the bus address points: any connection would show.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a local port");
+    listener
+        .set_nonblocking(true)
+        .expect("non-blocking listener");
+    let port = listener.local_addr().expect("local address").port();
+    let address = format!("tcp:host=127.0.0.1,port={port}");
+    let desktop = Desktop::start(DesktopOptions::default());
+    let config = "[tracking]\nidle_timeout = \"10m\"\n\
+                  [limits]\ndaily = \"4s\"\nstreak = \"1h\"\nweekly = \"2h\"\n\
+                  [schedule]\nrecord = \"always\"\n\
+                  [reminders]\nat = [0.5]\nmin_gap = \"1s\"\n";
+    let dwell = Dwell::new(&desktop, config);
+    dwell.enable();
+    let fb = desktop.open_window("firefox", "Navigator", "Facebook — Mozilla Firefox");
+    fb.activate();
+    let agent = spawn_agent(&desktop, &dwell, &[("DBUS_SESSION_BUS_ADDRESS", &address)]);
+    wait_for_log(&agent, FOCUS_ON_FACEBOOK);
+    // Past the first reminder stage (2 s of 4 s): a reminder would be due now.
+    thread::sleep(Duration::from_secs(4));
+    let status = dwell.agent(&["status", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&status.stdout).expect("status JSON");
+    let off = json["notifications_off"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        off.contains("tcp"),
+        "status --json must say why notifications are off: {json}"
+    );
+    let text = String::from_utf8_lossy(&dwell.agent(&["status"]).stdout).into_owned();
+    assert!(text.contains("notifications are off"), "{text}");
+    match listener.accept() {
+        Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+        other => panic!("the agent dialled the tcp: bus address: {other:?}"),
+    }
+    assert!(agent.is_running(), "{}", agent.stderr_text());
+    assert_eq!(agent.terminate().code(), Some(0), "{}", agent.stderr_text());
+    let got = dwell.db_seconds();
+    assert!(
+        got.get("facebook.com").copied().unwrap_or(0.0) >= 3.0,
+        "tracking must go on without notifications: {got:?}"
+    );
+    assert_eq!(
+        agent.stderr_text().matches("notifications are off").count(),
+        1,
+        "said once in the log:\n{}",
+        agent.stderr_text()
     );
 }

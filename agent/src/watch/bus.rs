@@ -6,7 +6,11 @@
 //!   KWin script and the GNOME Shell extension report focus through it. It
 //!   returns nothing and exposes no data; strings are cut ([`super::MAX_TITLE`]);
 //!   a malformed call is answered with an error, ignored, and logged once. Focus
-//!   reports count only while the KWin or GNOME backend is in use.
+//!   reports count only while the KWin or GNOME backend is in use. A second
+//!   method, `Tab(s browser, s host, b private, b audible, b focused, u pid)`,
+//!   is how `dwell-agent native-host` passes on what the browser extension
+//!   reports (for every backend); a host name that is not one is refused, and
+//!   the caller's leaving the bus means that browser's extension is gone.
 //! - **KWin and GNOME lifecycles** ([`super::kwin`], [`super::gnome`]): the
 //!   script is loaded when KWin is on the bus (and again if KWin restarts), and
 //!   unloaded on exit; Mutter's idle watches are armed when GNOME Shell is there.
@@ -33,7 +37,7 @@ use super::{cut, gnome, kwin, window_from_app_id, Backend, ProcessNames, PushedI
 pub const NAME: &str = "org.dwell.Agent";
 /// The one object it exposes.
 pub const PATH: &str = "/org/dwell/Agent";
-/// The one interface, with the one method `Focus`.
+/// The one interface, with the methods `Focus` and `Tab`.
 pub const IFACE: &str = "org.dwell.Agent1";
 
 const DBUS: &str = "org.freedesktop.DBus";
@@ -188,6 +192,9 @@ struct Door {
     warned_connect: bool,
     /// `status` shows a hint (the GNOME extension is missing).
     hint: bool,
+    /// Bus names of native-messaging hosts that reported a tab (watched to
+    /// tell when they leave).
+    tab_senders: std::collections::HashSet<String>,
     /// When to check that the KWin script, just loaded, has reported (it
     /// reports what has focus as soon as it runs).
     kwin_check_at: Option<std::time::Instant>,
@@ -238,6 +245,7 @@ async fn serve(
         warned_malformed: false,
         warned_connect: false,
         hint: false,
+        tab_senders: Default::default(),
         kwin_check_at: None,
         kwin_reloads: 0,
     };
@@ -360,20 +368,19 @@ impl Door {
     async fn connect_session(&mut self) -> zbus::Result<MessageStream> {
         let conn = session().await?;
         let stream = MessageStream::from(&conn);
-        // The door: only if the backend reports through it. A name taken by
-        // another agent (another data dir) is not fatal: that agent gets the reports.
-        if self.uses_door() {
-            let flags = zbus::fdo::RequestNameFlags::DO_NOT_QUEUE;
-            match conn.request_name_with_flags(NAME, flags).await {
-                Ok(zbus::fdo::RequestNameReply::PrimaryOwner)
-                | Ok(zbus::fdo::RequestNameReply::AlreadyOwner) => {}
-                Ok(_) => tracing::warn!(
-                    name = NAME,
-                    "another program owns the agent's bus name: focus reports go there"
-                ),
-                Err(e) => {
-                    tracing::warn!(error = %e, name = NAME, "cannot own the agent's bus name")
-                }
+        // The door, for every backend (the browser extension's host reports
+        // through it). A name taken by another agent (another data dir) is not
+        // fatal: that agent gets the reports.
+        let flags = zbus::fdo::RequestNameFlags::DO_NOT_QUEUE;
+        match conn.request_name_with_flags(NAME, flags).await {
+            Ok(zbus::fdo::RequestNameReply::PrimaryOwner)
+            | Ok(zbus::fdo::RequestNameReply::AlreadyOwner) => {}
+            Ok(_) => tracing::warn!(
+                name = NAME,
+                "another program owns the agent's bus name: focus and tab reports go there"
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, name = NAME, "cannot own the agent's bus name")
             }
         }
         for iface in ["org.freedesktop.ScreenSaver", "org.gnome.ScreenSaver"] {
@@ -574,6 +581,9 @@ impl Door {
 
     async fn session_lost(&mut self) {
         self.session = None;
+        for sender in std::mem::take(&mut self.tab_senders) {
+            self.send(WatchEvent::TabGone { sender }).await;
+        }
         if self.uses_door() {
             self.compositor_gone().await;
         }
@@ -589,13 +599,15 @@ impl Door {
                 let path = header.path().map(|p| p.as_str()).unwrap_or("");
                 if path == PATH && iface == IFACE && member == "Focus" {
                     self.on_focus(msg).await;
+                } else if path == PATH && iface == IFACE && member == "Tab" {
+                    self.on_tab(msg).await;
                 } else if let Some(conn) = &self.session {
                     if header.destination().is_some_and(|d| d.as_str() == NAME) || path == PATH {
                         let _ = conn
                             .reply_error(
                                 &header,
                                 "org.freedesktop.DBus.Error.UnknownMethod",
-                                &"dwell-agent has one method: org.dwell.Agent1.Focus",
+                                &"dwell-agent has two methods: org.dwell.Agent1.Focus and org.dwell.Agent1.Tab",
                             )
                             .await;
                     }
@@ -615,6 +627,10 @@ impl Door {
                     if let Ok((name, _old, new)) =
                         msg.body().deserialize::<(String, String, String)>()
                     {
+                        if new.is_empty() && self.tab_senders.remove(&name) {
+                            self.send(WatchEvent::TabGone { sender: name }).await;
+                            return true;
+                        }
                         if self.backend == Backend::Gnome && name == gnome::MUTTER {
                             if new.is_empty() {
                                 self.mutter_watches = gnome::Watches::default();
@@ -723,6 +739,68 @@ impl Door {
             ))
         };
         self.send(WatchEvent::Focus(window)).await;
+    }
+
+    /// A report from `dwell-agent native-host`: what the browser extension
+    /// says about the focused window's active tab.
+    async fn on_tab(&mut self, msg: &Message) {
+        let header = msg.header();
+        let parsed = msg
+            .body()
+            .deserialize::<(String, String, bool, bool, bool, u32)>()
+            .ok()
+            .filter(|(_, host, ..)| host.is_empty() || dwell_core::rules::valid_host(host).is_ok());
+        let sender = header.sender().map(|s| s.as_str().to_owned());
+        if let Some(conn) = &self.session {
+            let _ = match &parsed {
+                Some(_) => conn.reply(&header, &()).await,
+                None => {
+                    conn.reply_error(
+                        &header,
+                        "org.freedesktop.DBus.Error.InvalidArgs",
+                        &"Tab takes (browser: s, host: s (a host name or empty), private: b, audible: b, focused: b, pid: u)",
+                    )
+                    .await
+                }
+            };
+        }
+        let (Some((browser, host, private, audible, focused, _pid)), Some(sender)) =
+            (parsed, sender)
+        else {
+            if !self.warned_malformed {
+                tracing::warn!("ignored a malformed tab report (logged once)");
+                self.warned_malformed = true;
+            }
+            return;
+        };
+        if self.tab_senders.insert(sender.clone()) {
+            if let Some(conn) = &self.session {
+                let _ = add_match(
+                    conn,
+                    &format!(
+                        "type='signal',sender='{DBUS}',interface='{DBUS}',member='NameOwnerChanged',arg0='{sender}'"
+                    ),
+                )
+                .await;
+                // Gone before the match was in place: no signal will come.
+                if !has_owner(conn, &sender).await {
+                    self.tab_senders.remove(&sender);
+                    return;
+                }
+            }
+        }
+        let facts = crate::native_host::TabFacts {
+            host: (!host.is_empty() && !private).then_some(host),
+            private,
+            audible: audible && !private,
+            focused,
+        };
+        self.send(WatchEvent::Tab {
+            browser: cut(&browser, MAX_APP_ID).to_owned(),
+            sender,
+            facts,
+        })
+        .await;
     }
 
     async fn on_system(&mut self, msg: &Message) -> bool {

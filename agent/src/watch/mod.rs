@@ -11,7 +11,8 @@
 //! - [`gnome`]: GNOME Shell — a small Shell extension reports focus to the
 //!   agent's bus name; idle from `org.gnome.Mutter.IdleMonitor`;
 //! - [`bus`]: the agent's session-bus name (the one door through which the KWin
-//!   script and the GNOME extension report focus), the screen saver, and logind
+//!   script and the GNOME extension report focus, and `dwell-agent native-host`
+//!   what the browser extension sees), the screen saver, and logind
 //!   on the system bus (lock and suspend), for every backend.
 //!
 //! Every backend sends the same [`WatchEvent`]s into the run loop, and gives it an
@@ -52,6 +53,16 @@ pub enum WatchEvent {
     /// What the employee should do for focus to be seen (e.g. install the GNOME
     /// Shell extension), or `None` once nothing is missing. Shown by `status`.
     Hint(Option<String>),
+    /// dwell's browser extension reported the active tab of `browser` (see
+    /// [`crate::browser`]) through the native-messaging host on bus name `sender`.
+    Tab {
+        browser: String,
+        sender: String,
+        facts: crate::native_host::TabFacts,
+    },
+    /// The native-messaging host on bus name `sender` has gone (the browser
+    /// closed, or the extension was turned off).
+    TabGone { sender: String },
 }
 
 /// How long since the last keyboard or mouse input.

@@ -1,0 +1,480 @@
+//! The tray icon (`[ui] tray`, on by default): a StatusNotifierItem with a
+//! `com.canonical.dbusmenu` menu, through the `ksni` crate.
+//!
+//! The tray shows and asks; the run loop decides. The loop sends what to show
+//! ([`TrayState`]: the tooltip with today's social time against the daily
+//! limit, from the same ledger figure the reminders and `status` use, and which
+//! icon) over a watch channel; a menu choice comes back to the loop as a
+//! [`TrayEvent`], and the loop, which owns the database, applies it: a pause or
+//! a resume goes through `dwell_core::control`, exactly like `dwell-agent
+//! pause` / `resume` followed by their `SIGUSR1`.
+//!
+//! Without a StatusNotifierWatcher on the session bus the agent runs on without
+//! the icon and says so once (info); ksni registers the item when a watcher
+//! appears later. Only a local (`unix:`) session bus is used.
+//!
+//! The icon changes quietly: a standard freedesktop icon name for each state
+//! (counting, over the daily limit, paused), never the "needs attention" status.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ksni::menu::{MenuItem, StandardItem};
+use ksni::{OfflineReason, ToolTip, TrayMethods};
+use tokio::sync::{mpsc, watch};
+
+/// A choice from the tray's menu, for the run loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrayEvent {
+    /// Pause for an hour (`dwell-agent pause`'s default length).
+    PauseHour,
+    /// Pause until the start of tomorrow (local midnight).
+    PauseUntilTomorrow,
+    Resume,
+    /// Open today's report.
+    ReportToday,
+    /// Open this week's report.
+    ReportWeek,
+    /// Open the config file.
+    Settings,
+}
+
+/// Which icon the tray shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum TrayIcon {
+    /// Counting, under the daily limit.
+    #[default]
+    Normal,
+    /// Today's social time has reached the daily limit.
+    Over,
+    /// Paused: nothing is recorded.
+    Paused,
+}
+
+impl TrayIcon {
+    /// A name from the freedesktop icon naming specification.
+    pub fn name(self) -> &'static str {
+        match self {
+            TrayIcon::Normal => "appointment-soon",
+            TrayIcon::Over => "appointment-missed",
+            TrayIcon::Paused => "media-playback-pause",
+        }
+    }
+}
+
+/// What the tray shows; the run loop sends a new one when it changes.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct TrayState {
+    pub icon: TrayIcon,
+    /// The tooltip's text (see [`tooltip`]).
+    pub tooltip: String,
+    pub paused: bool,
+}
+
+/// The pause, as the tooltip tells it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PauseNote {
+    /// Until this local time of day (`14:10`), or day and time.
+    Until(String),
+    /// Until the employee resumes.
+    Indefinite,
+}
+
+/// The tray's state for today's social time `today` against `daily_limit`,
+/// with the pause if any. Durations read as `status` writes them.
+pub fn state(today: Duration, daily_limit: Duration, pause: Option<PauseNote>) -> TrayState {
+    let secs = |d: Duration| d.as_secs_f64();
+    let fmt = |d: Duration| crate::cli::fmt_minutes(secs(d));
+    let over = !daily_limit.is_zero() && today >= daily_limit;
+    let mut text = if over {
+        format!(
+            "Today: {}, over your {} daily limit",
+            fmt(today),
+            fmt(daily_limit)
+        )
+    } else {
+        format!(
+            "Today: {} of your {} daily limit",
+            fmt(today),
+            fmt(daily_limit)
+        )
+    };
+    match &pause {
+        Some(PauseNote::Until(t)) => text.push_str(&format!("\nPaused until {t}")),
+        Some(PauseNote::Indefinite) => text.push_str("\nPaused until you resume"),
+        None => {}
+    }
+    TrayState {
+        icon: if pause.is_some() {
+            TrayIcon::Paused
+        } else if over {
+            TrayIcon::Over
+        } else {
+            TrayIcon::Normal
+        },
+        tooltip: text,
+        paused: pause.is_some(),
+    }
+}
+
+/// The run loop's end of the tray: menu choices in, what to show out.
+pub struct TrayLink {
+    pub events: mpsc::Receiver<TrayEvent>,
+    pub show: watch::Sender<TrayState>,
+}
+
+/// The item ksni serves.
+struct Item {
+    state: TrayState,
+    events: mpsc::Sender<TrayEvent>,
+    /// "No tray on this desktop" was logged (once per agent).
+    said_offline: Arc<AtomicBool>,
+}
+
+impl Item {
+    fn send(&self, ev: TrayEvent) {
+        if let Err(e) = self.events.try_send(ev) {
+            tracing::warn!(error = %e, "a tray menu choice was lost");
+        }
+    }
+}
+
+fn entry(label: &str, enabled: bool, ev: TrayEvent) -> MenuItem<Item> {
+    StandardItem {
+        label: label.into(),
+        enabled,
+        activate: Box::new(move |item: &mut Item| item.send(ev)),
+        ..Default::default()
+    }
+    .into()
+}
+
+/// The menu's labels, in order (separators left out), for tests and docs.
+pub const MENU: &[&str] = &[
+    "Pause 1 hour",
+    "Pause until tomorrow",
+    "Resume",
+    "Today's report",
+    "This week's report",
+    "Open settings",
+];
+
+impl ksni::Tray for Item {
+    fn id(&self) -> String {
+        "dwell".into()
+    }
+
+    fn title(&self) -> String {
+        "dwell".into()
+    }
+
+    fn icon_name(&self) -> String {
+        self.state.icon.name().into()
+    }
+
+    fn tool_tip(&self) -> ToolTip {
+        ToolTip {
+            icon_name: self.state.icon.name().into(),
+            title: "dwell".into(),
+            description: self.state.tooltip.clone(),
+            ..Default::default()
+        }
+    }
+
+    fn menu(&self) -> Vec<MenuItem<Self>> {
+        let paused = self.state.paused;
+        vec![
+            entry(MENU[0], true, TrayEvent::PauseHour),
+            entry(MENU[1], true, TrayEvent::PauseUntilTomorrow),
+            entry(MENU[2], paused, TrayEvent::Resume),
+            MenuItem::Separator,
+            entry(MENU[3], true, TrayEvent::ReportToday),
+            entry(MENU[4], true, TrayEvent::ReportWeek),
+            MenuItem::Separator,
+            entry(MENU[5], true, TrayEvent::Settings),
+        ]
+    }
+
+    fn watcher_online(&self) {
+        tracing::info!("a tray appeared on the desktop: the dwell icon is in it");
+    }
+
+    fn watcher_offline(&self, reason: OfflineReason) -> bool {
+        if !self.said_offline.swap(true, Ordering::Relaxed) {
+            tracing::info!(
+                "no tray on this desktop (no StatusNotifierWatcher on the session bus): running without the icon; it appears if a tray starts later"
+            );
+        } else {
+            tracing::debug!(?reason, "the tray went away");
+        }
+        // Keep the item: ksni registers it again when a watcher appears.
+        true
+    }
+}
+
+/// Starts the tray with `initial` shown. `None` (said in the log) when the
+/// session bus is not a local one or the item cannot be served at all; a
+/// desktop without a tray is not an error (see the module docs).
+pub async fn start(initial: TrayState) -> Option<TrayLink> {
+    if let Ok(address) = std::env::var("DBUS_SESSION_BUS_ADDRESS") {
+        if let Err(why) = crate::watch::bus::local_only(&address) {
+            tracing::info!("no tray icon: {why}");
+            return None;
+        }
+    }
+    let (events_tx, events) = mpsc::channel(8);
+    let (show, mut shown) = watch::channel(initial.clone());
+    let item = Item {
+        state: initial,
+        events: events_tx,
+        said_offline: Arc::new(AtomicBool::new(false)),
+    };
+    let handle = match item.assume_sni_available(true).spawn().await {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot show the tray icon; running without it");
+            return None;
+        }
+    };
+    tokio::spawn(async move {
+        while shown.changed().await.is_ok() {
+            let state = shown.borrow_and_update().clone();
+            if handle.update(|item| item.state = state).await.is_none() {
+                return;
+            }
+        }
+        // The run loop ended: take the item off the bus.
+        handle.shutdown().await;
+    });
+    Some(TrayLink { events, show })
+}
+
+/// Opens the config file with the desktop's opener (`xdg-open`, as
+/// `dwell-report --open` does for the reports), writing the commented example
+/// there first if there is no file yet. Never waits: a thread of its own does.
+pub fn open_settings(path: Option<PathBuf>) {
+    let Some(path) = path else {
+        tracing::warn!("no config file location (HOME unset): nothing to open");
+        return;
+    };
+    if let Err(e) = ensure_config(&path) {
+        tracing::warn!(error = %e, "cannot write a config file to open");
+        return;
+    }
+    crate::remind::open_in_background("settings-opener", move || {
+        std::process::Command::new("xdg-open")
+            .arg(&path)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    });
+}
+
+/// Writes the example config at `path` (0600) when nothing is there yet.
+fn ensure_config(path: &Path) -> anyhow::Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    crate::data_cmds::write_private(path, dwell_core::Config::example())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use ksni::Tray;
+
+    const MIN: u64 = 60;
+
+    fn mins(m: u64) -> Duration {
+        Duration::from_secs(m * MIN)
+    }
+
+    #[test]
+    fn the_tooltip_says_today_against_the_limit_as_status_does() {
+        let s = state(mins(12), mins(30), None);
+        assert_eq!(s.tooltip, "Today: 12m of your 30m daily limit");
+        assert_eq!(s.icon, TrayIcon::Normal);
+        assert!(!s.paused);
+        let s = state(mins(95), mins(90), None);
+        assert_eq!(s.tooltip, "Today: 1h 35m, over your 1h 30m daily limit");
+        assert_eq!(s.icon, TrayIcon::Over);
+    }
+
+    #[test]
+    fn a_pause_shows_in_the_tooltip_and_the_icon() {
+        let s = state(mins(40), mins(30), Some(PauseNote::Until("14:10".into())));
+        assert_eq!(
+            s.tooltip,
+            "Today: 40m, over your 30m daily limit\nPaused until 14:10"
+        );
+        assert_eq!(s.icon, TrayIcon::Paused);
+        assert!(s.paused);
+        let s = state(mins(1), mins(30), Some(PauseNote::Indefinite));
+        assert!(s.tooltip.ends_with("Paused until you resume"), "{s:?}");
+    }
+
+    #[test]
+    fn the_menu_sends_each_choice_to_the_run_loop() {
+        let (tx, mut rx) = mpsc::channel(8);
+        let mut item = Item {
+            state: state(mins(1), mins(30), None),
+            events: tx,
+            said_offline: Arc::default(),
+        };
+        let menu = item.menu();
+        let mut labels = Vec::new();
+        for entry in &menu {
+            if let MenuItem::Standard(s) = entry {
+                labels.push(s.label.clone());
+                (s.activate)(&mut item);
+            }
+        }
+        assert_eq!(labels, MENU);
+        let mut got = Vec::new();
+        while let Ok(ev) = rx.try_recv() {
+            got.push(ev);
+        }
+        assert_eq!(
+            got,
+            [
+                TrayEvent::PauseHour,
+                TrayEvent::PauseUntilTomorrow,
+                TrayEvent::Resume,
+                TrayEvent::ReportToday,
+                TrayEvent::ReportWeek,
+                TrayEvent::Settings
+            ]
+        );
+        // Resume is offered only while paused.
+        let resume_enabled = |item: &Item| {
+            item.menu()
+                .iter()
+                .any(|e| matches!(e, MenuItem::Standard(s) if s.label == MENU[2] && s.enabled))
+        };
+        assert!(!resume_enabled(&item));
+        item.state = state(mins(1), mins(30), Some(PauseNote::Indefinite));
+        assert!(resume_enabled(&item));
+    }
+
+    /// Never idle.
+    struct Busy;
+    impl crate::watch::IdleSource for Busy {
+        fn idle_for(&mut self) -> Option<Duration> {
+            Some(Duration::ZERO)
+        }
+    }
+
+    /// The run loop with a tray: the tooltip gets the ledger's figure, and the
+    /// menu's pauses and resume are stored as `dwell-agent pause` stores them.
+    #[tokio::test(start_paused = true)]
+    async fn the_run_loop_shows_today_and_applies_the_menus_pauses() {
+        use chrono::{TimeZone, Utc};
+        use dwell_core::control::{self, Pause};
+        use dwell_core::{Activity, Source, Span, Store};
+
+        let start = Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store
+            .put_spans(&[Span {
+                start: start - chrono::Duration::minutes(20),
+                end: start - chrono::Duration::minutes(8),
+                activity: Activity::Social("facebook.com".into()),
+                source: Source::X11,
+            }])
+            .unwrap();
+        let config = dwell_core::Config::parse(
+            "[schedule]\nrecord = \"always\"\n[limits]\ndaily = \"30m\"\n",
+            Path::new("t.toml"),
+        )
+        .unwrap();
+        let (_watch_tx, watch) = mpsc::channel(4);
+        let sources = crate::run::Sources {
+            watch,
+            idle: Box::new(Busy),
+            control: None,
+            config_path: None,
+            about: Default::default(),
+        };
+        let (events_tx, events) = mpsc::channel(4);
+        let (show, mut shown) = watch::channel(TrayState::default());
+        let clock = crate::clock::TokioClock::starting_at(start);
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let path = dir.path().to_owned();
+        let paused = move || control::paused(&Store::open(&path).unwrap(), start).unwrap();
+        let driver = async move {
+            let step = || tokio::time::sleep(Duration::from_secs(1));
+            step().await;
+            let s = shown.borrow_and_update().clone();
+            assert_eq!(s.tooltip, "Today: 12m of your 30m daily limit");
+            assert_eq!(s.icon, TrayIcon::Normal);
+
+            events_tx.send(TrayEvent::PauseHour).await.unwrap();
+            step().await;
+            // Chosen 1 s in: an hour from then.
+            let hour = start + chrono::Duration::seconds(3601);
+            assert_eq!(paused(), Some(Pause::Until(hour)));
+            let s = shown.borrow_and_update().clone();
+            assert_eq!(s.icon, TrayIcon::Paused);
+            assert!(s.tooltip.ends_with("Paused until 11:00"), "{s:?}");
+
+            events_tx.send(TrayEvent::PauseUntilTomorrow).await.unwrap();
+            step().await;
+            let midnight = Utc.with_ymd_and_hms(2026, 11, 25, 0, 0, 0).unwrap();
+            assert_eq!(paused(), Some(Pause::Until(midnight)));
+            assert!(
+                shown
+                    .borrow_and_update()
+                    .tooltip
+                    .ends_with("Paused until Wed 25 Nov 00:00"),
+                "{:?}",
+                *shown.borrow()
+            );
+
+            events_tx.send(TrayEvent::Resume).await.unwrap();
+            step().await;
+            assert_eq!(paused(), None);
+            assert_eq!(shown.borrow_and_update().icon, TrayIcon::Normal);
+            let _ = stop_tx.send(());
+        };
+        let (res, ()) = tokio::join!(
+            crate::run::run_with_ui(
+                config,
+                store,
+                sources,
+                None,
+                Some(TrayLink { events, show }),
+                &clock,
+                &Utc,
+                async {
+                    let _ = stop_rx.await;
+                },
+            ),
+            driver
+        );
+        res.unwrap();
+    }
+
+    #[test]
+    fn settings_are_written_from_the_example_only_when_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dwell/config.toml");
+        ensure_config(&path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text, dwell_core::Config::example());
+        std::fs::write(&path, "[limits]\ndaily = \"1h\"\n").unwrap();
+        ensure_config(&path).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "[limits]\ndaily = \"1h\"\n"
+        );
+    }
+}

@@ -1,0 +1,151 @@
+// dwell's browser extension: tells dwell-agent, on this computer only, the
+// host name of the active tab in the focused window — never its address, path,
+// query or title. For a private (incognito) window it says only that it is
+// private. It keeps one long-lived native-messaging port to `dwell-agent
+// native-host` and opens it again, with a growing delay, when it drops (the
+// browser started before the agent, or the agent restarted).
+//
+// One source for Chromium, Chrome, Brave, Edge (service worker) and Firefox
+// (background script): `browser` in Firefox, `chrome` elsewhere.
+"use strict";
+
+const api = globalThis.browser ?? globalThis.chrome;
+
+/** The native-messaging host's name, as `dwell-agent browser install` writes it. */
+const HOST = "org.dwell.agent";
+const FIRST_DELAY_MS = 1000;
+const MAX_DELAY_MS = 60000;
+
+let port = null;
+let delay = FIRST_DELAY_MS;
+let retry = null;
+/** The last message sent on this port (nothing is sent twice in a row). */
+let last = null;
+
+/** The host name of an http(s) address, or null: nothing else leaves here. */
+function hostOf(url) {
+  if (typeof url !== "string") {
+    return null;
+  }
+  try {
+    const u = new URL(url);
+    if (u.protocol !== "http:" && u.protocol !== "https:") {
+      return null;
+    }
+    // Already lower-case and in its punycode (xn--) form.
+    const host = u.hostname.replace(/\.$/, "");
+    return host.length > 0 ? host : null;
+  } catch (_) {
+    return null;
+  }
+}
+
+/** What is sent for a tab (or for no tab): four facts, nothing more. */
+function factsOf(tab, focused) {
+  if (!tab || !focused) {
+    return { host: null, private: false, audible: false, focused: false };
+  }
+  if (tab.incognito) {
+    return { private: true, audible: false, focused: true };
+  }
+  return {
+    host: hostOf(tab.url || tab.pendingUrl),
+    private: false,
+    audible: tab.audible === true,
+    focused: true,
+  };
+}
+
+function send(facts) {
+  const text = JSON.stringify(facts);
+  if (text === last) {
+    return;
+  }
+  if (!connect()) {
+    return;
+  }
+  try {
+    port.postMessage(facts);
+    last = text;
+  } catch (_) {
+    dropped();
+  }
+}
+
+/** Looks at the focused window's active tab and tells the agent. */
+async function report() {
+  try {
+    const win = await api.windows.getLastFocused({ populate: true });
+    const focused = win && win.focused === true;
+    const tab = win && win.tabs ? win.tabs.find((t) => t.active) : null;
+    send(factsOf(tab, focused));
+  } catch (_) {
+    // No window at all (the browser is closing): nothing is focused.
+    send(factsOf(null, false));
+  }
+}
+
+function dropped() {
+  port = null;
+  last = null;
+  if (retry === null) {
+    retry = setTimeout(() => {
+      retry = null;
+      if (connect()) {
+        report();
+      }
+    }, delay);
+    delay = Math.min(delay * 2, MAX_DELAY_MS);
+  }
+}
+
+/** Opens the port if it is not open; false when that failed. */
+function connect() {
+  if (port !== null) {
+    return true;
+  }
+  try {
+    port = api.runtime.connectNative(HOST);
+  } catch (e) {
+    console.warn("dwell: cannot open the native-messaging port:", e && e.message);
+    dropped();
+    return false;
+  }
+  last = null;
+  port.onMessage.addListener((msg) => {
+    // The host answers `{"dwell": "on"}` or `{"dwell": "off"}` (no agent
+    // running); either way the port stays open and the host passes facts on
+    // once the agent is back.
+    if (msg && (msg.dwell === "on" || msg.dwell === "off")) {
+      delay = FIRST_DELAY_MS;
+    }
+  });
+  port.onDisconnect.addListener((p) => {
+    // Why, for the extension's console (never an address): the host is not
+    // installed (`dwell-agent browser install`), or it exited.
+    const why = (p && p.error) || api.runtime.lastError;
+    console.warn("dwell: the native-messaging port closed:", why ? why.message : "no reason given");
+    dropped();
+  });
+  return true;
+}
+
+api.tabs.onActivated.addListener(() => report());
+api.tabs.onUpdated.addListener((_id, change, tab) => {
+  // A new tab's address is known only after activation; a page that becomes
+  // (in)audible changes what counts through idleness.
+  if (tab.active && ("url" in change || "audible" in change || change.status === "complete")) {
+    report();
+  }
+});
+api.windows.onFocusChanged.addListener(() => report());
+api.idle.setDetectionInterval(60);
+api.idle.onStateChanged.addListener((state) => {
+  if (state === "active") {
+    report();
+  }
+});
+api.runtime.onStartup.addListener(() => report());
+api.runtime.onInstalled.addListener(() => report());
+
+report();

@@ -1,0 +1,212 @@
+//! End-to-end tests of the tray icon: the real `dwell-agent` on a private desktop whose
+//! session bus has a StatusNotifierWatcher stand-in (`tests/data/sni-watcher.py`), which
+//! records what registers and, like a tray host, reads the item's properties and clicks its
+//! `com.canonical.dbusmenu` menu.
+
+use std::path::PathBuf;
+use std::thread;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use dwell_tests::{sqlite_json, wait_until, Child, Desktop, DesktopOptions, Dwell, Session};
+
+const PYTHON: &str = "/usr/bin/python3";
+
+/// Counting always, a 30-minute daily limit.
+const CONFIG: &str = "[tracking]\nidle_timeout = \"10m\"\n\
+                      [limits]\ndaily = \"30m\"\nstreak = \"1h\"\nweekly = \"5h\"\n\
+                      [schedule]\nrecord = \"always\"\n";
+
+fn script() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/sni-watcher.py")
+}
+
+/// Starts the watcher stand-in and waits until it owns its name.
+fn start_watcher(desktop: &Desktop) -> Child {
+    let watcher = desktop.spawn(PYTHON, [script().as_os_str(), "serve".as_ref()]);
+    assert!(
+        watcher.wait_for_stdout(Duration::from_secs(10), |o| o.contains("watching")),
+        "the watcher stand-in did not start:\n{}",
+        desktop.diagnostics()
+    );
+    watcher
+}
+
+/// The bus name of the first item that registered with `watcher`, waiting up to `timeout`.
+fn registered(watcher: &Child, timeout: Duration) -> Option<String> {
+    let mut name = None;
+    wait_until(timeout, || {
+        name = watcher
+            .stdout_text()
+            .lines()
+            .find_map(|l| l.strip_prefix("registered ").map(str::to_owned));
+        name.is_some()
+    });
+    name
+}
+
+/// Runs the stand-in as a tray host would act: `tooltip NAME`, `menu NAME`, `click NAME LABEL`.
+fn host(desktop: &Desktop, args: &[&str]) -> String {
+    let mut all = vec![script().display().to_string()];
+    all.extend(args.iter().map(|s| s.to_string()));
+    desktop.run_ok(PYTHON, all)
+}
+
+/// The item's icon name and tooltip text.
+fn tooltip(desktop: &Desktop, item: &str) -> (String, String) {
+    let out = host(desktop, &["tooltip", item]);
+    let mut lines = out.lines();
+    let icon = lines.next().unwrap_or_default().to_owned();
+    let _title = lines.next();
+    (icon, lines.collect::<Vec<_>>().join("\n"))
+}
+
+fn epoch_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Stores `minutes` of facebook.com that ended a minute ago, as a recording agent would have.
+fn seed_social_time(dwell: &Dwell, minutes: i64) {
+    let end = epoch_ms() - 60_000;
+    let start = end - minutes * 60_000;
+    sqlite_json(
+        &dwell.db(),
+        &format!(
+            "INSERT OR IGNORE INTO sites (label) VALUES ('facebook.com');
+             INSERT INTO spans (start, end, site, source)
+             VALUES ({start}, {end}, (SELECT id FROM sites WHERE label = 'facebook.com'), 1)"
+        ),
+    );
+}
+
+fn status_json(dwell: &Dwell) -> serde_json::Value {
+    let out = dwell.agent(&["status", "--json"]);
+    assert!(out.status.success(), "status --json failed: {out:?}");
+    serde_json::from_slice(&out.stdout).expect("status --json is JSON")
+}
+
+/// What `status` says on its `today:` line, e.g. "12m of your 30m daily limit".
+fn status_today(dwell: &Dwell) -> String {
+    let out = dwell.agent(&["status"]);
+    assert!(out.status.success(), "status failed: {out:?}");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("today:").map(|t| t.trim().to_owned()))
+        .expect("status has a today: line")
+}
+
+#[test]
+fn the_item_registers_shows_today_and_pauses_from_its_menu() {
+    let desktop = Desktop::start(DesktopOptions::default());
+    let watcher = start_watcher(&desktop);
+    let dwell = Dwell::new(&desktop, CONFIG);
+    dwell.enable();
+    seed_social_time(&dwell, 12);
+    let agent = dwell.start();
+
+    let item = registered(&watcher, Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("the tray item did not register:\n{}", desktop.diagnostics()));
+    assert!(item.starts_with("org.kde.StatusNotifierItem-"), "{item}");
+
+    // The tooltip carries today's figure, as `status` counts and writes it.
+    let today = status_today(&dwell);
+    assert!(today.starts_with("12m of your 30m"), "{today}");
+    let mut shown = (String::new(), String::new());
+    let carried = wait_until(Duration::from_secs(5), || {
+        shown = tooltip(&desktop, &item);
+        shown.1.contains(&today)
+    });
+    assert!(carried, "tooltip {shown:?}, status today: {today}");
+    assert_eq!(shown.0, "appointment-soon", "the icon under the limit");
+
+    // The menu a tray host shows.
+    let menu = host(&desktop, &["menu", &item]);
+    let labels: Vec<&str> = menu.lines().filter_map(|l| l.split('\t').nth(1)).collect();
+    assert_eq!(
+        labels,
+        [
+            "Pause 1 hour",
+            "Pause until tomorrow",
+            "Resume",
+            "Today's report",
+            "This week's report",
+            "Open settings"
+        ],
+        "{menu}"
+    );
+
+    // Pause 1 hour, clicked through com.canonical.dbusmenu, really pauses.
+    assert!(status_json(&dwell)["paused_until"].is_null());
+    host(&desktop, &["click", &item, "Pause 1 hour"]);
+    let mut json = serde_json::Value::Null;
+    let paused = wait_until(Duration::from_secs(5), || {
+        json = status_json(&dwell);
+        json["paused_until"].is_string()
+    });
+    assert!(
+        paused,
+        "status after the click: {json}\n{}",
+        agent.stderr_text()
+    );
+    let paused = wait_until(Duration::from_secs(5), || {
+        shown = tooltip(&desktop, &item);
+        shown.0 == "media-playback-pause" && shown.1.contains("Paused until")
+    });
+    assert!(paused, "the tray after pausing: {shown:?}");
+
+    // Resume from the menu too.
+    host(&desktop, &["click", &item, "Resume"]);
+    let resumed = wait_until(Duration::from_secs(5), || {
+        status_json(&dwell)["paused_until"].is_null()
+    });
+    assert!(resumed, "{}", agent.stderr_text());
+
+    let status = agent.terminate();
+    assert!(status.success(), "{status}\n{}", agent.stderr_text());
+}
+
+#[test]
+fn with_the_tray_off_nothing_registers() {
+    let desktop = Desktop::start(DesktopOptions::default());
+    let watcher = start_watcher(&desktop);
+    let dwell = Dwell::new(&desktop, &format!("{CONFIG}[ui]\ntray = false\n"));
+    dwell.enable();
+    let agent = dwell.start();
+    assert_eq!(registered(&watcher, Duration::from_secs(3)), None);
+    assert!(agent.is_running(), "{}", agent.stderr_text());
+    assert!(agent.terminate().success(), "{}", agent.stderr_text());
+}
+
+#[test]
+fn without_a_watcher_the_agent_says_so_once_keeps_tracking_and_registers_later() {
+    let desktop = Desktop::start(DesktopOptions::default());
+    let dwell = Dwell::new(&desktop, CONFIG);
+    let (_fb, agent, _focused) = dwell.start_on_facebook();
+    let said = "no tray on this desktop";
+    assert!(
+        agent.wait_for_stderr(Duration::from_secs(5), |e| e.contains(said)),
+        "{}",
+        agent.stderr_text()
+    );
+    thread::sleep(Duration::from_secs(3));
+    let log = agent.stderr_text();
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains(said)).collect();
+    assert_eq!(lines.len(), 1, "said once:\n{log}");
+    assert!(lines[0].contains("INFO"), "at info level: {}", lines[0]);
+
+    // A tray that starts later gets the item.
+    let watcher = start_watcher(&desktop);
+    let item = registered(&watcher, Duration::from_secs(10));
+    assert!(item.is_some(), "{}", agent.stderr_text());
+
+    assert!(agent.is_running(), "{}", agent.stderr_text());
+    assert!(agent.terminate().success(), "{}", agent.stderr_text());
+    let fb = dwell
+        .db_seconds()
+        .get("facebook.com")
+        .copied()
+        .unwrap_or(0.0);
+    assert!(fb >= 3.0, "tracking went on without a tray: {fb} s");
+}
