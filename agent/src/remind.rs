@@ -791,7 +791,7 @@ mod tests {
             assert!((times[0] - 110.0).abs() < 0.01, "{times:?}");
             assert!((times[1] - 140.0).abs() < 0.01, "{times:?}");
             let notes = run.shown.lock().unwrap().clone();
-            assert!(notes[0].1.summary.contains("30 s"), "{:?}", notes[0].1);
+            assert!(notes[0].1.summary.contains("30s"), "{:?}", notes[0].1);
             assert!(notes[0].1.actions.iter().any(|a| a.0 == "snooze"));
             let recs = run.records();
             assert_eq!(recs.len(), 2);

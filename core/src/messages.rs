@@ -496,18 +496,18 @@ fn summary(lang: Lang, r: &Reminder) -> String {
             format!("This week: {} of your {}", d(f.week), d(f.weekly_limit))
         }
         (Lang::Fr, Kind::Stage) => format!(
-            "Médias sociaux aujourd'hui\u{a0}: {} sur vos {}",
+            "Médias sociaux aujourd'hui\u{a0}: {} sur une limite de {}",
             d(f.today),
             d(f.daily_limit)
         ),
         (Lang::Fr, Kind::Over) => format!(
-            "Au-delà de vos {} par jour\u{a0}: {} aujourd'hui",
+            "Au-delà de la limite de {} par jour\u{a0}: {} aujourd'hui",
             d(f.daily_limit),
             d(f.today)
         ),
         (Lang::Fr, Kind::Streak) => format!("{} d'affilée sur les médias sociaux", d(f.streak)),
         (Lang::Fr, Kind::Weekly) => format!(
-            "Cette semaine\u{a0}: {} sur vos {}",
+            "Cette semaine\u{a0}: {} sur une limite de {}",
             d(f.week),
             d(f.weekly_limit)
         ),
@@ -535,15 +535,10 @@ fn parts(d: Duration) -> (u64, u64, u64) {
     (m / 60, m % 60, 0)
 }
 
-/// `24 min`, `1 h 05`, `45 s`.
+/// `24m`, `1h 5m`, `45s` (French `24 min`, `1 h 05`): the one duration style
+/// for people, [`crate::text::duration`].
 pub fn short(d: Duration, lang: Lang) -> String {
-    let _ = lang;
-    match parts(d) {
-        (0, 0, s) => format!("{s} s"),
-        (0, m, _) => format!("{m} min"),
-        (h, 0, _) => format!("{h} h"),
-        (h, m, _) => format!("{h} h {m:02}"),
-    }
+    crate::text::duration(d.as_secs_f64().round() as i64, lang)
 }
 
 /// `24 minutes`, `1 hour 5 minutes`, `45 seconds` (and in French).
@@ -642,7 +637,7 @@ mod tests {
             r.body,
             "24 minutes on social sites today, 80% of the 30 minutes you set."
         );
-        assert_eq!(r.summary, "Social time today: 24 min of your 30 min");
+        assert_eq!(r.summary, "Social time today: 24m of your 30m");
     }
 
     #[test]
@@ -687,7 +682,7 @@ mod tests {
         assert_eq!(a.id, "user-1");
         assert_ne!(b.id, "user-1");
         assert!(b.body.is_empty());
-        assert!(b.summary.contains("15 min"));
+        assert!(b.summary.contains("15m"));
     }
 
     #[test]
@@ -749,8 +744,8 @@ mod tests {
         assert_eq!(long(s(65 * 60), Lang::En), "1 hour 5 minutes");
         assert_eq!(long(s(150 * 60), Lang::Fr), "2 heures 30 minutes");
         assert_eq!(long(s(1), Lang::Fr), "1 seconde");
-        assert_eq!(short(s(65 * 60), Lang::En), "1 h 05");
-        assert_eq!(short(s(6), Lang::Fr), "6 s");
-        assert_eq!(short(s(7200), Lang::Fr), "2 h");
+        assert_eq!(short(s(65 * 60), Lang::En), "1h 5m");
+        assert_eq!(short(s(6), Lang::Fr), "6\u{a0}s");
+        assert_eq!(short(s(7200), Lang::Fr), "2\u{a0}h");
     }
 }

@@ -163,7 +163,7 @@ fn first_reminder_within_a_second_and_stages_replace_each_other() {
         assert!(!n.body.is_empty());
     }
     assert!(
-        notes[0].summary.contains("3 s of your 6 s"),
+        notes[0].summary.contains("3s of your 6s"),
         "{}",
         notes[0].summary
     );
@@ -239,7 +239,7 @@ fn snooze_silences_reminders_for_the_snooze_time() {
         "next reminder {after:.2} s after snoozing"
     );
     assert!(
-        notes[1].summary.contains("of your 10 s"),
+        notes[1].summary.contains("of your 10s"),
         "{}",
         notes[1].summary
     );
@@ -273,7 +273,7 @@ fn a_fullscreen_window_holds_reminders_back() {
     assert_eq!(notes.len(), 1, "{}", desktop.diagnostics());
     assert!(notes[0].time - back < 1.0);
     assert!(
-        notes[0].summary.contains("of your 6 s"),
+        notes[0].summary.contains("of your 6s"),
         "{}",
         notes[0].summary
     );
@@ -312,7 +312,7 @@ fn do_not_disturb_holds_reminders_until_it_ends() {
     let notes = wait_dwell(&watcher, 1, Duration::from_secs(12));
     assert_eq!(notes.len(), 1, "{}", desktop.diagnostics());
     assert!(
-        notes[0].summary.contains("of your 4 s"),
+        notes[0].summary.contains("of your 4s"),
         "{}",
         notes[0].summary
     );
