@@ -3,7 +3,6 @@
 //! line (through `dwell_clidoc`), and the systemd user unit the package ships in
 //! `/usr/lib/systemd/user/`, written by the same code as `dwell-agent install`'s.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
@@ -15,14 +14,8 @@ use crate::install::{packaged_unit_text, UNIT_NAME};
 
 /// Prints the completion script for the shell asked for.
 pub fn completions(args: &CompletionsArgs) -> Result<()> {
-    let mut out = Vec::new();
-    dwell_clidoc::print_completions(Cli::command(), args.shell, &mut out);
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(&out).and_then(|()| stdout.flush()) {
-        // `dwell-agent completions bash | head` ends quietly.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        r => r.context("cannot print the completion script"),
-    }
+    dwell_clidoc::completions_to_stdout(Cli::command(), args.shell)
+        .context("cannot print the completion script")
 }
 
 /// Writes the man pages and completions into `--out`, and the packaged unit
@@ -61,15 +54,7 @@ mod tests {
     fn every_subcommand_gets_a_man_page_and_completions() {
         let dir = tempfile::tempdir().unwrap();
         let written = write(dir.path(), "2026-12-01").unwrap();
-        let mut expected = vec!["dwell-agent.1".to_owned()];
-        fn walk(prefix: &str, cmd: &clap::Command, out: &mut Vec<String>) {
-            for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
-                let name = format!("{prefix}-{}", sub.get_name());
-                out.push(format!("{name}.1"));
-                walk(&name, sub, out);
-            }
-        }
-        walk("dwell-agent", &Cli::command(), &mut expected);
+        let expected = dwell_clidoc::page_names(&Cli::command());
         assert!(expected.contains(&"dwell-agent-status.1".to_owned()));
         assert!(expected.contains(&"dwell-agent-config-check.1".to_owned()));
         for page in &expected {

@@ -2,8 +2,6 @@
 //! that `scripts/package` runs: man pages and completions from the real command
 //! line, through `dwell_clidoc` (the same code as `dwell-agent`'s).
 
-use std::io::Write;
-
 use anyhow::{Context, Result};
 use clap::CommandFactory;
 use dwell_clidoc::{CompletionsArgs, GenerateAssetsArgs};
@@ -12,14 +10,8 @@ use crate::cli::Cli;
 
 /// Prints the completion script for the shell asked for.
 pub fn completions(args: &CompletionsArgs) -> Result<()> {
-    let mut out = Vec::new();
-    dwell_clidoc::print_completions(Cli::command(), args.shell, &mut out);
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(&out).and_then(|()| stdout.flush()) {
-        // `dwell-report completions bash | head` ends quietly.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        r => r.context("cannot print the completion script"),
-    }
+    dwell_clidoc::completions_to_stdout(Cli::command(), args.shell)
+        .context("cannot print the completion script")
 }
 
 /// Writes the man pages and completions into `--out`; lists what it wrote.
@@ -46,20 +38,13 @@ mod tests {
     fn every_subcommand_gets_a_man_page_and_completions() {
         let dir = tempfile::tempdir().unwrap();
         dwell_clidoc::write_assets(Cli::command(), dir.path(), "2026-12-01").unwrap();
-        let mut expected = vec!["dwell-report.1".to_owned()];
-        for sub in Cli::command()
-            .get_subcommands()
-            .filter(|s| !s.is_hide_set())
-        {
-            expected.push(format!("dwell-report-{}.1", sub.get_name()));
-        }
+        let expected = dwell_clidoc::page_names(&Cli::command());
         assert!(expected.contains(&"dwell-report-week.1".to_owned()));
         let mut pages: Vec<String> = std::fs::read_dir(dir.path().join("man"))
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         pages.sort();
-        expected.sort();
         assert_eq!(pages, expected);
         for file in [
             "completions/bash/dwell-report",

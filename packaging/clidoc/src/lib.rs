@@ -87,6 +87,35 @@ pub fn print_completions(cmd: Command, shell: Shell, out: &mut dyn Write) {
     clap_complete::generate(shell, &mut cmd, name, out);
 }
 
+/// Prints the completion script of `cmd` for `shell` to standard output; a
+/// reader that stops early (`completions bash | head`) ends it quietly.
+pub fn completions_to_stdout(cmd: Command, shell: Shell) -> std::io::Result<()> {
+    let mut out = Vec::new();
+    print_completions(cmd, shell, &mut out);
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(&out).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r,
+    }
+}
+
+/// The man pages [`write_assets`] writes for `cmd`, sorted: the command's and
+/// one per visible subcommand, nested ones too, named like git's.
+pub fn page_names(cmd: &Command) -> Vec<String> {
+    fn walk(prefix: &str, cmd: &Command, out: &mut Vec<String>) {
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+            let name = format!("{prefix}-{}", sub.get_name());
+            out.push(format!("{name}.1"));
+            walk(&name, sub, out);
+        }
+    }
+    let cmd = public(cmd.clone()).disable_help_subcommand(true);
+    let mut out = vec![format!("{}.1", cmd.get_name())];
+    walk(cmd.get_name(), &cmd, &mut out);
+    out.sort();
+    out
+}
+
 /// The completion file name Debian's directories expect for `bin` and `shell`.
 pub fn completion_file(bin: &str, shell: Shell) -> String {
     match shell {
