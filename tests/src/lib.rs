@@ -93,6 +93,7 @@ const TOOLS: &[(&str, &str)] = &[
     ("systemd-analyze", "systemd"),
     ("flock", "util-linux"),
     ("chromium", "chromium"),
+    ("firefox-esr", "firefox-esr"),
     // The Wayland sessions (src/wayland.rs).
     ("sway", "sway"),
     ("swaymsg", "sway"),
