@@ -24,8 +24,8 @@ use clap::{Args, Subcommand, ValueEnum};
 use dwell_core::WindowInfo;
 use serde::{Deserialize, Serialize};
 
-use crate::cli::{data_dir, refused, Cli};
-use crate::data_cmds::write_private;
+use crate::cmd::write_private;
+use crate::cmd::{data_dir, refused, Global};
 use crate::native_host::TabFacts;
 
 /// The native-messaging host's name (the manifest's file name without `.json`).
@@ -305,14 +305,14 @@ fn write_extension(dir: &Path) -> Result<()> {
 }
 
 /// `dwell-agent browser install|uninstall`.
-pub fn browser(cli: &Cli, action: &BrowserAction) -> Result<()> {
+pub fn browser(cli: &Global, action: &BrowserAction) -> Result<()> {
     match action {
         BrowserAction::Install(args) => install(cli, args),
         BrowserAction::Uninstall(args) => uninstall(args),
     }
 }
 
-fn install(cli: &Cli, args: &BrowserArgs) -> Result<()> {
+fn install(cli: &Global, args: &BrowserArgs) -> Result<()> {
     let exe = std::env::current_exe().context("cannot tell where dwell-agent is")?;
     let exe = exe.canonicalize().unwrap_or(exe);
     for (browser, dir) in targets(args)? {

@@ -17,22 +17,16 @@
 //! day in milliseconds.
 
 pub mod ask;
-pub mod assets;
 pub mod browser;
 pub mod cli;
 pub mod clock;
-pub mod control;
-pub mod data_cmds;
-pub mod gnome_extension;
-pub mod install;
-pub mod limits;
+pub mod cmd;
 pub mod lock;
 pub mod native_host;
 pub mod notify;
 pub mod reload;
 pub mod remind;
 pub mod run;
-pub mod setup;
 pub mod tray;
 pub mod watch;
 

@@ -724,15 +724,13 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
     fn on_tray(&mut self, ev: TrayEvent) {
         let now = self.clock.now();
         let stored = match ev {
-            TrayEvent::PauseHour => {
-                match crate::control::parse_pause(crate::control::DEFAULT_PAUSE, now) {
-                    Ok(pause) => control::set_pause(&self.store, pause),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "cannot pause from the tray");
-                        return;
-                    }
+            TrayEvent::PauseHour => match control::parse_pause(control::DEFAULT_PAUSE, now) {
+                Ok(pause) => control::set_pause(&self.store, pause),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot pause from the tray");
+                    return;
                 }
-            }
+            },
             TrayEvent::PauseUntilTomorrow => {
                 let tomorrow =
                     dwell_core::schedule::local_date(now, self.tz) + chrono::Days::new(1);

@@ -86,7 +86,7 @@ pub enum PauseNote {
 /// with the pause if any. Durations read as `status` writes them.
 pub fn state(today: Duration, daily_limit: Duration, pause: Option<PauseNote>) -> TrayState {
     let secs = |d: Duration| d.as_secs_f64();
-    let fmt = |d: Duration| crate::cli::fmt_minutes(secs(d));
+    let fmt = |d: Duration| crate::cmd::fmt_minutes(secs(d));
     let over = !daily_limit.is_zero() && today >= daily_limit;
     let mut text = if over {
         format!(
@@ -282,7 +282,7 @@ fn ensure_config(path: &Path) -> anyhow::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    crate::data_cmds::write_private(path, dwell_core::Config::example())
+    crate::cmd::write_private(path, dwell_core::Config::example())
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use crate::config::parse_duration;
 use crate::store::{Store, StoreError};
 
 /// `meta` key holding the pause.
@@ -58,6 +59,30 @@ impl Pause {
             Pause::Indefinite => None,
         }
     }
+}
+
+/// Default length of `pause` without a duration.
+pub const DEFAULT_PAUSE: &str = "1h";
+
+/// Reads the DURATION argument of `pause` at `now`.
+pub fn parse_pause(arg: &str, now: DateTime<Utc>) -> Result<Pause, String> {
+    let a = arg.trim();
+    if matches!(a, "indefinite" | "indefinitely" | "forever") {
+        return Ok(Pause::Indefinite);
+    }
+    let d = parse_duration(a)?;
+    if d.is_zero() {
+        return Err(format!(
+            "a pause of \"{arg}\" would end at once: give a length like \"1h\""
+        ));
+    }
+    chrono::Duration::from_std(d)
+        .ok()
+        .and_then(|d| now.checked_add_signed(d))
+        .map(Pause::Until)
+        .ok_or_else(|| {
+            format!("\"{arg}\" is too long: use \"indefinite\" to pause until `dwell-agent resume`")
+        })
 }
 
 /// The pause in force at `now`, if any (an expired one is `None`). This is what

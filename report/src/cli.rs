@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use anyhow::{anyhow, Context, Result};
 use chrono::{DateTime, Local, Utc};
 use clap::{Args, Parser, Subcommand};
-use dwell_core::{paths, Config, Store};
+use dwell_core::{Config, Store};
 
 use crate::aggregate;
 use crate::period::Period;
@@ -27,12 +27,8 @@ use dwell_core::schedule::parse_date;
     long_about = None
 )]
 pub struct Cli {
-    /// Where dwell keeps its data [default: $XDG_DATA_HOME/dwell]
-    #[arg(long, global = true, env = "DWELL_DATA_DIR", value_name = "DIR")]
-    data_dir: Option<PathBuf>,
-    /// The config file [default: $XDG_CONFIG_HOME/dwell/config.toml]
-    #[arg(long, global = true, env = "DWELL_CONFIG", value_name = "FILE")]
-    config: Option<PathBuf>,
+    #[command(flatten)]
+    global: dwell_clidoc::Global,
     /// Pretend the current time is this (RFC 3339), for reproducible reports.
     #[arg(
         long,
@@ -157,12 +153,12 @@ pub fn main() -> ExitCode {
 }
 
 fn data_dir(cli: &Cli) -> Result<PathBuf> {
-    Ok(paths::data_dir(cli.data_dir.as_deref())?)
+    Ok(cli.global.data_dir()?)
 }
 
 /// Loads the config: the file when it exists, else the built-in defaults.
 fn load_config(cli: &Cli) -> Result<Config> {
-    Ok(paths::load_config(cli.config.as_deref())?)
+    Ok(cli.global.load_config()?)
 }
 
 fn now(cli: &Cli) -> Result<DateTime<Utc>> {

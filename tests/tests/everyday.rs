@@ -295,7 +295,7 @@ fn forget_range_and_all_and_bad_ranges() {
     let err = home.refused(&["forget", "--from", "last week", "--to", "today"]);
     assert!(err.contains("last week"), "{err}");
     home.refused(&["forget"]);
-    home.refused(&["forget", "--from", "today"]);
+    home.refused(&["forget", "--to", "today"]);
     assert_eq!(home.sql("SELECT count(*) AS n FROM spans")[0]["n"], 2);
 
     let day = date(day_start(5));
@@ -304,6 +304,12 @@ fn forget_range_and_all_and_bad_ranges() {
     assert_eq!(rows, serde_json::json!([{"label": "recent.example"}]));
     assert!(!contains(&home.db_bytes(), "zzqold"));
 
+    // `--from` alone: from that day to today.
+    home.ok(&["forget", "--from", &date(day_start(1))]);
+    assert_eq!(home.sql("SELECT count(*) AS n FROM spans")[0]["n"], 0);
+    assert!(!contains(&home.db_bytes(), "recent.example"));
+
+    home.put_span(recent, recent + 60_000, Some("recent.example"));
     home.ok(&["forget", "--all"]);
     assert_eq!(home.sql("SELECT count(*) AS n FROM spans")[0]["n"], 0);
     assert!(!contains(&home.db_bytes(), "recent.example"));

@@ -10,7 +10,7 @@ use clap::CommandFactory;
 use dwell_clidoc::{CompletionsArgs, GenerateAssetsArgs};
 
 use crate::cli::Cli;
-use crate::install::{packaged_unit_text, UNIT_NAME};
+use crate::cmd::install::{packaged_unit_text, UNIT_NAME};
 
 /// Prints the completion script for the shell asked for.
 pub fn completions(args: &CompletionsArgs) -> Result<()> {

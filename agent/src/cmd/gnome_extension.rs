@@ -15,8 +15,8 @@ use std::process::Command;
 use anyhow::{anyhow, Context, Result};
 use dwell_core::paths;
 
-use crate::cli::{refused, Cli};
-use crate::data_cmds::write_atomic;
+use super::{refused, Global};
+use crate::cmd::write_atomic;
 
 /// The extension's UUID, also the name of its directory.
 pub const UUID: &str = "dwell-focus@dwell";
@@ -25,10 +25,10 @@ const ENABLED_KEY: &str = "enabled-extensions";
 const DISABLED_KEY: &str = "disabled-extensions";
 const DISABLE_USER_KEY: &str = "disable-user-extensions";
 
-const LEGACY_METADATA: &str = include_str!("../data/gnome-extension/legacy/metadata.json");
-const LEGACY_EXTENSION: &str = include_str!("../data/gnome-extension/legacy/extension.js");
-const ESM_METADATA: &str = include_str!("../data/gnome-extension/esm/metadata.json");
-const ESM_EXTENSION: &str = include_str!("../data/gnome-extension/esm/extension.js");
+const LEGACY_METADATA: &str = include_str!("../../data/gnome-extension/legacy/metadata.json");
+const LEGACY_EXTENSION: &str = include_str!("../../data/gnome-extension/legacy/extension.js");
+const ESM_METADATA: &str = include_str!("../../data/gnome-extension/esm/metadata.json");
+const ESM_EXTENSION: &str = include_str!("../../data/gnome-extension/esm/extension.js");
 
 #[derive(clap::Subcommand, Debug)]
 pub enum GnomeExtensionAction {
@@ -403,7 +403,7 @@ impl GsettingsMissing {
     }
 }
 
-pub fn gnome_extension(_cli: &Cli, action: &GnomeExtensionAction) -> Result<()> {
+pub fn gnome_extension(_cli: &Global, action: &GnomeExtensionAction) -> Result<()> {
     match action {
         GnomeExtensionAction::Install => install(),
         GnomeExtensionAction::Uninstall => uninstall(),

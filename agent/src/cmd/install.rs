@@ -18,8 +18,8 @@ use clap::{Args, ValueEnum};
 use dwell_core::paths::{self, DB_FILE};
 use dwell_core::Store;
 
-use crate::cli::{data_dir, refused, Cli};
-use crate::data_cmds::write_atomic;
+use super::{data_dir, refused, Global};
+use crate::cmd::write_atomic;
 use crate::lock::AgentLock;
 
 pub const UNIT_NAME: &str = "dwell-agent.service";
@@ -209,14 +209,14 @@ fn absolute(p: &Path) -> Result<PathBuf> {
 
 /// The command the unit or entry runs: this executable, `run`, and the data
 /// directory and config file if they were given explicitly.
-fn exec_line(cli: &Cli) -> Result<Vec<String>> {
+fn exec_line(cli: &Global) -> Result<Vec<String>> {
     let exe = std::env::current_exe().context("cannot tell where dwell-agent is")?;
     let mut exec = vec![path_str(&exe)?, "run".to_owned()];
-    if let Some(d) = cli.explicit_data_dir() {
+    if let Some(d) = cli.data_dir.as_deref() {
         exec.push("--data-dir".into());
         exec.push(path_str(&absolute(d)?)?);
     }
-    if let Some(c) = cli.explicit_config() {
+    if let Some(c) = cli.config.as_deref() {
         exec.push("--config".into());
         exec.push(path_str(&absolute(c)?)?);
     }
@@ -247,7 +247,7 @@ fn consented(dir: &Path) -> bool {
             .is_ok_and(|c| c.is_some())
 }
 
-pub fn install(cli: &Cli, args: &InstallArgs) -> Result<()> {
+pub fn install(cli: &Global, args: &InstallArgs) -> Result<()> {
     let home = config_home()?;
     let exec = exec_line(cli)?;
     let method = match args.method {
@@ -383,7 +383,7 @@ fn install_autostart(home: &Path, exec: &[String]) -> Result<()> {
     Ok(())
 }
 
-pub fn uninstall(_cli: &Cli) -> Result<()> {
+pub fn uninstall(_cli: &Global) -> Result<()> {
     let home = config_home()?;
     let mut removed = false;
     let unit = unit_path(&home);

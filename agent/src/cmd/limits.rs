@@ -11,8 +11,8 @@ use dwell_core::paths::DB_FILE;
 use dwell_core::{schedule, Config, Store};
 use serde::Serialize;
 
-use crate::cli::{config_path, data_dir, load_config, refused, Cli};
-use crate::setup::{fmt_duration, save_config, Answers};
+use super::{config_path, data_dir, load_config, refused, Global};
+use crate::cmd::setup::{fmt_duration, save_config, Answers};
 
 #[derive(Subcommand, Debug)]
 pub enum LimitsAction {
@@ -72,7 +72,7 @@ fn minutes(secs: f64) -> String {
     dwell_core::text::duration(secs.round() as i64, dwell_core::messages::Lang::En)
 }
 
-pub fn limits(cli: &Cli, action: &LimitsAction) -> Result<()> {
+pub fn limits(cli: &Global, action: &LimitsAction) -> Result<()> {
     let LimitsAction::Suggest { json, days, apply } = action;
     let dir = data_dir(cli)?;
     let config = load_config(cli)?;
@@ -101,7 +101,7 @@ pub fn limits(cli: &Cli, action: &LimitsAction) -> Result<()> {
         suggested_daily_seconds: s.map(|s| s.daily.as_secs()),
         suggested_daily: s.map(|s| fmt_duration(s.daily)),
         current_daily_seconds: config.limits.daily.as_secs(),
-        calibrating_until: calibrating_until.map(crate::cli::local_rfc3339),
+        calibrating_until: calibrating_until.map(crate::cmd::local_rfc3339),
         ready_on: match s {
             Some(_) => None,
             None => ready_on(
@@ -201,7 +201,7 @@ fn print_report(r: &Report, s: Option<&Suggestion>, config: &Config) {
     }
 }
 
-fn apply_daily(cli: &Cli, config: &Config, s: &Suggestion) -> Result<()> {
+fn apply_daily(cli: &Global, config: &Config, s: &Suggestion) -> Result<()> {
     let path = config_path(cli)
         .ok_or_else(|| refused("cannot tell where the config is: set HOME or --config"))?;
     let existing = if path.exists() {
@@ -219,12 +219,12 @@ fn apply_daily(cli: &Cli, config: &Config, s: &Suggestion) -> Result<()> {
     }
     save_config(existing.as_deref(), &a, &path)?;
     let dir = data_dir(cli)?;
-    let told = crate::control::notify_agent(&dir);
+    let told = crate::cmd::notify_agent(&dir);
     println!(
         "Your daily limit is now {} ({}){}.",
         fmt_duration(s.daily),
         path.display(),
-        if told == crate::control::Told::Yes {
+        if told == crate::cmd::Told::Yes {
             "; the running agent was told"
         } else {
             ""

@@ -18,9 +18,9 @@ use dwell_core::schedule::{self, TimeRange};
 use dwell_core::{Config, Store};
 use toml_edit::{Array, DocumentMut, Item, Table, Value};
 
-use crate::cli::{config_path, data_dir, refused, Cli, EXPLAIN};
-use crate::data_cmds::write_private;
-use crate::install;
+use super::{config_path, data_dir, refused, Global, EXPLAIN};
+use crate::cmd::install;
+use crate::cmd::write_private;
 
 /// Calibration period offered by setup.
 pub const CALIBRATE: &str = "7d";
@@ -402,7 +402,7 @@ pub fn ask_all<R: BufRead, W: Write>(p: &mut Prompter<R, W>, d: &Answers) -> Res
 
 // ---------------------------------------------------------------------------
 
-pub fn setup(cli: &Cli, args: &SetupArgs) -> Result<()> {
+pub fn setup(cli: &Global, args: &SetupArgs) -> Result<()> {
     let dir = data_dir(cli)?;
     let path = config_path(cli)
         .ok_or_else(|| refused("cannot tell where to write the config: set HOME or --config"))?;
@@ -457,18 +457,18 @@ pub fn setup(cli: &Cli, args: &SetupArgs) -> Result<()> {
         defaults
     };
     save_config(existing.as_deref(), &answers, &path)?;
-    let told = crate::control::notify_agent(&dir);
+    let told = crate::cmd::notify_agent(&dir);
     p.say(&format!(
         "\nWrote {} (yours to edit; check it with `dwell-agent config check`).",
         path.display()
     ))?;
 
     match told {
-        crate::control::Told::Yes => p.say("The running agent was told to re-read it.")?,
-        crate::control::Told::NotListening => {
+        crate::cmd::Told::Yes => p.say("The running agent was told to re-read it.")?,
+        crate::cmd::Told::NotListening => {
             p.say("Restart the running agent for the new settings to apply.")?
         }
-        crate::control::Told::NotRunning => {}
+        crate::cmd::Told::NotRunning => {}
     }
     if consent && consented_at.is_none() {
         let store = Store::open(&dir).context("cannot create the dwell database")?;

@@ -1,5 +1,5 @@
 //! GNOME Shell: focus comes from dwell's small Shell extension (installed with
-//! `dwell-agent gnome-extension install`, see [`crate::gnome_extension`]) through
+//! `dwell-agent gnome-extension install`, see [`crate::cmd::gnome_extension`]) through
 //! the agent's bus door ([`super::bus`]); this module checks that the extension
 //! is there and runs the idle source, `org.gnome.Mutter.IdleMonitor`.
 //!

@@ -63,7 +63,7 @@ pub async fn load(conn: &Connection) -> Result<(), String> {
         .await;
     }
     let path = script_path();
-    crate::data_cmds::write_private(&path, SCRIPT)
+    crate::cmd::write_private(&path, SCRIPT)
         .map_err(|e| format!("cannot write the KWin script to {}: {e:#}", path.display()))?;
     let path_str = path.to_string_lossy().into_owned();
     let id: i32 = call(

@@ -1,0 +1,158 @@
+//! One module per `dwell-agent` subcommand (as zoxide's `src/cmd/`), and what
+//! they share, here: the global options ([`Global`]), [`refused`] (exit code
+//! 2), telling a running agent to look again ([`notify_agent`]), and the words
+//! for people ([`fmt_minutes`], [`local_moment`], [`local_rfc3339`],
+//! [`EXPLAIN`]). `crate::cli` parses the command line and calls these; the
+//! commands never import `cli`, nor one another's insides.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, Result};
+use chrono::{Local, Utc};
+use dwell_core::Config;
+
+use crate::lock;
+
+pub mod assets;
+pub mod config;
+pub mod disable;
+pub mod enable;
+pub mod export;
+pub mod forget;
+pub mod gnome_extension;
+pub mod install;
+pub mod limits;
+pub mod pause;
+pub mod run;
+pub mod setup;
+pub mod status;
+
+pub use dwell_clidoc::Global;
+pub use dwell_core::exit::Refused;
+
+/// An error that means "refused": exit code 2 (see `dwell_core::exit`).
+pub fn refused(msg: impl Into<String>) -> anyhow::Error {
+    anyhow!(Refused(msg.into()))
+}
+
+/// The data directory in use.
+pub fn data_dir(cli: &Global) -> Result<PathBuf> {
+    Ok(cli.data_dir()?)
+}
+
+/// The config file in use, whether it exists or not.
+pub fn config_path(cli: &Global) -> Option<PathBuf> {
+    cli.config_file()
+}
+
+/// [`dwell_core::files::write_private`] (0600, whole or not at all), for anyhow code.
+pub fn write_private(path: &Path, text: impl AsRef<[u8]>) -> Result<()> {
+    Ok(dwell_core::files::write_private(path, text)?)
+}
+
+/// [`dwell_core::files::write_atomic`] (whole or not at all), for anyhow code.
+pub fn write_atomic(path: &Path, text: impl AsRef<[u8]>, mode: u32) -> Result<()> {
+    Ok(dwell_core::files::write_atomic(path, text, mode)?)
+}
+
+/// Loads the config file, or the built-in defaults when there is none.
+pub fn load_config(cli: &Global) -> Result<Config> {
+    Ok(cli.load_config()?)
+}
+
+pub const EXPLAIN: &str = "\
+dwell counts your own time on social sites and apps during work hours, so
+that you can keep personal use from becoming excessive. It is for you alone.
+
+What dwell records, on this computer only:
+  - which social site or app had focus (a label such as \"reddit.com\"),
+    with start and end times;
+  - a total of other active time, with no names, so you can see the share.
+
+What dwell never records:
+  - window titles, web addresses (URLs), page contents;
+  - keystrokes, mouse movements, screenshots;
+  - anything outside your recording hours (work hours by default).
+
+Nothing leaves this computer: dwell has no network code. Files are private
+to you (0600). You can pause, look at, export and erase your data at any time.
+";
+
+/// What became of telling the running agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Told {
+    /// SIGUSR1 was sent to an agent that handles it.
+    Yes,
+    /// No agent runs on the data directory.
+    NotRunning,
+    /// An agent runs but does not catch SIGUSR1 (an older build): it was not
+    /// signalled, since that would end it; it sees the change when restarted.
+    NotListening,
+}
+
+/// Whether signal number `sig` is caught by a handler, from the `SigCgt:`
+/// line of `/proc/PID/status`.
+pub fn catches(proc_status: &str, sig: u32) -> bool {
+    proc_status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigCgt:"))
+        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+        .is_some_and(|mask| (1..=64).contains(&sig) && mask & (1 << (sig - 1)) != 0)
+}
+
+const SIGUSR1: u32 = 10;
+
+/// Sends SIGUSR1 to the agent running on `dir`, if it listens for it.
+pub fn notify_agent(dir: &Path) -> Told {
+    let Some(raw) = lock::holder_pid(dir).and_then(|p| i32::try_from(p).ok()) else {
+        return Told::NotRunning;
+    };
+    let Some(pid) = rustix::process::Pid::from_raw(raw) else {
+        return Told::NotRunning;
+    };
+    let listens = std::fs::read_to_string(format!("/proc/{raw}/status"))
+        .is_ok_and(|st| catches(&st, SIGUSR1));
+    if !listens {
+        return Told::NotListening;
+    }
+    match rustix::process::kill_process(pid, rustix::process::Signal::USR1) {
+        Ok(()) => Told::Yes,
+        Err(e) => {
+            tracing::warn!("cannot signal the running agent (pid {raw}): {e}");
+            Told::NotRunning
+        }
+    }
+}
+
+/// A line for the employee about a [`Told`] other than `Yes`.
+pub fn told_note(told: Told) -> Option<&'static str> {
+    match told {
+        Told::Yes => None,
+        Told::NotRunning => Some("(The agent is not running; this applies when it starts.)"),
+        Told::NotListening => {
+            Some("(The running agent does not listen for changes: restart it for this to apply.)")
+        }
+    }
+}
+
+/// A moment for programs: RFC 3339 in local time, with its offset, to the second.
+pub fn local_rfc3339(t: chrono::DateTime<Utc>) -> String {
+    t.with_timezone(&Local)
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
+/// A moment for people, in local time: `14:10` today, else `Tue 2 Dec 14:10`.
+pub fn local_moment(t: chrono::DateTime<Utc>, now: chrono::DateTime<Utc>) -> String {
+    let (t, now) = (t.with_timezone(&Local), now.with_timezone(&Local));
+    if t.date_naive() == now.date_naive() {
+        t.format("%H:%M").to_string()
+    } else {
+        t.format("%a %-d %b %H:%M").to_string()
+    }
+}
+
+/// A duration for people (`50s`, `1m 31s`, `45m`, `2h 30m`): the one style of
+/// both binaries, [`dwell_core::text::duration`]; the terminal speaks English.
+pub fn fmt_minutes(secs: f64) -> String {
+    dwell_core::text::duration(secs.round() as i64, dwell_core::messages::Lang::En)
+}

@@ -1,0 +1,327 @@
+//! `dwell-agent status [--json]`: whether dwell is enabled and running, what
+//! it watches with, today's, the streak's and the week's figures (the usage
+//! ledger's, as the reminders count them), the reminders' outlook, and what
+//! went wrong (config, database, writes, notifications).
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use chrono::{Local, TimeZone, Utc};
+use dwell_core::paths::DB_FILE;
+use dwell_core::policy::{self, Policy};
+use dwell_core::{schedule, Config, Store};
+use serde::Serialize;
+
+use super::{config_path, data_dir, fmt_minutes, load_config, local_moment, local_rfc3339, Global};
+use crate::lock::{self, AgentLock};
+
+#[derive(Serialize)]
+struct Status {
+    enabled: bool,
+    enabled_at: Option<String>,
+    running: bool,
+    recording: bool,
+    paused_until: Option<String>,
+    today_seconds: f64,
+    daily_limit_seconds: u64,
+    weekly_limit_seconds: u64,
+    /// The current streak (visits closer than `limits.streak_gap`), and its limit.
+    streak_seconds: f64,
+    streak_limit_seconds: u64,
+    /// This week's social time (from `[schedule] week_start`).
+    week_seconds: f64,
+    reminders_enabled: bool,
+    /// The next reminder stage not yet reached today, as a fraction of the daily
+    /// limit, and the social time at which it comes.
+    next_stage: Option<f64>,
+    next_stage_seconds: Option<u64>,
+    snoozes_left: u32,
+    snoozed_until: Option<String>,
+    done_for_today: bool,
+    data_dir: PathBuf,
+    db_bytes: u64,
+    config_file: Option<PathBuf>,
+    /// Why the running agent refused the config file as it is now (it keeps
+    /// the previous one in force); `None` when it took it.
+    config_error: Option<String>,
+    /// What the running agent watches focus with (`x11`, `wlroots`, `kwin`,
+    /// `gnome`); `None` when no agent runs.
+    backend: Option<String>,
+    /// Where it learns how long you have been away from the keyboard
+    /// (`x11-sync`, `x11-screensaver`, `ext-idle-notify`, `kde-idle`, `mutter`); `None` when
+    /// no agent runs or the desktop offers none.
+    idle_source: Option<String>,
+    /// What to do for the agent to see focus or idle time, when something is missing.
+    watch_hint: Option<String>,
+    /// What happened to a damaged database (moved aside, salvaged), with its path.
+    database_note: Option<String>,
+    /// The end of the calibration period (recording without reminders), while it lasts.
+    calibrating_until: Option<String>,
+    /// Since when the running agent cannot write to the database (it keeps
+    /// what it sees in memory and retries); `None` while writes work.
+    writes_failing_since: Option<String>,
+    /// Why the running agent sends no notifications, when it knows.
+    notifications_off: Option<String>,
+    /// Browsers whose dwell extension reported to the running agent.
+    browsers: Vec<crate::browser::BrowserStatus>,
+}
+
+pub fn status(cli: &Global, json: bool) -> Result<()> {
+    let dir = data_dir(cli)?;
+    // A broken config file does not hide the status: it is shown as the error.
+    let (config, file_error) = match load_config(cli) {
+        Ok(c) => (c, None),
+        Err(e) => (Config::default(), Some(format!("{e:#}"))),
+    };
+    let db = dir.join(DB_FILE);
+    let store = if db.exists() {
+        Some(Store::open_read_only(&db)?)
+    } else {
+        None
+    };
+    let consent = match &store {
+        Some(s) => s.consent()?,
+        None => None,
+    };
+    let running = AgentLock::is_held(&dir);
+    let running_meta = |key: &str| -> Result<Option<String>> {
+        Ok(match (&store, running) {
+            (Some(s), true) => s.meta_get(key)?,
+            _ => None,
+        })
+    };
+    let agent_error = running_meta(crate::run::CONFIG_ERROR_KEY)?;
+    let backend = running_meta(crate::run::BACKEND_KEY)?;
+    let idle_source = running_meta(crate::run::IDLE_SOURCE_KEY)?;
+    let watch_hint = running_meta(crate::run::HINT_KEY)?;
+    let browsers: Vec<crate::browser::BrowserStatus> = running_meta(crate::run::BROWSERS_KEY)?
+        .and_then(|j| serde_json::from_str(&j).ok())
+        .unwrap_or_default();
+    let notifications_off = running_meta(crate::run::NOTIFY_OFF_KEY)?;
+    let writes_failing_since = lock::holder(&dir).and_then(|h| h.writes_failing_since);
+    let now = Utc::now();
+    let pause = match &store {
+        Some(s) => dwell_core::control::paused(s, now)?,
+        None => None,
+    };
+    let outlook = reminder_outlook(store.as_ref(), &config, now, &Local)?;
+    // While calibrating, the agent records but does not remind.
+    let calibrating_until =
+        dwell_core::calibrate::calibration_end(consent, config.tracking.calibrate)
+            .filter(|end| *end > now);
+    let st = Status {
+        enabled: consent.is_some(),
+        enabled_at: consent.map(|c| c.to_rfc3339()),
+        running,
+        recording: running
+            && consent.is_some()
+            && pause.is_none()
+            && config.schedule.is_recording(now, &Local),
+        paused_until: pause.map(|p| match p.until() {
+            Some(t) => local_rfc3339(t),
+            None => p.to_value(),
+        }),
+        today_seconds: outlook.figures.today.as_secs_f64().round(),
+        daily_limit_seconds: config.limits.daily.as_secs(),
+        weekly_limit_seconds: config.limits.weekly.as_secs(),
+        streak_seconds: outlook.figures.streak.as_secs_f64().round(),
+        streak_limit_seconds: config.limits.streak.as_secs(),
+        week_seconds: outlook.figures.week.as_secs_f64().round(),
+        reminders_enabled: config.reminders.enabled,
+        next_stage: outlook.next_stage,
+        next_stage_seconds: outlook.next_stage_at.map(|d| d.as_secs()),
+        snoozes_left: outlook.snoozes_left,
+        snoozed_until: outlook.snoozed_until.map(local_rfc3339),
+        calibrating_until: calibrating_until.map(local_rfc3339),
+        done_for_today: outlook.done_for_today,
+        data_dir: dir.clone(),
+        db_bytes: store.as_ref().map(|s| s.size_bytes()).unwrap_or(0),
+        config_file: config_path(cli).filter(|p| p.exists()),
+        config_error: agent_error.or(file_error),
+        backend,
+        idle_source,
+        watch_hint,
+        database_note: match &store {
+            Some(s) => s.database_note()?,
+            None => None,
+        },
+        writes_failing_since: writes_failing_since.map(local_rfc3339),
+        notifications_off,
+        browsers: browsers
+            .into_iter()
+            .map(|mut b| {
+                if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&b.last_seen) {
+                    b.last_seen = local_rfc3339(t.with_timezone(&Utc));
+                }
+                b
+            })
+            .collect(),
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&st)?);
+        return Ok(());
+    }
+    let yn = |b: bool| if b { "yes" } else { "no" };
+    println!("enabled:    {}", yn(st.enabled));
+    println!(
+        "agent:      {}",
+        if !st.running {
+            "not running"
+        } else if pause.is_some() {
+            "running, paused"
+        } else if st.recording {
+            "running, recording"
+        } else {
+            "running, outside recording hours"
+        }
+    );
+    if st.running {
+        let backend = match st.backend.as_deref() {
+            Some("x11") => "X11",
+            Some("wlroots") => "Wayland (wlroots foreign-toplevel)",
+            Some("kwin") => "KDE Plasma (KWin script)",
+            Some("gnome") => "GNOME Shell (dwell's extension)",
+            Some(other) => other,
+            None => "unknown (an older agent?)",
+        };
+        let idle = match st.idle_source.as_deref() {
+            Some("x11-sync") => "X11 SYNC idle counter",
+            Some("x11-screensaver") => "X11 screen saver extension",
+            Some("ext-idle-notify") => "Wayland ext-idle-notify",
+            Some("kde-idle") => "Wayland org_kde_kwin_idle",
+            Some("mutter") => "GNOME Mutter idle monitor",
+            Some(other) => other,
+            None => "none: time away from the keyboard is not cut",
+        };
+        println!("watching:   focus through {backend}; idle through {idle}");
+    }
+    if let Some(hint) = &st.watch_hint {
+        println!("note:       {hint}");
+    }
+    for b in &st.browsers {
+        let state = if b.connected {
+            "extension connected: counted by host name"
+        } else {
+            "extension not connected: counted by window title"
+        };
+        println!("browser:    {} ({state})", b.browser);
+    }
+    if let Some(note) = &st.database_note {
+        println!("database:   {note}");
+    }
+    if let Some(since) = writes_failing_since {
+        println!(
+            "writes:     failing since {} (the agent keeps what it sees in memory and retries; see its log for why)",
+            local_moment(since, now)
+        );
+    }
+    if let Some(p) = pause {
+        let until = match p.until() {
+            Some(t) => format!("until {}", local_moment(t, now)),
+            None => "until you resume".to_owned(),
+        };
+        println!("paused:     {until} (`dwell-agent resume` ends it)");
+    }
+    println!(
+        "today:      {} of your {} daily limit",
+        fmt_minutes(st.today_seconds),
+        fmt_minutes(st.daily_limit_seconds as f64)
+    );
+    println!(
+        "streak:     {} now, your streak limit is {}",
+        fmt_minutes(st.streak_seconds),
+        fmt_minutes(st.streak_limit_seconds as f64)
+    );
+    println!(
+        "this week:  {} of your {} weekly limit",
+        fmt_minutes(st.week_seconds),
+        fmt_minutes(st.weekly_limit_seconds as f64)
+    );
+    let reminders = if !st.reminders_enabled {
+        "off (reminders.enabled = false)".to_owned()
+    } else if let Some(why) = &st.notifications_off {
+        why.clone()
+    } else if let Some(end) = calibrating_until {
+        format!(
+            "calibrating until {}: no reminders yet (then `dwell-agent limits suggest`)",
+            local_moment(end, now)
+        )
+    } else if st.done_for_today {
+        "done for today".to_owned()
+    } else {
+        let next = match (st.next_stage, st.next_stage_seconds) {
+            (Some(f), Some(secs)) => format!(
+                "next at {:.0}% of your daily limit ({})",
+                f * 100.0,
+                fmt_minutes(secs as f64)
+            ),
+            _ => "all of today's stages reached".to_owned(),
+        };
+        let snoozed = match &outlook.snoozed_until {
+            Some(t) => format!(
+                ", snoozed until {}",
+                t.with_timezone(&Local).format("%H:%M")
+            ),
+            None => String::new(),
+        };
+        format!("{next}; {} snooze(s) left today{snoozed}", st.snoozes_left)
+    };
+    println!("reminders:  {reminders}");
+    println!("data:       {} ({} KB)", dir.display(), st.db_bytes / 1024);
+    if let Some(err) = &st.config_error {
+        println!("\nThe config file has a problem; the agent keeps the previous settings until it is fixed:\n  {err}");
+    }
+    if !st.enabled {
+        println!("\nNothing is recorded until you opt in: `dwell-agent enable`.");
+    }
+    Ok(())
+}
+
+/// Today's standing against the limits at `now`, as the agent's reminder policy
+/// sees it: the stored spans of the week counted by the usage ledger, today's
+/// reminders replayed.
+fn reminder_outlook<Tz: TimeZone>(
+    store: Option<&Store>,
+    config: &Config,
+    now: chrono::DateTime<Utc>,
+    tz: &Tz,
+) -> Result<policy::Outlook> {
+    let mut policy = Policy::from_config(config);
+    if let Some(s) = store {
+        let from = Policy::history_start(now, tz);
+        policy.record_stored(&s.spans(from, now)?, from, now, tz);
+        let (day_start, _) = schedule::local_day_bounds(schedule::local_date(now, tz), tz);
+        let todays = s.reminders(day_start, now + chrono::Duration::seconds(1))?;
+        policy.restore(now, tz, &todays);
+    }
+    Ok(policy.outlook(now, None, tz))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use dwell_core::ledger::fixture;
+    use std::time::Duration;
+
+    /// `status` shows, for the stored fixture, the figures every other consumer
+    /// shows (see `dwell_core::ledger`'s tests and the report's).
+    #[test]
+    fn status_counts_the_fixture_like_everyone() {
+        let tz: chrono_tz::Tz = fixture::ZONE.parse().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store.put_spans(&fixture::spans()).unwrap();
+        for config in [fixture::config_then(), fixture::config_now()] {
+            for m in fixture::moments() {
+                let o = reminder_outlook(Some(&store), &config, m.now, &tz).unwrap();
+                let secs = |d: Duration| d.as_secs_f64().round() as i64;
+                assert_eq!(secs(o.figures.today), m.today_seconds, "{}", m.now);
+                assert_eq!(secs(o.figures.week), m.week_seconds, "{}", m.now);
+                assert_eq!(secs(o.figures.streak), m.streak_seconds, "{}", m.now);
+            }
+        }
+        let o = reminder_outlook(None, &fixture::config_now(), fixture::moments()[0].now, &tz);
+        assert_eq!(o.unwrap().figures.today, Duration::ZERO);
+    }
+}
