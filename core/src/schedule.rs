@@ -412,11 +412,12 @@ const GAP_STEP_MINUTES: i64 = 15;
 /// How far to walk (48 h): gaps are usually an hour; a few zones skipped a whole day.
 const GAP_MAX_STEPS: u32 = 48 * 60 / GAP_STEP_MINUTES as u32;
 
-/// Reads a date argument: `YYYY-MM-DD` strictly, or `today` / `yesterday`
+/// Reads a date argument: `YYYY-MM-DD` strictly, `today` / `yesterday`, or a
+/// weekday name (`mon`, `Tuesday`…: the most recent one, today included),
 /// relative to `today`. The one date parser of both commands.
 pub fn parse_date(s: &str, today: NaiveDate) -> Result<NaiveDate, String> {
     let t = s.trim();
-    match t {
+    match t.to_ascii_lowercase().as_str() {
         "today" => return Ok(today),
         "yesterday" => {
             return today
@@ -424,6 +425,12 @@ pub fn parse_date(s: &str, today: NaiveDate) -> Result<NaiveDate, String> {
                 .ok_or_else(|| "\"yesterday\" is out of range".to_owned())
         }
         _ => {}
+    }
+    if let Ok(day) = parse_weekday(t) {
+        let back = (today.weekday().num_days_from_monday() as usize + 7 - day) % 7;
+        return today
+            .checked_sub_days(chrono::Days::new(back as u64))
+            .ok_or_else(|| format!("\"{s}\" is out of range"));
     }
     let shape = t.len() == 10
         && t.bytes().enumerate().all(|(i, c)| {
@@ -433,7 +440,9 @@ pub fn parse_date(s: &str, today: NaiveDate) -> Result<NaiveDate, String> {
                 c.is_ascii_digit()
             }
         });
-    let bad = || format!("\"{s}\" is not a date: write it like 2026-11-24 (or today, yesterday)");
+    let bad = || {
+        format!("\"{s}\" is not a date: write it like 2026-11-24 (or today, yesterday, or a weekday such as mon)")
+    };
     if !shape {
         return Err(bad());
     }
@@ -512,6 +521,11 @@ mod tests {
         assert_eq!(parse_date("today", today), Ok(today));
         assert_eq!(parse_date(" yesterday ", today), Ok(d(2026, 11, 24)));
         assert_eq!(parse_date("2026-11-01", today), Ok(d(2026, 11, 1)));
+        // 25 Nov 2026 is a Wednesday: a weekday is the most recent one.
+        assert_eq!(parse_date("wed", today), Ok(today));
+        assert_eq!(parse_date("Tuesday", today), Ok(d(2026, 11, 24)));
+        assert_eq!(parse_date("thu", today), Ok(d(2026, 11, 19)));
+        assert_eq!(parse_date("MON", today), Ok(d(2026, 11, 23)));
         for bad in [
             "2026-02-30",
             "26-02-03",

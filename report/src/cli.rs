@@ -53,7 +53,7 @@ enum Command {
     },
     /// One day (today by default).
     Day {
-        /// The day, YYYY-MM-DD.
+        /// The day: YYYY-MM-DD, "today", "yesterday" or a weekday name (the most recent one).
         date: Option<String>,
         #[command(flatten)]
         out: OutputArgs,
@@ -97,10 +97,10 @@ struct WeekSelect {
     /// Last week.
     #[arg(long, conflicts_with_all = ["from", "to"])]
     last: bool,
-    /// First day of a range, YYYY-MM-DD.
+    /// First day of a range: YYYY-MM-DD, "today", "yesterday" or a weekday name.
     #[arg(long, value_name = "DATE")]
     from: Option<String>,
-    /// Last day of the range, YYYY-MM-DD [default: today].
+    /// Last day of the range, written the same way [default: today].
     #[arg(long, value_name = "DATE", requires = "from")]
     to: Option<String>,
 }

@@ -52,8 +52,13 @@ pub fn check_range(from: NaiveDate, to: NaiveDate, today: NaiveDate) -> Result<(
 }
 
 pub fn forget(cli: &Global, args: &ForgetArgs) -> Result<()> {
+    forget_at(cli, args, Utc::now())
+}
+
+/// `forget` at `now`: dates are read against its local day.
+pub fn forget_at(cli: &Global, args: &ForgetArgs, now: DateTime<Utc>) -> Result<()> {
     let dir = data_dir(cli)?;
-    let today = Local::now().date_naive();
+    let today = now.with_timezone(&Local).date_naive();
     // Check the arguments before touching anything.
     let range = match &args.from {
         Some(f) => {
@@ -103,7 +108,7 @@ pub fn forget(cli: &Global, args: &ForgetArgs) -> Result<()> {
             return Ok(());
         }
         let n = store
-            .forget_site(&label, Utc::now())
+            .forget_site(&label, now)
             .context("cannot forget the site")?
             .unwrap_or(0);
         println!("Forgot {label}: {n} span(s) deleted for good, and the database compacted.");
@@ -121,7 +126,7 @@ pub fn forget(cli: &Global, args: &ForgetArgs) -> Result<()> {
         let (start, _) = schedule::local_day_bounds(from, &Local);
         let (_, end) = schedule::local_day_bounds(to, &Local);
         let n = store
-            .forget_range(start, end, Utc::now())
+            .forget_range(start, end, now)
             .context("cannot forget that range")?;
         println!(
             "Forgot {from} to {to}: {n} span(s) deleted for good, and the database compacted."
@@ -131,9 +136,7 @@ pub fn forget(cli: &Global, args: &ForgetArgs) -> Result<()> {
         if !crate::ask::confirm(what, args.yes)? {
             return Ok(());
         }
-        store
-            .erase_spans(Utc::now())
-            .context("cannot erase your data")?;
+        store.erase_spans(now).context("cannot erase your data")?;
         println!("Forgot everything recorded; the database is compacted. Your consent and settings are kept (`dwell-agent disable --erase` removes those too).");
     }
     tell_agent(&dir);
@@ -176,5 +179,45 @@ mod tests {
         assert!(check_range(d("2026-11-20"), d("2026-11-10"), today)
             .unwrap_err()
             .contains("after"));
+    }
+
+    /// `forget --from <weekday>` alone, at an injected moment: from that day
+    /// (the most recent one) to today, nothing before.
+    #[test]
+    fn from_alone_runs_to_the_injected_today() {
+        use chrono::TimeZone;
+        let tmp = tempfile::tempdir().unwrap();
+        let g = Global {
+            data_dir: Some(tmp.path().join("data")),
+            config: Some(tmp.path().join("none.toml")),
+        };
+        let at = |day, h| {
+            Local
+                .with_ymd_and_hms(2026, 11, day, h, 0, 0)
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        let span = |day| dwell_core::Span {
+            start: at(day, 10),
+            end: at(day, 11),
+            activity: dwell_core::Activity::Social(format!("day{day}.example")),
+            source: dwell_core::Source::X11,
+        };
+        let mut store = Store::open(&tmp.path().join("data")).unwrap();
+        store.set_consent(at(20, 9)).unwrap();
+        // Mon 23 .. Wed 25 November 2026.
+        store.put_spans(&[span(23), span(24), span(25)]).unwrap();
+        drop(store);
+        let args = ForgetArgs {
+            from: Some("tue".into()),
+            to: None,
+            site: None,
+            all: false,
+            yes: true,
+        };
+        // "Now" is Wednesday 25th at noon: Tuesday and today go.
+        forget_at(&g, &args, at(25, 12)).unwrap();
+        let store = Store::open_read_only(&tmp.path().join("data/dwell.db")).unwrap();
+        assert_eq!(store.site_labels().unwrap(), ["day23.example"]);
     }
 }

@@ -3,7 +3,7 @@
 //! behind it; `--apply` writes it into the config file.
 
 use anyhow::{Context, Result};
-use chrono::{Datelike, Local, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Local, NaiveDate, TimeZone, Utc};
 use clap::Subcommand;
 use dwell_core::calibrate::{self, Suggestion};
 use dwell_core::ledger;
@@ -73,10 +73,15 @@ fn minutes(secs: f64) -> String {
 }
 
 pub fn limits(cli: &Global, action: &LimitsAction) -> Result<()> {
+    limits_at(cli, action, Utc::now())
+}
+
+/// `limits suggest` at `now`: the work days before its local day.
+pub fn limits_at(cli: &Global, action: &LimitsAction, now: DateTime<Utc>) -> Result<()> {
     let LimitsAction::Suggest { json, days, apply } = action;
     let dir = data_dir(cli)?;
     let config = load_config(cli)?;
-    let today = Local::now().date_naive();
+    let today = now.with_timezone(&Local).date_naive();
     let db = dir.join(DB_FILE);
     let (totals, consent) = if db.exists() {
         let store = Store::open_read_only(&db)?;
@@ -87,8 +92,8 @@ pub fn limits(cli: &Global, action: &LimitsAction) -> Result<()> {
     };
     let seconds: Vec<f64> = totals.iter().map(|(_, s)| *s).collect();
     let result = calibrate::suggest_daily(&seconds);
-    let calibrating_until = calibrate::calibration_end(consent, config.tracking.calibrate)
-        .filter(|end| Utc::now() < *end);
+    let calibrating_until =
+        calibrate::calibration_end(consent, config.tracking.calibrate).filter(|end| now < *end);
     let s = result.as_ref().ok();
     let report = Report {
         days_looked_at: *days,

@@ -3,6 +3,7 @@
 //! ledger's, as the reminders count them), the reminders' outlook, and what
 //! went wrong (config, database, writes, notifications).
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Result;
@@ -67,6 +68,13 @@ struct Status {
 }
 
 pub fn status(cli: &Global, json: bool) -> Result<()> {
+    print!("{}", status_at(cli, json, Utc::now())?);
+    Ok(())
+}
+
+/// What `status` prints at `now` (JSON or text).
+pub fn status_at(cli: &Global, json: bool, now: chrono::DateTime<Utc>) -> Result<String> {
+    let mut out = String::new();
     let dir = data_dir(cli)?;
     // A broken config file does not hide the status: it is shown as the error.
     let (config, file_error) = match load_config(cli) {
@@ -99,7 +107,6 @@ pub fn status(cli: &Global, json: bool) -> Result<()> {
         .unwrap_or_default();
     let notifications_off = running_meta(crate::run::NOTIFY_OFF_KEY)?;
     let writes_failing_since = lock::holder(&dir).and_then(|h| h.writes_failing_since);
-    let now = Utc::now();
     let pause = match &store {
         Some(s) => dwell_core::control::paused(s, now)?,
         None => None,
@@ -158,12 +165,14 @@ pub fn status(cli: &Global, json: bool) -> Result<()> {
             .collect(),
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&st)?);
-        return Ok(());
+        out.push_str(&serde_json::to_string_pretty(&st)?);
+        out.push('\n');
+        return Ok(out);
     }
     let yn = |b: bool| if b { "yes" } else { "no" };
-    println!("enabled:    {}", yn(st.enabled));
-    println!(
+    writeln!(out, "enabled:    {}", yn(st.enabled))?;
+    writeln!(
+        out,
         "agent:      {}",
         if !st.running {
             "not running"
@@ -174,7 +183,7 @@ pub fn status(cli: &Global, json: bool) -> Result<()> {
         } else {
             "running, outside recording hours"
         }
-    );
+    )?;
     if st.running {
         let backend = match st.backend.as_deref() {
             Some("x11") => "X11",
@@ -193,10 +202,13 @@ pub fn status(cli: &Global, json: bool) -> Result<()> {
             Some(other) => other,
             None => "none: time away from the keyboard is not cut",
         };
-        println!("watching:   focus through {backend}; idle through {idle}");
+        writeln!(
+            out,
+            "watching:   focus through {backend}; idle through {idle}"
+        )?;
     }
     if let Some(hint) = &st.watch_hint {
-        println!("note:       {hint}");
+        writeln!(out, "note:       {hint}")?;
     }
     for b in &st.browsers {
         let state = if b.connected {
@@ -204,39 +216,43 @@ pub fn status(cli: &Global, json: bool) -> Result<()> {
         } else {
             "extension not connected: counted by window title"
         };
-        println!("browser:    {} ({state})", b.browser);
+        writeln!(out, "browser:    {} ({state})", b.browser)?;
     }
     if let Some(note) = &st.database_note {
-        println!("database:   {note}");
+        writeln!(out, "database:   {note}")?;
     }
     if let Some(since) = writes_failing_since {
-        println!(
+        writeln!(
+        out,
             "writes:     failing since {} (the agent keeps what it sees in memory and retries; see its log for why)",
             local_moment(since, now)
-        );
+        )?;
     }
     if let Some(p) = pause {
         let until = match p.until() {
             Some(t) => format!("until {}", local_moment(t, now)),
             None => "until you resume".to_owned(),
         };
-        println!("paused:     {until} (`dwell-agent resume` ends it)");
+        writeln!(out, "paused:     {until} (`dwell-agent resume` ends it)")?;
     }
-    println!(
+    writeln!(
+        out,
         "today:      {} of your {} daily limit",
         fmt_minutes(st.today_seconds),
         fmt_minutes(st.daily_limit_seconds as f64)
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "streak:     {} now, your streak limit is {}",
         fmt_minutes(st.streak_seconds),
         fmt_minutes(st.streak_limit_seconds as f64)
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "this week:  {} of your {} weekly limit",
         fmt_minutes(st.week_seconds),
         fmt_minutes(st.weekly_limit_seconds as f64)
-    );
+    )?;
     let reminders = if !st.reminders_enabled {
         "off (reminders.enabled = false)".to_owned()
     } else if let Some(why) = &st.notifications_off {
@@ -266,15 +282,23 @@ pub fn status(cli: &Global, json: bool) -> Result<()> {
         };
         format!("{next}; {} snooze(s) left today{snoozed}", st.snoozes_left)
     };
-    println!("reminders:  {reminders}");
-    println!("data:       {} ({} KB)", dir.display(), st.db_bytes / 1024);
+    writeln!(out, "reminders:  {reminders}")?;
+    writeln!(
+        out,
+        "data:       {} ({} KB)",
+        dir.display(),
+        st.db_bytes / 1024
+    )?;
     if let Some(err) = &st.config_error {
-        println!("\nThe config file has a problem; the agent keeps the previous settings until it is fixed:\n  {err}");
+        writeln!(out, "\nThe config file has a problem; the agent keeps the previous settings until it is fixed:\n  {err}")?;
     }
     if !st.enabled {
-        println!("\nNothing is recorded until you opt in: `dwell-agent enable`.");
+        writeln!(
+            out,
+            "\nNothing is recorded until you opt in: `dwell-agent enable`."
+        )?;
     }
-    Ok(())
+    Ok(out)
 }
 
 /// Today's standing against the limits at `now`, as the agent's reminder policy
@@ -302,7 +326,68 @@ fn reminder_outlook<Tz: TimeZone>(
 mod tests {
     use super::*;
     use dwell_core::ledger::fixture;
+    use dwell_core::Span;
     use std::time::Duration;
+
+    /// `status` at an injected moment: today's figure, the pause in local
+    /// time, calibration, and nothing running.
+    #[test]
+    fn status_at_an_injected_moment() {
+        use chrono::TimeZone;
+        let tmp = tempfile::tempdir().unwrap();
+        let g = Global {
+            data_dir: Some(tmp.path().join("data")),
+            config: Some(tmp.path().join("config.toml")),
+        };
+        std::fs::write(
+            tmp.path().join("config.toml"),
+            "[tracking]\ncalibrate = \"7d\"\n[schedule]\nrecord = \"always\"\n",
+        )
+        .unwrap();
+        let at = |h, m| {
+            Local
+                .with_ymd_and_hms(2026, 11, 25, h, m, 0)
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        let now = at(12, 0);
+        let out = status_at(&g, false, now).unwrap();
+        assert!(out.contains("enabled:    no"), "{out}");
+        assert!(out.contains("opt in: `dwell-agent enable`"), "{out}");
+
+        let mut store = Store::open(&tmp.path().join("data")).unwrap();
+        store.set_consent(at(9, 0)).unwrap();
+        store
+            .put_spans(&[Span {
+                start: at(11, 0),
+                end: at(11, 10),
+                activity: dwell_core::Activity::Social("reddit.com".into()),
+                source: dwell_core::Source::X11,
+            }])
+            .unwrap();
+        dwell_core::control::set_pause(&store, dwell_core::control::Pause::Until(at(13, 30)))
+            .unwrap();
+        drop(store);
+        let json: serde_json::Value =
+            serde_json::from_str(&status_at(&g, true, now).unwrap()).unwrap();
+        assert_eq!(json["enabled"], true);
+        assert_eq!(json["running"], false);
+        assert_eq!(json["today_seconds"], 600.0);
+        let paused = json["paused_until"].as_str().unwrap();
+        assert_eq!(
+            chrono::DateTime::parse_from_rfc3339(paused).unwrap(),
+            at(13, 30),
+            "{paused}"
+        );
+        assert!(json["calibrating_until"].is_string(), "{json}");
+        let text = status_at(&g, false, now).unwrap();
+        assert!(text.contains("paused:     until 13:30"), "{text}");
+        assert!(
+            text.contains("today:      10m of your 30m daily limit"),
+            "{text}"
+        );
+        assert!(text.contains("calibrating until"), "{text}");
+    }
 
     /// `status` shows, for the stored fixture, the figures every other consumer
     /// shows (see `dwell_core::ledger`'s tests and the report's).
