@@ -1,7 +1,8 @@
 //! The one writer of the files dwell hands out (exports, reports, config,
 //! unit files, extension files): whole or not at all (a temporary file beside
 //! the target, synced, then renamed over it), with the permissions asked for
-//! (private files are 0600). Used by both binaries.
+//! (private files are 0600), and standard output written the same way by
+//! every command ([`to_stdout`]). Used by both binaries.
 
 use std::fs::{OpenOptions, Permissions};
 use std::io::Write;
@@ -58,6 +59,16 @@ pub fn write_atomic(path: &Path, bytes: impl AsRef<[u8]>, mode: u32) -> Result<(
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// Writes `bytes` to standard output; a reader that stops early (`| head`)
+/// ends it quietly, as a filter should, rather than as an error.
+pub fn to_stdout(bytes: impl AsRef<[u8]>) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes.as_ref()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r,
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! Exit codes: 0 done, 1 something failed, 2 refused (bad input, no data,
 //! a merge file that is not a dwell database): the one-line message says why.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -349,14 +349,7 @@ fn report(cli: &Cli, period: &Period, out: &OutputArgs) -> Result<()> {
                 render::table::WIDTH
             };
             let text = render::render(&report, lang, format, color, width);
-            let mut stdout = std::io::stdout().lock();
-            match stdout
-                .write_all(text.as_bytes())
-                .and_then(|_| stdout.flush())
-            {
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-                r => r.context("cannot write the report"),
-            }
+            dwell_core::files::to_stdout(&text).context("cannot write the report")
         }
         Some(path) => {
             let text = render::render(&report, lang, format, false, render::table::WIDTH);

@@ -316,6 +316,28 @@ fn forget_range_and_all_and_bad_ranges() {
 }
 
 #[test]
+fn export_into_a_reader_that_stops_early_ends_quietly() {
+    let home = Home::new();
+    home.ok(&["enable", "--yes"]);
+    let t = day_start(3) + 9 * 3_600_000;
+    home.put_span(t, t + 500, Some("reddit.com"));
+    home.sql(&format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) \
+         INSERT INTO spans (start, end, site, source) \
+         SELECT {t} + i * 1000, {t} + i * 1000 + 500, (SELECT id FROM sites), 1 FROM n"
+    ));
+    // `head` closes the pipe after one line: the rest cannot be written.
+    let mut cmd = home.command("sh");
+    cmd.arg("-c").arg(format!(
+        "'{}' export --format csv | head -n 1 >/dev/null",
+        bin_path("dwell-agent").display()
+    ));
+    let out = run_command(cmd, COMMAND_TIMEOUT);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.is_empty(), "`export | head` must end quietly: {err}");
+}
+
+#[test]
 fn export_json_and_csv() {
     let home = Home::new();
     home.ok(&["enable", "--yes"]);

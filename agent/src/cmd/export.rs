@@ -1,7 +1,6 @@
 //! `dwell-agent export`: the employee's data taken away in an open format,
 //! JSON or CSV (0600 when written to a file), times with milliseconds.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
@@ -196,10 +195,7 @@ pub fn export(cli: &Global, args: &ExportArgs) -> Result<()> {
             );
         }
         None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes())
-                .and_then(|()| out.flush())
-                .context("cannot write to standard output")?;
+            dwell_core::files::to_stdout(&text).context("cannot write to standard output")?;
         }
     }
     Ok(())

@@ -123,11 +123,7 @@ pub fn print_completions(cmd: Command, shell: Shell, out: &mut dyn Write) {
 pub fn completions_to_stdout(cmd: Command, shell: Shell) -> std::io::Result<()> {
     let mut out = Vec::new();
     print_completions(cmd, shell, &mut out);
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(&out).and_then(|()| stdout.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        r => r,
-    }
+    dwell_core::files::to_stdout(out)
 }
 
 /// The man pages [`write_assets`] writes for `cmd`, sorted: the command's and
