@@ -320,6 +320,18 @@ fn demo(
 fn report(cli: &Cli, period: &Period, out: &OutputArgs) -> Result<()> {
     let config = load_config(cli)?;
     let dir = data_dir(cli)?;
+    // Opened from the desktop entry before opting in: a page that says how to
+    // start, in the private runtime directory, rather than nothing at all.
+    if out.open && out.output.is_none() && !dir.join(dwell_core::paths::DB_FILE).exists() {
+        let lang = lang(&config);
+        let page = std::env::var_os("XDG_RUNTIME_DIR")
+            .map(PathBuf::from)
+            .filter(|d| d.is_absolute() && d.is_dir())
+            .unwrap_or_else(std::env::temp_dir)
+            .join("dwell-not-recording.html");
+        write_private(&page, render::html::not_recording(lang).as_bytes())?;
+        return open(&page);
+    }
     let sources = Sources::open(&dir, &out.merge)?;
     for warning in sources.warnings() {
         eprintln!("dwell-report: {warning}");

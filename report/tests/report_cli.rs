@@ -488,6 +488,53 @@ fn bad_input_is_one_line_and_exit_2() {
 }
 
 #[test]
+fn opening_before_any_recording_shows_how_to_start() {
+    let env = Env::new();
+    // An `xdg-open` that records what it was asked to open.
+    let bin = env.path("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let log = env.path("opened.txt");
+    let script = bin.join("xdg-open");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n", log.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let runtime = env.path("runtime");
+    std::fs::create_dir_all(&runtime).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = env.run_in(
+        &env.data(),
+        &["week", "--format", "html", "--open"],
+        &[
+            ("PATH", &path),
+            ("XDG_RUNTIME_DIR", runtime.to_str().unwrap()),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let opened = std::fs::read_to_string(&log).unwrap();
+    let page = PathBuf::from(opened.trim());
+    assert!(page.starts_with(&runtime), "{}", page.display());
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("dwell-agent setup"), "{html}");
+    let mode = std::fs::metadata(&page).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    assert!(
+        !env.data().exists(),
+        "nothing is created in the data directory"
+    );
+}
+
+#[test]
 fn an_empty_week_is_zero_with_a_friendly_line() {
     let env = demo_env();
     let v = env.json(&["week", "--week", "2020-W10", "--json"]);

@@ -69,6 +69,44 @@ footer { color: var(--muted); font-size: .85rem; margin-top: 2rem; }
 }
 "#;
 
+/// The page `--open` shows before dwell records anything (no database yet):
+/// what to do to start, so the desktop entry never opens to nothing.
+pub fn not_recording(lang: Lang) -> String {
+    let title = lang.t(
+        "dwell is not recording yet",
+        "dwell n'enregistre pas encore",
+    );
+    let (start, start_cmd, demo, demo_cmd) = (
+        lang.t(
+            "To start, opt in from a terminal:",
+            "Pour commencer, activez-le depuis un terminal\u{a0}:",
+        ),
+        "dwell-agent setup",
+        lang.t(
+            "To see what a week's report looks like first:",
+            "Pour voir d'abord à quoi ressemble le rapport d'une semaine\u{a0}:",
+        ),
+        "dwell-report --data-dir /tmp/dwell-demo demo\ndwell-report --data-dir /tmp/dwell-demo week --last --format html --open",
+    );
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"color-scheme\" content=\"light dark\">\n\
+         <meta name=\"referrer\" content=\"no-referrer\">\n\
+         <title>{t}</title>\n<style>{CSS}</style>\n</head>\n<body>\n\
+         <header>\n<h1>{t}</h1>\n<p class=\"privacy\">{}</p>\n</header>\n\
+         <section>\n<p>{}</p>\n<pre style=\"white-space: pre-wrap\"><code>{}</code></pre>\n<p>{}</p>\n<pre style=\"white-space: pre-wrap\"><code>{}</code></pre>\n</section>\n\
+         </body>\n</html>\n",
+        lang.tag(),
+        esc(lang.privacy()),
+        esc(start),
+        esc(start_cmd),
+        esc(demo),
+        esc(demo_cmd),
+        t = esc(title),
+    )
+}
+
 pub fn render(r: &Report, lang: Lang) -> String {
     let d = |s: i64| esc(&lang.duration(s));
     let colon = lang.colon().trim_end();
