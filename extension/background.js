@@ -5,6 +5,14 @@
 // native-host` and opens it again, with a growing delay, when it drops (the
 // browser started before the agent, or the agent restarted).
 //
+// The pause page (only with `[reminders] pause_page = true` in dwell's config):
+// when the agent answers a report with `{"pause": {...}}`, the tab that report
+// was about shows `pause.html`, a calm page with today's time against the
+// limit, one line and two equal buttons, in the words the agent sent. The
+// address it replaced stays here, in memory, and is never sent; "Continue"
+// goes back to it at once, "Close tab" closes the tab, and the choice alone
+// (`{"pause_result": "continued"|"closed"}`) goes to the agent.
+//
 // One source for Chromium, Chrome, Brave, Edge (service worker) and Firefox
 // (background script): `browser` in Firefox, `chrome` elsewhere.
 "use strict";
@@ -21,6 +29,11 @@ let delay = FIRST_DELAY_MS;
 let retry = null;
 /** The last message sent on this port (nothing is sent twice in a row). */
 let last = null;
+/** The tab the last facts sent were about: `{id, host}`. */
+let sentTab = null;
+/** Tabs showing the pause page: tab id → `{pause, url, back}` (memory only). */
+const paused = new Map();
+const PAUSE_PAGE = api.runtime.getURL("pause.html");
 
 /** The host name of an http(s) address, or null: nothing else leaves here. */
 function hostOf(url) {
@@ -56,7 +69,7 @@ function factsOf(tab, focused) {
   };
 }
 
-function send(facts) {
+function send(facts, tab) {
   const text = JSON.stringify(facts);
   if (text === last) {
     return;
@@ -67,8 +80,69 @@ function send(facts) {
   try {
     port.postMessage(facts);
     last = text;
+    sentTab = tab && facts.host ? { id: tab.id, host: facts.host } : null;
   } catch (_) {
     dropped();
+  }
+}
+
+/** Sends one message that is not tab facts (the pause page's outcome). */
+function post(message) {
+  if (!connect()) {
+    return;
+  }
+  try {
+    port.postMessage(message);
+  } catch (_) {
+    dropped();
+  }
+}
+
+/** The agent asks for the pause page: shown in the tab the last report was
+ * about, if it is still the active tab on that host. */
+async function showPause(pause) {
+  const target = sentTab;
+  if (!target || !pause || typeof pause !== "object") {
+    return;
+  }
+  let tab;
+  try {
+    tab = await api.tabs.get(target.id);
+  } catch (_) {
+    return;
+  }
+  const url = tab.url || tab.pendingUrl;
+  if (!tab.active || hostOf(url) !== target.host) {
+    return;
+  }
+  // Back in the tab's history when the site's page is there (its state is
+  // kept); else the address is opened again.
+  const back = hostOf(tab.url) === target.host;
+  paused.set(tab.id, { pause, url, back });
+  try {
+    await api.tabs.update(tab.id, { url: PAUSE_PAGE });
+  } catch (_) {
+    paused.delete(tab.id);
+  }
+}
+
+/** "Continue" or "Close tab" on the pause page in `tabId`. */
+async function chosen(tabId, choice) {
+  const entry = paused.get(tabId);
+  paused.delete(tabId);
+  post({ pause_result: choice });
+  try {
+    if (choice === "closed") {
+      await api.tabs.remove(tabId);
+    } else if (entry && !entry.back) {
+      await api.tabs.update(tabId, { url: entry.url });
+    } else {
+      await api.tabs.goBack(tabId);
+    }
+  } catch (_) {
+    if (entry && choice !== "closed") {
+      api.tabs.update(tabId, { url: entry.url }).catch(() => {});
+    }
   }
 }
 
@@ -78,7 +152,7 @@ async function report() {
     const win = await api.windows.getLastFocused({ populate: true });
     const focused = win && win.focused === true;
     const tab = win && win.tabs ? win.tabs.find((t) => t.active) : null;
-    send(factsOf(tab, focused));
+    send(factsOf(tab, focused), tab);
   } catch (_) {
     // No window at all (the browser is closing): nothing is focused.
     send(factsOf(null, false));
@@ -119,6 +193,9 @@ function connect() {
     if (msg && (msg.dwell === "on" || msg.dwell === "off")) {
       delay = FIRST_DELAY_MS;
     }
+    if (msg && msg.pause) {
+      showPause(msg.pause);
+    }
   });
   port.onDisconnect.addListener((p) => {
     // Why, for the extension's console (never an address): the host is not
@@ -130,8 +207,29 @@ function connect() {
   return true;
 }
 
+// The pause page asks for its words, and says what was chosen.
+api.runtime.onMessage.addListener((msg, sender, sendResponse) => {
+  const tabId = sender && sender.tab ? sender.tab.id : undefined;
+  if (tabId === undefined || !sender.url || !sender.url.startsWith(PAUSE_PAGE)) {
+    return false;
+  }
+  if (msg && msg.pause_page === true) {
+    const entry = paused.get(tabId);
+    sendResponse(entry ? entry.pause : null);
+  } else if (msg && (msg.pause_choice === "continued" || msg.pause_choice === "closed")) {
+    chosen(tabId, msg.pause_choice);
+    sendResponse(true);
+  }
+  return false;
+});
+api.tabs.onRemoved.addListener((id) => paused.delete(id));
+
 api.tabs.onActivated.addListener(() => report());
-api.tabs.onUpdated.addListener((_id, change, tab) => {
+api.tabs.onUpdated.addListener((id, change, tab) => {
+  // A tab that left its pause page some other way: forget the address.
+  if ("url" in change && paused.has(id) && !change.url.startsWith(PAUSE_PAGE)) {
+    paused.delete(id);
+  }
   // A new tab's address is known only after activation; a page that becomes
   // (in)audible changes what counts through idleness.
   if (tab.active && ("url" in change || "audible" in change || change.status === "complete")) {

@@ -39,6 +39,13 @@ pub const GECKO_ID: &str = "dwell-site@dwell.invalid";
 const MANIFEST: &str = include_str!("../../extension/manifest.json");
 const FIREFOX_MANIFEST: &str = include_str!("../../extension/firefox/manifest.json");
 const BACKGROUND: &str = include_str!("../../extension/background.js");
+/// The pause page (`[reminders] pause_page`): an extension page, its script and
+/// its style in files of their own (Manifest V3 allows no inline script).
+const PAUSE_FILES: [(&str, &str); 3] = [
+    ("pause.html", include_str!("../../extension/pause.html")),
+    ("pause.js", include_str!("../../extension/pause.js")),
+    ("pause.css", include_str!("../../extension/pause.css")),
+];
 
 /// The browsers dwell knows, by the name `status` and `--browser` use.
 pub const BROWSERS: [&str; 5] = ["chromium", "chrome", "brave", "edge", "firefox"];
@@ -300,6 +307,9 @@ fn write_extension(dir: &Path) -> Result<()> {
         std::fs::create_dir_all(&d).with_context(|| format!("cannot create {}", d.display()))?;
         write_private(&d.join("manifest.json"), manifest)?;
         write_private(&d.join("background.js"), BACKGROUND)?;
+        for (name, text) in PAUSE_FILES {
+            write_private(&d.join(name), text)?;
+        }
     }
     Ok(())
 }
@@ -501,6 +511,19 @@ mod tests {
         assert_eq!(f["browser_specific_settings"]["gecko"]["id"], GECKO_ID);
         assert!(f.get("key").is_none());
         assert!(BACKGROUND.contains(&format!("\"{HOST_NAME}\"")));
+        // The pause page: no inline script or style (Manifest V3's policy), no
+        // page reachable by web sites.
+        let html = PAUSE_FILES[0].1;
+        assert!(html.contains(r#"<script src="pause.js" defer></script>"#));
+        assert!(html.contains(r#"<link rel="stylesheet" href="pause.css">"#));
+        assert_eq!(html.matches("<script").count(), 1, "{html}");
+        for inline in ["<style", " style=", " onclick=", "javascript:"] {
+            assert!(!html.contains(inline), "{inline}");
+        }
+        for m in [&m, &f] {
+            assert!(m.get("web_accessible_resources").is_none());
+        }
+        assert!(BACKGROUND.contains("runtime.getURL(\"pause.html\")"));
 
         // The id: SHA-256 of the DER key (sha256sum from coreutils), a-p for 0-f.
         let key = m["key"].as_str().unwrap();

@@ -4,25 +4,33 @@
 //!
 //! - **In:** length-prefixed JSON on stdin, as the browsers define it (a `u32`
 //!   length in native byte order, then that many bytes of UTF-8 JSON). Each
-//!   message must be at most [`MAX_MESSAGE`] bytes and a JSON object with at
-//!   most `host` (a bare host name, see [`dwell_core::rules::valid_host`], or
-//!   null), `private`, `audible` and `focused` (booleans). Anything else is
-//!   dropped and counted; its content is never logged.
+//!   message must be at most [`MAX_MESSAGE`] bytes and a JSON object: either
+//!   tab facts, with at most `host` (a bare host name, see
+//!   [`dwell_core::rules::valid_host`], or null), `private`, `audible` and
+//!   `focused` (booleans); or the employee's choice on the pause page,
+//!   `{"pause_result": "continued"|"closed"}`. Anything else is dropped and
+//!   counted; its content is never logged.
 //! - **On:** the facts go to the running agent over its session-bus name
 //!   ([`crate::watch::bus::NAME`], method `Tab`), the same door the KWin script
-//!   and the GNOME extension use. No socket of its own. When the agent appears
-//!   on the bus later, the last facts are sent again.
+//!   and the GNOME extension use; a choice goes through `PauseResult`. No
+//!   socket of its own. When the agent appears on the bus later, the last facts
+//!   are sent again.
 //! - **Out:** `{"dwell":"on"}` or `{"dwell":"off"}` (no agent running), framed
-//!   the same way, each time that changes.
+//!   the same way, each time that changes; and `{"pause": {...}}` ([`Pause`])
+//!   when the agent's answer to a tab report is to show the pause page. Only
+//!   words and figures the agent formatted go out: never a host name or an
+//!   address.
 //!
 //! The host exits cleanly when the browser closes the port (end of stdin).
 
+use std::collections::HashMap;
 use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
 use futures_lite::StreamExt;
-use serde::Deserialize;
-use tokio::sync::mpsc;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, oneshot};
 use zbus::message::Type as MsgType;
 use zbus::{Connection, MessageStream};
 
@@ -45,15 +53,143 @@ pub struct TabFacts {
     pub focused: bool,
 }
 
+/// The employee's choice on the pause page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PauseOutcome {
+    /// "Continue": back to the page at once.
+    Continued,
+    /// "Close tab".
+    Closed,
+}
+
+impl PauseOutcome {
+    /// As stored (the reminder's outcome) and as sent over the bus.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PauseOutcome::Continued => "continued",
+            PauseOutcome::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PauseOutcome> {
+        match s {
+            "continued" => Some(PauseOutcome::Continued),
+            "closed" => Some(PauseOutcome::Closed),
+            _ => None,
+        }
+    }
+}
+
+/// The pause page the extension shows: every string already formatted by the
+/// agent, in the employee's language. Travels as the reply of the bus call
+/// `Tab` (a dictionary of these fields, empty when there is nothing to show)
+/// and then to the extension as `{"pause": {...}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pause {
+    /// Social time today (`dwell_core::text::duration`).
+    pub today: String,
+    /// The daily limit.
+    pub limit: String,
+    /// One `reflection` or `back` line from the message catalogue (may be empty).
+    pub line: String,
+    /// `en` or `fr`.
+    pub lang: String,
+    /// The two buttons' words.
+    #[serde(rename = "continue")]
+    pub continue_label: String,
+    pub close: String,
+}
+
+/// Longest field of a [`Pause`] passed on, in bytes.
+const MAX_PAUSE_FIELD: usize = 1000;
+
+impl Pause {
+    /// The bus reply's dictionary.
+    pub fn to_map(&self) -> HashMap<String, String> {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(m)) => m
+                .into_iter()
+                .filter_map(|(k, v)| v.as_str().map(|v| (k, v.to_owned())))
+                .collect(),
+            _ => HashMap::new(),
+        }
+    }
+
+    /// From the bus reply's dictionary: `None` when it is empty (nothing to
+    /// show) or not a whole pause page.
+    pub fn from_map(map: HashMap<String, String>) -> Option<Pause> {
+        if map.values().any(|v| v.len() > MAX_PAUSE_FIELD) {
+            return None;
+        }
+        let value = serde_json::Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, serde_json::Value::String(v)))
+                .collect(),
+        );
+        serde_json::from_value(value).ok()
+    }
+
+    /// The framed message's body for the extension: `{"pause": {...}}`.
+    pub fn to_message(&self) -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!({ "pause": self })).unwrap_or_default()
+    }
+}
+
+/// Where the run loop answers one tab report (see [`crate::watch::bus`]): the
+/// pause page to show, or nothing. Answering is optional; an answer not given
+/// is "nothing".
+#[derive(Clone, Default)]
+pub struct Answer(Arc<Mutex<Option<oneshot::Sender<Option<Pause>>>>>);
+
+impl Answer {
+    /// An answer slot and where the answer arrives.
+    pub fn new() -> (Answer, oneshot::Receiver<Option<Pause>>) {
+        let (tx, rx) = oneshot::channel();
+        (Answer(Arc::new(Mutex::new(Some(tx)))), rx)
+    }
+
+    /// Answers (the first call only).
+    pub fn send(&self, pause: Option<Pause>) {
+        let tx = self.0.lock().ok().and_then(|mut slot| slot.take());
+        if let Some(tx) = tx {
+            let _ = tx.send(pause);
+        }
+    }
+}
+
+impl PartialEq for Answer {
+    fn eq(&self, other: &Answer) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::fmt::Debug for Answer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Answer")
+    }
+}
+
+/// A message from the extension.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FromBrowser {
+    /// What the focused window's active tab is.
+    Facts(TabFacts),
+    /// What the employee chose on the pause page.
+    PauseResult(PauseOutcome),
+}
+
 /// Why a message from the browser was dropped.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Rejected {
     #[error("the message is larger than {MAX_MESSAGE} bytes")]
     TooLarge,
-    #[error("the message is not a JSON object of host, private, audible and focused")]
+    #[error("the message is not a JSON object of host, private, audible and focused, nor a pause_result")]
     NotFacts,
     #[error("the host is not a host name: {0}")]
     BadHost(dwell_core::rules::HostError),
+    #[error("the pause_result is neither \"continued\" nor \"closed\"")]
+    BadOutcome,
 }
 
 #[derive(Deserialize)]
@@ -69,11 +205,27 @@ struct RawFacts {
     focused: bool,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPauseResult {
+    pause_result: String,
+}
+
 /// Checks one message's bytes (without its length prefix).
-pub fn parse_message(bytes: &[u8]) -> Result<TabFacts, Rejected> {
+pub fn parse_message(bytes: &[u8]) -> Result<FromBrowser, Rejected> {
     if bytes.len() > MAX_MESSAGE {
         return Err(Rejected::TooLarge);
     }
+    if let Ok(raw) = serde_json::from_slice::<RawPauseResult>(bytes) {
+        return PauseOutcome::parse(&raw.pause_result)
+            .map(FromBrowser::PauseResult)
+            .ok_or(Rejected::BadOutcome);
+    }
+    parse_facts(bytes).map(FromBrowser::Facts)
+}
+
+/// Checks a tab report's bytes.
+fn parse_facts(bytes: &[u8]) -> Result<TabFacts, Rejected> {
     let raw: RawFacts = serde_json::from_slice(bytes).map_err(|_| Rejected::NotFacts)?;
     if raw.private {
         // A private window: nothing about it but that it is private.
@@ -156,6 +308,7 @@ pub fn reply(on: bool) -> &'static [u8] {
 /// What the stdin thread passes on.
 enum Input {
     Facts(TabFacts),
+    PauseResult(PauseOutcome),
     Dropped(Rejected),
     End(Option<std::io::Error>),
 }
@@ -183,7 +336,8 @@ fn read_input(mut input: impl Read, tx: mpsc::Sender<Input>) {
             Ok(None) => Input::End(None),
             Ok(Some(Frame::TooLarge)) => Input::Dropped(Rejected::TooLarge),
             Ok(Some(Frame::Message(bytes))) => match parse_message(&bytes) {
-                Ok(facts) => Input::Facts(facts),
+                Ok(FromBrowser::Facts(facts)) => Input::Facts(facts),
+                Ok(FromBrowser::PauseResult(outcome)) => Input::PauseResult(outcome),
                 Err(e) => Input::Dropped(e),
             },
             Err(e) => Input::End(Some(e)),
@@ -252,6 +406,23 @@ async fn serve(
                 last = Some(facts);
                 true
             }
+            Next::Input(Some(Input::PauseResult(outcome))) => {
+                if let Some(c) = &conn {
+                    let sent = c
+                        .call_method(
+                            Some(bus::NAME),
+                            bus::PATH,
+                            Some(bus::IFACE),
+                            "PauseResult",
+                            &(outcome.as_str(),),
+                        )
+                        .await;
+                    if let Err(e) = sent {
+                        tracing::info!(error = %e, "the agent did not take the pause page's outcome");
+                    }
+                }
+                false
+            }
             Next::Bus(Some(Ok(msg))) => {
                 // The agent (re)appeared on the bus: give it the current facts.
                 msg.message_type() == MsgType::Signal
@@ -270,14 +441,18 @@ async fn serve(
             continue;
         }
         let Some(facts) = &last else { continue };
-        let on = match &conn {
+        let (on, pause) = match &conn {
             Some(c) => deliver(c, browser, pid, facts).await,
-            None => false,
+            None => (false, None),
         };
         if told != Some(on) {
             write_frame(out, reply(on)).context("cannot answer the browser")?;
             tracing::info!(on, "dwell agent reachable");
             told = Some(on);
+        }
+        if let Some(pause) = pause {
+            write_frame(out, &pause.to_message()).context("cannot answer the browser")?;
+            tracing::info!("pause page asked for");
         }
     }
     tracing::info!(
@@ -301,8 +476,15 @@ async fn connect() -> zbus::Result<(Connection, MessageStream)> {
     Ok((conn, stream))
 }
 
-/// Hands the facts to the agent; `false` when no agent took them.
-async fn deliver(conn: &Connection, browser: &str, pid: u32, facts: &TabFacts) -> bool {
+/// Hands the facts to the agent: whether an agent took them, and the pause
+/// page it asks for, if any (an agent from before the pause page answers
+/// nothing, which is "no pause page").
+async fn deliver(
+    conn: &Connection,
+    browser: &str,
+    pid: u32,
+    facts: &TabFacts,
+) -> (bool, Option<Pause>) {
     let body = (
         browser,
         facts.host.as_deref().unwrap_or(""),
@@ -311,15 +493,33 @@ async fn deliver(conn: &Connection, browser: &str, pid: u32, facts: &TabFacts) -
         facts.focused,
         pid,
     );
-    conn.call_method(Some(bus::NAME), bus::PATH, Some(bus::IFACE), "Tab", &body)
+    match conn
+        .call_method(Some(bus::NAME), bus::PATH, Some(bus::IFACE), "Tab", &body)
         .await
-        .is_ok()
+    {
+        Ok(reply) => {
+            let pause = reply
+                .body()
+                .deserialize::<HashMap<String, String>>()
+                .ok()
+                .and_then(Pause::from_map);
+            (true, pause)
+        }
+        Err(_) => (false, None),
+    }
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    fn facts(bytes: &[u8]) -> Result<TabFacts, Rejected> {
+        match parse_message(bytes)? {
+            FromBrowser::Facts(f) => Ok(f),
+            other => panic!("not facts: {other:?}"),
+        }
+    }
 
     fn frame(body: &[u8]) -> Vec<u8> {
         let mut v = (body.len() as u32).to_ne_bytes().to_vec();
@@ -329,10 +529,9 @@ mod tests {
 
     #[test]
     fn good_messages_become_facts() {
-        let f = parse_message(
-            br#"{"host":"old.reddit.com","private":false,"audible":true,"focused":true}"#,
-        )
-        .unwrap();
+        let f =
+            facts(br#"{"host":"old.reddit.com","private":false,"audible":true,"focused":true}"#)
+                .unwrap();
         assert_eq!(
             f,
             TabFacts {
@@ -342,11 +541,10 @@ mod tests {
                 focused: true
             }
         );
-        let f = parse_message(br#"{"host":null,"focused":false}"#).unwrap();
+        let f = facts(br#"{"host":null,"focused":false}"#).unwrap();
         assert_eq!(f, TabFacts::default());
         // A private window: the host, if any, is forgotten.
-        let f = parse_message(br#"{"private":true,"host":"x.com","audible":true,"focused":true}"#)
-            .unwrap();
+        let f = facts(br#"{"private":true,"host":"x.com","audible":true,"focused":true}"#).unwrap();
         assert_eq!(
             f,
             TabFacts {
@@ -367,7 +565,7 @@ mod tests {
             br#"{"host":"me@reddit.com"}"#,
         ] {
             assert!(
-                matches!(parse_message(bad), Err(Rejected::BadHost(_))),
+                matches!(facts(bad), Err(Rejected::BadHost(_))),
                 "{}",
                 String::from_utf8_lossy(bad)
             );
@@ -421,6 +619,87 @@ mod tests {
         assert_eq!(v, serde_json::json!({"dwell": "off"}));
     }
 
+    #[test]
+    fn pause_results_are_read_and_anything_else_dropped() {
+        assert_eq!(
+            parse_message(br#"{"pause_result":"continued"}"#),
+            Ok(FromBrowser::PauseResult(PauseOutcome::Continued))
+        );
+        assert_eq!(
+            parse_message(br#"{"pause_result":"closed"}"#),
+            Ok(FromBrowser::PauseResult(PauseOutcome::Closed))
+        );
+        for bad in [
+            &br#"{"pause_result":"Continued"}"#[..],
+            br#"{"pause_result":""}"#,
+        ] {
+            assert_eq!(parse_message(bad), Err(Rejected::BadOutcome));
+        }
+        for bad in [
+            &br#"{"pause_result":"closed","url":"https://a.com/x"}"#[..],
+            br#"{"pause_result":1}"#,
+            br#"{"pause_result":"closed","host":"a.com"}"#,
+        ] {
+            assert_eq!(parse_message(bad), Err(Rejected::NotFacts));
+        }
+        for o in [PauseOutcome::Continued, PauseOutcome::Closed] {
+            assert_eq!(PauseOutcome::parse(o.as_str()), Some(o));
+        }
+    }
+
+    fn a_pause() -> Pause {
+        Pause {
+            today: "25m".into(),
+            limit: "20m".into(),
+            line: "Back to it?".into(),
+            lang: "en".into(),
+            continue_label: "Continue".into(),
+            close: "Close tab".into(),
+        }
+    }
+
+    #[test]
+    fn a_pause_page_goes_over_the_bus_as_a_dictionary_and_out_as_json() {
+        let p = a_pause();
+        let map = p.to_map();
+        assert_eq!(map.len(), 6);
+        assert_eq!(map["continue"], "Continue");
+        assert_eq!(Pause::from_map(map.clone()), Some(p.clone()));
+        // Nothing to show, or not a whole page: nothing.
+        assert_eq!(Pause::from_map(HashMap::new()), None);
+        let mut partial = map.clone();
+        partial.remove("close");
+        assert_eq!(Pause::from_map(partial), None);
+        let mut extra = map.clone();
+        extra.insert("url".into(), "https://a.com/".into());
+        assert_eq!(Pause::from_map(extra), None);
+        let mut long = map;
+        long.insert("line".into(), "x".repeat(MAX_PAUSE_FIELD + 1));
+        assert_eq!(Pause::from_map(long), None);
+        let v: serde_json::Value = serde_json::from_slice(&p.to_message()).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"pause": {"today": "25m", "limit": "20m", "line": "Back to it?",
+                "lang": "en", "continue": "Continue", "close": "Close tab"}})
+        );
+    }
+
+    #[test]
+    fn an_answer_is_given_once_and_none_when_dropped() {
+        let (a, rx) = Answer::new();
+        let b = a.clone();
+        assert_eq!(a, b);
+        a.send(Some(a_pause()));
+        b.send(None);
+        assert_eq!(rx.blocking_recv().unwrap(), Some(a_pause()));
+        let (a, rx) = Answer::new();
+        drop(a);
+        assert!(rx.blocking_recv().is_err());
+        // The default answers nowhere.
+        Answer::default().send(None);
+        assert_ne!(Answer::default(), Answer::default());
+    }
+
     proptest::proptest! {
         #[test]
         fn parsing_never_panics(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..600)) {
@@ -429,11 +708,33 @@ mod tests {
         }
 
         #[test]
-        fn json_like_input_never_panics(s in "\\{\"(host|private|audible|focused)\":(\"\\PC{0,40}\"|true|false|null|[0-9]{1,5})\\}") {
-            if let Ok(f) = parse_message(s.as_bytes()) {
+        fn json_like_input_never_panics(s in "\\{\"(host|private|audible|focused|pause_result)\":(\"\\PC{0,40}\"|true|false|null|[0-9]{1,5})\\}") {
+            if let Ok(FromBrowser::Facts(f)) = parse_message(s.as_bytes()) {
                 if let Some(h) = f.host {
                     proptest::prop_assert!(dwell_core::rules::valid_host(&h).is_ok());
                 }
+            }
+        }
+
+        #[test]
+        fn pause_results_never_panic(s in "\\{\"pause_result\":(\"\\PC{0,20}\"|true|null|[0-9]{1,5})(,\"(host|url|pause_result)\":\"\\PC{0,10}\")?\\}") {
+            match parse_message(s.as_bytes()) {
+                Ok(FromBrowser::PauseResult(o)) => {
+                    proptest::prop_assert!(s.contains(o.as_str()));
+                }
+                Ok(FromBrowser::Facts(f)) => proptest::prop_assert!(false, "facts from {s}: {f:?}"),
+                Err(_) => {}
+            }
+        }
+
+        #[test]
+        fn pause_dictionaries_never_panic(
+            entries in proptest::collection::hash_map("(today|limit|line|lang|continue|close|url|\\PC{0,8})", "\\PC{0,30}", 0..9)
+        ) {
+            if let Some(p) = Pause::from_map(entries.clone()) {
+                proptest::prop_assert_eq!(p.to_map(), entries);
+                let v: serde_json::Value = serde_json::from_slice(&p.to_message()).unwrap();
+                proptest::prop_assert!(v["pause"].is_object());
             }
         }
     }

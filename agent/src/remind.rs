@@ -1,6 +1,8 @@
 //! The reminder side of the run loop: feeds core's [`Policy`] with counted spans,
 //! turns its decisions into notifications (words from the [`Catalogue`]), and
-//! stores what became of each reminder.
+//! stores what became of each reminder. With `[reminders] pause_page`, it also
+//! decides the browser extension's pause page ([`Reminding::pause_page`]) and
+//! stores the employee's choice there like any reminder's outcome.
 //!
 //! Timers, all armed only when they can matter:
 //! - `wake_at`: the exact instant of the next crossing the policy computed;
@@ -21,6 +23,7 @@ use dwell_core::{Config, Span, Store};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use crate::native_host::{Pause, PauseOutcome};
 use crate::notify::{Note, NotifyEvent, Request};
 
 /// How long after a reminder leaving social sites counts as "left".
@@ -62,6 +65,9 @@ pub struct Reminding {
     left: Option<(DateTime<Utc>, Instant)>,
     pub(crate) wake_at: Option<Instant>,
     data_dir: Option<PathBuf>,
+    /// The pause page last asked for (its reminder's `at`), waiting for the
+    /// employee's choice.
+    pause_at: Option<DateTime<Utc>>,
 }
 
 fn lang_of(config: &Config) -> Lang {
@@ -87,6 +93,7 @@ impl Reminding {
             left: None,
             wake_at: None,
             data_dir: None,
+            pause_at: None,
         }
     }
 
@@ -416,6 +423,58 @@ impl Reminding {
         tz: &Tz,
     ) -> dwell_core::policy::Figures {
         self.policy.figures(now, open_social, tz)
+    }
+
+    /// A social tab on `site` was just opened or switched to, with the browser
+    /// extension (the caller checks `[reminders] pause_page`, the pause and
+    /// the calibration period). When the policy says so (see
+    /// [`Policy::pause_page`]), the pause page to show, in the employee's
+    /// language: today's time and the limit as the reminders count them, and
+    /// one `reflection` or `back` line from the catalogue. Stored as a reminder
+    /// of kind `pause_page`, outcome `shown` until the employee chooses.
+    pub fn pause_page<Tz: TimeZone>(
+        &mut self,
+        store: &mut Store,
+        now: DateTime<Utc>,
+        site: &str,
+        open_social: Option<DateTime<Utc>>,
+        tz: &Tz,
+    ) -> Option<Pause> {
+        let r = self
+            .policy
+            .pause_page(now, site, open_social, self.desk, tz)?;
+        let line = self.catalogue.line(&r.figures);
+        let id = line.as_ref().map(|(id, _)| id.as_str());
+        put(store, &r, "shown", id);
+        tracing::info!(
+            kind = r.kind.as_str(),
+            message = id.unwrap_or(""),
+            "pause page"
+        );
+        self.pause_at = Some(r.at);
+        let (continue_label, close) = match self.lang {
+            Lang::En => ("Continue", "Close tab"),
+            Lang::Fr => ("Continuer", "Fermer l'onglet"),
+        };
+        Some(Pause {
+            today: messages::short(r.figures.today, self.lang),
+            limit: messages::short(r.figures.daily_limit, self.lang),
+            line: line.map(|(_, text)| text).unwrap_or_default(),
+            lang: self.lang.code().to_owned(),
+            continue_label: continue_label.to_owned(),
+            close: close.to_owned(),
+        })
+    }
+
+    /// What the employee chose on the pause page last shown.
+    pub fn pause_result(&mut self, store: &mut Store, outcome: PauseOutcome) {
+        match self.pause_at.take() {
+            Some(at) => {
+                tracing::info!(outcome = outcome.as_str(), "pause page answered");
+                set_outcome(store, at, outcome.as_str());
+            }
+            None => tracing::debug!("a pause page outcome with no pause page shown"),
+        }
     }
 
     /// Takes our notification off the screen, if one may be up (on a pause).

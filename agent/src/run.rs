@@ -219,6 +219,9 @@ struct Loop<'a, C: Clock, Tz: TimeZone> {
     clock: &'a C,
     tz: &'a Tz,
     tracker: Tracker,
+    /// The backend's source: spans seen through it (and not through the
+    /// browser extension) carry it.
+    source: Source,
     /// Spans closed but not yet written (kept when a write fails).
     pending: Vec<Span>,
     /// The focused window's activity as last classified (kept while away, so
@@ -363,6 +366,7 @@ pub async fn run_with_ui<C: Clock, Tz: TimeZone>(
         clock,
         tz,
         tracker: Tracker::new(sources.about.backend.map_or(Source::X11, |b| b.source())),
+        source: sources.about.backend.map_or(Source::X11, |b| b.source()),
         pending: Vec::new(),
         focus: None,
         x_connected: false,
@@ -672,8 +676,22 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
         self.control_at = Some(Instant::now() + wait);
     }
 
-    /// Applies an event that may close a span, and writes what it closed.
+    /// Applies an event that may close a span, and writes what it closed. A
+    /// focus change first tells the tracker where the new activity is seen:
+    /// the browser extension (for a browser whose extension is connected) or
+    /// the backend.
     fn close(&mut self, event: Event) {
+        if matches!(event, Event::Focus { .. }) {
+            let through_extension = self
+                .window
+                .as_ref()
+                .is_some_and(|w| self.browsers.for_window(w).is_some());
+            self.tracker.set_source(if through_extension {
+                Source::Extension
+            } else {
+                self.source
+            });
+        }
         let closed = self.tracker.apply(event);
         self.keep(closed);
     }
@@ -812,7 +830,10 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
         // about which window has focus).
         if !matches!(
             ev,
-            WatchEvent::Focus(Some(_)) | WatchEvent::Tab { .. } | WatchEvent::TabGone { .. }
+            WatchEvent::Focus(Some(_))
+                | WatchEvent::Tab { .. }
+                | WatchEvent::TabGone { .. }
+                | WatchEvent::PauseResult(_)
         ) {
             self.settle_no_window();
         }
@@ -878,6 +899,7 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
                 browser,
                 sender,
                 facts,
+                reply,
             } => {
                 if self.browsers.tab(&browser, &sender, facts, now) {
                     tracing::info!(browser = %browser, "browser extension connected");
@@ -886,7 +908,12 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
                     self.browsers_stored.1 = true;
                     self.store_browsers(now, false);
                 }
+                let before = self.focus.clone();
                 self.refocus(now);
+                reply.send(self.pause_page(before.as_ref(), now));
+            }
+            WatchEvent::PauseResult(outcome) => {
+                self.remind.pause_result(&mut self.store, outcome);
             }
             WatchEvent::TabGone { sender } => {
                 if self.browsers.gone(&sender) {
@@ -896,6 +923,30 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
                 }
             }
         }
+    }
+
+    /// The browser extension's pause page, when a tab report has just made a
+    /// social site the focused activity (it was `before`): with `[reminders]
+    /// pause_page` on, while recording, not paused and not calibrating, the
+    /// reminders decide (see [`crate::remind::Reminding::pause_page`]).
+    fn pause_page(
+        &mut self,
+        before: Option<&Activity>,
+        now: DateTime<Utc>,
+    ) -> Option<crate::native_host::Pause> {
+        if !self.config.reminders.pause_page || !self.observing() {
+            return None;
+        }
+        let Some(Activity::Social(site)) = &self.focus else {
+            return None;
+        };
+        if before == self.focus.as_ref() || self.calibrating_until.is_some_and(|end| now < end) {
+            return None;
+        }
+        let site = site.clone();
+        let open = self.open_social();
+        self.remind
+            .pause_page(&mut self.store, now, &site, open, self.tz)
     }
 
     /// What the focused window counts as: for a browser whose extension is
@@ -1443,7 +1494,178 @@ mod tests {
                 audible,
                 focused: true,
             },
+            reply: Default::default(),
         }
+    }
+
+    /// A tab report on `host` and the run loop's answer to it.
+    async fn tab_answer(
+        tx: &mpsc::Sender<WatchEvent>,
+        host: &str,
+    ) -> Option<crate::native_host::Pause> {
+        let (reply, answer) = crate::native_host::Answer::new();
+        let WatchEvent::Tab {
+            browser,
+            sender,
+            facts,
+            ..
+        } = tab(Some(host), false, false)
+        else {
+            unreachable!()
+        };
+        tx.send(WatchEvent::Tab {
+            browser,
+            sender,
+            facts,
+            reply,
+        })
+        .await
+        .unwrap();
+        answer.await.unwrap_or(None)
+    }
+
+    type Answers = Arc<Mutex<Vec<(u64, &'static str, bool)>>>;
+
+    /// Over a 20 s daily limit, a switch to a social tab gets the pause page
+    /// once per site per `repeat_over`; the choice is stored.
+    async fn pause_replay(extra: &str) -> (Vec<dwell_core::model::ReminderRecord>, Answers) {
+        let config = Config::parse(
+            &format!(
+                "[schedule]\nrecord = \"always\"\n[tracking]\nidle_timeout = \"1h\"\n\
+                 [limits]\ndaily = \"20s\"\nstreak = \"1h\"\nweekly = \"10h\"\n\
+                 [reminders]\nlanguage = \"fr\"\nmin_gap = \"1s\"\nrepeat_over = \"2m\"\n{extra}"
+            ),
+            std::path::Path::new("t.toml"),
+        )
+        .unwrap();
+        let answers: Answers = Arc::default();
+        let seen = answers.clone();
+        let (dir, _spans) = replay(config, move |tx, _idle| {
+            Box::pin(async move {
+                let t0 = Instant::now();
+                let ask = |s: u64, host: &'static str, pause: Option<crate::native_host::Pause>| {
+                    if let Some(p) = &pause {
+                        assert_eq!(
+                            (p.limit.as_str(), p.lang.as_str(), p.continue_label.as_str()),
+                            ("20\u{a0}s", "fr", "Continuer"),
+                            "{p:?}"
+                        );
+                        assert!(!p.line.is_empty() && !p.line.contains(host), "{p:?}");
+                    }
+                    seen.lock().unwrap().push((s, host, pause.is_some()));
+                };
+                tx.send(WatchEvent::Connected).await.unwrap();
+                tx.send(WatchEvent::Focus(browser("New Tab")))
+                    .await
+                    .unwrap();
+                ask(
+                    0,
+                    "www.facebook.com",
+                    tab_answer(&tx, "www.facebook.com").await,
+                );
+                at(t0, 30).await;
+                ask(
+                    30,
+                    "docs.example.com",
+                    tab_answer(&tx, "docs.example.com").await,
+                );
+                ask(
+                    30,
+                    "www.facebook.com",
+                    tab_answer(&tx, "www.facebook.com").await,
+                );
+                tx.send(WatchEvent::PauseResult(
+                    crate::native_host::PauseOutcome::Closed,
+                ))
+                .await
+                .unwrap();
+                at(t0, 40).await;
+                ask(
+                    40,
+                    "docs.example.com",
+                    tab_answer(&tx, "docs.example.com").await,
+                );
+                ask(
+                    40,
+                    "m.facebook.com",
+                    tab_answer(&tx, "m.facebook.com").await,
+                );
+                ask(
+                    40,
+                    "old.reddit.com",
+                    tab_answer(&tx, "old.reddit.com").await,
+                );
+                tx.send(WatchEvent::PauseResult(
+                    crate::native_host::PauseOutcome::Continued,
+                ))
+                .await
+                .unwrap();
+                at(t0, 200).await;
+                ask(
+                    200,
+                    "docs.example.com",
+                    tab_answer(&tx, "docs.example.com").await,
+                );
+                ask(
+                    200,
+                    "www.facebook.com",
+                    tab_answer(&tx, "www.facebook.com").await,
+                );
+                at(t0, 201).await;
+            })
+        })
+        .await;
+        let recs = Store::open(dir.path())
+            .unwrap()
+            .reminders(start(), start() + chrono::Duration::hours(1))
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.kind == "pause_page")
+            .collect();
+        (recs, answers)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn over_the_limit_a_social_tab_gets_the_pause_page_once_per_site() {
+        let (recs, answers) = pause_replay("pause_page = true\n").await;
+        let shown: Vec<(u64, &str)> = answers
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|a| a.2)
+            .map(|a| (a.0, a.1))
+            .collect();
+        // Under the limit at 0; at 30 Facebook; at 40 not Facebook again (same
+        // site, another host), Reddit yes; after repeat_over Facebook again.
+        assert_eq!(
+            shown,
+            vec![
+                (30, "www.facebook.com"),
+                (40, "old.reddit.com"),
+                (200, "www.facebook.com")
+            ]
+        );
+        let outcomes: Vec<(i64, &str)> = recs
+            .iter()
+            .map(|r| ((r.at - start()).num_seconds(), r.outcome.as_str()))
+            .collect();
+        assert_eq!(
+            outcomes,
+            vec![(30, "closed"), (40, "continued"), (200, "shown")]
+        );
+        assert!(recs
+            .iter()
+            .all(|r| r.message.as_deref().is_some_and(|m| m.starts_with("fr-"))));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_pause_page_unless_asked_for() {
+        let (recs, answers) = pause_replay("").await;
+        assert!(answers.lock().unwrap().iter().all(|a| !a.2));
+        assert!(recs.is_empty(), "{recs:?}");
+        let (recs, answers) = pause_replay("pause_page = true\nenabled = false\n").await;
+        assert!(answers.lock().unwrap().iter().all(|a| !a.2));
+        assert!(recs.is_empty(), "{recs:?}");
     }
 
     #[tokio::test(start_paused = true)]
@@ -1487,6 +1709,14 @@ mod tests {
         assert_eq!(secs(&spans, Some("reddit.com")), 20.0, "{spans:?}");
         assert_eq!(secs(&spans, Some("mastodon")), 15.0, "{spans:?}");
         assert_eq!(secs(&spans, None), 5.0, "{spans:?}");
+        // Seen through the extension, or through the window's title.
+        for s in &spans {
+            let want = match s.activity.site() {
+                Some("facebook.com") => Source::X11,
+                _ => Source::Extension,
+            };
+            assert_eq!(s.source, want, "{s:?}");
+        }
     }
 
     #[tokio::test(start_paused = true)]

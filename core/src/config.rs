@@ -130,6 +130,9 @@ pub struct Reminders {
     /// A TOML file with more of the employee's own messages (`messages = [...]`),
     /// relative to the config file's directory.
     pub messages_file: Option<PathBuf>,
+    /// With the browser extension: over the daily limit, opening or switching
+    /// to a social tab shows a calm page (Continue / Close tab). Off by default.
+    pub pause_page: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -319,6 +322,7 @@ struct RawReminders {
     kinds: Sp<Vec<String>>,
     messages: Sp<Vec<String>>,
     messages_file: Option<Sp<String>>,
+    pause_page: bool,
 }
 
 #[derive(Deserialize)]
@@ -407,6 +411,7 @@ impl Default for RawReminders {
             kinds: sp(MESSAGE_KINDS.iter().map(|s| s.to_string()).collect()),
             messages: sp(vec![]),
             messages_file: None,
+            pause_page: false,
         }
     }
 }
@@ -756,6 +761,7 @@ impl RawConfig {
                     .messages_file
                     .as_ref()
                     .map(|f| PathBuf::from(f.get_ref().trim())),
+                pause_page: r.pause_page,
             },
             data: Data {
                 keep: *self.data.keep.get_ref(),
@@ -920,6 +926,11 @@ messages = []
 # More of your own messages in a file of their own (messages = ["..."]),
 # relative to this file.
 # messages_file = "messages.toml"
+# With dwell's browser extension: when you are over your daily limit and open
+# (or switch to) a social site, show a calm page in that tab with two buttons,
+# Continue and Close tab. Nothing is ever blocked. At most once per site per
+# repeat_over.
+pause_page = false
 
 [data]
 # Spans older than this are deleted.
@@ -959,6 +970,20 @@ mod tests {
         assert_eq!(empty.data, c.data);
         assert_eq!(empty.ui, c.ui);
         assert!(c.ui.tray, "the tray is on by default");
+    }
+
+    #[test]
+    fn the_pause_page_is_off_by_default_and_only_a_boolean() {
+        assert!(!Config::default().reminders.pause_page);
+        assert!(!parse(Config::example()).unwrap().reminders.pause_page);
+        assert!(
+            parse("[reminders]\npause_page = true\n")
+                .unwrap()
+                .reminders
+                .pause_page
+        );
+        let e = err_of("[reminders]\npause_page = \"yes\"\n");
+        assert!(e.starts_with("test.toml:2:"), "{e}");
     }
 
     #[test]

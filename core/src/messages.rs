@@ -92,7 +92,7 @@ enum Subject {
 
 fn subject_of(kind: Kind) -> Subject {
     match kind {
-        Kind::Stage | Kind::Over => Subject::Day,
+        Kind::Stage | Kind::Over | Kind::PausePage => Subject::Day,
         Kind::Streak => Subject::Streak,
         Kind::Weekly => Subject::Week,
     }
@@ -447,6 +447,25 @@ impl Catalogue {
         self.last = Some(id.to_owned());
     }
 
+    /// Picks the next `reflection` or `back` message (the kinds the employee
+    /// left on), by the same rotation as [`Catalogue::compose`] (least recently
+    /// used first, never the last one again), filled with `figures`: the one
+    /// line of the browser extension's pause page. `None` when no such message
+    /// is enabled.
+    pub fn line(&mut self, figures: &Figures) -> Option<(String, String)> {
+        let pick = self
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| matches!(e.kind, Some(MessageKind::Reflection | MessageKind::Back)))
+            .filter(|(_, e)| Some(&e.id) != self.last.as_ref())
+            .min_by_key(|(i, e)| (self.used.get(&e.id).copied().unwrap_or(0), *i))
+            .map(|(i, _)| i)?;
+        let entry = self.entries[pick].clone();
+        self.note_used(&entry.id);
+        Some((entry.id, fill(&entry.text, self.lang, figures)))
+    }
+
     /// Picks the next message for `reminder` and renders it. The summary always
     /// carries the real figures; the body is the rotating message.
     pub fn compose(&mut self, reminder: &Reminder) -> Rendered {
@@ -488,7 +507,7 @@ fn summary(lang: Lang, r: &Reminder) -> String {
             d(f.today),
             d(f.daily_limit)
         ),
-        (Lang::En, Kind::Over) => {
+        (Lang::En, Kind::Over | Kind::PausePage) => {
             format!("Over your daily {}: {} today", d(f.daily_limit), d(f.today))
         }
         (Lang::En, Kind::Streak) => format!("{} on social sites in a row", d(f.streak)),
@@ -500,7 +519,7 @@ fn summary(lang: Lang, r: &Reminder) -> String {
             d(f.today),
             d(f.daily_limit)
         ),
-        (Lang::Fr, Kind::Over) => format!(
+        (Lang::Fr, Kind::Over | Kind::PausePage) => format!(
             "Au-delà de la limite de {} par jour\u{a0}: {} aujourd'hui",
             d(f.daily_limit),
             d(f.today)
@@ -683,6 +702,30 @@ mod tests {
         assert_ne!(b.id, "user-1");
         assert!(b.body.is_empty());
         assert!(b.summary.contains("15m"));
+    }
+
+    #[test]
+    fn the_pause_page_line_is_a_reflection_or_back_message_in_rotation() {
+        for lang in [Lang::En, Lang::Fr] {
+            let mut c = Catalogue::new(lang, &all_kinds(), &[]);
+            let f = reminder(Kind::PausePage, 40).figures;
+            let mut seen = Vec::new();
+            for _ in 0..6 {
+                let (id, text) = c.line(&f).unwrap();
+                assert!(
+                    id.contains("-refl-") || id.contains("-back-"),
+                    "{lang:?}: {id}"
+                );
+                assert!(!text.is_empty() && !text.contains('{'), "{text}");
+                assert_ne!(seen.last(), Some(&id), "the same line twice in a row");
+                seen.push(id);
+            }
+            // A notification after it does not repeat the line either.
+            let last = seen.last().unwrap().clone();
+            assert_ne!(c.compose(&reminder(Kind::Over, 40)).id, last);
+        }
+        let mut only_time = Catalogue::new(Lang::En, &["time".into()], &[]);
+        assert_eq!(only_time.line(&reminder(Kind::PausePage, 40).figures), None);
     }
 
     #[test]

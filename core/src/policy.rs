@@ -24,6 +24,7 @@
 //! (fullscreen, do-not-disturb), a due reminder is *held*: the most recent held one
 //! is delivered once the quiet ends if it is still relevant, never a backlog.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, TimeDelta, TimeZone, Utc, Weekday};
@@ -44,6 +45,9 @@ pub enum Kind {
     Streak,
     /// The week reached the weekly budget.
     Weekly,
+    /// The browser extension's pause page: over the daily budget, a social tab
+    /// was opened or switched to (see [`Policy::pause_page`]).
+    PausePage,
 }
 
 impl Kind {
@@ -53,6 +57,7 @@ impl Kind {
             Kind::Over => "over",
             Kind::Streak => "streak",
             Kind::Weekly => "weekly",
+            Kind::PausePage => "pause_page",
         }
     }
 }
@@ -216,6 +221,8 @@ pub struct Policy {
     last_decided: Option<DateTime<Utc>>,
     /// The reminder held back most recently, waiting for the quiet to end.
     held: Option<Reminder>,
+    /// When the pause page was last shown, per site label (`repeat_over` apart).
+    paused_sites: HashMap<String, DateTime<Utc>>,
 }
 
 /// What is due right now, before the gates.
@@ -269,6 +276,7 @@ impl Policy {
             sent: Vec::new(),
             last_decided: None,
             held: None,
+            paused_sites: HashMap::new(),
         }
     }
 
@@ -511,6 +519,77 @@ impl Policy {
         self.quiet_until(now, tz).is_some()
     }
 
+    /// Reminders are on, not snoozed and not done for today (the day rolled).
+    fn switched_on(&self, now: DateTime<Utc>) -> bool {
+        self.cfg.enabled && !self.done_today && self.snoozed_until.is_none_or(|u| now >= u)
+    }
+
+    /// Why a reminder due at `now` would be held back, if it would be.
+    fn hold_reason<Tz: TimeZone>(
+        &self,
+        now: DateTime<Utc>,
+        desk: Desk,
+        tz: &Tz,
+    ) -> Option<HoldReason> {
+        if self.quiet_until(now, tz).is_some() {
+            Some(HoldReason::Quiet)
+        } else if desk.fullscreen {
+            Some(HoldReason::Fullscreen)
+        } else if desk.do_not_disturb {
+            Some(HoldReason::DoNotDisturb)
+        } else {
+            None
+        }
+    }
+
+    /// Whether a reminder may speak at `now`: reminders on, not snoozed, not
+    /// done for today, and nothing that would hold one back (a quiet period,
+    /// fullscreen, do-not-disturb). [`Policy::check`] and
+    /// [`Policy::pause_page`] both go by it.
+    pub fn may_speak<Tz: TimeZone>(&mut self, now: DateTime<Utc>, desk: Desk, tz: &Tz) -> bool {
+        self.roll(now, tz);
+        self.switched_on(now) && self.hold_reason(now, desk, tz).is_none()
+    }
+
+    /// The browser extension's pause page: a social tab on `site` was just
+    /// opened or switched to (`open`: the start of the open social span, if
+    /// one is open). Shown when reminders [may speak](Policy::may_speak), the
+    /// daily limit is already passed, and not within `repeat_over` of the last
+    /// pause page for the same site. The notification gates (`min_gap`, the
+    /// hourly cap) do not apply, since the employee just acted; but the pause
+    /// page counts as a reminder sent, so no notification follows on its heels.
+    pub fn pause_page<Tz: TimeZone>(
+        &mut self,
+        now: DateTime<Utc>,
+        site: &str,
+        open: Option<DateTime<Utc>>,
+        desk: Desk,
+        tz: &Tz,
+    ) -> Option<Reminder> {
+        if !self.may_speak(now, desk, tz) {
+            return None;
+        }
+        let usage = self.usage(now, open, tz);
+        if ms_secs(usage.today_ms) < secs(self.cfg.daily) {
+            return None;
+        }
+        let repeat = delta(self.cfg.repeat_over);
+        self.paused_sites
+            .retain(|_, at| *at + repeat > now && *at <= now);
+        if self.paused_sites.contains_key(site) {
+            return None;
+        }
+        self.paused_sites.insert(site.to_owned(), now);
+        self.sent.push(now);
+        self.last_decided = Some(now);
+        Some(Reminder {
+            at: now,
+            kind: Kind::PausePage,
+            stage: None,
+            figures: self.figures_of(&usage),
+        })
+    }
+
     /// Decides at `now`. `open` is the start of the open span if it is social
     /// (reminders are only sent while on a social site), `desk` what the agent
     /// knows of the desktop.
@@ -524,21 +603,10 @@ impl Policy {
         self.roll(now, tz);
         let keep = now - TimeDelta::hours(1) - delta(self.cfg.min_gap);
         self.sent.retain(|s| *s > keep);
-        if !self.cfg.enabled || self.done_today || open.is_none() {
+        if !self.switched_on(now) || open.is_none() {
             return Decision::Nothing;
         }
-        if self.snoozed_until.is_some_and(|u| now < u) {
-            return Decision::Nothing;
-        }
-        let hold = if self.quiet_until(now, tz).is_some() {
-            Some(HoldReason::Quiet)
-        } else if desk.fullscreen {
-            Some(HoldReason::Fullscreen)
-        } else if desk.do_not_disturb {
-            Some(HoldReason::DoNotDisturb)
-        } else {
-            None
-        };
+        let hold = self.hold_reason(now, desk, tz);
         let usage = self.usage(now, open, tz);
         let figures = self.figures_of(&usage);
         if let Some(due) = self.due(&usage, now, tz) {
@@ -1163,6 +1231,96 @@ mod tests {
         d.advance(m(2)); // 24 min: 80 %
                          // 20 min counted at 09:20; back at 09:21: 24 min at 09:25.
         assert_eq!(d.sent(), vec![(25 * 60, Kind::Stage, Some(0.8))]);
+    }
+
+    /// Over the daily limit (30 min) at 09:31, on the Toronto day.
+    fn over_the_limit(extra: &str) -> Day {
+        let mut d = Day::new(config(extra));
+        d.p.cfg.streak = Duration::from_secs(10 * 3600);
+        d.p.cfg.weekly = Duration::from_secs(100 * 3600);
+        d.p.record_span(
+            &Span {
+                start: nine(),
+                end: nine() + m(31),
+                activity: Activity::Social("x.com".into()),
+                source: Source::X11,
+            },
+            &d.tz,
+        );
+        d.now = nine() + m(40);
+        d
+    }
+
+    fn pause(d: &mut Day, site: &str) -> Option<Reminder> {
+        d.p.pause_page(d.now, site, d.open, d.desk, &d.tz)
+    }
+
+    #[test]
+    fn the_pause_page_once_per_site_per_repeat_over() {
+        let mut d = over_the_limit("[reminders]\nrepeat_over = \"15m\"\n");
+        let r = pause(&mut d, "facebook.com").unwrap();
+        assert_eq!(r.kind, Kind::PausePage);
+        assert_eq!(r.at, d.now);
+        assert_eq!(r.figures.today, Duration::from_secs(31 * 60));
+        assert_eq!(r.figures.daily_limit, Duration::from_secs(30 * 60));
+        // The same site again: not within repeat_over; another site: yes.
+        d.now += m(1);
+        assert_eq!(pause(&mut d, "facebook.com"), None);
+        assert!(pause(&mut d, "reddit.com").is_some());
+        d.now += m(13);
+        assert_eq!(pause(&mut d, "facebook.com"), None);
+        d.now += m(1);
+        assert!(pause(&mut d, "facebook.com").is_some());
+        // It counts as a reminder sent: no notification on its heels (the
+        // stages not yet reminded wait for min_gap).
+        d.social();
+        assert!(d.sent().is_empty(), "{:?}", d.sent());
+        let next = d.p.next_wake(d.now, d.open, d.desk, &d.tz).unwrap();
+        assert_eq!(next - d.now, m(5));
+    }
+
+    #[test]
+    fn no_pause_page_under_the_limit() {
+        let mut d = Day::new(config(""));
+        d.p.cfg.streak = Duration::from_secs(10 * 3600);
+        d.social();
+        d.advance(m(29));
+        assert_eq!(pause(&mut d, "facebook.com"), None);
+        // The open span counts: at 30 min it is passed.
+        d.advance(m(1));
+        assert!(pause(&mut d, "facebook.com").is_some());
+    }
+
+    #[test]
+    fn no_pause_page_when_reminders_may_not_speak() {
+        // Off.
+        let mut d = over_the_limit("[reminders]\nenabled = false\n");
+        assert_eq!(pause(&mut d, "facebook.com"), None);
+        // Snoozed, then the snooze ends.
+        let mut d = over_the_limit("[reminders]\nsnooze = \"10m\"\n");
+        assert!(d.p.snooze(d.now, &d.tz));
+        assert!(!d.p.may_speak(d.now, d.desk, &d.tz));
+        assert_eq!(pause(&mut d, "facebook.com"), None);
+        d.now += m(10);
+        assert!(pause(&mut d, "facebook.com").is_some());
+        // Done for today, until the next day.
+        let mut d = over_the_limit("");
+        d.p.done_for_today(d.now, &d.tz);
+        assert_eq!(pause(&mut d, "facebook.com"), None);
+        // A quiet period (09:00-10:00 local), fullscreen, do-not-disturb.
+        let mut d = over_the_limit("[reminders]\nquiet = [\"09:00-10:00\"]\n");
+        assert_eq!(pause(&mut d, "facebook.com"), None);
+        let mut d = over_the_limit("");
+        d.desk.fullscreen = true;
+        assert_eq!(pause(&mut d, "facebook.com"), None);
+        d.desk = Desk {
+            fullscreen: false,
+            do_not_disturb: true,
+        };
+        assert_eq!(pause(&mut d, "facebook.com"), None);
+        d.desk.do_not_disturb = false;
+        assert!(d.p.may_speak(d.now, d.desk, &d.tz));
+        assert!(pause(&mut d, "facebook.com").is_some());
     }
 
     #[test]

@@ -32,6 +32,8 @@ pub enum Event {
 struct Open {
     start: DateTime<Utc>,
     activity: Activity,
+    /// Where the span's activity was seen (the tracker's source when it opened).
+    source: Source,
 }
 
 /// The sessionizer state.
@@ -56,6 +58,13 @@ impl Tracker {
             open: None,
             floor: None,
         }
+    }
+
+    /// Where the activities reported from now on are seen (the browser
+    /// extension rather than the window, say): spans opened after this carry
+    /// `source`; the open one keeps its own.
+    pub fn set_source(&mut self, source: Source) {
+        self.source = source;
     }
 
     /// Whether the employee is currently idle.
@@ -154,7 +163,7 @@ impl Tracker {
             start: open.start,
             end: now,
             activity: open.activity.clone(),
-            source: self.source,
+            source: open.source,
         })
     }
 
@@ -164,7 +173,11 @@ impl Tracker {
                 Some(f) if f > at => f,
                 _ => at,
             };
-            self.open = Some(Open { start, activity });
+            self.open = Some(Open {
+                start,
+                activity,
+                source: self.source,
+            });
         }
     }
 
@@ -176,7 +189,7 @@ impl Tracker {
             start: open.start,
             end,
             activity: open.activity,
-            source: self.source,
+            source: open.source,
         })
     }
 }
@@ -187,6 +200,27 @@ mod tests {
     use super::*;
 
     use crate::testing::t;
+
+    #[test]
+    fn each_span_keeps_the_source_it_was_seen_through() {
+        let mut tr = Tracker::new(Source::X11);
+        tr.apply(focus(0, social("x.com")));
+        // The browser extension reports from now on: the open span stays X11.
+        tr.set_source(Source::Extension);
+        assert_eq!(tr.open_span(t(5)).unwrap().source, Source::X11);
+        let closed = tr.apply(focus(10, social("reddit.com"))).unwrap();
+        assert_eq!(closed.source, Source::X11);
+        assert_eq!(tr.open_span(t(15)).unwrap().source, Source::Extension);
+        tr.set_source(Source::X11);
+        let closed = tr.apply(focus(20, Some(Activity::Other))).unwrap();
+        assert_eq!((closed.start, closed.source), (t(10), Source::Extension));
+        // Idle, then input: the span reopens with the source in force.
+        tr.apply(Event::Idle { last_input: t(25) });
+        tr.set_source(Source::Extension);
+        tr.apply(focus(26, social("x.com")));
+        tr.apply(Event::Input { at: t(30) });
+        assert_eq!(tr.open_span(t(31)).unwrap().source, Source::Extension);
+    }
 
     #[test]
     fn a_step_back_restarts_the_open_span_at_the_new_time() {

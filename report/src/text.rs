@@ -185,6 +185,17 @@ impl Words for Lang {
             "expired" => ("expired", "expiré", "expirés"),
             "held" => ("held back", "retenu", "retenus"),
             "undelivered" => ("not delivered", "non livré", "non livrés"),
+            // The browser extension's pause page (kind `pause_page`).
+            "continued" => (
+                "continued past the pause page",
+                "poursuivi après la page de pause",
+                "poursuivis après la page de pause",
+            ),
+            "closed" => (
+                "closed the tab at the pause page",
+                "onglet fermé à la page de pause",
+                "onglets fermés à la page de pause",
+            ),
             other => (other, other, other),
         };
         match self {
@@ -286,6 +297,22 @@ mod tests {
             "1 minute de plus par jour que votre moyenne récente."
         );
         assert!(Lang::En.trend(10).starts_with("About the same"));
+    }
+
+    #[test]
+    fn the_pause_page_outcomes_have_words() {
+        assert_eq!(
+            Lang::En.outcome("continued", 2),
+            "continued past the pause page"
+        );
+        assert_eq!(
+            Lang::Fr.outcome("closed", 1),
+            "onglet fermé à la page de pause"
+        );
+        assert_eq!(
+            Lang::Fr.outcome("closed", 3),
+            "onglets fermés à la page de pause"
+        );
     }
 
     #[test]

@@ -3,7 +3,10 @@
 //! written by `dwell-agent browser install --profile-dir`, pages served on 127.0.0.1 under real
 //! host names (`--host-resolver-rules`), tabs switched through the DevTools HTTP endpoints.
 //! Checks: time per site by host name (not by title), a private window not counted, a token
-//! planted in the addresses found nowhere in what dwell keeps or prints.
+//! planted in the addresses found nowhere in what dwell keeps or prints; and, with
+//! `[reminders] pause_page = true` over a tiny daily limit, the pause page in the tab switched
+//! to, its "Continue" (clicked through the DevTools protocol, over a minimal WebSocket client)
+//! back to the site, and the outcome stored.
 
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -13,7 +16,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use dwell_tests::{
-    bin_path, require_tool, run_command, wait_until, Child, Desktop, DesktopOptions, Dwell, Session,
+    bin_path, require_tool, run_command, sqlite_json, wait_until, Child, Desktop, DesktopOptions,
+    Dwell, Session,
 };
 
 const CONFIG: &str = r#"
@@ -24,6 +28,26 @@ record = "always"
 [reminders]
 enabled = false
 "#;
+
+/// A daily limit passed within seconds, and the pause page on.
+const PAUSE_CONFIG: &str = r#"
+[tracking]
+idle_timeout = "10m"
+[schedule]
+record = "always"
+[limits]
+daily = "2s"
+streak = "1h"
+weekly = "10h"
+[reminders]
+pause_page = true
+language = "en"
+min_gap = "1s"
+repeat_over = "1h"
+"#;
+
+/// The extension's pause page, as Chromium addresses it.
+const PAUSE_PAGE: &str = "chrome-extension://mdbmdcjahoajldikneojnlbokdlmghlk/pause.html";
 
 /// Planted in every address's path and query; must never be stored, logged or printed.
 const TOKEN: &str = "s3cr3tTOKENq7";
@@ -205,8 +229,12 @@ struct Browsing<'d> {
 }
 
 fn start_browsing(desktop: &Desktop) -> Browsing<'_> {
+    start_browsing_with(desktop, CONFIG)
+}
+
+fn start_browsing_with<'d>(desktop: &'d Desktop, config: &str) -> Browsing<'d> {
     let chromium = require_tool("chromium");
-    let dwell = Dwell::new(desktop, CONFIG);
+    let dwell = Dwell::new(desktop, config);
     dwell.enable();
     let port = serve();
     let profile = desktop.tempdir().join("chromium-profile");
@@ -375,6 +403,223 @@ fn chromium_tabs_are_counted_by_host_and_private_windows_not_at_all() {
         browser.stderr_text()
     );
     assert!(!host_log.contains(TOKEN), "{host_log}");
+}
+
+/// A minimal WebSocket client (RFC 6455: text frames, masked from the client), enough to send
+/// DevTools protocol commands to one page target and read the answers.
+struct DevtoolsPage {
+    stream: TcpStream,
+    id: u64,
+}
+
+impl DevtoolsPage {
+    /// Connects to a target's `webSocketDebuggerUrl` (`ws://127.0.0.1:PORT/devtools/page/ID`).
+    fn connect(ws_url: &str) -> DevtoolsPage {
+        let rest = ws_url.strip_prefix("ws://").expect("a ws:// address");
+        let (addr, path) = rest.split_at(rest.find('/').expect("a path"));
+        let mut stream = TcpStream::connect(addr).expect("connect to the page's WebSocket");
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
+        .expect("WebSocket handshake");
+        // The answer's headers, byte by byte (the frames follow right after).
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            stream
+                .read_exact(&mut byte)
+                .expect("the handshake's answer");
+            head.push(byte[0]);
+        }
+        let head = String::from_utf8_lossy(&head);
+        assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+        DevtoolsPage { stream, id: 0 }
+    }
+
+    fn send(&mut self, text: &str) {
+        let payload = text.as_bytes();
+        let mask = [0x5a, 0x13, 0xc7, 0x81];
+        let mut frame = vec![0x81u8];
+        match payload.len() {
+            n if n < 126 => frame.push(0x80 | n as u8),
+            n if n < 65_536 => {
+                frame.push(0x80 | 126);
+                frame.extend_from_slice(&(n as u16).to_be_bytes());
+            }
+            n => {
+                frame.push(0x80 | 127);
+                frame.extend_from_slice(&(n as u64).to_be_bytes());
+            }
+        }
+        frame.extend_from_slice(&mask);
+        frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+        self.stream
+            .write_all(&frame)
+            .expect("send a WebSocket frame");
+    }
+
+    /// The next text message (other frames skipped).
+    fn read(&mut self) -> String {
+        loop {
+            let mut h = [0u8; 2];
+            self.stream.read_exact(&mut h).expect("a WebSocket frame");
+            let len = match h[1] & 0x7f {
+                126 => {
+                    let mut l = [0u8; 2];
+                    self.stream.read_exact(&mut l).expect("a frame length");
+                    u64::from(u16::from_be_bytes(l))
+                }
+                127 => {
+                    let mut l = [0u8; 8];
+                    self.stream.read_exact(&mut l).expect("a frame length");
+                    u64::from_be_bytes(l)
+                }
+                n => u64::from(n),
+            };
+            let mut body = vec![0u8; usize::try_from(len).expect("a frame that fits")];
+            self.stream
+                .read_exact(&mut body)
+                .expect("a frame's payload");
+            if h[0] & 0x0f == 1 {
+                return String::from_utf8_lossy(&body).into_owned();
+            }
+        }
+    }
+
+    /// `Runtime.evaluate`: the expression's value.
+    fn eval(&mut self, expression: &str) -> serde_json::Value {
+        self.id += 1;
+        let id = self.id;
+        let command = serde_json::json!({
+            "id": id,
+            "method": "Runtime.evaluate",
+            "params": {"expression": expression, "returnByValue": true, "awaitPromise": true},
+        });
+        self.send(&command.to_string());
+        loop {
+            let answer: serde_json::Value =
+                serde_json::from_str(&self.read()).expect("a DevTools answer");
+            if answer["id"] == id {
+                return answer["result"]["result"]["value"].clone();
+            }
+        }
+    }
+}
+
+/// The target (tab) whose address contains `part`.
+fn target_at(port: u16, part: &str) -> Option<serde_json::Value> {
+    targets(port).as_array().and_then(|a| {
+        a.iter()
+            .find(|t| t["url"].as_str().is_some_and(|u| u.contains(part)))
+            .cloned()
+    })
+}
+
+/// Over the daily limit, switching to a social tab shows the pause page in that tab; its
+/// "Continue" goes back to the site at once, and the outcome is stored.
+#[test]
+fn over_the_limit_the_pause_page_shows_and_continue_goes_back() {
+    let desktop = Desktop::start(DesktopOptions::default());
+    let b = start_browsing_with(&desktop, PAUSE_CONFIG);
+    // Facebook opens under the limit: no pause page. 3 s there pass the 2 s limit.
+    let fb = new_tab(b.devtools, &url("www.facebook.com"));
+    // (Chromium may upgrade it to https: it is on the HSTS preload list.)
+    let fb_url = "://www.facebook.com/";
+    thread::sleep(Duration::from_millis(3000));
+    assert!(target_at(b.devtools, PAUSE_PAGE).is_none());
+    let docs = new_tab(b.devtools, &url("docs.example.com"));
+    thread::sleep(Duration::from_millis(1000));
+    // Back to Facebook: the pause page takes the tab.
+    activate(b.devtools, &fb);
+    let shown = wait_until(Duration::from_secs(10), || {
+        target_at(b.devtools, PAUSE_PAGE).is_some()
+    });
+    assert!(
+        shown,
+        "no pause page: {}\nagent:\n{}",
+        targets(b.devtools),
+        b.agent.stderr_text()
+    );
+    let page = target_at(b.devtools, PAUSE_PAGE).expect("the pause page");
+    assert_eq!(page["id"].as_str(), Some(fb.as_str()), "{page}");
+    let mut ws = DevtoolsPage::connect(
+        page["webSocketDebuggerUrl"]
+            .as_str()
+            .expect("a WebSocket address"),
+    );
+    // Its words: today's time against the limit, a line, two equal buttons.
+    let words = || {
+        "[...document.querySelectorAll('#today, #limit, #line, #continue, #close')].map(e => e.textContent)"
+    };
+    let mut shown_words = serde_json::Value::Null;
+    assert!(wait_until(Duration::from_secs(5), || {
+        shown_words = ws.eval(words());
+        shown_words[4].as_str().is_some_and(|s| !s.is_empty())
+    }));
+    let w: Vec<&str> = shown_words
+        .as_array()
+        .expect("the page's words")
+        .iter()
+        .map(|v| v.as_str().unwrap_or(""))
+        .collect();
+    assert!(w[0].ends_with('s') && w[0] != "0s", "{w:?}");
+    assert_eq!(&w[1..2], ["2s"], "{w:?}");
+    assert!(!w[2].is_empty(), "no line: {w:?}");
+    assert_eq!(&w[3..], ["Continue", "Close tab"], "{w:?}");
+    assert!(!w
+        .iter()
+        .any(|s| s.contains("facebook") || s.contains(TOKEN)));
+
+    // "Continue": back to the site at once.
+    ws.eval("document.getElementById('continue').click()");
+    let back = wait_until(Duration::from_secs(3), || {
+        target_at(b.devtools, fb_url).is_some() && target_at(b.devtools, PAUSE_PAGE).is_none()
+    });
+    assert!(back, "not back on the site: {}", targets(b.devtools));
+    thread::sleep(Duration::from_millis(1000));
+    // Once per site per repeat_over: away and back again shows no second pause page.
+    activate(b.devtools, &docs);
+    thread::sleep(Duration::from_millis(500));
+    activate(b.devtools, &fb);
+    thread::sleep(Duration::from_millis(1500));
+    assert!(
+        target_at(b.devtools, PAUSE_PAGE).is_none(),
+        "{}",
+        targets(b.devtools)
+    );
+
+    let stopped = b.agent.terminate();
+    assert_eq!(stopped.code(), Some(0), "{}", b.agent.stderr_text());
+    b.browser.terminate();
+    let rows = sqlite_json(
+        &b.dwell.db(),
+        "SELECT kind, outcome, message FROM reminders WHERE kind = 'pause_page'",
+    );
+    assert_eq!(rows.as_array().map(Vec::len), Some(1), "{rows}");
+    assert_eq!(rows[0]["outcome"], "continued", "{rows}");
+    assert!(
+        rows[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("en-")),
+        "{rows}"
+    );
+    // Facebook was counted through the extension, and its spans say so.
+    let sources = sqlite_json(
+        &b.dwell.db(),
+        "SELECT DISTINCT spans.source FROM spans JOIN sites ON spans.site = sites.id \
+         WHERE sites.label = 'facebook.com'",
+    );
+    assert_eq!(sources, serde_json::json!([{"source": 2}]), "{sources}");
+    // No address anywhere.
+    let hits = contains_anywhere(&b.dwell.data_dir, TOKEN.as_bytes());
+    assert!(hits.is_empty(), "the token is in {hits:?}");
+    assert!(!b.agent.stderr_text().contains(TOKEN));
+    let host_out = b.browser.stderr_text();
+    assert!(host_out.contains("pause page asked for"), "{host_out}");
+    assert!(!host_out.contains(TOKEN));
 }
 
 /// The host on its own: bad messages are dropped and counted (never echoed), the answer

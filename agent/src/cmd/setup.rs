@@ -45,6 +45,8 @@ pub struct Answers {
     pub work_days: Vec<String>,
     pub work_hours: Vec<String>,
     pub reminders: bool,
+    /// `[reminders] pause_page`: the browser extension's calm page over the limit.
+    pub pause_page: bool,
     pub language: String,
     pub calibrate: bool,
 }
@@ -65,6 +67,7 @@ impl Answers {
                 .collect(),
             work_hours: config.schedule.work_hours.iter().map(fmt_range).collect(),
             reminders: config.reminders.enabled,
+            pause_page: config.reminders.pause_page,
             language: config.reminders.language.clone(),
             calibrate: fresh || config.tracking.calibrate.is_some(),
         }
@@ -147,6 +150,12 @@ pub fn edit_config(existing: Option<&str>, a: &Answers, path: &Path) -> Result<S
     set_value(&mut doc, "schedule", "work_days", str_array(&a.work_days))?;
     set_value(&mut doc, "schedule", "work_hours", str_array(&a.work_hours))?;
     set_value(&mut doc, "reminders", "enabled", Value::from(a.reminders))?;
+    set_value(
+        &mut doc,
+        "reminders",
+        "pause_page",
+        Value::from(a.pause_page),
+    )?;
     set_value(
         &mut doc,
         "reminders",
@@ -374,6 +383,16 @@ pub fn ask_all<R: BufRead, W: Write>(p: &mut Prompter<R, W>, d: &Answers) -> Res
     )?;
     p.say("")?;
     let reminders = p.yes_no("Gentle reminders when you near your limits?", d.reminders)?;
+    let pause_page = if reminders {
+        p.say(
+            "  With dwell's browser extension, dwell can also show a pause page: when you are over\n  \
+             your daily limit and open a social site, show a calm page with two buttons,\n  \
+             Continue and Close tab; nothing is ever blocked.",
+        )?;
+        p.yes_no("  Show the pause page?", d.pause_page)?
+    } else {
+        d.pause_page
+    };
     let language = p.ask(
         "Language of the reminders (auto, en, fr):",
         &d.language,
@@ -395,6 +414,7 @@ pub fn ask_all<R: BufRead, W: Write>(p: &mut Prompter<R, W>, d: &Answers) -> Res
         work_days,
         work_hours,
         reminders,
+        pause_page,
         language,
         calibrate,
     })
@@ -657,6 +677,35 @@ messages = ["Go for a walk."]
         assert!(!a.calibrate);
         let text = edit_config(None, &a, p()).unwrap();
         assert!(Config::parse(&text, p()).is_ok());
+    }
+
+    #[test]
+    fn the_pause_page_is_asked_about_plainly_and_off_by_default() {
+        let d = Answers::from_config(&Config::default(), true);
+        assert!(!d.pause_page);
+        // Reminders on, then the pause page: the default (Enter) is no.
+        let input = "\n\n\n\n\ny\n\n\nn\n";
+        let mut out = Vec::new();
+        let a = ask_all(&mut Prompter::new(Cursor::new(input), &mut out), &d).unwrap();
+        let shown = String::from_utf8(out).unwrap();
+        assert!(
+            shown.contains("Continue and Close tab; nothing is ever blocked"),
+            "{shown}"
+        );
+        assert!(shown.contains("Show the pause page? [y/N]"), "{shown}");
+        assert!(a.reminders && !a.pause_page);
+        let text = edit_config(None, &a, p()).unwrap();
+        assert!(!Config::parse(&text, p()).unwrap().reminders.pause_page);
+        // Yes: written, and kept as the default next time.
+        let input = "\n\n\n\n\ny\ny\n\nn\n";
+        let mut out = Vec::new();
+        let a = ask_all(&mut Prompter::new(Cursor::new(input), &mut out), &d).unwrap();
+        assert!(a.pause_page);
+        let text = edit_config(None, &a, p()).unwrap();
+        let c = Config::parse(&text, p()).unwrap();
+        assert!(c.reminders.pause_page);
+        assert!(Answers::from_config(&c, false).pause_page);
+        assert!(text.contains("\npause_page = true\n"), "{text}");
     }
 
     #[test]

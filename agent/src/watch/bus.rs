@@ -7,10 +7,14 @@
 //!   returns nothing and exposes no data; strings are cut ([`super::MAX_TITLE`]);
 //!   a malformed call is answered with an error, ignored, and logged once. Focus
 //!   reports count only while the KWin or GNOME backend is in use. A second
-//!   method, `Tab(s browser, s host, b private, b audible, b focused, u pid)`,
-//!   is how `dwell-agent native-host` passes on what the browser extension
-//!   reports (for every backend); a host name that is not one is refused, and
-//!   the caller's leaving the bus means that browser's extension is gone.
+//!   method, `Tab(s browser, s host, b private, b audible, b focused, u pid)
+//!   -> a{s}`, is how `dwell-agent native-host` passes on what the browser
+//!   extension reports (for every backend); a host name that is not one is
+//!   refused, and the caller's leaving the bus means that browser's extension
+//!   is gone. Its reply is the run loop's answer: the pause page to show
+//!   ([`crate::native_host::Pause`] as a dictionary), or an empty dictionary.
+//!   A third, `PauseResult(s outcome)` (`continued` or `closed`), is the
+//!   employee's choice on that page; it returns nothing.
 //! - **KWin and GNOME lifecycles** ([`super::kwin`], [`super::gnome`]): the
 //!   script is loaded when KWin is on the bus (and again if KWin restarts), and
 //!   unloaded on exit; Mutter's idle watches are armed when GNOME Shell is there.
@@ -37,7 +41,7 @@ use super::{cut, gnome, kwin, window_from_app_id, Backend, ProcessNames, PushedI
 pub const NAME: &str = "org.dwell.Agent";
 /// The one object it exposes.
 pub const PATH: &str = "/org/dwell/Agent";
-/// The one interface, with the methods `Focus` and `Tab`.
+/// The one interface, with the methods `Focus`, `Tab` and `PauseResult`.
 pub const IFACE: &str = "org.dwell.Agent1";
 
 const DBUS: &str = "org.freedesktop.DBus";
@@ -601,13 +605,15 @@ impl Door {
                     self.on_focus(msg).await;
                 } else if path == PATH && iface == IFACE && member == "Tab" {
                     self.on_tab(msg).await;
+                } else if path == PATH && iface == IFACE && member == "PauseResult" {
+                    self.on_pause_result(msg).await;
                 } else if let Some(conn) = &self.session {
                     if header.destination().is_some_and(|d| d.as_str() == NAME) || path == PATH {
                         let _ = conn
                             .reply_error(
                                 &header,
                                 "org.freedesktop.DBus.Error.UnknownMethod",
-                                &"dwell-agent has two methods: org.dwell.Agent1.Focus and org.dwell.Agent1.Tab",
+                                &"dwell-agent has three methods: org.dwell.Agent1.Focus, Tab and PauseResult",
                             )
                             .await;
                     }
@@ -751,28 +757,54 @@ impl Door {
             .ok()
             .filter(|(_, host, ..)| host.is_empty() || dwell_core::rules::valid_host(host).is_ok());
         let sender = header.sender().map(|s| s.as_str().to_owned());
-        if let Some(conn) = &self.session {
-            let _ = match &parsed {
-                Some(_) => conn.reply(&header, &()).await,
-                None => {
-                    conn.reply_error(
+        if parsed.is_none() {
+            if let Some(conn) = &self.session {
+                let _ = conn
+                    .reply_error(
                         &header,
                         "org.freedesktop.DBus.Error.InvalidArgs",
                         &"Tab takes (browser: s, host: s (a host name or empty), private: b, audible: b, focused: b, pid: u)",
                     )
-                    .await
-                }
-            };
+                    .await;
+            }
         }
+        let well_formed = parsed.is_some();
         let (Some((browser, host, private, audible, focused, _pid)), Some(sender)) =
             (parsed, sender)
         else {
+            if well_formed {
+                // No sender (not through a bus daemon): taken as nothing.
+                if let Some(conn) = &self.session {
+                    let _ = conn.reply(&header, &HashMap::<String, String>::new()).await;
+                }
+            }
             if !self.warned_malformed {
                 tracing::warn!("ignored a malformed tab report (logged once)");
                 self.warned_malformed = true;
             }
             return;
         };
+        // The reply carries the run loop's answer (the pause page, if any).
+        let pause = self
+            .take_tab(browser, host, private, audible, focused, sender)
+            .await;
+        let answer = pause.map(|p| p.to_map()).unwrap_or_default();
+        if let Some(conn) = &self.session {
+            let _ = conn.reply(&header, &answer).await;
+        }
+    }
+
+    /// Passes a well-formed tab report on to the run loop and waits for its
+    /// answer (`None`: nothing to show, or the report did not count).
+    async fn take_tab(
+        &mut self,
+        browser: String,
+        host: String,
+        private: bool,
+        audible: bool,
+        focused: bool,
+        sender: String,
+    ) -> Option<crate::native_host::Pause> {
         if self.tab_senders.insert(sender.clone()) {
             if let Some(conn) = &self.session {
                 let _ = add_match(
@@ -785,7 +817,7 @@ impl Door {
                 // Gone before the match was in place: no signal will come.
                 if !has_owner(conn, &sender).await {
                     self.tab_senders.remove(&sender);
-                    return;
+                    return None;
                 }
             }
         }
@@ -795,12 +827,48 @@ impl Door {
             audible: audible && !private,
             focused,
         };
+        let (reply, answer) = crate::native_host::Answer::new();
         self.send(WatchEvent::Tab {
             browser: cut(&browser, MAX_APP_ID).to_owned(),
             sender,
             facts,
+            reply,
         })
         .await;
+        // The run loop answers at once (or drops the answer: nothing to show).
+        answer.await.ok().flatten()
+    }
+
+    /// `PauseResult(s outcome)` from `dwell-agent native-host`: what the
+    /// employee chose on the pause page.
+    async fn on_pause_result(&mut self, msg: &Message) {
+        let header = msg.header();
+        let outcome = msg
+            .body()
+            .deserialize::<String>()
+            .ok()
+            .and_then(|o| crate::native_host::PauseOutcome::parse(&o));
+        if let Some(conn) = &self.session {
+            let _ = match outcome {
+                Some(_) => conn.reply(&header, &()).await,
+                None => {
+                    conn.reply_error(
+                        &header,
+                        "org.freedesktop.DBus.Error.InvalidArgs",
+                        &"PauseResult takes (outcome: s, \"continued\" or \"closed\")",
+                    )
+                    .await
+                }
+            };
+        }
+        match outcome {
+            Some(o) => self.send(WatchEvent::PauseResult(o)).await,
+            None if !self.warned_malformed => {
+                tracing::warn!("ignored a malformed pause page outcome (logged once)");
+                self.warned_malformed = true;
+            }
+            None => {}
+        }
     }
 
     async fn on_system(&mut self, msg: &Message) -> bool {

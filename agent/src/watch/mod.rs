@@ -55,14 +55,18 @@ pub enum WatchEvent {
     Hint(Option<String>),
     /// dwell's browser extension reported the active tab of `browser` (see
     /// [`crate::browser`]) through the native-messaging host on bus name `sender`.
+    /// The run loop answers through `reply`: the pause page to show, if any.
     Tab {
         browser: String,
         sender: String,
         facts: crate::native_host::TabFacts,
+        reply: crate::native_host::Answer,
     },
     /// The native-messaging host on bus name `sender` has gone (the browser
     /// closed, or the extension was turned off).
     TabGone { sender: String },
+    /// The employee's choice on the browser extension's pause page.
+    PauseResult(crate::native_host::PauseOutcome),
 }
 
 /// How long since the last keyboard or mouse input.
