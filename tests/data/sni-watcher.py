@@ -2,7 +2,9 @@
 '''A StatusNotifierWatcher stand-in and a tray host's hands, for dwell's tray test.
 
   sni-watcher.py serve               own org.kde.StatusNotifierWatcher on the session bus;
-                                     print "registered SERVICE" for each item that registers
+                                     print "registered SERVICE" for each item that registers,
+                                     and "signal MEMBER ARGS..." for each signal of an item or
+                                     its menu (NewIcon, NewToolTip, LayoutUpdated, ...)
   sni-watcher.py tooltip SERVICE     print the item's IconName, then its ToolTip's title and text
   sni-watcher.py menu SERVICE        print the item's menu: "ID<TAB>LABEL<TAB>ENABLED" a line
   sni-watcher.py click SERVICE LABEL send com.canonical.dbusmenu Event(id, "clicked", ...) to
@@ -65,6 +67,12 @@ def serve():
                 'IsStatusNotifierHostRegistered': dbus.Boolean(True),
                 'ProtocolVersion': dbus.Int32(0),
             }
+
+    def on_signal(*args, member=None):
+        print('signal', member, *[str(a) for a in args], flush=True)
+
+    for interface in (ITEM, MENU):
+        bus.add_signal_receiver(on_signal, dbus_interface=interface, member_keyword='member')
 
     watcher = Watcher()
     # The object is served before the name is taken: an item that sees the name

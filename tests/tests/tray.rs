@@ -81,6 +81,14 @@ fn seed_social_time(dwell: &Dwell, minutes: i64) {
     );
 }
 
+/// Whether the menu (as `sni-watcher.py menu` prints it) offers Resume.
+fn resume_enabled(menu: &str) -> Option<bool> {
+    menu.lines().find_map(|l| {
+        let mut cols = l.split('\t').skip(1);
+        (cols.next() == Some("Resume")).then(|| cols.next() == Some("True"))
+    })
+}
+
 fn status_json(dwell: &Dwell) -> serde_json::Value {
     let out = dwell.agent(&["status", "--json"]);
     assert!(out.status.success(), "status --json failed: {out:?}");
@@ -136,6 +144,7 @@ fn the_item_registers_shows_today_and_pauses_from_its_menu() {
         ],
         "{menu}"
     );
+    assert_eq!(resume_enabled(&menu), Some(false), "{menu}");
 
     // Pause 1 hour, clicked through com.canonical.dbusmenu, really pauses.
     assert!(status_json(&dwell)["paused_until"].is_null());
@@ -155,6 +164,18 @@ fn the_item_registers_shows_today_and_pauses_from_its_menu() {
         shown.0 == "media-playback-pause" && shown.1.contains("Paused until")
     });
     assert!(paused, "the tray after pausing: {shown:?}");
+    // Hosts were told: the icon, the tooltip and the menu (Resume is offered now).
+    for signal in ["NewIcon", "NewToolTip", "LayoutUpdated"] {
+        assert!(
+            watcher.wait_for_stdout(Duration::from_secs(5), |o| o
+                .lines()
+                .any(|l| l.starts_with(&format!("signal {signal}")))),
+            "no {signal} signal:\n{}",
+            watcher.stdout_text()
+        );
+    }
+    let menu = host(&desktop, &["menu", &item]);
+    assert_eq!(resume_enabled(&menu), Some(true), "{menu}");
 
     // Resume from the menu too.
     host(&desktop, &["click", &item, "Resume"]);
@@ -209,4 +230,100 @@ fn without_a_watcher_the_agent_says_so_once_keeps_tracking_and_registers_later()
         .copied()
         .unwrap_or(0.0);
     assert!(fb >= 3.0, "tracking went on without a tray: {fb} s");
+}
+
+#[test]
+fn a_tray_that_restarts_gets_the_item_again() {
+    let desktop = Desktop::start(DesktopOptions::default());
+    let watcher = start_watcher(&desktop);
+    let dwell = Dwell::new(&desktop, CONFIG);
+    dwell.enable();
+    let agent = dwell.start();
+    let first = registered(&watcher, Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("the tray item did not register:\n{}", agent.stderr_text()));
+    watcher.terminate();
+    assert!(
+        wait_until(Duration::from_secs(5), || !desktop
+            .name_has_owner("org.kde.StatusNotifierWatcher")),
+        "the watcher stand-in did not leave the bus"
+    );
+
+    let again = start_watcher(&desktop);
+    let second = registered(&again, Duration::from_secs(10));
+    assert_eq!(
+        second.as_deref(),
+        Some(first.as_str()),
+        "{}",
+        agent.stderr_text()
+    );
+    // The item still answers the new tray.
+    let (icon, _) = tooltip(&desktop, &first);
+    assert_eq!(icon, "appointment-soon");
+    // Said at info when there was no tray from the start only.
+    assert!(
+        !agent.stderr_text().contains("no tray on this desktop"),
+        "{}",
+        agent.stderr_text()
+    );
+    assert!(agent.terminate().success(), "{}", agent.stderr_text());
+}
+
+#[test]
+fn turning_the_tray_off_in_the_saved_config_takes_the_item_off_the_bus() {
+    let desktop = Desktop::start(DesktopOptions::default());
+    let watcher = start_watcher(&desktop);
+    let dwell = Dwell::new(&desktop, CONFIG);
+    dwell.enable();
+    let agent = dwell.start();
+    let item = registered(&watcher, Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("the tray item did not register:\n{}", agent.stderr_text()));
+    assert!(desktop.name_has_owner(&item));
+
+    std::fs::write(&dwell.config, format!("{CONFIG}[ui]\ntray = false\n")).expect("write config");
+    assert!(
+        agent.wait_for_stderr(Duration::from_secs(5), |e| e.contains("config reloaded")),
+        "{}",
+        agent.stderr_text()
+    );
+    assert!(
+        wait_until(Duration::from_secs(5), || !desktop.name_has_owner(&item)),
+        "the item is still on the bus:\n{}",
+        agent.stderr_text()
+    );
+    assert!(agent.is_running(), "{}", agent.stderr_text());
+    assert!(agent.terminate().success(), "{}", agent.stderr_text());
+}
+
+/// A session bus that takes connections and never answers (a hung bus).
+fn silent_bus(dir: &std::path::Path) -> String {
+    let path = dir.join("silent-bus");
+    let listener = std::os::unix::net::UnixListener::bind(&path).expect("bind the silent bus");
+    thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    format!("unix:path={}", path.display())
+}
+
+#[test]
+fn a_session_bus_that_never_answers_does_not_hold_up_the_agent() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let desktop = Desktop::start(DesktopOptions {
+        extra_env: vec![("DBUS_SESSION_BUS_ADDRESS".into(), silent_bus(dir.path()))],
+        ..DesktopOptions::default()
+    });
+    let dwell = Dwell::new(&desktop, CONFIG);
+    // `start` waits for "dwell-agent running": the tray must not wait for the bus.
+    let (_fb, agent, _focused) = dwell.start_on_facebook();
+    thread::sleep(Duration::from_secs(3));
+    assert!(agent.is_running(), "{}", agent.stderr_text());
+    assert!(agent.terminate().success(), "{}", agent.stderr_text());
+    let fb = dwell
+        .db_seconds()
+        .get("facebook.com")
+        .copied()
+        .unwrap_or(0.0);
+    assert!(fb >= 2.0, "tracking went on: {fb} s");
 }

@@ -1,5 +1,6 @@
 //! The tray icon (`[ui] tray`, on by default): a StatusNotifierItem with a
-//! `com.canonical.dbusmenu` menu, through the `ksni` crate.
+//! `com.canonical.dbusmenu` menu, served on the agent's own zbus ([`sni`] for
+//! the item, its registration and the bus thread, [`menu`] for the menu).
 //!
 //! The tray shows and asks; the run loop decides. The loop sends what to show
 //! ([`TrayState`]: the tooltip with today's social time against the daily
@@ -10,19 +11,18 @@
 //! pause` / `resume` followed by their `SIGUSR1`.
 //!
 //! Without a StatusNotifierWatcher on the session bus the agent runs on without
-//! the icon and says so once (info); ksni registers the item when a watcher
+//! the icon and says so once (info); the item registers when a watcher
 //! appears later. Only a local (`unix:`) session bus is used.
 //!
 //! The icon changes quietly: a standard freedesktop icon name for each state
 //! (counting, over the daily limit, paused), never the "needs attention" status.
 
+mod menu;
+mod sni;
+
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
-use ksni::menu::{MenuItem, StandardItem};
-use ksni::{OfflineReason, ToolTip, TrayMethods};
 use tokio::sync::{mpsc, watch};
 
 /// A choice from the tray's menu, for the run loop.
@@ -125,32 +125,6 @@ pub struct TrayLink {
     pub show: watch::Sender<TrayState>,
 }
 
-/// The item ksni serves.
-struct Item {
-    state: TrayState,
-    events: mpsc::Sender<TrayEvent>,
-    /// "No tray on this desktop" was logged (once per agent).
-    said_offline: Arc<AtomicBool>,
-}
-
-impl Item {
-    fn send(&self, ev: TrayEvent) {
-        if let Err(e) = self.events.try_send(ev) {
-            tracing::warn!(error = %e, "a tray menu choice was lost");
-        }
-    }
-}
-
-fn entry(label: &str, enabled: bool, ev: TrayEvent) -> MenuItem<Item> {
-    StandardItem {
-        label: label.into(),
-        enabled,
-        activate: Box::new(move |item: &mut Item| item.send(ev)),
-        ..Default::default()
-    }
-    .into()
-}
-
 /// The menu's labels, in order (separators left out), for tests and docs.
 pub const MENU: &[&str] = &[
     "Pause 1 hour",
@@ -161,62 +135,9 @@ pub const MENU: &[&str] = &[
     "Open settings",
 ];
 
-impl ksni::Tray for Item {
-    fn id(&self) -> String {
-        "dwell".into()
-    }
-
-    fn title(&self) -> String {
-        "dwell".into()
-    }
-
-    fn icon_name(&self) -> String {
-        self.state.icon.name().into()
-    }
-
-    fn tool_tip(&self) -> ToolTip {
-        ToolTip {
-            icon_name: self.state.icon.name().into(),
-            title: "dwell".into(),
-            description: self.state.tooltip.clone(),
-            ..Default::default()
-        }
-    }
-
-    fn menu(&self) -> Vec<MenuItem<Self>> {
-        let paused = self.state.paused;
-        vec![
-            entry(MENU[0], true, TrayEvent::PauseHour),
-            entry(MENU[1], true, TrayEvent::PauseUntilTomorrow),
-            entry(MENU[2], paused, TrayEvent::Resume),
-            MenuItem::Separator,
-            entry(MENU[3], true, TrayEvent::ReportToday),
-            entry(MENU[4], true, TrayEvent::ReportWeek),
-            MenuItem::Separator,
-            entry(MENU[5], true, TrayEvent::Settings),
-        ]
-    }
-
-    fn watcher_online(&self) {
-        tracing::info!("a tray appeared on the desktop: the dwell icon is in it");
-    }
-
-    fn watcher_offline(&self, reason: OfflineReason) -> bool {
-        if !self.said_offline.swap(true, Ordering::Relaxed) {
-            tracing::info!(
-                "no tray on this desktop (no StatusNotifierWatcher on the session bus): running without the icon; it appears if a tray starts later"
-            );
-        } else {
-            tracing::debug!(?reason, "the tray went away");
-        }
-        // Keep the item: ksni registers it again when a watcher appears.
-        true
-    }
-}
-
 /// Starts the tray with `initial` shown. `None` (said in the log) when the
-/// session bus is not a local one or the item cannot be served at all; a
-/// desktop without a tray is not an error (see the module docs).
+/// session bus is not a local one or no thread can be started; a desktop
+/// without a tray is not an error (see the module docs).
 pub async fn start(initial: TrayState) -> Option<TrayLink> {
     if let Ok(address) = std::env::var("DBUS_SESSION_BUS_ADDRESS") {
         if let Err(why) = crate::watch::bus::local_only(&address) {
@@ -225,29 +146,17 @@ pub async fn start(initial: TrayState) -> Option<TrayLink> {
         }
     }
     let (events_tx, events) = mpsc::channel(8);
-    let (show, mut shown) = watch::channel(initial.clone());
-    let item = Item {
-        state: initial,
-        events: events_tx,
-        said_offline: Arc::new(AtomicBool::new(false)),
-    };
-    let handle = match item.assume_sni_available(true).spawn().await {
-        Ok(h) => h,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot show the tray icon; running without it");
-            return None;
-        }
-    };
-    tokio::spawn(async move {
-        while shown.changed().await.is_ok() {
-            let state = shown.borrow_and_update().clone();
-            if handle.update(|item| item.state = state).await.is_none() {
-                return;
-            }
-        }
-        // The run loop ended: take the item off the bus.
-        handle.shutdown().await;
-    });
+    let (show, shown) = watch::channel(initial);
+    // Not waiting for the connection: a session bus that does not answer
+    // must not hold up the run loop. If the item cannot be served, the thread
+    // says so and ends, and the loop sees the menu's channel close.
+    let spawned = std::thread::Builder::new()
+        .name("dbus-tray".into())
+        .spawn(move || zbus::block_on(sni::serve(shown, events_tx)));
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "cannot start the tray thread; running without the icon");
+        return None;
+    }
     Some(TrayLink { events, show })
 }
 
@@ -289,7 +198,6 @@ fn ensure_config(path: &Path) -> anyhow::Result<()> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use ksni::Tray;
 
     const MIN: u64 = 60;
 
@@ -319,49 +227,6 @@ mod tests {
         assert!(s.paused);
         let s = state(mins(1), mins(30), Some(PauseNote::Indefinite));
         assert!(s.tooltip.ends_with("Paused until you resume"), "{s:?}");
-    }
-
-    #[test]
-    fn the_menu_sends_each_choice_to_the_run_loop() {
-        let (tx, mut rx) = mpsc::channel(8);
-        let mut item = Item {
-            state: state(mins(1), mins(30), None),
-            events: tx,
-            said_offline: Arc::default(),
-        };
-        let menu = item.menu();
-        let mut labels = Vec::new();
-        for entry in &menu {
-            if let MenuItem::Standard(s) = entry {
-                labels.push(s.label.clone());
-                (s.activate)(&mut item);
-            }
-        }
-        assert_eq!(labels, MENU);
-        let mut got = Vec::new();
-        while let Ok(ev) = rx.try_recv() {
-            got.push(ev);
-        }
-        assert_eq!(
-            got,
-            [
-                TrayEvent::PauseHour,
-                TrayEvent::PauseUntilTomorrow,
-                TrayEvent::Resume,
-                TrayEvent::ReportToday,
-                TrayEvent::ReportWeek,
-                TrayEvent::Settings
-            ]
-        );
-        // Resume is offered only while paused.
-        let resume_enabled = |item: &Item| {
-            item.menu()
-                .iter()
-                .any(|e| matches!(e, MenuItem::Standard(s) if s.label == MENU[2] && s.enabled))
-        };
-        assert!(!resume_enabled(&item));
-        item.state = state(mins(1), mins(30), Some(PauseNote::Indefinite));
-        assert!(resume_enabled(&item));
     }
 
     /// Never idle.
