@@ -10,7 +10,10 @@
 //! - **`dwell-agent browser install|uninstall`**: the native-messaging host
 //!   manifests (`org.dwell.agent.json`) in each browser's per-user directory,
 //!   or in `DIR/NativeMessagingHosts/` with `--profile-dir DIR`, and a copy of
-//!   the extension in the data directory to load from.
+//!   the extension in the data directory to load from. The manifests run
+//!   `dwell-native-host`, the small host program installed next to
+//!   `dwell-agent` ([`host_program`]); `dwell-agent` itself still serves as
+//!   the host for manifests written before it existed.
 //!
 //! The extension's sources live in `extension/` and are embedded here; its
 //! fixed public `key` makes its id [`EXTENSION_ID`] wherever it is loaded.
@@ -33,6 +36,9 @@ pub const HOST_NAME: &str = "org.dwell.agent";
 /// The Chromium-family extension id, from the `key` in `extension/manifest.json`
 /// (the first 32 hex digits of the key's SHA-256, `0-f` written `a-p`).
 pub const EXTENSION_ID: &str = "mdbmdcjahoajldikneojnlbokdlmghlk";
+/// The native-messaging host program (`agent/src/bin/dwell-native-host.rs`),
+/// installed next to `dwell-agent`.
+pub const HOST_PROGRAM: &str = "dwell-native-host";
 /// The Firefox extension id (`browser_specific_settings.gecko.id`).
 pub const GECKO_ID: &str = "dwell-site@dwell.invalid";
 
@@ -257,6 +263,19 @@ pub fn hosts_dir(browser: &str, home: &Path, config_home: &Path) -> Option<PathB
     Some(config_home.join(sub).join("NativeMessagingHosts"))
 }
 
+/// The program the host manifests run, for the `dwell-agent` at `agent_exe`:
+/// [`HOST_PROGRAM`] in the same directory, or, when that file is missing (a
+/// build or an install without it), `agent_exe` itself, which also serves as
+/// the host. The flag says whether it fell back.
+pub fn host_program(agent_exe: &Path) -> (PathBuf, bool) {
+    let host = agent_exe.with_file_name(HOST_PROGRAM);
+    if host.is_file() {
+        (host, false)
+    } else {
+        (agent_exe.to_path_buf(), true)
+    }
+}
+
 /// The host manifest for `browser`, running `exe`.
 pub fn host_manifest(browser: &str, exe: &Path) -> String {
     let mut m = serde_json::json!({
@@ -325,6 +344,13 @@ pub fn browser(cli: &Global, action: &BrowserAction) -> Result<()> {
 fn install(cli: &Global, args: &BrowserArgs) -> Result<()> {
     let exe = std::env::current_exe().context("cannot tell where dwell-agent is")?;
     let exe = exe.canonicalize().unwrap_or(exe);
+    let (exe, fell_back) = host_program(&exe);
+    if fell_back {
+        println!(
+            "note: no {HOST_PROGRAM} next to dwell-agent; the browsers will start {} as the host (it uses more memory)",
+            exe.display()
+        );
+    }
     for (browser, dir) in targets(args)? {
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
@@ -481,6 +507,25 @@ mod tests {
             hosts_dir("firefox", home, cfg).unwrap(),
             Path::new("/h/.mozilla/native-messaging-hosts")
         );
+    }
+
+    #[test]
+    fn manifests_run_the_small_host_next_to_the_agent_or_else_the_agent() {
+        let dir = tempfile::tempdir().unwrap();
+        let agent = dir.path().join("dwell-agent");
+        std::fs::write(&agent, "").unwrap();
+        // No dwell-native-host beside it: the agent itself, and a note.
+        assert_eq!(host_program(&agent), (agent.clone(), true));
+        // A directory of that name is no program.
+        std::fs::create_dir(dir.path().join(HOST_PROGRAM)).unwrap();
+        assert_eq!(host_program(&agent), (agent.clone(), true));
+        std::fs::remove_dir(dir.path().join(HOST_PROGRAM)).unwrap();
+        let host = dir.path().join(HOST_PROGRAM);
+        std::fs::write(&host, "").unwrap();
+        assert_eq!(host_program(&agent), (host.clone(), false));
+        let m: serde_json::Value =
+            serde_json::from_str(&host_manifest("chromium", &host_program(&agent).0)).unwrap();
+        assert_eq!(m["path"], host.to_str().unwrap());
     }
 
     /// The extension manifests ask for no more than they need, and the id

@@ -1,6 +1,10 @@
-//! `dwell-agent native-host`: the native-messaging host that dwell's browser
-//! extension talks to. The browser starts it (with the caller's origin as an
-//! argument) and keeps it while the extension's port is open.
+//! The native-messaging host that dwell's browser extension talks to: the small
+//! `dwell-native-host` program (`agent/src/bin/`), which the manifests written
+//! by `browser install` run, and also `dwell-agent native-host` (or
+//! `dwell-agent` started by a browser directly, for older manifests). The
+//! browser starts it (with the caller's origin as an argument) and keeps it
+//! while the extension's port is open. What runs here must not pull the rest
+//! of the agent (command line, watchers, tray, store) into that program.
 //!
 //! - **In:** length-prefixed JSON on stdin, as the browsers define it (a `u32`
 //!   length in native byte order, then that many bytes of UTF-8 JSON). Each
@@ -24,13 +28,14 @@
 //! The host exits cleanly when the browser closes the port (end of stdin).
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
 use futures_lite::StreamExt;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
+use tracing::level_filters::LevelFilter;
 use zbus::message::Type as MsgType;
 use zbus::{Connection, MessageStream};
 
@@ -311,6 +316,34 @@ enum Input {
     PauseResult(PauseOutcome),
     Dropped(Rejected),
     End(Option<std::io::Error>),
+}
+
+/// The most verbose level named in `DWELL_LOG` (`info` when it is unset or
+/// names none). The host takes the plain level only: a per-target directive
+/// (`dwell_agent=debug`) counts as its level. This keeps tracing-subscriber's
+/// `EnvFilter` (and the regular-expression engine under it) out of the small
+/// `dwell-native-host` binary.
+pub fn log_level(spec: Option<&str>) -> LevelFilter {
+    spec.into_iter()
+        .flat_map(|s| s.split(','))
+        .filter_map(|d| d.rsplit('=').next())
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .filter_map(|l| l.parse::<LevelFilter>().ok())
+        .max()
+        .unwrap_or(LevelFilter::INFO)
+}
+
+/// Logs to standard error (the browser passes it on to its own), at
+/// [`log_level`] of `DWELL_LOG`.
+pub fn init_logging() {
+    let level = log_level(std::env::var("DWELL_LOG").ok().as_deref());
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .try_init();
 }
 
 /// Runs the host until the browser closes the port. `args` are what the
@@ -605,6 +638,21 @@ mod tests {
         let cut = &frame(b"{}")[..5];
         assert!(read_frame(&mut &cut[..]).is_err());
         assert!(read_frame(&mut &[1u8, 0][..]).is_err());
+    }
+
+    #[test]
+    fn the_log_level_is_the_most_verbose_one_named() {
+        assert_eq!(log_level(None), LevelFilter::INFO);
+        assert_eq!(log_level(Some("")), LevelFilter::INFO);
+        assert_eq!(log_level(Some("debug")), LevelFilter::DEBUG);
+        assert_eq!(log_level(Some("WARN")), LevelFilter::WARN);
+        assert_eq!(log_level(Some("off")), LevelFilter::OFF);
+        assert_eq!(
+            log_level(Some("warn,dwell_agent=trace")),
+            LevelFilter::TRACE
+        );
+        assert_eq!(log_level(Some("zbus=debug")), LevelFilter::DEBUG);
+        assert_eq!(log_level(Some("nonsense")), LevelFilter::INFO);
     }
 
     #[test]

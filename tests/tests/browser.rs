@@ -216,6 +216,70 @@ fn rustix_uid_is_root() -> bool {
         .unwrap_or(false)
 }
 
+/// The native-messaging hosts `browser_pid` started (processes under it whose arguments are
+/// what a browser passes a host): their pids and programs.
+fn hosts_under(browser_pid: u32) -> Vec<(u32, PathBuf)> {
+    let mut parent = std::collections::HashMap::new();
+    let mut cmdlines = Vec::new();
+    for entry in fs::read_dir("/proc").expect("/proc").flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        // `pid (comm) state ppid ...`: the command name may hold spaces and parentheses.
+        let stat = fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if let Some(ppid) = ppid {
+            parent.insert(pid, ppid);
+        }
+        let cmdline = fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        cmdlines.push((pid, String::from_utf8_lossy(&cmdline).into_owned()));
+    }
+    let under = |mut pid: u32| {
+        while let Some(&p) = parent.get(&pid) {
+            if p == browser_pid {
+                return true;
+            }
+            pid = p;
+        }
+        false
+    };
+    cmdlines
+        .into_iter()
+        .filter(|(pid, cmdline)| {
+            (cmdline.contains("chrome-extension://") || cmdline.contains("org.dwell.agent.json"))
+                && under(*pid)
+        })
+        .filter_map(|(pid, _)| {
+            let exe = fs::read_link(format!("/proc/{pid}/exe")).ok()?;
+            Some((pid, exe))
+        })
+        .collect()
+}
+
+/// The browser runs its native-messaging host through `dwell-native-host` (what the manifest
+/// `browser install` wrote names), not the whole agent.
+fn assert_host_is_the_small_program(browser: &Child) {
+    let want = bin_path("dwell-native-host")
+        .canonicalize()
+        .expect("the binary");
+    let hosts = hosts_under(browser.pid());
+    assert!(
+        !hosts.is_empty(),
+        "no native-messaging host runs under the browser (pid {})",
+        browser.pid()
+    );
+    for (pid, exe) in &hosts {
+        assert_eq!(exe, &want, "host process {pid}");
+    }
+}
+
 /// A desktop with dwell enabled and running, and Chromium with dwell's extension connected.
 struct Browsing<'d> {
     dwell: Dwell<'d>,
@@ -254,7 +318,11 @@ fn start_browsing_with<'d>(desktop: &'d Desktop, config: &str) -> Browsing<'d> {
         serde_json::from_slice(&fs::read(&manifest).expect("the host manifest")).expect("JSON");
     assert_eq!(
         m["path"].as_str().map(PathBuf::from),
-        Some(bin_path("dwell-agent").canonicalize().expect("the binary"))
+        Some(
+            bin_path("dwell-native-host")
+                .canonicalize()
+                .expect("the binary")
+        )
     );
 
     let agent = dwell.start();
@@ -317,6 +385,7 @@ fn chromium_tabs_are_counted_by_host_and_private_windows_not_at_all() {
     let st: serde_json::Value = serde_json::from_slice(&status.stdout).expect("status JSON");
     assert_eq!(st["browsers"][0]["browser"], "chromium", "{st}");
     assert_eq!(st["browsers"][0]["connected"], true, "{st}");
+    assert_host_is_the_small_program(&browser);
 
     let fb = new_tab(devtools_port, &url("www.facebook.com"));
     let reddit = new_tab(devtools_port, &url("old.reddit.com"));
@@ -638,22 +707,30 @@ fn the_native_host_drops_bad_messages_and_exits_at_eof() {
     frame(format!(r#"{{"host":"a.com","pad":"{}"}}"#, "x".repeat(5000)).as_bytes());
     frame(br#"{"host":"old.reddit.com","private":false,"audible":false,"focused":true}"#);
     fs::write(&input, &bytes).expect("write frames");
-    let mut cmd = desktop.command("sh");
-    cmd.arg("-c").arg(format!(
-        "exec '{}' chrome-extension://mdbmdcjahoajldikneojnlbokdlmghlk/ < '{}'",
-        bin_path("dwell-agent").display(),
-        input.display()
-    ));
-    let out = run_command(cmd, Duration::from_secs(20));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{out:?}");
-    // One framed answer: off (no agent on this bus).
-    let body = br#"{"dwell":"off"}"#;
-    let mut want = (body.len() as u32).to_ne_bytes().to_vec();
-    want.extend_from_slice(body);
-    assert_eq!(out.stdout, want, "{stderr}");
-    assert!(stderr.contains("dropped=3"), "{stderr}");
-    assert!(!stderr.contains(TOKEN) && !String::from_utf8_lossy(&out.stdout).contains(TOKEN));
+    // The host program the manifests name, and dwell-agent started by a browser directly (as
+    // manifests written before dwell-native-host existed have it).
+    for program in ["dwell-native-host", "dwell-agent"] {
+        let mut cmd = desktop.command("sh");
+        cmd.arg("-c").arg(format!(
+            "exec '{}' chrome-extension://mdbmdcjahoajldikneojnlbokdlmghlk/ < '{}'",
+            bin_path(program).display(),
+            input.display()
+        ));
+        let out = run_command(cmd, Duration::from_secs(20));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{program}: {out:?}");
+        // One framed answer: off (no agent on this bus).
+        let body = br#"{"dwell":"off"}"#;
+        let mut want = (body.len() as u32).to_ne_bytes().to_vec();
+        want.extend_from_slice(body);
+        assert_eq!(out.stdout, want, "{program}: {stderr}");
+        assert!(stderr.contains("dropped=3"), "{program}: {stderr}");
+        assert!(
+            stderr.contains("native-messaging host done"),
+            "{program}: {stderr}"
+        );
+        assert!(!stderr.contains(TOKEN) && !String::from_utf8_lossy(&out.stdout).contains(TOKEN));
+    }
 }
 
 /// A Marionette connection (Firefox's remote protocol: `length:json` frames).
@@ -736,10 +813,19 @@ fn firefox_tabs_are_counted_by_host_and_private_windows_not_at_all() {
     let port = serve();
     let out = dwell.agent(&["browser", "install", "--browser", "firefox"]);
     assert!(out.status.success(), "browser install: {out:?}");
-    assert!(desktop
+    let manifest = desktop
         .home()
-        .join(".mozilla/native-messaging-hosts/org.dwell.agent.json")
-        .is_file());
+        .join(".mozilla/native-messaging-hosts/org.dwell.agent.json");
+    let mf: serde_json::Value =
+        serde_json::from_slice(&fs::read(&manifest).expect("the host manifest")).expect("JSON");
+    assert_eq!(
+        mf["path"].as_str().map(PathBuf::from),
+        Some(
+            bin_path("dwell-native-host")
+                .canonicalize()
+                .expect("the binary")
+        )
+    );
     let profile = desktop.tempdir().join("firefox-profile");
     fs::create_dir_all(&profile).expect("profile dir");
     let prefs = [
@@ -835,6 +921,7 @@ fn firefox_tabs_are_counted_by_host_and_private_windows_not_at_all() {
         browser.stderr_text(),
         browser.stdout_text()
     );
+    assert_host_is_the_small_program(&browser);
     let fb = m.new_tab(&url("www.facebook.com"));
     let reddit = m.new_tab(&url("old.reddit.com"));
     let masto = m.new_tab(&url("mastodon.social"));
@@ -920,22 +1007,19 @@ fn bench_tab_switch_latency_and_host_memory() {
     latencies.sort_by(f64::total_cmp);
     let pct =
         |p: f64| latencies[((latencies.len() as f64 * p).ceil() as usize).min(latencies.len()) - 1];
-    // The host: the dwell-agent started with the extension's origin.
+    // The host: dwell-native-host, started by Chromium with the extension's origin.
+    assert_host_is_the_small_program(&b.browser);
     let mut rss = None;
-    for entry in fs::read_dir("/proc").expect("/proc").flatten() {
-        let cmdline = fs::read(entry.path().join("cmdline")).unwrap_or_default();
-        let cmdline = String::from_utf8_lossy(&cmdline);
-        if cmdline.contains("dwell-agent") && cmdline.contains("chrome-extension://") {
-            let status = fs::read_to_string(entry.path().join("status")).unwrap_or_default();
-            let kb = |key: &str| {
-                status
-                    .lines()
-                    .find(|l| l.starts_with(key))
-                    .and_then(|l| l.split_whitespace().nth(1))
-                    .and_then(|v| v.parse::<u64>().ok())
-            };
-            rss = Some((kb("VmRSS:"), kb("VmHWM:"), kb("RssAnon:")));
-        }
+    for (pid, _) in hosts_under(b.browser.pid()) {
+        let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let kb = |key: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(key))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+        };
+        rss = Some((kb("VmRSS:"), kb("VmHWM:"), kb("RssAnon:"), kb("RssFile:")));
     }
     println!(
         "tab switch to agent log line: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms over {} switches",
@@ -944,6 +1028,6 @@ fn bench_tab_switch_latency_and_host_memory() {
         pct(1.0),
         latencies.len()
     );
-    println!("native host memory (kB): (VmRSS, VmHWM, RssAnon) = {rss:?}");
+    println!("native host memory (kB): (VmRSS, VmHWM, RssAnon, RssFile) = {rss:?}");
     let _ = (&b.dwell, &b.browser, &b.chromium, &b.profile, b.port);
 }
