@@ -788,17 +788,7 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
         let now = self.clock.now();
         let figures = self.remind.figures(now, self.open_social(), self.tz);
         let pause = self.pause.map(|p| match p.until() {
-            Some(t) => {
-                let (t, today) = (
-                    t.with_timezone(self.tz).naive_local(),
-                    now.with_timezone(self.tz).naive_local(),
-                );
-                crate::tray::PauseNote::Until(if t.date() == today.date() {
-                    t.format("%H:%M").to_string()
-                } else {
-                    t.format("%a %-d %b %H:%M").to_string()
-                })
-            }
+            Some(t) => crate::tray::PauseNote::Until(dwell_core::text::moment(t, now, self.tz)),
             None => crate::tray::PauseNote::Indefinite,
         });
         let state = crate::tray::state(figures.today, figures.daily_limit, pause);

@@ -35,6 +35,24 @@ pub fn duration(seconds: i64, lang: Lang) -> String {
     }
 }
 
+/// A moment for people, in `tz`: `14:10` on the day of `now`, else
+/// `Tue 2 Dec 14:10`.
+pub fn moment<Tz: chrono::TimeZone>(
+    t: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+    tz: &Tz,
+) -> String {
+    let (t, now) = (
+        t.with_timezone(tz).naive_local(),
+        now.with_timezone(tz).naive_local(),
+    );
+    if t.date() == now.date() {
+        t.format("%H:%M").to_string()
+    } else {
+        t.format("%a %-d %b %H:%M").to_string()
+    }
+}
+
 /// A cell a spreadsheet would take as a formula — starting with `=`, `+`,
 /// `-`, `@`, a tab or a carriage return — neutralised with a leading `'`. A
 /// plain number (`-2`, `1.5`) is a number, not a formula, and stays as it is.
@@ -192,6 +210,17 @@ mod tests {
         assert_eq!(for_terminal("plain é"), "plain é");
         assert_eq!(for_terminal("a\u{1b}[31mb"), "a\\u{1b}[31mb");
         assert_eq!(for_terminal("bell\u{7}"), "bell\\u{7}");
+    }
+
+    #[test]
+    fn moments_say_the_day_only_when_it_is_not_today() {
+        use chrono::TimeZone;
+        let at = |d, h, m| chrono::Utc.with_ymd_and_hms(2026, 12, d, h, m, 0).unwrap();
+        assert_eq!(moment(at(1, 14, 10), at(1, 9, 0), &chrono::Utc), "14:10");
+        assert_eq!(
+            moment(at(2, 14, 10), at(1, 9, 0), &chrono::Utc),
+            "Wed 2 Dec 14:10"
+        );
     }
 
     proptest::proptest! {

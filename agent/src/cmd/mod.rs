@@ -143,12 +143,7 @@ pub fn local_rfc3339(t: chrono::DateTime<Utc>) -> String {
 
 /// A moment for people, in local time: `14:10` today, else `Tue 2 Dec 14:10`.
 pub fn local_moment(t: chrono::DateTime<Utc>, now: chrono::DateTime<Utc>) -> String {
-    let (t, now) = (t.with_timezone(&Local), now.with_timezone(&Local));
-    if t.date_naive() == now.date_naive() {
-        t.format("%H:%M").to_string()
-    } else {
-        t.format("%a %-d %b %H:%M").to_string()
-    }
+    dwell_core::text::moment(t, now, &Local)
 }
 
 /// A duration for people (`50s`, `1m 31s`, `45m`, `2h 30m`): the one style of

@@ -274,10 +274,7 @@ pub fn status_at(cli: &Global, json: bool, now: chrono::DateTime<Utc>) -> Result
             _ => "all of today's stages reached".to_owned(),
         };
         let snoozed = match &outlook.snoozed_until {
-            Some(t) => format!(
-                ", snoozed until {}",
-                t.with_timezone(&Local).format("%H:%M")
-            ),
+            Some(t) => format!(", snoozed until {}", local_moment(*t, now)),
             None => String::new(),
         };
         format!("{next}; {} snooze(s) left today{snoozed}", st.snoozes_left)
