@@ -59,6 +59,17 @@ fn assert_near(what: &str, got: f64, want: f64) {
     );
 }
 
+/// The focus script of both browsers' tests, as stored: Facebook from `t[0]` to `t[1]`,
+/// old.reddit.com (titled "Home / X") to `t[2]`, mastodon.social to `t[3]`, each by its
+/// host and within 1 s; the title never decided.
+fn assert_script_counted(dwell: &Dwell, t: [f64; 4]) {
+    let got = dwell.db_seconds();
+    for (site, i) in [("facebook.com", 0), ("reddit.com", 1), ("mastodon", 2)] {
+        assert_near(site, got.get(site).copied().unwrap_or(0.0), t[i + 1] - t[i]);
+    }
+    assert!(!got.contains_key("x.com"), "the title was used: {got:?}");
+}
+
 /// Serves a tiny page for any request; the title depends on the host asked for, and never
 /// names the site for `docs.example.com` and `mastodon.social`. `www.facebook.com`'s page is
 /// titled "Facebook" and `old.reddit.com`'s "Home / X" (a title rule would say x.com).
@@ -438,23 +449,7 @@ fn chromium_tabs_are_counted_by_host_and_private_windows_not_at_all() {
     let stopped = agent.terminate();
     assert_eq!(stopped.code(), Some(0), "{}", agent.stderr_text());
 
-    let got = dwell.db_seconds();
-    assert_near(
-        "facebook.com",
-        got.get("facebook.com").copied().unwrap_or(0.0),
-        t1 - t0,
-    );
-    assert_near(
-        "reddit.com",
-        got.get("reddit.com").copied().unwrap_or(0.0),
-        t2 - t1,
-    );
-    assert_near(
-        "mastodon",
-        got.get("mastodon").copied().unwrap_or(0.0),
-        t3 - t2,
-    );
-    assert!(!got.contains_key("x.com"), "the title was used: {got:?}");
+    assert_script_counted(&dwell, [t0, t1, t2, t3]);
 
     // The token is nowhere: data directory, agent log, the host's output (Chromium's stderr).
     let hits = contains_anywhere(&dwell.data_dir, TOKEN.as_bytes());
@@ -959,23 +954,7 @@ fn firefox_tabs_are_counted_by_host_and_private_windows_not_at_all() {
     assert_eq!(stopped.code(), Some(0), "{}", agent.stderr_text());
     browser.terminate();
 
-    let got = dwell.db_seconds();
-    assert_near(
-        "facebook.com",
-        got.get("facebook.com").copied().unwrap_or(0.0),
-        t1 - t0,
-    );
-    assert_near(
-        "reddit.com",
-        got.get("reddit.com").copied().unwrap_or(0.0),
-        t2 - t1,
-    );
-    assert_near(
-        "mastodon",
-        got.get("mastodon").copied().unwrap_or(0.0),
-        t3 - t2,
-    );
-    assert!(!got.contains_key("x.com"), "the title was used: {got:?}");
+    assert_script_counted(&dwell, [t0, t1, t2, t3]);
     let hits = contains_anywhere(&dwell.data_dir, TOKEN.as_bytes());
     assert!(hits.is_empty(), "the token is in {hits:?}");
     assert!(!agent.stderr_text().contains(TOKEN));
