@@ -1,20 +1,18 @@
 //! dwell-agent: the background half of dwell.
 //!
-//! [`cli`] parses the command line and runs the small commands (enable, disable,
-//! status, config), with [`setup`], [`install`], [`control`] (pause, resume),
-//! [`data_cmds`] (forget, export), [`limits`] and [`gnome_extension`] beside it;
-//! [`ask`] confirms what cannot be undone; [`assets`] prints completions and
-//! writes what the Debian package ships (man pages, completions, the unit). [`watch`] holds the watchers (X11,
-//! wlroots, KWin, GNOME, and the D-Bus thread for lock, suspend and the focus
-//! door) behind one interface; [`run`] is the tokio loop that turns what they
-//! report into spans through `dwell_core::tracker` and writes them to the store,
-//! with [`remind`] and [`notify`] for reminders, [`tray`] for the tray icon and
-//! [`reload`] for live config;
-//! [`browser`] (`browser install`, which browser a window is, what each
-//! connected extension said) and [`native_host`] (the native-messaging host
-//! the browser starts) serve dwell's browser extension;
-//! [`lock`] keeps one agent per data directory; [`clock`] lets tests replay a
-//! day in milliseconds.
+//! [`cli`] parses the command line and calls the subcommand's module in
+//! [`cmd`] (one per subcommand, with what they share); [`ask`] confirms what
+//! cannot be undone. [`watch`] holds the watchers (X11, wlroots, KWin, GNOME,
+//! and the D-Bus thread for lock, suspend and the focus door) behind one
+//! interface; [`run`](mod@run) is the tokio loop that turns what they report into spans
+//! through `dwell_core::tracker` and writes them to the store, with [`remind`]
+//! and [`notify`] for reminders, [`tray`] for the tray icon and [`reload`] for
+//! live config. [`browser`] (`browser install`, which browser a window is,
+//! what each connected extension said) and [`native_host`] (the
+//! native-messaging host the browser starts, also built as the small
+//! `dwell-native-host` program) serve dwell's browser extension. [`lock`] keeps
+//! one agent per data directory; [`clock`] lets tests replay a day in
+//! milliseconds.
 
 pub mod ask;
 pub mod browser;

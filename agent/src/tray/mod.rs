@@ -1,6 +1,6 @@
 //! The tray icon (`[ui] tray`, on by default): a StatusNotifierItem with a
-//! `com.canonical.dbusmenu` menu, served on the agent's own zbus ([`sni`] for
-//! the item, its registration and the bus thread, [`menu`] for the menu).
+//! `com.canonical.dbusmenu` menu, served on the agent's own zbus (`sni` for
+//! the item, its registration and the bus thread, `menu` for the menu).
 //!
 //! The tray shows and asks; the run loop decides. The loop sends what to show
 //! ([`TrayState`]: the tooltip with today's social time against the daily
@@ -68,7 +68,7 @@ impl TrayIcon {
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct TrayState {
     pub icon: TrayIcon,
-    /// The tooltip's text (see [`tooltip`]).
+    /// The tooltip's text (see `sni::Item::tooltip`).
     pub tooltip: String,
     pub paused: bool,
 }

@@ -8,7 +8,7 @@
 //!   a malformed call is answered with an error, ignored, and logged once. Focus
 //!   reports count only while the KWin or GNOME backend is in use. A second
 //!   method, `Tab(s browser, s host, b private, b audible, b focused, u pid)
-//!   -> a{s}`, is how `dwell-agent native-host` passes on what the browser
+//!   -> a{s}`, is how the native host (`dwell-native-host`) passes on what the browser
 //!   extension reports (for every backend); a host name that is not one is
 //!   refused, and the caller's leaving the bus means that browser's extension
 //!   is gone. Its reply is the run loop's answer: the pause page to show
@@ -747,7 +747,7 @@ impl Door {
         self.send(WatchEvent::Focus(window)).await;
     }
 
-    /// A report from `dwell-agent native-host`: what the browser extension
+    /// A report from the native host (`dwell-native-host`): what the browser extension
     /// says about the focused window's active tab.
     async fn on_tab(&mut self, msg: &Message) {
         let header = msg.header();
@@ -839,7 +839,7 @@ impl Door {
         answer.await.ok().flatten()
     }
 
-    /// `PauseResult(s outcome)` from `dwell-agent native-host`: what the
+    /// `PauseResult(s outcome)` from the native host (`dwell-native-host`): what the
     /// employee chose on the pause page.
     async fn on_pause_result(&mut self, msg: &Message) {
         let header = msg.header();

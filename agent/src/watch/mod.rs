@@ -11,7 +11,7 @@
 //! - [`gnome`]: GNOME Shell — a small Shell extension reports focus to the
 //!   agent's bus name; idle from `org.gnome.Mutter.IdleMonitor`;
 //! - [`bus`]: the agent's session-bus name (the one door through which the KWin
-//!   script and the GNOME extension report focus, and `dwell-agent native-host`
+//!   script and the GNOME extension report focus, and the native host (`dwell-native-host`)
 //!   what the browser extension sees), the screen saver, and logind
 //!   on the system bus (lock and suspend), for every backend.
 //!
