@@ -285,7 +285,7 @@ fn tail(text: &str, lines: usize) -> String {
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
-fn write_file(path: &Path, contents: &str) {
+pub(crate) fn write_file(path: &Path, contents: &str) {
     fs::write(path, contents).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
 }
 
@@ -693,46 +693,7 @@ impl Desktop {
 
     fn start_bus(&mut self) {
         let socket = self.runtime_dir().join("bus");
-        let config = self.etc_dir().join("session-bus.conf");
-        // No <servicedir>/<standard_session_servicedirs>: nothing is ever auto-started.
-        write_file(
-            &config,
-            &format!(
-                r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <keep_umask/>
-  <listen>unix:path={}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-"#,
-                socket.display()
-            ),
-        );
-        let mut cmd = self.command(require_tool("dbus-daemon"));
-        cmd.arg(format!("--config-file={}", config.display()))
-            .args(["--nofork", "--nopidfile", "--print-address=1"]);
-        let child = self.spawn_command(cmd);
-        let mut address = String::new();
-        let ok = wait_until(STARTUP_TIMEOUT, || {
-            let out = child.stdout_text();
-            if out.ends_with('\n') {
-                address = out.trim().to_owned();
-            }
-            !address.is_empty() || !child.is_running()
-        });
-        assert!(
-            ok && !address.is_empty(),
-            "dbus-daemon did not start:\n{}",
-            child.stderr_text()
-        );
-        self.bus_address = Some(address);
+        self.bus_address = Some(self.start_private_bus("session", &socket));
     }
 
     fn start_openbox(&mut self) {
@@ -815,10 +776,6 @@ impl Desktop {
     /// The desktop's private temporary directory (removed on drop); put data dirs here.
     pub fn tempdir(&self) -> &Path {
         self.dir.path()
-    }
-
-    fn etc_dir(&self) -> PathBuf {
-        self.tempdir().join("etc")
     }
 
     /// X display number (`N` of `:N`).

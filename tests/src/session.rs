@@ -6,7 +6,10 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::{run_command, Child, Desktop, COMMAND_TIMEOUT};
+use crate::{
+    require_tool, run_command, wait_until, write_file, Child, Desktop, COMMAND_TIMEOUT,
+    STARTUP_TIMEOUT,
+};
 
 /// A throw-away session that runs programs in a clean environment and records them.
 pub trait Session {
@@ -53,6 +56,61 @@ pub trait Session {
     /// Where the stdout/stderr files of every process go.
     fn logs_dir(&self) -> PathBuf {
         self.tempdir().join("logs")
+    }
+
+    /// Configuration files the session writes (bus configs…).
+    fn etc_dir(&self) -> PathBuf {
+        self.tempdir().join("etc")
+    }
+
+    /// Starts a private `dbus-daemon` of `kind` (`session` or `system`) listening on
+    /// `socket`, and returns its address. Its config has no service directories, so
+    /// nothing is ever auto-started; a system bus lets every user in.
+    fn start_private_bus(&self, kind: &str, socket: &Path) -> String {
+        let config = self.etc_dir().join(format!("{kind}-bus.conf"));
+        let users = if kind == "system" {
+            "\n    <allow user=\"*\"/>"
+        } else {
+            ""
+        };
+        write_file(
+            &config,
+            &format!(
+                r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>{kind}</type>
+  <keep_umask/>
+  <listen>unix:path={}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">{users}
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#,
+                socket.display()
+            ),
+        );
+        let mut cmd = self.command(require_tool("dbus-daemon"));
+        cmd.arg(format!("--config-file={}", config.display()))
+            .args(["--nofork", "--nopidfile", "--print-address=1"]);
+        let child = self.spawn_command(cmd);
+        let mut address = String::new();
+        let ok = wait_until(STARTUP_TIMEOUT, || {
+            let out = child.stdout_text();
+            if out.ends_with('\n') {
+                address = out.trim().to_owned();
+            }
+            !address.is_empty() || !child.is_running()
+        });
+        assert!(
+            ok && !address.is_empty(),
+            "the {kind} dbus-daemon did not start:\n{}",
+            child.stderr_text()
+        );
+        address
     }
 
     /// Makes a file the test wrote itself usable by the session's user (a no-op when the

@@ -214,9 +214,10 @@ impl WaylandSession {
             tokens: AtomicU32::new(0),
         };
         session.make_dirs();
-        session.bus_address = session.start_bus("session", &session.runtime_dir().join("bus"));
+        session.bus_address =
+            session.start_private_bus("session", &session.runtime_dir().join("bus"));
         session.system_bus_address =
-            session.start_bus("system", &session.system_dir().join("system_bus_socket"));
+            session.start_private_bus("system", &session.system_dir().join("system_bus_socket"));
         let logind = session.start_logind();
         let screensaver = session.start_screensaver();
         session.stand_ins = vec![logind, screensaver];
@@ -279,54 +280,6 @@ impl WaylandSession {
         }
     }
 
-    fn start_bus(&self, kind: &str, socket: &Path) -> String {
-        let config = self.etc_dir().join(format!("{kind}-bus.conf"));
-        // No <servicedir>: nothing is ever auto-started. The system bus lets every user in.
-        let users = if kind == "system" {
-            "\n    <allow user=\"*\"/>"
-        } else {
-            ""
-        };
-        write_file(
-            &config,
-            &format!(
-                r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>{kind}</type>
-  <keep_umask/>
-  <listen>unix:path={}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">{users}
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-"#,
-                socket.display()
-            ),
-        );
-        let mut cmd = self.command(require_tool("dbus-daemon"));
-        cmd.arg(format!("--config-file={}", config.display()))
-            .args(["--nofork", "--nopidfile", "--print-address=1"]);
-        let child = self.spawn_command(cmd);
-        let mut address = String::new();
-        let ok = wait_until(STARTUP_TIMEOUT, || {
-            let out = child.stdout_text();
-            if out.ends_with('\n') {
-                address = out.trim().to_owned();
-            }
-            !address.is_empty() || !child.is_running()
-        });
-        assert!(
-            ok && !address.is_empty(),
-            "the {kind} dbus-daemon did not start:\n{}",
-            child.stderr_text()
-        );
-        address
-    }
-
     fn start_logind(&self) -> Child {
         let mut cmd = self.command(PYTHON);
         cmd.args(["-m", "dbusmock", "--system", "--template", "logind"]);
@@ -386,10 +339,6 @@ impl WaylandSession {
     /// The session's private temporary directory (removed on drop); put data dirs here.
     pub fn tempdir(&self) -> &Path {
         self.dir.path()
-    }
-
-    fn etc_dir(&self) -> PathBuf {
-        self.tempdir().join("etc")
     }
 
     fn bin_dir(&self) -> PathBuf {

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 
 use super::{WaylandSession, EFFECT_TIMEOUT, PYTHON};
-use crate::{wait_until, Child, STARTUP_TIMEOUT};
+use crate::{wait_until, Child, Session, STARTUP_TIMEOUT};
 
 /// A test window (see [`WaylandSession::open_window`]). Ended with the session, when the
 /// compositor goes away, or earlier by [`WaylandWindow::close`].
