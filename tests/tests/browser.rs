@@ -84,25 +84,39 @@ fn serve() -> u16 {
     port
 }
 
-fn answer(stream: TcpStream) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let mut reader = BufReader::new(&stream);
-    let mut host = String::new();
-    let mut line = String::new();
+/// The header lines of an HTTP message, lower-cased, up to the blank line;
+/// `None` when the stream ends or fails before it.
+fn read_headers(reader: &mut impl BufRead) -> Option<Vec<String>> {
+    let mut headers = Vec::new();
     loop {
-        line.clear();
+        let mut line = String::new();
         match reader.read_line(&mut line) {
-            Ok(0) | Err(_) => return,
+            Ok(0) | Err(_) => return None,
             Ok(_) => {}
         }
         if line == "\r\n" {
-            break;
+            return Some(headers);
         }
-        if let Some(h) = line.to_ascii_lowercase().strip_prefix("host:") {
-            host = h.trim().to_owned();
-        }
+        headers.push(line.to_ascii_lowercase());
     }
-    let title = match host.as_str() {
+}
+
+/// The value of header `name` (lower-case) among `headers`.
+fn header<'a>(headers: &'a [String], name: &str) -> Option<&'a str> {
+    headers.iter().find_map(|l| {
+        l.strip_prefix(name)
+            .and_then(|rest| rest.strip_prefix(':'))
+            .map(str::trim)
+    })
+}
+
+fn answer(stream: TcpStream) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut reader = BufReader::new(&stream);
+    let Some(headers) = read_headers(&mut reader) else {
+        return;
+    };
+    let title = match header(&headers, "host").unwrap_or_default() {
         "www.facebook.com" => "Facebook",
         "old.reddit.com" => "Home / X",
         _ => "Notes",
@@ -129,21 +143,10 @@ fn devtools(port: u16, method: &str, path: &str) -> String {
     .expect("write to DevTools");
     // Read the headers, then Content-Length bytes: the server may keep the connection open.
     let mut reader = BufReader::new(s);
-    let mut len = 0usize;
-    let mut line = String::new();
-    loop {
-        line.clear();
-        match reader.read_line(&mut line) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {}
-        }
-        if line == "\r\n" {
-            break;
-        }
-        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-            len = v.trim().parse().unwrap_or(0);
-        }
-    }
+    let headers = read_headers(&mut reader).unwrap_or_default();
+    let len: usize = header(&headers, "content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     let mut body = vec![0u8; len];
     let _ = reader.read_exact(&mut body);
     String::from_utf8_lossy(&body).into_owned()
