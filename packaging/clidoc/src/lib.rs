@@ -115,7 +115,26 @@ pub fn public(cmd: Command) -> Command {
 pub fn print_completions(cmd: Command, shell: Shell, out: &mut dyn Write) {
     let mut cmd = public(cmd);
     let name = cmd.get_name().to_owned();
-    clap_complete::generate(shell, &mut cmd, name, out);
+    if shell != Shell::Bash {
+        clap_complete::generate(shell, &mut cmd, name, out);
+        return;
+    }
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, name.clone(), &mut script);
+    let script = String::from_utf8_lossy(&script);
+    // clap_complete's bash script keeps its state as the binary's name with
+    // `-` as `__` (`dwell__agent__subcmd__browser`), but labels the cases it
+    // tests that state against with `-` as `__subcmd__`
+    // (`dwell__subcmd__agent__subcmd__browser`): for a hyphenated binary no
+    // subcommand case ever matches, and completion stops after the first word.
+    let fixed = match name.contains('-') {
+        true => script.replace(
+            &format!("{}__subcmd__", name.replace('-', "__subcmd__")),
+            &format!("{}__subcmd__", name.replace('-', "__")),
+        ),
+        false => script.into_owned(),
+    };
+    let _ = out.write_all(fixed.as_bytes());
 }
 
 /// Prints the completion script of `cmd` for `shell` to standard output; a
@@ -234,6 +253,65 @@ mod tests {
                     .subcommand(Command::new("check").about("Check.")),
             )
             .subcommand(Command::new("secret").hide(true))
+    }
+
+    /// What bash offers for `line` (the words typed so far, the last one being
+    /// completed) with the completion script of `cmd` loaded.
+    fn bash_offers(cmd: Command, line: &[&str]) -> Vec<String> {
+        let mut script = Vec::new();
+        print_completions(cmd.clone(), Shell::Bash, &mut script);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("completion.bash");
+        std::fs::write(&path, &script).unwrap();
+        let words: Vec<String> = line.iter().map(|w| format!("'{w}'")).collect();
+        let name = cmd.get_name().replace('-', "__");
+        let driver = format!(
+            "source '{}'\nCOMP_WORDS=({})\nCOMP_CWORD={}\n_{name} '{}' '{}' '{}'\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
+            path.display(),
+            words.join(" "),
+            line.len() - 1,
+            line[0],
+            line[line.len() - 1],
+            line[line.len() - 2],
+        );
+        let out = std::process::Command::new("bash")
+            .args(["--norc", "-c", &driver])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn hyphenated() -> Command {
+        Command::new("dwell-agent")
+            .subcommand(
+                Command::new("browser")
+                    .subcommand(Command::new("install"))
+                    .subcommand(Command::new("uninstall")),
+            )
+            .subcommand(Command::new("gnome-extension").subcommand(Command::new("install")))
+            .subcommand(
+                Command::new("week").arg(
+                    Arg::new("format")
+                        .long("format")
+                        .value_parser(["table", "json", "csv"]),
+                ),
+            )
+    }
+
+    #[test]
+    fn bash_completes_past_the_first_word_of_a_hyphenated_binary() {
+        let offered = bash_offers(hyphenated(), &["dwell-agent", "browser", ""]);
+        assert!(offered.contains(&"install".to_owned()), "{offered:?}");
+        let offered = bash_offers(hyphenated(), &["dwell-agent", "gnome-extension", ""]);
+        assert!(offered.contains(&"install".to_owned()), "{offered:?}");
+        let offered = bash_offers(hyphenated(), &["dwell-agent", "week", "--format", ""]);
+        assert_eq!(offered, ["table", "json", "csv"]);
+        let offered = bash_offers(hyphenated(), &["dwell-agent", "w"]);
+        assert_eq!(offered, ["week"]);
     }
 
     #[test]
