@@ -78,6 +78,9 @@ pub const CONFIG_ERROR_KEY: &str = "config_error";
 pub const BACKEND_KEY: &str = "watch_backend";
 pub const IDLE_SOURCE_KEY: &str = "watch_idle_source";
 pub const HINT_KEY: &str = "watch_hint";
+/// Meta key: what GNOME Shell says of dwell's extension, as JSON (see
+/// [`crate::watch::gnome::ExtensionReport`]), for `status`.
+pub const GNOME_EXTENSION_KEY: &str = "watch_gnome_extension";
 /// Meta key: the browsers whose extension reported, as JSON (see
 /// [`crate::browser::Browsers::status_json`]), for `status`.
 pub const BROWSERS_KEY: &str = "watch_browsers";
@@ -513,6 +516,8 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
             (IDLE_SOURCE_KEY, about.idle_source.map(str::to_owned)),
             (HINT_KEY, about.hint.clone()),
             (NOTIFY_OFF_KEY, about.notifications_off.clone()),
+            // Said again by the GNOME backend once it has asked the shell.
+            (GNOME_EXTENSION_KEY, None),
         ];
         for (key, value) in keys {
             let res = match value {
@@ -530,6 +535,7 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
             BACKEND_KEY,
             IDLE_SOURCE_KEY,
             HINT_KEY,
+            GNOME_EXTENSION_KEY,
             NOTIFY_OFF_KEY,
             BROWSERS_KEY,
         ] {
@@ -854,6 +860,16 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
                 } else {
                     self.asleep = false;
                     self.resume(now);
+                }
+            }
+            WatchEvent::GnomeExtension(report) => {
+                let json = report.and_then(|r| serde_json::to_string(&r).ok());
+                let res = match &json {
+                    Some(j) => self.store.meta_set(GNOME_EXTENSION_KEY, j),
+                    None => self.store.meta_delete(GNOME_EXTENSION_KEY),
+                };
+                if let Err(e) = res {
+                    tracing::warn!(error = %e, "cannot store the GNOME extension's state for status");
                 }
             }
             WatchEvent::Hint(hint) => {

@@ -73,6 +73,47 @@ impl Variant {
     }
 }
 
+/// The `metadata.json` to install for a shell of `major`: the built-in one, or,
+/// when the shell is newer than every version it names, the same with the
+/// running major added (returned too, to say so). A newer shell checks only
+/// that its major is listed, and without it loads nothing and says nothing.
+pub fn metadata_for(variant: Variant, major: Option<u32>) -> (String, Option<u32>) {
+    let (metadata, _) = variant.files();
+    let newest = listed_majors(metadata).into_iter().max();
+    let (Some(major), Some(newest)) = (major, newest) else {
+        return (metadata.to_owned(), None);
+    };
+    if major <= newest {
+        return (metadata.to_owned(), None);
+    }
+    let Ok(mut value) = serde_json::from_str::<serde_json::Value>(metadata) else {
+        return (metadata.to_owned(), None);
+    };
+    match value
+        .get_mut("shell-version")
+        .and_then(serde_json::Value::as_array_mut)
+    {
+        Some(list) => list.push(serde_json::Value::String(major.to_string())),
+        None => return (metadata.to_owned(), None),
+    }
+    match serde_json::to_string_pretty(&value) {
+        Ok(text) => (text + "\n", Some(major)),
+        Err(_) => (metadata.to_owned(), None),
+    }
+}
+
+/// The shell majors a `metadata.json` names.
+fn listed_majors(metadata: &str) -> Vec<u32> {
+    serde_json::from_str::<serde_json::Value>(metadata)
+        .ok()
+        .and_then(|v| v.get("shell-version").cloned())
+        .and_then(|v| serde_json::from_value::<Vec<String>>(v).ok())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|v| v.split('.').next()?.parse().ok())
+        .collect()
+}
+
 /// The major version in `gnome-shell --version` output (`GNOME Shell 43.9` → 43,
 /// `GNOME Shell 46.rc` → 46).
 pub fn shell_major(version_output: &str) -> Option<u32> {
@@ -450,8 +491,14 @@ fn install() -> Result<()> {
 
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("cannot create {}; nothing was installed", dir.display()))?;
-    let (metadata, extension) = variant.files();
-    write_atomic(&dir.join("metadata.json"), metadata, 0o644)?;
+    let (_, extension) = variant.files();
+    let (metadata, added) = metadata_for(variant, major);
+    if let Some(major) = added {
+        println!(
+            "GNOME Shell {major} is newer than the versions this dwell was tested with: the installed copy names {major} too, so the shell loads it (it uses only long-stable shell calls). If the shell cannot run it, `dwell-agent status` says so with the shell's error."
+        );
+    }
+    write_atomic(&dir.join("metadata.json"), &metadata, 0o644)?;
     write_atomic(&dir.join("extension.js"), extension, 0o644)?;
     println!("Wrote {}/ (metadata.json, extension.js).", dir.display());
 
@@ -606,7 +653,7 @@ mod tests {
     fn embedded_variants_match_their_shells() {
         for (variant, versions, needle) in [
             (Variant::Legacy, ["40", "44"], "function init()"),
-            (Variant::Esm, ["45", "49"], "export default class"),
+            (Variant::Esm, ["45", "51"], "export default class"),
         ] {
             let (metadata, extension) = variant.files();
             let m: serde_json::Value = serde_json::from_str(metadata).unwrap();
@@ -618,6 +665,31 @@ mod tests {
             assert!(extension.contains(needle), "{variant:?}");
             assert!(extension.contains("Gio.DBusCallFlags.NO_AUTO_START"));
         }
+    }
+
+    #[test]
+    fn a_newer_shell_is_named_in_the_installed_metadata() {
+        // Every released major loads the built-in file as it is.
+        for major in [45, 46, 47, 48, 49, 50, 51] {
+            let (text, added) = metadata_for(Variant::Esm, Some(major));
+            assert_eq!(added, None, "{major}");
+            assert_eq!(text, ESM_METADATA);
+        }
+        assert_eq!(metadata_for(Variant::Legacy, Some(43)).1, None);
+        assert_eq!(metadata_for(Variant::Esm, None).1, None);
+        // A shell released after this dwell: named, and nothing else changes.
+        let (text, added) = metadata_for(Variant::Esm, Some(52));
+        assert_eq!(added, Some(52));
+        let m: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let built_in: serde_json::Value = serde_json::from_str(ESM_METADATA).unwrap();
+        assert_eq!(m["uuid"], built_in["uuid"]);
+        assert_eq!(m["version"], built_in["version"]);
+        let shells = m["shell-version"].as_array().unwrap();
+        assert_eq!(shells.last().unwrap(), "52");
+        assert_eq!(
+            shells.len(),
+            built_in["shell-version"].as_array().unwrap().len() + 1
+        );
     }
 
     proptest! {

@@ -54,6 +54,8 @@ struct Status {
     idle_source: Option<String>,
     /// What to do for the agent to see focus or idle time, when something is missing.
     watch_hint: Option<String>,
+    /// What GNOME Shell says of dwell's focus extension (`None` off GNOME).
+    gnome_extension: Option<crate::watch::gnome::ExtensionReport>,
     /// What happened to a damaged database (moved aside, salvaged), with its path.
     database_note: Option<String>,
     /// The end of the calibration period (recording without reminders), while it lasts.
@@ -102,6 +104,8 @@ pub fn status_at(cli: &Global, json: bool, now: chrono::DateTime<Utc>) -> Result
     let backend = running_meta(crate::run::BACKEND_KEY)?;
     let idle_source = running_meta(crate::run::IDLE_SOURCE_KEY)?;
     let watch_hint = running_meta(crate::run::HINT_KEY)?;
+    let gnome_extension =
+        running_meta(crate::run::GNOME_EXTENSION_KEY)?.and_then(|j| serde_json::from_str(&j).ok());
     let browsers: Vec<crate::browser::BrowserStatus> = running_meta(crate::run::BROWSERS_KEY)?
         .and_then(|j| serde_json::from_str(&j).ok())
         .unwrap_or_default();
@@ -148,6 +152,7 @@ pub fn status_at(cli: &Global, json: bool, now: chrono::DateTime<Utc>) -> Result
         backend,
         idle_source,
         watch_hint,
+        gnome_extension,
         database_note: match &store {
             Some(s) => s.database_note()?,
             None => None,

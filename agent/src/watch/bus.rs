@@ -189,13 +189,19 @@ struct Door {
     lock: LockState,
     /// KWin's script is loaded (to unload it on exit).
     kwin_loaded: bool,
+    /// The KWin script's file, kept until the script reports (KWin reads it
+    /// late) or is unloaded.
+    kwin_file: Option<kwin::ScriptFile>,
     /// Mutter's idle watch ids (idle after PUSH_AFTER, next input).
     mutter_watches: gnome::Watches,
     procs: ProcessNames,
     warned_malformed: bool,
     warned_connect: bool,
-    /// `status` shows a hint (the GNOME extension is missing).
-    hint: bool,
+    /// What GNOME Shell last said of dwell's extension (`status` shows it,
+    /// with a hint unless it is active).
+    extension: Option<gnome::ExtensionReport>,
+    /// The running GNOME Shell's version, for the hint.
+    shell_version: Option<String>,
     /// Bus names of native-messaging hosts that reported a tab (watched to
     /// tell when they leave).
     tab_senders: std::collections::HashSet<String>,
@@ -244,11 +250,13 @@ async fn serve(
         login_session: None,
         lock: LockState::default(),
         kwin_loaded: false,
+        kwin_file: None,
         mutter_watches: gnome::Watches::default(),
         procs: ProcessNames::default(),
         warned_malformed: false,
         warned_connect: false,
-        hint: false,
+        extension: None,
+        shell_version: None,
         tab_senders: Default::default(),
         kwin_check_at: None,
         kwin_reloads: 0,
@@ -421,12 +429,9 @@ impl Door {
             Backend::Kwin if has_owner(&conn, kwin::BUS_NAME).await => self.kwin_up().await,
             Backend::Gnome if has_owner(&conn, gnome::SHELL).await => {
                 // A shell that has run for a while: its extensions are loaded.
-                let hint = gnome::extension_hint(&conn).await;
-                if let Some(hint) = &hint {
-                    tracing::warn!("{hint}");
-                }
-                self.hint = hint.is_some();
-                self.send(WatchEvent::Hint(hint)).await;
+                let (report, version) = gnome::extension_report(&conn).await;
+                self.shell_version = version;
+                self.extension_seen(report).await;
                 if has_owner(&conn, gnome::MUTTER).await {
                     self.mutter_up().await;
                 }
@@ -536,9 +541,12 @@ impl Door {
         // yet: try for a few seconds.
         let mut last = String::new();
         for _ in 0..KWIN_TRIES {
+            // The file of a load before is rewritten under the same name.
+            self.kwin_file = None;
             match kwin::load(&conn).await {
-                Ok(()) => {
+                Ok(file) => {
                     self.kwin_loaded = true;
+                    self.kwin_file = Some(file);
                     self.kwin_check_at = Some(std::time::Instant::now() + KWIN_SILENT);
                     tracing::info!("KWin script loaded");
                     self.send(WatchEvent::Connected).await;
@@ -549,6 +557,22 @@ impl Door {
             blocking_sleep(KWIN_RETRY).await;
         }
         tracing::warn!(error = %last, "cannot load the KWin script: focus is not seen");
+    }
+
+    /// What GNOME Shell says of dwell's extension: logged (with what to do)
+    /// and sent to `status` when it changes.
+    async fn extension_seen(&mut self, report: gnome::ExtensionReport) {
+        if self.extension.as_ref() == Some(&report) {
+            return;
+        }
+        let hint = report.hint(self.shell_version.as_deref());
+        match &hint {
+            Some(hint) => tracing::warn!("{hint}"),
+            None => tracing::info!("GNOME Shell runs dwell's focus extension"),
+        }
+        self.extension = Some(report.clone());
+        self.send(WatchEvent::Hint(hint)).await;
+        self.send(WatchEvent::GnomeExtension(Some(report))).await;
     }
 
     /// GNOME Shell is on the bus: what had focus before belongs to a shell
@@ -572,6 +596,7 @@ impl Door {
 
     async fn compositor_gone(&mut self) {
         self.kwin_loaded = false;
+        self.kwin_file = None;
         self.mutter_watches = gnome::Watches::default();
         if let Some(idle) = &self.mutter {
             idle.lost();
@@ -671,12 +696,11 @@ impl Door {
                         .deserialize::<(String, HashMap<String, OwnedValue>)>()
                     {
                         if uuid == gnome::EXTENSION_UUID {
-                            let enabled = gnome::is_enabled(&info);
-                            if enabled == self.hint {
-                                self.hint = !enabled;
-                                let hint = (!enabled).then(gnome::missing_hint);
-                                self.send(WatchEvent::Hint(hint)).await;
-                            }
+                            let report = gnome::ExtensionReport::from_info(
+                                &info,
+                                gnome::installed_on_disk(),
+                            );
+                            self.extension_seen(report).await;
                         }
                     }
                 }
@@ -726,13 +750,13 @@ impl Door {
         if !self.uses_door() {
             return;
         }
-        // A report proves the script runs.
+        // A report proves the script runs: KWin has read its file.
         self.kwin_check_at = None;
+        self.kwin_file = None;
         self.kwin_reloads = 0;
         // A report proves the extension runs.
-        if self.hint {
-            self.hint = false;
-            self.send(WatchEvent::Hint(None)).await;
+        if self.backend == Backend::Gnome {
+            self.extension_seen(gnome::ExtensionReport::active()).await;
         }
         let window = if app_id.is_empty() && title.is_empty() {
             None
@@ -931,6 +955,7 @@ impl Door {
                 tracing::info!("KWin script unloaded");
             }
             self.kwin_loaded = false;
+            self.kwin_file = None;
         }
     }
 }

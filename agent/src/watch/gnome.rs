@@ -110,9 +110,121 @@ impl Watches {
     }
 }
 
-/// `None` when dwell's extension is enabled in the running shell; otherwise
-/// what the employee should do, said once in the log and shown by `status`.
-pub async fn extension_hint(conn: &Connection) -> Option<String> {
+/// What GNOME Shell says of dwell's extension, as `status --json` shows it
+/// (`gnome_extension`: `{"state": ..., "error": ...}`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ExtensionReport {
+    pub state: ExtensionState,
+    /// The shell's own error text, in state `error`.
+    pub error: Option<String>,
+}
+
+/// The cases a person must tell apart to know what to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExtensionState {
+    /// Loaded and enabled: focus reports come.
+    Active,
+    /// Installed, but its `metadata.json` does not name the running shell's
+    /// major version, so the shell does not load it (and logs nothing).
+    OutOfDate,
+    /// The shell tried to run it and failed.
+    Error,
+    /// Loaded but switched off (not in `enabled-extensions`, or user
+    /// extensions are off).
+    Disabled,
+    /// Its files are there but the running shell has not read them (installed
+    /// after log-in: GNOME Shell on Wayland reads new extensions at log-in).
+    NotLoaded,
+    /// Not installed.
+    Missing,
+}
+
+impl ExtensionReport {
+    /// The extension runs (it has just reported focus).
+    pub fn active() -> Self {
+        ExtensionReport {
+            state: ExtensionState::Active,
+            error: None,
+        }
+    }
+
+    /// Reads an extension's info (`GetExtensionInfo`, `ExtensionStateChanged`;
+    /// empty when the shell does not know the extension). `installed` says
+    /// whether its files are on disk. The shell's states: 1 ACTIVE (ENABLED
+    /// before 45), 2 INACTIVE, 3 ERROR, 4 OUT_OF_DATE, 5 DOWNLOADING,
+    /// 6 INITIALIZED, 7 DEACTIVATING, 8 ACTIVATING, 99 UNINSTALLED.
+    pub fn from_info(info: &HashMap<String, zbus::OwnedVariant>, installed: bool) -> Self {
+        let state = info.get("state").and_then(|v| f64::try_from(v).ok());
+        let error = info
+            .get("error")
+            .and_then(|v| String::try_from(v.clone()).ok())
+            .map(|e| e.trim().to_owned())
+            .filter(|e| !e.is_empty());
+        let unknown = if installed {
+            ExtensionState::NotLoaded
+        } else {
+            ExtensionState::Missing
+        };
+        let state = match state.map(|s| s as i64) {
+            Some(1 | 8) => ExtensionState::Active,
+            Some(2 | 6 | 7) => ExtensionState::Disabled,
+            Some(3) => ExtensionState::Error,
+            Some(4) => ExtensionState::OutOfDate,
+            _ => unknown,
+        };
+        let error = match state {
+            ExtensionState::Error => {
+                Some(error.unwrap_or_else(|| "no reason given by the shell".to_owned()))
+            }
+            _ => None,
+        };
+        ExtensionReport { state, error }
+    }
+
+    /// `None` when focus is seen; otherwise what the employee should do, said
+    /// once in the log and shown by `status`. `shell` is the running shell's
+    /// version, when known.
+    pub fn hint(&self, shell: Option<&str>) -> Option<String> {
+        let shell = shell.map_or_else(|| "GNOME Shell".to_owned(), |v| format!("GNOME Shell {v}"));
+        let again = "run `dwell-agent gnome-extension install` again, then log out and back in";
+        Some(match self.state {
+            ExtensionState::Active => return None,
+            ExtensionState::Missing => missing_hint(),
+            ExtensionState::NotLoaded => format!(
+                "dwell's focus extension ({EXTENSION_UUID}) is installed but {shell} has not loaded it yet, so dwell cannot see which window has focus: log out and back in (on Wayland GNOME Shell reads new extensions only at log-in)"
+            ),
+            ExtensionState::Disabled => format!(
+                "dwell's focus extension ({EXTENSION_UUID}) is switched off in {shell}, so dwell cannot see which window has focus: switch it on in the Extensions app, or run `dwell-agent gnome-extension install` again (it switches it on)"
+            ),
+            ExtensionState::OutOfDate => format!(
+                "{shell} does not load dwell's focus extension ({EXTENSION_UUID}): the installed copy does not name this version of the shell, so dwell cannot see which window has focus; {again} (it adds this version)"
+            ),
+            ExtensionState::Error => format!(
+                "{shell} could not run dwell's focus extension ({EXTENSION_UUID}): {}; {again}, and if it persists, report it with this message",
+                self.error.as_deref().unwrap_or("no reason given")
+            ),
+        })
+    }
+}
+
+/// Whether the extension's files are installed for this user or for everyone.
+pub fn installed_on_disk() -> bool {
+    let user = dwell_core::paths::default_data_dir()
+        .and_then(|d| d.parent().map(std::path::PathBuf::from))
+        .map(|d| d.join("gnome-shell/extensions").join(EXTENSION_UUID));
+    let system = ["/usr/local/share", "/usr/share"].map(|d| {
+        std::path::Path::new(d)
+            .join("gnome-shell/extensions")
+            .join(EXTENSION_UUID)
+    });
+    user.into_iter()
+        .chain(system)
+        .any(|d| d.join("metadata.json").exists())
+}
+
+/// What the running shell says of dwell's extension, and the shell's version.
+pub async fn extension_report(conn: &Connection) -> (ExtensionReport, Option<String>) {
     let info = conn
         .call_method(
             Some(SHELL),
@@ -128,17 +240,24 @@ pub async fn extension_hint(conn: &Connection) -> Option<String> {
                 .body()
                 .deserialize::<HashMap<String, zbus::OwnedVariant>>()
                 .ok()
-        });
-    match info {
-        Some(info) if is_enabled(&info) => None,
-        _ => Some(missing_hint()),
-    }
-}
-
-/// Whether an extension's info (`GetExtensionInfo`, `ExtensionStateChanged`)
-/// says it is enabled: `state` 1 is ENABLED (ACTIVE from Shell 45 on).
-pub fn is_enabled(info: &HashMap<String, zbus::OwnedVariant>) -> bool {
-    info.get("state").and_then(|v| f64::try_from(v).ok()) == Some(1.0)
+        })
+        .unwrap_or_default();
+    let version = conn
+        .call_method(
+            Some(SHELL),
+            "/org/gnome/Shell",
+            Some("org.freedesktop.DBus.Properties"),
+            "Get",
+            &("org.gnome.Shell", "ShellVersion"),
+        )
+        .await
+        .ok()
+        .and_then(|reply| reply.body().deserialize::<zbus::OwnedVariant>().ok())
+        .and_then(|v| String::try_from(v).ok());
+    (
+        ExtensionReport::from_info(&info, installed_on_disk()),
+        version,
+    )
 }
 
 /// What to do when the extension is missing.
@@ -146,4 +265,91 @@ pub fn missing_hint() -> String {
     format!(
         "GNOME Shell does not run dwell's focus extension ({EXTENSION_UUID}), so dwell cannot see which window has focus: run `dwell-agent gnome-extension install`, then log out and back in (on Wayland GNOME Shell loads new extensions only at log-in)"
     )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use zbus::{OwnedVariant, Variant};
+
+    fn info(state: Option<f64>, error: Option<&str>) -> HashMap<String, zbus::OwnedVariant> {
+        let mut m = HashMap::new();
+        if let Some(s) = state {
+            m.insert(
+                "state".to_owned(),
+                OwnedVariant::try_from(Variant::F64(s)).unwrap(),
+            );
+        }
+        if let Some(e) = error {
+            m.insert(
+                "error".to_owned(),
+                OwnedVariant::try_from(Variant::from(e)).unwrap(),
+            );
+        }
+        m
+    }
+
+    #[test]
+    fn each_shell_state_says_what_to_do() {
+        let cases = [
+            (Some(1.0), None, true, ExtensionState::Active),
+            (Some(8.0), None, true, ExtensionState::Active),
+            (Some(2.0), None, true, ExtensionState::Disabled),
+            (Some(6.0), None, true, ExtensionState::Disabled),
+            (
+                Some(3.0),
+                Some("TypeError: x is undefined"),
+                true,
+                ExtensionState::Error,
+            ),
+            (Some(4.0), None, true, ExtensionState::OutOfDate),
+            (None, None, true, ExtensionState::NotLoaded),
+            (Some(99.0), None, true, ExtensionState::NotLoaded),
+            (None, None, false, ExtensionState::Missing),
+        ];
+        for (state, error, installed, want) in cases {
+            let r = ExtensionReport::from_info(&info(state, error), installed);
+            assert_eq!(r.state, want, "{state:?}");
+            match want {
+                ExtensionState::Active => assert_eq!(r.hint(Some("50.5")), None),
+                _ => {
+                    let hint = r.hint(Some("50.5")).unwrap();
+                    assert!(hint.contains(EXTENSION_UUID), "{hint}");
+                }
+            }
+        }
+        let err = ExtensionReport::from_info(&info(Some(3.0), Some("TypeError: x")), true);
+        assert_eq!(err.error.as_deref(), Some("TypeError: x"));
+        assert!(err.hint(None).unwrap().contains("TypeError: x"));
+        let old = ExtensionReport::from_info(&info(Some(4.0), Some("ignored")), true);
+        assert_eq!(old.error, None);
+        assert!(old.hint(Some("51.0")).unwrap().contains("GNOME Shell 51.0"));
+        assert!(ExtensionReport::from_info(&info(None, None), true)
+            .hint(None)
+            .unwrap()
+            .contains("log out and back in"));
+    }
+
+    #[test]
+    fn the_report_reads_as_the_status_contract_says() {
+        let r = ExtensionReport {
+            state: ExtensionState::OutOfDate,
+            error: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&r).unwrap(),
+            r#"{"state":"out-of-date","error":null}"#
+        );
+        let all = [
+            (ExtensionState::Active, "active"),
+            (ExtensionState::Error, "error"),
+            (ExtensionState::Disabled, "disabled"),
+            (ExtensionState::NotLoaded, "not-loaded"),
+            (ExtensionState::Missing, "missing"),
+        ];
+        for (state, name) in all {
+            assert_eq!(serde_json::to_value(state).unwrap(), name);
+        }
+    }
 }

@@ -53,6 +53,8 @@ pub enum WatchEvent {
     /// What the employee should do for focus to be seen (e.g. install the GNOME
     /// Shell extension), or `None` once nothing is missing. Shown by `status`.
     Hint(Option<String>),
+    /// What GNOME Shell says of dwell's extension (`None` off GNOME). Shown by `status`.
+    GnomeExtension(Option<gnome::ExtensionReport>),
     /// dwell's browser extension reported the active tab of `browser` (see
     /// [`crate::browser`]) through the native-messaging host on bus name `sender`.
     /// The run loop answers through `reply`: the pause page to show, if any.

@@ -257,6 +257,11 @@ pub fn assert_status_names_backend(compositor: Compositor, dwell: &WlDwell<'_>) 
         "status --json on {} must say backend={backend:?} idle_source={idle:?}; it says:\n{st:#}",
         compositor.name()
     );
+    let extension = match compositor {
+        Compositor::Gnome => serde_json::json!({"state": "active", "error": null}),
+        _ => serde_json::Value::Null,
+    };
+    assert_eq!(st["gnome_extension"], extension, "{st:#}");
 }
 
 /// Panics unless `got` is within [`TOLERANCE`] of `want`.
