@@ -4,8 +4,12 @@
 //! activations and caption changes to the agent's bus door ([`super::bus`]).
 //! The agent unloads it on exit. Idle comes from the Wayland idle protocols
 //! ([`super::wayland`]).
+//!
+//! The script's file lives until the script has reported or is unloaded
+//! ([`ScriptFile`]): KWin reads a loaded script's file later, on a worker
+//! thread, and silently drops a script whose file is gone by then.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use zbus::Connection;
 
@@ -18,12 +22,51 @@ const SCRIPTING: &str = "org.kde.kwin.Scripting";
 
 /// Where the script is written for KWin to read: the runtime dir (private to
 /// the user), else the temp dir.
-fn script_path() -> PathBuf {
-    let dir = std::env::var_os("XDG_RUNTIME_DIR")
+fn script_dir() -> PathBuf {
+    std::env::var_os("XDG_RUNTIME_DIR")
         .map(PathBuf::from)
         .filter(|d| d.is_absolute())
-        .unwrap_or_else(std::env::temp_dir);
-    dir.join(format!("dwell-{}-{SCRIPT_NAME}.js", std::process::id()))
+        .unwrap_or_else(std::env::temp_dir)
+}
+
+fn script_name(pid: u32) -> String {
+    format!("dwell-{pid}-{SCRIPT_NAME}.js")
+}
+
+/// The pid in a script file's name, if it is one of ours.
+fn script_pid(name: &str) -> Option<u32> {
+    name.strip_prefix("dwell-")?
+        .strip_suffix(&format!("-{SCRIPT_NAME}.js"))?
+        .parse()
+        .ok()
+}
+
+/// Removes the script files that agents which are gone left behind (killed
+/// before the script reported).
+fn sweep_stale(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(script_pid) else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// The script's file, kept for KWin to read, removed when dropped (once the
+/// script has reported, or when it is unloaded).
+#[derive(Debug)]
+pub struct ScriptFile(PathBuf);
+
+impl Drop for ScriptFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 async fn call<B>(
@@ -40,8 +83,9 @@ where
         .await
 }
 
-/// Loads and runs the script (unloading a stale one left by an agent that died).
-pub async fn load(conn: &Connection) -> Result<(), String> {
+/// Loads and runs the script (unloading a stale one left by an agent that
+/// died). Its file must be kept until the script has reported.
+pub async fn load(conn: &Connection) -> Result<ScriptFile, String> {
     let loaded: bool = call(
         conn,
         "/Scripting",
@@ -62,9 +106,12 @@ pub async fn load(conn: &Connection) -> Result<(), String> {
         )
         .await;
     }
-    let path = script_path();
+    let dir = script_dir();
+    sweep_stale(&dir);
+    let path = dir.join(script_name(std::process::id()));
     crate::cmd::write_private(&path, SCRIPT)
         .map_err(|e| format!("cannot write the KWin script to {}: {e:#}", path.display()))?;
+    let file = ScriptFile(path.clone());
     let path_str = path.to_string_lossy().into_owned();
     let id: i32 = call(
         conn,
@@ -82,11 +129,10 @@ pub async fn load(conn: &Connection) -> Result<(), String> {
     // `start` runs every loaded script not yet running. (Running `/N` by the
     // id would be fragile: KWin 5 reuses ids after unloads, and KWin 6 names
     // the object /Scripting/ScriptN.)
-    let started = call(conn, "/Scripting", SCRIPTING, "start", &()).await;
-    let _ = std::fs::remove_file(&path);
-    started
-        .map(|_| ())
-        .map_err(|e| format!("cannot start the loaded KWin script: {e}"))
+    call(conn, "/Scripting", SCRIPTING, "start", &())
+        .await
+        .map_err(|e| format!("cannot start the loaded KWin script: {e}"))?;
+    Ok(file)
 }
 
 /// Unloads the script.
@@ -101,5 +147,32 @@ pub async fn unload(conn: &Connection) {
     .await
     {
         tracing::warn!(error = %e, "cannot unload the KWin script");
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn script_files_are_named_by_pid_and_swept_only_when_their_agent_is_gone() {
+        assert_eq!(script_pid(&script_name(42)), Some(42));
+        assert_eq!(script_pid("dwell-x-dwell-focus.js"), None);
+        assert_eq!(script_pid("other.js"), None);
+        let dir = tempfile::tempdir().unwrap();
+        // Pids above the kernel's limit are never alive.
+        let gone = dir.path().join(script_name(4_999_999));
+        let mine = dir.path().join(script_name(std::process::id()));
+        let other = dir.path().join("notes.js");
+        for f in [&gone, &mine, &other] {
+            std::fs::write(f, "x").unwrap();
+        }
+        sweep_stale(dir.path());
+        assert!(!gone.exists());
+        assert!(mine.exists() && other.exists());
+        let file = ScriptFile(mine.clone());
+        drop(file);
+        assert!(!mine.exists());
     }
 }
