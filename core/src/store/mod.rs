@@ -11,7 +11,10 @@
 //! `PRAGMA quick_check` first. A damaged database is never written to again: it
 //! is moved aside (`dwell.db.damaged-<UTC time>`, with its `-wal` and `-shm`),
 //! what can still be read is copied row by row into a fresh one, and a one-line
-//! note saying so is kept in the fresh one ([`Store::database_note`]). The
+//! note saying so is kept in the fresh one ([`Store::database_note`]); the
+//! salvage (`store/salvage.rs`) ends, whatever the damage, in time bounded by
+//! the file's size, and [`Store::open_checked_with`] stops all of this soon
+//! after a [`Cancel`] token is set, never half-way through the swap. The
 //! running agent calls [`Store::health_check`] once a day. Errors that only the
 //! employee can fix (damage, a read-only disk, no permission, a full disk) are
 //! typed ([`StoreError::is_permanent`]), each with one line saying what to do.
@@ -32,7 +35,9 @@ use crate::model::{Activity, ReminderRecord, Source, Span};
 use crate::paths::DB_FILE;
 use crate::schedule::{local_date, local_day_bounds};
 
+mod cancel;
 mod salvage;
+pub use cancel::Cancel;
 pub use salvage::Salvage;
 
 /// Longest a stored span can be: spans are split at local midnight, and a local
@@ -96,6 +101,11 @@ pub enum StoreError {
     /// SQLITE_FULL, ENOSPC, EDQUOT.
     #[error("the disk holding {path} is full: free some space, then start dwell again")]
     DiskFull { path: PathBuf },
+    /// The [`Cancel`] token given to [`Store::open_checked_with`] was set
+    /// before the work was done. Nothing was swapped: a damaged file is still
+    /// in place, and the next start checks (and salvages) it again.
+    #[error("{path}: stopped before the check or salvage of the database was done (dwell was asked to stop); nothing was changed, the next start does it again")]
+    Cancelled { path: PathBuf },
 }
 
 impl StoreError {
@@ -408,15 +418,39 @@ impl Store {
     /// its `-wal` and `-shm` to `dwell.db.damaged-<UTC time>`, what can still be
     /// read (settings and consent, sites, spans, reminders, notes) is copied row
     /// by row into a fresh database, skipping what errors, and a one-line note
-    /// saying so is stored there ([`Store::database_note`]) and returned.
+    /// saying so is stored there ([`Store::database_note`]) and returned. The
+    /// salvage ends whatever the damage, in time bounded by the file's size
+    /// (see the `salvage` module).
+    ///
+    /// [`Store::open_checked_with`] without a way to stop it.
     pub fn open_checked(
         data_dir: &Path,
         now: DateTime<Utc>,
     ) -> Result<(Store, Option<Salvage>), StoreError> {
-        let opened = Store::open_unmigrated(data_dir).and_then(|store| {
-            store.health_check()?;
-            let store = store.finish_open()?;
-            store.meta_set(AGENT_STARTED_KEY, &now.to_rfc3339())?;
+        Store::open_checked_with(data_dir, now, &Cancel::new())
+    }
+
+    /// [`Store::open_checked`], stopped with [`StoreError::Cancelled`] soon
+    /// after `cancel` is set (within milliseconds: the token is seen between
+    /// steps and, through a progress handler, inside each SQLite statement).
+    /// Stopped before the swap of a salvage, nothing has moved: the damaged
+    /// file stays in place, byte for byte, and the next start tries again.
+    /// The returned store no longer watches `cancel`.
+    pub fn open_checked_with(
+        data_dir: &Path,
+        now: DateTime<Utc>,
+        cancel: &Cancel,
+    ) -> Result<(Store, Option<Salvage>), StoreError> {
+        cancel.check(data_dir)?;
+        let opened = Store::open_unmigrated(data_dir).and_then(|mut store| {
+            cancel.watch(&mut store.conn, None);
+            let path = store.path.clone();
+            let checked = cancel.or_cancelled(&path, store.health_check());
+            checked?;
+            cancel.check(&path)?;
+            let mut store = cancel.or_cancelled(&path, store.finish_open())?;
+            cancel.or_cancelled(&path, store.meta_set(AGENT_STARTED_KEY, &now.to_rfc3339()))?;
+            store.unwatch();
             Ok(store)
         });
         let detail = match opened {
@@ -424,7 +458,7 @@ impl Store {
             Err(StoreError::Damaged { detail, .. }) => detail,
             Err(e) => return Err(e),
         };
-        let (store, salvage) = Store::salvage(data_dir, detail, now)?;
+        let (store, salvage) = Store::salvage(data_dir, detail, now, cancel)?;
         Ok((store, Some(salvage)))
     }
 

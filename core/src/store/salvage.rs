@@ -2,19 +2,38 @@
 //! read of it is copied row by row into a fresh database built beside it
 //! (`dwell.db.rebuilding`), then the damaged file is moved aside, byte for
 //! byte as it was, and the fresh one takes its place.
+//!
+//! It always ends, in time bounded by the file's size: the damaged file is
+//! read from a private scratch copy (`dwell.db.reading`, with its `-wal` but
+//! never its `-shm`), under a query budget and a deadline ([`READ_TIME`]); see
+//! `read.rs` for why the reading ends. Out of time, what was read is kept.
+//! A [`Cancel`] token stops it at any point before the swap, leaving the
+//! damaged file in place (the scratch and `.rebuilding` files are ours and are
+//! removed by the next try); once the damaged file is being moved aside, the
+//! swap (two renames) is finished.
 
-use std::collections::HashSet;
+mod read;
+
+use std::fs::OpenOptions;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use rusqlite::types::Value;
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use rusqlite::params;
 
 use super::{
-    from_ms, sql, with_suffix, Store, StoreError, AGENT_STARTED_KEY, DATABASE_ID_KEY,
-    DATABASE_NOTE_KEY, FORGET_LOG_KEY, LONGEST_DAY_MS, ROLLUPS_KEY,
+    sql, with_suffix, Cancel, Store, StoreError, AGENT_STARTED_KEY, DATABASE_ID_KEY,
+    DATABASE_NOTE_KEY, FORGET_LOG_KEY, ROLLUPS_KEY,
 };
 use crate::paths::DB_FILE;
+use read::Budget;
+
+/// How long reading the damaged file may take. A whole 100 MB database is
+/// read in a few seconds (docs/benchmarks.md); this bounds the cases the
+/// query budget does not (a damaged schema turning seeks into scans), and
+/// leaves the rest of 30 s for writing the fresh database and checking it.
+pub(super) const READ_TIME: Duration = Duration::from_secs(15);
 
 /// What [`Store::open_checked`] did with a damaged database.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,52 +59,31 @@ impl Store {
     /// Rebuilds a fresh database from what can be read of the damaged one in
     /// `data_dir`, then moves the damaged one aside and puts the fresh one in
     /// its place. The fresh one is built under another name first, so that if
-    /// that fails (a full disk), nothing has moved and the next start tries again.
+    /// that fails (a full disk) or `cancel` is set, nothing has moved and the
+    /// next start tries again.
     pub(super) fn salvage(
         data_dir: &Path,
         detail: String,
         now: DateTime<Utc>,
+        cancel: &Cancel,
     ) -> Result<(Store, Salvage), StoreError> {
+        let started = Instant::now();
         let dir = std::fs::canonicalize(data_dir)
             .map_err(|source| StoreError::from_io(data_dir, source))?;
         let db = dir.join(DB_FILE);
         let moved_to = damaged_name(&db, now)?;
-        // Only ever read.
-        let rescued = Rescued::read(&db);
-        let rebuilt = with_suffix(&db, ".rebuilding");
-        for suffix in ["", "-wal", "-shm"] {
-            // What a salvage cut short left: our own, never the employee's data.
-            let stale = with_suffix(&rebuilt, suffix);
-            match std::fs::remove_file(&stale) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    return Err(StoreError::from_io(&stale, e))
-                }
-                _ => {}
-            }
+        tracing::warn!("the database is damaged: reading what can be read of a copy of it");
+        let rescued = read_damaged(&db, started + READ_TIME, cancel)?;
+        if rescued.spent {
+            tracing::warn!(
+                seconds = READ_TIME.as_secs(),
+                "reading the damaged database took too long: keeping what was read"
+            );
         }
-        let (kept, note) = {
-            let mut fresh = Store::open_file_unmigrated(rebuilt.clone())?.finish_open()?;
-            let kept = fresh.in_tx(|store| {
-                let kept = rescued.write_to(store)?;
-                // Rolled up again by the first writer that knows the time zone.
-                store.invalidate_rollups()?;
-                Ok((kept, true))
-            })?;
-            let note = salvage_note(&kept, &moved_to, now);
-            fresh.meta_set(DATABASE_NOTE_KEY, &note)?;
-            fresh
-                .conn
-                .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
-                .map_err(fresh.s())?;
-            fresh.health_check().map_err(|e| match e {
-                StoreError::Damaged { .. } => StoreError::Damaged {
-                    path: db.clone(),
-                    detail: "and a fresh copy of what could be read was damaged at once: the disk may be failing; check it or choose another data directory (--data-dir), then start dwell again".to_owned(),
-                },
-                e => e,
-            })?;
-            (kept, note)
-        };
+        let rebuilt = with_suffix(&db, ".rebuilding");
+        let (kept, note) = build_fresh(&db, &rebuilt, &rescued, &moved_to, now, cancel)?;
+        // The last point where stopping leaves everything in place.
+        cancel.check(&db)?;
         move_aside(&db, &moved_to)?;
         for suffix in ["", "-wal", "-shm"] {
             let from = with_suffix(&rebuilt, suffix);
@@ -96,6 +94,15 @@ impl Store {
         }
         let store = Store::open(&dir)?;
         store.meta_set(AGENT_STARTED_KEY, &now.to_rfc3339())?;
+        tracing::info!(
+            spans = kept.spans,
+            reminders = kept.reminders,
+            notes = kept.notes,
+            lost = kept.lost,
+            consent = kept.consent,
+            ms = started.elapsed().as_millis() as u64,
+            "damaged database moved aside; what could be read is kept in a fresh one"
+        );
         let salvage = Salvage {
             moved_to,
             detail,
@@ -108,6 +115,111 @@ impl Store {
         };
         Ok((store, salvage))
     }
+}
+
+/// Reads what can be read of the damaged `db` (and its WAL) from a private
+/// scratch copy, removed afterwards: the damaged files are only ever read.
+fn read_damaged(db: &Path, deadline: Instant, cancel: &Cancel) -> Result<Rescued, StoreError> {
+    let scratch = with_suffix(db, ".reading");
+    remove_ours(&scratch)?;
+    let copied = copy_private(db, &scratch).and_then(|main| {
+        let wal = copy_private(&with_suffix(db, "-wal"), &with_suffix(&scratch, "-wal"))?;
+        Ok(main + wal)
+    });
+    let read = copied.and_then(|bytes| {
+        cancel.check(db)?;
+        tracing::info!(
+            pages = bytes.div_ceil(4096),
+            "reading the copy of the damaged database"
+        );
+        Rescued::read(&scratch, Budget::new(bytes, deadline, cancel)).map_err(|_| {
+            StoreError::Cancelled {
+                path: db.to_owned(),
+            }
+        })
+    });
+    let removed = remove_ours(&scratch);
+    let rescued = cancel.or_cancelled(db, read)?;
+    removed?;
+    Ok(rescued)
+}
+
+/// Copies `from` to a new private (0600) file `to`, never through a link;
+/// the bytes copied, 0 when `from` does not exist.
+fn copy_private(from: &Path, to: &Path) -> Result<u64, StoreError> {
+    let no_follow = crate::paths::no_follow();
+    let mut src = match OpenOptions::new()
+        .read(true)
+        .custom_flags(no_follow)
+        .open(from)
+    {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        r => r.map_err(|e| StoreError::from_io(from, e))?,
+    };
+    let mut dst = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(no_follow)
+        .open(to)
+        .map_err(|e| StoreError::from_io(to, e))?;
+    std::io::copy(&mut src, &mut dst).map_err(|e| StoreError::from_io(to, e))
+}
+
+/// Removes `path` and its SQLite companions, if there: files a salvage cut
+/// short left, our own, never the employee's data.
+fn remove_ours(path: &Path) -> Result<(), StoreError> {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let stale = with_suffix(path, suffix);
+        match std::fs::remove_file(&stale) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(StoreError::from_io(&stale, e))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Builds the fresh database at `rebuilt` from `rescued`, with its note, and
+/// checks it. Stopped by `cancel` ([`StoreError::Cancelled`]), it leaves
+/// `rebuilt` for the next try to remove.
+fn build_fresh(
+    db: &Path,
+    rebuilt: &Path,
+    rescued: &Rescued,
+    moved_to: &Path,
+    now: DateTime<Utc>,
+    cancel: &Cancel,
+) -> Result<(Kept, String), StoreError> {
+    remove_ours(rebuilt)?;
+    let mut fresh = Store::open_file_unmigrated(rebuilt.to_owned())?.finish_open()?;
+    cancel.watch(&mut fresh.conn, None);
+    let kept = cancel.or_cancelled(
+        db,
+        fresh.in_tx(|store| {
+            let kept = rescued.write_to(store)?;
+            // Rolled up again by the first writer that knows the time zone.
+            store.invalidate_rollups()?;
+            Ok((kept, true))
+        }),
+    )?;
+    let note = salvage_note(&kept, moved_to, now);
+    let checked = fresh.meta_set(DATABASE_NOTE_KEY, &note).and_then(|()| {
+        fresh
+            .conn
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+            .map_err(fresh.s())?;
+        fresh.health_check().map_err(|e| match e {
+            StoreError::Damaged { .. } => StoreError::Damaged {
+                path: db.to_owned(),
+                detail: "and a fresh copy of what could be read was damaged at once: the disk may be failing; check it or choose another data directory (--data-dir), then start dwell again".to_owned(),
+            },
+            e => e,
+        })
+    });
+    cancel.or_cancelled(db, checked)?;
+    Ok((kept, note))
 }
 
 /// The one line saying what became of a damaged database.
@@ -199,6 +311,8 @@ struct Rescued {
     notes: Vec<(String, String, i64)>,
     /// Unreadable parts stepped over and rows that made no sense.
     lost: usize,
+    /// Whether reading stopped at the deadline or the end of its budget.
+    spent: bool,
 }
 
 /// What a rebuilt database kept.
@@ -211,295 +325,7 @@ struct Kept {
     lost: usize,
 }
 
-fn text(v: &Value) -> Option<String> {
-    match v {
-        Value::Text(s) => Some(s.clone()),
-        _ => None,
-    }
-}
-
-fn int(v: &Value) -> Option<i64> {
-    match v {
-        Value::Integer(i) => Some(*i),
-        _ => None,
-    }
-}
-
-/// `Some(None)` for NULL, `Some(Some(_))` for a value `f` accepts, `None` otherwise.
-fn nullable<T>(v: &Value, f: impl Fn(&Value) -> Option<T>) -> Option<Option<T>> {
-    match v {
-        Value::Null => Some(None),
-        v => f(v).map(Some),
-    }
-}
-
-type Row = Vec<Value>;
-
-/// Reads the rows of a table keyed by an integer, one at a time in key order,
-/// stepping over the parts that cannot be read. `sql` selects the key and then
-/// `width` more columns of the first row whose key is greater than `?1`.
-/// Returns the rows (key, columns) and how many unreadable parts it met.
-fn rescue_by_int(conn: &Connection, sql: &str, width: usize) -> (Vec<(i64, Row)>, usize) {
-    let Ok(mut stmt) = conn.prepare(sql) else {
-        return (Vec::new(), 1);
-    };
-    // The first row after `after`; `Err` when it cannot be read.
-    let mut next = |after: i64| -> Result<Option<(i64, Row)>, ()> {
-        let row = stmt
-            .query_row([after], |r| {
-                let key: i64 = r.get(0)?;
-                let cols = (1..=width)
-                    .map(|i| r.get::<_, Value>(i))
-                    .collect::<Result<Row, _>>()?;
-                Ok((key, cols))
-            })
-            .optional()
-            .map_err(|_| ())?;
-        match row {
-            // A key out of order is damage too.
-            Some((key, _)) if key <= after => Err(()),
-            row => Ok(row),
-        }
-    };
-    let mut rows = Vec::new();
-    let mut lost = 0;
-    let mut after = i64::MIN;
-    loop {
-        match next(after) {
-            Ok(None) => break,
-            Ok(Some((key, cols))) => {
-                rows.push((key, cols));
-                if key == i64::MAX {
-                    break;
-                }
-                after = key;
-                continue;
-            }
-            Err(()) => lost += 1,
-        }
-        // Step over the unreadable part: widen the step until a read works,
-        // then narrow down to where reading starts working again.
-        let (mut bad, mut good, mut step) = (after, None, 1i64);
-        while bad < i64::MAX {
-            let probe = after.saturating_add(step);
-            if next(probe).is_ok() {
-                good = Some(probe);
-                break;
-            }
-            bad = probe;
-            step = step.saturating_mul(2);
-        }
-        let Some(mut good) = good else { break };
-        while i128::from(good) - i128::from(bad) > 1 {
-            let mid = ((i128::from(good) + i128::from(bad)) / 2) as i64;
-            if next(mid).is_ok() {
-                good = mid;
-            } else {
-                bad = mid;
-            }
-        }
-        after = good;
-    }
-    (rows, lost)
-}
-
-/// Reads the rows of a table keyed by text, in key order, until one cannot be
-/// read (`scan` selects the key and `width` more columns of the first row whose
-/// key is greater than `?1`). Returns the rows and whether it read to the end.
-fn rescue_by_text(conn: &Connection, scan: &str, width: usize) -> (Vec<(String, Row)>, bool) {
-    let Ok(mut stmt) = conn.prepare(scan) else {
-        return (Vec::new(), false);
-    };
-    let mut rows: Vec<(String, Row)> = Vec::new();
-    let mut after = String::new();
-    loop {
-        let row = stmt
-            .query_row([&after], |r| {
-                let key: String = r.get(0)?;
-                let cols = (1..=width)
-                    .map(|i| r.get::<_, Value>(i))
-                    .collect::<Result<Row, _>>()?;
-                Ok((key, cols))
-            })
-            .optional();
-        match row {
-            Ok(None) => return (rows, true),
-            Ok(Some((key, cols))) if key > after => {
-                after.clone_from(&key);
-                rows.push((key, cols));
-            }
-            _ => return (rows, false),
-        }
-    }
-}
-
-/// One row by its text key, if it can be read.
-fn rescue_one(conn: &Connection, sql: &str, key: &str, width: usize) -> Option<Row> {
-    conn.query_row(sql, [key], |r| {
-        (0..width)
-            .map(|i| r.get::<_, Value>(i))
-            .collect::<Result<Row, _>>()
-    })
-    .ok()
-}
-
 impl Rescued {
-    /// Reads what it can of the damaged file at `path`, read-only.
-    fn read(path: &Path) -> Rescued {
-        let mut r = Rescued::default();
-        let Ok(conn) = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX
-                | OpenFlags::SQLITE_OPEN_NOFOLLOW,
-        ) else {
-            r.lost += 1;
-            return r;
-        };
-        r.read_meta(&conn);
-        r.read_sites(&conn);
-        r.read_spans(&conn);
-        r.read_reminders(&conn);
-        r.read_notes(&conn);
-        r
-    }
-
-    fn read_meta(&mut self, conn: &Connection) {
-        let (rows, whole) = rescue_by_text(
-            conn,
-            "SELECT key, value FROM meta WHERE key > ?1 ORDER BY key LIMIT 1",
-            1,
-        );
-        let mut meta: Vec<(String, Row)> = rows;
-        if !whole {
-            self.lost += 1;
-            for key in KEY_SETTINGS {
-                if meta.iter().all(|(k, _)| k != key) {
-                    if let Some(row) =
-                        rescue_one(conn, "SELECT value FROM meta WHERE key = ?1", key, 1)
-                    {
-                        meta.push(((*key).to_owned(), row));
-                    }
-                }
-            }
-        }
-        for (key, row) in meta {
-            if NOT_SALVAGED.contains(&key.as_str()) {
-                continue;
-            }
-            match text(&row[0]) {
-                Some(value) => self.meta.push((key, value)),
-                None => self.lost += 1,
-            }
-        }
-    }
-
-    fn read_sites(&mut self, conn: &Connection) {
-        let (rows, lost) = rescue_by_int(
-            conn,
-            "SELECT id, label FROM sites WHERE id > ?1 ORDER BY id LIMIT 1",
-            1,
-        );
-        self.lost += lost;
-        for (id, row) in rows {
-            match text(&row[0]).filter(|l| !l.is_empty()) {
-                Some(label) => self.sites.push((id, label)),
-                None => self.lost += 1,
-            }
-        }
-    }
-
-    fn read_spans(&mut self, conn: &Connection) {
-        let (rows, lost) = rescue_by_int(
-            conn,
-            "SELECT start, end, site, source FROM spans WHERE start > ?1 ORDER BY start LIMIT 1",
-            3,
-        );
-        self.lost += lost;
-        let sites: HashSet<i64> = self.sites.iter().map(|(id, _)| *id).collect();
-        for (start, row) in rows {
-            let span = (|| {
-                let end = int(&row[0]).filter(|e| *e > start && *e - start <= LONGEST_DAY_MS)?;
-                let site = nullable(&row[1], int)?;
-                if site.is_some_and(|id| !sites.contains(&id)) {
-                    return None;
-                }
-                Some((start, end, site, int(&row[2])?))
-            })();
-            match span {
-                Some(s) => self.spans.push(s),
-                None => self.lost += 1,
-            }
-        }
-    }
-
-    fn read_reminders(&mut self, conn: &Connection) {
-        let (rows, lost) = rescue_by_int(
-            conn,
-            "SELECT at, kind, outcome, left_social, message FROM reminders
-             WHERE at > ?1 ORDER BY at LIMIT 1",
-            4,
-        );
-        self.lost += lost;
-        for (at, row) in rows {
-            let reminder = (|| {
-                Some((
-                    at,
-                    text(&row[0])?,
-                    text(&row[1])?,
-                    nullable(&row[2], int)?,
-                    nullable(&row[3], text)?,
-                ))
-            })();
-            match reminder {
-                Some(r) => self.reminders.push(r),
-                None => self.lost += 1,
-            }
-        }
-    }
-
-    fn read_notes(&mut self, conn: &Connection) {
-        let (mut rows, whole) = rescue_by_text(
-            conn,
-            "SELECT week, text, written FROM notes WHERE week > ?1 ORDER BY week LIMIT 1",
-            2,
-        );
-        if !whole {
-            self.lost += 1;
-            // Notes are keyed by ISO week: look up each week of the years
-            // the rest of the data covers.
-            let years: std::collections::BTreeSet<i32> = self
-                .spans
-                .iter()
-                .map(|s| s.0)
-                .chain(self.reminders.iter().map(|r| r.0))
-                .map(|t| chrono::Datelike::year(&from_ms(t)))
-                .collect();
-            for year in years {
-                for week in 1..=53 {
-                    let key = format!("{year}-W{week:02}");
-                    if rows.iter().any(|(k, _)| *k == key) {
-                        continue;
-                    }
-                    if let Some(row) = rescue_one(
-                        conn,
-                        "SELECT text, written FROM notes WHERE week = ?1",
-                        &key,
-                        2,
-                    ) {
-                        rows.push((key, row));
-                    }
-                }
-            }
-        }
-        for (week, row) in rows {
-            match (text(&row[0]), int(&row[1])) {
-                (Some(text), Some(written)) => self.notes.push((week, text, written)),
-                _ => self.lost += 1,
-            }
-        }
-    }
-
     /// Writes what was read into `store` (a fresh database, in a transaction).
     fn write_to(&self, store: &mut Store) -> Result<Kept, StoreError> {
         let mut kept = Kept {
@@ -561,3 +387,7 @@ impl Rescued {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod damage_tests;
