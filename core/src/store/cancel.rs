@@ -24,7 +24,16 @@ const PROGRESS_OPS: c_int = 1000;
 /// [`Store::open_checked_with`] at its next safe point, with
 /// [`StoreError::Cancelled`].
 #[derive(Debug, Clone, Default)]
-pub struct Cancel(Arc<AtomicBool>);
+pub struct Cancel(Arc<Flag>);
+
+#[derive(Debug, Default)]
+struct Flag {
+    set: AtomicBool,
+    /// Tests: sets the flag at the n-th look (0: never), so that a test can
+    /// stop the work at each of its safe points in turn.
+    #[cfg(test)]
+    trip: std::sync::atomic::AtomicU64,
+}
 
 impl Cancel {
     /// A token not yet set.
@@ -34,12 +43,26 @@ impl Cancel {
 
     /// Asks the work to stop. Idempotent; never undone.
     pub fn cancel(&self) {
-        self.0.store(true, Ordering::Relaxed);
+        self.0.set.store(true, Ordering::Relaxed);
     }
 
     /// Whether [`Cancel::cancel`] was called on this token or a clone.
     pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
+        #[cfg(test)]
+        if self.0.trip.load(Ordering::Relaxed) > 0
+            && self.0.trip.fetch_sub(1, Ordering::Relaxed) == 1
+        {
+            self.cancel();
+        }
+        self.0.set.load(Ordering::Relaxed)
+    }
+
+    /// Tests: a token that sets itself at its `n`-th look (`n` > 0).
+    #[cfg(test)]
+    pub(super) fn after_looks(n: u64) -> Cancel {
+        let c = Cancel::new();
+        c.0.trip.store(n, Ordering::Relaxed);
+        c
     }
 
     /// `Err(StoreError::Cancelled)` once the token is set.

@@ -199,3 +199,164 @@ fn random_bytes_at_16k_and_32k_are_salvaged_and_the_salvage_ends() {
         assert!(salvage.consent, "{what}: {}", salvage.note);
     }
 }
+
+/// Copies the database files of `from` (main, WAL, wal-index) into `to`.
+fn copy_database(from: &Path, to: &Path) {
+    for name in ["dwell.db", "dwell.db-wal", "dwell.db-shm"] {
+        if from.join(name).exists() {
+            std::fs::copy(from.join(name), to.join(name)).unwrap();
+        }
+    }
+}
+
+/// Damages the database in `dir` as `rng` says: random bytes (1 to 8 KB) at
+/// random places of the main file (at times in its first page: the header
+/// and `sqlite_schema`), of its WAL or of its `-shm`, or the file cut short.
+/// Says what it did.
+fn damage(dir: &Path, rng: &mut Rng) -> String {
+    let db = dir.join("dwell.db");
+    let len_of = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
+    let mut scribble = |path: &Path, first_page: bool, rng: &mut Rng| {
+        let len = len_of(path).max(1);
+        let at = match first_page {
+            true => rng.below(4096.min(len)),
+            false => rng.below(len),
+        };
+        let n = 1 + rng.below(8192) as usize;
+        write_at(path, at, &rng.bytes(n));
+        format!("{n} bytes at {at} of {}", path.display())
+    };
+    let mut what = Vec::new();
+    for _ in 0..1 + rng.below(3) {
+        let done = match rng.below(16) {
+            0..=8 => scribble(&db, false, rng),
+            9 | 10 => scribble(&db, true, rng),
+            11 | 12 => scribble(&dir.join("dwell.db-wal"), false, rng),
+            13 => scribble(&dir.join("dwell.db-shm"), false, rng),
+            _ => {
+                let to = rng.below(len_of(&db));
+                let f = std::fs::OpenOptions::new().write(true).open(&db).unwrap();
+                f.set_len(to).unwrap();
+                format!("cut to {to} bytes")
+            }
+        };
+        what.push(done);
+    }
+    what.join(", ")
+}
+
+/// Seeds run by default; `DWELL_SALVAGE_SEEDS` asks for more.
+fn seeds() -> u64 {
+    std::env::var("DWELL_SALVAGE_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(64)
+}
+
+/// Random damage anywhere, for many seeds: the salvage always ends, keeps
+/// the damaged file byte for byte, and leaves a whole database behind.
+#[test]
+fn random_damage_anywhere_is_salvaged_and_the_salvage_ends() {
+    let templates = tempfile::tempdir().unwrap();
+    let kinds = [("consent in the WAL", false), ("last day in the WAL", true)];
+    for (i, (_, last_day_in_wal)) in kinds.iter().enumerate() {
+        let dir = templates.path().join(i.to_string());
+        realistic(&dir, 8, 1000 + i as u64, *last_day_in_wal);
+    }
+    let (mut salvaged, mut consent_kept) = (0, 0);
+    for seed in 0..seeds() {
+        let mut rng = Rng::new(seed);
+        let kind = rng.below(kinds.len() as u64) as usize;
+        let dir = tempfile::tempdir().unwrap();
+        copy_database(&templates.path().join(kind.to_string()), dir.path());
+        let what = format!(
+            "seed {seed} ({}): {}",
+            kinds[kind].0,
+            damage(dir.path(), &mut rng)
+        );
+        if let Some(s) = opens_after_damage(dir.path(), &what) {
+            salvaged += 1;
+            consent_kept += usize::from(s.consent);
+        }
+    }
+    // Most random damage is seen (a change to a row's values can only be
+    // seen as the values it gives), and most salvages keep the consent.
+    assert!(salvaged * 2 > seeds() as usize, "{salvaged} salvaged");
+    assert!(consent_kept * 2 > salvaged, "{consent_kept} of {salvaged}");
+}
+
+/// The names in `dir` of files a salvage moved aside.
+fn moved_aside(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("damaged"))
+        .collect()
+}
+
+/// An eight-week database damaged as in the report, in `dir`.
+fn damaged_as_reported(dir: &Path) {
+    realistic(dir, 8, 5, false);
+    write_at(&dir.join("dwell.db"), 16 * 1024, &Rng::new(5).bytes(8192));
+}
+
+#[test]
+fn a_token_set_before_stops_at_once_and_moves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    damaged_as_reported(dir.path());
+    let before = snapshot(dir.path());
+    let cancel = Cancel::new();
+    cancel.cancel();
+    let now = Utc.with_ymd_and_hms(2026, 2, 1, 9, 0, 0).unwrap();
+    let e = Store::open_checked_with(dir.path(), now, &cancel).unwrap_err();
+    assert!(matches!(e, StoreError::Cancelled { .. }), "{e}");
+    assert!(!e.is_permanent());
+    assert_eq!(snapshot(dir.path()), before);
+    assert_eq!(moved_aside(dir.path()), Vec::<String>::new());
+    // The next start salvages it.
+    assert!(opens_after_damage(dir.path(), "after a stop").is_some());
+}
+
+/// The token set at its 1st, 2nd, 3rd, 5th, ... look: the health check, the
+/// reading, the writing of the fresh database and the check of it are each
+/// stopped at some point. Each time the damaged file stays in place, byte
+/// for byte, and the next start salvages it.
+#[test]
+fn a_token_set_at_any_point_of_a_salvage_stops_it_and_moves_nothing() {
+    let template = tempfile::tempdir().unwrap();
+    damaged_as_reported(template.path());
+    let now = Utc.with_ymd_and_hms(2026, 2, 1, 9, 0, 0).unwrap();
+    let (mut looks, mut stopped) = (1u64, 0);
+    loop {
+        let dir = tempfile::tempdir().unwrap();
+        copy_database(template.path(), dir.path());
+        let before = snapshot(dir.path());
+        let cancel = Cancel::after_looks(looks);
+        let (tx, rx) = mpsc::channel();
+        let (d, c) = (dir.path().to_owned(), cancel.clone());
+        std::thread::spawn(move || {
+            let _ = tx.send(Store::open_checked_with(&d, now, &c).map(|(_, s)| s));
+        });
+        let opened = rx
+            .recv_timeout(HANG)
+            .unwrap_or_else(|_| panic!("stopped at look {looks}: did not end"));
+        match opened {
+            Err(StoreError::Cancelled { .. }) => {
+                stopped += 1;
+                assert_eq!(snapshot(dir.path()), before, "stopped at look {looks}");
+                assert_eq!(moved_aside(dir.path()), Vec::<String>::new());
+                assert!(!dir.path().join("dwell.db.reading").exists());
+                let what = format!("after a stop at look {looks}");
+                assert!(opens_after_damage(dir.path(), &what).is_some());
+            }
+            Ok(salvage) => {
+                // The token was not looked at that often: done.
+                assert!(salvage.is_some());
+                break;
+            }
+            Err(e) => panic!("stopped at look {looks}: {e}"),
+        }
+        looks += looks / 2 + 1;
+    }
+    assert!(stopped >= 10, "only {stopped} points tried");
+}
