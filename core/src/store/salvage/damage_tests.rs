@@ -216,7 +216,7 @@ fn copy_database(from: &Path, to: &Path) {
 fn damage(dir: &Path, rng: &mut Rng) -> String {
     let db = dir.join("dwell.db");
     let len_of = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
-    let mut scribble = |path: &Path, first_page: bool, rng: &mut Rng| {
+    let scribble = |path: &Path, first_page: bool, rng: &mut Rng| {
         let len = len_of(path).max(1);
         let at = match first_page {
             true => rng.below(4096.min(len)),
