@@ -2,14 +2,15 @@
 //! what cannot be read, in work and time bounded by the file's size.
 //!
 //! Why it always ends:
-//! - Each table is read one row at a time in key order (`key > ?1 ORDER BY
-//!   key LIMIT 1`, a seek on the primary key), and a key that does not grow is
-//!   damage; so each table costs one query per readable row...
+//! - Each table is read in key order, a batch of rows at a time from the
+//!   last key read (`key > ?1 ORDER BY key LIMIT ?2`, a seek on the primary
+//!   key), and a key that does not grow is damage; so each table costs one
+//!   query per batch of readable rows...
 //! - ...plus, for each unreadable part, one step search over the keys after
 //!   it: the step doubles (in `i128`, capped at `i64::MAX`, so it reaches the
 //!   end of the key space in at most 64 probes from anywhere, `i64::MIN`
-//!   included), then a binary search back (at most 64 more). After it, the next
-//!   read returns a row with a greater key or ends the table.
+//!   included), then a binary search back (at most 64 more). Every batch and
+//!   every step search moves the key read from strictly forward.
 //! - On top of that, a budget of queries proportional to the file's pages
 //!   ([`Budget`]) and a deadline, also enforced inside each statement by a
 //!   progress handler, for what the counting above does not cover (a damaged
@@ -25,7 +26,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use rusqlite::types::Value;
-use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use super::super::{from_ms, Cancel, LONGEST_DAY_MS};
 use super::{Rescued, KEY_SETTINGS, NOT_SALVAGED};
@@ -39,6 +40,10 @@ const QUERIES_PER_PAGE: u64 = 256;
 /// Queries allowed whatever the size (small tables, the notes looked up week
 /// by week when their table cannot be read through).
 const QUERIES_BASE: u64 = 65_536;
+
+/// Rows of a table keyed by an integer read by one statement: a healthy
+/// table costs one query per this many rows.
+const BATCH: u32 = 512;
 
 /// Why reading stopped before the end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +105,17 @@ struct Reader {
     lost: usize,
 }
 
+/// How a batch of rows ended.
+enum Ended {
+    /// Fewer rows than asked for: the table is read to its end.
+    Table,
+    /// As many rows as asked for; the last key.
+    Full(i64),
+    /// A row could not be read (or came out of order) after these; the last
+    /// key read, if any.
+    Broken(Option<i64>),
+}
+
 /// A query that failed: the part is unreadable, or reading must stop.
 enum Failed {
     Unreadable,
@@ -126,60 +142,66 @@ impl Reader {
         })
     }
 
-    /// The first row after `after` of the table `sql` reads (key and `width`
-    /// columns); a key out of order is damage too.
-    fn next_int(
+    /// Reads up to `limit` rows after `after` of the table `sql` reads (key
+    /// and `width` columns, `?1` the key after which, `?2` the limit) into
+    /// `rows`, in one statement; a key out of order is damage too.
+    fn batch(
         &mut self,
         sql: &str,
         width: usize,
         after: i64,
-    ) -> Result<Option<(i64, Row)>, Failed> {
-        let row = self.query(|conn| {
-            conn.prepare_cached(sql)?
-                .query_row([after], |r| {
-                    Ok((r.get::<_, i64>(0)?, columns(r, 1, width)?))
-                })
-                .optional()
-        })?;
-        match row {
-            Some((key, _)) if key <= after => Err(Failed::Unreadable),
-            row => Ok(row),
+        limit: u32,
+        rows: &mut Vec<(i64, Row)>,
+    ) -> Result<Ended, Stop> {
+        self.budget.spend()?;
+        let (mut last, mut n, mut in_order) = (None, 0u32, true);
+        let read = (|| -> rusqlite::Result<()> {
+            let mut stmt = self.conn.prepare_cached(sql)?;
+            let mut q = stmt.query(params![after, limit])?;
+            while let Some(r) = q.next()? {
+                let (key, cols) = (r.get::<_, i64>(0)?, columns(r, 1, width)?);
+                if key <= last.unwrap_or(after) {
+                    in_order = false;
+                    break;
+                }
+                rows.push((key, cols));
+                (last, n) = (Some(key), n + 1);
+            }
+            Ok(())
+        })();
+        match read {
+            Ok(()) if !in_order => Ok(Ended::Broken(last)),
+            Ok(()) if n < limit => Ok(Ended::Table),
+            Ok(()) => Ok(Ended::Full(last.unwrap_or(after))),
+            Err(_) => self.budget.stopped().map(|()| Ended::Broken(last)),
         }
     }
 
     /// Whether reading works again after `after`.
     fn readable_after(&mut self, sql: &str, width: usize, after: i128) -> Result<bool, Stop> {
         let after = i64::try_from(after).unwrap_or(i64::MAX);
-        match self.next_int(sql, width, after) {
-            Ok(_) => Ok(true),
-            Err(Failed::Unreadable) => Ok(false),
-            Err(Failed::Stop(s)) => Err(s),
-        }
+        let ended = self.batch(sql, width, after, 1, &mut Vec::new())?;
+        Ok(!matches!(ended, Ended::Broken(_)))
     }
 
     /// Reads the rows of a table keyed by an integer into `rows`, in key
-    /// order, stepping over the parts that cannot be read. `sql` selects the
-    /// key and then `width` more columns of the first row whose key is greater
-    /// than `?1`.
+    /// order, [`BATCH`] at a time, stepping over the parts that cannot be read.
+    /// `sql` selects the key and then `width` more columns of the first `?2`
+    /// rows whose key is greater than `?1`.
     fn by_int(&mut self, sql: &str, width: usize, rows: &mut Vec<(i64, Row)>) -> Result<(), Stop> {
         let mut after = i64::MIN;
         loop {
-            match self.next_int(sql, width, after) {
-                Ok(None) => return Ok(()),
-                Ok(Some((key, cols))) => {
-                    rows.push((key, cols));
-                    if key == i64::MAX {
-                        return Ok(());
+            match self.batch(sql, width, after, BATCH, rows)? {
+                Ended::Table => return Ok(()),
+                Ended::Full(i64::MAX) => return Ok(()),
+                Ended::Full(last) => after = last,
+                Ended::Broken(last) => {
+                    self.lost += 1;
+                    match self.step_over(sql, width, last.unwrap_or(after))? {
+                        Some(good) => after = good,
+                        None => return Ok(()),
                     }
-                    after = key;
-                    continue;
                 }
-                Err(Failed::Stop(s)) => return Err(s),
-                Err(Failed::Unreadable) => self.lost += 1,
-            }
-            match self.step_over(sql, width, after)? {
-                Some(good) => after = good,
-                None => return Ok(()),
             }
         }
     }
@@ -389,7 +411,7 @@ impl Rescued {
     fn read_sites(&mut self, rd: &mut Reader) -> Result<(), Stop> {
         let mut rows = Vec::new();
         let result = rd.by_int(
-            "SELECT id, label FROM sites WHERE id > ?1 ORDER BY id LIMIT 1",
+            "SELECT id, label FROM sites WHERE id > ?1 ORDER BY id LIMIT ?2",
             1,
             &mut rows,
         );
@@ -405,7 +427,7 @@ impl Rescued {
     fn read_spans(&mut self, rd: &mut Reader) -> Result<(), Stop> {
         let mut rows = Vec::new();
         let result = rd.by_int(
-            "SELECT start, end, site, source FROM spans WHERE start > ?1 ORDER BY start LIMIT 1",
+            "SELECT start, end, site, source FROM spans WHERE start > ?1 ORDER BY start LIMIT ?2",
             3,
             &mut rows,
         );
@@ -431,7 +453,7 @@ impl Rescued {
         let mut rows = Vec::new();
         let result = rd.by_int(
             "SELECT at, kind, outcome, left_social, message FROM reminders
-             WHERE at > ?1 ORDER BY at LIMIT 1",
+             WHERE at > ?1 ORDER BY at LIMIT ?2",
             4,
             &mut rows,
         );
