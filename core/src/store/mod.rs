@@ -11,20 +11,22 @@
 //! `PRAGMA quick_check` first. A damaged database is never written to again: it
 //! is moved aside (`dwell.db.damaged-<UTC time>`, with its `-wal` and `-shm`),
 //! what can still be read is copied row by row into a fresh one, and a one-line
-//! note saying so is kept in the fresh one ([`Store::database_note`]). The
+//! note saying so is kept in the fresh one ([`Store::database_note`]); the
+//! salvage (`store/salvage.rs`) ends, whatever the damage, in time bounded by
+//! the file's size, and [`Store::open_checked_with`] stops all of this soon
+//! after a [`Cancel`] token is set, never half-way through the swap. The
 //! running agent calls [`Store::health_check`] once a day. Errors that only the
 //! employee can fix (damage, a read-only disk, no permission, a full disk) are
 //! typed ([`StoreError::is_permanent`]), each with one line saying what to do.
 
 use std::cell::OnceCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fs::{DirBuilder, OpenOptions};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, TimeZone, Utc};
 use rusqlite::config::DbConfig;
-use rusqlite::types::Value;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use crate::forget::{self, ForgetEntry, Forgotten};
@@ -32,6 +34,11 @@ use crate::ledger::{self, DayRollup};
 use crate::model::{Activity, ReminderRecord, Source, Span};
 use crate::paths::DB_FILE;
 use crate::schedule::{local_date, local_day_bounds};
+
+mod cancel;
+mod salvage;
+pub use cancel::Cancel;
+pub use salvage::Salvage;
 
 /// Longest a stored span can be: spans are split at local midnight, and a local
 /// day lasts at most 25 hours. Used to bound range queries on `start`.
@@ -94,6 +101,11 @@ pub enum StoreError {
     /// SQLITE_FULL, ENOSPC, EDQUOT.
     #[error("the disk holding {path} is full: free some space, then start dwell again")]
     DiskFull { path: PathBuf },
+    /// The [`Cancel`] token given to [`Store::open_checked_with`] was set
+    /// before the work was done. Nothing was swapped: a damaged file is still
+    /// in place, and the next start checks (and salvages) it again.
+    #[error("{path}: stopped before the check or salvage of the database was done (dwell was asked to stop); nothing was changed, the next start does it again")]
+    Cancelled { path: PathBuf },
 }
 
 impl StoreError {
@@ -351,26 +363,6 @@ pub fn ensure_private_dir(dir: &Path) -> Result<(), StoreError> {
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io)
 }
 
-/// What [`Store::open_checked`] did with a damaged database.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Salvage {
-    /// Where the damaged file is now (its `-wal` and `-shm` beside it). It is
-    /// never deleted: the employee decides.
-    pub moved_to: PathBuf,
-    /// What SQLite found wrong (for the log).
-    pub detail: String,
-    /// Whether the consent could be read (otherwise the employee must opt in again).
-    pub consent: bool,
-    /// Rows kept in the fresh database.
-    pub spans: usize,
-    pub reminders: usize,
-    pub notes: usize,
-    /// Unreadable parts stepped over, plus rows that made no sense.
-    pub lost: usize,
-    /// The one-line note also stored in the fresh database.
-    pub note: String,
-}
-
 impl Store {
     /// Opens (creating if needed) the database in `data_dir`, private, migrated.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
@@ -426,15 +418,39 @@ impl Store {
     /// its `-wal` and `-shm` to `dwell.db.damaged-<UTC time>`, what can still be
     /// read (settings and consent, sites, spans, reminders, notes) is copied row
     /// by row into a fresh database, skipping what errors, and a one-line note
-    /// saying so is stored there ([`Store::database_note`]) and returned.
+    /// saying so is stored there ([`Store::database_note`]) and returned. The
+    /// salvage ends whatever the damage, in time bounded by the file's size
+    /// (see the `salvage` module).
+    ///
+    /// [`Store::open_checked_with`] without a way to stop it.
     pub fn open_checked(
         data_dir: &Path,
         now: DateTime<Utc>,
     ) -> Result<(Store, Option<Salvage>), StoreError> {
-        let opened = Store::open_unmigrated(data_dir).and_then(|store| {
-            store.health_check()?;
-            let store = store.finish_open()?;
-            store.meta_set(AGENT_STARTED_KEY, &now.to_rfc3339())?;
+        Store::open_checked_with(data_dir, now, &Cancel::new())
+    }
+
+    /// [`Store::open_checked`], stopped with [`StoreError::Cancelled`] soon
+    /// after `cancel` is set (within milliseconds: the token is seen between
+    /// steps and, through a progress handler, inside each SQLite statement).
+    /// Stopped before the swap of a salvage, nothing has moved: the damaged
+    /// file stays in place, byte for byte, and the next start tries again.
+    /// The returned store no longer watches `cancel`.
+    pub fn open_checked_with(
+        data_dir: &Path,
+        now: DateTime<Utc>,
+        cancel: &Cancel,
+    ) -> Result<(Store, Option<Salvage>), StoreError> {
+        cancel.check(data_dir)?;
+        let opened = Store::open_unmigrated(data_dir).and_then(|mut store| {
+            cancel.watch(&mut store.conn, None);
+            let path = store.path.clone();
+            let checked = cancel.or_cancelled(&path, store.health_check());
+            checked?;
+            cancel.check(&path)?;
+            let mut store = cancel.or_cancelled(&path, store.finish_open())?;
+            cancel.or_cancelled(&path, store.meta_set(AGENT_STARTED_KEY, &now.to_rfc3339()))?;
+            store.unwatch();
             Ok(store)
         });
         let detail = match opened {
@@ -442,80 +458,8 @@ impl Store {
             Err(StoreError::Damaged { detail, .. }) => detail,
             Err(e) => return Err(e),
         };
-        let (store, salvage) = Store::salvage(data_dir, detail, now)?;
+        let (store, salvage) = Store::salvage(data_dir, detail, now, cancel)?;
         Ok((store, Some(salvage)))
-    }
-
-    /// Rebuilds a fresh database from what can be read of the damaged one in
-    /// `data_dir`, then moves the damaged one aside and puts the fresh one in
-    /// its place. The fresh one is built under another name first, so that if
-    /// that fails (a full disk), nothing has moved and the next start tries again.
-    fn salvage(
-        data_dir: &Path,
-        detail: String,
-        now: DateTime<Utc>,
-    ) -> Result<(Store, Salvage), StoreError> {
-        let dir = std::fs::canonicalize(data_dir)
-            .map_err(|source| StoreError::from_io(data_dir, source))?;
-        let db = dir.join(DB_FILE);
-        let moved_to = damaged_name(&db, now)?;
-        // Only ever read.
-        let rescued = Rescued::read(&db);
-        let rebuilt = with_suffix(&db, ".rebuilding");
-        for suffix in ["", "-wal", "-shm"] {
-            // What a salvage cut short left: our own, never the employee's data.
-            let stale = with_suffix(&rebuilt, suffix);
-            match std::fs::remove_file(&stale) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    return Err(StoreError::from_io(&stale, e))
-                }
-                _ => {}
-            }
-        }
-        let (kept, note) = {
-            let mut fresh = Store::open_file_unmigrated(rebuilt.clone())?.finish_open()?;
-            let kept = fresh.in_tx(|store| {
-                let kept = rescued.write_to(store)?;
-                // Rolled up again by the first writer that knows the time zone.
-                store.invalidate_rollups()?;
-                Ok((kept, true))
-            })?;
-            let note = salvage_note(&kept, &moved_to, now);
-            fresh.meta_set(DATABASE_NOTE_KEY, &note)?;
-            fresh
-                .conn
-                .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
-                .map_err(fresh.s())?;
-            fresh.health_check().map_err(|e| match e {
-                StoreError::Damaged { .. } => StoreError::Damaged {
-                    path: db.clone(),
-                    detail: "and a fresh copy of what could be read was damaged at once: the disk may be failing; check it or choose another data directory (--data-dir), then start dwell again".to_owned(),
-                },
-                e => e,
-            })?;
-            (kept, note)
-        };
-        move_aside(&db, &moved_to)?;
-        for suffix in ["", "-wal", "-shm"] {
-            let from = with_suffix(&rebuilt, suffix);
-            if suffix.is_empty() || std::fs::symlink_metadata(&from).is_ok() {
-                let to = with_suffix(&db, suffix);
-                std::fs::rename(&from, &to).map_err(|e| StoreError::from_io(&to, e))?;
-            }
-        }
-        let store = Store::open(&dir)?;
-        store.meta_set(AGENT_STARTED_KEY, &now.to_rfc3339())?;
-        let salvage = Salvage {
-            moved_to,
-            detail,
-            consent: kept.consent,
-            spans: kept.spans,
-            reminders: kept.reminders,
-            notes: kept.notes,
-            lost: kept.lost,
-            note,
-        };
-        Ok((store, salvage))
     }
 
     /// Opens the database in `data_dir` if there is one; never creates it.
@@ -1707,454 +1651,6 @@ fn valid_span() -> String {
     )
 }
 
-/// The one line saying what became of a damaged database.
-fn salvage_note(kept: &Kept, moved_to: &Path, now: DateTime<Utc>) -> String {
-    let mut note = format!(
-        "on {} dwell found its database damaged, moved it to {} and kept what could be read in a fresh one: {} span(s), {} reminder(s), {} note(s)",
-        now.format("%Y-%m-%d at %H:%M UTC"),
-        moved_to.display(),
-        kept.spans,
-        kept.reminders,
-        kept.notes,
-    );
-    if kept.lost > 0 {
-        note.push_str("; some of it could not be read and is missing");
-    }
-    if !kept.consent {
-        note.push_str(
-            "; your consent could not be read: nothing is recorded until you opt in again with `dwell-agent enable`",
-        );
-    }
-    note
-}
-
-/// Where the damaged `db` goes: `dwell.db.damaged-<UTC time>`, never the name
-/// of an existing file.
-fn damaged_name(db: &Path, now: DateTime<Utc>) -> Result<PathBuf, StoreError> {
-    let stamp = now.format("%Y%m%dT%H%M%SZ");
-    let taken = |p: &Path| {
-        ["", "-wal", "-shm"]
-            .iter()
-            .any(|s| std::fs::symlink_metadata(with_suffix(p, s)).is_ok())
-    };
-    (1..1000)
-        .map(|n| match n {
-            1 => with_suffix(db, &format!(".damaged-{stamp}")),
-            n => with_suffix(db, &format!(".damaged-{stamp}-{n}")),
-        })
-        .find(|p| !taken(p))
-        .ok_or_else(|| StoreError::Damaged {
-            path: db.to_owned(),
-            detail: "and there is no free name to move it aside: move the dwell.db.damaged-* files away, then start dwell again".to_owned(),
-        })
-}
-
-/// Renames the damaged `db` and its `-wal` and `-shm` to `target` (and
-/// `target-wal`, `target-shm`): the WAL goes with it, so that it is never
-/// applied to the fresh database.
-fn move_aside(db: &Path, target: &Path) -> Result<(), StoreError> {
-    std::fs::rename(db, target).map_err(|e| StoreError::from_io(db, e))?;
-    for suffix in ["-wal", "-shm"] {
-        let from = with_suffix(db, suffix);
-        if std::fs::symlink_metadata(&from).is_ok() {
-            std::fs::rename(&from, with_suffix(target, suffix))
-                .map_err(|e| StoreError::from_io(&from, e))?;
-        }
-    }
-    Ok(())
-}
-
-/// Meta keys not carried over to a rebuilt database: the forget log belongs
-/// to the old file's rows, and the note and start time are written anew.
-const NOT_SALVAGED: &[&str] = &[
-    FORGET_LOG_KEY,
-    DATABASE_NOTE_KEY,
-    AGENT_STARTED_KEY,
-    ROLLUPS_KEY,
-];
-
-/// Meta keys looked up one by one if the `meta` table cannot be read through.
-const KEY_SETTINGS: &[&str] = &[
-    "consent_at",
-    DATABASE_ID_KEY,
-    crate::control::PAUSED_UNTIL_KEY,
-    crate::control::RETENTION_RAN_KEY,
-];
-
-/// A reminder read from a damaged database: at, kind, outcome, left_social, message.
-type RescuedReminder = (i64, String, String, Option<i64>, Option<String>);
-
-/// What could be read of a damaged database, row by row.
-#[derive(Debug, Default)]
-struct Rescued {
-    meta: Vec<(String, String)>,
-    sites: Vec<(i64, String)>,
-    /// start, end, site, source.
-    spans: Vec<(i64, i64, Option<i64>, i64)>,
-    reminders: Vec<RescuedReminder>,
-    /// week, text, written.
-    notes: Vec<(String, String, i64)>,
-    /// Unreadable parts stepped over and rows that made no sense.
-    lost: usize,
-}
-
-/// What a rebuilt database kept.
-#[derive(Debug, Default)]
-struct Kept {
-    consent: bool,
-    spans: usize,
-    reminders: usize,
-    notes: usize,
-    lost: usize,
-}
-
-fn text(v: &Value) -> Option<String> {
-    match v {
-        Value::Text(s) => Some(s.clone()),
-        _ => None,
-    }
-}
-
-fn int(v: &Value) -> Option<i64> {
-    match v {
-        Value::Integer(i) => Some(*i),
-        _ => None,
-    }
-}
-
-/// `Some(None)` for NULL, `Some(Some(_))` for a value `f` accepts, `None` otherwise.
-fn nullable<T>(v: &Value, f: impl Fn(&Value) -> Option<T>) -> Option<Option<T>> {
-    match v {
-        Value::Null => Some(None),
-        v => f(v).map(Some),
-    }
-}
-
-type Row = Vec<Value>;
-
-/// Reads the rows of a table keyed by an integer, one at a time in key order,
-/// stepping over the parts that cannot be read. `sql` selects the key and then
-/// `width` more columns of the first row whose key is greater than `?1`.
-/// Returns the rows (key, columns) and how many unreadable parts it met.
-fn rescue_by_int(conn: &Connection, sql: &str, width: usize) -> (Vec<(i64, Row)>, usize) {
-    let Ok(mut stmt) = conn.prepare(sql) else {
-        return (Vec::new(), 1);
-    };
-    // The first row after `after`; `Err` when it cannot be read.
-    let mut next = |after: i64| -> Result<Option<(i64, Row)>, ()> {
-        let row = stmt
-            .query_row([after], |r| {
-                let key: i64 = r.get(0)?;
-                let cols = (1..=width)
-                    .map(|i| r.get::<_, Value>(i))
-                    .collect::<Result<Row, _>>()?;
-                Ok((key, cols))
-            })
-            .optional()
-            .map_err(|_| ())?;
-        match row {
-            // A key out of order is damage too.
-            Some((key, _)) if key <= after => Err(()),
-            row => Ok(row),
-        }
-    };
-    let mut rows = Vec::new();
-    let mut lost = 0;
-    let mut after = i64::MIN;
-    loop {
-        match next(after) {
-            Ok(None) => break,
-            Ok(Some((key, cols))) => {
-                rows.push((key, cols));
-                if key == i64::MAX {
-                    break;
-                }
-                after = key;
-                continue;
-            }
-            Err(()) => lost += 1,
-        }
-        // Step over the unreadable part: widen the step until a read works,
-        // then narrow down to where reading starts working again.
-        let (mut bad, mut good, mut step) = (after, None, 1i64);
-        while bad < i64::MAX {
-            let probe = after.saturating_add(step);
-            if next(probe).is_ok() {
-                good = Some(probe);
-                break;
-            }
-            bad = probe;
-            step = step.saturating_mul(2);
-        }
-        let Some(mut good) = good else { break };
-        while i128::from(good) - i128::from(bad) > 1 {
-            let mid = ((i128::from(good) + i128::from(bad)) / 2) as i64;
-            if next(mid).is_ok() {
-                good = mid;
-            } else {
-                bad = mid;
-            }
-        }
-        after = good;
-    }
-    (rows, lost)
-}
-
-/// Reads the rows of a table keyed by text, in key order, until one cannot be
-/// read (`scan` selects the key and `width` more columns of the first row whose
-/// key is greater than `?1`). Returns the rows and whether it read to the end.
-fn rescue_by_text(conn: &Connection, scan: &str, width: usize) -> (Vec<(String, Row)>, bool) {
-    let Ok(mut stmt) = conn.prepare(scan) else {
-        return (Vec::new(), false);
-    };
-    let mut rows: Vec<(String, Row)> = Vec::new();
-    let mut after = String::new();
-    loop {
-        let row = stmt
-            .query_row([&after], |r| {
-                let key: String = r.get(0)?;
-                let cols = (1..=width)
-                    .map(|i| r.get::<_, Value>(i))
-                    .collect::<Result<Row, _>>()?;
-                Ok((key, cols))
-            })
-            .optional();
-        match row {
-            Ok(None) => return (rows, true),
-            Ok(Some((key, cols))) if key > after => {
-                after.clone_from(&key);
-                rows.push((key, cols));
-            }
-            _ => return (rows, false),
-        }
-    }
-}
-
-/// One row by its text key, if it can be read.
-fn rescue_one(conn: &Connection, sql: &str, key: &str, width: usize) -> Option<Row> {
-    conn.query_row(sql, [key], |r| {
-        (0..width)
-            .map(|i| r.get::<_, Value>(i))
-            .collect::<Result<Row, _>>()
-    })
-    .ok()
-}
-
-impl Rescued {
-    /// Reads what it can of the damaged file at `path`, read-only.
-    fn read(path: &Path) -> Rescued {
-        let mut r = Rescued::default();
-        let Ok(conn) = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX
-                | OpenFlags::SQLITE_OPEN_NOFOLLOW,
-        ) else {
-            r.lost += 1;
-            return r;
-        };
-        r.read_meta(&conn);
-        r.read_sites(&conn);
-        r.read_spans(&conn);
-        r.read_reminders(&conn);
-        r.read_notes(&conn);
-        r
-    }
-
-    fn read_meta(&mut self, conn: &Connection) {
-        let (rows, whole) = rescue_by_text(
-            conn,
-            "SELECT key, value FROM meta WHERE key > ?1 ORDER BY key LIMIT 1",
-            1,
-        );
-        let mut meta: Vec<(String, Row)> = rows;
-        if !whole {
-            self.lost += 1;
-            for key in KEY_SETTINGS {
-                if meta.iter().all(|(k, _)| k != key) {
-                    if let Some(row) =
-                        rescue_one(conn, "SELECT value FROM meta WHERE key = ?1", key, 1)
-                    {
-                        meta.push(((*key).to_owned(), row));
-                    }
-                }
-            }
-        }
-        for (key, row) in meta {
-            if NOT_SALVAGED.contains(&key.as_str()) {
-                continue;
-            }
-            match text(&row[0]) {
-                Some(value) => self.meta.push((key, value)),
-                None => self.lost += 1,
-            }
-        }
-    }
-
-    fn read_sites(&mut self, conn: &Connection) {
-        let (rows, lost) = rescue_by_int(
-            conn,
-            "SELECT id, label FROM sites WHERE id > ?1 ORDER BY id LIMIT 1",
-            1,
-        );
-        self.lost += lost;
-        for (id, row) in rows {
-            match text(&row[0]).filter(|l| !l.is_empty()) {
-                Some(label) => self.sites.push((id, label)),
-                None => self.lost += 1,
-            }
-        }
-    }
-
-    fn read_spans(&mut self, conn: &Connection) {
-        let (rows, lost) = rescue_by_int(
-            conn,
-            "SELECT start, end, site, source FROM spans WHERE start > ?1 ORDER BY start LIMIT 1",
-            3,
-        );
-        self.lost += lost;
-        let sites: HashSet<i64> = self.sites.iter().map(|(id, _)| *id).collect();
-        for (start, row) in rows {
-            let span = (|| {
-                let end = int(&row[0]).filter(|e| *e > start && *e - start <= LONGEST_DAY_MS)?;
-                let site = nullable(&row[1], int)?;
-                if site.is_some_and(|id| !sites.contains(&id)) {
-                    return None;
-                }
-                Some((start, end, site, int(&row[2])?))
-            })();
-            match span {
-                Some(s) => self.spans.push(s),
-                None => self.lost += 1,
-            }
-        }
-    }
-
-    fn read_reminders(&mut self, conn: &Connection) {
-        let (rows, lost) = rescue_by_int(
-            conn,
-            "SELECT at, kind, outcome, left_social, message FROM reminders
-             WHERE at > ?1 ORDER BY at LIMIT 1",
-            4,
-        );
-        self.lost += lost;
-        for (at, row) in rows {
-            let reminder = (|| {
-                Some((
-                    at,
-                    text(&row[0])?,
-                    text(&row[1])?,
-                    nullable(&row[2], int)?,
-                    nullable(&row[3], text)?,
-                ))
-            })();
-            match reminder {
-                Some(r) => self.reminders.push(r),
-                None => self.lost += 1,
-            }
-        }
-    }
-
-    fn read_notes(&mut self, conn: &Connection) {
-        let (mut rows, whole) = rescue_by_text(
-            conn,
-            "SELECT week, text, written FROM notes WHERE week > ?1 ORDER BY week LIMIT 1",
-            2,
-        );
-        if !whole {
-            self.lost += 1;
-            // Notes are keyed by ISO week: look up each week of the years
-            // the rest of the data covers.
-            let years: std::collections::BTreeSet<i32> = self
-                .spans
-                .iter()
-                .map(|s| s.0)
-                .chain(self.reminders.iter().map(|r| r.0))
-                .map(|t| chrono::Datelike::year(&from_ms(t)))
-                .collect();
-            for year in years {
-                for week in 1..=53 {
-                    let key = format!("{year}-W{week:02}");
-                    if rows.iter().any(|(k, _)| *k == key) {
-                        continue;
-                    }
-                    if let Some(row) = rescue_one(
-                        conn,
-                        "SELECT text, written FROM notes WHERE week = ?1",
-                        &key,
-                        2,
-                    ) {
-                        rows.push((key, row));
-                    }
-                }
-            }
-        }
-        for (week, row) in rows {
-            match (text(&row[0]), int(&row[1])) {
-                (Some(text), Some(written)) => self.notes.push((week, text, written)),
-                _ => self.lost += 1,
-            }
-        }
-    }
-
-    /// Writes what was read into `store` (a fresh database, in a transaction).
-    fn write_to(&self, store: &mut Store) -> Result<Kept, StoreError> {
-        let mut kept = Kept {
-            lost: self.lost,
-            ..Kept::default()
-        };
-        let conn = &store.conn;
-        let s = |e| sql(&store.path, e);
-        for (key, value) in &self.meta {
-            if key == "consent_at" {
-                if DateTime::parse_from_rfc3339(value).is_err() {
-                    kept.lost += 1;
-                    continue;
-                }
-                kept.consent = true;
-            }
-            conn.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
-                [key, value],
-            )
-            .map_err(s)?;
-        }
-        for (id, label) in &self.sites {
-            conn.execute(
-                "INSERT OR IGNORE INTO sites (id, label) VALUES (?1, ?2)",
-                params![id, label],
-            )
-            .map_err(s)?;
-        }
-        for (start, end, site, source) in &self.spans {
-            kept.spans += conn
-                .execute(
-                    "INSERT OR IGNORE INTO spans (start, end, site, source) VALUES (?1, ?2, ?3, ?4)",
-                    params![start, end, site, source],
-                )
-                .map_err(s)?;
-        }
-        for (at, kind, outcome, left, message) in &self.reminders {
-            kept.reminders += conn
-                .execute(
-                    "INSERT OR IGNORE INTO reminders (at, kind, outcome, left_social, message)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![at, kind, outcome, left, message],
-                )
-                .map_err(s)?;
-        }
-        for (week, text, written) in &self.notes {
-            kept.notes += conn
-                .execute(
-                    "INSERT OR IGNORE INTO notes (week, text, written) VALUES (?1, ?2, ?3)",
-                    params![week, text, written],
-                )
-                .map_err(s)?;
-        }
-        Ok(kept)
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -2528,78 +2024,6 @@ mod tests {
         assert_eq!(store.note("2026-W47").unwrap(), None);
     }
 
-    /// Spans, sites, reminders, notes, consent and a pause: a database as a
-    /// few weeks of use leave it, checkpointed into the main file.
-    fn well_used(dir: &Path) -> Store {
-        let mut store = Store::open(dir).unwrap();
-        store.set_consent(t(-10)).unwrap();
-        crate::control::set_pause(&store, crate::control::Pause::Indefinite).unwrap();
-        let sites = ["a.example", "b.example", "c.example"];
-        let spans: Vec<Span> = (0..3000)
-            .map(|i| span(i * 60, i * 60 + 30, Some(sites[i as usize % 3])))
-            .collect();
-        store.put_spans(&spans).unwrap();
-        for i in 0..50 {
-            store
-                .put_reminder(&ReminderRecord {
-                    at: t(i * 3600),
-                    kind: "stage".into(),
-                    outcome: "shown".into(),
-                    left_social: Some(i % 2 == 0),
-                    message: Some("en-time-03".into()),
-                })
-                .unwrap();
-        }
-        for w in ["2025-W46", "2025-W47", "2025-W48"] {
-            store.put_note(w, "Fewer short visits.", t(0)).unwrap();
-        }
-        store
-            .conn
-            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
-            .unwrap();
-        store
-    }
-
-    /// The pages of `table`'s b-tree (`leaf` pages or `internal` ones), in
-    /// key order, with how many rows each holds.
-    fn pages_of(store: &Store, table: &str, kind: &str) -> Vec<(u64, usize)> {
-        let mut stmt = store
-            .conn
-            .prepare(
-                "SELECT pageno, ncell FROM dbstat WHERE name = ?1 AND pagetype = ?2 ORDER BY path",
-            )
-            .unwrap();
-        let rows = stmt
-            .query_map([table, kind], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?.unsigned_abs(),
-                    r.get::<_, i64>(1)?.unsigned_abs() as usize,
-                ))
-            })
-            .unwrap();
-        rows.map(Result::unwrap).collect()
-    }
-
-    /// Writes garbage over whole pages of the file, as a failing disk might.
-    fn scribble(path: &Path, pages: &[(u64, usize)]) {
-        use std::io::{Seek, SeekFrom, Write};
-        let mut f = OpenOptions::new().write(true).open(path).unwrap();
-        let mut x: u32 = 0x2545_f491;
-        for &(p, _) in pages {
-            let garbage: Vec<u8> = (0..4096)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 17;
-                    x ^= x << 5;
-                    x.to_le_bytes()[0]
-                })
-                .collect();
-            f.seek(SeekFrom::Start((p - 1) * 4096)).unwrap();
-            f.write_all(&garbage).unwrap();
-        }
-        f.sync_all().unwrap();
-    }
-
     #[test]
     fn a_new_database_has_an_identity_and_an_older_one_gets_one() {
         let dir = tempfile::tempdir().unwrap();
@@ -2646,202 +2070,6 @@ mod tests {
         // Compacting (forget, erase) goes through the WAL too, and ends small.
         store.compact().unwrap();
         assert!(std::fs::metadata(&wal).map_or(0, |m| m.len()) < 1_000_000);
-    }
-
-    #[test]
-    fn a_healthy_database_passes_its_check() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = well_used(dir.path());
-        store.health_check().unwrap();
-        drop(store);
-        let (store, salvage) = Store::open_checked(dir.path(), t(100_000)).unwrap();
-        assert_eq!(salvage, None);
-        store.health_check().unwrap();
-        assert!(store.meta_get(AGENT_STARTED_KEY).unwrap().is_some());
-        assert_eq!(store.database_note().unwrap(), None);
-    }
-
-    #[test]
-    fn a_damaged_database_is_moved_aside_and_what_can_be_read_is_kept() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = well_used(dir.path());
-        let id = store.database_id().unwrap();
-        let leaves = pages_of(&store, "spans", "leaf");
-        assert!(leaves.len() > 10, "{leaves:?}");
-        drop(store);
-        let db = dir.path().join("dwell.db");
-        // Three leaves of spans in the middle of the file.
-        let mid = leaves.len() / 2;
-        scribble(&db, &leaves[mid..mid + 3]);
-        let damaged_bytes = std::fs::read(&db).unwrap();
-
-        let now = Utc.with_ymd_and_hms(2026, 11, 25, 15, 30, 0).unwrap();
-        let (store, salvage) = Store::open_checked(dir.path(), now).unwrap();
-        let salvage = salvage.expect("the damage was not noticed");
-        let canon = std::fs::canonicalize(dir.path()).unwrap();
-        assert_eq!(
-            salvage.moved_to,
-            canon.join("dwell.db.damaged-20261125T153000Z")
-        );
-        // The damaged file is kept as it was: never written to, never deleted.
-        assert_eq!(std::fs::read(&salvage.moved_to).unwrap(), damaged_bytes);
-        assert!(salvage.consent);
-        assert!(salvage.lost > 0);
-        // Everything but the rows of the three leaves.
-        let gone: usize = leaves[mid..mid + 3].iter().map(|(_, n)| n).sum();
-        assert_eq!(salvage.spans, 3000 - gone);
-        assert_eq!((salvage.reminders, salvage.notes), (50, 3));
-        assert!(!salvage.detail.is_empty());
-
-        // The fresh database is whole and keeps consent, settings, identity.
-        assert!(store.integrity_check().unwrap().is_ok());
-        assert_eq!(store.consent().unwrap(), Some(t(-10)));
-        assert_eq!(
-            crate::control::paused(&store, now).unwrap(),
-            Some(crate::control::Pause::Indefinite)
-        );
-        assert_eq!(store.database_id().unwrap(), id);
-        let spans = store.spans(t(-100), t(200_000)).unwrap();
-        assert_eq!(spans.len(), salvage.spans);
-        assert_eq!(spans[0], span(0, 30, Some("a.example")));
-        assert_eq!(
-            spans.last().unwrap(),
-            &span(2999 * 60, 2999 * 60 + 30, Some("c.example"))
-        );
-        assert_eq!(store.reminders(t(-1), t(1_000_000)).unwrap().len(), 50);
-        assert_eq!(
-            store.note("2025-W47").unwrap().as_deref(),
-            Some("Fewer short visits.")
-        );
-        assert_eq!(store.forget_seq().unwrap(), 0);
-        // One line, naming where the damaged file went.
-        let note = store.database_note().unwrap().unwrap();
-        assert_eq!(note, salvage.note);
-        assert!(!note.contains('\n'));
-        assert!(
-            note.contains(&salvage.moved_to.display().to_string()),
-            "{note}"
-        );
-        assert!(note.contains("2026-11-25"), "{note}");
-        drop(store);
-
-        // Next time all is well, and the note stays.
-        let (store, again) = Store::open_checked(dir.path(), now).unwrap();
-        assert_eq!(again, None);
-        assert_eq!(store.database_note().unwrap(), Some(note));
-        // A second damage the same second does not overwrite the first.
-        drop(store);
-        assert_eq!(
-            damaged_name(&canon.join("dwell.db"), now).unwrap(),
-            canon.join("dwell.db.damaged-20261125T153000Z-2")
-        );
-        assert!(!canon.join("dwell.db.rebuilding").exists());
-    }
-
-    #[test]
-    fn a_salvage_that_fails_moves_nothing_and_is_tried_again() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = well_used(dir.path());
-        let leaves = pages_of(&store, "spans", "leaf");
-        drop(store);
-        let db = dir.path().join("dwell.db");
-        scribble(&db, &leaves[2..3]);
-        let damaged = std::fs::read(&db).unwrap();
-        // Something in the way of the rebuilt database (as a full disk would be).
-        let blocker = dir.path().join("dwell.db.rebuilding");
-        std::fs::create_dir(&blocker).unwrap();
-        Store::open_checked(dir.path(), t(100_000)).unwrap_err();
-        assert_eq!(std::fs::read(&db).unwrap(), damaged);
-        let names: Vec<String> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        assert!(!names.iter().any(|n| n.contains("damaged")), "{names:?}");
-        std::fs::remove_dir(&blocker).unwrap();
-        let (store, salvage) = Store::open_checked(dir.path(), t(100_000)).unwrap();
-        assert!(salvage.unwrap().consent);
-        assert!(store.consent().unwrap().is_some());
-    }
-
-    #[test]
-    fn when_consent_cannot_be_read_the_salvage_says_so() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = well_used(dir.path());
-        let meta = pages_of(&store, "meta", "leaf");
-        assert!(!meta.is_empty());
-        drop(store);
-        scribble(&dir.path().join("dwell.db"), &meta);
-        let (store, salvage) = Store::open_checked(dir.path(), t(100_000)).unwrap();
-        let salvage = salvage.unwrap();
-        assert!(!salvage.consent);
-        assert_eq!(store.consent().unwrap(), None);
-        assert!(
-            salvage.note.contains("dwell-agent enable"),
-            "{}",
-            salvage.note
-        );
-        // The rest is there.
-        assert_eq!(salvage.spans, 3000);
-    }
-
-    #[test]
-    fn a_file_that_is_not_a_database_any_more_is_moved_aside_too() {
-        let dir = tempfile::tempdir().unwrap();
-        drop(well_used(dir.path()));
-        scribble(&dir.path().join("dwell.db"), &[(1, 0)]);
-        let (store, salvage) = Store::open_checked(dir.path(), t(100_000)).unwrap();
-        let salvage = salvage.unwrap();
-        assert!(!salvage.consent);
-        assert_eq!(salvage.spans, 0);
-        assert!(salvage.moved_to.exists());
-        assert!(store.integrity_check().unwrap().is_ok());
-    }
-
-    #[test]
-    fn a_damaged_database_is_never_written_to_again() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut writer = well_used(dir.path());
-        let leaves = pages_of(&writer, "spans", "leaf");
-        // Some writes stay in the WAL, as when the agent was stopped hard.
-        writer
-            .conn
-            .execute_batch("PRAGMA wal_autocheckpoint = 0")
-            .unwrap();
-        writer
-            .put_spans(&[span(500_000, 500_010, Some("late.example"))])
-            .unwrap();
-        writer
-            .conn
-            .set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
-            .unwrap();
-        drop(writer);
-        let db = dir.path().join("dwell.db");
-        let wal = dir.path().join("dwell.db-wal");
-        let wal_len = std::fs::metadata(&wal).unwrap().len();
-        assert!(wal_len > 0);
-        scribble(&db, &leaves[1..3]);
-        let damaged = std::fs::read(&db).unwrap();
-
-        let mut store = Store::open(dir.path()).unwrap();
-        let e = store.health_check().unwrap_err();
-        assert!(matches!(e, StoreError::Damaged { .. }), "{e}");
-        assert!(e.is_permanent());
-        assert!(e.to_string().contains("is damaged"), "{e}");
-        // Every write is refused from now on.
-        for e in [
-            store
-                .put_spans(&[span(600_000, 600_010, None)])
-                .unwrap_err(),
-            store.set_consent(t(5)).unwrap_err(),
-            store.compact().unwrap_err(),
-            store.health_check().unwrap_err(),
-        ] {
-            assert!(matches!(e, StoreError::Damaged { .. }), "{e}");
-        }
-        drop(store);
-        // Closing did not checkpoint the WAL into the damaged file.
-        assert_eq!(std::fs::read(&db).unwrap(), damaged);
-        assert_eq!(std::fs::metadata(&wal).unwrap().len(), wal_len);
     }
 
     #[test]
