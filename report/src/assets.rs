@@ -14,9 +14,33 @@ pub fn completions(args: &CompletionsArgs) -> Result<()> {
         .context("cannot print the completion script")
 }
 
+/// `dwell-report(1)`'s sections beyond the options.
+const EXAMPLES: dwell_clidoc::Section<'static> = dwell_clidoc::Section {
+    title: "Examples",
+    paragraphs: &[
+        "dwell-report week\tThis week in the terminal: each day against your limit, top sites, streaks, the hours of the day, the trend.",
+        "dwell-report week --open\tThe same as a page in your browser (a self-contained HTML file; the path is printed).",
+        "dwell-report week --format csv > week.csv\tFor a spreadsheet; also json and markdown.",
+        "dwell-report day yesterday\tOne day: yesterday's time against your limit, hour by hour.",
+    ],
+};
+
+const SEE_ALSO: dwell_clidoc::Section<'static> = dwell_clidoc::Section {
+    title: "See also",
+    paragraphs: &["dwell-agent(1)"],
+};
+
+/// The sections of `dwell-report(1)` beyond the options.
+pub const SECTIONS: [dwell_clidoc::Section<'static>; 4] = [
+    dwell_clidoc::FILES,
+    EXAMPLES,
+    dwell_clidoc::PRIVACY,
+    SEE_ALSO,
+];
+
 /// Writes the man pages and completions into `--out`; lists what it wrote.
 pub fn generate(args: &GenerateAssetsArgs) -> Result<()> {
-    for path in dwell_clidoc::write_assets(Cli::command(), &args.out, &args.date)? {
+    for path in dwell_clidoc::write_assets(Cli::command(), &args.out, &args.date, &SECTIONS)? {
         println!("{}", path.display());
     }
     Ok(())
@@ -37,7 +61,7 @@ mod tests {
     #[test]
     fn every_subcommand_gets_a_man_page_and_completions() {
         let dir = tempfile::tempdir().unwrap();
-        dwell_clidoc::write_assets(Cli::command(), dir.path(), "2026-12-01").unwrap();
+        dwell_clidoc::write_assets(Cli::command(), dir.path(), "2026-12-01", &SECTIONS).unwrap();
         let expected = dwell_clidoc::page_names(&Cli::command());
         assert!(expected.contains(&"dwell-report-week.1".to_owned()));
         let mut pages: Vec<String> = std::fs::read_dir(dir.path().join("man"))

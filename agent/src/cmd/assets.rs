@@ -27,8 +27,32 @@ pub fn generate(args: &GenerateAssetsArgs) -> Result<()> {
     Ok(())
 }
 
+/// `dwell-agent(1)`'s sections beyond the options.
+const EXAMPLES: dwell_clidoc::Section<'static> = dwell_clidoc::Section {
+    title: "Examples",
+    paragraphs: &[
+        "dwell-agent setup\tChoose your limits and work hours, opt in, and start dwell at log-in.",
+        "dwell-agent status\tWhat is counted today against your limits, and whether the agent runs.",
+        "dwell-agent pause 1h\tRecord nothing for an hour (dwell-agent resume ends it sooner).",
+        "dwell-agent forget --site facebook.com\tDelete what was recorded for one site.",
+        "dwell-agent browser install\tLet the browser extension tell dwell which site a tab shows.",
+        "dwell-agent disable --erase\tStop recording and delete everything dwell kept.",
+    ],
+};
+
+const SEE_ALSO: dwell_clidoc::Section<'static> = dwell_clidoc::Section {
+    title: "See also",
+    paragraphs: &["dwell-report(1), dwell-native-host(1), systemctl(1)"],
+};
+
 fn write(out: &std::path::Path, date: &str) -> Result<Vec<PathBuf>> {
-    let mut written = dwell_clidoc::write_assets(Cli::command(), out, date)?;
+    let sections = [
+        dwell_clidoc::FILES,
+        EXAMPLES,
+        dwell_clidoc::PRIVACY,
+        SEE_ALSO,
+    ];
+    let mut written = dwell_clidoc::write_assets(Cli::command(), out, date, &sections)?;
     let dir = out.join("systemd");
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let unit = dir.join(UNIT_NAME);

@@ -173,16 +173,93 @@ pub fn completion_file(bin: &str, shell: Shell) -> String {
     }
 }
 
+/// A section of a command's own man page beyond what clap knows (FILES,
+/// EXAMPLES, PRIVACY, SEE ALSO): its title and its text, in paragraphs; a
+/// paragraph `term\tdescription` becomes a tagged paragraph (`.TP`).
+#[derive(Debug, Clone, Copy)]
+pub struct Section<'a> {
+    pub title: &'a str,
+    pub paragraphs: &'a [&'a str],
+}
+
+/// Where dwell keeps things: the FILES section of both commands' pages.
+pub const FILES: Section<'static> = Section {
+    title: "Files",
+    paragraphs: &[
+        "$XDG_CONFIG_HOME/dwell/config.toml\tYour settings (default ~/.config/dwell/config.toml): limits, work hours, reminders, sites. Check them with dwell-agent config check.",
+        "$XDG_DATA_HOME/dwell/dwell.db\tWhat dwell recorded (default ~/.local/share/dwell/dwell.db, with its -wal and -shm files): your consent, the times spent per matched site label, reminders and your weekly notes. Never a window title or an address. Private to you (0600, in a 0700 directory); --data-dir or DWELL_DATA_DIR choose another place.",
+        "$XDG_DATA_HOME/dwell/dwell.db.damaged-TIME\tA damaged database set aside, kept as it was; what could be read of it was copied into a fresh dwell.db.",
+        "$XDG_DATA_HOME/dwell/agent.lock\tHeld by the running agent: one agent per data directory.",
+        "~/.config/systemd/user/dwell-agent.service\tWritten by dwell-agent install where systemd runs your session (the package also ships /usr/lib/systemd/user/dwell-agent.service).",
+        "~/.config/autostart/dwell-agent.desktop\tWritten by dwell-agent install --method autostart on desktops that read XDG autostart entries.",
+        "~/.config/google-chrome/NativeMessagingHosts/org.dwell.agent.json\tWritten by dwell-agent browser install: the browser extension's host, one per browser (chromium, microsoft-edge, BraveSoftware/Brave-Browser, vivaldi under ~/.config, and ~/.mozilla/native-messaging-hosts for Firefox).",
+        "~/.local/share/gnome-shell/extensions/dwell-focus@dwell/\tWritten by dwell-agent gnome-extension install: the small GNOME Shell extension that tells the agent which window has focus.",
+    ],
+};
+
+/// What dwell keeps and shares: the PRIVACY section of both commands' pages.
+pub const PRIVACY: Section<'static> = Section {
+    title: "Privacy",
+    paragraphs: &[
+        "dwell is for you alone. Nothing leaves your computer: there is no network code and no listening socket. Nothing is recorded before you opt in (dwell-agent setup or enable). Window titles and web addresses are matched in memory and forgotten; only the matched site label and times are stored, in private files. Old data expires (data.keep in the config).",
+        "You can pause (dwell-agent pause), look at everything kept (dwell-agent export), forget a site or a time range (dwell-agent forget) and erase it all (dwell-agent disable --erase) at any time.",
+    ],
+};
+
+/// `text` as roff: backslashes and leading dots and quotes escaped.
+fn roff_text(text: &str) -> String {
+    let escaped = text.replace('\\', "\\e").replace('-', "\\-");
+    match escaped.starts_with(['.', '\'']) {
+        true => format!("\\&{escaped}"),
+        false => escaped,
+    }
+}
+
+/// The roff of `sections`, to follow clap_mangen's page.
+pub fn sections_roff(sections: &[Section<'_>]) -> String {
+    let mut out = String::new();
+    for section in sections {
+        out.push_str(&format!(".SH \"{}\"\n", section.title.to_uppercase()));
+        for p in section.paragraphs {
+            match p.split_once('\t') {
+                Some((term, text)) => {
+                    out.push_str(&format!(
+                        ".TP\n\\fB{}\\fR\n{}\n",
+                        roff_text(term),
+                        roff_text(text)
+                    ));
+                }
+                None => out.push_str(&format!(".PP\n{}\n", roff_text(p))),
+            }
+        }
+    }
+    out
+}
+
 /// Writes the man pages of `cmd` and every visible subcommand into `dir/man/`,
 /// and its bash, zsh and fish completions into `dir/completions/<shell>/`.
-/// The pages carry `date` (`YYYY-MM-DD`). Returns the files written.
-pub fn write_assets(cmd: Command, dir: &Path, date: &str) -> Result<Vec<PathBuf>, Error> {
+/// The pages carry `date` (`YYYY-MM-DD`); the command's own page ends with
+/// `sections`. Returns the files written.
+pub fn write_assets(
+    cmd: Command,
+    dir: &Path,
+    date: &str,
+    sections: &[Section<'_>],
+) -> Result<Vec<PathBuf>, Error> {
     let mut written = Vec::new();
     let mut cmd = public(cmd).disable_help_subcommand(true);
     cmd.build();
     let man_dir = dir.join("man");
     create_dir(&man_dir)?;
     write_pages(&cmd, &man_dir, date, &mut written)?;
+    if let Some(top) = written.first() {
+        let mut page = std::fs::read(top).map_err(|source| Error {
+            path: top.clone(),
+            source,
+        })?;
+        page.extend_from_slice(sections_roff(sections).as_bytes());
+        write(top, &page)?;
+    }
     let name = cmd.get_name().to_owned();
     for shell in PACKAGED_SHELLS {
         let shell_dir = dir.join("completions").join(shell.to_string());
@@ -317,7 +394,17 @@ mod tests {
     #[test]
     fn pages_for_every_visible_subcommand_named_like_git() {
         let dir = tempfile::tempdir().unwrap();
-        let written = write_assets(sample(), dir.path(), "2026-12-01").unwrap();
+        let sections = [
+            Section {
+                title: "Files",
+                paragraphs: &["~/.config/tool.toml\tThe settings.", ".dotted - text"],
+            },
+            Section {
+                title: "See also",
+                paragraphs: &["other(1)"],
+            },
+        ];
+        let written = write_assets(sample(), dir.path(), "2026-12-01", &sections).unwrap();
         let names: Vec<String> = written
             .iter()
             .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
@@ -341,6 +428,12 @@ mod tests {
         }
         let top = std::fs::read_to_string(dir.path().join("man/tool.1")).unwrap();
         assert!(top.contains("status") && !top.contains("secret"), "{top}");
+        assert!(
+            top.contains(".SH \"FILES\"\n.TP\n\\fB~/.config/tool.toml\\fR\nThe settings.\n.PP\n\\&.dotted \\- text\n.SH \"SEE ALSO\"\n"),
+            "{top}"
+        );
+        let sub = std::fs::read_to_string(dir.path().join("man/tool-status.1")).unwrap();
+        assert!(!sub.contains("FILES"), "{sub}");
         assert!(
             top.contains("\n.TH tool 1 2026-12-01 \"tool 1.0\" dwell\n"),
             "{top}"
