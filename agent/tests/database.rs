@@ -137,6 +137,26 @@ impl Env {
         store.compact().unwrap();
     }
 
+    /// `n` spans of a busy year, checkpointed into the main file.
+    fn record_many(&self, n: i64) {
+        let mut store = Store::open(&self.data()).unwrap();
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap();
+        let sites = ["a.example", "b.example", "c.example", "d.example"];
+        for chunk in (0..n).collect::<Vec<_>>().chunks(50_000) {
+            let spans: Vec<Span> = chunk
+                .iter()
+                .map(|&i| Span {
+                    start: t0 + chrono::Duration::seconds(i * 40),
+                    end: t0 + chrono::Duration::seconds(i * 40 + 25),
+                    activity: Activity::Social(sites[i as usize % 4].into()),
+                    source: Source::X11,
+                })
+                .collect();
+            store.put_spans(&spans).unwrap();
+        }
+        store.compact().unwrap();
+    }
+
     /// Writes garbage over three leaf pages of `table`, as a failing disk might.
     fn damage(&self, table: &str) {
         let pages: Vec<i64> = {
@@ -219,11 +239,18 @@ fn output(mut cmd: Command) -> Output {
     }
 }
 
-/// Exit code 2 and exactly one line on stderr, naming each of `needles`.
+/// Exit code 2 and exactly one line on stderr besides the log (a salvage logs
+/// its progress), naming each of `needles`.
 fn one_line_exit_2(out: &Output, needles: &[&str]) -> String {
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "not one line: {err}");
+    let all = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "stderr: {all}");
+    // Log lines start with their time (`2026-12-07T…`).
+    let err: String = all
+        .lines()
+        .filter(|l| !l.starts_with(|c: char| c.is_ascii_digit()))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(err.trim_end().lines().count(), 1, "not one line: {all}");
     assert!(err.starts_with("dwell-agent: "), "{err}");
     for needle in needles {
         assert!(err.contains(needle), "{err:?} does not mention {needle:?}");
@@ -291,10 +318,11 @@ fn a_damaged_database_is_moved_aside_and_the_agent_goes_on_with_what_could_be_re
     assert_eq!(moved.len(), 1, "{moved:?}");
     // Kept as it was, never deleted.
     assert_eq!(std::fs::read(&moved[0]).unwrap(), damaged);
-    // The log says what happened, in one line, with the path.
-    let said: Vec<&str> = log.lines().filter(|l| l.contains("damaged")).collect();
+    // The log says where the damaged file went, in one line (and the
+    // salvage's progress in others).
+    let moved_to = moved[0].display().to_string();
+    let said: Vec<&str> = log.lines().filter(|l| l.contains(&moved_to)).collect();
     assert_eq!(said.len(), 1, "{log}");
-    assert!(said[0].contains(&moved[0].display().to_string()), "{log}");
 
     // The fresh database is whole, keeps consent and the rest, and the note.
     let store = Store::open_read_only(&env.db()).unwrap();
@@ -426,4 +454,64 @@ fn a_full_disk_at_start_is_one_line_and_exit_2_and_status_still_reads() {
     );
     let out = env.in_namespace(&format!(r#"{full} exec "$BIN" pause"#));
     one_line_exit_2(&out, &["is full"]);
+}
+
+/// SIGTERM while a damaged database is being salvaged: the agent ends at once
+/// (the salvage stops at its next safe point), exits 0, and nothing has moved:
+/// the damaged file is in place, byte for byte, for the next start.
+#[test]
+fn sigterm_during_a_salvage_ends_the_agent_at_once_and_moves_nothing() {
+    let env = Env::new();
+    env.enable();
+    env.record_many(600_000);
+    env.damage("spans");
+    let damaged = std::fs::read(env.db()).unwrap();
+    let mut child = env
+        .command(BIN, &["run"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut log = String::new();
+        for line in BufReader::new(stderr).lines() {
+            let line = line.unwrap();
+            if line.contains("reading what can be read") {
+                let _ = tx.send(());
+            }
+            log.push_str(&line);
+            log.push('\n');
+        }
+        log
+    });
+    let salvaging = rx.recv_timeout(Duration::from_secs(60)).is_ok();
+    let pid = rustix::process::Pid::from_child(&child);
+    let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+    let signalled = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if signalled.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            break child.wait().unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let took = signalled.elapsed();
+    let log = reader.join().unwrap();
+    assert!(salvaging, "the salvage did not start: {log}");
+    assert!(
+        took < Duration::from_secs(1),
+        "ended {took:?} after SIGTERM: {log}"
+    );
+    assert!(status.success(), "{status}: {log}");
+    assert!(env.damaged_files().is_empty(), "{log}");
+    assert!(
+        std::fs::read(env.db()).unwrap() == damaged,
+        "the damaged file changed: {log}"
+    );
 }

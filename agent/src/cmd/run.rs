@@ -9,8 +9,9 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use chrono::Utc;
 use dwell_core::paths::DB_FILE;
-use dwell_core::store::StoreError;
+use dwell_core::store::{Cancel, StoreError};
 use dwell_core::Store;
+use tokio::signal::unix::{signal, Signal, SignalKind};
 
 use super::{config_path, data_dir, load_config, refused, Global};
 use crate::lock::AgentLock;
@@ -41,35 +42,24 @@ pub fn run(cli: &Global) -> Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     // SIGTERM and SIGINT are caught from here on, before any watcher thread
-    // (which may run a runtime of its own) starts: none is ever missed.
-    let (mut term, mut int) = {
-        use tokio::signal::unix::{signal, SignalKind};
+    // (which may run a runtime of its own) starts: none is ever missed. The
+    // database is opened (checked, migrated, salvaged) on a thread of its own,
+    // so that a signal stops that too.
+    let mut stop = {
         let _in_runtime = runtime.enter();
-        (
-            signal(SignalKind::terminate()).ok(),
-            signal(SignalKind::interrupt()).ok(),
-        )
+        Stop::listen()
     };
     let mut recovered_at: Option<std::time::Instant> = None;
     loop {
-        let store = open_for_run(&dir)?;
-        let shutdown = async {
-            match (term.as_mut(), int.as_mut()) {
-                (Some(term), Some(int)) => {
-                    tokio::select! {
-                        _ = term.recv() => {}
-                        _ = int.recv() => {}
-                    }
-                }
-                _ => std::future::pending::<()>().await,
-            }
+        let Some(store) = open_unless_stopped(&runtime, &dir, &mut stop)? else {
+            return Ok(());
         };
         let result = runtime.block_on(crate::run::run_live(
             config.clone(),
             live_path.clone(),
             Some(lock.health_note()),
             store,
-            shutdown,
+            stop.signalled(),
         ));
         // Damage found while running (the daily check): the loop stopped
         // writing; move the file aside and go on with what can be read, once
@@ -84,6 +74,79 @@ pub fn run(cli: &Global) -> Result<()> {
     }
 }
 
+/// SIGTERM and SIGINT, as one stream.
+struct Stop {
+    term: Option<Signal>,
+    int: Option<Signal>,
+}
+
+impl Stop {
+    /// Starts listening (inside a runtime).
+    fn listen() -> Stop {
+        Stop {
+            term: signal(SignalKind::terminate()).ok(),
+            int: signal(SignalKind::interrupt()).ok(),
+        }
+    }
+
+    /// Completes at the next SIGTERM or SIGINT (never, if either could not be
+    /// listened to: the default action, ending the process, then applies).
+    async fn signalled(&mut self) {
+        match (self.term.as_mut(), self.int.as_mut()) {
+            (Some(term), Some(int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            _ => std::future::pending::<()>().await,
+        }
+    }
+}
+
+/// How long a signalled start-up waits for the store to stop at a safe point
+/// (it sees the stop token within milliseconds).
+const STOP_WAIT: Duration = Duration::from_millis(800);
+
+/// Opens the database ([`open_for_run`]) on a thread of its own; `None` when
+/// SIGTERM or SIGINT came first: the checks, migrations or salvage under way
+/// are stopped at their next safe point (a salvage never half-way through
+/// putting the fresh file in place), and the agent ends.
+fn open_unless_stopped(
+    runtime: &tokio::runtime::Runtime,
+    dir: &Path,
+    stop: &mut Stop,
+) -> Result<Option<Store>> {
+    let cancel = Cancel::new();
+    let (tx, mut rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("dwell-open".into())
+        .spawn({
+            let dir = dir.to_owned();
+            let cancel = cancel.clone();
+            move || {
+                let _ = tx.send(open_for_run(&dir, &cancel));
+            }
+        })
+        .context("cannot start the thread that opens the database")?;
+    runtime.block_on(async {
+        tokio::select! {
+            opened = &mut rx => match opened {
+                Ok(opened) => opened.map(Some),
+                Err(_) => Err(anyhow::anyhow!("the thread that opens the database ended without a word")),
+            },
+            () = stop.signalled() => {
+                cancel.cancel();
+                tracing::info!("asked to stop while opening the database: stopping");
+                if tokio::time::timeout(STOP_WAIT, rx).await.is_err() {
+                    tracing::warn!("the database did not stop in time; ending all the same (SQLite keeps it whole)");
+                }
+                Ok(None)
+            }
+        }
+    })
+}
+
 const HOUR: Duration = Duration::from_secs(3600);
 
 fn not_enabled(dir: &Path) -> anyhow::Error {
@@ -96,8 +159,8 @@ fn not_enabled(dir: &Path) -> anyhow::Error {
 /// Opens the database for the run loop: checked first, and a damaged one
 /// moved aside and rebuilt from what can be read ([`Store::open_checked`]),
 /// which the log says in one line.
-fn open_for_run(dir: &Path) -> Result<Store> {
-    let (mut store, salvage) = Store::open_checked(dir, Utc::now())?;
+fn open_for_run(dir: &Path, cancel: &Cancel) -> Result<Store> {
+    let (mut store, salvage) = Store::open_checked_with(dir, Utc::now(), cancel)?;
     if let Some(s) = salvage {
         if !s.consent {
             return Err(refused(format!(
