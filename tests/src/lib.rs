@@ -531,6 +531,30 @@ impl DesktopOptions {
     }
 }
 
+/// X servers put their sockets in `/tmp/.X11-unix`, which each creates when it
+/// is missing: on a machine where none ran before, servers started at once
+/// race to create it, and the losers fail (`mkdir(/tmp/.X11-unix) failed,
+/// errno = 17`). It is made here first, once, as X expects it (mode 1777,
+/// sticky), and an existing one is taken as it is.
+pub fn ensure_x11_socket_dir() {
+    static DONE: OnceLock<()> = OnceLock::new();
+    DONE.get_or_init(|| {
+        let dir = Path::new("/tmp/.X11-unix");
+        match fs::create_dir(dir) {
+            Ok(()) => {
+                if let Err(e) = fs::set_permissions(dir, fs::Permissions::from_mode(0o1777)) {
+                    panic!(
+                        "cannot make {} world-writable and sticky: {e}",
+                        dir.display()
+                    );
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => panic!("cannot create {}: {e}", dir.display()),
+        }
+    });
+}
+
 /// A private X11 desktop (Xvfb + session bus + openbox [+ dunst]) for one test.
 pub struct Desktop {
     opts: DesktopOptions,
@@ -648,6 +672,7 @@ impl Desktop {
     }
 
     fn start_xvfb(&mut self) {
+        ensure_x11_socket_dir();
         static NEXT: AtomicU32 = AtomicU32::new(0);
         static SEED: OnceLock<u32> = OnceLock::new();
         let seed = *SEED.get_or_init(|| {

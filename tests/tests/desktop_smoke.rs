@@ -320,3 +320,65 @@ fn bin_path_points_into_the_target_dir() {
         "{message}"
     );
 }
+
+/// Run inside a private, empty `/tmp` by
+/// [`desktops_start_at_once_on_a_machine_where_none_ran_before`]: several desktops
+/// started at the same moment, each with a working X server.
+#[test]
+#[ignore = "run by desktops_start_at_once_on_a_machine_where_none_ran_before, inside a private /tmp"]
+fn several_desktops_at_once_inside_a_fresh_tmp() {
+    assert!(
+        !Path::new("/tmp/.X11-unix").exists() || std::env::var_os("DWELL_FRESH_TMP").is_none(),
+        "/tmp is not fresh"
+    );
+    // Started at one moment, as `cargo test` starts its first tests.
+    let at_once = std::sync::Arc::new(std::sync::Barrier::new(8));
+    let starters: Vec<_> = (0..8)
+        .map(|_| {
+            let at_once = at_once.clone();
+            thread::spawn(move || {
+                at_once.wait();
+                let desktop = Desktop::start(DesktopOptions::default());
+                // Every client can reach the server by its socket file (a server
+                // that lost the race to create the directory has none).
+                let socket = format!("/tmp/.X11-unix/X{}", desktop.display_number());
+                assert!(Path::new(&socket).exists(), "no {socket}");
+                let window = desktop.open_window("Firefox", "Navigator", "fresh");
+                window.activate();
+                assert!(desktop.wait_for_active(Some(window.id()), Duration::from_secs(10)));
+            })
+        })
+        .collect();
+    for s in starters {
+        assert!(
+            s.join().is_ok(),
+            "a desktop failed to start in a fresh /tmp"
+        );
+    }
+}
+
+/// The first run on a new machine: `/tmp` empty (no `/tmp/.X11-unix`), desktops
+/// started at once. Runs the test above in a private mount namespace whose
+/// `/tmp` is a new, empty tmpfs.
+#[test]
+fn desktops_start_at_once_on_a_machine_where_none_ran_before() {
+    let unshare = require_tool("unshare");
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let script = r#"mount -t tmpfs -o mode=1777 tmpfs /tmp && exec "$0" --ignored --exact several_desktops_at_once_inside_a_fresh_tmp --nocapture"#;
+    let out = std::process::Command::new(unshare)
+        .args(["--mount", "--propagation", "private", "sh", "-c", script])
+        .arg(&exe)
+        .env("DWELL_FRESH_TMP", "1")
+        .output()
+        .expect("cannot run unshare");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("1 passed"),
+        "the inner test did not run:\n{text}"
+    );
+}
