@@ -247,20 +247,25 @@ pub fn status(dwell: &WlDwell<'_>) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("status --json prints JSON")
 }
 
-/// Panics unless `status --json` names the backend and idle source of `compositor`.
+/// Panics unless `status --json` names the backend and idle source of `compositor`, and
+/// on GNOME says the agent's extension is active (once the agent has asked the shell).
 pub fn assert_status_names_backend(compositor: Compositor, dwell: &WlDwell<'_>) {
     let (backend, idle) = expected_status(compositor);
-    let st = status(dwell);
+    let extension = match compositor {
+        Compositor::Gnome => serde_json::json!({"state": "active", "error": null}),
+        _ => serde_json::Value::Null,
+    };
+    let mut st = status(dwell);
+    wait_until(Duration::from_secs(5), || {
+        st = status(dwell);
+        st["gnome_extension"] == extension
+    });
     assert_eq!(
         (st["backend"].as_str(), st["idle_source"].as_str()),
         (Some(backend), Some(idle)),
         "status --json on {} must say backend={backend:?} idle_source={idle:?}; it says:\n{st:#}",
         compositor.name()
     );
-    let extension = match compositor {
-        Compositor::Gnome => serde_json::json!({"state": "active", "error": null}),
-        _ => serde_json::Value::Null,
-    };
     assert_eq!(st["gnome_extension"], extension, "{st:#}");
 }
 
