@@ -107,9 +107,9 @@ struct WeekSelect {
 
 #[derive(Args, Debug)]
 struct OutputArgs {
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
+    /// Output format [default: table; html with --open].
+    #[arg(long, value_enum)]
+    format: Option<Format>,
     /// Same as --format json.
     #[arg(long)]
     json: bool,
@@ -126,10 +126,12 @@ struct OutputArgs {
 
 impl OutputArgs {
     fn format(&self) -> Format {
-        if self.json {
-            Format::Json
-        } else {
-            self.format
+        match (self.json, self.format, self.open) {
+            (true, _, _) => Format::Json,
+            (false, Some(format), _) => format,
+            // Opened, a report is a page.
+            (false, None, true) => Format::Html,
+            (false, None, false) => Format::Table,
         }
     }
 }
@@ -330,6 +332,7 @@ fn report(cli: &Cli, period: &Period, out: &OutputArgs) -> Result<()> {
             .unwrap_or_else(std::env::temp_dir)
             .join("dwell-not-recording.html");
         write_private(&page, render::html::not_recording(lang).as_bytes())?;
+        println!("Wrote {}", page.display());
         return open(&page);
     }
     let sources = Sources::open(&dir, &out.merge)?;
@@ -347,7 +350,11 @@ fn report(cli: &Cli, period: &Period, out: &OutputArgs) -> Result<()> {
     let format = out.format();
     let target = match (&out.output, out.open) {
         (Some(p), _) => Some(p.clone()),
-        (None, true) => Some(dir.join(format!("report.{}", format.extension()))),
+        (None, true) => Some(dir.join(format!(
+            "report-{}.{}",
+            period_file_word(period),
+            format.extension()
+        ))),
         (None, false) => None,
     };
     match target {
@@ -367,12 +374,23 @@ fn report(cli: &Cli, period: &Period, out: &OutputArgs) -> Result<()> {
             let text = render::render(&report, lang, format, false, render::table::WIDTH);
             write_private(&path, text.as_bytes())?;
             if out.open {
+                println!("Wrote {}", path.display());
                 open(&path)?;
             } else {
                 eprintln!("dwell-report: wrote {}", path.display());
             }
             Ok(())
         }
+    }
+}
+
+/// The word naming what `--open` writes, so that a day's report does not
+/// overwrite the week's (`report-week.html`, `report-day.html`).
+fn period_file_word(period: &Period) -> &'static str {
+    match period.kind {
+        crate::period::Kind::Week(_) => "week",
+        crate::period::Kind::Range => "range",
+        crate::period::Kind::Day => "day",
     }
 }
 

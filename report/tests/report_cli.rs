@@ -487,6 +487,53 @@ fn bad_input_is_one_line_and_exit_2() {
     );
 }
 
+/// An `xdg-open` in `env`'s `bin/` that records what it was asked to open in
+/// `opened.txt`; returns the `PATH` that finds it first.
+fn recording_opener(env: &Env) -> String {
+    let bin = env.path("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let log = env.path("opened.txt");
+    let script = bin.join("xdg-open");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n", log.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+/// `--open` says which file it wrote, and a day's report does not overwrite the
+/// week's.
+#[test]
+fn open_prints_the_path_and_day_and_week_go_to_different_files() {
+    let env = demo_env();
+    let path = recording_opener(&env);
+    let mut written = Vec::new();
+    for what in [&["week", "--open"][..], &["day", "--open"][..]] {
+        let out = env.run_in(&env.data(), what, &[("PATH", &path)]);
+        assert!(out.status.success(), "{out:?}");
+        let said = String::from_utf8_lossy(&out.stdout).into_owned();
+        let file = said
+            .split_whitespace()
+            .map(PathBuf::from)
+            .find(|p| p.is_absolute() && p.exists())
+            .unwrap_or_else(|| panic!("{what:?} named no file it wrote: {said:?}"));
+        written.push(file);
+    }
+    assert_ne!(written[0], written[1]);
+    let opened = std::fs::read_to_string(env.path("opened.txt")).unwrap();
+    let opened: Vec<PathBuf> = opened.lines().map(PathBuf::from).collect();
+    assert_eq!(opened, written);
+    assert!(std::fs::read_to_string(&written[0])
+        .unwrap()
+        .contains("<html"));
+}
+
 #[test]
 fn opening_before_any_recording_shows_how_to_start() {
     let env = Env::new();
