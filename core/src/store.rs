@@ -19,7 +19,7 @@
 use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 use std::fs::{DirBuilder, OpenOptions};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, TimeZone, Utc};
@@ -548,10 +548,23 @@ impl Store {
                 source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
             });
         }
-        match Store::open_read_only_as(path, false) {
+        let companions = ["-wal", "-shm"].map(|suffix| with_suffix(path, suffix));
+        let existed = companions
+            .clone()
+            .map(|p| std::fs::symlink_metadata(p).is_ok());
+        let opened = match Store::open_read_only_as(path, false) {
             Err(e) if cannot_share(&e) => Store::open_read_only_as(path, true).map_err(|_| e),
             r => r,
+        };
+        // SQLite makes the `-wal` and `-shm` of a read with the mode of the
+        // database: a 0400 file would leave 0400 ones the next writer cannot use.
+        for (p, existed) in companions.iter().zip(existed) {
+            let ours = std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file() && m.nlink() == 1);
+            if !existed && ours {
+                let _ = std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o600));
+            }
         }
+        opened
     }
 
     fn open_read_only_as(path: &Path, immutable: bool) -> Result<Store, StoreError> {
@@ -2180,6 +2193,31 @@ mod tests {
         std::os::unix::fs::symlink(&real, dir.path().join("link")).unwrap();
         std::fs::create_dir(&real).unwrap();
         Store::open(&dir.path().join("link")).unwrap();
+    }
+
+    /// `status` reads a database it cannot write (0400): the `-wal` and
+    /// `-shm` SQLite makes for that read are left 0600, so the next `run`
+    /// can use them once the file is writable again.
+    #[test]
+    fn a_read_only_open_leaves_the_files_it_made_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store.put_spans(&[span(0, 60, Some("a.example"))]).unwrap();
+        drop(store);
+        let db = dir.path().join(DB_FILE);
+        std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o400)).unwrap();
+        let store = Store::open_read_only(&db).unwrap();
+        assert_eq!(store.spans(t(0), t(60)).unwrap().len(), 1);
+        drop(store);
+        for suffix in ["-wal", "-shm"] {
+            let p = with_suffix(&db, suffix);
+            if let Ok(m) = std::fs::symlink_metadata(&p) {
+                assert_eq!(m.mode() & 0o777, 0o600, "{suffix}");
+            }
+        }
+        std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store.put_spans(&[span(60, 120, None)]).unwrap();
     }
 
     /// Every rollup, with visits.
