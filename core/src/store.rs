@@ -94,6 +94,11 @@ pub enum StoreError {
     /// SQLITE_FULL, ENOSPC, EDQUOT.
     #[error("the disk holding {path} is full: free some space, then start dwell again")]
     DiskFull { path: PathBuf },
+    /// One of the database's files is a symbolic link, a hard link, a
+    /// directory... ([`crate::paths::not_own`]); `detail` names it and says
+    /// what to do.
+    #[error("{detail}")]
+    NotOwnFile { path: PathBuf, detail: String },
 }
 
 impl StoreError {
@@ -108,6 +113,7 @@ impl StoreError {
                 | StoreError::DiskFull { .. }
                 | StoreError::NewerSchema { .. }
                 | StoreError::NotDwell { .. }
+                | StoreError::NotOwnFile { .. }
         )
     }
 
@@ -391,6 +397,7 @@ impl Store {
     /// The connection to the database file `path` (created 0600 if missing),
     /// before any write.
     fn open_file_unmigrated(path: PathBuf) -> Result<Store, StoreError> {
+        own_files(&path, &["", "-wal", "-shm"])?;
         // Create the file ourselves so it is 0600 from its first byte.
         // Never through a symbolic link planted where the database should be.
         OpenOptions::new()
@@ -542,6 +549,17 @@ impl Store {
     /// beside it (a read-only or full disk, a directory that is not yours), it
     /// is opened as immutable: what a `-wal` file holds is then not seen.
     pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        // The file may be a link (a merged copy); what SQLite writes beside it may not.
+        own_files(path, &["-wal", "-shm"])?;
+        if path.is_dir() {
+            return Err(StoreError::NotOwnFile {
+                path: path.to_owned(),
+                detail: format!(
+                    "{} is a directory, not a dwell database: move it away",
+                    path.display()
+                ),
+            });
+        }
         if !path.is_file() {
             return Err(StoreError::Io {
                 path: path.to_owned(),
@@ -1642,6 +1660,18 @@ fn sql(path: &Path, source: rusqlite::Error) -> StoreError {
     }
 }
 
+/// Refuses the files of database `db` (its name with each of `suffixes`)
+/// that dwell must not open: links, directories ([`crate::paths::not_own`]).
+fn own_files(db: &Path, suffixes: &[&str]) -> Result<(), StoreError> {
+    for suffix in suffixes {
+        let path = with_suffix(db, suffix);
+        if let Some(detail) = crate::paths::not_own_file(&path) {
+            return Err(StoreError::NotOwnFile { path, detail });
+        }
+    }
+    Ok(())
+}
+
 /// After SQLite failed to open or write `path`, looks at its disk and
 /// directory for a reason the employee can fix.
 fn why_not_writable(path: &Path) -> Option<StoreError> {
@@ -2218,6 +2248,42 @@ mod tests {
         std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o600)).unwrap();
         let mut store = Store::open(dir.path()).unwrap();
         store.put_spans(&[span(60, 120, None)]).unwrap();
+    }
+
+    #[test]
+    fn hard_links_and_directories_among_the_files_are_refused() {
+        for name in ["dwell.db", "dwell.db-wal", "dwell.db-shm"] {
+            let dir = tempfile::tempdir().unwrap();
+            let data = dir.path().join("d");
+            Store::open(&data).unwrap();
+            let other = dir.path().join("precious");
+            std::fs::write(&other, "keep").unwrap();
+            std::fs::set_permissions(&other, std::fs::Permissions::from_mode(0o644)).unwrap();
+            let at = data.join(name);
+            let _ = std::fs::remove_file(&at);
+            std::fs::hard_link(&other, &at).unwrap();
+            let e = Store::open(&data).unwrap_err();
+            assert!(e.is_permanent(), "{name}: {e}");
+            assert!(e.to_string().contains("hard link"), "{name}: {e}");
+            if name != "dwell.db" {
+                let e = Store::open_read_only(&data.join(DB_FILE)).unwrap_err();
+                assert!(e.to_string().contains("hard link"), "{name}: {e}");
+            }
+            assert_eq!(std::fs::read_to_string(&other).unwrap(), "keep", "{name}");
+            // Not made 0600 either.
+            assert_eq!(
+                std::fs::metadata(&other).unwrap().mode() & 0o777,
+                0o644,
+                "{name}"
+            );
+            std::fs::remove_file(&at).unwrap();
+            std::fs::create_dir(&at).unwrap();
+            let e = Store::open(&data).unwrap_err();
+            assert!(
+                e.is_permanent() && e.to_string().contains("directory"),
+                "{name}: {e}"
+            );
+        }
     }
 
     /// Every rollup, with visits.

@@ -37,6 +37,7 @@ fn store_refusal(e: StoreError, what: &str) -> anyhow::Error {
         | StoreError::ReadOnly { .. }
         | StoreError::PermissionDenied { .. }
         | StoreError::DiskFull { .. }
+        | StoreError::NotOwnFile { .. }
         | StoreError::Sqlite { .. } => refused(format!("{what}: {e}")),
         StoreError::Io { ref source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
             refused(format!("{what}: {e}"))
