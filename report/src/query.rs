@@ -8,6 +8,13 @@
 //! copy: each database has a random identity, `meta.database_id`). Its spans
 //! that make no sense are left out and counted in one warning. Any SQL error
 //! on a merged file refuses the report (exit 2) with one line naming it.
+//!
+//! A copy without identity (made before schema 3, or whose identity was
+//! removed) is told by its content: when databases are merged, a span found
+//! in more than one of them (the same start, end and activity, to the
+//! millisecond) counts once, and so does a reminder (the same time, kind and
+//! outcome). Two computers never record the same span to the millisecond, so
+//! this only ever drops a copy's rows. Such a file is named in one warning.
 
 use std::path::{Path, PathBuf};
 
@@ -126,6 +133,11 @@ impl Sources {
                     first.display()
                 )));
             }
+            if id.is_none() {
+                warnings.push(format!(
+                    "{what} has no identity (made before dwell's schema 3, or edited): what it shares with the other databases is counted once"
+                ));
+            }
             let bad = store.invalid_spans().map_err(|e| store_refusal(e, &what))?;
             if bad > 0 {
                 skipped.push(format!("{bad} in {}", m.display()));
@@ -178,7 +190,9 @@ impl Sources {
             all.extend(spans.map_err(|e| self.failed(i, "spans", e))?);
         }
         if self.stores.len() > 1 {
-            all.sort_by_key(|s| s.start);
+            // Copies without identity: the same span in two databases is one.
+            all.sort_by(|a, b| (a.start, a.end, &a.activity).cmp(&(b.start, b.end, &b.activity)));
+            all.dedup_by(|a, b| (a.start, a.end, &a.activity) == (b.start, b.end, &b.activity));
         }
         Ok(all)
     }
@@ -220,7 +234,11 @@ impl Sources {
                     .map_err(|e| self.failed(i, "reminders", e))?,
             );
         }
-        all.sort_by_key(|r| r.at);
+        all.sort_by(|a, b| (a.at, &a.kind, &a.outcome).cmp(&(b.at, &b.kind, &b.outcome)));
+        if self.stores.len() > 1 {
+            // Copies without identity: the same reminder in two databases is one.
+            all.dedup_by(|a, b| (a.at, &a.kind, &a.outcome) == (b.at, &b.kind, &b.outcome));
+        }
         Ok(all)
     }
 

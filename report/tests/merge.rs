@@ -272,3 +272,34 @@ fn the_note_of_a_salvaged_database_is_shown_with_the_report() {
     let (_, err) = env.json(&WEEK);
     assert_eq!(err.trim_end(), format!("dwell-report: {note}"));
 }
+
+/// A copy without identity (made before schema 3, or with `meta.database_id`
+/// removed) cannot be told a copy by its identity: the spans and reminders
+/// it shares with another database are counted once.
+#[test]
+fn a_copy_without_identity_is_not_counted_twice() {
+    let env = Env::new();
+    let (alone, _) = env.json(&WEEK);
+    let (with_laptop, _) = env.json(&merging(&[&env.laptop_db()]));
+    let strip = |from: PathBuf, name: &str| {
+        let copy = env.path(name);
+        std::fs::create_dir(&copy).unwrap();
+        std::fs::copy(from.join("dwell.db"), copy.join("dwell.db")).unwrap();
+        let store = Store::open(&copy).unwrap();
+        store
+            .meta_delete(dwell_core::store::DATABASE_ID_KEY)
+            .unwrap();
+        drop(store);
+        copy.display().to_string()
+    };
+    let mine = strip(env.data(), "mine-without-id.db");
+    let laptop = strip(env.laptop(), "laptop-without-id.db");
+    let (r, err) = env.json(&merging(&[&mine]));
+    assert_eq!(day_seconds(&r), day_seconds(&alone), "{err}");
+    assert_eq!(r["total_seconds"], alone["total_seconds"]);
+    assert_eq!(r["reminders"], alone["reminders"]);
+    assert!(err.contains("counted once"), "{err}");
+    let (r, _) = env.json(&merging(&[&env.laptop_db(), &laptop]));
+    assert_eq!(day_seconds(&r), day_seconds(&with_laptop));
+    assert_eq!(r["reminders"], with_laptop["reminders"]);
+}
