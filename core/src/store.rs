@@ -117,6 +117,18 @@ impl StoreError {
         )
     }
 
+    /// Whether another connection held the database for longer than the busy
+    /// timeout (SQLITE_BUSY, SQLITE_LOCKED): trying again later helps.
+    pub fn is_busy(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Sqlite { source, .. } if matches!(
+                source.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            )
+        )
+    }
+
     /// An I/O error on `path`, typed when it is one the employee must fix.
     pub fn from_io(path: &Path, source: std::io::Error) -> StoreError {
         use rustix::io::Errno;

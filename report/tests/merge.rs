@@ -303,3 +303,34 @@ fn a_copy_without_identity_is_not_counted_twice() {
     assert_eq!(day_seconds(&r), day_seconds(&with_laptop));
     assert_eq!(r["reminders"], with_laptop["reminders"]);
 }
+
+/// A database another program holds locked for longer than SQLite's busy
+/// timeout (a backup, `sqlite3` in a transaction) is waited for, not refused.
+#[test]
+fn a_busy_database_is_waited_for() {
+    let env = Env::new();
+    let (alone, _) = env.json(&WEEK);
+    let holder = Store::open(&env.data()).unwrap();
+    holder
+        .conn()
+        .execute_batch(
+            "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE;
+             INSERT OR REPLACE INTO meta (key, value) VALUES ('busy', '1');",
+        )
+        .unwrap();
+    let child = env
+        .command(BIN, &env.data(), &WEEK)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Longer than one busy timeout (5 s).
+    std::thread::sleep(std::time::Duration::from_secs(6));
+    holder.conn().execute_batch("COMMIT").unwrap();
+    drop(holder);
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}: {err}", out.status.code());
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(day_seconds(&r), day_seconds(&alone));
+}
