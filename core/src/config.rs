@@ -666,6 +666,8 @@ impl RawConfig {
             if site.is_empty() {
                 return Err(err(r.span(), "[[rules]]: `site` must not be empty".into()));
             }
+            crate::rules::check_label(&site)
+                .map_err(|m| err(r.span(), format!("[[rules]]: {m}")))?;
             rules.push((
                 r.span(),
                 UserRule {
@@ -683,6 +685,10 @@ impl RawConfig {
             .iter()
             .map(|s| s.trim().to_owned())
             .collect();
+        for label in &disabled {
+            crate::rules::check_label(label)
+                .map_err(|m| err(self.sites.disable.span(), format!("sites.disable: {m}")))?;
+        }
         let user_rules: Vec<UserRule> = rules.iter().map(|(_, r)| r.clone()).collect();
         let classifier = Classifier::new(&user_rules, &disabled).map_err(|e| {
             let site = match &e {
@@ -1091,6 +1097,41 @@ quiet = ["12:00-13:00"]
         parse(s).unwrap_err().to_string()
     }
 
+    /// `s` as a TOML basic string, every control character escaped.
+    fn toml_quote(s: &str) -> String {
+        let mut out = String::from("\"");
+        for c in s.chars() {
+            match c {
+                '"' | '\\' => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    #[test]
+    fn site_labels_without_control_characters_and_not_too_long() {
+        let e = err_of("\n[[rules]]\nsite = \"a\\u001B[31mb\"\napp = \"x\"\n");
+        assert!(e.starts_with("test.toml:2:"), "{e}");
+        assert!(
+            e.contains("control character") && !e.contains('\u{1b}'),
+            "{e}"
+        );
+        let long = "x".repeat(crate::rules::MAX_LABEL + 1);
+        let e = err_of(&format!("[[rules]]\nsite = \"{long}\"\napp = \"x\"\n"));
+        assert!(e.starts_with("test.toml:1:") && e.contains("100"), "{e}");
+        assert!(e.len() < 400, "the label is not repeated whole: {e}");
+        let ok = "y".repeat(crate::rules::MAX_LABEL);
+        parse(&format!("[[rules]]\nsite = \"{ok}\"\napp = \"x\"\n")).unwrap();
+        let e = err_of("[sites]\ndisable = [\"a\\u0007\"]\n");
+        assert!(e.contains("control character"), "{e}");
+    }
+
     #[test]
     fn a_bare_number_as_a_duration_says_what_to_write() {
         let e = err_of("[limits]\ndaily = 30\n");
@@ -1271,6 +1312,28 @@ quiet = ["12:00-13:00"]
             let second = if long_second { unit.1 } else { unit.0 };
             let text = format!("{a}{}{b}{second}", unit.0);
             proptest::prop_assert!(parse_duration(&text).is_err(), "{}", text);
+        }
+
+        /// Whatever a rule's `site` holds, what the config accepts is a label
+        /// safe to print: no control character, at most `MAX_LABEL` characters;
+        /// what it refuses is said without the label's control characters.
+        #[test]
+        fn accepted_site_labels_are_safe_to_print(site in "(\\PC|\\p{Cc}){0,120}") {
+            let quoted = toml_quote(&site);
+            match Config::parse(
+                &format!("[[rules]]\nsite = {quoted}\napp = \"x\"\n"),
+                Path::new("p.toml"),
+            ) {
+                Ok(c) => {
+                    for rule in &c.rules {
+                        proptest::prop_assert!(!rule.site.chars().any(char::is_control));
+                        proptest::prop_assert!(rule.site.chars().count() <= crate::rules::MAX_LABEL);
+                    }
+                }
+                Err(e) => {
+                    proptest::prop_assert!(!e.to_string().chars().any(|c| c.is_control() && c != '\n'));
+                }
+            }
         }
 
         #[test]
