@@ -334,3 +334,39 @@ fn a_busy_database_is_waited_for() {
     let r: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(day_seconds(&r), day_seconds(&alone));
 }
+
+/// A label with an escape sequence (kept from before labels were checked, or
+/// in a merged file) never reaches the terminal as one, in any format.
+#[test]
+fn escape_sequences_in_labels_never_reach_the_terminal() {
+    use chrono::TimeZone;
+    use dwell_core::model::{Activity, Source, Span};
+    let env = Env::new();
+    let mut store = Store::open(&env.data()).unwrap();
+    let start = chrono::Utc
+        .with_ymd_and_hms(2026, 11, 17, 10, 0, 0)
+        .unwrap();
+    store
+        .put_spans(&[Span {
+            start,
+            end: start + chrono::TimeDelta::minutes(5),
+            activity: Activity::Social("evil\u{1b}]0;owned\u{7}\u{1b}[2J.example".into()),
+            source: Source::X11,
+        }])
+        .unwrap();
+    drop(store);
+    for format in ["table", "csv", "html", "markdown", "json"] {
+        let out = env.run(&["week", "--week", "2026-W47", "--format", format]);
+        assert!(
+            out.status.success(),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("evil"), "{format}");
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{format}: a raw control character is printed"
+        );
+    }
+}
