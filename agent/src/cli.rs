@@ -122,7 +122,7 @@ pub fn main() -> ExitCode {
     match dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("dwell-agent: {e:#}");
+            eprintln!("dwell-agent: {}", dwell_core::exit::one_line(e.chain()));
             ExitCode::from(exit_code(&e))
         }
     }

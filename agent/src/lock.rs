@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Utc};
+use dwell_core::exit::Refused;
 use dwell_core::paths::LOCK_FILE;
 
 /// Length of the record in the lock file, in bytes (padded with spaces).
@@ -82,9 +83,14 @@ fn parse_record(text: &str) -> Option<Holder> {
     })
 }
 
+/// The lock file, refused (exit 2) when it is a link, a hard link (another
+/// name of another file, which the record would overwrite) or a directory.
 fn open(data_dir: &Path) -> Result<File> {
     let path = data_dir.join(LOCK_FILE);
-    OpenOptions::new()
+    if let Some(why) = dwell_core::paths::not_own_file(&path) {
+        return Err(Refused(why).into());
+    }
+    let file = OpenOptions::new()
         .create(true)
         .truncate(false)
         .read(true)
@@ -93,7 +99,15 @@ fn open(data_dir: &Path) -> Result<File> {
         .custom_flags(dwell_core::paths::no_follow())
         .open(&path)
         .map_err(|e| dwell_core::paths::explain_link(&path, e))
-        .with_context(|| format!("cannot open lock file {}", path.display()))
+        .with_context(|| format!("cannot open lock file {}", path.display()))?;
+    // Again on what was opened: a hard link made in between.
+    let meta = file
+        .metadata()
+        .with_context(|| format!("cannot read lock file {}", path.display()))?;
+    if let Some(why) = dwell_core::paths::not_own(&path, &meta) {
+        return Err(Refused(why).into());
+    }
+    Ok(file)
 }
 
 impl AgentLock {
@@ -169,6 +183,18 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me\n");
         assert!(!AgentLock::is_held(dir.path()));
         assert_eq!(holder_pid(dir.path()), None);
+    }
+
+    #[test]
+    fn a_hard_linked_lock_file_is_refused_and_its_other_file_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let other = dir.path().join("precious.txt");
+        std::fs::write(&other, "keep me\n").unwrap();
+        std::fs::hard_link(&other, dir.path().join(LOCK_FILE)).unwrap();
+        let e = AgentLock::acquire(dir.path()).unwrap_err();
+        assert_eq!(dwell_core::exit::code(e.chain()), dwell_core::exit::REFUSED);
+        assert!(format!("{e:#}").contains("hard link"), "{e:#}");
+        assert_eq!(std::fs::read_to_string(&other).unwrap(), "keep me\n");
     }
 
     #[test]

@@ -515,3 +515,75 @@ fn sigterm_during_a_salvage_ends_the_agent_at_once_and_moves_nothing() {
         "the damaged file changed: {log}"
     );
 }
+
+/// What `dwell-agent run` and `status` say when `name` in the data directory
+/// is something dwell must not use: one line naming it, exit 2 (systemd does
+/// not restart), and `precious` (another file of the employee) untouched.
+fn refused_and_untouched(env: &Env, name: &str, needle: &str, precious: Option<&PathBuf>) {
+    let before = precious.map(|p| std::fs::read(p).unwrap());
+    // `status` only reads the lock file.
+    let commands: &[&[&str]] = if name == "agent.lock" {
+        &[&["run"]]
+    } else {
+        &[&["run"], &["status"]]
+    };
+    for args in commands {
+        let out = env.agent(args);
+        let err = one_line_exit_2(
+            &out,
+            &[&env.data().join(name).display().to_string(), needle],
+        );
+        // Said once, not once per layer of the error.
+        assert_eq!(err.matches(needle).count(), 1, "{args:?}: {err}");
+        if let (Some(p), Some(b)) = (precious, &before) {
+            assert_eq!(&std::fs::read(p).unwrap(), b, "{args:?}: {p:?} was written");
+        }
+    }
+}
+
+#[test]
+fn a_symlinked_database_is_one_line_and_exit_2() {
+    let env = Env::new();
+    env.enable();
+    let moved = env.path("real.db");
+    std::fs::rename(env.db(), &moved).unwrap();
+    std::os::unix::fs::symlink(&moved, env.db()).unwrap();
+    refused_and_untouched(&env, "dwell.db", "symbolic link", Some(&moved));
+}
+
+#[test]
+fn a_directory_at_the_database_is_one_line_and_exit_2() {
+    let env = Env::new();
+    env.enable();
+    std::fs::remove_file(env.db()).unwrap();
+    std::fs::create_dir(env.db()).unwrap();
+    refused_and_untouched(&env, "dwell.db", "is a directory", None);
+}
+
+/// A hard link planted at `name` (another name of another file of the
+/// employee) is refused, and that file is not written.
+fn hard_link_refused(name: &str) {
+    let env = Env::new();
+    env.enable();
+    let precious = env.path("precious.txt");
+    std::fs::write(&precious, "keep me\n").unwrap();
+    let at = env.data().join(name);
+    let _ = std::fs::remove_file(&at);
+    std::fs::hard_link(&precious, &at).unwrap();
+    refused_and_untouched(&env, name, "hard link", Some(&precious));
+}
+
+#[test]
+fn a_hard_link_at_the_lock_file_is_refused_and_its_other_file_untouched() {
+    hard_link_refused("agent.lock");
+}
+
+#[test]
+fn a_hard_link_at_the_wal_is_refused_and_its_other_file_untouched() {
+    hard_link_refused("dwell.db-wal");
+}
+
+#[test]
+fn a_hard_link_at_the_shm_is_refused_and_its_other_file_untouched() {
+    hard_link_refused("dwell.db-shm");
+}

@@ -457,8 +457,14 @@ pub fn read_text_file(path: &Path) -> std::io::Result<String> {
 pub const MAX_DURATION: Duration = Duration::from_secs(3650 * 86_400);
 
 /// Parses a duration such as `"90s"`, `"15m"`, `"2h30m"`, `"7d"`, at most
-/// [`MAX_DURATION`].
+/// [`MAX_DURATION`]. Each unit is named at most once, the largest first:
+/// humantime adds up `"1h1h"` (2 hours) or `"30m1h"`, which no one means.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    units_once_in_order(s.trim()).map_err(|unit| {
+        format!(
+            "invalid duration \"{s}\": name each unit once, the largest first (\"{unit}\" comes again or too late), like \"2h30m\""
+        )
+    })?;
     let d = humantime::parse_duration(s.trim()).map_err(|_| {
         format!("invalid duration \"{s}\": write it like \"90s\", \"15m\", \"2h30m\" or \"7d\"")
     })?;
@@ -468,6 +474,53 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         ));
     }
     Ok(d)
+}
+
+/// The size of a humantime unit (larger is longer); `None` for a word it
+/// does not know (humantime refuses it then).
+fn unit_rank(unit: &str) -> Option<u8> {
+    Some(match unit {
+        "nanos" | "nsec" | "ns" => 0,
+        "usec" | "us" | "µs" => 1,
+        "millis" | "msec" | "ms" => 2,
+        "seconds" | "second" | "secs" | "sec" | "s" => 3,
+        "minutes" | "minute" | "mins" | "min" | "m" => 4,
+        "hours" | "hour" | "hrs" | "hr" | "h" => 5,
+        "days" | "day" | "d" => 6,
+        "weeks" | "week" | "w" => 7,
+        "months" | "month" | "M" => 8,
+        "years" | "year" | "y" => 9,
+        _ => return None,
+    })
+}
+
+/// `Err(unit)` when a unit of `s` (`"1h1h"`) is as small as or smaller than
+/// one before it; anything that is not numbers and units is left to humantime.
+fn units_once_in_order(s: &str) -> Result<(), String> {
+    let mut rest = s;
+    let mut last: Option<u8> = None;
+    loop {
+        rest = rest.trim_start();
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        if digits == 0 {
+            return Ok(());
+        }
+        rest = rest[digits..].trim_start();
+        let len = rest
+            .find(|c: char| !c.is_alphabetic())
+            .unwrap_or(rest.len());
+        let unit = &rest[..len];
+        rest = &rest[len..];
+        let Some(rank) = unit_rank(unit) else {
+            return Ok(());
+        };
+        if last.is_some_and(|l| rank >= l) {
+            return Err(unit.to_owned());
+        }
+        last = Some(rank);
+    }
 }
 
 /// A duration as written in the file: text like `"30m"`, or a bare number,
@@ -613,6 +666,8 @@ impl RawConfig {
             if site.is_empty() {
                 return Err(err(r.span(), "[[rules]]: `site` must not be empty".into()));
             }
+            crate::rules::check_label(&site)
+                .map_err(|m| err(r.span(), format!("[[rules]]: {m}")))?;
             rules.push((
                 r.span(),
                 UserRule {
@@ -630,6 +685,10 @@ impl RawConfig {
             .iter()
             .map(|s| s.trim().to_owned())
             .collect();
+        for label in &disabled {
+            crate::rules::check_label(label)
+                .map_err(|m| err(self.sites.disable.span(), format!("sites.disable: {m}")))?;
+        }
         let user_rules: Vec<UserRule> = rules.iter().map(|(_, r)| r.clone()).collect();
         let classifier = Classifier::new(&user_rules, &disabled).map_err(|e| {
             let site = match &e {
@@ -1038,6 +1097,41 @@ quiet = ["12:00-13:00"]
         parse(s).unwrap_err().to_string()
     }
 
+    /// `s` as a TOML basic string, every control character escaped.
+    fn toml_quote(s: &str) -> String {
+        let mut out = String::from("\"");
+        for c in s.chars() {
+            match c {
+                '"' | '\\' => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    #[test]
+    fn site_labels_without_control_characters_and_not_too_long() {
+        let e = err_of("\n[[rules]]\nsite = \"a\\u001B[31mb\"\napp = \"x\"\n");
+        assert!(e.starts_with("test.toml:2:"), "{e}");
+        assert!(
+            e.contains("control character") && !e.contains('\u{1b}'),
+            "{e}"
+        );
+        let long = "x".repeat(crate::rules::MAX_LABEL + 1);
+        let e = err_of(&format!("[[rules]]\nsite = \"{long}\"\napp = \"x\"\n"));
+        assert!(e.starts_with("test.toml:1:") && e.contains("100"), "{e}");
+        assert!(e.len() < 400, "the label is not repeated whole: {e}");
+        let ok = "y".repeat(crate::rules::MAX_LABEL);
+        parse(&format!("[[rules]]\nsite = \"{ok}\"\napp = \"x\"\n")).unwrap();
+        let e = err_of("[sites]\ndisable = [\"a\\u0007\"]\n");
+        assert!(e.contains("control character"), "{e}");
+    }
+
     #[test]
     fn a_bare_number_as_a_duration_says_what_to_write() {
         let e = err_of("[limits]\ndaily = 30\n");
@@ -1169,10 +1263,77 @@ quiet = ["12:00-13:00"]
         assert!(e.contains("test.toml:2:"), "{e}");
     }
 
+    #[test]
+    fn a_duration_names_each_unit_once_largest_first() {
+        assert_eq!(parse_duration("2h30m"), Ok(Duration::from_secs(9000)));
+        assert_eq!(parse_duration("1h 30min"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("2 hours"), Ok(Duration::from_secs(7200)));
+        for bad in ["1h1h", "30m30m", "1h 1hour", "2m1h", "1d1d", "5s5sec"] {
+            let e = parse_duration(bad).unwrap_err();
+            assert!(e.contains(bad) && e.contains("once"), "{bad}: {e}");
+        }
+        let e = err_of("[limits]\nstreak = \"10m10m\"\n");
+        assert!(e.contains("test.toml:2:") && e.contains("once"), "{e}");
+    }
+
     proptest::proptest! {
         #[test]
         fn parse_duration_never_panics(s in "\\PC{0,40}") {
             let _ = parse_duration(&s);
+        }
+
+        /// Each unit once, largest first: read as written.
+        #[test]
+        fn a_duration_in_order_reads_as_written(
+            d in 0u64..100, h in 0u64..100, m in 0u64..100, s in 0u64..100,
+            spaced in proptest::bool::ANY,
+        ) {
+            let sep = if spaced { " " } else { "" };
+            let text = [(d, "d"), (h, "h"), (m, "m"), (s, "s")]
+                .iter()
+                .filter(|(n, _)| *n > 0)
+                .map(|(n, u)| format!("{n}{u}"))
+                .collect::<Vec<_>>()
+                .join(sep);
+            proptest::prop_assume!(!text.is_empty());
+            let want = Duration::from_secs(((d * 24 + h) * 60 + m) * 60 + s);
+            proptest::prop_assert_eq!(parse_duration(&text), Ok(want));
+        }
+
+        /// A unit named twice, in any spelling, is refused (`1h1h` is not 2 hours).
+        #[test]
+        fn a_repeated_unit_is_refused(
+            a in 1u64..1000, b in 1u64..1000,
+            unit in proptest::sample::select(vec![
+                ("s", "sec"), ("m", "min"), ("h", "hours"), ("d", "day"), ("w", "weeks"),
+            ]),
+            long_second in proptest::bool::ANY,
+        ) {
+            let second = if long_second { unit.1 } else { unit.0 };
+            let text = format!("{a}{}{b}{second}", unit.0);
+            proptest::prop_assert!(parse_duration(&text).is_err(), "{}", text);
+        }
+
+        /// Whatever a rule's `site` holds, what the config accepts is a label
+        /// safe to print: no control character, at most `MAX_LABEL` characters;
+        /// what it refuses is said without the label's control characters.
+        #[test]
+        fn accepted_site_labels_are_safe_to_print(site in "(\\PC|\\p{Cc}){0,120}") {
+            let quoted = toml_quote(&site);
+            match Config::parse(
+                &format!("[[rules]]\nsite = {quoted}\napp = \"x\"\n"),
+                Path::new("p.toml"),
+            ) {
+                Ok(c) => {
+                    for rule in &c.rules {
+                        proptest::prop_assert!(!rule.site.chars().any(char::is_control));
+                        proptest::prop_assert!(rule.site.chars().count() <= crate::rules::MAX_LABEL);
+                    }
+                }
+                Err(e) => {
+                    proptest::prop_assert!(!e.to_string().chars().any(|c| c.is_control() && c != '\n'));
+                }
+            }
         }
 
         #[test]

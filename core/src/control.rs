@@ -173,6 +173,16 @@ mod tests {
     }
 
     #[test]
+    fn pause_1h1h_is_refused_not_two_hours() {
+        let e = parse_pause("1h1h", t(0)).unwrap_err();
+        assert!(e.contains("1h1h") && e.contains("once"), "{e}");
+        assert_eq!(
+            parse_pause("1h30m", t(0)),
+            Ok(Pause::Until(t(0) + chrono::TimeDelta::minutes(90)))
+        );
+    }
+
+    #[test]
     fn pause_in_the_store() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();

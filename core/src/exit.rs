@@ -33,6 +33,24 @@ pub fn code<'a>(causes: impl IntoIterator<Item = &'a (dyn Error + 'static)>) -> 
     }
 }
 
+/// The one line an error is told in: its causes (outermost first) joined by
+/// ": ", leaving out a cause the line already says (a typed error that names
+/// its source in its own message), with line breaks made spaces.
+pub fn one_line<'a>(causes: impl IntoIterator<Item = &'a (dyn Error + 'static)>) -> String {
+    let mut line = String::new();
+    for cause in causes {
+        let text = cause.to_string().replace(['\n', '\r'], " ");
+        if text.is_empty() || line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,5 +79,16 @@ mod tests {
             source: std::io::Error::other("flaky"),
         };
         assert_eq!(code(chain(&io)), FAILED);
+    }
+
+    #[test]
+    fn one_line_says_each_cause_once() {
+        let io = StoreError::Io {
+            path: "/d/dwell.db".into(),
+            source: std::io::Error::other("Is a directory"),
+        };
+        assert_eq!(one_line(chain(&io)), "/d/dwell.db: Is a directory");
+        let outer = Outer(Box::new(Refused("fix\nit".into())));
+        assert_eq!(one_line(chain(&outer)), "outer: fix it");
     }
 }

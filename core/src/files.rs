@@ -25,7 +25,8 @@ pub fn write_private(path: &Path, bytes: impl AsRef<[u8]>) -> Result<(), WriteEr
 }
 
 /// Writes `bytes` to `path` with permissions `mode`, replacing it whole or not
-/// at all. A symbolic link at `path` is replaced, never followed.
+/// at all. A symbolic link or hard link at `path` is replaced (a new file
+/// takes the name), never written through.
 pub fn write_atomic(path: &Path, bytes: impl AsRef<[u8]>, mode: u32) -> Result<(), WriteError> {
     let fail = |path: &Path, source| WriteError {
         path: path.to_owned(),
@@ -102,6 +103,19 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
         assert_eq!(std::fs::read_to_string(&link).unwrap(), "new");
         assert!(!std::fs::symlink_metadata(&link).unwrap().is_symlink());
+    }
+
+    #[test]
+    fn a_hard_link_is_replaced_not_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let other = dir.path().join("precious");
+        std::fs::write(&other, "keep").unwrap();
+        let link = dir.path().join("out.csv");
+        std::fs::hard_link(&other, &link).unwrap();
+        write_private(&link, "new").unwrap();
+        assert_eq!(std::fs::read_to_string(&other).unwrap(), "keep");
+        assert_eq!(std::fs::read_to_string(&link).unwrap(), "new");
+        assert_eq!(std::fs::metadata(&link).unwrap().nlink(), 1);
     }
 
     #[test]

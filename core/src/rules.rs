@@ -70,6 +70,37 @@ pub enum RuleError {
     },
 }
 
+/// The longest site label, in characters (a user rule's `site`).
+pub const MAX_LABEL: usize = 100;
+
+/// Why `label` cannot be a site label (it is stored and printed in reports):
+/// a control character (an escape sequence could act on the terminal), or
+/// more than [`MAX_LABEL`] characters. The message shows the label escaped
+/// and shortened.
+pub fn check_label(label: &str) -> Result<(), String> {
+    let shown = || {
+        let mut short: String = label.chars().take(40).collect();
+        if short.len() < label.len() {
+            short.push('…');
+        }
+        crate::text::for_terminal(&short)
+    };
+    let n = label.chars().count();
+    if n > MAX_LABEL {
+        return Err(format!(
+            "site label \"{}\" has {n} characters: keep it to {MAX_LABEL}",
+            shown()
+        ));
+    }
+    if label.chars().any(char::is_control) {
+        return Err(format!(
+            "site label \"{}\" has a control character (an escape sequence, tab or bell): write plain text",
+            shown()
+        ));
+    }
+    Ok(())
+}
+
 /// The longest host name, in bytes (RFC 1035).
 pub const MAX_HOST: usize = 253;
 /// The longest label of a host name, in bytes.
@@ -1555,6 +1586,20 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// A label is refused exactly when it has a control character or is
+        /// too long, and the refusal itself prints no control character.
+        #[test]
+        fn labels_are_checked_and_refusals_are_printable(s in "(\\PC|\\p{Cc}){0,130}") {
+            let bad = s.chars().any(char::is_control) || s.chars().count() > MAX_LABEL;
+            match check_label(&s) {
+                Ok(()) => proptest::prop_assert!(!bad),
+                Err(m) => {
+                    proptest::prop_assert!(bad);
+                    proptest::prop_assert!(!m.chars().any(char::is_control), "{:?}", m);
+                }
+            }
+        }
+
         #[test]
         fn host_checks_never_panic(s in "\\PC{0,300}") {
             let c = builtin();

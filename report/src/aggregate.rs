@@ -18,7 +18,7 @@ use dwell_core::store::StoredDay;
 use dwell_core::Config;
 use serde::Serialize;
 
-use crate::period::{week_label, Period};
+use crate::period::{week_label, week_label_of, Period};
 use crate::query::Sources;
 use crate::text::{self, Lang, Mood, Words};
 
@@ -402,7 +402,7 @@ where
     let note_week = period
         .week()
         .map(str::to_owned)
-        .unwrap_or_else(|| week_label(period.to));
+        .unwrap_or_else(|| week_label_of(period.to, cx.config.week_start));
     let prev_week = week_label(monday_of(&note_week, period.to) - TimeDelta::days(7));
     let note = sources.note(&note_week)?.map(|text| Note {
         week: note_week.clone(),
@@ -587,6 +587,42 @@ mod tests {
             );
             let s = saturday.longest_streak.unwrap();
             assert_eq!((s.social_seconds, s.seconds), (300, 300));
+        }
+    }
+
+    /// A note is found under the week it was stored under (`dwell-report
+    /// note`: the week beginning on `week_start` that holds today), whatever
+    /// the report covers, also when weeks begin on Sunday.
+    #[test]
+    fn a_note_is_found_under_the_week_it_was_kept_when_weeks_begin_on_sunday() {
+        let mut config = fixture::config_now();
+        config.week_start = chrono::Weekday::Sun;
+        let tz: chrono_tz::Tz = fixture::ZONE.parse().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        // Sunday 29 November 2026 begins the week labelled by its Monday: W49.
+        let sunday = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+        let kept = Period::week_of(sunday, config.week_start).unwrap();
+        let label = kept.week().unwrap().to_owned();
+        store
+            .put_note(
+                &label,
+                "less scrolling",
+                fixture::utc("2026-11-29T12:00:00Z"),
+            )
+            .unwrap();
+        drop(store);
+        let sources = Sources::open(dir.path(), &[]).unwrap();
+        let cx = Context {
+            config: &config,
+            tz: &tz,
+            now: fixture::utc("2026-11-29T12:00:00Z"),
+            lang: Lang::En,
+        };
+        for period in [kept.clone(), Period::day(sunday)] {
+            let r = build(&cx, &period, &sources).unwrap();
+            let note = r.note.as_ref().map(|n| (n.week.as_str(), n.text.as_str()));
+            assert_eq!(note, Some((label.as_str(), "less scrolling")), "{period:?}");
         }
     }
 

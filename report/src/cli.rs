@@ -147,8 +147,7 @@ pub fn main() -> ExitCode {
     match dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let msg = format!("{e:#}").replace('\n', " ");
-            eprintln!("dwell-report: {msg}");
+            eprintln!("dwell-report: {}", dwell_core::exit::one_line(e.chain()));
             ExitCode::from(dwell_core::exit::code(e.chain()))
         }
     }

@@ -30,12 +30,10 @@ impl Period {
     /// ISO week). A week is labelled by the ISO week of the Monday it holds.
     pub fn week_of(date: NaiveDate, start: Weekday) -> Result<Period, String> {
         let from = week_start_of(date, start);
-        let to = from + chrono::Days::new(6);
-        let monday = week_start_of(to, Weekday::Mon);
         Ok(Period {
-            kind: Kind::Week(week_label(monday)),
+            kind: Kind::Week(week_label_of(date, start)),
             from,
-            to,
+            to: from + chrono::Days::new(6),
         })
     }
 
@@ -105,6 +103,14 @@ impl Period {
             Kind::Day => "day",
         }
     }
+}
+
+/// The label of the week (beginning on `start`) that holds `date`: the ISO
+/// week of the Monday it holds. The one definition of which week a day
+/// belongs to: notes are stored and looked up under it.
+pub fn week_label_of(date: NaiveDate, start: Weekday) -> String {
+    let last = week_start_of(date, start) + chrono::Days::new(6);
+    week_label(week_start_of(last, Weekday::Mon))
 }
 
 /// `2026-W48` for the ISO week holding `date`.

@@ -8,6 +8,13 @@
 //! copy: each database has a random identity, `meta.database_id`). Its spans
 //! that make no sense are left out and counted in one warning. Any SQL error
 //! on a merged file refuses the report (exit 2) with one line naming it.
+//!
+//! A copy without identity (made before schema 3, or whose identity was
+//! removed) is told by its content: when databases are merged, a span found
+//! in more than one of them (the same start, end and activity, to the
+//! millisecond) counts once, and so does a reminder (the same time, kind and
+//! outcome). Two computers never record the same span to the millisecond, so
+//! this only ever drops a copy's rows. Such a file is named in one warning.
 
 use std::path::{Path, PathBuf};
 
@@ -27,8 +34,22 @@ pub struct Sources {
     warnings: Vec<String>,
 }
 
+/// Reads again, once, when the database was busy for longer than SQLite's
+/// busy timeout (5 s: a backup, `sqlite3` in a transaction): a report waits
+/// for another program rather than failing.
+fn patiently<T>(mut read: impl FnMut() -> Result<T, StoreError>) -> Result<T, StoreError> {
+    match read() {
+        Err(e) if e.is_busy() => read(),
+        r => r,
+    }
+}
+
 fn store_refusal(e: StoreError, what: &str) -> anyhow::Error {
     match e {
+        // Not the employee's doing: exit 1, try again.
+        e if e.is_busy() => anyhow::Error::new(e).context(format!(
+            "{what}: another program keeps the database busy; try again in a moment"
+        )),
         StoreError::Damaged { .. } => refused(format!(
             "{what}: {e}; `dwell-agent run` moves it aside and keeps what can be read"
         )),
@@ -37,6 +58,7 @@ fn store_refusal(e: StoreError, what: &str) -> anyhow::Error {
         | StoreError::ReadOnly { .. }
         | StoreError::PermissionDenied { .. }
         | StoreError::DiskFull { .. }
+        | StoreError::NotOwnFile { .. }
         | StoreError::Sqlite { .. } => refused(format!("{what}: {e}")),
         StoreError::Io { ref source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
             refused(format!("{what}: {e}"))
@@ -74,18 +96,14 @@ impl Sources {
                 data_dir.display()
             )));
         }
-        let main = Store::open_read_only(&db)
-            .map_err(|e| store_refusal(e, "cannot read the dwell database"))?;
-        let mut warnings = Vec::new();
-        if let Some(note) = main
-            .database_note()
-            .map_err(|e| store_refusal(e, "cannot read the dwell database"))?
-        {
-            warnings.push(note);
-        }
-        let main_id = main
-            .database_id()
-            .map_err(|e| store_refusal(e, "cannot read the dwell database"))?;
+        let (main, note, main_id) = patiently(|| {
+            let main = Store::open_read_only(&db)?;
+            let note = main.database_note()?;
+            let id = main.database_id()?;
+            Ok((main, note, id))
+        })
+        .map_err(|e| store_refusal(e, "cannot read the dwell database"))?;
+        let mut warnings = Vec::from_iter(note);
         // (canonical path, identity, as given) of each database so far.
         let mut seen = vec![(
             std::fs::canonicalize(&db).unwrap_or_else(|_| db.clone()),
@@ -115,15 +133,24 @@ impl Sources {
                     "{what}: this database is already in the report"
                 )));
             }
-            let store = Store::open_read_only(&file).map_err(|e| store_refusal(e, &what))?;
+            let (store, id) = patiently(|| {
+                let store = Store::open_read_only(&file)?;
+                let id = store.database_id()?;
+                Ok((store, id))
+            })
+            .map_err(|e| store_refusal(e, &what))?;
             check_shape(&store)
                 .map_err(|e| refused(format!("{what}: not a complete dwell database ({e})")))?;
-            let id = store.database_id().map_err(|e| store_refusal(e, &what))?;
             if let Some((_, _, first)) = seen.iter().find(|(_, i, _)| id.is_some() && *i == id) {
                 return Err(refused(format!(
                     "{what}: this database is already in the report (it is a copy of {})",
                     first.display()
                 )));
+            }
+            if id.is_none() {
+                warnings.push(format!(
+                    "{what} has no identity (made before dwell's schema 3, or edited): what it shares with the other databases is counted once"
+                ));
             }
             let bad = store.invalid_spans().map_err(|e| store_refusal(e, &what))?;
             if bad > 0 {
@@ -157,7 +184,7 @@ impl Sources {
     /// line naming the file); this computer's is a failure.
     fn failed(&self, i: usize, what: &str, e: StoreError) -> anyhow::Error {
         let path = self.stores[i].path().display();
-        if i == 0 {
+        if i == 0 || e.is_busy() {
             anyhow::Error::new(e).context(format!("cannot read {what} from {path}"))
         } else {
             refused(format!("--merge {path}: cannot read {what}: {e}"))
@@ -169,15 +196,19 @@ impl Sources {
     pub fn spans(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Span>> {
         let mut all = Vec::new();
         for (i, s) in self.stores.iter().enumerate() {
-            let spans = if i == 0 {
-                s.spans(from, to)
-            } else {
-                s.valid_spans(from, to)
-            };
+            let spans = patiently(|| {
+                if i == 0 {
+                    s.spans(from, to)
+                } else {
+                    s.valid_spans(from, to)
+                }
+            });
             all.extend(spans.map_err(|e| self.failed(i, "spans", e))?);
         }
         if self.stores.len() > 1 {
-            all.sort_by_key(|s| s.start);
+            // Copies without identity: the same span in two databases is one.
+            all.sort_by(|a, b| (a.start, a.end, &a.activity).cmp(&(b.start, b.end, &b.activity)));
+            all.dedup_by(|a, b| (a.start, a.end, &a.activity) == (b.start, b.end, &b.activity));
         }
         Ok(all)
     }
@@ -195,8 +226,7 @@ impl Sources {
         if self.stores.len() != 1 {
             return Ok(None);
         }
-        self.stores[0]
-            .rollups(from, to, visits)
+        patiently(|| self.stores[0].rollups(from, to, visits))
             .map_err(|e| self.failed(0, "the days' totals", e))
     }
 
@@ -215,11 +245,14 @@ impl Sources {
                 continue;
             }
             all.extend(
-                s.reminders(from, to)
-                    .map_err(|e| self.failed(i, "reminders", e))?,
+                patiently(|| s.reminders(from, to)).map_err(|e| self.failed(i, "reminders", e))?,
             );
         }
-        all.sort_by_key(|r| r.at);
+        all.sort_by(|a, b| (a.at, &a.kind, &a.outcome).cmp(&(b.at, &b.kind, &b.outcome)));
+        if self.stores.len() > 1 {
+            // Copies without identity: the same reminder in two databases is one.
+            all.dedup_by(|a, b| (a.at, &a.kind, &a.outcome) == (b.at, &b.kind, &b.outcome));
+        }
         Ok(all)
     }
 

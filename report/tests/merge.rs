@@ -272,3 +272,101 @@ fn the_note_of_a_salvaged_database_is_shown_with_the_report() {
     let (_, err) = env.json(&WEEK);
     assert_eq!(err.trim_end(), format!("dwell-report: {note}"));
 }
+
+/// A copy without identity (made before schema 3, or with `meta.database_id`
+/// removed) cannot be told a copy by its identity: the spans and reminders
+/// it shares with another database are counted once.
+#[test]
+fn a_copy_without_identity_is_not_counted_twice() {
+    let env = Env::new();
+    let (alone, _) = env.json(&WEEK);
+    let (with_laptop, _) = env.json(&merging(&[&env.laptop_db()]));
+    let strip = |from: PathBuf, name: &str| {
+        let copy = env.path(name);
+        std::fs::create_dir(&copy).unwrap();
+        std::fs::copy(from.join("dwell.db"), copy.join("dwell.db")).unwrap();
+        let store = Store::open(&copy).unwrap();
+        store
+            .meta_delete(dwell_core::store::DATABASE_ID_KEY)
+            .unwrap();
+        drop(store);
+        copy.display().to_string()
+    };
+    let mine = strip(env.data(), "mine-without-id.db");
+    let laptop = strip(env.laptop(), "laptop-without-id.db");
+    let (r, err) = env.json(&merging(&[&mine]));
+    assert_eq!(day_seconds(&r), day_seconds(&alone), "{err}");
+    assert_eq!(r["total_seconds"], alone["total_seconds"]);
+    assert_eq!(r["reminders"], alone["reminders"]);
+    assert!(err.contains("counted once"), "{err}");
+    let (r, _) = env.json(&merging(&[&env.laptop_db(), &laptop]));
+    assert_eq!(day_seconds(&r), day_seconds(&with_laptop));
+    assert_eq!(r["reminders"], with_laptop["reminders"]);
+}
+
+/// A database another program holds locked for longer than SQLite's busy
+/// timeout (a backup, `sqlite3` in a transaction) is waited for, not refused.
+#[test]
+fn a_busy_database_is_waited_for() {
+    let env = Env::new();
+    let (alone, _) = env.json(&WEEK);
+    let holder = Store::open(&env.data()).unwrap();
+    holder
+        .conn()
+        .execute_batch(
+            "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE;
+             INSERT OR REPLACE INTO meta (key, value) VALUES ('busy', '1');",
+        )
+        .unwrap();
+    let child = env
+        .command(BIN, &env.data(), &WEEK)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Longer than one busy timeout (5 s).
+    std::thread::sleep(std::time::Duration::from_secs(6));
+    holder.conn().execute_batch("COMMIT").unwrap();
+    drop(holder);
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}: {err}", out.status.code());
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(day_seconds(&r), day_seconds(&alone));
+}
+
+/// A label with an escape sequence (kept from before labels were checked, or
+/// in a merged file) never reaches the terminal as one, in any format.
+#[test]
+fn escape_sequences_in_labels_never_reach_the_terminal() {
+    use chrono::TimeZone;
+    use dwell_core::model::{Activity, Source, Span};
+    let env = Env::new();
+    let mut store = Store::open(&env.data()).unwrap();
+    let start = chrono::Utc
+        .with_ymd_and_hms(2026, 11, 17, 10, 0, 0)
+        .unwrap();
+    store
+        .put_spans(&[Span {
+            start,
+            end: start + chrono::TimeDelta::minutes(5),
+            activity: Activity::Social("evil\u{1b}]0;owned\u{7}\u{1b}[2J.example".into()),
+            source: Source::X11,
+        }])
+        .unwrap();
+    drop(store);
+    for format in ["table", "csv", "html", "markdown", "json"] {
+        let out = env.run(&["week", "--week", "2026-W47", "--format", format]);
+        assert!(
+            out.status.success(),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("evil"), "{format}");
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{format}: a raw control character is printed"
+        );
+    }
+}

@@ -3,6 +3,7 @@
 //! truncated) so nothing forgotten stays in the files; on a terminal, `--site`
 //! and `--all` say what they delete and ask first.
 
+use dwell_core::text::for_terminal;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -87,10 +88,12 @@ pub fn forget_at(cli: &Global, args: &ForgetArgs, now: DateTime<Utc>) -> Result<
             let known = if labels.is_empty() {
                 "none has been recorded".to_owned()
             } else {
-                format!("known sites: {}", labels.join(", "))
+                let shown: Vec<String> = labels.iter().map(|l| for_terminal(l)).collect();
+                format!("known sites: {}", shown.join(", "))
             };
             return Err(refused(format!(
-                "no site \"{site}\" in your data ({known})"
+                "no site \"{}\" in your data ({known})",
+                for_terminal(site)
             )));
         };
         let mut store = store.context("the database vanished")?;
@@ -100,8 +103,9 @@ pub fn forget_at(cli: &Global, args: &ForgetArgs, now: DateTime<Utc>) -> Result<
             .iter()
             .filter(|s| s.activity.site() == Some(label.as_str()))
             .fold((0, 0.0), |(n, t), s| (n + 1, t + s.seconds()));
+        let shown = for_terminal(&label);
         let what = format!(
-            "This deletes every span of {label} ({count} span(s), {}) for good.",
+            "This deletes every span of {shown} ({count} span(s), {}) for good.",
             crate::cmd::fmt_minutes(secs)
         );
         if !crate::ask::confirm(&what, args.yes)? {
@@ -111,7 +115,7 @@ pub fn forget_at(cli: &Global, args: &ForgetArgs, now: DateTime<Utc>) -> Result<
             .forget_site(&label, now)
             .context("cannot forget the site")?
             .unwrap_or(0);
-        println!("Forgot {label}: {n} span(s) deleted for good, and the database compacted.");
+        println!("Forgot {shown}: {n} span(s) deleted for good, and the database compacted.");
         tell_agent(&dir);
         return Ok(());
     }

@@ -84,6 +84,10 @@ pub fn status_at(cli: &Global, json: bool, now: chrono::DateTime<Utc>) -> Result
         Err(e) => (Config::default(), Some(format!("{e:#}"))),
     };
     let db = dir.join(DB_FILE);
+    // What `run` refuses (a link planted as the database) is said here too.
+    if let Some(why) = dwell_core::paths::not_own_file(&db) {
+        return Err(super::refused(why));
+    }
     let store = if db.exists() {
         Some(Store::open_read_only(&db)?)
     } else {

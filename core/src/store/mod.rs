@@ -22,7 +22,7 @@
 use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::fs::{DirBuilder, OpenOptions};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, TimeZone, Utc};
@@ -106,6 +106,11 @@ pub enum StoreError {
     /// in place, and the next start checks (and salvages) it again.
     #[error("{path}: stopped before the check or salvage of the database was done (dwell was asked to stop); nothing was changed, the next start does it again")]
     Cancelled { path: PathBuf },
+    /// One of the database's files is a symbolic link, a hard link, a
+    /// directory... ([`crate::paths::not_own`]); `detail` names it and says
+    /// what to do.
+    #[error("{detail}")]
+    NotOwnFile { path: PathBuf, detail: String },
 }
 
 impl StoreError {
@@ -120,6 +125,19 @@ impl StoreError {
                 | StoreError::DiskFull { .. }
                 | StoreError::NewerSchema { .. }
                 | StoreError::NotDwell { .. }
+                | StoreError::NotOwnFile { .. }
+        )
+    }
+
+    /// Whether another connection held the database for longer than the busy
+    /// timeout (SQLITE_BUSY, SQLITE_LOCKED): trying again later helps.
+    pub fn is_busy(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Sqlite { source, .. } if matches!(
+                source.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            )
         )
     }
 
@@ -383,6 +401,7 @@ impl Store {
     /// The connection to the database file `path` (created 0600 if missing),
     /// before any write.
     fn open_file_unmigrated(path: PathBuf) -> Result<Store, StoreError> {
+        own_files(&path, &["", "-wal", "-shm"])?;
         // Create the file ourselves so it is 0600 from its first byte.
         // Never through a symbolic link planted where the database should be.
         OpenOptions::new()
@@ -486,16 +505,40 @@ impl Store {
     /// beside it (a read-only or full disk, a directory that is not yours), it
     /// is opened as immutable: what a `-wal` file holds is then not seen.
     pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        // The file may be a link (a merged copy); what SQLite writes beside it may not.
+        own_files(path, &["-wal", "-shm"])?;
+        if path.is_dir() {
+            return Err(StoreError::NotOwnFile {
+                path: path.to_owned(),
+                detail: format!(
+                    "{} is a directory, not a dwell database: move it away",
+                    path.display()
+                ),
+            });
+        }
         if !path.is_file() {
             return Err(StoreError::Io {
                 path: path.to_owned(),
                 source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
             });
         }
-        match Store::open_read_only_as(path, false) {
+        let companions = ["-wal", "-shm"].map(|suffix| with_suffix(path, suffix));
+        let existed = companions
+            .clone()
+            .map(|p| std::fs::symlink_metadata(p).is_ok());
+        let opened = match Store::open_read_only_as(path, false) {
             Err(e) if cannot_share(&e) => Store::open_read_only_as(path, true).map_err(|_| e),
             r => r,
+        };
+        // SQLite makes the `-wal` and `-shm` of a read with the mode of the
+        // database: a 0400 file would leave 0400 ones the next writer cannot use.
+        for (p, existed) in companions.iter().zip(existed) {
+            let ours = std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file() && m.nlink() == 1);
+            if !existed && ours {
+                let _ = std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o600));
+            }
         }
+        opened
     }
 
     fn open_read_only_as(path: &Path, immutable: bool) -> Result<Store, StoreError> {
@@ -1573,6 +1616,18 @@ fn sql(path: &Path, source: rusqlite::Error) -> StoreError {
     }
 }
 
+/// Refuses the files of database `db` (its name with each of `suffixes`)
+/// that dwell must not open: links, directories ([`crate::paths::not_own`]).
+fn own_files(db: &Path, suffixes: &[&str]) -> Result<(), StoreError> {
+    for suffix in suffixes {
+        let path = with_suffix(db, suffix);
+        if let Some(detail) = crate::paths::not_own_file(&path) {
+            return Err(StoreError::NotOwnFile { path, detail });
+        }
+    }
+    Ok(())
+}
+
 /// After SQLite failed to open or write `path`, looks at its disk and
 /// directory for a reason the employee can fix.
 fn why_not_writable(path: &Path) -> Option<StoreError> {
@@ -1676,6 +1731,67 @@ mod tests {
         std::os::unix::fs::symlink(&real, dir.path().join("link")).unwrap();
         std::fs::create_dir(&real).unwrap();
         Store::open(&dir.path().join("link")).unwrap();
+    }
+
+    /// `status` reads a database it cannot write (0400): the `-wal` and
+    /// `-shm` SQLite makes for that read are left 0600, so the next `run`
+    /// can use them once the file is writable again.
+    #[test]
+    fn a_read_only_open_leaves_the_files_it_made_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store.put_spans(&[span(0, 60, Some("a.example"))]).unwrap();
+        drop(store);
+        let db = dir.path().join(DB_FILE);
+        std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o400)).unwrap();
+        let store = Store::open_read_only(&db).unwrap();
+        assert_eq!(store.spans(t(0), t(60)).unwrap().len(), 1);
+        drop(store);
+        for suffix in ["-wal", "-shm"] {
+            let p = with_suffix(&db, suffix);
+            if let Ok(m) = std::fs::symlink_metadata(&p) {
+                assert_eq!(m.mode() & 0o777, 0o600, "{suffix}");
+            }
+        }
+        std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store.put_spans(&[span(60, 120, None)]).unwrap();
+    }
+
+    #[test]
+    fn hard_links_and_directories_among_the_files_are_refused() {
+        for name in ["dwell.db", "dwell.db-wal", "dwell.db-shm"] {
+            let dir = tempfile::tempdir().unwrap();
+            let data = dir.path().join("d");
+            Store::open(&data).unwrap();
+            let other = dir.path().join("precious");
+            std::fs::write(&other, "keep").unwrap();
+            std::fs::set_permissions(&other, std::fs::Permissions::from_mode(0o644)).unwrap();
+            let at = data.join(name);
+            let _ = std::fs::remove_file(&at);
+            std::fs::hard_link(&other, &at).unwrap();
+            let e = Store::open(&data).unwrap_err();
+            assert!(e.is_permanent(), "{name}: {e}");
+            assert!(e.to_string().contains("hard link"), "{name}: {e}");
+            if name != "dwell.db" {
+                let e = Store::open_read_only(&data.join(DB_FILE)).unwrap_err();
+                assert!(e.to_string().contains("hard link"), "{name}: {e}");
+            }
+            assert_eq!(std::fs::read_to_string(&other).unwrap(), "keep", "{name}");
+            // Not made 0600 either.
+            assert_eq!(
+                std::fs::metadata(&other).unwrap().mode() & 0o777,
+                0o644,
+                "{name}"
+            );
+            std::fs::remove_file(&at).unwrap();
+            std::fs::create_dir(&at).unwrap();
+            let e = Store::open(&data).unwrap_err();
+            assert!(
+                e.is_permanent() && e.to_string().contains("directory"),
+                "{name}: {e}"
+            );
+        }
     }
 
     /// Every rollup, with visits.

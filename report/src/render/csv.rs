@@ -1,6 +1,7 @@
 //! `--format csv`: one row per day and site (a day without social time gets
 //! one row with an empty site), for spreadsheets.
 
+use dwell_core::text::for_terminal;
 use dwell_core::text::Csv;
 
 use crate::aggregate::Report;
@@ -37,7 +38,7 @@ pub fn render(r: &Report) -> String {
             csv.row(
                 [
                     date.clone(),
-                    s.site.clone(),
+                    for_terminal(&s.site),
                     s.seconds.to_string(),
                     s.visits.to_string(),
                 ]

@@ -3,6 +3,7 @@
 //! no external resource of any kind; readable in dark mode and printed; every
 //! chart has a text alternative and its numbers in a table.
 
+use dwell_core::text::for_terminal;
 use std::fmt::Write;
 
 use crate::aggregate::Report;
@@ -237,7 +238,7 @@ pub fn render(r: &Report, lang: Lang) -> String {
             let _ = writeln!(
                 o,
                 "<tr><td>{}</td><td style=\"width:40%\"><span class=\"meter\" style=\"width:{:.1}%\"></span></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-                esc(&s.site),
+                esc(&for_terminal(&s.site)),
                 s.seconds as f64 / top * 100.0,
                 d(s.seconds),
                 lang.percent(s.share * 100.0),

@@ -1,6 +1,7 @@
 //! `--format markdown`: the report as a Markdown document (headings, tables),
 //! handy for a personal journal or notes app.
 
+use dwell_core::text::for_terminal;
 use std::fmt::Write;
 
 use crate::aggregate::Report;
@@ -115,7 +116,7 @@ pub fn render(r: &Report, lang: Lang) -> String {
             let _ = writeln!(
                 o,
                 "| {} | {} | {} | {} |",
-                md(&s.site),
+                md(&for_terminal(&s.site)),
                 d(s.seconds),
                 lang.percent(s.share * 100.0),
                 s.visits
