@@ -784,6 +784,7 @@ impl Door {
             }
             return;
         };
+        tracing::debug!(host = %host, private, focused, "tab report");
         // The reply carries the run loop's answer (the pause page, if any).
         let pause = self
             .take_tab(browser, host, private, audible, focused, sender)
