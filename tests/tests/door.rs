@@ -1,0 +1,182 @@
+//! End-to-end tests of the agent's bus door, `org.dwell.Agent` (issue 18 item 4, issue 17
+//! item 4): a flood of calls on one connection (10 to 10,000 in one go) is answered, every
+//! call, and afterwards another client's call and a screen-saver lock signal are still
+//! handled; a program owning the name before the agent starts gets nothing: `status --json`
+//! says so in `watch_hint` and no KWin script is loaded; the agent takes its name once that
+//! program leaves.
+
+use std::process::Command;
+use std::time::Duration;
+
+use dwell_tests::wayland_scenarios as scenario;
+use dwell_tests::{run_command, wait_until, Compositor, Desktop, DesktopOptions, Dwell, Session};
+
+const CONFIG: &str = r#"
+[tracking]
+idle_timeout = "10m"
+[schedule]
+record = "always"
+[reminders]
+enabled = false
+"#;
+
+/// `N METHOD`: sends N calls of METHOD to the agent on one connection without waiting, then
+/// waits for every reply; prints `{"ok": n, "errors": {name: n}}`.
+const FLOOD: &str = r#"
+import sys, json, dbus, dbus.mainloop.glib
+from gi.repository import GLib
+dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
+n, method = int(sys.argv[1]), sys.argv[2]
+bus = dbus.SessionBus()
+call = bus.get_object('org.dwell.Agent', '/org/dwell/Agent', introspect=False).get_dbus_method(method, 'org.dwell.Agent1')
+counts = {'ok': 0, 'errors': {}}
+loop = GLib.MainLoop()
+def done():
+    if counts['ok'] + sum(counts['errors'].values()) == n:
+        loop.quit()
+def ok(*_):
+    counts['ok'] += 1
+    done()
+def err(e):
+    name = e.get_dbus_name() or 'none'
+    counts['errors'][name] = counts['errors'].get(name, 0) + 1
+    done()
+for i in range(n):
+    if method == 'Tab':
+        args = ('chromium', 'h%d.example.com' % i, False, False, True, dbus.UInt32(1))
+    else:
+        args = ('firefox', 'Facebook', dbus.UInt32(1))
+    call(*args, reply_handler=ok, error_handler=err, timeout=60)
+GLib.timeout_add_seconds(90, loop.quit)
+loop.run()
+print(json.dumps(counts))
+"#;
+
+/// Owns `org.freedesktop.ScreenSaver` and sends `ActiveChanged(true)`.
+const SAVER: &str = r#"
+import dbus, time
+bus = dbus.SessionBus()
+assert bus.request_name('org.freedesktop.ScreenSaver') == 1
+msg = dbus.lowlevel.SignalMessage('/org/freedesktop/ScreenSaver', 'org.freedesktop.ScreenSaver', 'ActiveChanged')
+msg.append(True, signature='b')
+bus.send_message(msg)
+bus.flush()
+time.sleep(1)
+"#;
+
+/// Owns `org.dwell.Agent` until killed.
+const SQUATTER: &str = r#"
+import dbus, time, sys
+bus = dbus.SessionBus()
+assert bus.request_name('org.dwell.Agent', dbus.bus.NAME_FLAG_DO_NOT_QUEUE) == 1
+print('owned', flush=True)
+time.sleep(600)
+"#;
+
+fn python(session: &impl Session, script: &str, args: &[&str]) -> Command {
+    let mut cmd = session.command("/usr/bin/python3");
+    cmd.arg("-c").arg(script).args(args);
+    cmd
+}
+
+fn flood(desktop: &Desktop, n: usize, method: &str) -> serde_json::Value {
+    let out = run_command(
+        python(desktop, FLOOD, &[&n.to_string(), method]),
+        Duration::from_secs(120),
+    );
+    assert!(out.status.success(), "the flood of {n} failed: {out:?}");
+    serde_json::from_slice(&out.stdout).expect("the flood's counts")
+}
+
+#[test]
+fn a_flood_on_one_connection_neither_blocks_nor_starves_the_door() {
+    let desktop = Desktop::start(DesktopOptions::default());
+    let dwell = Dwell::new(&desktop, CONFIG);
+    dwell.enable();
+    let agent = dwell.start();
+    for n in [10usize, 100, 1_000, 10_000] {
+        let counts = flood(&desktop, n, "Tab");
+        let errors = counts["errors"].as_object().cloned().unwrap_or_default();
+        let answered = counts["ok"].as_u64().unwrap_or(0)
+            + errors.values().filter_map(|v| v.as_u64()).sum::<u64>();
+        assert_eq!(answered, n as u64, "burst of {n}: {counts}");
+        for unanswered in ["org.freedesktop.DBus.Error.NoReply", "none"] {
+            assert!(!errors.contains_key(unanswered), "burst of {n}: {counts}");
+        }
+        // Another client, one call: answered (refused: it is no dwell program).
+        let one = flood(&desktop, 1, "Focus");
+        assert!(
+            one["ok"] == 1 || one["errors"].as_object().is_some_and(|e| e.len() == 1),
+            "after a burst of {n}, another client's call: {one}"
+        );
+        assert!(
+            one["errors"].get("org.freedesktop.DBus.Error.NoReply").is_none(),
+            "after a burst of {n}, another client's call: {one}"
+        );
+        assert_eq!(
+            one["errors"]["org.freedesktop.DBus.Error.AccessDenied"], 1,
+            "after a burst of {n}: {one}"
+        );
+    }
+    // A screen saver's lock signal is still taken.
+    let out = run_command(python(&desktop, SAVER, &[]), Duration::from_secs(20));
+    assert!(out.status.success(), "the screen saver failed: {out:?}");
+    assert!(
+        wait_until(Duration::from_secs(5), || agent
+            .stderr_text()
+            .contains("locked=true")),
+        "the lock signal was not taken after the floods:\n{}",
+        agent.stderr_text()
+    );
+    assert!(agent.is_running(), "{}", agent.stderr_text());
+}
+
+#[test]
+fn a_squatter_on_the_agents_name_gets_no_kwin_script_and_status_says_so() {
+    scenario::with_dwell(Compositor::Kwin, scenario::ALWAYS, |session, dwell| {
+        let squatter = session.spawn_command(python(session, SQUATTER, &[]));
+        assert!(
+            squatter.wait_for_stdout(Duration::from_secs(10), |o| o.contains("owned")),
+            "the squatter did not get the name: {}",
+            squatter.stderr_text()
+        );
+        let agent = dwell.start_watching();
+        let hinted = wait_until(Duration::from_secs(10), || {
+            scenario::status(dwell)["watch_hint"]
+                .as_str()
+                .is_some_and(|h| h.contains("another program owns"))
+        });
+        let st = scenario::status(dwell);
+        assert!(hinted, "status --json: {st:#}\n{}", agent.stderr_text());
+        assert!(
+            st["backend"].is_string() && st.get("idle_source").is_some(),
+            "{st:#}"
+        );
+        let loaded = session.run(
+            "dbus-send",
+            [
+                "--session",
+                "--print-reply",
+                "--dest=org.kde.KWin",
+                "/Scripting",
+                "org.kde.kwin.Scripting.isScriptLoaded",
+                "string:dwell-focus",
+            ],
+        );
+        assert!(
+            loaded.stdout.ends_with(b"boolean false\n"),
+            "a KWin script was loaded while another program owns the name: {loaded:?}\n{}",
+            agent.stderr_text()
+        );
+        // The squatter leaves: the agent takes its name and loads the script.
+        squatter.kill9();
+        scenario::wait_for_kwin_script(session, &agent);
+        assert!(
+            wait_until(Duration::from_secs(5), || scenario::status(dwell)
+                ["watch_hint"]
+                .is_null()),
+            "{:#}",
+            scenario::status(dwell)
+        );
+    });
+}
