@@ -32,6 +32,7 @@ pub mod bus;
 pub mod gnome;
 pub mod kwin;
 pub mod select;
+pub mod trust;
 pub mod wayland;
 pub mod x11;
 
