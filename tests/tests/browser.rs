@@ -723,6 +723,12 @@ fn the_native_host_drops_bad_messages_and_exits_at_eof() {
         want.extend_from_slice(body);
         assert_eq!(out.stdout, want, "{program}: {stderr}");
         assert!(stderr.contains("dropped=3"), "{program}: {stderr}");
+        // Logged once, then counted.
+        assert_eq!(
+            stderr.matches("dropped a message").count(),
+            1,
+            "{program}: {stderr}"
+        );
         assert!(
             stderr.contains("native-messaging host done"),
             "{program}: {stderr}"

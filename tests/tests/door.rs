@@ -3,13 +3,15 @@
 //! call, and afterwards another client's call and a screen-saver lock signal are still
 //! handled; a program owning the name before the agent starts gets nothing: `status --json`
 //! says so in `watch_hint` and no KWin script is loaded; the agent takes its name once that
-//! program leaves.
+//! program leaves; a native host that leaves takes the agent's match rule for it along.
 
 use std::process::Command;
 use std::time::Duration;
 
 use dwell_tests::wayland_scenarios as scenario;
-use dwell_tests::{run_command, wait_until, Compositor, Desktop, DesktopOptions, Dwell, Session};
+use dwell_tests::{
+    bin_path, run_command, wait_until, Compositor, Desktop, DesktopOptions, Dwell, Session,
+};
 
 const CONFIG: &str = r#"
 [tracking]
@@ -110,7 +112,9 @@ fn a_flood_on_one_connection_neither_blocks_nor_starves_the_door() {
             "after a burst of {n}, another client's call: {one}"
         );
         assert!(
-            one["errors"].get("org.freedesktop.DBus.Error.NoReply").is_none(),
+            one["errors"]
+                .get("org.freedesktop.DBus.Error.NoReply")
+                .is_none(),
             "after a burst of {n}, another client's call: {one}"
         );
         assert_eq!(
@@ -179,4 +183,60 @@ fn a_squatter_on_the_agents_name_gets_no_kwin_script_and_status_says_so() {
             scenario::status(dwell)
         );
     });
+}
+
+/// Prints how many match rules the agent's connection has (the bus's debug statistics).
+const MATCH_RULES: &str = r#"
+import dbus
+bus = dbus.SessionBus()
+d = bus.get_object('org.freedesktop.DBus', '/org/freedesktop/DBus')
+owner = d.GetNameOwner('org.dwell.Agent', dbus_interface='org.freedesktop.DBus')
+stats = d.GetConnectionStats(owner, dbus_interface='org.freedesktop.DBus.Debug.Stats')
+print(int(stats['MatchRules']))
+"#;
+
+fn match_rules(desktop: &Desktop) -> u64 {
+    let out = run_command(python(desktop, MATCH_RULES, &[]), Duration::from_secs(20));
+    assert!(out.status.success(), "the bus statistics: {out:?}");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("a number of match rules")
+}
+
+#[test]
+fn native_hosts_that_leave_leave_no_match_rules_behind() {
+    let desktop = Desktop::start(DesktopOptions::default());
+    let dwell = Dwell::new(&desktop, CONFIG);
+    dwell.enable();
+    let agent = dwell.start();
+    let before = match_rules(&desktop);
+    let input = desktop.tempdir().join("one-frame");
+    let body = br#"{"host":"a.example.com","focused":true}"#;
+    let mut bytes = (body.len() as u32).to_ne_bytes().to_vec();
+    bytes.extend_from_slice(body);
+    std::fs::write(&input, &bytes).expect("write a frame");
+    for _ in 0..5 {
+        let mut cmd = desktop.command("sh");
+        cmd.arg("-c").arg(format!(
+            "exec '{}' chrome-extension://mdbmdcjahoajldikneojnlbokdlmghlk/ < '{}'",
+            bin_path("dwell-native-host").display(),
+            input.display()
+        ));
+        let out = run_command(cmd, Duration::from_secs(20));
+        assert!(out.status.success(), "{out:?}");
+    }
+    let gone = wait_until(Duration::from_secs(5), || {
+        agent
+            .stderr_text()
+            .matches("a browser extension disconnected")
+            .count()
+            == 5
+    });
+    assert!(gone, "{}", agent.stderr_text());
+    assert!(
+        wait_until(Duration::from_secs(5), || match_rules(&desktop) == before),
+        "the agent kept match rules for hosts that left: {before} before, {} after",
+        match_rules(&desktop)
+    );
 }
