@@ -3,7 +3,7 @@
 //! call, and afterwards another client's call and a screen-saver lock signal are still
 //! handled; a program owning the name before the agent starts gets nothing: `status --json`
 //! says so in `watch_hint` and no KWin script is loaded; the agent takes its name once that
-//! program leaves; a native host that leaves takes the agent's match rule for it along.
+//! program leaves; the native host tells such a program nothing; a native host that leaves takes the agent's match rule for it along.
 
 use std::process::Command;
 use std::time::Duration;
@@ -66,13 +66,19 @@ bus.flush()
 time.sleep(1)
 "#;
 
-/// Owns `org.dwell.Agent` until killed.
+/// Owns `org.dwell.Agent` until killed; prints `call MEMBER` for each call it receives there.
 const SQUATTER: &str = r#"
-import dbus, time, sys
+import dbus, dbus.mainloop.glib
+from gi.repository import GLib
+dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
 bus = dbus.SessionBus()
 assert bus.request_name('org.dwell.Agent', dbus.bus.NAME_FLAG_DO_NOT_QUEUE) == 1
+def seen(bus, msg):
+    if msg.get_path() == '/org/dwell/Agent':
+        print('call', msg.get_member(), flush=True)
+bus.add_message_filter(seen)
 print('owned', flush=True)
-time.sleep(600)
+GLib.MainLoop().run()
 "#;
 
 fn python(session: &impl Session, script: &str, args: &[&str]) -> Command {
@@ -238,5 +244,39 @@ fn native_hosts_that_leave_leave_no_match_rules_behind() {
         wait_until(Duration::from_secs(5), || match_rules(&desktop) == before),
         "the agent kept match rules for hosts that left: {before} before, {} after",
         match_rules(&desktop)
+    );
+}
+
+#[test]
+fn the_native_host_tells_a_squatter_nothing() {
+    let desktop = Desktop::start(DesktopOptions::default());
+    let squatter = desktop.spawn_command(python(&desktop, SQUATTER, &[]));
+    assert!(
+        squatter.wait_for_stdout(Duration::from_secs(10), |o| o.contains("owned")),
+        "the squatter did not get the name: {}",
+        squatter.stderr_text()
+    );
+    let input = desktop.tempdir().join("one-frame");
+    let body = br#"{"host":"a.example.com","focused":true}"#;
+    let mut bytes = (body.len() as u32).to_ne_bytes().to_vec();
+    bytes.extend_from_slice(body);
+    std::fs::write(&input, &bytes).expect("write a frame");
+    let mut cmd = desktop.command("sh");
+    cmd.arg("-c").arg(format!(
+        "exec '{}' chrome-extension://mdbmdcjahoajldikneojnlbokdlmghlk/ < '{}'",
+        bin_path("dwell-native-host").display(),
+        input.display()
+    ));
+    let out = run_command(cmd, Duration::from_secs(20));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{out:?}");
+    let off = br#"{"dwell":"off"}"#;
+    assert!(out.stdout.ends_with(off), "{stderr}");
+    assert!(stderr.contains("another program owns"), "{stderr}");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        !squatter.stdout_text().contains("call"),
+        "the host sent the squatter: {}",
+        squatter.stdout_text()
     );
 }

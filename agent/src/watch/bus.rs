@@ -442,46 +442,58 @@ async fn next_msg(stream: &mut Option<MessageStream>) -> Option<zbus::Result<Mes
     }
 }
 
+impl Door {
+    fn new(backend: Backend, tx: mpsc::Sender<WatchEvent>, mutter: Option<PushedIdle>) -> Door {
+        Door {
+            backend,
+            tx,
+            mutter,
+            session: None,
+            system: None,
+            login_session: None,
+            lock: LockState::default(),
+            kwin_loaded: false,
+            mutter_watches: gnome::Watches::default(),
+            procs: ProcessNames::default(),
+            warned_malformed: false,
+            warned_connect: false,
+            hint: false,
+            squatted: false,
+            owners: trust::Owners::default(),
+            system_owners: trust::Owners::default(),
+            hosts: HashMap::new(),
+            refused: 0,
+            tab_senders: Default::default(),
+            kwin_check_at: None,
+            kwin_reloads: 0,
+        }
+    }
+}
+
+impl Reader {
+    fn new(system: Option<MessageStream>) -> Reader {
+        Reader {
+            session: None,
+            system,
+            conn: None,
+            signals: Fair::default(),
+            calls: Fair::default(),
+            session_ended: false,
+            system_ended: false,
+            system_first: false,
+            overflow: 0,
+        }
+    }
+}
+
 async fn serve(
     backend: Backend,
     tx: mpsc::Sender<WatchEvent>,
     mutter: Option<PushedIdle>,
     mut stop: oneshot::Receiver<()>,
 ) {
-    let mut door = Door {
-        backend,
-        tx,
-        mutter,
-        session: None,
-        system: None,
-        login_session: None,
-        lock: LockState::default(),
-        kwin_loaded: false,
-        mutter_watches: gnome::Watches::default(),
-        procs: ProcessNames::default(),
-        warned_malformed: false,
-        warned_connect: false,
-        hint: false,
-        squatted: false,
-        owners: trust::Owners::default(),
-        system_owners: trust::Owners::default(),
-        hosts: HashMap::new(),
-        refused: 0,
-        tab_senders: Default::default(),
-        kwin_check_at: None,
-        kwin_reloads: 0,
-    };
-    let mut reader = Reader {
-        session: None,
-        system: door.connect_system().await,
-        conn: None,
-        signals: Fair::default(),
-        calls: Fair::default(),
-        session_ended: false,
-        system_ended: false,
-        system_first: false,
-        overflow: 0,
-    };
+    let mut door = Door::new(backend, tx, mutter);
+    let mut reader = Reader::new(door.connect_system().await);
     let mut backoff = Duration::from_secs(1);
     loop {
         reader.session = match door.connect_session().await {
