@@ -752,9 +752,19 @@ impl Door {
                 tracing::warn!("{}", squatted_hint());
                 true
             }
-            Err(e) => {
-                tracing::warn!(error = %e, name = NAME, "cannot ask for the agent's bus name");
+            Err(e) if self.uses_door() => {
+                // Focus reaches the agent through that name alone: nothing to track.
+                let why = format!(
+                    "the session bus refuses dwell its name {NAME} ({e}): with the {} backend focus is seen only through it; check the bus's policy, or set [tracking] backend",
+                    self.backend.name()
+                );
+                self.send(WatchEvent::Untrackable(why)).await;
                 true
+            }
+            Err(e) => {
+                // Windows are still seen; browser tabs are not.
+                tracing::warn!(error = %e, name = NAME, "cannot ask for the agent's bus name: browser tabs are not seen");
+                false
             }
         };
         if self.squatted {
