@@ -280,3 +280,25 @@ fn the_native_host_tells_a_squatter_nothing() {
         squatter.stdout_text()
     );
 }
+
+#[test]
+fn the_gnome_extension_tells_a_squatter_nothing() {
+    scenario::with_dwell(Compositor::Gnome, scenario::ALWAYS, |session, _dwell| {
+        let squatter = session.spawn_command(python(session, SQUATTER, &[]));
+        assert!(
+            squatter.wait_for_stdout(Duration::from_secs(10), |o| o.contains("owned")),
+            "the squatter did not get the name: {}",
+            squatter.stderr_text()
+        );
+        let work = session.open_window("org.gnome.TextEditor", "notes.txt");
+        let fb = session.open_window("firefox", "Facebook — Mozilla Firefox");
+        work.focus();
+        fb.focus();
+        std::thread::sleep(Duration::from_millis(1500));
+        assert!(
+            !squatter.stdout_text().contains("call"),
+            "the GNOME extension reported focus to a program that is not dwell-agent: {}",
+            squatter.stdout_text()
+        );
+    });
+}
