@@ -18,7 +18,12 @@
 //!   ([`crate::watch::bus::NAME`], method `Tab`), the same door the KWin script
 //!   and the GNOME extension use; a choice goes through `PauseResult`. No
 //!   socket of its own. When the agent appears on the bus later, the last facts
-//!   are sent again.
+//!   are sent again. Only to an owner of that name whose process is
+//!   `dwell-agent` ([`crate::watch::trust`]). One call at a time, each with a
+//!   timeout; facts arriving meanwhile replace the waiting ones, so a burst of
+//!   any size ends with the last facts delivered. The connection is read all
+//!   the time (its one stream carries only the agent's `NameOwnerChanged`).
+//!   Dropped messages are logged once, then counted.
 //! - **Out:** `{"dwell":"on"}` or `{"dwell":"off"}` (no agent running), framed
 //!   the same way, each time that changes; and `{"pause": {...}}` ([`Pause`])
 //!   when the agent's answer to a tab report is to show the pause page. Only
@@ -221,17 +226,22 @@ pub fn parse_message(bytes: &[u8]) -> Result<FromBrowser, Rejected> {
     if bytes.len() > MAX_MESSAGE {
         return Err(Rejected::TooLarge);
     }
-    if let Ok(raw) = serde_json::from_slice::<RawPauseResult>(bytes) {
+    // An object, and only an object: serde would also fill the structs below
+    // from a JSON array of their fields in order.
+    let object: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(bytes).map_err(|_| Rejected::NotFacts)?;
+    let value = serde_json::Value::Object(object);
+    if let Ok(raw) = RawPauseResult::deserialize(&value) {
         return PauseOutcome::parse(&raw.pause_result)
             .map(FromBrowser::PauseResult)
             .ok_or(Rejected::BadOutcome);
     }
-    parse_facts(bytes).map(FromBrowser::Facts)
+    parse_facts(&value).map(FromBrowser::Facts)
 }
 
-/// Checks a tab report's bytes.
-fn parse_facts(bytes: &[u8]) -> Result<TabFacts, Rejected> {
-    let raw: RawFacts = serde_json::from_slice(bytes).map_err(|_| Rejected::NotFacts)?;
+/// Checks a tab report (a JSON object).
+fn parse_facts(value: &serde_json::Value) -> Result<TabFacts, Rejected> {
+    let raw = RawFacts::deserialize(value).map_err(|_| Rejected::NotFacts)?;
     if raw.private {
         // A private window: nothing about it but that it is private.
         return Ok(TabFacts {
@@ -382,9 +392,21 @@ fn read_input(mut input: impl Read, tx: mpsc::Sender<Input>) {
     }
 }
 
+/// One call to the agent under way: what it was, and its outcome.
+type Call = std::pin::Pin<Box<dyn std::future::Future<Output = Sent> + Send>>;
+
+/// What a finished call to the agent says.
+enum Sent {
+    /// A tab report: whether a dwell agent took it, and the pause page it asks for.
+    Facts(bool, Option<Pause>),
+    /// A pause page's outcome (taken or not).
+    PauseResult,
+}
+
 enum Next {
     Input(Option<Input>),
     Bus(Option<zbus::Result<zbus::Message>>),
+    Sent(Sent),
 }
 
 async fn next_bus(stream: &mut Option<MessageStream>) -> Option<zbus::Result<zbus::Message>> {
@@ -394,119 +416,239 @@ async fn next_bus(stream: &mut Option<MessageStream>) -> Option<zbus::Result<zbu
     }
 }
 
+async fn next_sent(call: &mut Option<Call>) -> Sent {
+    match call {
+        Some(c) => c.await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The host's state between messages. The bus connection is read all the time
+/// (its one stream carries only `NameOwnerChanged` for the agent's name; call
+/// replies go to the calls waiting for them), and at most one call to the agent
+/// is under way: facts that arrive meanwhile replace the ones waiting, so a
+/// burst of any size ends with the last facts delivered, never with a queue.
+struct Host<'a> {
+    browser: &'a str,
+    pid: u32,
+    conn: Option<Connection>,
+    stream: Option<MessageStream>,
+    /// The last facts from the browser, and whether the agent has them yet.
+    last: Option<TabFacts>,
+    unsent: bool,
+    /// Pause page outcomes to pass on, in order.
+    outcomes: std::collections::VecDeque<PauseOutcome>,
+    call: Option<Call>,
+    told: Option<bool>,
+    dropped: u64,
+    warned_bus: bool,
+}
+
 async fn serve(
     browser: &str,
     pid: u32,
     mut rx: mpsc::Receiver<Input>,
     out: &mut impl Write,
 ) -> Result<()> {
-    let mut conn: Option<Connection> = None;
-    let mut stream: Option<MessageStream> = None;
-    let mut last: Option<TabFacts> = None;
-    let mut told: Option<bool> = None;
-    let mut dropped: u64 = 0;
-    let mut warned = false;
+    let mut host = Host {
+        browser,
+        pid,
+        conn: None,
+        stream: None,
+        last: None,
+        unsent: false,
+        outcomes: Default::default(),
+        call: None,
+        told: None,
+        dropped: 0,
+        warned_bus: false,
+    };
+    let mut input_open = true;
     loop {
-        if conn.is_none() {
-            match connect().await {
-                Ok((c, s)) => {
-                    conn = Some(c);
-                    stream = Some(s);
-                }
-                Err(e) if !warned => {
-                    tracing::warn!(error = %e, "cannot use the session bus; dwell is off for this browser");
-                    warned = true;
-                }
-                Err(_) => {}
-            }
+        host.ensure_connected().await;
+        host.start_call();
+        if !input_open && host.call.is_none() {
+            break;
         }
-        let next = futures_lite::future::or(async { Next::Input(rx.recv().await) }, async {
-            Next::Bus(next_bus(&mut stream).await)
-        })
+        // The call and the bus first: a browser that never stops writing must
+        // not keep the replies from being read.
+        let next = futures_lite::future::or(
+            async { Next::Sent(next_sent(&mut host.call).await) },
+            futures_lite::future::or(
+                async { Next::Bus(next_bus(&mut host.stream).await) },
+                async {
+                    if input_open {
+                        Next::Input(rx.recv().await)
+                    } else {
+                        std::future::pending().await
+                    }
+                },
+            ),
+        )
         .await;
-        let deliver_last = match next {
-            Next::Input(None) | Next::Input(Some(Input::End(None))) => break,
+        match next {
+            Next::Input(None) | Next::Input(Some(Input::End(None))) => input_open = false,
             Next::Input(Some(Input::End(Some(e)))) => {
                 tracing::warn!(error = %e, "the browser's messages broke off");
-                break;
+                input_open = false;
             }
-            Next::Input(Some(Input::Dropped(why))) => {
-                dropped += 1;
-                tracing::info!(dropped, reason = %why, "dropped a message from the browser");
-                false
-            }
-            Next::Input(Some(Input::Facts(facts))) => {
-                last = Some(facts);
-                true
-            }
-            Next::Input(Some(Input::PauseResult(outcome))) => {
-                if let Some(c) = &conn {
-                    let sent = c
-                        .call_method(
-                            Some(bus::NAME),
-                            bus::PATH,
-                            Some(bus::IFACE),
-                            "PauseResult",
-                            &(outcome.as_str(),),
-                        )
-                        .await;
-                    if let Err(e) = sent {
-                        tracing::info!(error = %e, "the agent did not take the pause page's outcome");
-                    }
-                }
-                false
-            }
+            Next::Input(Some(input)) => host.take(input),
             Next::Bus(Some(Ok(msg))) => {
                 // The agent (re)appeared on the bus: give it the current facts.
-                msg.message_type() == MsgType::Signal
+                let back = msg.message_type() == MsgType::Signal
                     && msg
                         .body()
                         .deserialize::<(String, String, String)>()
-                        .is_ok_and(|(name, _, new)| name == bus::NAME && !new.is_empty())
+                        .is_ok_and(|(name, _, new)| name == bus::NAME && !new.is_empty());
+                host.unsent |= back && host.last.is_some();
             }
             Next::Bus(_) => {
-                conn = None;
-                stream = None;
-                false
+                host.conn = None;
+                host.stream = None;
             }
-        };
-        if !deliver_last {
-            continue;
-        }
-        let Some(facts) = &last else { continue };
-        let (on, pause) = match &conn {
-            Some(c) => deliver(c, browser, pid, facts).await,
-            None => (false, None),
-        };
-        if told != Some(on) {
-            write_frame(out, reply(on)).context("cannot answer the browser")?;
-            tracing::info!(on, "dwell agent reachable");
-            told = Some(on);
-        }
-        if let Some(pause) = pause {
-            write_frame(out, &pause.to_message()).context("cannot answer the browser")?;
-            tracing::info!("pause page asked for");
+            Next::Sent(sent) => {
+                host.call = None;
+                host.answer(sent, out)?;
+            }
         }
     }
     tracing::info!(
-        dropped,
+        dropped = host.dropped,
         "the browser closed the port; native-messaging host done"
     );
     Ok(())
 }
 
+impl Host<'_> {
+    async fn ensure_connected(&mut self) {
+        if self.conn.is_some() {
+            return;
+        }
+        match connect().await {
+            Ok((c, s)) => {
+                self.conn = Some(c);
+                self.stream = Some(s);
+            }
+            Err(e) if !self.warned_bus => {
+                tracing::warn!(error = %e, "cannot use the session bus; dwell is off for this browser");
+                self.warned_bus = true;
+            }
+            Err(_) => {}
+        }
+    }
+
+    /// One message from the browser.
+    fn take(&mut self, input: Input) {
+        match input {
+            Input::Dropped(why) => {
+                self.dropped += 1;
+                // Once, then counted (the count is logged at the end): a
+                // browser sending junk must not fill the log.
+                if self.dropped == 1 {
+                    tracing::info!(reason = %why, "dropped a message from the browser (logged once, then counted)");
+                }
+            }
+            Input::Facts(facts) => {
+                self.last = Some(facts);
+                self.unsent = true;
+            }
+            Input::PauseResult(outcome) => self.outcomes.push_back(outcome),
+            Input::End(_) => {}
+        }
+    }
+
+    /// Starts the next call to the agent, if none is under way and there is
+    /// something to say: outcomes first, then the last facts.
+    fn start_call(&mut self) {
+        if self.call.is_some() {
+            return;
+        }
+        let conn = self.conn.clone();
+        if let Some(outcome) = self.outcomes.pop_front() {
+            self.call = Some(Box::pin(async move {
+                if let Some(c) = conn {
+                    if let Err(e) = send_pause_result(&c, outcome).await {
+                        tracing::info!(error = %e, "the agent did not take the pause page's outcome");
+                    }
+                }
+                Sent::PauseResult
+            }));
+            return;
+        }
+        let Some(facts) = self.last.clone().filter(|_| self.unsent) else {
+            return;
+        };
+        self.unsent = false;
+        let (browser, pid) = (self.browser.to_owned(), self.pid);
+        self.call = Some(Box::pin(async move {
+            match conn {
+                Some(c) => {
+                    let (on, pause) = deliver(&c, &browser, pid, &facts).await;
+                    Sent::Facts(on, pause)
+                }
+                None => Sent::Facts(false, None),
+            }
+        }));
+    }
+
+    /// Tells the browser what a finished call means for it.
+    fn answer(&mut self, sent: Sent, out: &mut impl Write) -> Result<()> {
+        let Sent::Facts(on, pause) = sent else {
+            return Ok(());
+        };
+        if self.told != Some(on) {
+            write_frame(out, reply(on)).context("cannot answer the browser")?;
+            tracing::info!(on, "dwell agent reachable");
+            self.told = Some(on);
+        }
+        if let Some(pause) = pause {
+            write_frame(out, &pause.to_message()).context("cannot answer the browser")?;
+            tracing::info!("pause page asked for");
+        }
+        Ok(())
+    }
+}
+
 async fn connect() -> zbus::Result<(Connection, MessageStream)> {
     let conn = bus::session().await?;
-    let stream = MessageStream::from(&conn);
-    bus::add_match(
-        &conn,
-        &format!(
-            "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='{}'",
-            bus::NAME
-        ),
-    )
-    .await?;
+    // A stream for this one rule (never the connection's every message, which
+    // would queue the replies too): the match rule goes with the stream.
+    let rule = format!(
+        "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='{}'",
+        bus::NAME
+    );
+    let stream = MessageStream::for_match_rule(rule.as_str(), &conn, None).await?;
     Ok((conn, stream))
+}
+
+/// Whether the owner of the agent's name is a dwell agent (its process is
+/// `dwell-agent`): only then do the browser's facts go there.
+async fn owner_is_agent(conn: &Connection) -> bool {
+    let program = crate::watch::trust::program_behind(conn, bus::NAME).await;
+    let ok = crate::watch::trust::is_agent(program.as_deref());
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !ok && program.is_some() && !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        tracing::warn!(
+            name = bus::NAME,
+            "another program owns the agent's bus name; nothing is sent to it (logged once)"
+        );
+    }
+    ok
+}
+
+async fn send_pause_result(conn: &Connection, outcome: PauseOutcome) -> zbus::Result<()> {
+    if !owner_is_agent(conn).await {
+        return Err(zbus::Error::Failure("no dwell agent on the bus".into()));
+    }
+    conn.call_method(
+        Some(bus::NAME),
+        bus::PATH,
+        Some(bus::IFACE),
+        "PauseResult",
+        &(outcome.as_str(),),
+    )
+    .await
+    .map(|_| ())
 }
 
 /// Hands the facts to the agent: whether an agent took them, and the pause
@@ -518,6 +660,9 @@ async fn deliver(
     pid: u32,
     facts: &TabFacts,
 ) -> (bool, Option<Pause>) {
+    if !owner_is_agent(conn).await {
+        return (false, None);
+    }
     let body = (
         browser,
         facts.host.as_deref().unwrap_or(""),
@@ -611,6 +756,11 @@ mod tests {
             br#"{"host":1}"#,
             br#"{"private":"yes"}"#,
             b"\xff\xfe",
+            // Arrays of the fields in order (serde would take them for the structs).
+            br#"["old.reddit.com",false,true,true]"#,
+            br#"[null,false,false,true]"#,
+            br#"["closed"]"#,
+            b"[]",
         ] {
             assert_eq!(parse_message(bad), Err(Rejected::NotFacts));
         }

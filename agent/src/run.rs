@@ -415,6 +415,7 @@ pub async fn run_with_ui<C: Clock, Tz: TimeZone>(
 
     tokio::pin!(shutdown);
     let mut watch_open = true;
+    let mut untrackable = None;
     loop {
         let wake = tokio::select! {
             () = &mut shutdown => Wake::Shutdown,
@@ -435,6 +436,10 @@ pub async fn run_with_ui<C: Clock, Tz: TimeZone>(
         lp.check_jump();
         match wake {
             Wake::Shutdown => break,
+            Wake::Watch(Some(WatchEvent::Untrackable(why))) => {
+                untrackable = Some(why);
+                break;
+            }
             Wake::Watch(Some(WatchEvent::IdleChanged)) | Wake::IdleCheck => {
                 lp.on_idle_check(sources.idle.as_mut())
             }
@@ -471,6 +476,10 @@ pub async fn run_with_ui<C: Clock, Tz: TimeZone>(
     lp.close(Event::Away { at: now });
     lp.flush();
     lp.clear_about();
+    if let Some(why) = untrackable {
+        tracing::warn!("{why}");
+        return Err(anyhow::anyhow!(dwell_core::exit::Refused(why)));
+    }
     if !lp.pending.is_empty() {
         anyhow::bail!(
             "could not write {} span(s) to {} before exiting",
@@ -918,6 +927,8 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
                 self.refocus(now);
                 reply.send(self.pause_page(before.as_ref(), now));
             }
+            // Handled in the loop, which stops.
+            WatchEvent::Untrackable(_) => {}
             WatchEvent::PauseResult(outcome) => {
                 self.remind.pause_result(&mut self.store, outcome);
             }
@@ -2100,6 +2111,38 @@ mod tests {
         })
         .await;
         assert_eq!(secs(&spans, Some("instagram.com")), 50.0, "{spans:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn untrackable_stops_the_agent_with_exit_code_2() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (tx, rx) = mpsc::channel(16);
+        let sources = Sources {
+            watch: rx,
+            idle: Box::new(FakeIdle {
+                last_input: Arc::new(Mutex::new(Instant::now())),
+            }),
+            control: None,
+            config_path: None,
+            about: Default::default(),
+        };
+        let clock = TokioClock::starting_at(start());
+        tx.send(WatchEvent::Untrackable("no door".into()))
+            .await
+            .unwrap();
+        let res = run_with(
+            always(),
+            store,
+            sources,
+            &clock,
+            &Utc,
+            std::future::pending(),
+        )
+        .await;
+        let e = res.unwrap_err();
+        assert_eq!(format!("{e:#}"), "no door");
+        assert_eq!(dwell_core::exit::code(e.chain()), 2);
     }
 
     #[tokio::test(start_paused = true)]

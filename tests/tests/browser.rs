@@ -723,6 +723,12 @@ fn the_native_host_drops_bad_messages_and_exits_at_eof() {
         want.extend_from_slice(body);
         assert_eq!(out.stdout, want, "{program}: {stderr}");
         assert!(stderr.contains("dropped=3"), "{program}: {stderr}");
+        // Logged once, then counted.
+        assert_eq!(
+            stderr.matches("dropped a message").count(),
+            1,
+            "{program}: {stderr}"
+        );
         assert!(
             stderr.contains("native-messaging host done"),
             "{program}: {stderr}"
@@ -1012,4 +1018,60 @@ fn bench_tab_switch_latency_and_host_memory() {
     );
     println!("native host memory (kB): (VmRSS, VmHWM, RssAnon, RssFile) = {rss:?}");
     let _ = (&b.dwell, &b.browser, &b.chromium, &b.profile, b.port);
+}
+
+/// Issue 18 item 4: bursts of tab facts on stdin, then the end of input. Whatever the size of
+/// the burst, the host keeps reading its bus connection (the agent's replies never pile up
+/// unread), hands the agent the last facts, and exits promptly at the end of its input.
+#[test]
+fn the_native_host_forwards_the_last_of_a_burst_and_exits_at_eof() {
+    let desktop = Desktop::start(DesktopOptions::default());
+    let dwell = Dwell::new(&desktop, CONFIG);
+    dwell.enable();
+    let agent = dwell.start();
+    for burst in [10usize, 100, 1_000, 10_000] {
+        let input = desktop.tempdir().join(format!("burst-{burst}"));
+        let mut bytes = Vec::new();
+        for i in 0..burst {
+            let host = if i + 1 == burst {
+                format!("last{burst}.example.com")
+            } else {
+                format!("h{i}.example.com")
+            };
+            let body = format!(r#"{{"host":"{host}","focused":true}}"#);
+            bytes.extend_from_slice(&(body.len() as u32).to_ne_bytes());
+            bytes.extend_from_slice(body.as_bytes());
+        }
+        fs::write(&input, &bytes).expect("write frames");
+        let mut cmd = desktop.command("sh");
+        cmd.env("DWELL_LOG", "info").arg("-c").arg(format!(
+            "exec '{}' chrome-extension://mdbmdcjahoajldikneojnlbokdlmghlk/ < '{}'",
+            bin_path("dwell-native-host").display(),
+            input.display()
+        ));
+        let started = Instant::now();
+        // `run_command` panics if the host has not exited by then.
+        let out = run_command(cmd, Duration::from_secs(20));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "burst of {burst}: {out:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "burst of {burst}: the host took {:?} to exit",
+            started.elapsed()
+        );
+        let body = br#"{"dwell":"on"}"#;
+        assert!(
+            out.stdout.starts_with(&(body.len() as u32).to_ne_bytes())
+                && out.stdout[4..].starts_with(body),
+            "burst of {burst}: {stderr}"
+        );
+        let last = format!("last{burst}.example.com");
+        assert!(
+            wait_until(Duration::from_secs(5), || agent
+                .stderr_text()
+                .contains(&last)),
+            "burst of {burst}: the agent never got the last facts:\n{}",
+            agent.stderr_text()
+        );
+    }
 }

@@ -15,6 +15,21 @@
 //!   ([`crate::native_host::Pause`] as a dictionary), or an empty dictionary.
 //!   A third, `PauseResult(s outcome)` (`continued` or `closed`), is the
 //!   employee's choice on that page; it returns nothing.
+//! - **Who may call** ([`super::trust`]): `Focus` only from the owner of
+//!   `org.kde.KWin` / `org.gnome.Shell`, `Tab` and `PauseResult` only from a
+//!   `dwell-native-host` process, every signal only from the owner of the
+//!   name that defines it (match rules name the sender too, but a signal sent
+//!   to the agent alone bypasses them). Anything else: `AccessDenied`, counted,
+//!   logged once. The name is asked for with queueing: while another program
+//!   owns it, the agent waits in the bus's queue, says so (log and `status`),
+//!   loads no KWin script, and takes over when the name comes to it.
+//! - **Never a deadlock**: a [`Reader`] reads both connections all the time,
+//!   also while a message is being handled (zbus stops reading a connection
+//!   whose stream is full, and the door's own calls would then never get their
+//!   replies). Messages wait in per-sender queues taken in turns, signals
+//!   first; a sender with [`MAX_CALLS_PER_SENDER`] calls waiting gets
+//!   `LimitsExceeded` for more. Every call the agent makes times out
+//!   ([`CALL_TIMEOUT`]).
 //! - **KWin and GNOME lifecycles** ([`super::kwin`], [`super::gnome`]): the
 //!   script is loaded when KWin is on the bus (and again if KWin restarts), and
 //!   unloaded on exit; Mutter's idle watches are armed when GNOME Shell is there.
@@ -35,7 +50,9 @@ use zbus::message::Type as MsgType;
 use zbus::OwnedVariant as OwnedValue;
 use zbus::{Connection, Message, MessageStream};
 
-use super::{cut, gnome, kwin, window_from_app_id, Backend, ProcessNames, PushedIdle, WatchEvent};
+use super::{
+    cut, gnome, kwin, trust, window_from_app_id, Backend, ProcessNames, PushedIdle, WatchEvent,
+};
 
 /// The agent's well-known name on the session bus.
 pub const NAME: &str = "org.dwell.Agent";
@@ -62,6 +79,17 @@ const KWIN_RETRY: Duration = Duration::from_millis(250);
 const KWIN_SILENT: Duration = Duration::from_millis(700);
 const KWIN_RELOADS: u32 = 5;
 
+/// The screen savers whose `ActiveChanged` tells the session is locked (each
+/// name is also its signal's interface).
+const SCREEN_SAVERS: [&str; 2] = ["org.freedesktop.ScreenSaver", "org.gnome.ScreenSaver"];
+
+/// What `status` and the log say while another program owns [`NAME`].
+fn squatted_hint() -> String {
+    format!(
+        "another program owns dwell's bus name {NAME}: dwell sends it nothing and waits for it to leave (focus from KWin or GNOME Shell and browser tabs are not seen meanwhile); see which program with `busctl --user status {NAME}`"
+    )
+}
+
 /// Longest app id kept from a report, in bytes.
 const MAX_APP_ID: usize = 255;
 
@@ -79,25 +107,43 @@ pub fn local_only(address: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The session bus, if its address is local.
+/// How long any call dwell makes on a bus may wait for its reply: a name
+/// owner that never answers must not hang the agent or the native host.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The session bus, if its address is local; every call on it times out
+/// after [`CALL_TIMEOUT`].
 pub async fn session() -> zbus::Result<Connection> {
     if let Ok(addr) = std::env::var("DBUS_SESSION_BUS_ADDRESS") {
         local_only(&addr).map_err(zbus::Error::Failure)?;
     }
-    Connection::session().await
+    zbus::connection::Builder::session()
+        .method_timeout(CALL_TIMEOUT)
+        .build()
+        .await
 }
 
-/// The system bus, if its address is local.
+/// The system bus, if its address is local; calls time out as on the session bus.
 pub async fn system() -> zbus::Result<Connection> {
     if let Ok(addr) = std::env::var("DBUS_SYSTEM_BUS_ADDRESS") {
         local_only(&addr).map_err(zbus::Error::Failure)?;
     }
-    Connection::system().await
+    zbus::connection::Builder::system()
+        .method_timeout(CALL_TIMEOUT)
+        .build()
+        .await
 }
 
 /// Adds a match rule (signals are not delivered without one).
 pub async fn add_match(conn: &Connection, rule: &str) -> zbus::Result<()> {
     conn.call_method(Some(DBUS), DBUS_PATH, Some(DBUS), "AddMatch", &(rule,))
+        .await
+        .map(|_| ())
+}
+
+/// Removes a match rule added with [`add_match`].
+pub async fn remove_match(conn: &Connection, rule: &str) -> zbus::Result<()> {
+    conn.call_method(Some(DBUS), DBUS_PATH, Some(DBUS), "RemoveMatch", &(rule,))
         .await
         .map(|_| ())
 }
@@ -202,6 +248,17 @@ struct Door {
     extension: Option<gnome::ExtensionReport>,
     /// The running GNOME Shell's version, for the hint.
     shell_version: Option<String>,
+    /// Another program owns [`NAME`]: the agent waits in the bus's queue for
+    /// it, and loads no KWin script meanwhile (it would report there).
+    squatted: bool,
+    /// Who owns the names whose signals and calls the agent takes, on the
+    /// session bus and on the system bus.
+    owners: trust::Owners,
+    system_owners: trust::Owners,
+    /// Whether a caller's process is dwell's native host, by unique name.
+    hosts: HashMap<String, bool>,
+    /// Calls and signals refused for their sender (logged once, then counted).
+    refused: u64,
     /// Bus names of native-messaging hosts that reported a tab (watched to
     /// tell when they leave).
     tab_senders: std::collections::HashSet<String>,
@@ -212,10 +269,166 @@ struct Door {
     kwin_reloads: u32,
 }
 
+/// Most calls queued from one sender; more are refused at once
+/// (`LimitsExceeded`), so a flood from one client cannot starve the others.
+const MAX_CALLS_PER_SENDER: usize = 64;
+/// Most signals queued from one sender; more are dropped.
+const MAX_SIGNALS_PER_SENDER: usize = 256;
+/// The D-Bus error for a call refused for its sender.
+const ACCESS_DENIED: &str = "org.freedesktop.DBus.Error.AccessDenied";
+
+/// Which of the agent's connections a message came on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Via {
+    Session,
+    System,
+}
+
+/// Messages queued per sender and taken in turns: one sender's flood waits
+/// behind everyone else's next message.
+#[derive(Default)]
+struct Fair {
+    queues: HashMap<String, std::collections::VecDeque<(Via, Message)>>,
+    turns: std::collections::VecDeque<String>,
+}
+
+impl Fair {
+    /// Queues `msg`, or gives it back when its sender already has `cap` queued.
+    fn push(&mut self, key: String, item: (Via, Message), cap: usize) -> Result<(), Message> {
+        let queue = self.queues.entry(key.clone()).or_default();
+        if queue.len() >= cap {
+            return Err(item.1);
+        }
+        if queue.is_empty() {
+            self.turns.push_back(key);
+        }
+        queue.push_back(item);
+        Ok(())
+    }
+
+    fn pop(&mut self) -> Option<(Via, Message)> {
+        let key = self.turns.pop_front()?;
+        let queue = self.queues.get_mut(&key)?;
+        let item = queue.pop_front();
+        if queue.is_empty() {
+            self.queues.remove(&key);
+        } else {
+            self.turns.push_back(key);
+        }
+        item
+    }
+
+    fn drop_session(&mut self) {
+        for queue in self.queues.values_mut() {
+            queue.retain(|(via, _)| *via != Via::Session);
+        }
+        self.queues.retain(|_, q| !q.is_empty());
+        let queues = &self.queues;
+        self.turns.retain(|k| queues.contains_key(k));
+    }
+}
+
+/// Reads both connections all the time, whatever the door is busy with: zbus
+/// stops reading a connection whose message stream is full (64 messages), and
+/// then no reply to the door's own calls could arrive. What is read waits in
+/// the inbox; signals go before calls.
+struct Reader {
+    session: Option<MessageStream>,
+    system: Option<MessageStream>,
+    /// The session connection, to refuse calls past [`MAX_CALLS_PER_SENDER`].
+    conn: Option<Connection>,
+    signals: Fair,
+    calls: Fair,
+    session_ended: bool,
+    system_ended: bool,
+    /// Which stream is read first next time (both get their turn).
+    system_first: bool,
+    /// Messages refused or dropped for a full queue.
+    overflow: u64,
+}
+
+impl Reader {
+    fn next(&mut self) -> Option<(Via, Message)> {
+        self.signals.pop().or_else(|| self.calls.pop())
+    }
+
+    /// Reads one message from either connection into the inbox.
+    async fn read_one(&mut self) {
+        self.system_first = !self.system_first;
+        let (session, system) = (&mut self.session, &mut self.system);
+        let read_session = async { (Via::Session, next_msg(session).await) };
+        let read_system = async { (Via::System, next_msg(system).await) };
+        let (via, msg) = if self.system_first {
+            futures_lite::future::or(read_system, read_session).await
+        } else {
+            futures_lite::future::or(read_session, read_system).await
+        };
+        match msg {
+            Some(Ok(msg)) => self.queue(via, msg).await,
+            _ => match via {
+                Via::Session => {
+                    self.session = None;
+                    self.session_ended = true;
+                }
+                Via::System => {
+                    self.system = None;
+                    self.system_ended = true;
+                }
+            },
+        }
+    }
+
+    async fn read_forever(&mut self) {
+        loop {
+            self.read_one().await;
+        }
+    }
+
+    async fn queue(&mut self, via: Via, msg: Message) {
+        let header = msg.header();
+        let sender = header.sender().map(|s| s.as_str()).unwrap_or("");
+        let key = format!("{via:?} {sender}");
+        let full = match header.message_type() {
+            MsgType::Signal => self
+                .signals
+                .push(key, (via, msg.clone()), MAX_SIGNALS_PER_SENDER)
+                .err()
+                .map(|_| false),
+            MsgType::MethodCall => self
+                .calls
+                .push(key, (via, msg.clone()), MAX_CALLS_PER_SENDER)
+                .err()
+                .map(|_| true),
+            // Replies to the door's own calls reach those calls directly.
+            _ => None,
+        };
+        let Some(is_call) = full else { return };
+        self.overflow += 1;
+        if self.overflow == 1 {
+            tracing::warn!("a program sends the agent more than it can take; the excess is refused (logged once, then counted)");
+        }
+        tracing::debug!(
+            overflow = self.overflow,
+            "refused a message for a full queue"
+        );
+        if let (true, Some(conn)) = (is_call, &self.conn) {
+            let _ = conn
+                .reply_error(
+                    &header,
+                    "org.freedesktop.DBus.Error.LimitsExceeded",
+                    &"too many calls waiting from this connection; try again later",
+                )
+                .await;
+        }
+    }
+}
+
 enum Next {
     Stop,
-    Session(Option<zbus::Result<Message>>),
-    System(Option<zbus::Result<Message>>),
+    /// A message was handled; `false`: the session connection is unusable.
+    Handled(bool),
+    /// A message was read (or a connection ended).
+    Read,
     /// The KWin script has not reported since it was loaded: load it again.
     KwinSilent,
 }
@@ -235,36 +448,63 @@ async fn next_msg(stream: &mut Option<MessageStream>) -> Option<zbus::Result<Mes
     }
 }
 
+impl Door {
+    fn new(backend: Backend, tx: mpsc::Sender<WatchEvent>, mutter: Option<PushedIdle>) -> Door {
+        Door {
+            backend,
+            tx,
+            mutter,
+            session: None,
+            system: None,
+            login_session: None,
+            lock: LockState::default(),
+            kwin_loaded: false,
+            kwin_file: None,
+            mutter_watches: gnome::Watches::default(),
+            procs: ProcessNames::default(),
+            warned_malformed: false,
+            warned_connect: false,
+            extension: None,
+            shell_version: None,
+            squatted: false,
+            owners: trust::Owners::default(),
+            system_owners: trust::Owners::default(),
+            hosts: HashMap::new(),
+            refused: 0,
+            tab_senders: Default::default(),
+            kwin_check_at: None,
+            kwin_reloads: 0,
+        }
+    }
+}
+
+impl Reader {
+    fn new(system: Option<MessageStream>) -> Reader {
+        Reader {
+            session: None,
+            system,
+            conn: None,
+            signals: Fair::default(),
+            calls: Fair::default(),
+            session_ended: false,
+            system_ended: false,
+            system_first: false,
+            overflow: 0,
+        }
+    }
+}
+
 async fn serve(
     backend: Backend,
     tx: mpsc::Sender<WatchEvent>,
     mutter: Option<PushedIdle>,
     mut stop: oneshot::Receiver<()>,
 ) {
-    let mut door = Door {
-        backend,
-        tx,
-        mutter,
-        session: None,
-        system: None,
-        login_session: None,
-        lock: LockState::default(),
-        kwin_loaded: false,
-        kwin_file: None,
-        mutter_watches: gnome::Watches::default(),
-        procs: ProcessNames::default(),
-        warned_malformed: false,
-        warned_connect: false,
-        extension: None,
-        shell_version: None,
-        tab_senders: Default::default(),
-        kwin_check_at: None,
-        kwin_reloads: 0,
-    };
-    let mut system_stream = door.connect_system().await;
+    let mut door = Door::new(backend, tx, mutter);
+    let mut reader = Reader::new(door.connect_system().await);
     let mut backoff = Duration::from_secs(1);
     loop {
-        let mut session_stream = match door.connect_session().await {
+        reader.session = match door.connect_session().await {
             Ok(s) => {
                 backoff = Duration::from_secs(1);
                 Some(s)
@@ -277,59 +517,37 @@ async fn serve(
                 None
             }
         };
+        reader.conn = door.session.clone();
+        reader.session_ended = false;
         loop {
-            let next = futures_lite::future::or(
-                async {
-                    let _ = (&mut stop).await;
-                    Next::Stop
-                },
-                futures_lite::future::or(
-                    async { Next::Session(next_msg(&mut session_stream).await) },
-                    futures_lite::future::or(
-                        async { Next::System(next_msg(&mut system_stream).await) },
-                        async {
-                            until(door.kwin_check_at).await;
-                            Next::KwinSilent
-                        },
-                    ),
-                ),
-            )
-            .await;
+            let next = door.next(&mut reader, &mut stop).await;
             let alive = match next {
                 Next::Stop => {
                     door.cleanup().await;
                     return;
                 }
                 Next::KwinSilent => {
-                    door.kwin_check_at = None;
-                    if door.kwin_reloads < KWIN_RELOADS {
-                        door.kwin_reloads += 1;
-                        tracing::warn!("the KWin script has not reported since it was loaded; loading it again");
-                        door.kwin_up().await;
-                    } else {
-                        tracing::warn!("the KWin script does not report: focus is not seen");
-                    }
+                    door.kwin_silent().await;
                     true
                 }
-                Next::Session(Some(Ok(msg))) => door.on_session(&msg).await,
-                Next::Session(_) => {
-                    tracing::warn!("lost the session bus; will retry");
-                    door.session_lost().await;
-                    false
-                }
-                Next::System(Some(Ok(msg))) => door.on_system(&msg).await,
-                Next::System(_) => {
-                    tracing::info!("lost the system bus; lock and sleep are no longer seen");
-                    system_stream = None;
-                    door.system = None;
-                    true
-                }
+                Next::Handled(alive) => alive,
+                Next::Read => true,
             };
+            if reader.system_ended {
+                reader.system_ended = false;
+                tracing::info!("lost the system bus; lock and sleep are no longer seen");
+                door.system = None;
+            }
             if door.tx.is_closed() {
                 door.cleanup().await;
                 return;
             }
-            if !alive {
+            if !alive || reader.session_ended {
+                tracing::warn!("lost the session bus; will retry");
+                reader.session = None;
+                reader.signals.drop_session();
+                reader.calls.drop_session();
+                door.session_lost().await;
                 break;
             }
         }
@@ -369,6 +587,111 @@ async fn blocking_sleep(d: Duration) {
 }
 
 impl Door {
+    /// The next thing to do: handle a queued message (reading on meanwhile),
+    /// else wait for a message, the KWin check or the stop.
+    async fn next(&mut self, reader: &mut Reader, stop: &mut oneshot::Receiver<()>) -> Next {
+        let stopped = async {
+            let _ = stop.await;
+            Next::Stop
+        };
+        match reader.next() {
+            Some((via, msg)) => {
+                let handle = async {
+                    Next::Handled(match via {
+                        Via::Session => self.on_session(&msg).await,
+                        Via::System => self.on_system(&msg).await,
+                    })
+                };
+                let read = async {
+                    reader.read_forever().await;
+                    Next::Read
+                };
+                futures_lite::future::or(stopped, futures_lite::future::or(handle, read)).await
+            }
+            None => {
+                let at = self.kwin_check_at;
+                let read = async {
+                    reader.read_one().await;
+                    Next::Read
+                };
+                let check = async {
+                    until(at).await;
+                    Next::KwinSilent
+                };
+                futures_lite::future::or(stopped, futures_lite::future::or(read, check)).await
+            }
+        }
+    }
+
+    async fn kwin_silent(&mut self) {
+        self.kwin_check_at = None;
+        if self.kwin_reloads < KWIN_RELOADS {
+            self.kwin_reloads += 1;
+            tracing::warn!(
+                "the KWin script has not reported since it was loaded; loading it again"
+            );
+            self.kwin_up().await;
+        } else {
+            tracing::warn!("the KWin script does not report: focus is not seen");
+        }
+    }
+
+    /// Counts a call or signal refused for its sender; logs the first.
+    fn refuse(&mut self, what: &str) {
+        self.refused += 1;
+        if self.refused == 1 {
+            tracing::warn!(
+                what,
+                "refused a message from a program that may not use the agent's door (logged once, then counted)"
+            );
+        }
+        tracing::debug!(
+            what,
+            refused = self.refused,
+            "refused a message for its sender"
+        );
+    }
+
+    /// Answers a refused call with `AccessDenied`.
+    async fn deny(&mut self, msg: &Message, what: &str) {
+        self.refuse(what);
+        if let Some(conn) = &self.session {
+            let _ = conn
+                .reply_error(
+                    &msg.header(),
+                    ACCESS_DENIED,
+                    &"only dwell's own programs may call the agent",
+                )
+                .await;
+        }
+    }
+
+    /// Whether `sender`'s process is dwell's native host (asked once per connection).
+    async fn is_host(&mut self, sender: &str) -> bool {
+        if let Some(known) = self.hosts.get(sender) {
+            return *known;
+        }
+        let Some(conn) = self.session.clone() else {
+            return false;
+        };
+        let program = trust::program_behind(&conn, sender).await;
+        let ok = trust::is_native_host(program.as_deref());
+        if self.hosts.len() >= 1024 {
+            self.hosts.clear();
+        }
+        self.hosts.insert(sender.to_owned(), ok);
+        ok
+    }
+
+    /// The compositor whose owner may report focus, for this backend.
+    fn compositor(&self) -> Option<&'static str> {
+        match self.backend {
+            Backend::Kwin => Some(kwin::BUS_NAME),
+            Backend::Gnome => Some(gnome::SHELL),
+            _ => None,
+        }
+    }
+
     async fn send(&self, ev: WatchEvent) {
         let _ = self.tx.send(ev).await;
     }
@@ -380,40 +703,15 @@ impl Door {
     async fn connect_session(&mut self) -> zbus::Result<MessageStream> {
         let conn = session().await?;
         let stream = MessageStream::from(&conn);
-        // The door, for every backend (the browser extension's host reports
-        // through it). A name taken by another agent (another data dir) is not
-        // fatal: that agent gets the reports.
-        let flags = zbus::fdo::RequestNameFlags::DO_NOT_QUEUE;
-        match conn.request_name_with_flags(NAME, flags).await {
-            Ok(zbus::fdo::RequestNameReply::PrimaryOwner)
-            | Ok(zbus::fdo::RequestNameReply::AlreadyOwner) => {}
-            Ok(_) => tracing::warn!(
-                name = NAME,
-                "another program owns the agent's bus name: focus and tab reports go there"
-            ),
-            Err(e) => {
-                tracing::warn!(error = %e, name = NAME, "cannot own the agent's bus name")
-            }
-        }
-        for iface in ["org.freedesktop.ScreenSaver", "org.gnome.ScreenSaver"] {
-            let _ = add_match(
-                &conn,
-                &format!("type='signal',interface='{iface}',member='ActiveChanged'"),
-            )
-            .await;
-        }
-        let watched = match self.backend {
-            Backend::Kwin => Some(kwin::BUS_NAME),
-            Backend::Gnome => Some(gnome::SHELL),
-            _ => None,
+        let watched: Vec<&str> = match self.backend {
+            Backend::Kwin => vec![kwin::BUS_NAME],
+            Backend::Gnome => vec![gnome::SHELL, gnome::MUTTER],
+            _ => vec![],
         };
-        let mut names: Vec<&str> = watched.into_iter().collect();
-        if self.backend == Backend::Gnome {
-            names.push(gnome::MUTTER);
-            let _ = add_match(&conn, gnome::WATCH_RULE).await;
-            let _ = add_match(&conn, gnome::EXTENSION_RULE).await;
-        }
-        for name in names {
+        // Whose signals and calls are taken: the owners of these names, as
+        // the bus says now and then tells (NameOwnerChanged).
+        let mut owners = trust::Owners::default();
+        for name in watched.iter().copied().chain(SCREEN_SAVERS).chain([NAME]) {
             let _ = add_match(
                 &conn,
                 &format!(
@@ -421,18 +719,91 @@ impl Door {
                 ),
             )
             .await;
+            if let Some(owner) = trust::owner_of(&conn, name).await {
+                owners.set(name, &owner);
+            }
+        }
+        self.owners = owners;
+        self.hosts.clear();
+        for iface in SCREEN_SAVERS {
+            let _ = add_match(
+                &conn,
+                &format!(
+                    "type='signal',sender='{iface}',interface='{iface}',member='ActiveChanged'"
+                ),
+            )
+            .await;
+        }
+        if self.backend == Backend::Gnome {
+            let _ = add_match(&conn, gnome::WATCH_RULE).await;
+            let _ = add_match(&conn, gnome::EXTENSION_RULE).await;
         }
         self.session = Some(conn.clone());
         self.warned_connect = false;
+        self.take_name(&conn).await;
         tracing::info!("listening on the session bus");
+        if !self.squatted {
+            self.compositor_there(&conn).await;
+        }
+        Ok(stream)
+    }
+
+    /// Asks for the door's name. Owned by another program, the agent waits in
+    /// the bus's queue for it (and gets it when that program leaves), says so
+    /// in the log and in `status`, and gives the compositor no script meanwhile.
+    async fn take_name(&mut self, conn: &Connection) {
+        let flags = zbus::fdo::RequestNameFlags::empty();
+        self.squatted = match conn.request_name_with_flags(NAME, flags).await {
+            Ok(zbus::fdo::RequestNameReply::PrimaryOwner)
+            | Ok(zbus::fdo::RequestNameReply::AlreadyOwner) => false,
+            Ok(_) => {
+                tracing::warn!("{}", squatted_hint());
+                true
+            }
+            Err(e) if self.uses_door() => {
+                // Focus reaches the agent through that name alone: nothing to track.
+                let why = format!(
+                    "the session bus refuses dwell its name {NAME} ({e}): with the {} backend focus is seen only through it; check the bus's policy, or set [tracking] backend",
+                    self.backend.name()
+                );
+                self.send(WatchEvent::Untrackable(why)).await;
+                true
+            }
+            Err(e) => {
+                // Windows are still seen; browser tabs are not.
+                tracing::warn!(error = %e, name = NAME, "cannot ask for the agent's bus name: browser tabs are not seen");
+                false
+            }
+        };
+        if self.squatted {
+            self.send(WatchEvent::Hint(Some(squatted_hint()))).await;
+        }
+    }
+
+    /// The bus gave the agent its name (the program that had it left).
+    async fn name_acquired(&mut self) {
+        if !self.squatted {
+            return;
+        }
+        self.squatted = false;
+        tracing::info!(name = NAME, "the agent owns its bus name again");
+        self.send(WatchEvent::Hint(None)).await;
+        if let Some(conn) = self.session.clone() {
+            self.compositor_there(&conn).await;
+        }
+    }
+
+    /// Starts with the compositor if it is on the bus (loads the KWin script,
+    /// checks the GNOME extension and arms Mutter's watches).
+    async fn compositor_there(&mut self, conn: &Connection) {
         match self.backend {
-            Backend::Kwin if has_owner(&conn, kwin::BUS_NAME).await => self.kwin_up().await,
-            Backend::Gnome if has_owner(&conn, gnome::SHELL).await => {
+            Backend::Kwin if has_owner(conn, kwin::BUS_NAME).await => self.kwin_up().await,
+            Backend::Gnome if has_owner(conn, gnome::SHELL).await => {
                 // A shell that has run for a while: its extensions are loaded.
-                let (report, version) = gnome::extension_report(&conn).await;
+                let (report, version) = gnome::extension_report(conn).await;
                 self.shell_version = version;
                 self.extension_seen(report).await;
-                if has_owner(&conn, gnome::MUTTER).await {
+                if has_owner(conn, gnome::MUTTER).await {
                     self.mutter_up().await;
                 }
                 self.gnome_up().await;
@@ -445,7 +816,6 @@ impl Door {
             }
             _ => {}
         }
-        Ok(stream)
     }
 
     async fn connect_system(&mut self) -> Option<MessageStream> {
@@ -459,9 +829,18 @@ impl Door {
         let stream = MessageStream::from(&conn);
         let _ = add_match(
             &conn,
-            &format!("type='signal',interface='{LOGIN1_MANAGER}',member='PrepareForSleep'"),
+            &format!("type='signal',sender='{LOGIN1}',interface='{LOGIN1_MANAGER}',member='PrepareForSleep'"),
         )
         .await;
+        let _ = add_match(
+            &conn,
+            &format!("type='signal',sender='{DBUS}',interface='{DBUS}',member='NameOwnerChanged',arg0='{LOGIN1}'"),
+        )
+        .await;
+        self.system_owners = trust::Owners::default();
+        if let Some(owner) = trust::owner_of(&conn, LOGIN1).await {
+            self.system_owners.set(LOGIN1, &owner);
+        }
         let id = std::env::var("XDG_SESSION_ID")
             .ok()
             .filter(|s| !s.is_empty())
@@ -623,26 +1002,16 @@ impl Door {
         let header = msg.header();
         let member = header.member().map(|m| m.as_str()).unwrap_or("");
         let iface = header.interface().map(|i| i.as_str()).unwrap_or("");
+        let sender = header.sender().map(|s| s.as_str());
         match header.message_type() {
-            MsgType::MethodCall => {
-                let path = header.path().map(|p| p.as_str()).unwrap_or("");
-                if path == PATH && iface == IFACE && member == "Focus" {
-                    self.on_focus(msg).await;
-                } else if path == PATH && iface == IFACE && member == "Tab" {
-                    self.on_tab(msg).await;
-                } else if path == PATH && iface == IFACE && member == "PauseResult" {
-                    self.on_pause_result(msg).await;
-                } else if let Some(conn) = &self.session {
-                    if header.destination().is_some_and(|d| d.as_str() == NAME) || path == PATH {
-                        let _ = conn
-                            .reply_error(
-                                &header,
-                                "org.freedesktop.DBus.Error.UnknownMethod",
-                                &"dwell-agent has three methods: org.dwell.Agent1.Focus, Tab and PauseResult",
-                            )
-                            .await;
-                    }
-                }
+            MsgType::MethodCall => self.on_call(msg).await,
+            // Signals the agent takes on the session bus (logind's are on the system bus).
+            MsgType::Signal
+                if trust::signal_owner(iface, member).is_none_or(|n| n == trust::LOGIN1) => {}
+            // Match rules name the sender, but a signal sent to the agent alone
+            // bypasses them: the sender is checked here.
+            MsgType::Signal if !trust::signal_allowed(iface, member, sender, &self.owners) => {
+                self.refuse(member);
             }
             MsgType::Signal => match (iface, member) {
                 ("org.freedesktop.ScreenSaver" | "org.gnome.ScreenSaver", "ActiveChanged") => {
@@ -658,37 +1027,13 @@ impl Door {
                     if let Ok((name, _old, new)) =
                         msg.body().deserialize::<(String, String, String)>()
                     {
-                        if new.is_empty() && self.tab_senders.remove(&name) {
-                            self.send(WatchEvent::TabGone { sender: name }).await;
-                            return true;
-                        }
-                        if self.backend == Backend::Gnome && name == gnome::MUTTER {
-                            if new.is_empty() {
-                                self.mutter_watches = gnome::Watches::default();
-                                if let Some(idle) = &self.mutter {
-                                    idle.lost();
-                                }
-                                self.send(WatchEvent::IdleChanged).await;
-                            } else {
-                                self.mutter_up().await;
-                            }
-                            return true;
-                        }
-                        let ours = match self.backend {
-                            Backend::Kwin => name == kwin::BUS_NAME,
-                            Backend::Gnome => name == gnome::SHELL,
-                            _ => false,
-                        };
-                        if ours {
-                            if new.is_empty() {
-                                self.compositor_gone().await;
-                            } else if self.backend == Backend::Kwin {
-                                self.kwin_up().await;
-                            } else {
-                                self.gnome_up().await;
-                            }
-                        }
+                        self.name_owner_changed(name, new).await;
                     }
+                }
+                (DBUS, "NameAcquired")
+                    if msg.body().deserialize::<String>().is_ok_and(|n| n == NAME) =>
+                {
+                    self.name_acquired().await;
                 }
                 (gnome::EXTENSIONS_IFACE, "ExtensionStateChanged") => {
                     if let Ok((uuid, info)) = msg
@@ -719,6 +1064,97 @@ impl Door {
             _ => {}
         }
         true
+    }
+
+    /// A method call: the door's three methods, each from whom it is for;
+    /// anything else addressed to the agent is answered with an error.
+    async fn on_call(&mut self, msg: &Message) {
+        let header = msg.header();
+        let member = header.member().map(|m| m.as_str()).unwrap_or("");
+        let iface = header.interface().map(|i| i.as_str()).unwrap_or("");
+        let path = header.path().map(|p| p.as_str()).unwrap_or("");
+        let sender = header.sender().map(|s| s.as_str().to_owned());
+        let ours = path == PATH && iface == IFACE;
+        match member {
+            "Focus" if ours => {
+                if trust::focus_allowed(sender.as_deref(), self.compositor(), &self.owners) {
+                    self.on_focus(msg).await;
+                } else {
+                    self.deny(msg, "Focus").await;
+                }
+            }
+            "Tab" | "PauseResult" if ours => {
+                let host = match &sender {
+                    Some(s) => self.is_host(s).await,
+                    None => false,
+                };
+                if !host {
+                    self.deny(msg, member).await;
+                } else if member == "Tab" {
+                    self.on_tab(msg).await;
+                } else {
+                    self.on_pause_result(msg).await;
+                }
+            }
+            _ => {
+                if let Some(conn) = &self.session {
+                    if header.destination().is_some_and(|d| d.as_str() == NAME) || path == PATH {
+                        let _ = conn
+                            .reply_error(
+                                &header,
+                                "org.freedesktop.DBus.Error.UnknownMethod",
+                                &"dwell-agent has three methods: org.dwell.Agent1.Focus, Tab and PauseResult",
+                            )
+                            .await;
+                    }
+                }
+            }
+        }
+    }
+
+    /// A watched name changed owner (told by the bus).
+    async fn name_owner_changed(&mut self, name: String, new: String) {
+        self.owners.set(&name, &new);
+        if name.starts_with(':') && new.is_empty() {
+            self.hosts.remove(&name);
+        }
+        if new.is_empty() && self.tab_senders.remove(&name) {
+            if let Some(conn) = &self.session {
+                let _ = remove_match(conn, &leave_rule(&name)).await;
+            }
+            self.send(WatchEvent::TabGone { sender: name }).await;
+            return;
+        }
+        if name == NAME {
+            let ours = self.session.as_ref().and_then(|c| c.unique_name());
+            if ours.is_some_and(|u| u.as_str() == new) {
+                self.name_acquired().await;
+            }
+            return;
+        }
+        if self.backend == Backend::Gnome && name == gnome::MUTTER {
+            if new.is_empty() {
+                self.mutter_watches = gnome::Watches::default();
+                if let Some(idle) = &self.mutter {
+                    idle.lost();
+                }
+                self.send(WatchEvent::IdleChanged).await;
+            } else if !self.squatted {
+                self.mutter_up().await;
+            }
+            return;
+        }
+        if self.compositor() == Some(name.as_str()) {
+            if new.is_empty() {
+                self.compositor_gone().await;
+            } else if self.squatted {
+                // No script for a compositor while another program has the door.
+            } else if self.backend == Backend::Kwin {
+                self.kwin_up().await;
+            } else {
+                self.gnome_up().await;
+            }
+        }
     }
 
     async fn on_focus(&mut self, msg: &Message) {
@@ -808,6 +1244,7 @@ impl Door {
             }
             return;
         };
+        tracing::debug!(host = %host, private, focused, "tab report");
         // The reply carries the run loop's answer (the pause page, if any).
         let pause = self
             .take_tab(browser, host, private, audible, focused, sender)
@@ -831,16 +1268,11 @@ impl Door {
     ) -> Option<crate::native_host::Pause> {
         if self.tab_senders.insert(sender.clone()) {
             if let Some(conn) = &self.session {
-                let _ = add_match(
-                    conn,
-                    &format!(
-                        "type='signal',sender='{DBUS}',interface='{DBUS}',member='NameOwnerChanged',arg0='{sender}'"
-                    ),
-                )
-                .await;
+                let _ = add_match(conn, &leave_rule(&sender)).await;
                 // Gone before the match was in place: no signal will come.
                 if !has_owner(conn, &sender).await {
                     self.tab_senders.remove(&sender);
+                    let _ = remove_match(conn, &leave_rule(&sender)).await;
                     return None;
                 }
             }
@@ -904,7 +1336,25 @@ impl Door {
         let iface = header.interface().map(|i| i.as_str()).unwrap_or("");
         let path = header.path().map(|p| p.as_str()).unwrap_or("");
         let ours = self.login_session.as_deref() == Some(path);
+        let sender = header.sender().map(|s| s.as_str());
+        if trust::signal_owner(iface, member).is_none() {
+            return true;
+        }
+        // Only logind speaks for logind (a signal sent to the agent alone
+        // bypasses the match rules' sender), and only the bus for its names.
+        if !trust::signal_allowed(iface, member, sender, &self.system_owners) {
+            self.refuse(member);
+            return true;
+        }
         match (iface, member) {
+            (DBUS, "NameOwnerChanged") => {
+                if let Ok((name, _old, new)) = msg.body().deserialize::<(String, String, String)>()
+                {
+                    if name == LOGIN1 {
+                        self.system_owners.set(&name, &new);
+                    }
+                }
+            }
             (LOGIN1_MANAGER, "PrepareForSleep") => {
                 if let Ok(sleeping) = msg.body().deserialize::<bool>() {
                     tracing::info!(sleeping, "suspend");
@@ -958,6 +1408,13 @@ impl Door {
             self.kwin_file = None;
         }
     }
+}
+
+/// The match rule that tells when the bus name `name` leaves.
+fn leave_rule(name: &str) -> String {
+    format!(
+        "type='signal',sender='{DBUS}',interface='{DBUS}',member='NameOwnerChanged',arg0='{name}'"
+    )
 }
 
 /// `(app_id, title, pid)` from a `Focus` call: two strings and an optional

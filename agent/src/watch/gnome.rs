@@ -26,13 +26,13 @@ pub const MUTTER: &str = "org.gnome.Mutter.IdleMonitor";
 pub const EXTENSIONS_IFACE: &str = "org.gnome.Shell.Extensions";
 /// The match rule for `ExtensionStateChanged`.
 pub const EXTENSION_RULE: &str =
-    "type='signal',interface='org.gnome.Shell.Extensions',member='ExtensionStateChanged'";
+    "type='signal',sender='org.gnome.Shell',interface='org.gnome.Shell.Extensions',member='ExtensionStateChanged'";
 const CORE: &str = "/org/gnome/Mutter/IdleMonitor/Core";
 /// Mutter's idle monitor interface (its `WatchFired` signal).
 pub const IDLE_IFACE: &str = "org.gnome.Mutter.IdleMonitor";
 /// The match rule for `WatchFired`.
 pub const WATCH_RULE: &str =
-    "type='signal',interface='org.gnome.Mutter.IdleMonitor',member='WatchFired'";
+    "type='signal',sender='org.gnome.Mutter.IdleMonitor',interface='org.gnome.Mutter.IdleMonitor',member='WatchFired'";
 
 /// Mutter's watches on our connection.
 #[derive(Debug, Default)]

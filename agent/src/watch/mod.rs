@@ -32,6 +32,7 @@ pub mod bus;
 pub mod gnome;
 pub mod kwin;
 pub mod select;
+pub mod trust;
 pub mod wayland;
 pub mod x11;
 
@@ -69,6 +70,10 @@ pub enum WatchEvent {
     TabGone { sender: String },
     /// The employee's choice on the browser extension's pause page.
     PauseResult(crate::native_host::PauseOutcome),
+    /// Focus cannot be seen at all in this run (the KWin or GNOME backend, and
+    /// the bus refuses the agent its name): the agent stops with this one
+    /// line, exit code 2.
+    Untrackable(String),
 }
 
 /// How long since the last keyboard or mouse input.

@@ -30,9 +30,14 @@ class Extension {
     enable() {
         this._focusId = global.display.connect('notify::focus-window',
             () => this._onFocus());
-        // When the agent (re)starts after the shell, tell it what has focus now.
+        // When the agent (re)starts after the shell, tell it what has focus
+        // now; only an owner of the name whose process is dwell-agent is told.
+        this._owner = null;
         this._watchId = Gio.bus_watch_name(Gio.BusType.SESSION, BUS_NAME,
-            Gio.BusNameWatcherFlags.NONE, () => this._onFocus(), null);
+            Gio.BusNameWatcherFlags.NONE, (c, name, owner) => this._checkOwner(owner),
+            () => {
+                this._owner = null;
+            });
         this._onFocus();
     }
 
@@ -78,8 +83,36 @@ class Extension {
         this._report(appId, win.get_title() || '', pid > 0 ? pid : 0);
     }
 
+    // The name's owner gets window titles only if its process is dwell-agent
+    // (GetConnectionUnixProcessID, then /proc/PID/exe); reports then go to
+    // that connection alone, never to whoever holds the name later.
+    _checkOwner(owner) {
+        this._owner = null;
+        Gio.DBus.session.call('org.freedesktop.DBus', '/org/freedesktop/DBus',
+            'org.freedesktop.DBus', 'GetConnectionUnixProcessID',
+            new GLib.Variant('(s)', [owner]), null, Gio.DBusCallFlags.NONE, 1000, null,
+            (connection, result) => {
+                let program = '';
+                try {
+                    const [pid] = connection.call_finish(result).deep_unpack();
+                    const exe = GLib.file_read_link(`/proc/${pid}/exe`);
+                    program = GLib.path_get_basename(exe.replace(/ \(deleted\)$/, ''));
+                } catch (e) {
+                    program = '';
+                }
+                if (program === 'dwell-agent') {
+                    this._owner = owner;
+                    this._onFocus();
+                } else {
+                    log(`dwell-focus: ${BUS_NAME} is owned by a program that is not dwell-agent; it is told nothing`);
+                }
+            });
+    }
+
     _report(appId, title, pid) {
-        Gio.DBus.session.call(BUS_NAME, OBJECT_PATH, INTERFACE, 'Focus',
+        if (!this._owner)
+            return;
+        Gio.DBus.session.call(this._owner, OBJECT_PATH, INTERFACE, 'Focus',
             new GLib.Variant('(ssu)', [appId, title, pid]), null,
             Gio.DBusCallFlags.NO_AUTO_START, 1000, null,
             (connection, result) => {
