@@ -7,7 +7,8 @@
 //!   only from their "no input for 5 s" to the idle timeout; a polled source is
 //!   asked at the moment the idle timeout could first be reached, and once a
 //!   second while idle, to notice the next input;
-//! - the checkpoint of the open span, every 10 s while one is open;
+//! - the checkpoint of the open span, every 9 s while one is open (so a
+//!   crash loses at most 10 s, the write included);
 //! - the next edge of recording hours;
 //! - the next reminder crossing, and the reminders' own small timers (see
 //!   [`crate::remind`]), only while on a social site;
@@ -39,8 +40,15 @@ use crate::remind::{Notifications, Reminding};
 use crate::tray::{TrayEvent, TrayLink, TrayState};
 use crate::watch::{select, Backend, IdleSource, WatchEvent, PUSH_AFTER};
 
-/// How often the open span is written out: a crash loses at most this much.
-pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(10);
+/// The most a crash or `kill -9` may lose (README, "Reliability").
+pub const MAX_LOSS: Duration = Duration::from_secs(10);
+/// Time allowed for a checkpoint's wake-up and its commit (a few ms on a
+/// desktop; a kill in that window loses the whole period plus that time).
+const WRITE_SLACK: Duration = Duration::from_secs(1);
+/// How often the open span is written out: early enough that what is
+/// committed is never more than [`MAX_LOSS`] old, wake-up and commit included.
+pub const CHECKPOINT_EVERY: Duration =
+    Duration::from_secs(MAX_LOSS.as_secs() - WRITE_SLACK.as_secs());
 /// While idle, how often to look for the next input.
 const IDLE_POLL: Duration = Duration::from_secs(1);
 /// Longest single sleep towards a far-away recording edge, so that a suspend
@@ -1089,7 +1097,7 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
             // Counted from the moment this pass woke (when a new span was dated,
             // or the last checkpoint read the clock), not from when its work
             // ended: however long classifying or writing took, a crash loses at
-            // most CHECKPOINT_EVERY.
+            // most CHECKPOINT_EVERY plus this checkpoint's own write (MAX_LOSS).
             self.checkpoint_at = Some(self.awake.1 + CHECKPOINT_EVERY);
         }
     }
@@ -2159,13 +2167,57 @@ mod tests {
         spans
     }
 
+    /// What a `kill -9` at any moment would find: at every moment, the
+    /// committed data reaches no further back than [`MAX_LOSS`], with
+    /// [`WRITE_SLACK`] left for the checkpoint's wake-up and its commit
+    /// (under paused time both take no time; on a desktop they take a few ms).
+    #[tokio::test(start_paused = true)]
+    async fn the_committed_end_is_never_more_than_the_promised_loss_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().to_owned();
+        let worst = Arc::new(Mutex::new(Duration::ZERO));
+        let seen = worst.clone();
+        replay_in(dir, always(), move |tx, idle| {
+            Box::pin(async move {
+                let t0 = Instant::now();
+                tx.send(WatchEvent::Connected).await.unwrap();
+                tx.send(WatchEvent::Focus(browser("Facebook")))
+                    .await
+                    .unwrap();
+                let reader = Store::open(&path).unwrap();
+                for tick in 1..=600u64 {
+                    tokio::time::sleep_until(t0 + Duration::from_millis(100 * tick)).await;
+                    *idle.last_input.lock().unwrap() = Instant::now();
+                    let now = start() + chrono::Duration::milliseconds(100 * tick as i64);
+                    let committed = reader
+                        .spans(start(), now + chrono::Duration::days(1))
+                        .unwrap()
+                        .iter()
+                        .map(|s| s.end)
+                        .max()
+                        .unwrap_or(start());
+                    let lag = (now - committed).to_std().unwrap_or_default();
+                    let mut worst = seen.lock().unwrap();
+                    *worst = (*worst).max(lag);
+                }
+            })
+        })
+        .await;
+        let worst = *worst.lock().unwrap();
+        assert!(
+            worst + WRITE_SLACK <= MAX_LOSS,
+            "the committed data was {worst:?} old at worst; with {WRITE_SLACK:?} for the wake-up \
+             and the commit, a kill -9 could lose more than {MAX_LOSS:?}"
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_site_forgotten_while_open_is_not_written_back() {
         let spans = forget_at(35, vec![(0, browser("Facebook"))], 60, |store, at| {
             store.forget_site("facebook.com", at).unwrap();
         })
         .await;
-        // Checkpoints at 10, 20 and 30 s had written 0..30; only 35..60 is left.
+        // Checkpoints at 9, 18 and 27 s had written 0..27; only 35..60 is left.
         assert_eq!(
             spans
                 .iter()
