@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::Duration;
 
+use dwell_core::config::ConfigError;
 use dwell_core::Config;
 use inotify::{Inotify, WatchMask};
 use tokio::sync::mpsc;
@@ -89,9 +90,67 @@ pub fn fingerprint(path: &Path, messages_file: Option<&Path>) -> String {
 }
 
 /// Reads the config at `path` again (a missing file means the built-in
-/// defaults). `Err` holds a message naming the file, line and key.
-pub fn reload(path: &Path) -> Result<Config, String> {
-    Config::load_or_default(path).map_err(|e| e.to_string())
+/// defaults). The error names the file, line and key (see [`log_refused`]).
+pub fn reload(path: &Path) -> Result<Config, ConfigError> {
+    Config::load_or_default(path)
+}
+
+/// Logs a refused config: its file, line and key at warn; the message and
+/// the source line, which may quote a site, only at debug. (`status` shows
+/// the whole message: it is the employee's own terminal, not a log.)
+pub fn log_refused(e: &ConfigError) {
+    match e {
+        ConfigError::Invalid {
+            path, line, column, ..
+        } => {
+            let key = dwell_core::config::read_text_file(path)
+                .ok()
+                .and_then(|text| key_at(&text, *line));
+            tracing::warn!(
+                file = %path.display(),
+                line,
+                column,
+                key = key.as_deref().unwrap_or("?"),
+                "the changed config is refused; the previous one stays in force (`dwell-agent status` shows why)"
+            );
+        }
+        ConfigError::Read { path, source } => tracing::warn!(
+            file = %path.display(),
+            error = %source,
+            "the changed config cannot be read; the previous one stays in force"
+        ),
+    }
+    tracing::debug!(error = %e, "the refused config");
+}
+
+/// The dotted key set on line `line` (1-based) of TOML `text`, e.g.
+/// `limits.daily`: the table header above it and the bare key before `=`.
+/// `None` when the line sets no bare key (the key may then be a site).
+fn key_at(text: &str, line: usize) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let bare = |k: &str| {
+        !k.is_empty()
+            && k.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    };
+    let own = lines.get(line.checked_sub(1)?)?;
+    let key = own
+        .split_once('=')
+        .map(|(k, _)| k.trim())
+        .filter(|k| bare(k));
+    let table = lines[..line]
+        .iter()
+        .rev()
+        .map(|l| l.trim())
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim())
+        .filter(|t| bare(t));
+    match (table, key) {
+        (Some(t), Some(k)) => Some(format!("{t}.{k}")),
+        (None, Some(k)) => Some(k.to_owned()),
+        (Some(t), None) => Some(t.to_owned()),
+        (None, None) => None,
+    }
 }
 
 #[cfg(test)]
@@ -104,11 +163,21 @@ mod tests {
         let path = dir.path().join("config.toml");
         assert!(reload(&path).is_ok(), "a missing file means defaults");
         std::fs::write(&path, "[limits]\ndaily = \"soon\"\n").unwrap();
-        let err = reload(&path).unwrap_err();
+        let err = reload(&path).unwrap_err().to_string();
         assert!(err.contains("config.toml:2"), "{err}");
         std::fs::write(&path, "[limits]\ndaily = \"20m\"\n").unwrap();
         let config = reload(&path).unwrap();
         assert_eq!(config.limits.daily, Duration::from_secs(20 * 60));
+    }
+
+    #[test]
+    fn the_key_of_a_refused_line_is_its_table_and_bare_key() {
+        let text = "[limits]\ndaily = \"x\"\n[[rules]]\nsite = \"a.example\"\n\"b.example\" = 1\n";
+        assert_eq!(key_at(text, 2).as_deref(), Some("limits.daily"));
+        assert_eq!(key_at(text, 4).as_deref(), Some("rules.site"));
+        // A quoted key may be a site: only its table is named.
+        assert_eq!(key_at(text, 5).as_deref(), Some("rules"));
+        assert_eq!(key_at(text, 9), None);
     }
 
     #[test]

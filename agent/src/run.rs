@@ -566,9 +566,10 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
                         self.apply_config(config);
                         self.clear_config_error();
                     }
-                    Err(msg) => {
-                        tracing::warn!(error = %msg, "the changed config is refused; the previous one stays in force");
-                        if let Err(e) = self.store.meta_set(CONFIG_ERROR_KEY, &msg) {
+                    Err(refused) => {
+                        crate::reload::log_refused(&refused);
+                        if let Err(e) = self.store.meta_set(CONFIG_ERROR_KEY, &refused.to_string())
+                        {
                             tracing::warn!(error = %e, "cannot store the config error");
                         }
                     }
@@ -2209,6 +2210,126 @@ mod tests {
             "the committed data was {worst:?} old at worst; with {WRITE_SLACK:?} for the wake-up \
              and the commit, a kill -9 could lose more than {MAX_LOSS:?}"
         );
+    }
+
+    /// Replays `script` with live reload: the config is read from a file in
+    /// the data directory (`config` is its first text), and the script gets
+    /// the control channel (a save or a `SIGUSR1`) and the file's path.
+    async fn replay_live(
+        config: &str,
+        script: impl FnOnce(
+            mpsc::Sender<WatchEvent>,
+            mpsc::Sender<()>,
+            PathBuf,
+            FakeIdle,
+        ) -> futures_like::BoxFut,
+    ) -> (tempfile::TempDir, Vec<Span>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, config).unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (tx, rx) = mpsc::channel(16);
+        let (control_tx, control_rx) = mpsc::channel(4);
+        let idle = FakeIdle {
+            last_input: Arc::new(Mutex::new(Instant::now())),
+        };
+        let clock = TokioClock::starting_at(start());
+        let sources = Sources {
+            watch: rx,
+            idle: Box::new(idle.clone()),
+            control: Some(control_rx),
+            config_path: Some(path.clone()),
+            about: Default::default(),
+        };
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let script = script(tx, control_tx, path.clone(), idle);
+        let driver = async move {
+            script.await;
+            let _ = stop_tx.send(());
+        };
+        let config = crate::reload::reload(&path).unwrap();
+        let (res, ()) = tokio::join!(
+            run_with(config, store, sources, &clock, &Utc, async {
+                let _ = stop_rx.await;
+            }),
+            driver
+        );
+        res.unwrap();
+        let spans = Store::open(dir.path())
+            .unwrap()
+            .spans(
+                start() - chrono::Duration::days(1),
+                start() + chrono::Duration::days(3),
+            )
+            .unwrap();
+        (dir, spans)
+    }
+
+    /// Log lines at `level` and above, written while the guard lives (the
+    /// loop runs on the test's thread).
+    fn capture_logs(
+        level: tracing::Level,
+    ) -> (Arc<Mutex<Vec<u8>>>, tracing::subscriber::DefaultGuard) {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let writer = buf.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(level)
+            .with_ansi(false)
+            .with_writer(move || SharedBuf(writer.clone()))
+            .finish();
+        (buf, tracing::subscriber::set_default(subscriber))
+    }
+
+    struct SharedBuf(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for SharedBuf {
+        fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(data);
+            Ok(data.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn logged(buf: &Arc<Mutex<Vec<u8>>>) -> String {
+        String::from_utf8_lossy(&buf.lock().unwrap()).into_owned()
+    }
+
+    /// A refused config's source line (and the value quoted in its message)
+    /// may name a site: above debug the log names only the file, line and key.
+    #[tokio::test(start_paused = true)]
+    async fn a_refused_config_names_no_site_in_the_log_above_debug() {
+        for (level, shows_site) in [(tracing::Level::INFO, false), (tracing::Level::DEBUG, true)] {
+            let (buf, guard) = capture_logs(level);
+            let (dir, _) = replay_live(
+                "[schedule]\nrecord = \"always\"\n",
+                |_tx, control, path, _idle| {
+                    Box::pin(async move {
+                        std::fs::write(&path, "[limits]\ndaily = \"secret-site.example\"\n")
+                            .unwrap();
+                        control.send(()).await.unwrap();
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    })
+                },
+            )
+            .await;
+            drop(guard);
+            let log = logged(&buf);
+            assert!(log.contains("refused"), "{log}");
+            assert!(
+                log.contains("config.toml") && log.contains("line=2"),
+                "{log}"
+            );
+            assert!(log.contains("limits.daily"), "{log}");
+            assert_eq!(log.contains("secret-site"), shows_site, "{level}: {log}");
+            // `status` still shows the whole message.
+            let stored = Store::open(dir.path())
+                .unwrap()
+                .meta_get(CONFIG_ERROR_KEY)
+                .unwrap()
+                .unwrap_or_default();
+            assert!(stored.contains("secret-site.example"), "{stored}");
+        }
     }
 
     #[tokio::test(start_paused = true)]
