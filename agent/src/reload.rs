@@ -1,7 +1,10 @@
 //! Live configuration: watches the config file with inotify (event-driven, no
 //! polling) and tells the run loop when it may have changed. The run loop then
-//! reloads it with [`reload`]; an invalid file is refused and the previous
-//! config stays in force.
+//! looks at it with [`Live::look`]; an invalid file is refused and the
+//! previous config stays in force. The file is read once per look, and a file
+//! found empty where the config in force was not (an in-place save caught
+//! between truncate and write) is taken only if it is still empty
+//! [`EMPTY_SETTLES`] later.
 //!
 //! The file's *directory* is watched, because editors usually save by writing
 //! a new file and renaming it over the old one. When the directory does not
@@ -87,6 +90,101 @@ pub fn fingerprint(path: &Path, messages_file: Option<&Path>) -> String {
         text.push_str(&read(file));
     }
     text
+}
+
+/// How long a config file found empty (or gone) where the one in force was
+/// not must stay so before it is taken: an in-place save (truncate, then
+/// write) empties the file for a moment, and an empty file is a valid config
+/// (the built-in defaults).
+pub const EMPTY_SETTLES: Duration = Duration::from_millis(300);
+
+/// The config file as last taken in: its path and the fingerprint of the
+/// very text the config in force was parsed from.
+#[derive(Debug)]
+pub struct Live {
+    path: PathBuf,
+    print: String,
+}
+
+/// What a look at the config file found.
+#[derive(Debug)]
+pub enum Look {
+    /// The same text as the config in force.
+    Unchanged,
+    /// A new, valid config.
+    Take(Box<Config>),
+    /// An invalid (or unreadable) file: the config in force stays.
+    Refused(ConfigError),
+    /// Empty (or gone) where the config in force was not: look again after
+    /// [`EMPTY_SETTLES`], and take it then if it still is.
+    Settle,
+}
+
+impl Live {
+    /// `config` is in force, read from `path`.
+    pub fn new(path: PathBuf, config: &Config) -> Live {
+        let print = fingerprint(&path, config.reminders.messages_file.as_deref());
+        Live { path, print }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Reads the file once and decides from that one text: the config taken
+    /// and the fingerprint kept always match (reading the file a second time
+    /// for the fingerprint could see another moment of a burst of saves).
+    /// `settled`: an empty file is taken without waiting any more.
+    pub fn look(&mut self, settled: bool) -> Look {
+        let text = match dwell_core::config::read_text_file(&self.path) {
+            Ok(text) => Some(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(source) => {
+                return Look::Refused(ConfigError::Read {
+                    path: self.path.clone(),
+                    source,
+                })
+            }
+        };
+        let blank = |t: &str| t.split('\0').next().unwrap_or("").trim().is_empty();
+        if !settled && text.as_deref().is_none_or(blank) && !blank(&self.print) {
+            return Look::Settle;
+        }
+        match self.parse(text) {
+            Ok((_, print)) if print == self.print => Look::Unchanged,
+            Ok((config, print)) => {
+                self.print = print;
+                Look::Take(Box::new(config))
+            }
+            Err(e) => Look::Refused(e),
+        }
+    }
+
+    /// The config in `text` (`None`: no file, the built-in defaults) with the
+    /// messages file it names, and their fingerprint.
+    fn parse(&self, text: Option<String>) -> Result<(Config, String), ConfigError> {
+        let Some(mut print) = text else {
+            return Ok((Config::default(), String::new()));
+        };
+        let mut config = Config::parse(&print, &self.path)?;
+        if let Some(file) = config.reminders.messages_file.take() {
+            let file = match self.path.parent() {
+                Some(dir) if file.is_relative() => dir.join(file),
+                _ => file,
+            };
+            let text =
+                dwell_core::config::read_text_file(&file).map_err(|source| ConfigError::Read {
+                    path: file.clone(),
+                    source,
+                })?;
+            let more = dwell_core::config::parse_messages_file(&text, &file)?;
+            config.reminders.messages.extend(more);
+            config.reminders.messages_file = Some(file);
+            print.push('\0');
+            print.push_str(&text);
+        }
+        Ok((config, print))
+    }
 }
 
 /// Reads the config at `path` again (a missing file means the built-in
@@ -178,6 +276,50 @@ mod tests {
         // A quoted key may be a site: only its table is named.
         assert_eq!(key_at(text, 5).as_deref(), Some("rules"));
         assert_eq!(key_at(text, 9), None);
+    }
+
+    /// A writer saves in place (truncate, then write) in a burst while the
+    /// loop looks: an empty moment is never taken, and what is taken is
+    /// always one whole save with its own fingerprint.
+    #[test]
+    fn a_burst_of_in_place_saves_never_puts_the_defaults_in_force() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let saves = ["[limits]\ndaily = \"20m\"\n", "[limits]\ndaily = \"25m\"\n"];
+        std::fs::write(&path, saves[0]).unwrap();
+        let mut live = Live::new(path.clone(), &reload(&path).unwrap());
+        let writer = {
+            let path = path.clone();
+            thread::spawn(move || {
+                use std::io::Write;
+                for i in 0..300 {
+                    let mut file = std::fs::File::create(&path).unwrap();
+                    thread::sleep(Duration::from_micros(200));
+                    file.write_all(saves[i % 2].as_bytes()).unwrap();
+                }
+            })
+        };
+        let mut settles = 0;
+        while !writer.is_finished() {
+            match live.look(false) {
+                Look::Take(config) => assert!(
+                    [20, 25].contains(&(config.limits.daily.as_secs() / 60)),
+                    "{:?}",
+                    config.limits
+                ),
+                Look::Settle => settles += 1,
+                Look::Unchanged | Look::Refused(_) => {}
+            }
+        }
+        writer.join().unwrap();
+        // The last save is what is in force once the watcher's last event comes.
+        let last = match live.look(false) {
+            Look::Take(config) => config.limits.daily,
+            Look::Unchanged => reload(&path).unwrap().limits.daily,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(last, Duration::from_secs(25 * 60), "{settles} settles");
+        assert!(matches!(live.look(false), Look::Unchanged));
     }
 
     #[test]

@@ -74,6 +74,8 @@ enum Wake {
     Notify(Option<NotifyEvent>),
     Remind,
     Control(Option<()>),
+    /// The config file was found empty a moment ago: look again.
+    ConfigSettled,
     Tray(Option<TrayEvent>),
     ControlTimer,
     NoWindow,
@@ -270,9 +272,12 @@ struct Loop<'a, C: Clock, Tz: TimeZone> {
     /// has changed since.
     browsers_stored: (Option<DateTime<Utc>>, bool),
     config_path: Option<PathBuf>,
-    /// The [`crate::reload::fingerprint`] of the config in force: a `SIGUSR1`
-    /// or a save that changed nothing leaves the open span alone.
-    config_print: Option<String>,
+    /// The config file as last taken in: a `SIGUSR1` or a save that changed
+    /// nothing leaves the open span alone.
+    live: Option<crate::reload::Live>,
+    /// When to look again at a config file found empty (see
+    /// [`crate::reload::EMPTY_SETTLES`]).
+    reload_at: Option<Instant>,
     /// Off the record until `resume` or the pause's end.
     paused: bool,
     /// The pause in force, as last read (for the tray's tooltip).
@@ -362,10 +367,10 @@ pub async fn run_with_ui<C: Clock, Tz: TimeZone>(
         tracing::warn!(error = %e, "cannot read the forget log");
         0
     });
-    let config_print = sources
+    let live = sources
         .config_path
-        .as_deref()
-        .map(|path| crate::reload::fingerprint(path, config.reminders.messages_file.as_deref()));
+        .clone()
+        .map(|path| crate::reload::Live::new(path, &config));
     let mut lp = Loop {
         remind,
         recording: config.schedule.is_recording(now, tz),
@@ -395,7 +400,8 @@ pub async fn run_with_ui<C: Clock, Tz: TimeZone>(
         window: None,
         browsers: crate::browser::Browsers::default(),
         browsers_stored: (None, false),
-        config_print,
+        live,
+        reload_at: None,
         config_path: sources.config_path.take(),
         paused: false,
         calibrating_until: None,
@@ -432,6 +438,7 @@ pub async fn run_with_ui<C: Clock, Tz: TimeZone>(
             () = sleep_opt(lp.remind.aux_at()) => Wake::Remind,
             ev = recv_opt(&mut control_events) => Wake::Control(ev),
             () = sleep_opt(lp.control_at) => Wake::ControlTimer,
+            () = sleep_opt(lp.reload_at) => Wake::ConfigSettled,
             () = sleep_opt(lp.no_window.map(|(_, at)| at)) => Wake::NoWindow,
             ev = recv_opt(&mut tray_events) => Wake::Tray(ev),
         };
@@ -458,6 +465,10 @@ pub async fn run_with_ui<C: Clock, Tz: TimeZone>(
             Wake::Control(Some(())) => lp.on_control(),
             Wake::Control(None) => control_events = None,
             Wake::ControlTimer => lp.refresh_control(),
+            Wake::ConfigSettled => {
+                lp.reload_at = None;
+                lp.look_at_config(true);
+            }
             Wake::NoWindow => lp.settle_no_window(),
             Wake::Tray(Some(ev)) => lp.on_tray(ev),
             Wake::Tray(None) => tray_events = None,
@@ -549,36 +560,40 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
 
     /// The config file changed or `SIGUSR1` arrived: re-read both.
     fn on_control(&mut self) {
-        if let Some(path) = self.config_path.clone() {
-            let print =
-                crate::reload::fingerprint(&path, self.config.reminders.messages_file.as_deref());
-            if self.config_print.as_ref() == Some(&print) {
-                // Nothing changed (a save of the same text, or a SIGUSR1).
-                self.clear_config_error();
-            } else {
-                match crate::reload::reload(&path) {
-                    Ok(config) => {
-                        // Taken again: the new config may name another messages file.
-                        self.config_print = Some(crate::reload::fingerprint(
-                            &path,
-                            config.reminders.messages_file.as_deref(),
-                        ));
-                        self.apply_config(config);
-                        self.clear_config_error();
-                    }
-                    Err(refused) => {
-                        crate::reload::log_refused(&refused);
-                        if let Err(e) = self.store.meta_set(CONFIG_ERROR_KEY, &refused.to_string())
-                        {
-                            tracing::warn!(error = %e, "cannot store the config error");
-                        }
-                    }
-                }
-            }
-        }
+        self.look_at_config(false);
         self.refresh_control();
         // Whatever `dwell-agent forget` erased is dropped from memory now.
         self.checkpoint();
+    }
+
+    /// Takes in the config file if it changed; `settled`: a file found empty
+    /// a moment ago is taken if it still is.
+    fn look_at_config(&mut self, settled: bool) {
+        let Some(live) = self.live.as_mut() else {
+            return;
+        };
+        let look = live.look(settled);
+        if !matches!(look, crate::reload::Look::Settle) {
+            self.reload_at = None;
+        }
+        match look {
+            crate::reload::Look::Unchanged => self.clear_config_error(),
+            crate::reload::Look::Settle => {
+                tracing::debug!("the config file is empty: looking again in a moment");
+                self.reload_at
+                    .get_or_insert(Instant::now() + crate::reload::EMPTY_SETTLES);
+            }
+            crate::reload::Look::Take(config) => {
+                self.apply_config(*config);
+                self.clear_config_error();
+            }
+            crate::reload::Look::Refused(refused) => {
+                crate::reload::log_refused(&refused);
+                if let Err(e) = self.store.meta_set(CONFIG_ERROR_KEY, &refused.to_string()) {
+                    tracing::warn!(error = %e, "cannot store the config error");
+                }
+            }
+        }
     }
 
     /// The store found damage: stop (the caller moves the file aside, salvages
@@ -2330,6 +2345,57 @@ mod tests {
                 .unwrap_or_default();
             assert!(stored.contains("secret-site.example"), "{stored}");
         }
+    }
+
+    /// Facebook does not count under this config; it does under the defaults.
+    const NO_FACEBOOK: &str =
+        "[schedule]\nrecord = \"always\"\n[sites]\ndisable = [\"facebook.com\"]\n";
+
+    /// A save that rewrites the file in place empties it for a moment: a
+    /// look at that moment must not put the built-in defaults in force.
+    #[tokio::test(start_paused = true)]
+    async fn a_config_read_empty_in_the_middle_of_an_in_place_save_is_not_taken() {
+        let (_d, spans) = replay_live(NO_FACEBOOK, |tx, control, path, _idle| {
+            Box::pin(async move {
+                tx.send(WatchEvent::Connected).await.unwrap();
+                tx.send(WatchEvent::Focus(browser("Facebook")))
+                    .await
+                    .unwrap();
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                // The burst: truncated (and looked at), then written again.
+                let file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .truncate(true)
+                    .open(&path);
+                drop(file.unwrap());
+                control.send(()).await.unwrap();
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                std::fs::write(&path, NO_FACEBOOK).unwrap();
+                tokio::time::sleep(Duration::from_secs(20)).await;
+            })
+        })
+        .await;
+        assert_eq!(secs(&spans, Some("facebook.com")), 0.0, "{spans:?}");
+    }
+
+    /// A file that stays empty is taken (the built-in defaults), once settled.
+    #[tokio::test(start_paused = true)]
+    async fn a_config_emptied_for_good_is_taken_once_settled() {
+        let (_d, spans) = replay_live(NO_FACEBOOK, |tx, control, path, _idle| {
+            Box::pin(async move {
+                tx.send(WatchEvent::Connected).await.unwrap();
+                tx.send(WatchEvent::Focus(browser("Facebook")))
+                    .await
+                    .unwrap();
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                std::fs::write(&path, "").unwrap();
+                control.send(()).await.unwrap();
+                tokio::time::sleep(Duration::from_secs(20)).await;
+            })
+        })
+        .await;
+        let counted = secs(&spans, Some("facebook.com"));
+        assert!((19.0..=20.0).contains(&counted), "{counted}: {spans:?}");
     }
 
     #[tokio::test(start_paused = true)]
