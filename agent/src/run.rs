@@ -98,6 +98,8 @@ const BROWSERS_STORE_EVERY: chrono::Duration = chrono::Duration::seconds(60);
 pub const NOTIFY_OFF_KEY: &str = "notifications_off";
 /// Longest sleep towards a control wake-up (pause end, retention, calibration).
 const MAX_CONTROL_SLEEP: Duration = Duration::from_secs(3600);
+/// When a setting in the store could not be read, how soon to try again.
+const STORE_RETRY: Duration = Duration::from_secs(60);
 
 /// What the run loop listens to.
 pub struct Sources {
@@ -287,6 +289,8 @@ struct Loop<'a, C: Clock, Tz: TimeZone> {
     /// Reminders are held back until then (calibration period).
     calibrating_until: Option<DateTime<Utc>>,
     control_at: Option<Instant>,
+    /// A setting in the store could not be read (said once until it can).
+    read_failing: bool,
 }
 
 async fn recv_opt<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
@@ -406,6 +410,7 @@ pub async fn run_with_ui<C: Clock, Tz: TimeZone>(
         paused: false,
         calibrating_until: None,
         control_at: None,
+        read_failing: false,
         pause: None,
         tray: tray_show,
     };
@@ -635,14 +640,21 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
     }
 
     /// Reads the pause state, runs retention when due, and works out when to
-    /// look again (pause end, calibration end, next retention run).
+    /// look again (pause end, calibration end, next retention run). A setting
+    /// that cannot be read (a transient store error) leaves what was in force
+    /// as it was, and is read again after [`STORE_RETRY`].
     fn refresh_control(&mut self) {
         self.control_at = None;
         let now = self.clock.now();
-        let pause = control::paused(&self.store, now).unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "cannot read the pause state");
-            None
-        });
+        let mut failed = false;
+        let pause = match control::paused(&self.store, now) {
+            Ok(pause) => pause,
+            Err(e) => {
+                failed = true;
+                self.read_failed("cannot read the pause state; the previous one stays", &e);
+                self.pause.filter(|p| p.is_active(now))
+            }
+        };
         let paused = pause.is_some();
         self.pause = pause;
         if paused != self.paused {
@@ -657,37 +669,39 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
                 self.resume(now);
             }
         }
-        let last_run = control::retention_last_run(&self.store).unwrap_or(None);
-        let mut next_retention = last_run.map(|t| t + chrono::Duration::days(1));
-        if control::retention_due(last_run, now) {
-            // Once a day, with retention: is the database still sound? A damaged
-            // one is never written to again (the caller moves it aside).
-            if let Err(e) = self.store.health_check() {
-                self.store_failed(e);
+        let next_retention = match control::retention_last_run(&self.store) {
+            Ok(last_run) => self.retention_if_due(last_run, now),
+            Err(e) => {
+                failed = true;
+                self.read_failed("cannot read when retention last ran; it waits", &e);
+                None
             }
-            if self.fatal.is_some() {
-                return;
+        };
+        if self.fatal.is_some() {
+            return;
+        }
+        match self.store.consent() {
+            Ok(consent) => {
+                self.calibrating_until =
+                    calibrate::calibration_end(consent, self.config.tracking.calibrate)
             }
-            match control::apply_retention(&mut self.store, self.config.data.keep, now) {
-                Ok(n) => {
-                    tracing::info!(deleted_spans = n, "retention ran");
-                    next_retention = Some(now + chrono::Duration::days(1));
-                }
-                Err(e @ StoreError::Damaged { .. }) => {
-                    self.store_failed(e);
-                    return;
-                }
-                Err(e) => tracing::warn!(error = %e, "retention failed; will retry"),
+            Err(e) => {
+                failed = true;
+                self.read_failed("cannot read the consent; calibration stays as it was", &e);
             }
         }
-        let consent = self.store.consent().unwrap_or(None);
-        self.calibrating_until =
-            calibrate::calibration_end(consent, self.config.tracking.calibrate)
-                .filter(|end| *end > now);
+        self.calibrating_until = self.calibrating_until.filter(|end| *end > now);
+        if !failed && self.read_failing {
+            tracing::info!("reading the settings in the database works again");
+            self.read_failing = false;
+        }
+        let retry =
+            failed.then(|| now + chrono::Duration::from_std(STORE_RETRY).unwrap_or_default());
         let wake = [
             pause.and_then(|p| p.until()),
             self.calibrating_until,
             next_retention,
+            retry,
         ]
         .into_iter()
         .flatten()
@@ -698,6 +712,52 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
             .unwrap_or(MAX_CONTROL_SLEEP)
             .min(MAX_CONTROL_SLEEP);
         self.control_at = Some(Instant::now() + wait);
+    }
+
+    /// A setting in the store could not be read: said once (at warn) until
+    /// reading works again.
+    fn read_failed(&mut self, what: &str, e: &StoreError) {
+        if self.read_failing {
+            tracing::debug!(error = %e, "{what}");
+        } else {
+            tracing::warn!(error = %e, "{what}");
+            self.read_failing = true;
+        }
+    }
+
+    /// Runs retention when it is due (once a day, with a check that the
+    /// database is still sound); returns when it is next due.
+    fn retention_if_due(
+        &mut self,
+        last_run: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
+        let next = last_run.map(|t| t + chrono::Duration::days(1));
+        if !control::retention_due(last_run, now) {
+            return next;
+        }
+        // A damaged database is never written to again (the caller moves it
+        // aside).
+        if let Err(e) = self.store.health_check() {
+            self.store_failed(e);
+        }
+        if self.fatal.is_some() {
+            return next;
+        }
+        match control::apply_retention(&mut self.store, self.config.data.keep, now) {
+            Ok(n) => {
+                tracing::info!(deleted_spans = n, "retention ran");
+                Some(now + chrono::Duration::days(1))
+            }
+            Err(e @ StoreError::Damaged { .. }) => {
+                self.store_failed(e);
+                next
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "retention failed; will retry");
+                next
+            }
+        }
     }
 
     /// Applies an event that may close a span, and writes what it closed. A
@@ -2396,6 +2456,90 @@ mod tests {
         .await;
         let counted = secs(&spans, Some("facebook.com"));
         assert!((19.0..=20.0).contains(&counted), "{counted}: {spans:?}");
+    }
+
+    /// Makes the store's settings unreadable for a moment (as a transient
+    /// error would), sends a control event (the loop reads them all again),
+    /// and makes them readable again.
+    async fn settings_unreadable_for_a_moment(dir: &std::path::Path, control: &mpsc::Sender<()>) {
+        let other = Store::open(dir).unwrap();
+        other
+            .conn()
+            .execute_batch("ALTER TABLE meta RENAME TO meta_gone")
+            .unwrap();
+        control.send(()).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        control.send(()).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        other
+            .conn()
+            .execute_batch("ALTER TABLE meta_gone RENAME TO meta")
+            .unwrap();
+    }
+
+    /// A transient error reading the pause leaves the pause in force, and is
+    /// logged once.
+    #[tokio::test(start_paused = true)]
+    async fn a_transient_error_reading_the_pause_keeps_it() {
+        let (buf, guard) = capture_logs(tracing::Level::INFO);
+        let (_d, spans) = replay_live(
+            "[schedule]\nrecord = \"always\"\n[tracking]\nidle_timeout = \"1h\"\n",
+            |tx, control, path, _idle| {
+                Box::pin(async move {
+                    let dir = path.parent().unwrap().to_owned();
+                    control::set_pause(&Store::open(&dir).unwrap(), control::Pause::Indefinite)
+                        .unwrap();
+                    control.send(()).await.unwrap();
+                    tx.send(WatchEvent::Connected).await.unwrap();
+                    tx.send(WatchEvent::Focus(browser("Facebook")))
+                        .await
+                        .unwrap();
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    settings_unreadable_for_a_moment(&dir, &control).await;
+                    tokio::time::sleep(Duration::from_secs(60)).await;
+                })
+            },
+        )
+        .await;
+        drop(guard);
+        assert_eq!(secs(&spans, Some("facebook.com")), 0.0, "{spans:?}");
+        let log = logged(&buf);
+        assert_eq!(
+            log.matches("cannot read the pause state").count(),
+            1,
+            "{log}"
+        );
+    }
+
+    /// A transient error reading the consent does not end the calibration
+    /// period: no reminder.
+    #[tokio::test(start_paused = true)]
+    async fn a_transient_error_reading_the_consent_keeps_calibrating() {
+        let (dir, _spans) = replay_live(
+            "[schedule]\nrecord = \"always\"\n[tracking]\nidle_timeout = \"1h\"\ncalibrate = \"7d\"\n\
+             [limits]\ndaily = \"20s\"\n[reminders]\nmin_gap = \"1s\"\n",
+            |tx, control, path, _idle| {
+                Box::pin(async move {
+                    let dir = path.parent().unwrap().to_owned();
+                    Store::open(&dir)
+                        .unwrap()
+                        .set_consent(start() - chrono::Duration::days(1))
+                        .unwrap();
+                    control.send(()).await.unwrap();
+                    tx.send(WatchEvent::Connected).await.unwrap();
+                    tx.send(WatchEvent::Focus(browser("Facebook"))).await.unwrap();
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    settings_unreadable_for_a_moment(&dir, &control).await;
+                    tokio::time::sleep(Duration::from_secs(120)).await;
+                })
+            },
+        )
+        .await;
+        let store = Store::open(dir.path()).unwrap();
+        let reminders = store
+            .reminders(start(), start() + chrono::Duration::days(1))
+            .unwrap();
+        assert!(reminders.is_empty(), "{reminders:?}");
     }
 
     #[tokio::test(start_paused = true)]
