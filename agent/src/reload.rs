@@ -193,6 +193,22 @@ pub fn reload(path: &Path) -> Result<Config, ConfigError> {
     Config::load_or_default(path)
 }
 
+/// The config for a restart of the loop (after a damaged database was set
+/// aside): the file as it is now, or `previous` when it is refused (logged as
+/// on a reload) or there is no file to read (`path` is `None`).
+pub fn for_restart(path: Option<&Path>, previous: Config) -> Config {
+    let Some(path) = path else {
+        return previous;
+    };
+    match reload(path) {
+        Ok(config) => config,
+        Err(e) => {
+            log_refused(&e);
+            previous
+        }
+    }
+}
+
 /// Logs a refused config: its file, line and key at warn; the message and
 /// the source line, which may quote a site, only at debug. (`status` shows
 /// the whole message: it is the employee's own terminal, not a log.)
@@ -320,6 +336,24 @@ mod tests {
         };
         assert_eq!(last, Duration::from_secs(25 * 60), "{settles} settles");
         assert!(matches!(live.look(false), Look::Unchanged));
+    }
+
+    /// After a damaged database is set aside the loop starts again: with the
+    /// config as the file says now, or the one in force when it is refused.
+    #[test]
+    fn a_restart_takes_the_edited_config_and_keeps_the_previous_on_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "[limits]\ndaily = \"20m\"\n").unwrap();
+        let first = reload(&path).unwrap();
+        std::fs::write(&path, "[limits]\ndaily = \"25m\"\n").unwrap();
+        let edited = for_restart(Some(&path), first);
+        assert_eq!(edited.limits.daily, Duration::from_secs(25 * 60));
+        std::fs::write(&path, "[limits]\ndaily = \"soon\"\n").unwrap();
+        let kept = for_restart(Some(&path), edited);
+        assert_eq!(kept.limits.daily, Duration::from_secs(25 * 60));
+        let none = for_restart(None, kept);
+        assert_eq!(none.limits.daily, Duration::from_secs(25 * 60));
     }
 
     #[test]
