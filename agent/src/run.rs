@@ -2340,25 +2340,20 @@ mod tests {
         (dir, spans)
     }
 
-    /// Log lines at `level` and above, written while the guard lives (the
-    /// loop runs on the test's thread).
-    fn capture_logs(
-        level: tracing::Level,
-    ) -> (Arc<Mutex<Vec<u8>>>, tracing::subscriber::DefaultGuard) {
-        let buf = Arc::new(Mutex::new(Vec::new()));
-        let writer = buf.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(level)
-            .with_ansi(false)
-            .with_writer(move || SharedBuf(writer.clone()))
-            .finish();
-        (buf, tracing::subscriber::set_default(subscriber))
+    thread_local! {
+        static CAPTURED: std::cell::RefCell<Option<Arc<Mutex<Vec<u8>>>>> =
+            const { std::cell::RefCell::new(None) };
     }
 
-    struct SharedBuf(Arc<Mutex<Vec<u8>>>);
-    impl std::io::Write for SharedBuf {
+    /// Writes into this thread's capture buffer, if one is set.
+    struct Captured;
+    impl std::io::Write for Captured {
         fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(data);
+            CAPTURED.with(|c| {
+                if let Some(buf) = c.borrow().as_ref() {
+                    buf.lock().unwrap().extend_from_slice(data);
+                }
+            });
             Ok(data.len())
         }
         fn flush(&mut self) -> std::io::Result<()> {
@@ -2366,8 +2361,53 @@ mod tests {
         }
     }
 
-    fn logged(buf: &Arc<Mutex<Vec<u8>>>) -> String {
-        String::from_utf8_lossy(&buf.lock().unwrap()).into_owned()
+    /// Clears this thread's capture buffer when dropped.
+    struct CaptureGuard;
+    impl Drop for CaptureGuard {
+        fn drop(&mut self) {
+            CAPTURED.with(|c| c.borrow_mut().take());
+        }
+    }
+
+    /// Captures what this thread logs (the loop runs on the test's thread)
+    /// while the guard lives. One global subscriber at every level writes to
+    /// the thread's buffer: a subscriber per test thread (`set_default`)
+    /// loses events when tests run in parallel.
+    fn capture_logs() -> (Arc<Mutex<Vec<u8>>>, CaptureGuard) {
+        static INSTALL: std::sync::Once = std::sync::Once::new();
+        INSTALL.call_once(|| {
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_ansi(false)
+                .with_writer(|| Captured)
+                .finish();
+            tracing::subscriber::set_global_default(subscriber).unwrap();
+        });
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        CAPTURED.with(|c| *c.borrow_mut() = Some(buf.clone()));
+        (buf, CaptureGuard)
+    }
+
+    /// The captured lines at `level` and above (a message's continuation
+    /// lines go with it).
+    fn logged(buf: &Arc<Mutex<Vec<u8>>>, level: tracing::Level) -> String {
+        let text = String::from_utf8_lossy(&buf.lock().unwrap()).into_owned();
+        let mut keep = false;
+        let mut out = String::new();
+        for line in text.lines() {
+            if line.starts_with(|c: char| c.is_ascii_digit()) {
+                keep = line
+                    .split_whitespace()
+                    .nth(1)
+                    .and_then(|l| l.parse::<tracing::Level>().ok())
+                    .is_some_and(|l| l <= level);
+            }
+            if keep {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+        out
     }
 
     /// A refused config's source line (and the value quoted in its message)
@@ -2375,7 +2415,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_refused_config_names_no_site_in_the_log_above_debug() {
         for (level, shows_site) in [(tracing::Level::INFO, false), (tracing::Level::DEBUG, true)] {
-            let (buf, guard) = capture_logs(level);
+            let (buf, guard) = capture_logs();
             let (dir, _) = replay_live(
                 "[schedule]\nrecord = \"always\"\n",
                 |_tx, control, path, _idle| {
@@ -2389,7 +2429,7 @@ mod tests {
             )
             .await;
             drop(guard);
-            let log = logged(&buf);
+            let log = logged(&buf, level);
             assert!(log.contains("refused"), "{log}");
             assert!(
                 log.contains("config.toml") && log.contains("line=2"),
@@ -2481,7 +2521,7 @@ mod tests {
     /// logged once.
     #[tokio::test(start_paused = true)]
     async fn a_transient_error_reading_the_pause_keeps_it() {
-        let (buf, guard) = capture_logs(tracing::Level::INFO);
+        let (buf, guard) = capture_logs();
         let (_d, spans) = replay_live(
             "[schedule]\nrecord = \"always\"\n[tracking]\nidle_timeout = \"1h\"\n",
             |tx, control, path, _idle| {
@@ -2503,7 +2543,7 @@ mod tests {
         .await;
         drop(guard);
         assert_eq!(secs(&spans, Some("facebook.com")), 0.0, "{spans:?}");
-        let log = logged(&buf);
+        let log = logged(&buf, tracing::Level::INFO);
         assert_eq!(
             log.matches("cannot read the pause state").count(),
             1,
