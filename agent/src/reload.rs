@@ -6,6 +6,9 @@
 //! between truncate and write) is taken only if it is still empty
 //! [`EMPTY_SETTLES`] later.
 //!
+//! [`spawn_zone_watcher`] watches `/etc/localtime` the same way, so that a
+//! change of the system's time zone moves the recording hours at once.
+//!
 //! The file's *directory* is watched, because editors usually save by writing
 //! a new file and renaming it over the old one. When the directory does not
 //! exist yet (no config file: built-in defaults), nothing is watched; a
@@ -24,13 +27,33 @@ use tokio::sync::mpsc;
 /// Editors fire several events per save; one reload after they settle is enough.
 const SETTLE: Duration = Duration::from_millis(150);
 
+/// The file naming the system's time zone, which `chrono::Local` reads.
+pub const LOCALTIME: &str = "/etc/localtime";
+
 /// Starts a thread that sends `()` each time the config file may have changed.
 /// Returns `false` (and starts nothing) when the directory cannot be watched.
 pub fn spawn_watcher(path: &Path, tx: mpsc::Sender<()>) -> bool {
-    let Some(dir) = path.parent().filter(|d| d.is_dir()) else {
+    if !path.parent().is_some_and(Path::is_dir) {
         tracing::info!(
             "the config directory does not exist; live reload is off until a restart or SIGUSR1"
         );
+        return false;
+    }
+    spawn_file_watcher(path, SETTLE, tx)
+}
+
+/// Starts a thread that sends `()` each time the system's time zone
+/// ([`LOCALTIME`], usually a symbolic link replaced by `timedatectl`) may
+/// have changed, at once: the run loop then looks at the recording hours
+/// again. Returns `false` when `/etc` cannot be watched.
+pub fn spawn_zone_watcher(tx: mpsc::Sender<()>) -> bool {
+    spawn_file_watcher(Path::new(LOCALTIME), Duration::ZERO, tx)
+}
+
+/// Watches `path`'s directory for `path` being written, replaced or removed;
+/// sends `()` `settle` after each batch of such events.
+fn spawn_file_watcher(path: &Path, settle: Duration, tx: mpsc::Sender<()>) -> bool {
+    let Some(dir) = path.parent().filter(|d| d.is_dir()) else {
         return false;
     };
     let Some(name) = path.file_name().map(|n| n.to_os_string()) else {
@@ -39,7 +62,7 @@ pub fn spawn_watcher(path: &Path, tx: mpsc::Sender<()>) -> bool {
     let inotify = match Inotify::init() {
         Ok(i) => i,
         Err(e) => {
-            tracing::warn!(error = %e, "cannot use inotify; the config is not reloaded live");
+            tracing::warn!(error = %e, file = %path.display(), "cannot use inotify; changes to this file are seen only on SIGUSR1 or a restart");
             return false;
         }
     };
@@ -49,29 +72,35 @@ pub fn spawn_watcher(path: &Path, tx: mpsc::Sender<()>) -> bool {
         | WatchMask::DELETE
         | WatchMask::MOVED_FROM;
     if let Err(e) = inotify.watches().add(dir, mask) {
-        tracing::warn!(error = %e, dir = %dir.display(), "cannot watch the config directory");
+        tracing::warn!(error = %e, dir = %dir.display(), "cannot watch this directory; changes are seen only on SIGUSR1 or a restart");
         return false;
     }
     let dir: PathBuf = dir.to_owned();
     let spawned = thread::Builder::new()
-        .name("dwell-config-watch".into())
-        .spawn(move || watch(inotify, &name, &tx, &dir));
+        .name("dwell-file-watch".into())
+        .spawn(move || watch(inotify, &name, settle, &tx, &dir));
     spawned.is_ok()
 }
 
-fn watch(mut inotify: Inotify, name: &OsString, tx: &mpsc::Sender<()>, dir: &Path) {
+fn watch(
+    mut inotify: Inotify,
+    name: &OsString,
+    settle: Duration,
+    tx: &mpsc::Sender<()>,
+    dir: &Path,
+) {
     let mut buffer = [0u8; 4096];
     loop {
         let mut events = match inotify.read_events_blocking(&mut buffer) {
             Ok(events) => events,
             Err(e) => {
-                tracing::warn!(error = %e, dir = %dir.display(), "config watch stopped");
+                tracing::warn!(error = %e, dir = %dir.display(), "file watch stopped");
                 return;
             }
         };
         let ours = events.any(|e| e.name.is_some_and(|n| n == name.as_os_str()));
         if ours {
-            thread::sleep(SETTLE);
+            thread::sleep(settle);
             if tx.blocking_send(()).is_err() {
                 return; // the run loop has ended
             }
@@ -368,6 +397,26 @@ mod tests {
         std::fs::write(&messages, "b").unwrap();
         assert_ne!(fingerprint(&path, Some(&messages)), before);
         assert_ne!(fingerprint(&path, None), before);
+    }
+
+    /// `timedatectl set-timezone` replaces the `/etc/localtime` symbolic link
+    /// by renaming a new one over it; `ln -sf` removes and creates it.
+    #[tokio::test]
+    async fn a_replaced_zone_link_wakes_the_watcher() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("localtime");
+        std::os::unix::fs::symlink("/usr/share/zoneinfo/Asia/Tokyo", &link).unwrap();
+        let (tx, mut rx) = mpsc::channel(4);
+        assert!(spawn_file_watcher(&link, Duration::ZERO, tx));
+        let tmp = dir.path().join(".localtime.new");
+        std::os::unix::fs::symlink("/usr/share/zoneinfo/UTC", &tmp).unwrap();
+        std::fs::rename(&tmp, &link).unwrap();
+        let woke = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await;
+        assert_eq!(woke.ok().flatten(), Some(()));
+        std::fs::remove_file(&link).unwrap();
+        std::os::unix::fs::symlink("/usr/share/zoneinfo/Europe/Paris", &link).unwrap();
+        let woke = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await;
+        assert_eq!(woke.ok().flatten(), Some(()));
     }
 
     #[tokio::test]

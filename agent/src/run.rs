@@ -17,7 +17,9 @@
 //!
 //! A changed config file (inotify, see [`crate::reload`]) or a `SIGUSR1` (sent
 //! by `pause`, `resume`, `setup`) makes it re-read the config and the pause
-//! state; an invalid config is refused and the previous one stays in force.
+//! state; an invalid config is refused and the previous one stays in force. A
+//! changed `/etc/localtime` (inotify too) makes it look at the recording hours
+//! at once.
 //!
 //! With no span open and nothing to wait for, it sleeps until an event arrives.
 
@@ -54,6 +56,10 @@ const IDLE_POLL: Duration = Duration::from_secs(1);
 /// Longest single sleep towards a far-away recording edge, so that a suspend
 /// (which stops the monotonic clock) cannot make it very late.
 const MAX_EDGE_SLEEP: Duration = Duration::from_secs(600);
+/// `chrono::Local` reads `/etc/localtime` again at most this often (its
+/// cache is kept for a second): after a time-zone change the recording hours
+/// are looked at again this much later, so the new zone is seen within it.
+const LOCAL_ZONE_CACHE: Duration = Duration::from_secs(1);
 /// A wall-clock step larger than this (either way) against the monotonic clock
 /// between two wakes means a clock change or a suspend (which stops the
 /// monotonic clock): the open span ends at the moment before the step and
@@ -155,6 +161,8 @@ pub async fn run_live(
     if let Some(path) = &config_path {
         crate::reload::spawn_watcher(path, control_tx.clone());
     }
+    // A time-zone change moves the recording hours: looked at within a second.
+    crate::reload::spawn_zone_watcher(control_tx.clone());
     let mut usr1 = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1())
         .context("cannot listen for SIGUSR1")?;
     tokio::spawn(async move {
@@ -563,9 +571,15 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
         }
     }
 
-    /// The config file changed or `SIGUSR1` arrived: re-read both.
+    /// The config file or the time zone changed, or `SIGUSR1` arrived:
+    /// re-read the config and the pause state, and look at the recording
+    /// hours at once (a new zone moves them) and again within
+    /// [`LOCAL_ZONE_CACHE`].
     fn on_control(&mut self) {
         self.look_at_config(false);
+        self.on_edge();
+        let again = Instant::now() + LOCAL_ZONE_CACHE;
+        self.edge_at = Some(self.edge_at.map_or(again, |at| at.min(again)));
         self.refresh_control();
         // Whatever `dwell-agent forget` erased is dropped from memory now.
         self.checkpoint();
@@ -2299,6 +2313,20 @@ mod tests {
             FakeIdle,
         ) -> futures_like::BoxFut,
     ) -> (tempfile::TempDir, Vec<Span>) {
+        replay_live_in(&Utc, config, script).await
+    }
+
+    /// [`replay_live`] in the time zone `tz`.
+    async fn replay_live_in<Tz: TimeZone>(
+        tz: &Tz,
+        config: &str,
+        script: impl FnOnce(
+            mpsc::Sender<WatchEvent>,
+            mpsc::Sender<()>,
+            PathBuf,
+            FakeIdle,
+        ) -> futures_like::BoxFut,
+    ) -> (tempfile::TempDir, Vec<Span>) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config.toml");
         std::fs::write(&path, config).unwrap();
@@ -2324,7 +2352,7 @@ mod tests {
         };
         let config = crate::reload::reload(&path).unwrap();
         let (res, ()) = tokio::join!(
-            run_with(config, store, sources, &clock, &Utc, async {
+            run_with(config, store, sources, &clock, tz, async {
                 let _ = stop_rx.await;
             }),
             driver
@@ -2580,6 +2608,75 @@ mod tests {
             .reminders(start(), start() + chrono::Duration::days(1))
             .unwrap();
         assert!(reminders.is_empty(), "{reminders:?}");
+    }
+
+    /// A time zone the test can change, as `/etc/localtime` can be changed
+    /// under `chrono::Local`.
+    #[derive(Clone, Debug)]
+    struct ChangingTz(Arc<Mutex<chrono::FixedOffset>>);
+
+    impl ChangingTz {
+        fn east(hours: i32) -> ChangingTz {
+            ChangingTz(Arc::new(Mutex::new(
+                chrono::FixedOffset::east_opt(hours * 3600).unwrap(),
+            )))
+        }
+        fn set(&self, hours: i32) {
+            *self.0.lock().unwrap() = chrono::FixedOffset::east_opt(hours * 3600).unwrap();
+        }
+    }
+
+    impl TimeZone for ChangingTz {
+        type Offset = chrono::FixedOffset;
+        fn from_offset(offset: &chrono::FixedOffset) -> ChangingTz {
+            ChangingTz(Arc::new(Mutex::new(*offset)))
+        }
+        fn offset_from_local_date(
+            &self,
+            _: &chrono::NaiveDate,
+        ) -> chrono::LocalResult<chrono::FixedOffset> {
+            chrono::LocalResult::Single(*self.0.lock().unwrap())
+        }
+        fn offset_from_local_datetime(
+            &self,
+            _: &chrono::NaiveDateTime,
+        ) -> chrono::LocalResult<chrono::FixedOffset> {
+            chrono::LocalResult::Single(*self.0.lock().unwrap())
+        }
+        fn offset_from_utc_date(&self, _: &chrono::NaiveDate) -> chrono::FixedOffset {
+            *self.0.lock().unwrap()
+        }
+        fn offset_from_utc_datetime(&self, _: &chrono::NaiveDateTime) -> chrono::FixedOffset {
+            *self.0.lock().unwrap()
+        }
+    }
+
+    /// Tokyo → UTC on Tuesday at 10:00 UTC: from 19:00 (after work hours) to
+    /// 10:00 (in them). The zone watcher's event makes the loop look at once:
+    /// recording starts within a second, not at the next edge timer.
+    #[tokio::test(start_paused = true)]
+    async fn a_time_zone_change_into_work_hours_is_seen_within_a_second() {
+        let tz = ChangingTz::east(9);
+        let zone = tz.clone();
+        let (_d, spans) = replay_live_in(
+            &tz,
+            "[tracking]\nidle_timeout = \"1h\"\n",
+            |tx, control, _path, _idle| {
+                Box::pin(async move {
+                    tx.send(WatchEvent::Connected).await.unwrap();
+                    tx.send(WatchEvent::Focus(browser("Facebook")))
+                        .await
+                        .unwrap();
+                    tokio::time::sleep(Duration::from_secs(100)).await;
+                    zone.set(0);
+                    control.send(()).await.unwrap();
+                    tokio::time::sleep(Duration::from_secs(200)).await;
+                })
+            },
+        )
+        .await;
+        let counted = secs(&spans, Some("facebook.com"));
+        assert!((199.0..=200.0).contains(&counted), "{counted}: {spans:?}");
     }
 
     #[tokio::test(start_paused = true)]
