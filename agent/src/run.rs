@@ -426,8 +426,12 @@ pub async fn run_with_ui<C: Clock, Tz: TimeZone>(
     // Nothing is observed until the watcher connects.
     lp.tracker.apply(Event::Away { at: now });
     lp.arm_edge();
-    if let Err(e) = lp.store.meta_delete(CONFIG_ERROR_KEY) {
-        tracing::warn!(error = %e, "cannot clear the stored config error");
+    // A snooze does not outlive the agent that honoured it (`status` reads
+    // the note only while an agent runs).
+    for key in [CONFIG_ERROR_KEY, crate::remind::SNOOZED_UNTIL_KEY] {
+        if let Err(e) = lp.store.meta_delete(key) {
+            tracing::warn!(error = %e, "cannot clear a stored note for status");
+        }
     }
     lp.refresh_control();
     lp.store_about(&sources.about);
