@@ -30,6 +30,8 @@ use crate::notify::{Note, NotifyEvent, Request};
 pub const LEFT_WITHIN: Duration = Duration::from_secs(120);
 /// How long a notification stays up.
 pub const NOTE_TIMEOUT_MS: i32 = 20_000;
+/// `meta` key: when the snooze the employee chose ends (RFC 3339), for `status`.
+pub const SNOOZED_UNTIL_KEY: &str = "snoozed_until";
 const RETRY_FIRST: Duration = Duration::from_secs(30);
 const RETRY_MAX: Duration = Duration::from_secs(600);
 const DND_POLL: Duration = Duration::from_secs(10);
@@ -346,6 +348,11 @@ impl Reminding {
                         if self.policy.snooze(now, tz) {
                             tracing::info!("reminders snoozed");
                             set_outcome(store, at, "snoozed");
+                            let until =
+                                now + chrono::Duration::from_std(self.snooze).unwrap_or_default();
+                            if let Err(e) = store.meta_set(SNOOZED_UNTIL_KEY, &until.to_rfc3339()) {
+                                tracing::warn!(error = %e, "cannot store the snooze for status");
+                            }
                         }
                     }
                     "done" => {
@@ -900,6 +907,14 @@ mod tests {
             assert_eq!(recs[0].outcome, "snoozed");
             assert_eq!(recs[1].outcome, "shown");
             assert_eq!(recs[1].left_social, Some(true));
+            // `status` learns when the snooze ends.
+            let stored = Store::open(run.dir.path())
+                .unwrap()
+                .meta_get(SNOOZED_UNTIL_KEY)
+                .unwrap()
+                .unwrap();
+            let until = chrono::DateTime::parse_from_rfc3339(&stored).unwrap();
+            assert_eq!(until, start() + chrono::Duration::seconds(91), "{stored}");
         });
     }
 

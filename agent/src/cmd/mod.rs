@@ -90,17 +90,16 @@ pub enum Told {
     NotListening,
 }
 
-/// Whether signal number `sig` is caught by a handler, from the `SigCgt:`
-/// line of `/proc/PID/status`.
-pub fn catches(proc_status: &str, sig: u32) -> bool {
+/// Whether `sig` is caught by a handler, from the `SigCgt:` line of
+/// `/proc/PID/status`.
+pub fn catches(proc_status: &str, sig: rustix::process::Signal) -> bool {
+    let sig = sig.as_raw();
     proc_status
         .lines()
         .find_map(|l| l.strip_prefix("SigCgt:"))
         .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
         .is_some_and(|mask| (1..=64).contains(&sig) && mask & (1 << (sig - 1)) != 0)
 }
-
-const SIGUSR1: u32 = 10;
 
 /// Sends SIGUSR1 to the agent running on `dir`, if it listens for it.
 pub fn notify_agent(dir: &Path) -> Told {
@@ -111,7 +110,7 @@ pub fn notify_agent(dir: &Path) -> Told {
         return Told::NotRunning;
     };
     let listens = std::fs::read_to_string(format!("/proc/{raw}/status"))
-        .is_ok_and(|st| catches(&st, SIGUSR1));
+        .is_ok_and(|st| catches(&st, rustix::process::Signal::USR1));
     if !listens {
         return Told::NotListening;
     }

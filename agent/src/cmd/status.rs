@@ -120,6 +120,13 @@ pub fn status_at(cli: &Global, json: bool, now: chrono::DateTime<Utc>) -> Result
         None => None,
     };
     let outlook = reminder_outlook(store.as_ref(), &config, now, &Local)?;
+    // The running agent notes when a snooze ends; the policy, rebuilt from
+    // the store here, cannot know it.
+    let snoozed_until = running_meta(crate::remind::SNOOZED_UNTIL_KEY)?
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+        .map(|t| t.with_timezone(&Utc))
+        .or(outlook.snoozed_until)
+        .filter(|t| *t > now);
     // While calibrating, the agent records but does not remind.
     let calibrating_until =
         dwell_core::calibrate::calibration_end(consent, config.tracking.calibrate)
@@ -143,10 +150,14 @@ pub fn status_at(cli: &Global, json: bool, now: chrono::DateTime<Utc>) -> Result
         streak_limit_seconds: config.limits.streak.as_secs(),
         week_seconds: outlook.figures.week.as_secs_f64().round(),
         reminders_enabled: config.reminders.enabled,
-        next_stage: outlook.next_stage,
-        next_stage_seconds: outlook.next_stage_at.map(|d| d.as_secs()),
+        // Before opt-in no reminder is ahead.
+        next_stage: outlook.next_stage.filter(|_| consent.is_some()),
+        next_stage_seconds: outlook
+            .next_stage_at
+            .filter(|_| consent.is_some())
+            .map(|d| d.as_secs()),
         snoozes_left: outlook.snoozes_left,
-        snoozed_until: outlook.snoozed_until.map(local_rfc3339),
+        snoozed_until: snoozed_until.map(local_rfc3339),
         calibrating_until: calibrating_until.map(local_rfc3339),
         done_for_today: outlook.done_for_today,
         data_dir: dir.clone(),
@@ -264,6 +275,8 @@ pub fn status_at(cli: &Global, json: bool, now: chrono::DateTime<Utc>) -> Result
     )?;
     let reminders = if !st.reminders_enabled {
         "off (reminders.enabled = false)".to_owned()
+    } else if !st.enabled {
+        "none until you opt in".to_owned()
     } else if let Some(why) = &st.notifications_off {
         why.clone()
     } else if let Some(end) = calibrating_until {
@@ -282,8 +295,8 @@ pub fn status_at(cli: &Global, json: bool, now: chrono::DateTime<Utc>) -> Result
             ),
             _ => "all of today's stages reached".to_owned(),
         };
-        let snoozed = match &outlook.snoozed_until {
-            Some(t) => format!(", snoozed until {}", local_moment(*t, now)),
+        let snoozed = match snoozed_until {
+            Some(t) => format!(", snoozed until {}", local_moment(t, now)),
             None => String::new(),
         };
         format!("{next}; {} snooze(s) left today{snoozed}", st.snoozes_left)
@@ -301,7 +314,7 @@ pub fn status_at(cli: &Global, json: bool, now: chrono::DateTime<Utc>) -> Result
     if !st.enabled {
         writeln!(
             out,
-            "\nNothing is recorded until you opt in: `dwell-agent enable`."
+            "\nNothing is recorded until you opt in: `dwell-agent setup`."
         )?;
     }
     Ok(out)
@@ -359,7 +372,15 @@ mod tests {
         let now = at(12, 0);
         let out = status_at(&g, false, now).unwrap();
         assert!(out.contains("enabled:    no"), "{out}");
-        assert!(out.contains("opt in: `dwell-agent enable`"), "{out}");
+        // Before opt-in: the way in is `setup`, and no reminder is ahead.
+        assert!(out.contains("opt in: `dwell-agent setup`"), "{out}");
+        assert!(!out.contains("enable`"), "{out}");
+        assert!(!out.contains("next at"), "{out}");
+        let json: serde_json::Value =
+            serde_json::from_str(&status_at(&g, true, now).unwrap()).unwrap();
+        assert!(json["next_stage"].is_null(), "{json}");
+        assert!(json["next_stage_seconds"].is_null(), "{json}");
+        assert!(json["snoozed_until"].is_null(), "{json}");
 
         let mut store = Store::open(&tmp.path().join("data")).unwrap();
         store.set_consent(at(9, 0)).unwrap();
@@ -393,6 +414,50 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("calibrating until"), "{text}");
+    }
+
+    /// While a snooze runs, `status` shows when it ends (JSON
+    /// `snoozed_until`, and the reminders line); `null` otherwise.
+    #[test]
+    fn status_shows_an_active_snooze() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("data");
+        let g = Global {
+            data_dir: Some(dir.clone()),
+            config: Some(tmp.path().join("config.toml")),
+        };
+        std::fs::write(
+            tmp.path().join("config.toml"),
+            "[schedule]\nrecord = \"always\"\n",
+        )
+        .unwrap();
+        let now = Utc::now();
+        let store = Store::open(&dir).unwrap();
+        store.set_consent(now - chrono::Duration::days(30)).unwrap();
+        let until = now + chrono::Duration::minutes(20);
+        store
+            .meta_set(crate::remind::SNOOZED_UNTIL_KEY, &until.to_rfc3339())
+            .unwrap();
+        drop(store);
+        let _agent = crate::lock::AgentLock::acquire(&dir).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_str(&status_at(&g, true, now).unwrap()).unwrap();
+        let shown = json["snoozed_until"].as_str().unwrap();
+        assert_eq!(
+            chrono::DateTime::parse_from_rfc3339(shown)
+                .unwrap()
+                .timestamp(),
+            until.timestamp(),
+            "{shown}"
+        );
+        let text = status_at(&g, false, now).unwrap();
+        assert!(text.contains("snoozed until"), "{text}");
+        // Over: not shown.
+        let later = until + chrono::Duration::minutes(1);
+        let json: serde_json::Value =
+            serde_json::from_str(&status_at(&g, true, later).unwrap()).unwrap();
+        assert!(json["snoozed_until"].is_null(), "{json}");
+        assert!(!status_at(&g, false, later).unwrap().contains("snoozed"));
     }
 
     /// `status` shows, for the stored fixture, the figures every other consumer
