@@ -289,6 +289,20 @@ impl Reminding {
         self.retry_wait = (self.retry_wait * 2).min(RETRY_MAX);
     }
 
+    /// Whether a reminder was sent to the notification server and its
+    /// answer (shown, held, undelivered) has not come yet.
+    pub fn awaits_answer(&self) -> bool {
+        !self.awaiting.is_empty()
+    }
+
+    /// At a stop: the reminders the server never answered for are recorded
+    /// as undelivered (nothing says they were shown).
+    pub fn unanswered(&mut self, store: &mut Store) {
+        while let Some((r, text)) = self.awaiting.pop_front() {
+            put(store, &r, "undelivered", Some(&text.id));
+        }
+    }
+
     /// What the notification thread reported.
     pub fn on_event<Tz: TimeZone>(
         &mut self,
@@ -828,6 +842,74 @@ mod tests {
             .build()
             .unwrap();
         tokio::task::LocalSet::new().block_on(&rt, f);
+    }
+
+    /// Stopped while a reminder is on its way to the screen (the server has it
+    /// and has not answered yet): the agent waits a little for the answer, so
+    /// what was shown is recorded.
+    #[test]
+    fn a_reminder_shown_just_before_a_stop_is_recorded() {
+        local(async {
+            let dir = tempfile::tempdir().unwrap();
+            let store = Store::open(dir.path()).unwrap();
+            let (wtx, wrx) = mpsc::channel(16);
+            let (req_tx, mut req_rx) = mpsc::channel(16);
+            let (ev_tx, ev_rx) = mpsc::channel(16);
+            let clock = TokioClock::starting_at(start());
+            let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+            // A server that answers 300 ms after it shows a notification; the
+            // agent is asked to stop 100 ms after the first one is shown.
+            let server = tokio::task::spawn_local(async move {
+                let mut stop_tx = Some(stop_tx);
+                while let Some(req) = req_rx.recv().await {
+                    if let Request::Show(_) = req {
+                        if let Some(stop) = stop_tx.take() {
+                            tokio::spawn(async move {
+                                tokio::time::sleep(Duration::from_millis(100)).await;
+                                let _ = stop.send(());
+                            });
+                        }
+                        tokio::time::sleep(Duration::from_millis(300)).await;
+                        let _ = ev_tx.send(shown(1)).await;
+                    }
+                }
+            });
+            let sources = Sources {
+                watch: wrx,
+                idle: Box::new(Busy),
+                control: None,
+                config_path: None,
+                about: Default::default(),
+            };
+            let notifications = Some(Notifications {
+                requests: req_tx,
+                events: ev_rx,
+            });
+            wtx.send(WatchEvent::Connected).await.unwrap();
+            wtx.send(WatchEvent::Focus(social())).await.unwrap();
+            run_with_notifications(
+                config("[reminders]\nat = [0.5, 1.0]\nmin_gap = \"1s\"\n"),
+                store,
+                sources,
+                notifications,
+                &clock,
+                &Utc,
+                async {
+                    let _ = stop_rx.await;
+                },
+            )
+            .await
+            .unwrap();
+            server.abort();
+            drop(wtx);
+            let run = Run {
+                dir,
+                shown: Arc::default(),
+            };
+            let recs = run.records();
+            assert_eq!(recs.len(), 1, "{recs:?}");
+            assert_eq!(recs[0].outcome, "shown");
+        });
     }
 
     #[test]

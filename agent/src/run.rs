@@ -105,6 +105,9 @@ pub const BROWSERS_KEY: &str = "watch_browsers";
 const BROWSERS_STORE_EVERY: chrono::Duration = chrono::Duration::seconds(60);
 /// Meta key: why the running agent sends no notifications (for `status`).
 pub const NOTIFY_OFF_KEY: &str = "notifications_off";
+/// How long a stopping agent waits for the notification server's answer to a
+/// reminder on its way (well within the second a stop may take).
+const AWAIT_SHOWN: Duration = Duration::from_millis(500);
 /// Longest sleep towards a control wake-up (pause end, retention, calibration).
 const MAX_CONTROL_SLEEP: Duration = Duration::from_secs(3600);
 /// When a setting in the store could not be read, how soon to try again.
@@ -507,6 +510,18 @@ pub async fn run_with_ui<C: Clock, Tz: TimeZone>(
         lp.show_tray();
         lp.awake = (lp.clock.now(), Instant::now());
     }
+    // A reminder on its way to the screen when the loop ends: its answer is
+    // waited for a little, so that what was shown is recorded as shown.
+    if let Some(events) = notify_events.as_mut() {
+        let until = Instant::now() + AWAIT_SHOWN;
+        while lp.remind.awaits_answer() {
+            match tokio::time::timeout_at(until, events.recv()).await {
+                Ok(Some(ev)) => lp.on_notify(ev),
+                _ => break,
+            }
+        }
+    }
+    lp.remind.unanswered(&mut lp.store);
     lp.settle_no_window();
     let now = lp.clock.now();
     lp.close(Event::Away { at: now });
