@@ -10,7 +10,8 @@
 //      Windows() -> (s json)          every normal window, as a JSON array of the same
 //      Nudge() -> ()                  move a virtual pointer by one pixel (resets idle)
 //
-// Legacy (imports.*) extension API, as GNOME Shell 43 and 44 load it.
+// Legacy (imports.*) extension API, as GNOME Shell 43 and 44 load it; the ES-module twin
+// for 45 and later is ../../esm/dwell-test-helper@dwell/extension.js: keep the two alike.
 
 const { Clutter, Gio, GLib, Meta } = imports.gi;
 const Main = imports.ui.main;
