@@ -69,13 +69,18 @@ struct Toplevel {
     done: bool,
 }
 
+/// Every toplevel's handle and facts, by handle id.
+type ToplevelMap = HashMap<ObjectId, (handle::ZwlrForeignToplevelHandleV1, Toplevel)>;
+
 /// The toplevels, shared by the dispatching thread and the command loop.
 #[derive(Clone, Default)]
-struct Toplevels(Arc<Mutex<HashMap<ObjectId, (handle::ZwlrForeignToplevelHandleV1, Toplevel)>>>);
+struct Toplevels(Arc<Mutex<ToplevelMap>>);
 
 impl Toplevels {
-    fn lock(&self) -> MutexGuard<'_, HashMap<ObjectId, (handle::ZwlrForeignToplevelHandleV1, Toplevel)>> {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    fn lock(&self) -> MutexGuard<'_, ToplevelMap> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn json(&self) -> String {
@@ -409,10 +414,9 @@ fn main() {
                         pointer.frame();
                         Ok(())
                     }
-                    (None, None) => {
-                        Err("no org_kde_kwin_fake_input nor zwlr_virtual_pointer_manager_v1"
-                            .to_owned())
-                    }
+                    (None, None) => Err(
+                        "no org_kde_kwin_fake_input nor zwlr_virtual_pointer_manager_v1".to_owned(),
+                    ),
                 }
             }
             (Some("toplevels"), None) if toplevel_manager.is_some() => {

@@ -19,10 +19,10 @@ use serde_json::Value;
 use super::{
     Bus, Compositor, Probe, WaylandSession, EFFECT_TIMEOUT, GNOME_HELPER_UUID, PROBE_MS, SOCKET,
 };
-use std::path::PathBuf;
 use crate::{
     bin_path, require_tool, tail, wait_until, write_file, Child, Session, STARTUP_TIMEOUT,
 };
+use std::path::PathBuf;
 
 /// One window as the compositor sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,7 +84,10 @@ impl WaylandSession {
             "{} {} did not start (socket name {display:?}):\n{}",
             self.compositor.name(),
             self.version(),
-            tail(&format!("{}{}", child.stdout_text(), child.stderr_text()), 60)
+            tail(
+                &format!("{}{}", child.stdout_text(), child.stderr_text()),
+                60
+            )
         );
         let mut run = self.lock_run();
         if let Some(before) = &run.display {
