@@ -255,7 +255,7 @@ impl WaylandSession {
             Compositor::Labwc => &["labwc"][..],
         });
         for tool in tools {
-            require_tool(tool);
+            require_session_tool(compositor, tool);
         }
         require_python_modules();
         if compositor == Compositor::Gnome {
@@ -700,6 +700,21 @@ impl Bus {
         match self {
             Bus::Session => "--session",
             Bus::System => "--system",
+        }
+    }
+}
+
+/// As [`require_tool`], but inside a `scripts/roots` root (`DWELL_E2E_ROOT` names its
+/// suite) a missing tool means the root's package list lacks it, which the panic says.
+fn require_session_tool(compositor: Compositor, tool: &str) {
+    match env::var("DWELL_E2E_ROOT") {
+        Ok(suite) if crate::find_tool(tool).is_none() => panic!(
+            "`{tool}` ({} session) is not in the Debian {suite} root: add its package to \
+             that suite's list in scripts/roots (the root is rebuilt when the list changes)",
+            compositor.name()
+        ),
+        _ => {
+            require_tool(tool);
         }
     }
 }
