@@ -439,6 +439,10 @@ fn install_writes_an_autostart_entry_without_systemd_and_a_unit_systemd_accepts(
         "{text}"
     );
     assert!(text.contains("\nRestart=on-failure\n"), "{text}");
+    assert!(
+        text.contains("\nWantedBy=graphical-session.target\n"),
+        "{text}"
+    );
     let mut cmd = home.command(require_tool("systemd-analyze"));
     cmd.args(["verify", "--user"]).arg(&unit);
     let out = run_command(cmd, Duration::from_secs(30));
@@ -454,6 +458,38 @@ fn install_writes_an_autostart_entry_without_systemd_and_a_unit_systemd_accepts(
     assert!(!unit.exists() && !entry.exists());
     let out = home.ok(&["uninstall"]);
     assert!(out.contains("nothing to remove"), "{out}");
+}
+
+#[test]
+fn install_on_sway_says_the_autostart_entry_is_not_read_and_gives_the_line() {
+    let home = Home::new();
+    let agent = bin_path("dwell-agent");
+    let mut cmd = home.command(&agent);
+    cmd.env("SWAYSOCK", home.runtime().join("sway-ipc.sock"))
+        .env("XDG_CURRENT_DESKTOP", "sway")
+        .arg("install");
+    let out = run_command(cmd, COMMAND_TIMEOUT);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        !stdout.contains("starts at your next login"),
+        "sway never reads autostart entries:\n{stdout}"
+    );
+    assert!(stdout.contains("sway does not"), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "~/.config/sway/config:\n\n    exec \"{} run\"\n",
+            agent.display()
+        )),
+        "{stdout}"
+    );
+    // Elsewhere (GNOME, Plasma, Xfce…), the entry is read at login.
+    let mut cmd = home.command(&agent);
+    cmd.env("XDG_CURRENT_DESKTOP", "GNOME").arg("install");
+    let out = run_command(cmd, COMMAND_TIMEOUT);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("starts at your next login"), "{stdout}");
+    assert!(!stdout.contains("add this line"), "{stdout}");
 }
 
 #[test]
