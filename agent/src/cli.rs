@@ -68,6 +68,10 @@ enum Command {
     Pause(cmd::pause::PauseArgs),
     /// End a pause.
     Resume,
+    /// No reminders for DURATION (default: your snooze length), like the reminder's "Snooze".
+    Snooze(cmd::snooze::SnoozeArgs),
+    /// No more reminders today, like the reminder's "Done for today" (counting goes on).
+    DoneForToday,
     /// Delete recorded data for good: a range of days, one site, or everything.
     Forget(cmd::forget::ForgetArgs),
     /// Export your recorded data as JSON or CSV.
@@ -157,6 +161,8 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Uninstall => cmd::install::uninstall(g),
         Command::Pause(args) => cmd::pause::pause(g, args),
         Command::Resume => cmd::pause::resume(g),
+        Command::Snooze(args) => cmd::snooze::snooze(g, args),
+        Command::DoneForToday => cmd::snooze::done_for_today(g),
         Command::Forget(args) => cmd::forget::forget(g, args),
         Command::Export(args) => cmd::export::export(g, args),
         Command::Limits { action } => cmd::limits::limits(g, action),

@@ -493,6 +493,21 @@ fn install_on_sway_says_the_autostart_entry_is_not_read_and_gives_the_line() {
 }
 
 #[test]
+fn snooze_and_done_for_today_need_a_running_agent_and_say_so() {
+    let home = Home::new();
+    let err = home.refused(&["snooze"]);
+    assert!(err.contains("not enabled"), "{err}");
+    home.ok(&["enable", "--yes"]);
+    let err = home.refused(&["done-for-today"]);
+    assert!(err.contains("not running"), "{err}");
+    let err = home.refused(&["snooze", "0m"]);
+    assert!(err.contains("at once"), "{err}");
+    // Nothing is left waiting for an agent that starts later.
+    let left = home.sql("SELECT count(*) AS n FROM meta WHERE key = 'reminder_request'");
+    assert_eq!(left[0]["n"], 0, "{left}");
+}
+
+#[test]
 fn install_refuses_where_nothing_can_be_used() {
     let home = Home::new();
     // XDG_CONFIG_HOME is a file: no autostart directory can exist under it.

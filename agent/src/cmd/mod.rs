@@ -25,6 +25,7 @@ pub mod limits;
 pub mod pause;
 pub mod run;
 pub mod setup;
+pub mod snooze;
 pub mod status;
 
 pub use dwell_clidoc::Global;
