@@ -374,16 +374,35 @@ fn install(cli: &Global, args: &BrowserArgs) -> Result<()> {
 }
 
 fn uninstall(args: &BrowserArgs) -> Result<()> {
+    remove_hosts(args)?;
+    println!("The extension can be removed from the browser's extensions page.");
+    Ok(())
+}
+
+/// Removes the host manifests of `args`, saying each; how many there were.
+fn remove_hosts(args: &BrowserArgs) -> Result<usize> {
+    let mut removed = 0;
     for (browser, dir) in targets(args)? {
         let path = dir.join(format!("{HOST_NAME}.json"));
         match std::fs::remove_file(&path) {
-            Ok(()) => println!("{browser}: removed {}", path.display()),
+            Ok(()) => {
+                println!("{browser}: removed {}", path.display());
+                removed += 1;
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(e).with_context(|| format!("cannot remove {}", path.display())),
         }
     }
-    println!("The extension can be removed from the browser's extensions page.");
-    Ok(())
+    Ok(removed)
+}
+
+/// `uninstall --all`: every browser's host manifest in its per-user
+/// directory; how many were removed.
+pub fn remove_all_hosts() -> Result<usize> {
+    remove_hosts(&BrowserArgs {
+        browser: Which::All,
+        profile_dir: None,
+    })
 }
 
 #[cfg(test)]

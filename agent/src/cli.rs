@@ -62,8 +62,8 @@ enum Command {
     Setup(cmd::setup::SetupArgs),
     /// Start dwell at login (systemd user unit, or XDG autostart entry).
     Install(cmd::install::InstallArgs),
-    /// Stop starting dwell at login.
-    Uninstall,
+    /// Stop starting dwell at login (--all: also the browser hosts and the GNOME extension).
+    Uninstall(cmd::install::UninstallArgs),
     /// Off the record: nothing is recorded for DURATION (default 1h) or until `resume`.
     Pause(cmd::pause::PauseArgs),
     /// End a pause.
@@ -158,7 +158,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Config { action } => cmd::config::config(g, action),
         Command::Setup(args) => cmd::setup::setup(g, args),
         Command::Install(args) => cmd::install::install(g, args),
-        Command::Uninstall => cmd::install::uninstall(g),
+        Command::Uninstall(args) => cmd::install::uninstall(g, args),
         Command::Pause(args) => cmd::pause::pause(g, args),
         Command::Resume => cmd::pause::resume(g),
         Command::Snooze(args) => cmd::snooze::snooze(g, args),

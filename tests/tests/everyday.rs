@@ -508,6 +508,47 @@ fn snooze_and_done_for_today_need_a_running_agent_and_say_so() {
 }
 
 #[test]
+fn uninstall_all_removes_autostart_browser_hosts_and_the_gnome_extension() {
+    let home = Home::new();
+    home.ok(&["install"]);
+    home.ok(&["browser", "install"]);
+    let chromium = home
+        .config_home()
+        .join("chromium/NativeMessagingHosts/org.dwell.agent.json");
+    let firefox = home
+        .path()
+        .join(".mozilla/native-messaging-hosts/org.dwell.agent.json");
+    assert!(chromium.exists() && firefox.exists());
+    let gnome = home
+        .path()
+        .join(".local/share/gnome-shell/extensions/dwell-focus@dwell");
+    fs::create_dir_all(&gnome).expect("extension dir");
+    fs::write(gnome.join("metadata.json"), "{}").expect("metadata");
+    // Plain uninstall keeps doing what it did: autostart only.
+    let out = home.ok(&["uninstall"]);
+    assert!(out.contains("dwell-agent.desktop"), "{out}");
+    assert!(chromium.exists() && gnome.exists());
+    home.ok(&["install"]);
+
+    let out = home.ok(&["uninstall", "--all"]);
+    let entry = home.config_home().join("autostart/dwell-agent.desktop");
+    assert!(!entry.exists() && !chromium.exists() && !firefox.exists());
+    assert!(!gnome.exists(), "{out}");
+    for said in [
+        "dwell-agent.desktop",
+        "chromium",
+        "firefox",
+        "dwell-focus@dwell",
+    ] {
+        assert!(out.contains(said), "{said} not named:\n{out}");
+    }
+    // Your data stays.
+    assert!(out.contains("disable --erase"), "{out}");
+    let again = home.ok(&["uninstall", "--all"]);
+    assert!(again.contains("nothing"), "{again}");
+}
+
+#[test]
 fn install_refuses_where_nothing_can_be_used() {
     let home = Home::new();
     // XDG_CONFIG_HOME is a file: no autostart directory can exist under it.

@@ -62,6 +62,14 @@ pub struct InstallArgs {
     pub no_start: bool,
 }
 
+#[derive(Args, Debug)]
+pub struct UninstallArgs {
+    /// Remove everything `install`, `browser install` and `gnome-extension
+    /// install` set up (before removing the package); your data stays.
+    #[arg(long)]
+    pub all: bool,
+}
+
 /// `$XDG_CONFIG_HOME/systemd/user/dwell-agent.service`.
 pub fn unit_path(config_home: &Path) -> PathBuf {
     config_home.join("systemd").join("user").join(UNIT_NAME)
@@ -428,7 +436,27 @@ fn install_autostart(home: &Path, exec: &[String], comp: Option<Compositor>) -> 
     Ok(())
 }
 
-pub fn uninstall(_cli: &Global) -> Result<()> {
+pub fn uninstall(cli: &Global, args: &UninstallArgs) -> Result<()> {
+    if !args.all {
+        return uninstall_autostart(cli);
+    }
+    uninstall_autostart(cli)?;
+    let hosts = crate::browser::remove_all_hosts()?;
+    if hosts == 0 {
+        println!("No browser host registration to remove.");
+    } else {
+        println!("The extension itself can be removed from each browser's extensions page.");
+    }
+    if !super::gnome_extension::uninstall_if_installed()? {
+        println!("No GNOME Shell extension to remove.");
+    }
+    println!(
+        "Your recorded data and config stay (`dwell-agent disable --erase` deletes the data); the package can be removed now."
+    );
+    Ok(())
+}
+
+fn uninstall_autostart(_cli: &Global) -> Result<()> {
     let home = config_home()?;
     let mut removed = false;
     let unit = unit_path(&home);
