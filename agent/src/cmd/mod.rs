@@ -13,6 +13,7 @@ use dwell_core::Config;
 
 use crate::lock;
 
+pub mod advice;
 pub mod assets;
 pub mod config;
 pub mod disable;
