@@ -27,5 +27,6 @@ pub mod remind;
 pub mod run;
 pub mod tray;
 pub mod watch;
+pub mod xpi;
 
 pub use run::run;

@@ -615,6 +615,9 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
         let again = Instant::now() + LOCAL_ZONE_CACHE;
         self.edge_at = Some(self.edge_at.map_or(again, |at| at.min(again)));
         self.refresh_control();
+        // `dwell-agent snooze` / `done-for-today`, if one is waiting.
+        let now = self.clock.now();
+        self.remind.take_request(&mut self.store, now, self.tz);
         // Whatever `dwell-agent forget` erased is dropped from memory now.
         self.checkpoint();
     }
@@ -903,6 +906,15 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
                 crate::tray::open_settings(self.config_path.clone());
                 return;
             }
+            TrayEvent::Snooze | TrayEvent::DoneForToday => {
+                let request = match ev {
+                    TrayEvent::Snooze => control::Request::Snooze(None),
+                    _ => control::Request::DoneForToday,
+                };
+                self.remind
+                    .apply_request(&mut self.store, request, now, self.tz);
+                return;
+            }
         };
         match stored {
             Ok(()) => self.on_control(),
@@ -923,7 +935,9 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
             Some(t) => crate::tray::PauseNote::Until(dwell_core::text::moment(t, now, self.tz)),
             None => crate::tray::PauseNote::Indefinite,
         });
-        let state = crate::tray::state(figures.today, figures.daily_limit, pause);
+        let mut state = crate::tray::state(figures.today, figures.daily_limit, pause);
+        let over = !figures.daily_limit.is_zero() && figures.today >= figures.daily_limit;
+        state.reminder_actions = self.remind.offers_actions(now, over, self.tz);
         tx.send_if_modified(|shown| {
             let changed = *shown != state;
             if changed {

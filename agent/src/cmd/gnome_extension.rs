@@ -581,6 +581,15 @@ fn install() -> Result<()> {
     Ok(())
 }
 
+/// `uninstall --all`: the extension, only where it is installed; whether it was.
+pub fn uninstall_if_installed() -> Result<bool> {
+    if !extension_dir()?.exists() {
+        return Ok(false);
+    }
+    uninstall()?;
+    Ok(true)
+}
+
 fn uninstall() -> Result<()> {
     let dir = extension_dir()?;
     // The setting first: a running shell disables the extension as soon as it

@@ -13,6 +13,7 @@ use dwell_core::Config;
 
 use crate::lock;
 
+pub mod advice;
 pub mod assets;
 pub mod config;
 pub mod disable;
@@ -25,6 +26,7 @@ pub mod limits;
 pub mod pause;
 pub mod run;
 pub mod setup;
+pub mod snooze;
 pub mod status;
 
 pub use dwell_clidoc::Global;

@@ -336,6 +336,8 @@ fn reminder_outlook<Tz: TimeZone>(
         let (day_start, _) = schedule::local_day_bounds(schedule::local_date(now, tz), tz);
         let todays = s.reminders(day_start, now + chrono::Duration::seconds(1))?;
         policy.restore(now, tz, &todays);
+        let today = schedule::local_date(now, tz);
+        policy.restore_asked(now, tz, &dwell_core::control::asked(s, today)?);
     }
     Ok(policy.outlook(now, None, tz))
 }

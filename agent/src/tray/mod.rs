@@ -14,6 +14,10 @@
 //! the icon and says so once (info); the item registers when a watcher
 //! appears later. Only a local (`unix:`) session bus is used.
 //!
+//! "Snooze" and "Done for today" are there for notification servers that
+//! draw no buttons (mako): offered while a reminder is on screen or the day is
+//! over the limit, applied by the loop with the notification's own rules.
+//!
 //! The icon changes quietly: a standard freedesktop icon name for each state
 //! (counting, over the daily limit, paused), never the "needs attention" status.
 
@@ -39,6 +43,11 @@ pub enum TrayEvent {
     ReportWeek,
     /// Open the config file.
     Settings,
+    /// "Snooze" the reminders (one of the day's snoozes), as the
+    /// notification's button does.
+    Snooze,
+    /// No more reminders today.
+    DoneForToday,
 }
 
 /// Which icon the tray shows.
@@ -71,6 +80,9 @@ pub struct TrayState {
     /// The tooltip's text (see `sni::Item::tooltip`).
     pub tooltip: String,
     pub paused: bool,
+    /// "Snooze" and "Done for today" are offered: a reminder is on screen or
+    /// today is over the daily limit (the run loop decides).
+    pub reminder_actions: bool,
 }
 
 /// The pause, as the tooltip tells it.
@@ -116,6 +128,7 @@ pub fn state(today: Duration, daily_limit: Duration, pause: Option<PauseNote>) -
         },
         tooltip: text,
         paused: pause.is_some(),
+        reminder_actions: false,
     }
 }
 
@@ -133,6 +146,8 @@ pub const MENU: &[&str] = &[
     "Today's report",
     "This week's report",
     "Open settings",
+    "Snooze",
+    "Done for today",
 ];
 
 /// Starts the tray with `initial` shown. `None` (said in the log) when the

@@ -118,7 +118,9 @@ impl Item {
             out.push(signal("NewToolTip"));
         }
         // The status is always `Active`, so `NewStatus` is never due.
-        if state.paused != self.state.paused {
+        if state.paused != self.state.paused
+            || state.reminder_actions != self.state.reminder_actions
+        {
             // Resume's `enabled` follows the pause.
             self.revision = self.revision.wrapping_add(1);
             out.push(menu::layout_updated(self.revision));
@@ -189,9 +191,15 @@ impl Item {
                 ))
                 .into(),
             },
-            (Some(menu::IFACE) | None, _) if path == menu::PATH => {
-                menu::call(member, msg, self.state.paused, self.revision)
-            }
+            (Some(menu::IFACE) | None, _) if path == menu::PATH => menu::call(
+                member,
+                msg,
+                menu::Flags {
+                    paused: self.state.paused,
+                    reminder_actions: self.state.reminder_actions,
+                },
+                self.revision,
+            ),
             (iface, member) => Err(fault(
                 "org.freedesktop.DBus.Error.UnknownMethod",
                 format!(

@@ -18,7 +18,7 @@ use super::{gnome, kwin, x11, Backend, IdleSource, PushedIdle, WatchEvent};
 
 /// Said when the agent sees no desktop at all: typically a systemd user
 /// service started before the session exported its variables.
-pub const NO_DESKTOP: &str = "neither WAYLAND_DISPLAY nor DISPLAY is set, so dwell cannot see your desktop: if it runs as a systemd user service, have your session run `systemctl --user import-environment WAYLAND_DISPLAY DISPLAY` at log-in (GNOME and Plasma do; for sway, add `exec systemctl --user import-environment WAYLAND_DISPLAY` to its config), then `systemctl --user restart dwell-agent`";
+pub const NO_DESKTOP: &str = "neither WAYLAND_DISPLAY nor DISPLAY is set, so dwell cannot see your desktop: if it runs as a systemd user service, have your session run `systemctl --user import-environment WAYLAND_DISPLAY DISPLAY` at log-in (GNOME and Plasma do; on sway, Hyprland, labwc or river, add the line `dwell-agent install` prints to the compositor's config), then `systemctl --user restart dwell-agent`";
 
 /// The watchers the run loop listens to.
 pub struct Watching {
