@@ -22,9 +22,11 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 
+use super::error::sql;
+use super::forgets::FORGET_LOG_KEY;
+use super::rollups::ROLLUPS_KEY;
 use super::{
-    sql, with_suffix, Cancel, Store, StoreError, AGENT_STARTED_KEY, DATABASE_ID_KEY,
-    DATABASE_NOTE_KEY, FORGET_LOG_KEY, ROLLUPS_KEY,
+    with_suffix, Cancel, Store, StoreError, AGENT_STARTED_KEY, DATABASE_ID_KEY, DATABASE_NOTE_KEY,
 };
 use crate::paths::DB_FILE;
 use read::Budget;
