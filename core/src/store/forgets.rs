@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::OptionalExtension;
 
-use super::rollups::{ROLLUPS_COMPLETE, ROLLUPS_KEY};
+use super::rollups::DirtyDays;
 use super::{from_ms, ms, Store, StoreError, MAX_SPAN_MS};
 use crate::forget::{self, ForgetEntry, Forgotten};
 
@@ -52,7 +52,7 @@ impl Store {
                         .execute("DELETE FROM day_rollups WHERE end <= ?1", [ms(lo)])
                         .map_err(store.s())?;
                 }
-                store.rollups_changed(lo, before)?;
+                store.spans_deleted(&[(ms(lo), ms(before))])?;
             }
             Ok((n, true))
         })
@@ -74,7 +74,7 @@ impl Store {
                     .conn
                     .execute("DELETE FROM day_rollups", [])
                     .map_err(store.s())?;
-                store.meta_set(ROLLUPS_KEY, ROLLUPS_COMPLETE)?;
+                store.set_dirty(&DirtyDays::default())?;
             }
             store.log_forget(Forgotten::All, at)?;
             Ok(((), true))
@@ -100,6 +100,14 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<usize, StoreError> {
         let n = self.in_tx(|store| {
+            let reach: Option<i64> = store
+                .conn
+                .query_row(
+                    "SELECT max(end) FROM spans WHERE start >= ?1 AND start < ?2",
+                    [ms(from), ms(to)],
+                    |r| r.get(0),
+                )
+                .map_err(store.s())?;
             let n = store
                 .conn
                 .execute(
@@ -107,9 +115,8 @@ impl Store {
                     [ms(from), ms(to)],
                 )
                 .map_err(store.s())?;
-            if n > 0 {
-                let hi = from_ms(ms(to).saturating_add(MAX_SPAN_MS));
-                store.rollups_changed(from, hi)?;
+            if let Some(hi) = reach.filter(|_| n > 0) {
+                store.spans_deleted(&[(ms(from), hi)])?;
             }
             store
                 .conn
@@ -144,12 +151,13 @@ impl Store {
             let Some(id) = id else {
                 return Ok((None, false));
             };
+            let deleted = store.spans_of_site(id)?;
             let n = store
                 .conn
                 .execute("DELETE FROM spans WHERE site = ?1", [id])
                 .map_err(store.s())?;
             if n > 0 {
-                store.rebuild_rollups()?;
+                store.spans_deleted(&deleted)?;
             }
             store
                 .conn
@@ -163,5 +171,17 @@ impl Store {
             self.compact()?;
         }
         Ok(n)
+    }
+
+    /// The start and end (ms) of every span of site `id`.
+    fn spans_of_site(&self, id: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT start, end FROM spans WHERE site = ?1 ORDER BY start")
+            .map_err(self.s())?;
+        let rows = stmt
+            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(self.s())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(self.s())
     }
 }

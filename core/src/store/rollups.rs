@@ -1,6 +1,17 @@
 //! The per-day rollups (`day_rollups`, schema 4): a cache of the ledger's
-//! figures of each local day, with its visits in a compact binary encoding,
-//! kept up to date with the spans in the transaction that changes them.
+//! figures of each local day, with its visits in a compact binary encoding
+//! (`encoding`), kept up to date with the spans in the transaction that
+//! changes them.
+//!
+//! The contract: for every day that is not stale, the row is what
+//! [`crate::ledger::day_rollups`] makes of the spans, byte for byte. A write
+//! at the end of the recorded time (the agent's: the span that just closed,
+//! the open span's checkpoint) changes its day's row from the visit alone
+//! (`append`), in time that does not grow with the day's visits. Anything else
+//! rolls the days it touched up again from their spans. Whole rebuilds happen
+//! only when a writer sets the time zone (a migration, another zone); a
+//! forget or an expiry rolls up again only the days it changed, or marks them
+//! stale (`dirty`) when it does not know the zone.
 
 use std::collections::HashMap;
 
@@ -12,9 +23,30 @@ use crate::ledger::{self, DayRollup};
 use crate::model::Span;
 use crate::schedule::{local_date, local_day_bounds};
 
-/// The meta key saying the rollups are complete (value [`ROLLUPS_COMPLETE`]).
+mod append;
+mod dirty;
+mod encoding;
+
+pub(super) use dirty::DirtyDays;
+use encoding::decode_visits as decode;
+
+/// The meta key saying the rollups are complete (value [`ROLLUPS_COMPLETE`]),
+/// or complete but for the stale days of [`DIRTY_KEY`] ([`ROLLUPS_DIRTY`]).
+/// Any other value, or none: incomplete (older dwells see the same).
 pub(super) const ROLLUPS_KEY: &str = "rollups";
 pub(super) const ROLLUPS_COMPLETE: &str = "1";
+const ROLLUPS_DIRTY: &str = "dirty";
+/// The meta key of the stale days ([`DirtyDays`]).
+pub(super) const DIRTY_KEY: &str = "rollups_dirty";
+
+/// How far the rollups can be trusted.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Rollups {
+    /// Not kept, or not for every span: count from the spans.
+    Incomplete,
+    /// Every day but these is as the spans say (none: all of them).
+    Kept(DirtyDays),
+}
 
 /// Local days rolled up per query when every rollup is rebuilt.
 pub(super) const REBUILD_DAYS: i64 = 28;
@@ -24,6 +56,7 @@ pub(super) trait RollupZone: Send {
     fn date(&self, at: DateTime<Utc>) -> NaiveDate;
     fn bounds(&self, date: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>);
     fn rollups<'a>(&self, spans: &'a [Span]) -> Vec<DayRollup<'a>>;
+    fn pieces<'a>(&self, spans: &'a [Span]) -> Vec<ledger::Piece<'a>>;
 }
 
 impl<Tz: TimeZone + Send + 'static> RollupZone for Tz {
@@ -37,6 +70,10 @@ impl<Tz: TimeZone + Send + 'static> RollupZone for Tz {
 
     fn rollups<'a>(&self, spans: &'a [Span]) -> Vec<DayRollup<'a>> {
         ledger::day_rollups(spans, self)
+    }
+
+    fn pieces<'a>(&self, spans: &'a [Span]) -> Vec<ledger::Piece<'a>> {
+        ledger::pieces(spans, self)
     }
 }
 
@@ -67,92 +104,62 @@ pub(super) fn day_number(date: NaiveDate) -> i64 {
     i64::from(date.num_days_from_ce())
 }
 
-pub(super) fn put_varint(out: &mut Vec<u8>, v: i64) {
-    // Zigzag, then 7 bits a byte.
-    let mut z = ((v << 1) ^ (v >> 63)) as u64;
-    while z >= 0x80 {
-        out.push((z as u8) | 0x80);
-        z >>= 7;
-    }
-    out.push(z as u8);
-}
-
-pub(super) fn get_varint(bytes: &[u8], at: &mut usize) -> Option<i64> {
-    let mut z: u64 = 0;
-    let mut shift = 0;
-    loop {
-        let b = *bytes.get(*at)?;
-        *at += 1;
-        z |= u64::from(b & 0x7f).checked_shl(shift)?;
-        if b < 0x80 {
-            break;
-        }
-        shift += 7;
-        if shift > 63 {
-            return None;
-        }
-    }
-    Some(((z >> 1) as i64) ^ -((z & 1) as i64))
-}
-
-/// A day's visits as a blob: site id, start (from the previous visit's end,
-/// or the day's start), length; zigzag varints.
-pub(super) fn encode_visits(day_start: i64, visits: &[(i64, i64, i64)]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(visits.len() * 5);
-    let mut prev = day_start;
-    for &(site, start, end) in visits {
-        put_varint(&mut out, site);
-        put_varint(&mut out, start - prev);
-        put_varint(&mut out, end - start);
-        prev = end;
-    }
-    out
-}
-
-pub(super) fn decode_visits(
-    day_start: i64,
-    bytes: &[u8],
-    out: &mut Vec<StoredVisit>,
-) -> Option<()> {
-    let (mut at, mut prev) = (0, day_start);
-    while at < bytes.len() {
-        let site = get_varint(bytes, &mut at)?;
-        let start = prev.checked_add(get_varint(bytes, &mut at)?)?;
-        let end = start.checked_add(get_varint(bytes, &mut at)?)?;
-        out.push(StoredVisit {
-            site,
-            start: from_ms(start),
-            end: from_ms(end),
-        });
-        prev = end;
-    }
-    Some(())
+fn date_of(day: i64) -> Option<NaiveDate> {
+    i32::try_from(day)
+        .ok()
+        .and_then(NaiveDate::from_num_days_from_ce_opt)
 }
 
 impl Store {
     /// Keeps the per-day rollups in `tz` (the local time zone of the figures)
     /// from now on: every write of this connection updates them in its own
     /// transaction. When they are incomplete, or were made in another time
-    /// zone, they are rebuilt from the spans now, in one transaction. An error
-    /// (a read-only disk, say) leaves them as they are: a report then counts
-    /// from the spans, and the next write tries again.
+    /// zone, they are rebuilt from the spans now, in one transaction; stale
+    /// days are rolled up again. An error (a read-only disk, say) leaves them
+    /// as they are: a report then counts from the spans, and the next start
+    /// tries again.
     pub fn keep_rollups<Tz: TimeZone + Send + 'static>(
         &mut self,
         tz: Tz,
     ) -> Result<(), StoreError> {
         self.rollup_zone = Some(Box::new(tz));
-        if self.rollups_complete()? && self.rollup_zone_matches()? {
-            return Ok(());
+        match self.rollups_state()? {
+            Rollups::Kept(dirty) if self.rollup_zone_matches()? => {
+                if dirty.is_empty() {
+                    return Ok(());
+                }
+                self.in_tx(|store| Ok((store.clean_days(dirty, usize::MAX)?, true)))
+            }
+            _ => self.in_tx(|store| Ok((store.rebuild_rollups()?, true))),
         }
-        self.in_tx(|store| Ok((store.rebuild_rollups()?, true)))
     }
 
-    /// Whether the rollups cover every span (`meta.rollups`).
-    pub(super) fn rollups_complete(&self) -> Result<bool, StoreError> {
+    /// How far the rollups can be trusted (`meta.rollups`, `meta.rollups_dirty`).
+    pub(super) fn rollups_state(&self) -> Result<Rollups, StoreError> {
         if !self.has_rollup_table()? {
-            return Ok(false);
+            return Ok(Rollups::Incomplete);
         }
-        Ok(self.meta_get(ROLLUPS_KEY)?.as_deref() == Some(ROLLUPS_COMPLETE))
+        Ok(match self.meta_get(ROLLUPS_KEY)?.as_deref() {
+            Some(ROLLUPS_COMPLETE) => Rollups::Kept(DirtyDays::default()),
+            Some(ROLLUPS_DIRTY) => {
+                match self.meta_get(DIRTY_KEY)?.as_deref().map(DirtyDays::decode) {
+                    Some(Some(days)) => Rollups::Kept(days),
+                    _ => Rollups::Incomplete,
+                }
+            }
+            _ => Rollups::Incomplete,
+        })
+    }
+
+    /// Records which days are stale (none: the rollups are complete).
+    pub(super) fn set_dirty(&self, days: &DirtyDays) -> Result<(), StoreError> {
+        if days.is_empty() {
+            self.meta_delete(DIRTY_KEY)?;
+            self.meta_set(ROLLUPS_KEY, ROLLUPS_COMPLETE)
+        } else {
+            self.meta_set(DIRTY_KEY, &days.encode())?;
+            self.meta_set(ROLLUPS_KEY, ROLLUPS_DIRTY)
+        }
     }
 
     pub(super) fn has_rollup_table(&self) -> Result<bool, StoreError> {
@@ -172,15 +179,8 @@ impl Store {
         while let Some(r) = rows.next().map_err(self.s())? {
             let day: i64 = r.get(0).map_err(self.s())?;
             let bounds: (i64, i64) = (r.get(1).map_err(self.s())?, r.get(2).map_err(self.s())?);
-            let date = i32::try_from(day)
-                .ok()
-                .and_then(NaiveDate::from_num_days_from_ce_opt);
-            match date {
-                Some(d)
-                    if {
-                        let (a, b) = zone.bounds(d);
-                        (ms(a), ms(b)) == bounds
-                    } => {}
+            match date_of(day).map(|d| zone.bounds(d)) {
+                Some((a, b)) if (ms(a), ms(b)) == bounds => {}
                 _ => return Ok(false),
             }
         }
@@ -192,6 +192,9 @@ impl Store {
     pub(super) fn invalidate_rollups(&self) -> Result<(), StoreError> {
         if self.meta_get(ROLLUPS_KEY)?.is_some() {
             self.meta_delete(ROLLUPS_KEY)?;
+        }
+        if self.meta_get(DIRTY_KEY)?.is_some() {
+            self.meta_delete(DIRTY_KEY)?;
         }
         Ok(())
     }
@@ -227,7 +230,7 @@ impl Store {
                 day = to + TimeDelta::days(1);
             }
         }
-        self.meta_set(ROLLUPS_KEY, ROLLUPS_COMPLETE)
+        self.set_dirty(&DirtyDays::default())
     }
 
     /// Rolls up local days `from..=to` again from the spans (inside a transaction).
@@ -277,29 +280,88 @@ impl Store {
                     r.social_ms,
                     r.other_ms,
                     exact,
-                    encode_visits(ms(r.start), &visits)
+                    encoding::encode_visits(ms(r.start), &visits)
                 ])
                 .map_err(self.s())?;
         }
         Ok(())
     }
 
-    /// Keeps the rollups right after the spans of `[lo, hi)` changed, in the
-    /// same transaction.
+    /// Keeps the rollups right after the spans of `[lo, hi)` changed in a
+    /// way [`Store::append_to_rollups`] does not cover, in the same
+    /// transaction: the local days of `[lo, hi)` are rolled up again (and no
+    /// longer stale). Without a time zone, the rollups become incomplete.
     pub(super) fn rollups_changed(
         &self,
         lo: DateTime<Utc>,
         hi: DateTime<Utc>,
+        dirty: &mut DirtyDays,
     ) -> Result<(), StoreError> {
         let Some(zone) = &self.rollup_zone else {
             return self.invalidate_rollups();
         };
-        if !self.rollups_complete()? {
-            return self.rebuild_rollups();
-        }
         let last = hi - TimeDelta::milliseconds(1);
         let (from, to) = (zone.date(lo), zone.date(last.max(lo)));
-        self.refresh_rollups(from, to)
+        self.refresh_rollups(from, to)?;
+        dirty.remove(day_number(from), day_number(to));
+        Ok(())
+    }
+
+    /// After spans were deleted (a forget, an expiry): the days rolled up with
+    /// any of `deleted` (start and end, ms) are stale. A writer that knows
+    /// the time zone rolls them up again now; one that does not marks them
+    /// ([`DirtyDays`]). Nothing to do while the rollups are incomplete.
+    pub(super) fn spans_deleted(&self, deleted: &[(i64, i64)]) -> Result<(), StoreError> {
+        let Rollups::Kept(mut dirty) = self.rollups_state()? else {
+            return Ok(());
+        };
+        // Every local day a span touched has a row, with its bounds.
+        let mut stmt = self
+            .conn
+            .prepare("SELECT day, start, end FROM day_rollups ORDER BY day")
+            .map_err(self.s())?;
+        let days = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(self.s())?
+            .collect::<Result<Vec<(i64, i64, i64)>, _>>()
+            .map_err(self.s())?;
+        for &(start, end) in deleted {
+            let first = days.partition_point(|&(_, _, day_end)| day_end <= start);
+            for &(day, _, _) in days[first..].iter().take_while(|d| d.1 < end) {
+                dirty.add(day, day);
+            }
+        }
+        if self.rollup_zone.is_some() {
+            self.clean_days(dirty, usize::MAX)
+        } else {
+            self.set_dirty(&dirty)
+        }
+    }
+
+    /// Rolls up again the latest `most` stale days of `dirty` from the spans
+    /// (inside a transaction), and records what is left stale.
+    pub(super) fn clean_days(&self, mut dirty: DirtyDays, most: usize) -> Result<(), StoreError> {
+        if self.rollup_zone.is_none() {
+            return self.set_dirty(&dirty);
+        }
+        let mut left = most;
+        while left > 0 {
+            let Some(&(a, b)) = dirty.ranges().last() else {
+                break;
+            };
+            let n = usize::try_from(b - a + 1)
+                .unwrap_or(usize::MAX)
+                .min(left)
+                .min(REBUILD_DAYS as usize);
+            let from = b - n as i64 + 1;
+            match (date_of(from), date_of(b)) {
+                (Some(x), Some(y)) => self.refresh_rollups(x, y)?,
+                _ => return self.invalidate_rollups(),
+            }
+            dirty.remove(from, b);
+            left -= n;
+        }
+        self.set_dirty(&dirty)
     }
 
     /// The rollups of local days `from..=to` (days with nothing recorded have
@@ -313,7 +375,10 @@ impl Store {
         to: NaiveDate,
         visits: bool,
     ) -> Result<Option<Vec<StoredDay>>, StoreError> {
-        if !self.rollups_complete()? {
+        let Rollups::Kept(dirty) = self.rollups_state()? else {
+            return Ok(None);
+        };
+        if dirty.any_in(day_number(from), day_number(to)) {
             return Ok(None);
         }
         let sql = if visits {
@@ -330,10 +395,7 @@ impl Store {
         let mut out = Vec::new();
         while let Some(r) = rows.next().map_err(self.s())? {
             let day: i64 = r.get(0).map_err(self.s())?;
-            let Some(date) = i32::try_from(day)
-                .ok()
-                .and_then(NaiveDate::from_num_days_from_ce_opt)
-            else {
+            let Some(date) = date_of(day) else {
                 return Ok(None);
             };
             let start: i64 = r.get(1).map_err(self.s())?;
@@ -351,7 +413,7 @@ impl Store {
                 let Ok(bytes) = blob.as_blob() else {
                     return Ok(None);
                 };
-                if decode_visits(start, bytes, &mut d.visits).is_none() {
+                if decode(start, bytes, &mut d.visits).is_none() {
                     return Ok(None);
                 }
             }

@@ -1,8 +1,6 @@
 //! The schema: append-only versioned migrations (`PRAGMA user_version`), the
 //! WAL settings every writer applies, and whether a table exists.
 
-use rusqlite::Connection;
-
 use super::{Store, StoreError};
 
 /// The WAL is checkpointed once it holds this many pages (4 KiB each)...
@@ -130,7 +128,7 @@ impl Store {
     /// purpose. Nothing in dwell reads or writes through it.
     #[cfg(any(test, feature = "fixtures"))]
     #[doc(hidden)]
-    pub fn raw_for_tests(&self) -> &Connection {
+    pub fn raw_for_tests(&self) -> &rusqlite::Connection {
         &self.conn
     }
 }

@@ -5,9 +5,15 @@ use chrono::{DateTime, Utc};
 use rusqlite::params;
 
 use super::error::sql;
+use super::rollups::{DirtyDays, Rollups};
 use super::{from_ms, ms, Store, StoreError, LONGEST_DAY_MS, MAX_SPAN_MS};
 use crate::forget::{self, ForgetEntry};
 use crate::model::{Activity, Source, Span};
+
+/// Writes of at most this many spans keep the rollups span by span (the
+/// agent's write of a switch is two); longer ones (a demo, an import) roll
+/// the days they touched up again in one pass.
+const APPEND_AT_MOST: usize = 16;
 
 /// What a write of spans changes, for the rollups.
 pub(super) enum Touched {
@@ -119,41 +125,109 @@ impl Store {
                     return Ok((Put::Forgotten(newer), false));
                 }
             }
-            let touched = store.touched_by(spans, retract)?;
-            if let Some((from, to)) = retract {
-                store
-                    .conn
-                    .prepare_cached("DELETE FROM spans WHERE start >= ?1 AND start < ?2")
-                    .and_then(|mut stmt| stmt.execute(params![ms(from), ms(to)]))
-                    .map_err(|e| sql(&store.path, e))?;
-            }
-            for span in spans.iter().filter(|s| s.end > s.start) {
-                let site = match &span.activity {
-                    Activity::Social(label) => Some(store.site_id(label)?),
-                    Activity::Other => None,
-                };
-                store
-                    .conn
-                    .prepare_cached(
-                        "INSERT OR REPLACE INTO spans (start, end, site, source) VALUES (?1, ?2, ?3, ?4)",
-                    )
-                    .and_then(|mut stmt| {
-                        stmt.execute(params![
-                            ms(span.start),
-                            ms(span.end),
-                            site,
-                            span.source.code()
-                        ])
-                    })
-                    .map_err(store.s())?;
-            }
-            match touched {
-                Touched::Nothing => {}
-                Touched::Range(lo, hi) => store.rollups_changed(lo, hi)?,
-                Touched::TooLong => store.invalidate_rollups()?,
-            }
+            store.write_spans(spans, retract)?;
             Ok((Put::Written, true))
         })
+    }
+
+    /// Writes `spans` after deleting the rows that start in `retract`, and
+    /// keeps the rollups (inside a transaction): span by span when the write
+    /// is short and comes at the end of the recorded time, as the agent's do;
+    /// otherwise the days it touched are rolled up again. While some days are
+    /// stale, one more of them is rolled up again.
+    fn write_spans(
+        &mut self,
+        spans: &[Span],
+        retract: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    ) -> Result<(), StoreError> {
+        let written: Vec<&Span> = spans.iter().filter(|s| s.end > s.start).collect();
+        let state = self.rollups_state()?;
+        let kept = matches!(state, Rollups::Kept(_)) && self.rollup_zone.is_some();
+        let mut dirty = match state {
+            Rollups::Kept(dirty) => dirty,
+            Rollups::Incomplete => DirtyDays::default(),
+        };
+        let stale = dirty.clone();
+        let one_by_one = kept
+            && retract.is_none()
+            && written.len() <= APPEND_AT_MOST
+            && written
+                .iter()
+                .all(|s| ms(s.end) - ms(s.start) <= MAX_SPAN_MS);
+        if !one_by_one {
+            let touched = self.touched_by(spans, retract)?;
+            if let Some((from, to)) = retract {
+                self.conn
+                    .prepare_cached("DELETE FROM spans WHERE start >= ?1 AND start < ?2")
+                    .and_then(|mut stmt| stmt.execute(params![ms(from), ms(to)]))
+                    .map_err(|e| sql(&self.path, e))?;
+            }
+            for span in &written {
+                let site = self.site_of(span)?;
+                self.insert_span(span, site)?;
+            }
+            self.keep_after(touched, kept, &mut dirty)?;
+        } else {
+            for span in &written {
+                let site = self.site_of(span)?;
+                if self.append_to_rollups(span, site, &dirty)? {
+                    self.insert_span(span, site)?;
+                    continue;
+                }
+                let touched = self.touched_by(std::slice::from_ref(*span), None)?;
+                self.insert_span(span, site)?;
+                self.keep_after(touched, kept, &mut dirty)?;
+            }
+        }
+        if kept && !stale.is_empty() {
+            // One stale day a write, unless this write rolled one up already.
+            let more = if dirty == stale { 1 } else { 0 };
+            self.clean_days(dirty, more)?;
+        }
+        Ok(())
+    }
+
+    /// The id of the site of `span`, `None` for other time.
+    fn site_of(&mut self, span: &Span) -> Result<Option<i64>, StoreError> {
+        match &span.activity {
+            Activity::Social(label) => self.site_id(label).map(Some),
+            Activity::Other => Ok(None),
+        }
+    }
+
+    fn insert_span(&self, span: &Span, site: Option<i64>) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT OR REPLACE INTO spans (start, end, site, source) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    ms(span.start),
+                    ms(span.end),
+                    site,
+                    span.source.code()
+                ])
+            })
+            .map(drop)
+            .map_err(self.s())
+    }
+
+    /// Keeps the rollups after a write that touched `touched`. `kept`: they
+    /// are kept, in a known zone; days rolled up again leave `dirty`.
+    fn keep_after(
+        &self,
+        touched: Touched,
+        kept: bool,
+        dirty: &mut DirtyDays,
+    ) -> Result<(), StoreError> {
+        match touched {
+            Touched::Nothing => Ok(()),
+            Touched::TooLong => self.invalidate_rollups(),
+            Touched::Range(lo, hi) if kept => self.rollups_changed(lo, hi, dirty),
+            // Incomplete: the next writer to set the zone rebuilds them.
+            Touched::Range(..) if self.rollup_zone.is_some() => Ok(()),
+            Touched::Range(..) => self.invalidate_rollups(),
+        }
     }
 
     /// What a write of `spans` (and a retraction) changes: from the earliest

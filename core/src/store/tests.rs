@@ -2,7 +2,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-use super::rollups::{decode_visits, encode_visits};
 use super::schema::MIGRATIONS;
 use super::*;
 use crate::forget::Forgotten;
@@ -10,7 +9,7 @@ use crate::model::{ReminderRecord, Span};
 use crate::paths::DB_FILE;
 use crate::schedule::{local_date, local_day_bounds};
 use crate::testing::{span, t};
-use chrono::NaiveDate;
+use chrono::{NaiveDate, TimeDelta};
 use rusqlite::Connection;
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::fs::PermissionsExt;
@@ -194,19 +193,6 @@ fn a_database_of_schema_3_gets_its_rollups_from_the_first_writer_with_a_zone() {
     store.keep_rollups(Utc).unwrap();
     let days = all_rollups(&store).unwrap();
     assert_eq!((days.len(), days[0].social_ms), (1, 60_000));
-}
-
-#[test]
-fn visits_survive_their_encoding() {
-    let visits = [(3, 10, 20), (1, 20, 20), (300, 1_000_000, 1_000_050)];
-    let mut out = Vec::new();
-    decode_visits(5, &encode_visits(5, &visits), &mut out).unwrap();
-    let back: Vec<(i64, i64, i64)> = out
-        .iter()
-        .map(|v| (v.site, ms(v.start), ms(v.end)))
-        .collect();
-    assert_eq!(back, visits);
-    assert!(decode_visits(0, &[0x80], &mut out).is_none());
 }
 
 #[test]
@@ -593,4 +579,129 @@ fn spans_that_make_no_sense_are_left_out_of_valid_spans() {
         store.valid_spans(t(-100), t(100)).unwrap(),
         vec![span(0, 10, Some("x.com")), span(20, 30, None)]
     );
+}
+
+/// The rollups `store` keeps, and the same rolled up again from its spans.
+fn kept_then_rebuilt(store: &mut Store) -> (Option<Vec<StoredDay>>, Option<Vec<StoredDay>>) {
+    let kept = all_rollups(store);
+    store
+        .in_tx(|s| Ok((s.rebuild_rollups().unwrap(), true)))
+        .unwrap();
+    (kept, all_rollups(store))
+}
+
+/// An X11 span from `a` to `b` (instants).
+fn span_at(a: DateTime<Utc>, b: DateTime<Utc>, site: Option<&str>) -> Span {
+    Span {
+        start: a,
+        end: b,
+        activity: site.map_or(crate::Activity::Other, |s| {
+            crate::Activity::Social(s.into())
+        }),
+        source: crate::Source::X11,
+    }
+}
+
+#[test]
+fn visits_appended_one_by_one_give_the_rollups_of_a_rebuild() {
+    // Paris, across Sunday 25 October 2026: local midnight at 22:00 UTC,
+    // then the clocks go back at 01:00 UTC (a 25-hour day), then midnight at
+    // 23:00 UTC.
+    let tz = chrono_tz::Europe::Paris;
+    let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    store.keep_rollups(tz).unwrap();
+    let seen = store.forget_seq().unwrap();
+    let sites = [Some("a.com"), Some("a.com"), None, Some("b.com"), None];
+    let step = TimeDelta::minutes(37);
+    let mut open = at("2026-10-24T18:00:00Z");
+    for i in 0..60 {
+        let site = sites[i % sites.len()];
+        // The open span checkpointed twice as it grows, then closed by the
+        // next switch, which opens the next span.
+        for k in [1, 2] {
+            let cp = span_at(open, open + TimeDelta::minutes(10 * k), site);
+            store.put_spans_guarded(seen, &[cp]).unwrap();
+        }
+        let next = open + step;
+        let closed = span_at(open, next, site);
+        let opened = span_at(
+            next,
+            next + TimeDelta::seconds(1),
+            sites[(i + 1) % sites.len()],
+        );
+        store.put_spans_guarded(seen, &[closed, opened]).unwrap();
+        open = next;
+        if i % 7 == 3 {
+            // Idleness cuts the open span back: what it reached is retracted.
+            let cut = span_at(
+                open,
+                open + TimeDelta::milliseconds(400),
+                sites[(i + 1) % 5],
+            );
+            store
+                .put_spans_retracting(
+                    seen,
+                    &[cut],
+                    Some((open + TimeDelta::milliseconds(400), open + step)),
+                )
+                .unwrap();
+        }
+        let (kept, rebuilt) = kept_then_rebuilt(&mut store);
+        assert_eq!(kept, rebuilt, "after switch {i} at {open}");
+    }
+    let days = all_rollups(&store).unwrap();
+    let long_day = NaiveDate::from_ymd_opt(2026, 10, 25).unwrap();
+    let d = days.iter().find(|d| d.date == long_day).unwrap();
+    assert_eq!((d.end - d.start).num_hours(), 25);
+    assert!(d.visits.len() > 10 && d.exact);
+    // A visit of a.com over two switches is one visit; the one open at
+    // midnight starts the next day again.
+    assert!(days
+        .iter()
+        .all(|d| d.visits.windows(2).all(|w| w[0].end <= w[1].start)));
+}
+
+#[test]
+fn a_forget_without_the_zone_leaves_stale_days_rolled_up_one_write_at_a_time() {
+    let tz = chrono::FixedOffset::east_opt(3600).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut agent = Store::open(dir.path()).unwrap();
+    agent.keep_rollups(tz).unwrap();
+    let day = 86_400;
+    let spans: Vec<Span> = (0..6)
+        .flat_map(|d| {
+            [
+                span(d * day, d * day + 600, Some("a.com")),
+                span(d * day + 600, d * day + 900, Some("b.com")),
+            ]
+        })
+        .collect();
+    agent.put_spans(&spans).unwrap();
+    // `dwell-agent forget` in its own process, which does not set the zone.
+    let mut cli = Store::open(dir.path()).unwrap();
+    cli.forget_site("b.com", t(10)).unwrap();
+    // Six stale days: readers count from the spans, but not for other days.
+    assert_eq!(all_rollups(&agent), None);
+    let later = NaiveDate::from_ymd_opt(2030, 1, 1).unwrap();
+    assert_eq!(agent.rollups(later, later, true).unwrap(), Some(vec![]));
+    // Each write of the agent rolls one of them up again.
+    let seen = agent.forget_seq().unwrap();
+    for i in 0..6 {
+        assert_eq!(all_rollups(&agent), None, "write {i}");
+        let s = span(10 * day + i * 10, 10 * day + i * 10 + 5, Some("a.com"));
+        agent.put_spans_guarded(seen, &[s]).unwrap();
+    }
+    let (kept, rebuilt) = kept_then_rebuilt(&mut agent);
+    assert_eq!(kept.as_ref().map(Vec::len), Some(7));
+    assert_eq!(kept, rebuilt);
+    // A forget of a range, then the agent's start: all stale days at once.
+    cli.forget_range(t(0), t(2 * day), t(20)).unwrap();
+    assert_eq!(all_rollups(&agent), None);
+    let mut restarted = Store::open(dir.path()).unwrap();
+    restarted.keep_rollups(tz).unwrap();
+    let (kept, rebuilt) = kept_then_rebuilt(&mut restarted);
+    assert_eq!(kept.as_ref().map(Vec::len), Some(5));
+    assert_eq!(kept, rebuilt);
 }
