@@ -47,7 +47,7 @@ pub enum StoreError {
     #[error("{path}: stopped before the check or salvage of the database was done (dwell was asked to stop); nothing was changed, the next start does it again")]
     Cancelled { path: PathBuf },
     /// One of the database's files is a symbolic link, a hard link, a
-    /// directory... ([`crate::paths::not_own`]); `detail` names it and says
+    /// directory... ([`crate::files::not_own`]); `detail` names it and says
     /// what to do.
     #[error("{detail}")]
     NotOwnFile { path: PathBuf, detail: String },

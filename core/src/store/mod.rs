@@ -55,6 +55,9 @@ pub use salvage::Salvage;
 pub use schema::SCHEMA_VERSION;
 pub use spans::Put;
 
+/// Name of the database file inside the data directory.
+pub const DB_FILE: &str = "dwell.db";
+
 /// Longest a stored span can be: spans are split at local midnight, and a local
 /// day lasts at most 25 hours. Used to bound range queries on `start`.
 pub const MAX_SPAN_MS: i64 = 26 * 3_600_000;
@@ -70,6 +73,13 @@ pub const DATABASE_ID_KEY: &str = "database_id";
 /// The `meta` key of the one-line note saying what happened to a damaged
 /// database ([`Store::database_note`]).
 pub const DATABASE_NOTE_KEY: &str = "database_note";
+
+/// The `meta` key holding the pause ([`crate::control`]).
+pub const PAUSED_UNTIL_KEY: &str = "paused_until";
+
+/// The `meta` key of when retention last ran (RFC 3339), so it runs once a
+/// day ([`crate::control`]).
+pub const RETENTION_RAN_KEY: &str = "retention_ran_at";
 
 /// The `meta` key of when the agent last opened the database (RFC 3339).
 pub const AGENT_STARTED_KEY: &str = "agent_started_at";

@@ -15,7 +15,7 @@ use rusqlite::{Connection, OpenFlags};
 use super::error::sql;
 use super::schema::SCHEMA_VERSION;
 use super::{with_suffix, Cancel, Salvage, Store, StoreError, AGENT_STARTED_KEY};
-use crate::paths::DB_FILE;
+use crate::store::DB_FILE;
 
 /// Creates `dir` (and parents) if needed and makes it private (0700).
 pub fn ensure_private_dir(dir: &Path) -> Result<(), StoreError> {
@@ -55,9 +55,9 @@ impl Store {
             .create(true)
             .append(true)
             .mode(0o600)
-            .custom_flags(crate::paths::no_follow())
+            .custom_flags(crate::files::no_follow())
             .open(&path)
-            .map_err(|e| StoreError::from_io(&path, crate::paths::explain_link(&path, e)))?;
+            .map_err(|e| StoreError::from_io(&path, crate::files::explain_link(&path, e)))?;
         let conn = Connection::open_with_flags(
             &path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -306,11 +306,11 @@ impl Store {
 }
 
 /// Refuses the files of database `db` (its name with each of `suffixes`)
-/// that dwell must not open: links, directories ([`crate::paths::not_own`]).
+/// that dwell must not open: links, directories ([`crate::files::not_own`]).
 pub(super) fn own_files(db: &Path, suffixes: &[&str]) -> Result<(), StoreError> {
     for suffix in suffixes {
         let path = with_suffix(db, suffix);
-        if let Some(detail) = crate::paths::not_own_file(&path) {
+        if let Some(detail) = crate::files::not_own_file(&path) {
             return Err(StoreError::NotOwnFile { path, detail });
         }
     }
