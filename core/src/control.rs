@@ -18,9 +18,8 @@ use chrono::{DateTime, Utc};
 
 use crate::config::parse_duration;
 use crate::store::{Store, StoreError};
+pub use crate::store::{PAUSED_UNTIL_KEY, RETENTION_RAN_KEY};
 
-/// `meta` key holding the pause.
-pub const PAUSED_UNTIL_KEY: &str = "paused_until";
 /// Value of [`PAUSED_UNTIL_KEY`] for a pause that lasts until `resume`.
 pub const INDEFINITE: &str = "indefinite";
 
@@ -302,9 +301,6 @@ pub fn retention_cutoff(keep: Duration, now: DateTime<Utc>) -> DateTime<Utc> {
         .and_then(|k| now.checked_sub_signed(k))
         .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
-
-/// `meta` key: when retention last ran (RFC 3339), so it runs once a day.
-pub const RETENTION_RAN_KEY: &str = "retention_ran_at";
 
 /// Whether retention is due at `now`, given when it last ran (daily).
 pub fn retention_due(last_run: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {

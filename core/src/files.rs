@@ -2,7 +2,9 @@
 //! unit files, extension files): whole or not at all (a temporary file beside
 //! the target, synced, then renamed over it), with the permissions asked for
 //! (private files are 0600), and standard output written the same way by
-//! every command ([`to_stdout`]). Used by both binaries.
+//! every command ([`to_stdout`]). Used by both binaries. And the files dwell
+//! opens in place (the lock, the database) are its own: never reached through
+//! a link, a hard link or a directory ([`not_own_file`], [`no_follow`]).
 
 use std::fs::{OpenOptions, Permissions};
 use std::io::Write;
@@ -69,6 +71,60 @@ pub fn to_stdout(bytes: impl AsRef<[u8]>) -> std::io::Result<()> {
     match out.write_all(bytes.as_ref()).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         r => r,
+    }
+}
+
+/// `open(2)` flag that refuses to open a symbolic link (for
+/// `OpenOptionsExt::custom_flags`): the lock file and the database are never
+/// reached through a link planted in the data directory (the directory itself
+/// may be a link: moving data to another disk is legitimate).
+pub fn no_follow() -> i32 {
+    rustix::fs::OFlags::NOFOLLOW.bits() as i32
+}
+
+/// Turns the `ELOOP` that [`no_follow`] gives on a link into a clear error.
+pub fn explain_link(path: &Path, e: std::io::Error) -> std::io::Error {
+    match not_own_file(path) {
+        Some(why) => std::io::Error::new(std::io::ErrorKind::InvalidInput, why),
+        None => e,
+    }
+}
+
+/// Why `path` must not be opened as one of dwell's own files (`agent.lock`,
+/// `dwell.db` and its `-wal` and `-shm`), in one line naming it and saying
+/// what to do; `None` when it is a plain file with one name, or absent.
+pub fn not_own_file(path: &Path) -> Option<String> {
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    not_own(path, &meta)
+}
+
+/// [`not_own_file`] for what `lstat` (or `fstat` of an open file) said of
+/// `path`: a symbolic link (dwell would write where it points), a hard link
+/// (a file with other names: dwell would write another file of yours), a
+/// directory, or anything else but a plain file.
+pub fn not_own(path: &Path, meta: &std::fs::Metadata) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let p = path.display();
+    let kind = meta.file_type();
+    if kind.is_symlink() {
+        Some(format!(
+            "{p} is a symbolic link; dwell does not follow links inside its data directory: remove it"
+        ))
+    } else if kind.is_dir() {
+        Some(format!(
+            "{p} is a directory where dwell keeps a file: move it out of the data directory"
+        ))
+    } else if !kind.is_file() {
+        Some(format!(
+            "{p} is not a plain file (a device, socket or pipe): remove it"
+        ))
+    } else if meta.nlink() > 1 {
+        Some(format!(
+            "{p} is a hard link (the file has {} names): dwell would write another file of yours through it; remove this name (the others keep the file)",
+            meta.nlink()
+        ))
+    } else {
+        None
     }
 }
 

@@ -81,10 +81,6 @@ impl Figures {
     pub fn percent_of_daily(&self) -> u32 {
         percent(self.today, self.daily_limit)
     }
-
-    pub fn percent_of_weekly(&self) -> u32 {
-        percent(self.week, self.weekly_limit)
-    }
 }
 
 fn percent(a: Duration, b: Duration) -> u32 {
@@ -514,11 +510,6 @@ impl Policy {
         Some(end.max(now + TimeDelta::seconds(1)))
     }
 
-    /// Whether `now` is in a quiet period.
-    pub fn is_quiet<Tz: TimeZone>(&self, now: DateTime<Utc>, tz: &Tz) -> bool {
-        self.quiet_until(now, tz).is_some()
-    }
-
     /// Reminders are on, not snoozed and not done for today (the day rolled).
     fn switched_on(&self, now: DateTime<Utc>) -> bool {
         self.cfg.enabled && !self.done_today && self.snoozed_until.is_none_or(|u| now >= u)
@@ -758,11 +749,6 @@ impl Policy {
     /// The reminder held back, if any.
     pub fn held(&self) -> Option<&Reminder> {
         self.held.as_ref()
-    }
-
-    /// Forgets the held reminder (the employee left social sites for good, say).
-    pub fn drop_held(&mut self) -> Option<Reminder> {
-        self.held.take()
     }
 
     pub fn snoozes_left<Tz: TimeZone>(&self, now: DateTime<Utc>, tz: &Tz) -> u32 {

@@ -463,7 +463,7 @@ fn bad_input_is_one_line_and_exit_2() {
     {
         let store = Store::open(&newer).unwrap();
         store
-            .conn()
+            .raw_for_tests()
             .execute_batch("PRAGMA user_version = 99")
             .unwrap();
     }
