@@ -2624,7 +2624,7 @@ mod tests {
     async fn settings_unreadable_for_a_moment(dir: &std::path::Path, control: &mpsc::Sender<()>) {
         let other = Store::open(dir).unwrap();
         other
-            .conn()
+            .raw_for_tests()
             .execute_batch("ALTER TABLE meta RENAME TO meta_gone")
             .unwrap();
         control.send(()).await.unwrap();
@@ -2632,7 +2632,7 @@ mod tests {
         control.send(()).await.unwrap();
         tokio::time::sleep(Duration::from_secs(1)).await;
         other
-            .conn()
+            .raw_for_tests()
             .execute_batch("ALTER TABLE meta_gone RENAME TO meta")
             .unwrap();
     }
