@@ -54,7 +54,7 @@ pub fn run(cli: &Global) -> Result<()> {
         let Some(store) = open_unless_stopped(&runtime, &dir, &mut stop)? else {
             return Ok(());
         };
-        let result = runtime.block_on(crate::run::run_live(
+        let result = runtime.block_on(crate::run::run(
             config.clone(),
             live_path.clone(),
             Some(lock.health_note()),

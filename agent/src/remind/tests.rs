@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::clock::TokioClock;
-use crate::run::{run_with_notifications, Sources};
+use crate::run::{run_while, Outlets, Sources};
 use crate::watch::{IdleSource, WatchEvent};
 use dwell_core::WindowInfo;
 use std::sync::{Arc, Mutex};
@@ -142,26 +142,15 @@ async fn replay(
         requests: req_tx,
         events: ev_rx,
     });
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let script = script(wtx, ev_tx, t0);
-    let driver = async move {
-        script.await;
-        let _ = stop_tx.send(());
+    let sources = Sources::watching(wrx, Box::new(Busy));
+    let outlets = Outlets {
+        notifications,
+        tray: None,
     };
-    let sources = Sources {
-        watch: wrx,
-        idle: Box::new(Busy),
-        control: None,
-        config_path: None,
-        about: Default::default(),
-    };
-    let (res, ()) = tokio::join!(
-        run_with_notifications(config, store, sources, notifications, &clock, &Utc, async {
-            let _ = stop_rx.await;
-        }),
-        driver
-    );
-    res.unwrap();
+    run_while(config, store, sources, outlets, &clock, &Utc, script)
+        .await
+        .unwrap();
     server.abort();
     Run { dir, shown }
 }
@@ -216,24 +205,21 @@ fn a_reminder_shown_just_before_a_stop_is_recorded() {
                 }
             }
         });
-        let sources = Sources {
-            watch: wrx,
-            idle: Box::new(Busy),
-            control: None,
-            config_path: None,
-            about: Default::default(),
+        let sources = Sources::watching(wrx, Box::new(Busy));
+        let outlets = Outlets {
+            notifications: Some(Notifications {
+                requests: req_tx,
+                events: ev_rx,
+            }),
+            tray: None,
         };
-        let notifications = Some(Notifications {
-            requests: req_tx,
-            events: ev_rx,
-        });
         wtx.send(WatchEvent::Connected).await.unwrap();
         wtx.send(WatchEvent::Focus(social())).await.unwrap();
-        run_with_notifications(
+        crate::run::run_with(
             config("[reminders]\nat = [0.5, 1.0]\nmin_gap = \"1s\"\n"),
             store,
             sources,
-            notifications,
+            outlets,
             &clock,
             &Utc,
             async {

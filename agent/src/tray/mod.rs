@@ -277,17 +277,10 @@ mod tests {
         )
         .unwrap();
         let (_watch_tx, watch) = mpsc::channel(4);
-        let sources = crate::run::Sources {
-            watch,
-            idle: Box::new(Busy),
-            control: None,
-            config_path: None,
-            about: Default::default(),
-        };
+        let sources = crate::run::Sources::watching(watch, Box::new(Busy));
         let (events_tx, events) = mpsc::channel(4);
         let (show, mut shown) = watch::channel(TrayState::default());
         let clock = crate::clock::TokioClock::starting_at(start);
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let path = dir.path().to_owned();
         let paused = move || control::paused(&Store::open(&path).unwrap(), start).unwrap();
         let driver = async move {
@@ -323,24 +316,14 @@ mod tests {
             step().await;
             assert_eq!(paused(), None);
             assert_eq!(shown.borrow_and_update().icon, TrayIcon::Normal);
-            let _ = stop_tx.send(());
         };
-        let (res, ()) = tokio::join!(
-            crate::run::run_with_ui(
-                config,
-                store,
-                sources,
-                None,
-                Some(TrayLink { events, show }),
-                &clock,
-                &Utc,
-                async {
-                    let _ = stop_rx.await;
-                },
-            ),
-            driver
-        );
-        res.unwrap();
+        let outlets = crate::run::Outlets {
+            notifications: None,
+            tray: Some(TrayLink { events, show }),
+        };
+        crate::run::run_while(config, store, sources, outlets, &clock, &Utc, driver)
+            .await
+            .unwrap();
     }
 
     #[test]
