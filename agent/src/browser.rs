@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cmd::write_private;
 use crate::cmd::{data_dir, refused, Global};
-use crate::native_host::TabFacts;
+use crate::door::TabFacts;
 
 /// The native-messaging host's name (the manifest's file name without `.json`).
 pub const HOST_NAME: &str = "org.dwell.agent";

@@ -10,7 +10,8 @@
 //! live config. [`browser`] (`browser install`, which browser a window is,
 //! what each connected extension said) and [`native_host`] (the
 //! native-messaging host the browser starts, also built as the small
-//! `dwell-native-host` program) serve dwell's browser extension. [`lock`] keeps
+//! `dwell-native-host` program) serve dwell's browser extension; [`door`] holds the
+//! agent's bus name and the types that cross it, which both ends import. [`lock`] keeps
 //! one agent per data directory; [`clock`] lets tests replay a day in
 //! milliseconds.
 
@@ -19,6 +20,7 @@ pub mod browser;
 pub mod cli;
 pub mod clock;
 pub mod cmd;
+pub mod door;
 pub mod lock;
 pub mod native_host;
 pub mod notify;

@@ -28,7 +28,7 @@ use dwell_core::{Config, Span, Store};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::native_host::{Pause, PauseOutcome};
+use crate::door::{Pause, PauseOutcome};
 use crate::notify::{Note, NotifyEvent, Request};
 
 /// How long after a reminder leaving social sites counts as "left".

@@ -16,7 +16,7 @@ use dwell_core::{control, Activity, Config, Source, Span, Store, WindowInfo};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::writer::Writer;
+use super::writer::{Around, Writer, CHECKPOINT_EVERY};
 use super::{About, Outlets, Sources, CONFIG_ERROR_KEY};
 use crate::clock::Clock;
 use crate::notify::NotifyEvent;
@@ -395,11 +395,7 @@ impl<'a, C: Clock, Tz: TimeZone> Loop<'a, C, Tz> {
 
     /// A closed span counts towards the limits (its part in recording hours).
     pub(super) fn count(&mut self, span: &Span) {
-        if span.activity.is_social() {
-            for piece in self.clip(std::slice::from_ref(span)) {
-                self.remind.record(&piece, self.tz);
-            }
-        }
+        super::writer::count(&mut self.remind, &self.config.schedule, span, self.tz);
     }
 
     /// The start of the open span, when it is on a social site.
@@ -703,5 +699,46 @@ impl<'a, C: Clock, Tz: TimeZone> Loop<'a, C, Tz> {
             self.arm_edge();
         }
         self.awake = (now, Instant::now());
+    }
+
+    pub(super) fn arm_checkpoint(&mut self) {
+        if self.tracker.current().is_none() && self.writer.pending.is_empty() {
+            self.checkpoint_at = None;
+        } else if self.checkpoint_at.is_none() {
+            // Counted from the moment this pass woke (when a new span was dated,
+            // or the last checkpoint read the clock), not from when its work
+            // ended: however long classifying or writing took, a crash loses at
+            // most CHECKPOINT_EVERY plus this checkpoint's own write (MAX_LOSS).
+            self.checkpoint_at = Some(self.awake.1 + CHECKPOINT_EVERY);
+        }
+    }
+
+    /// Writes pending spans and the open span as it stands now.
+    pub(super) fn checkpoint(&mut self) {
+        self.checkpoint_at = None;
+        let now = self.clock.now();
+        self.store_browsers(now, false);
+        let mut spans: Vec<Span> = self.writer.pending.drain(..).collect();
+        spans.extend(self.tracker.open_span(now));
+        self.write(spans);
+    }
+
+    pub(super) fn flush(&mut self) {
+        let spans: Vec<Span> = self.writer.pending.drain(..).collect();
+        self.write(spans);
+    }
+
+    /// Writes `spans` (see [`Writer::write`]); a damaged store stops the loop.
+    pub(super) fn write(&mut self, spans: Vec<Span>) {
+        let mut around = Around {
+            tracker: &mut self.tracker,
+            remind: &mut self.remind,
+            schedule: &self.config.schedule,
+            tz: self.tz,
+            clock: self.clock,
+        };
+        if let Err(e) = self.writer.write(&mut self.store, spans, &mut around) {
+            self.store_failed(e);
+        }
     }
 }

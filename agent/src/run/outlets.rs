@@ -109,7 +109,7 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
         &mut self,
         before: Option<&Activity>,
         now: DateTime<Utc>,
-    ) -> Option<crate::native_host::Pause> {
+    ) -> Option<crate::door::Pause> {
         if !self.config.reminders.pause_page || !self.observing() {
             return None;
         }

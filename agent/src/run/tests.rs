@@ -178,7 +178,7 @@ fn tab(host: Option<&str>, private: bool, audible: bool) -> WatchEvent {
     WatchEvent::Tab {
         browser: "chromium".into(),
         sender: ":1.7".into(),
-        facts: crate::native_host::TabFacts {
+        facts: crate::door::TabFacts {
             host: host.map(str::to_owned),
             private,
             audible,
@@ -189,11 +189,8 @@ fn tab(host: Option<&str>, private: bool, audible: bool) -> WatchEvent {
 }
 
 /// A tab report on `host` and the run loop's answer to it.
-async fn tab_answer(
-    tx: &mpsc::Sender<WatchEvent>,
-    host: &str,
-) -> Option<crate::native_host::Pause> {
-    let (reply, answer) = crate::native_host::Answer::new();
+async fn tab_answer(tx: &mpsc::Sender<WatchEvent>, host: &str) -> Option<crate::door::Pause> {
+    let (reply, answer) = crate::door::Answer::new();
     let WatchEvent::Tab {
         browser,
         sender,
@@ -233,7 +230,7 @@ async fn pause_replay(extra: &str) -> (Vec<dwell_core::model::ReminderRecord>, A
     let (dir, _spans) = replay(config, move |tx, _idle| {
         Box::pin(async move {
             let t0 = Instant::now();
-            let ask = |s: u64, host: &'static str, pause: Option<crate::native_host::Pause>| {
+            let ask = |s: u64, host: &'static str, pause: Option<crate::door::Pause>| {
                 if let Some(p) = &pause {
                     assert_eq!(
                         (p.limit.as_str(), p.lang.as_str(), p.continue_label.as_str()),
@@ -264,11 +261,9 @@ async fn pause_replay(extra: &str) -> (Vec<dwell_core::model::ReminderRecord>, A
                 "www.facebook.com",
                 tab_answer(&tx, "www.facebook.com").await,
             );
-            tx.send(WatchEvent::PauseResult(
-                crate::native_host::PauseOutcome::Closed,
-            ))
-            .await
-            .unwrap();
+            tx.send(WatchEvent::PauseResult(crate::door::PauseOutcome::Closed))
+                .await
+                .unwrap();
             at(t0, 40).await;
             ask(
                 40,
@@ -286,7 +281,7 @@ async fn pause_replay(extra: &str) -> (Vec<dwell_core::model::ReminderRecord>, A
                 tab_answer(&tx, "old.reddit.com").await,
             );
             tx.send(WatchEvent::PauseResult(
-                crate::native_host::PauseOutcome::Continued,
+                crate::door::PauseOutcome::Continued,
             ))
             .await
             .unwrap();

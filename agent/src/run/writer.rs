@@ -7,11 +7,13 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use dwell_core::forget::ForgetEntry;
+use dwell_core::schedule::Schedule;
 use dwell_core::store::{Put, StoreError};
-use dwell_core::Span;
+use dwell_core::tracker::Tracker;
+use dwell_core::{Span, Store};
 
-use super::events::Loop;
 use crate::clock::Clock;
+use crate::remind::Reminding;
 
 /// The most a crash or `kill -9` may lose (README, "Reliability").
 pub const MAX_LOSS: Duration = Duration::from_secs(10);
@@ -121,77 +123,70 @@ fn while_running(e: &StoreError) -> String {
     }
 }
 
-impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
-    pub(super) fn arm_checkpoint(&mut self) {
-        if self.tracker.current().is_none() && self.writer.pending.is_empty() {
-            self.checkpoint_at = None;
-        } else if self.checkpoint_at.is_none() {
-            // Counted from the moment this pass woke (when a new span was dated,
-            // or the last checkpoint read the clock), not from when its work
-            // ended: however long classifying or writing took, a crash loses at
-            // most CHECKPOINT_EVERY plus this checkpoint's own write (MAX_LOSS).
-            self.checkpoint_at = Some(self.awake.1 + CHECKPOINT_EVERY);
-        }
-    }
+/// What the writer works with besides the store: the open span (the
+/// tracker), the counts towards the limits (the reminders), the recording
+/// hours and the clock.
+pub(super) struct Around<'a, C: Clock, Tz: TimeZone> {
+    pub(super) tracker: &'a mut Tracker,
+    pub(super) remind: &'a mut Reminding,
+    pub(super) schedule: &'a Schedule,
+    pub(super) tz: &'a Tz,
+    pub(super) clock: &'a C,
+}
 
-    /// Writes pending spans and the open span as it stands now.
-    pub(super) fn checkpoint(&mut self) {
-        self.checkpoint_at = None;
-        let now = self.clock.now();
-        self.store_browsers(now, false);
-        let mut spans: Vec<Span> = self.writer.pending.drain(..).collect();
-        spans.extend(self.tracker.open_span(now));
-        self.write(spans);
-    }
-
-    pub(super) fn flush(&mut self) {
-        let spans: Vec<Span> = self.writer.pending.drain(..).collect();
-        self.write(spans);
-    }
-
+impl Writer {
     /// Clips to recording hours, splits at local midnight, writes. On failure the
     /// closed spans are kept for the next try; the open one is rewritten anyway.
     /// If the employee forgot something since the last write, what it removed
-    /// is dropped from memory first, so it is never written back.
-    pub(super) fn write(&mut self, mut spans: Vec<Span>) {
+    /// is dropped from memory first, so it is never written back. Only a
+    /// damaged store is an error (the loop stops).
+    pub(super) fn write<C: Clock, Tz: TimeZone>(
+        &mut self,
+        store: &mut Store,
+        mut spans: Vec<Span>,
+        around: &mut Around<'_, C, Tz>,
+    ) -> Result<(), StoreError> {
         // A second forget between two tries is rare; a third one waits for the
         // next checkpoint.
         for _ in 0..3 {
             if spans.is_empty() {
-                return;
+                return Ok(());
             }
-            let pieces = self.clip(&spans);
-            let retract = self.writer.retraction(&spans);
-            match self
-                .store
-                .put_spans_retracting(self.writer.forget_seq, &pieces, retract)
-            {
+            let pieces = clip(around.schedule, &spans, around.tz);
+            let retract = self.retraction(&spans);
+            match store.put_spans_retracting(self.forget_seq, &pieces, retract) {
                 Ok(Put::Written) => {
-                    self.writer.written(&spans, self.tracker.open_since());
-                    return;
+                    self.written(&spans, around.tracker.open_since());
+                    return Ok(());
                 }
-                Ok(Put::Forgotten(entries)) => spans = self.apply_forgets(spans, &entries),
-                Err(e @ StoreError::Damaged { .. }) => {
-                    self.store_failed(e);
-                    return;
+                Ok(Put::Forgotten(entries)) => {
+                    spans = self.apply_forgets(store, spans, &entries, around)
                 }
+                Err(e @ StoreError::Damaged { .. }) => return Err(e),
                 Err(e) => {
-                    self.writer.failing(&e, self.clock.now());
-                    self.writer.keep_closed(spans, self.tracker.open_since());
-                    return;
+                    self.failing(&e, around.clock.now());
+                    self.keep_closed(spans, around.tracker.open_since());
+                    return Ok(());
                 }
             }
         }
-        self.writer.keep_closed(spans, self.tracker.open_since());
+        self.keep_closed(spans, around.tracker.open_since());
+        Ok(())
     }
 
     /// Drops from `spans` (and from the open span) what `entries` erased.
-    pub(super) fn apply_forgets(&mut self, spans: Vec<Span>, entries: &[ForgetEntry]) -> Vec<Span> {
-        let now = self.clock.now();
-        let open_start = self.tracker.open_since();
+    fn apply_forgets<C: Clock, Tz: TimeZone>(
+        &mut self,
+        store: &mut Store,
+        spans: Vec<Span>,
+        entries: &[ForgetEntry],
+        around: &mut Around<'_, C, Tz>,
+    ) -> Vec<Span> {
+        let now = around.clock.now();
+        let tracker = &mut *around.tracker;
+        let open_start = tracker.open_since();
         let (open, mut closed): (Vec<Span>, Vec<Span>) =
             spans.into_iter().partition(|s| Some(s.start) == open_start);
-        let store = &self.store;
         let known = |label: &str| store.cached_site_id(label);
         let mut restart = None;
         for entry in entries {
@@ -199,12 +194,12 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
                 .into_iter()
                 .flat_map(|s| entry.keep(s, &known))
                 .collect();
-            if let Some(open) = self.tracker.open_span(now) {
+            if let Some(open) = tracker.open_span(now) {
                 if let Some(at) = entry.restart(&open, &known) {
                     restart = Some(restart.map_or(at, |r: DateTime<Utc>| r.max(at)));
                 }
             }
-            self.writer.forget_seq = self.writer.forget_seq.max(entry.seq);
+            self.forget_seq = self.forget_seq.max(entry.seq);
         }
         tracing::info!(
             forgets = entries.len(),
@@ -212,38 +207,51 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
             "data was forgotten while running; dropped it from memory too"
         );
         if let Some(at) = restart {
-            self.tracker.restart_at(at.min(now));
+            tracker.restart_at(at.min(now));
         }
-        self.store.clear_site_cache();
+        store.clear_site_cache();
         // Count again what is left: the store, and what is about to join it.
-        self.remind.recount(&self.store, now, self.tz);
+        around.remind.recount(store, now, around.tz);
         for span in &closed {
-            self.count(span);
+            count(around.remind, around.schedule, span, around.tz);
         }
         if !open.is_empty() {
-            closed.extend(self.tracker.open_span(now));
+            closed.extend(around.tracker.open_span(now));
         }
         closed
     }
+}
 
-    /// The parts of `spans` in recording hours, split at local midnight.
-    pub(super) fn clip(&self, spans: &[Span]) -> Vec<Span> {
-        spans
-            .iter()
-            .flat_map(|s| {
-                self.config
-                    .schedule
-                    .clip(s.start, s.end, self.tz)
-                    .into_iter()
-                    .map(move |(start, end)| Span {
-                        start,
-                        end,
-                        activity: s.activity.clone(),
-                        source: s.source,
-                    })
-            })
-            .collect()
+/// A closed span counts towards the limits (its part in recording hours).
+pub(super) fn count<Tz: TimeZone>(
+    remind: &mut Reminding,
+    schedule: &Schedule,
+    span: &Span,
+    tz: &Tz,
+) {
+    if span.activity.is_social() {
+        for piece in clip(schedule, std::slice::from_ref(span), tz) {
+            remind.record(&piece, tz);
+        }
     }
+}
+
+/// The parts of `spans` in recording hours, split at local midnight.
+pub(super) fn clip<Tz: TimeZone>(schedule: &Schedule, spans: &[Span], tz: &Tz) -> Vec<Span> {
+    spans
+        .iter()
+        .flat_map(|s| {
+            schedule
+                .clip(s.start, s.end, tz)
+                .into_iter()
+                .map(move |(start, end)| Span {
+                    start,
+                    end,
+                    activity: s.activity.clone(),
+                    source: s.source,
+                })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -252,11 +260,11 @@ mod tests {
     use super::*;
     use dwell_core::{Activity, Source};
 
-    pub(super) fn at(secs: i64) -> DateTime<Utc> {
+    fn at(secs: i64) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap() + chrono::Duration::seconds(secs)
     }
 
-    pub(super) fn span(from: i64, to: i64) -> Span {
+    fn span(from: i64, to: i64) -> Span {
         Span {
             start: at(from),
             end: at(to),

@@ -62,14 +62,14 @@ pub enum WatchEvent {
     Tab {
         browser: String,
         sender: String,
-        facts: crate::native_host::TabFacts,
-        reply: crate::native_host::Answer,
+        facts: crate::door::TabFacts,
+        reply: crate::door::Answer,
     },
     /// The native-messaging host on bus name `sender` has gone (the browser
     /// closed, or the extension was turned off).
     TabGone { sender: String },
     /// The employee's choice on the browser extension's pause page.
-    PauseResult(crate::native_host::PauseOutcome),
+    PauseResult(crate::door::PauseOutcome),
     /// Focus cannot be seen at all in this run (the KWin or GNOME backend, and
     /// the bus refuses the agent its name): the agent stops with this one
     /// line, exit code 2.
