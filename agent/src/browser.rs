@@ -27,9 +27,10 @@ use clap::{Args, Subcommand, ValueEnum};
 use dwell_core::WindowInfo;
 use serde::{Deserialize, Serialize};
 
-use crate::cmd::write_private;
-use crate::cmd::{data_dir, refused, Global};
 use crate::door::TabFacts;
+use crate::files::write_private;
+use crate::words::refused;
+use dwell_clidoc::Global;
 
 /// The native-messaging host's name (the manifest's file name without `.json`).
 pub const HOST_NAME: &str = "org.dwell.agent";
@@ -375,7 +376,7 @@ fn install(cli: &Global, args: &BrowserArgs) -> Result<()> {
         write_private(&path, host_manifest(browser, &exe))?;
         println!("{browser}: wrote {}", path.display());
     }
-    let ext = data_dir(cli)?.join("extension");
+    let ext = cli.data_dir()?.join("extension");
     write_extension(&ext)?;
     println!(
         "\nNow load dwell's extension (it sends the agent only the host name of your focused tab):\n\

@@ -10,7 +10,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::cmd::{self, Global};
 
@@ -169,7 +169,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::GnomeExtension { action } => cmd::gnome_extension::gnome_extension(g, action),
         Command::Browser { action } => crate::browser::browser(g, action),
         Command::NativeHost { args } => crate::native_host::run(args),
-        Command::Completions(args) => cmd::assets::completions(args),
-        Command::GenerateAssets(args) => cmd::assets::generate(args),
+        Command::Completions(args) => cmd::assets::completions(Cli::command(), args),
+        Command::GenerateAssets(args) => cmd::assets::generate(Cli::command(), args),
     }
 }

@@ -67,10 +67,7 @@ fn ready_on(today: NaiveDate, need: usize, work_days: &[bool; 7]) -> Option<Naiv
     None
 }
 
-/// A duration for people, in the one style of both binaries.
-fn minutes(secs: f64) -> String {
-    dwell_core::text::duration(secs.round() as i64, dwell_core::messages::Lang::En)
-}
+use crate::words::fmt_minutes as minutes;
 
 pub fn limits(cli: &Global, action: &LimitsAction) -> Result<()> {
     limits_at(cli, action, Utc::now())

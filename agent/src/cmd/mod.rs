@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 use chrono::{Local, Utc};
 use dwell_core::Config;
 
@@ -32,10 +32,9 @@ pub mod status;
 pub use dwell_clidoc::Global;
 pub use dwell_core::exit::Refused;
 
-/// An error that means "refused": exit code 2 (see `dwell_core::exit`).
-pub fn refused(msg: impl Into<String>) -> anyhow::Error {
-    anyhow!(Refused(msg.into()))
-}
+/// Shared with the runtime modules, so they live below the commands.
+pub use crate::files::{write_atomic, write_private};
+pub use crate::words::{fmt_minutes, refused};
 
 /// The data directory in use.
 pub fn data_dir(cli: &Global) -> Result<PathBuf> {
@@ -45,16 +44,6 @@ pub fn data_dir(cli: &Global) -> Result<PathBuf> {
 /// The config file in use, whether it exists or not.
 pub fn config_path(cli: &Global) -> Option<PathBuf> {
     cli.config_file()
-}
-
-/// [`dwell_core::files::write_private`] (0600, whole or not at all), for anyhow code.
-pub fn write_private(path: &Path, text: impl AsRef<[u8]>) -> Result<()> {
-    Ok(dwell_core::files::write_private(path, text)?)
-}
-
-/// [`dwell_core::files::write_atomic`] (whole or not at all), for anyhow code.
-pub fn write_atomic(path: &Path, text: impl AsRef<[u8]>, mode: u32) -> Result<()> {
-    Ok(dwell_core::files::write_atomic(path, text, mode)?)
 }
 
 /// Loads the config file, or the built-in defaults when there is none.
@@ -145,10 +134,4 @@ pub fn local_rfc3339(t: chrono::DateTime<Utc>) -> String {
 /// A moment for people, in local time: `14:10` today, else `Tue 2 Dec 14:10`.
 pub fn local_moment(t: chrono::DateTime<Utc>, now: chrono::DateTime<Utc>) -> String {
     dwell_core::text::moment(t, now, &Local)
-}
-
-/// A duration for people (`50s`, `1m 31s`, `45m`, `2h 30m`): the one style of
-/// both binaries, [`dwell_core::text::duration`]; the terminal speaks English.
-pub fn fmt_minutes(secs: f64) -> String {
-    dwell_core::text::duration(secs.round() as i64, dwell_core::messages::Lang::En)
 }

@@ -14,8 +14,7 @@ use zbus::message::Header;
 use zbus::wire::StructureBuilder;
 use zbus::{DynamicTuple, Message, OwnedVariant, Variant};
 
-use super::sni::{fault, Fault};
-use super::{TrayEvent, MENU};
+use super::{fault, Fault, TrayEvent, MENU};
 
 /// Where the menu is served.
 pub const PATH: &str = "/MenuBar";

@@ -50,6 +50,17 @@ pub enum TrayEvent {
     DoneForToday,
 }
 
+/// A D-Bus error to answer with (the item's and the menu's calls share it).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Fault {
+    pub name: &'static str,
+    pub text: String,
+}
+
+pub fn fault(name: &'static str, text: String) -> Fault {
+    Fault { name, text }
+}
+
 /// Which icon the tray shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum TrayIcon {
@@ -98,7 +109,7 @@ pub enum PauseNote {
 /// with the pause if any. Durations read as `status` writes them.
 pub fn state(today: Duration, daily_limit: Duration, pause: Option<PauseNote>) -> TrayState {
     let secs = |d: Duration| d.as_secs_f64();
-    let fmt = |d: Duration| crate::cmd::fmt_minutes(secs(d));
+    let fmt = |d: Duration| crate::words::fmt_minutes(secs(d));
     let over = !daily_limit.is_zero() && today >= daily_limit;
     let mut text = if over {
         format!(
@@ -206,7 +217,7 @@ fn ensure_config(path: &Path) -> anyhow::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    crate::cmd::write_private(path, dwell_core::Config::example())
+    crate::files::write_private(path, dwell_core::Config::example())
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use tokio::sync::{mpsc, watch};
 use zbus::message::{Flags, Type as MsgType};
 use zbus::{Connection, Message, MessageStream, ObjectPath, Variant};
 
-use super::{menu, TrayEvent, TrayState};
+use super::{fault, menu, Fault, TrayEvent, TrayState};
 use crate::watch::bus;
 
 /// Where the item is served.
@@ -34,17 +34,6 @@ const DBUS: &str = "org.freedesktop.DBus";
 const PROPERTIES: &str = "org.freedesktop.DBus.Properties";
 const INTROSPECTABLE: &str = "org.freedesktop.DBus.Introspectable";
 const PEER: &str = "org.freedesktop.DBus.Peer";
-
-/// A D-Bus error to answer with.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Fault {
-    pub name: &'static str,
-    pub text: String,
-}
-
-pub fn fault(name: &'static str, text: String) -> Fault {
-    Fault { name, text }
-}
 
 /// The bus name the item owns.
 pub fn bus_name(pid: u32) -> String {
