@@ -423,11 +423,11 @@ fn close_code(reason: CloseReason) -> u32 {
 }
 
 /// Refuses a session bus address that is not a local socket (see
-/// [`crate::watch::bus::local_only`]).
+/// [`crate::watch::bus::refused_address`]).
 fn check_address() -> Result<(), String> {
-    match std::env::var("DBUS_SESSION_BUS_ADDRESS") {
-        Ok(address) => crate::watch::bus::local_only(&address),
-        Err(_) => Ok(()),
+    match crate::watch::bus::refused_address("DBUS_SESSION_BUS_ADDRESS") {
+        Some(why) => Err(why),
+        None => Ok(()),
     }
 }
 

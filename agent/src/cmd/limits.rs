@@ -89,8 +89,7 @@ pub fn limits_at(cli: &Global, action: &LimitsAction, now: DateTime<Utc>) -> Res
     };
     let seconds: Vec<f64> = totals.iter().map(|(_, s)| *s).collect();
     let result = calibrate::suggest_daily(&seconds);
-    let calibrating_until =
-        calibrate::calibration_end(consent, config.tracking.calibrate).filter(|end| now < *end);
+    let calibrating_until = calibrate::calibrating_until(consent, config.tracking.calibrate, now);
     let s = result.as_ref().ok();
     let report = Report {
         days_looked_at: *days,

@@ -65,22 +65,18 @@ impl Answers {
                 .filter(|(_, on)| *on)
                 .map(|(d, _)| d.to_string())
                 .collect(),
-            work_hours: config.schedule.work_hours.iter().map(fmt_range).collect(),
+            work_hours: config
+                .schedule
+                .work_hours
+                .iter()
+                .map(TimeRange::to_string)
+                .collect(),
             reminders: config.reminders.enabled,
             pause_page: config.reminders.pause_page,
             language: config.reminders.language.clone(),
             calibrate: fresh || config.tracking.calibrate.is_some(),
         }
     }
-}
-
-fn fmt_range(r: &TimeRange) -> String {
-    let end = if r.ends_at_midnight() {
-        "24:00".to_owned()
-    } else {
-        r.end.format("%H:%M").to_string()
-    };
-    format!("{}-{end}", r.start.format("%H:%M"))
 }
 
 /// A duration as written in the config: `"2h30m"`, `"45s"`, `"7d"`.
@@ -361,7 +357,7 @@ fn parse_hours(a: &str) -> Result<Vec<String>, String> {
         return Err("give at least one range, like 09:00-12:00, 13:00-17:00".into());
     }
     schedule::validate_ranges(&mut ranges)?;
-    Ok(ranges.iter().map(fmt_range).collect())
+    Ok(ranges.iter().map(TimeRange::to_string).collect())
 }
 
 /// A language as answered: `fr`, `FR`, or a locale like `fr-CA` / `fr_CA.UTF-8`.

@@ -129,8 +129,7 @@ pub fn status_at(cli: &Global, json: bool, now: chrono::DateTime<Utc>) -> Result
         .filter(|t| *t > now);
     // While calibrating, the agent records but does not remind.
     let calibrating_until =
-        dwell_core::calibrate::calibration_end(consent, config.tracking.calibrate)
-            .filter(|end| *end > now);
+        dwell_core::calibrate::calibrating_until(consent, config.tracking.calibrate, now);
     let st = Status {
         enabled: consent.is_some(),
         enabled_at: consent.map(|c| c.to_rfc3339()),

@@ -111,9 +111,7 @@ pub async fn run(
     let control = listen_for_control(config_path.as_deref())?;
     // A session bus that is not a local socket is never used: tracking goes
     // on, reminders are off, and `status` says why.
-    let notifications_off = std::env::var("DBUS_SESSION_BUS_ADDRESS")
-        .ok()
-        .and_then(|address| crate::watch::bus::local_only(&address).err())
+    let notifications_off = crate::watch::bus::refused_address("DBUS_SESSION_BUS_ADDRESS")
         .map(|why| format!("notifications are off: {why}"));
     let notifications = start_notifications(notifications_off.as_deref());
     let sources = Sources {

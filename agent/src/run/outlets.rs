@@ -11,11 +11,16 @@ use crate::notify::NotifyEvent;
 use crate::tray::TrayEvent;
 
 impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
+    /// The calibration period runs: dwell records but does not remind.
+    fn calibrating(&self, now: DateTime<Utc>) -> bool {
+        self.calibrating_until.is_some_and(|end| now < end)
+    }
+
     /// Lets the reminder policy look at the current moment.
     pub(super) fn remind_tick(&mut self) {
         let now = self.clock.now();
         // While calibrating, dwell records but does not remind.
-        let calibrating = self.calibrating_until.is_some_and(|end| now < end);
+        let calibrating = self.calibrating(now);
         let open = self.open_social().filter(|_| !calibrating);
         self.remind.tick(&mut self.store, now, open, self.tz);
     }
@@ -116,7 +121,7 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
         let Some(Activity::Social(site)) = &self.focus else {
             return None;
         };
-        if before == self.focus.as_ref() || self.calibrating_until.is_some_and(|end| now < end) {
+        if before == self.focus.as_ref() || self.calibrating(now) {
             return None;
         }
         let site = site.clone();

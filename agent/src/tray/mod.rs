@@ -165,11 +165,9 @@ pub const MENU: &[&str] = &[
 /// session bus is not a local one or no thread can be started; a desktop
 /// without a tray is not an error (see the module docs).
 pub async fn start(initial: TrayState) -> Option<TrayLink> {
-    if let Ok(address) = std::env::var("DBUS_SESSION_BUS_ADDRESS") {
-        if let Err(why) = crate::watch::bus::local_only(&address) {
-            tracing::info!("no tray icon: {why}");
-            return None;
-        }
+    if let Some(why) = crate::watch::bus::refused_address("DBUS_SESSION_BUS_ADDRESS") {
+        tracing::info!("no tray icon: {why}");
+        return None;
     }
     let (events_tx, events) = mpsc::channel(8);
     let (show, shown) = watch::channel(initial);

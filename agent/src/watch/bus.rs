@@ -102,6 +102,14 @@ pub fn local_only(address: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Why the bus in the environment variable `var` is not used, when its
+/// address is not local (see [`local_only`]); `None` when it is, or unset.
+pub fn refused_address(var: &str) -> Option<String> {
+    std::env::var(var)
+        .ok()
+        .and_then(|address| local_only(&address).err())
+}
+
 /// How long any call dwell makes on a bus may wait for its reply: a name
 /// owner that never answers must not hang the agent or the native host.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(5);
@@ -109,8 +117,8 @@ pub const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 /// The session bus, if its address is local; every call on it times out
 /// after [`CALL_TIMEOUT`].
 pub async fn session() -> zbus::Result<Connection> {
-    if let Ok(addr) = std::env::var("DBUS_SESSION_BUS_ADDRESS") {
-        local_only(&addr).map_err(zbus::Error::Failure)?;
+    if let Some(why) = refused_address("DBUS_SESSION_BUS_ADDRESS") {
+        return Err(zbus::Error::Failure(why));
     }
     zbus::connection::Builder::session()
         .method_timeout(CALL_TIMEOUT)
@@ -120,8 +128,8 @@ pub async fn session() -> zbus::Result<Connection> {
 
 /// The system bus, if its address is local; calls time out as on the session bus.
 pub async fn system() -> zbus::Result<Connection> {
-    if let Ok(addr) = std::env::var("DBUS_SYSTEM_BUS_ADDRESS") {
-        local_only(&addr).map_err(zbus::Error::Failure)?;
+    if let Some(why) = refused_address("DBUS_SYSTEM_BUS_ADDRESS") {
+        return Err(zbus::Error::Failure(why));
     }
     zbus::connection::Builder::system()
         .method_timeout(CALL_TIMEOUT)
