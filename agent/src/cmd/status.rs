@@ -76,7 +76,86 @@ pub fn status(cli: &Global, json: bool) -> Result<()> {
 
 /// What `status` prints at `now` (JSON or text).
 pub fn status_at(cli: &Global, json: bool, now: chrono::DateTime<Utc>) -> Result<String> {
+    let (st, at) = gather(cli, now)?;
     let mut out = String::new();
+    if json {
+        out.push_str(&serde_json::to_string_pretty(&st)?);
+        out.push('\n');
+        return Ok(out);
+    }
+    let pause = at.pause;
+    let writes_failing_since = at.writes_failing_since;
+    agent_lines(&mut out, &st, pause, writes_failing_since, now)?;
+    figure_lines(&mut out, &st)?;
+    let reminders = reminders_line(&st, at.calibrating_until, at.snoozed_until, now);
+    writeln!(out, "reminders:  {reminders}")?;
+    writeln!(
+        out,
+        "data:       {} ({} KB)",
+        st.data_dir.display(),
+        st.db_bytes / 1024
+    )?;
+    if let Some(err) = &st.config_error {
+        writeln!(out, "\nThe config file has a problem; the agent keeps the previous settings until it is fixed:\n  {err}")?;
+    }
+    if !st.enabled {
+        writeln!(
+            out,
+            "\nNothing is recorded until you opt in: `dwell-agent setup`."
+        )?;
+    }
+    Ok(out)
+}
+
+/// The moments behind [`Status`]'s formatted ones, for the text.
+struct Moments {
+    pause: Option<dwell_core::control::Pause>,
+    writes_failing_since: Option<chrono::DateTime<Utc>>,
+    calibrating_until: Option<chrono::DateTime<Utc>>,
+    snoozed_until: Option<chrono::DateTime<Utc>>,
+}
+
+/// What the running agent noted for `status` (nothing when none runs).
+struct Noted {
+    agent_error: Option<String>,
+    backend: Option<String>,
+    idle_source: Option<String>,
+    watch_hint: Option<String>,
+    gnome_extension: Option<crate::watch::gnome::ExtensionReport>,
+    browsers: Vec<crate::browser::BrowserStatus>,
+    notifications_off: Option<String>,
+    snoozed_until: Option<chrono::DateTime<Utc>>,
+}
+
+fn noted(store: Option<&Store>, running: bool) -> Result<Noted> {
+    let running_meta = |key: &str| -> Result<Option<String>> {
+        Ok(match (store, running) {
+            (Some(s), true) => s.meta_get(key)?,
+            _ => None,
+        })
+    };
+    Ok(Noted {
+        agent_error: running_meta(crate::run::CONFIG_ERROR_KEY)?,
+        backend: running_meta(crate::run::BACKEND_KEY)?,
+        idle_source: running_meta(crate::run::IDLE_SOURCE_KEY)?,
+        watch_hint: running_meta(crate::run::HINT_KEY)?,
+        gnome_extension: running_meta(crate::run::GNOME_EXTENSION_KEY)?
+            .and_then(|j| serde_json::from_str(&j).ok()),
+        browsers: running_meta(crate::run::BROWSERS_KEY)?
+            .and_then(|j| serde_json::from_str(&j).ok())
+            .unwrap_or_default(),
+        notifications_off: running_meta(crate::run::NOTIFY_OFF_KEY)?,
+        // The running agent notes when a snooze ends; the policy, rebuilt
+        // from the store, cannot know it.
+        snoozed_until: running_meta(crate::remind::SNOOZED_UNTIL_KEY)?
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.with_timezone(&Utc)),
+    })
+}
+
+/// Everything `status` says, read from the config, the store, the lock and
+/// what the running agent noted.
+fn gather(cli: &Global, now: chrono::DateTime<Utc>) -> Result<(Status, Moments)> {
     let dir = data_dir(cli)?;
     // A broken config file does not hide the status: it is shown as the error.
     let (config, file_error) = match load_config(cli) {
@@ -98,35 +177,23 @@ pub fn status_at(cli: &Global, json: bool, now: chrono::DateTime<Utc>) -> Result
         None => None,
     };
     let running = AgentLock::is_held(&dir);
-    let running_meta = |key: &str| -> Result<Option<String>> {
-        Ok(match (&store, running) {
-            (Some(s), true) => s.meta_get(key)?,
-            _ => None,
-        })
-    };
-    let agent_error = running_meta(crate::run::CONFIG_ERROR_KEY)?;
-    let backend = running_meta(crate::run::BACKEND_KEY)?;
-    let idle_source = running_meta(crate::run::IDLE_SOURCE_KEY)?;
-    let watch_hint = running_meta(crate::run::HINT_KEY)?;
-    let gnome_extension =
-        running_meta(crate::run::GNOME_EXTENSION_KEY)?.and_then(|j| serde_json::from_str(&j).ok());
-    let browsers: Vec<crate::browser::BrowserStatus> = running_meta(crate::run::BROWSERS_KEY)?
-        .and_then(|j| serde_json::from_str(&j).ok())
-        .unwrap_or_default();
-    let notifications_off = running_meta(crate::run::NOTIFY_OFF_KEY)?;
+    let Noted {
+        agent_error,
+        backend,
+        idle_source,
+        watch_hint,
+        gnome_extension,
+        browsers,
+        notifications_off,
+        snoozed_until,
+    } = noted(store.as_ref(), running)?;
     let writes_failing_since = lock::holder(&dir).and_then(|h| h.writes_failing_since);
     let pause = match &store {
         Some(s) => dwell_core::control::paused(s, now)?,
         None => None,
     };
     let outlook = reminder_outlook(store.as_ref(), &config, now, &Local)?;
-    // The running agent notes when a snooze ends; the policy, rebuilt from
-    // the store here, cannot know it.
-    let snoozed_until = running_meta(crate::remind::SNOOZED_UNTIL_KEY)?
-        .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
-        .map(|t| t.with_timezone(&Utc))
-        .or(outlook.snoozed_until)
-        .filter(|t| *t > now);
+    let snoozed_until = snoozed_until.or(outlook.snoozed_until).filter(|t| *t > now);
     // While calibrating, the agent records but does not remind.
     let calibrating_until =
         dwell_core::calibrate::calibrating_until(consent, config.tracking.calibrate, now);
@@ -183,11 +250,23 @@ pub fn status_at(cli: &Global, json: bool, now: chrono::DateTime<Utc>) -> Result
             })
             .collect(),
     };
-    if json {
-        out.push_str(&serde_json::to_string_pretty(&st)?);
-        out.push('\n');
-        return Ok(out);
-    }
+    let at = Moments {
+        pause,
+        writes_failing_since,
+        calibrating_until,
+        snoozed_until,
+    };
+    Ok((st, at))
+}
+
+/// Whether the agent runs, how it watches, and what stands in its way.
+fn agent_lines(
+    out: &mut String,
+    st: &Status,
+    pause: Option<dwell_core::control::Pause>,
+    writes_failing_since: Option<chrono::DateTime<Utc>>,
+    now: chrono::DateTime<Utc>,
+) -> Result<()> {
     let yn = |b: bool| if b { "yes" } else { "no" };
     writeln!(out, "enabled:    {}", yn(st.enabled))?;
     writeln!(
@@ -254,6 +333,11 @@ pub fn status_at(cli: &Global, json: bool, now: chrono::DateTime<Utc>) -> Result
         };
         writeln!(out, "paused:     {until} (`dwell-agent resume` ends it)")?;
     }
+    Ok(())
+}
+
+/// Today, the streak and the week against the limits.
+fn figure_lines(out: &mut String, st: &Status) -> Result<()> {
     writeln!(
         out,
         "today:      {} of your {} daily limit",
@@ -272,7 +356,17 @@ pub fn status_at(cli: &Global, json: bool, now: chrono::DateTime<Utc>) -> Result
         fmt_minutes(st.week_seconds),
         fmt_minutes(st.weekly_limit_seconds as f64)
     )?;
-    let reminders = if !st.reminders_enabled {
+    Ok(())
+}
+
+/// What the reminders will do next.
+fn reminders_line(
+    st: &Status,
+    calibrating_until: Option<chrono::DateTime<Utc>>,
+    snoozed_until: Option<chrono::DateTime<Utc>>,
+    now: chrono::DateTime<Utc>,
+) -> String {
+    if !st.reminders_enabled {
         "off (reminders.enabled = false)".to_owned()
     } else if !st.enabled {
         "none until you opt in".to_owned()
@@ -299,24 +393,7 @@ pub fn status_at(cli: &Global, json: bool, now: chrono::DateTime<Utc>) -> Result
             None => String::new(),
         };
         format!("{next}; {} snooze(s) left today{snoozed}", st.snoozes_left)
-    };
-    writeln!(out, "reminders:  {reminders}")?;
-    writeln!(
-        out,
-        "data:       {} ({} KB)",
-        dir.display(),
-        st.db_bytes / 1024
-    )?;
-    if let Some(err) = &st.config_error {
-        writeln!(out, "\nThe config file has a problem; the agent keeps the previous settings until it is fixed:\n  {err}")?;
     }
-    if !st.enabled {
-        writeln!(
-            out,
-            "\nNothing is recorded until you opt in: `dwell-agent setup`."
-        )?;
-    }
-    Ok(out)
 }
 
 /// Today's standing against the limits at `now`, as the agent's reminder policy
