@@ -509,7 +509,19 @@ fn install() -> Result<()> {
         };
         refused(format!("{}. Nothing was installed: {todo}", m.explain()))
     })?;
+    let major = running_major();
+    write_files(&dir, major)?;
+    enable(&gs)?;
+    println!(
+        "GNOME Shell loads a new extension only when it starts: on Wayland, log out and in again; on X11, press Alt+F2, type r and Enter."
+    );
+    println!("If it is not enabled after that, run `gnome-extensions enable {UUID}`.");
+    Ok(())
+}
 
+/// The installed GNOME Shell's major version (`gnome-shell --version`), and
+/// which build that means, said on standard output.
+fn running_major() -> Option<u32> {
     let version = Command::new("gnome-shell").arg("--version").output();
     let (major, seen) = match &version {
         Ok(out) if out.status.success() => {
@@ -534,8 +546,13 @@ fn install() -> Result<()> {
             variant.describe()
         ),
     }
+    major
+}
 
-    std::fs::create_dir_all(&dir)
+/// Writes `metadata.json` and `extension.js` for a shell of `major` into `dir`.
+fn write_files(dir: &std::path::Path, major: Option<u32>) -> Result<()> {
+    let variant = Variant::for_major(major);
+    std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create {}; nothing was installed", dir.display()))?;
     let extension = variant.extension_js();
     let (metadata, added) = metadata_for(variant, major);
@@ -547,7 +564,12 @@ fn install() -> Result<()> {
     write_atomic(&dir.join("metadata.json"), &metadata, 0o644)?;
     write_atomic(&dir.join("extension.js"), &extension, 0o644)?;
     println!("Wrote {}/ (metadata.json, extension.js).", dir.display());
+    Ok(())
+}
 
+/// Puts the extension in `enabled-extensions`, out of `disabled-extensions`,
+/// and switches user extensions on if they were off; says what it changed.
+fn enable(gs: &Gsettings) -> Result<()> {
     let enabled = gs.get_list(ENABLED_KEY)?;
     match with_uuid(&enabled, UUID) {
         Some(list) => {
@@ -574,10 +596,6 @@ fn install() -> Result<()> {
             "User extensions were switched off ({SCHEMA} {DISABLE_USER_KEY} was true): switched them on."
         );
     }
-    println!(
-        "GNOME Shell loads a new extension only when it starts: on Wayland, log out and in again; on X11, press Alt+F2, type r and Enter."
-    );
-    println!("If it is not enabled after that, run `gnome-extensions enable {UUID}`.");
     Ok(())
 }
 
