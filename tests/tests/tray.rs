@@ -131,7 +131,7 @@ fn the_item_registers_shows_today_and_pauses_from_its_menu() {
         shown.1.contains(&today)
     });
     assert!(carried, "tooltip {shown:?}, status today: {today}");
-    assert_eq!(shown.0, "appointment-soon", "the icon under the limit");
+    assert_eq!(shown.0, "org.dwell.Dwell", "the icon under the limit");
 
     // The menu a tray host shows.
     let menu = host(&desktop, &["menu", &item]);
@@ -167,7 +167,7 @@ fn the_item_registers_shows_today_and_pauses_from_its_menu() {
     );
     let paused = wait_until(Duration::from_secs(5), || {
         shown = tooltip(&desktop, &item);
-        shown.0 == "media-playback-pause" && shown.1.contains("Paused until")
+        shown.0 == "org.dwell.Dwell-paused" && shown.1.contains("Paused until")
     });
     assert!(paused, "the tray after pausing: {shown:?}");
     // Hosts were told: the icon, the tooltip and the menu (Resume is offered now).
@@ -278,7 +278,7 @@ fn a_tray_that_restarts_gets_the_item_again() {
     );
     // The item still answers the new tray.
     let (icon, _) = tooltip(&desktop, &first);
-    assert_eq!(icon, "appointment-soon");
+    assert_eq!(icon, "org.dwell.Dwell");
     // Said at info when there was no tray from the start only.
     assert!(
         !agent.stderr_text().contains("no tray on this desktop"),

@@ -74,14 +74,55 @@ pub enum TrayIcon {
 }
 
 impl TrayIcon {
-    /// A name from the freedesktop icon naming specification.
+    /// dwell's own icon for this state, as the package installs it in the
+    /// hicolor theme (`packaging/org.dwell.Dwell*.svg`); where it is not
+    /// installed, hosts draw [`TrayIcon::pixmaps`].
     pub fn name(self) -> &'static str {
         match self {
-            TrayIcon::Normal => "appointment-soon",
-            TrayIcon::Over => "appointment-missed",
-            TrayIcon::Paused => "media-playback-pause",
+            TrayIcon::Normal => "org.dwell.Dwell",
+            TrayIcon::Over => "org.dwell.Dwell-over",
+            TrayIcon::Paused => "org.dwell.Dwell-paused",
         }
     }
+
+    /// The icon's colour, as in its SVG: calm, warm (over the limit), grey.
+    fn rgb(self) -> [u8; 3] {
+        match self {
+            TrayIcon::Normal => [0x2f, 0x6f, 0x73],
+            TrayIcon::Over => [0x9a, 0x5b, 0x2e],
+            TrayIcon::Paused => [0x6b, 0x72, 0x80],
+        }
+    }
+
+    /// The same icon drawn at tray sizes (a disc in the icon's colour with a
+    /// light ring), for hosts that cannot find it by name: `(width, height,
+    /// ARGB32 in network byte order)`, as StatusNotifierItem's `IconPixmap`.
+    pub fn pixmaps(self) -> Vec<(i32, i32, Vec<u8>)> {
+        [22, 44]
+            .into_iter()
+            .map(|size| (size, size, disc(size, self.rgb())))
+            .collect()
+    }
+}
+
+/// A `size`×`size` ARGB32 disc of colour `rgb`, with a light ring inside its
+/// edge and soft (anti-aliased) borders.
+fn disc(size: i32, rgb: [u8; 3]) -> Vec<u8> {
+    let light = [0xe8, 0xf1, 0xef];
+    let r = f64::from(size) / 2.0;
+    let mut out = Vec::with_capacity((size * size * 4) as usize);
+    for y in 0..size {
+        for x in 0..size {
+            let dx = f64::from(x) + 0.5 - r;
+            let dy = f64::from(y) + 0.5 - r;
+            let d = (dx * dx + dy * dy).sqrt();
+            let alpha = (r - d).clamp(0.0, 1.0);
+            let ring = (d - r * 0.62).abs() < r * 0.09;
+            let [cr, cg, cb] = if ring { light } else { rgb };
+            out.extend_from_slice(&[(alpha * 255.0).round() as u8, cr, cg, cb]);
+        }
+    }
+    out
 }
 
 /// What the tray shows; the run loop sends a new one when it changes.
@@ -222,6 +263,26 @@ fn ensure_config(path: &Path) -> anyhow::Result<()> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_state_has_dwells_own_icon_and_pixmaps_to_fall_back_on() {
+        let states = [TrayIcon::Normal, TrayIcon::Over, TrayIcon::Paused];
+        for state in states {
+            assert!(state.name().starts_with("org.dwell.Dwell"));
+            let pixmaps = state.pixmaps();
+            assert_eq!(pixmaps.len(), 2);
+            for (w, h, argb) in pixmaps {
+                assert_eq!(argb.len(), (w * h * 4) as usize);
+                // Transparent corners, an opaque middle in the state's colour.
+                assert_eq!(argb[0], 0, "{state:?}");
+                let mid = ((h / 2) * w + 1) as usize * 4;
+                assert_eq!(argb[mid], 255, "{state:?}");
+                assert_eq!(argb[mid + 1..mid + 4], state.rgb(), "{state:?}");
+            }
+        }
+        let names: std::collections::HashSet<_> = states.iter().map(|s| s.name()).collect();
+        assert_eq!(names.len(), 3);
+    }
 
     const MIN: u64 = 60;
 

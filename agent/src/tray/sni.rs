@@ -43,7 +43,7 @@ pub fn bus_name(pid: u32) -> String {
 /// Icon pixmaps, `a(iiay)`: width, height, ARGB32 bytes.
 type Pixmaps = Vec<(i32, i32, Vec<u8>)>;
 
-/// No pixmaps: icons go by name.
+/// No pixmaps (the overlay and attention icons are not used).
 fn no_pixmaps() -> Variant<'static> {
     Variant::from(Pixmaps::new())
 }
@@ -81,7 +81,7 @@ impl Item {
             ("WindowId", Variant::from(0i32)),
             ("IconThemePath", Variant::from("")),
             ("IconName", Variant::from(self.state.icon.name())),
-            ("IconPixmap", no_pixmaps()),
+            ("IconPixmap", Variant::from(self.state.icon.pixmaps())),
             ("OverlayIconName", Variant::from("")),
             ("OverlayIconPixmap", no_pixmaps()),
             ("AttentionIconName", Variant::from("")),
@@ -532,7 +532,7 @@ mod tests {
         assert_eq!(tip.value_signature().to_string(), "(sa(iiay)ss)");
         let (icon, pixmaps, title, text): (String, Pixmaps, String, String) =
             tip.downcast().unwrap();
-        assert_eq!(icon, "appointment-soon");
+        assert_eq!(icon, "org.dwell.Dwell");
         assert!(pixmaps.is_empty());
         assert_eq!(title, "dwell");
         assert_eq!(text, "Today: 12m of your 30m daily limit");
@@ -553,7 +553,7 @@ mod tests {
         assert_eq!(s("Id"), "dwell");
         assert_eq!(s("Title"), "dwell");
         assert_eq!(s("Status"), "Active");
-        assert_eq!(s("IconName"), "appointment-soon");
+        assert_eq!(s("IconName"), "org.dwell.Dwell");
         assert!(bool::try_from(&all["ItemIsMenu"]).unwrap());
         let menu: zbus::OwnedObjectPath = all["Menu"].try_clone().unwrap().try_into().unwrap();
         assert_eq!(menu.as_str(), "/MenuBar");
