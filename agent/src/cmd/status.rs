@@ -22,6 +22,9 @@ struct Status {
     enabled_at: Option<String>,
     running: bool,
     recording: bool,
+    /// Why nothing is recorded at this moment (outside work hours, a break,
+    /// not a work day), once opted in and not paused; `None` otherwise.
+    not_recording_because: Option<String>,
     paused_until: Option<String>,
     today_seconds: f64,
     daily_limit_seconds: u64,
@@ -205,6 +208,9 @@ fn gather(cli: &Global, now: chrono::DateTime<Utc>) -> Result<(Status, Moments)>
             && consent.is_some()
             && pause.is_none()
             && config.schedule.is_recording(now, &Local),
+        not_recording_because: consent.filter(|_| pause.is_none()).and_then(|_| {
+            super::advice::not_recording_now(&config, now.with_timezone(&Local).naive_local())
+        }),
         paused_until: pause.map(|p| match p.until() {
             Some(t) => local_rfc3339(t),
             None => p.to_value(),
@@ -282,6 +288,9 @@ fn agent_lines(
             "running, outside recording hours"
         }
     )?;
+    if let Some(why) = &st.not_recording_because {
+        writeln!(out, "recording:  not now: {why}")?;
+    }
     if st.running {
         let backend = match st.backend.as_deref() {
             Some("x11") => "X11",
@@ -492,6 +501,46 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("calibrating until"), "{text}");
+    }
+
+    /// Trying dwell over the lunch break: `status` says nothing is recorded now,
+    /// and why (JSON `not_recording_because`, null while recording).
+    #[test]
+    fn status_says_why_nothing_is_recorded_now() {
+        use chrono::TimeZone;
+        let tmp = tempfile::tempdir().unwrap();
+        let g = Global {
+            data_dir: Some(tmp.path().join("data")),
+            config: Some(tmp.path().join("config.toml")),
+        };
+        std::fs::write(
+            tmp.path().join("config.toml"),
+            "[schedule]\nwork_hours = [\"09:00-12:00\", \"13:00-17:00\"]\n",
+        )
+        .unwrap();
+        let at = |h, m| {
+            Local
+                .with_ymd_and_hms(2026, 11, 25, h, m, 0)
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        let store = Store::open(&tmp.path().join("data")).unwrap();
+        store.set_consent(at(9, 0)).unwrap();
+        drop(store);
+        let json: serde_json::Value =
+            serde_json::from_str(&status_at(&g, true, at(12, 30)).unwrap()).unwrap();
+        let why = json["not_recording_because"].as_str().unwrap_or_default();
+        assert!(why.contains("12:00 to 13:00"), "{json}");
+        let text = status_at(&g, false, at(12, 30)).unwrap();
+        assert!(
+            text.contains("recording:  not now: it is a break"),
+            "{text}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&status_at(&g, true, at(10, 0)).unwrap()).unwrap();
+        assert!(json["not_recording_because"].is_null(), "{json}");
+        let text = status_at(&g, false, at(10, 0)).unwrap();
+        assert!(!text.contains("not now"), "{text}");
     }
 
     /// While a snooze runs, `status` shows when it ends (JSON
