@@ -3,11 +3,28 @@
 //! the target, synced, then renamed over it), with the permissions asked for
 //! (private files are 0600), and standard output written the same way by
 //! every command ([`to_stdout`]). Used by both binaries.
+//!
+//! What "private" means differs by platform, and is said once here, in
+//! `files/unix.rs` (modes 0600 and 0700, `O_NOFOLLOW`) and `files/windows.rs`
+//! (the profile directory's access list, inherited; reparse points not
+//! followed): the store and the commands call [`create_private_dir`],
+//! [`with_mode`], [`set_mode`], [`no_follow`], [`link_count`] and
+//! [`why_not_writable`] and hold no platform code of their own.
 
-use std::fs::{OpenOptions, Permissions};
+use std::fs::OpenOptions;
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+use unix as os;
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+use windows as os;
+
+pub use os::{create_private_dir, link_count, no_follow, set_mode, why_not_writable, with_mode};
 
 /// A file could not be written; the target is as it was.
 #[derive(Debug, thiserror::Error)]
@@ -43,17 +60,14 @@ pub fn write_atomic(path: &Path, bytes: impl AsRef<[u8]>, mode: u32) -> Result<(
     tmp_name.push(format!(".{}.tmp", std::process::id()));
     let tmp = path.with_file_name(tmp_name);
     let result = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
+        let mut f = with_mode(OpenOptions::new().write(true).create_new(true), mode)
             .open(&tmp)
             .map_err(|e| fail(&tmp, e))?;
         f.write_all(bytes.as_ref())
             .and_then(|()| f.sync_all())
             .map_err(|e| fail(&tmp, e))?;
         // The umask may have taken bits away.
-        std::fs::set_permissions(&tmp, Permissions::from_mode(mode)).map_err(|e| fail(&tmp, e))?;
+        set_mode(&tmp, mode).map_err(|e| fail(&tmp, e))?;
         std::fs::rename(&tmp, path).map_err(|e| fail(path, e))
     })();
     if result.is_err() {
@@ -76,6 +90,7 @@ pub fn to_stdout(bytes: impl AsRef<[u8]>) -> std::io::Result<()> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    #[cfg(unix)]
     use std::os::unix::fs::MetadataExt;
 
     #[test]
@@ -85,6 +100,7 @@ mod tests {
         write_private(&p, "{}\n").unwrap();
         write_private(&p, b"[]\n").unwrap();
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "[]\n");
+        #[cfg(unix)]
         assert_eq!(std::fs::metadata(&p).unwrap().mode() & 0o777, 0o600);
         // Nothing left behind.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
@@ -93,6 +109,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)]
     fn a_symlink_is_replaced_not_followed() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("precious");
@@ -115,10 +132,11 @@ mod tests {
         write_private(&link, "new").unwrap();
         assert_eq!(std::fs::read_to_string(&other).unwrap(), "keep");
         assert_eq!(std::fs::read_to_string(&link).unwrap(), "new");
-        assert_eq!(std::fs::metadata(&link).unwrap().nlink(), 1);
+        assert_eq!(link_count(&std::fs::metadata(&link).unwrap()), 1);
     }
 
     #[test]
+    #[cfg(unix)]
     fn other_modes_are_kept() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("unit.service");

@@ -1,5 +1,7 @@
 //! Where dwell keeps things by default: `$XDG_CONFIG_HOME/dwell/config.toml` and
-//! `$XDG_DATA_HOME/dwell/`. Both binaries let `--config`/`DWELL_CONFIG` and
+//! `$XDG_DATA_HOME/dwell/` on Unix, `%APPDATA%\dwell\config.toml` and
+//! `%LOCALAPPDATA%\dwell\` on Windows (the user's profile: private to them,
+//! see `files/windows.rs`). Both binaries let `--config`/`DWELL_CONFIG` and
 //! `--data-dir`/`DWELL_DATA_DIR` override these.
 
 use std::path::{Path, PathBuf};
@@ -11,6 +13,7 @@ pub const DB_FILE: &str = "dwell.db";
 /// Name of the single-instance lock file inside the data directory.
 pub const LOCK_FILE: &str = "agent.lock";
 
+#[cfg(unix)]
 fn xdg(var: &str, fallback: &str) -> Option<PathBuf> {
     match std::env::var_os(var) {
         Some(v) if !v.is_empty() && PathBuf::from(&v).is_absolute() => Some(PathBuf::from(v)),
@@ -20,15 +23,36 @@ fn xdg(var: &str, fallback: &str) -> Option<PathBuf> {
     }
 }
 
-/// `$XDG_CONFIG_HOME/dwell/config.toml` (or `~/.config/dwell/config.toml`).
-pub fn default_config_file() -> Option<PathBuf> {
-    xdg("XDG_CONFIG_HOME", ".config").map(|d| d.join("dwell").join("config.toml"))
+/// A Windows known folder from its environment variable (`%APPDATA%`,
+/// `%LOCALAPPDATA%`), when set to an absolute path.
+#[cfg(windows)]
+fn known_folder(var: &str) -> Option<PathBuf> {
+    std::env::var_os(var)
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
 }
 
-/// `$XDG_DATA_HOME/dwell` (or `~/.local/share/dwell`).
-pub fn default_data_dir() -> Option<PathBuf> {
-    xdg("XDG_DATA_HOME", ".local/share").map(|d| d.join("dwell"))
+/// `$XDG_CONFIG_HOME/dwell/config.toml` (or `~/.config/dwell/config.toml`);
+/// `%APPDATA%\dwell\config.toml` on Windows.
+pub fn default_config_file() -> Option<PathBuf> {
+    config_home().map(|d| d.join("dwell").join("config.toml"))
 }
+
+/// `$XDG_DATA_HOME/dwell` (or `~/.local/share/dwell`); `%LOCALAPPDATA%\dwell`
+/// on Windows.
+pub fn default_data_dir() -> Option<PathBuf> {
+    #[cfg(unix)]
+    let home = xdg("XDG_DATA_HOME", ".local/share");
+    #[cfg(windows)]
+    let home = known_folder("LOCALAPPDATA");
+    home.map(|d| d.join("dwell"))
+}
+
+/// What to set when there is no default data directory.
+#[cfg(unix)]
+const SET_DATA_HOME: &str = "set HOME, XDG_DATA_HOME or --data-dir";
+#[cfg(windows)]
+const SET_DATA_HOME: &str = "set LOCALAPPDATA or --data-dir";
 
 /// The data directory: the one given (`--data-dir`, `DWELL_DATA_DIR`), else
 /// the default; refused when there is neither.
@@ -37,9 +61,9 @@ pub fn data_dir(given: Option<&Path>) -> Result<PathBuf, Refused> {
         .map(Path::to_path_buf)
         .or_else(default_data_dir)
         .ok_or_else(|| {
-            Refused(
-                "cannot tell where dwell keeps data: set HOME, XDG_DATA_HOME or --data-dir".into(),
-            )
+            Refused(format!(
+                "cannot tell where dwell keeps data: {SET_DATA_HOME}"
+            ))
         })
 }
 
@@ -60,15 +84,19 @@ pub fn load_config(given: Option<&Path>) -> Result<crate::Config, Refused> {
 }
 
 /// `$XDG_CONFIG_HOME` (or `~/.config`): where the systemd user unit and the XDG
-/// autostart entry go.
+/// autostart entry go; `%APPDATA%` (the roaming profile) on Windows.
 pub fn config_home() -> Option<PathBuf> {
-    xdg("XDG_CONFIG_HOME", ".config")
+    #[cfg(unix)]
+    return xdg("XDG_CONFIG_HOME", ".config");
+    #[cfg(windows)]
+    return known_folder("APPDATA");
 }
 
 /// `open(2)` flag that refuses to open a symbolic link (for
 /// `OpenOptionsExt::custom_flags`): the lock file and the database are never
 /// reached through a link planted in the data directory (the directory itself
 /// may be a link: moving data to another disk is legitimate).
+#[cfg(unix)]
 pub fn no_follow() -> i32 {
     rustix::fs::OFlags::NOFOLLOW.bits() as i32
 }
@@ -94,7 +122,6 @@ pub fn not_own_file(path: &Path) -> Option<String> {
 /// (a file with other names: dwell would write another file of yours), a
 /// directory, or anything else but a plain file.
 pub fn not_own(path: &Path, meta: &std::fs::Metadata) -> Option<String> {
-    use std::os::unix::fs::MetadataExt;
     let p = path.display();
     let kind = meta.file_type();
     if kind.is_symlink() {
@@ -109,10 +136,10 @@ pub fn not_own(path: &Path, meta: &std::fs::Metadata) -> Option<String> {
         Some(format!(
             "{p} is not a plain file (a device, socket or pipe): remove it"
         ))
-    } else if meta.nlink() > 1 {
+    } else if crate::files::link_count(meta) > 1 {
         Some(format!(
             "{p} is a hard link (the file has {} names): dwell would write another file of yours through it; remove this name (the others keep the file)",
-            meta.nlink()
+            crate::files::link_count(meta)
         ))
     } else {
         None

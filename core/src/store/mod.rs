@@ -21,8 +21,7 @@
 
 use std::cell::OnceCell;
 use std::collections::HashMap;
-use std::fs::{DirBuilder, OpenOptions};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, TimeZone, Utc};
@@ -141,14 +140,16 @@ impl StoreError {
         )
     }
 
-    /// An I/O error on `path`, typed when it is one the employee must fix.
+    /// An I/O error on `path`, typed when it is one the employee must fix
+    /// (std sorts the OS's codes: `EROFS`, `EACCES`, `ENOSPC`… on Unix,
+    /// `ERROR_WRITE_PROTECT`, `ERROR_ACCESS_DENIED`, `ERROR_DISK_FULL`… on Windows).
     pub fn from_io(path: &Path, source: std::io::Error) -> StoreError {
-        use rustix::io::Errno;
+        use std::io::ErrorKind;
         let path = path.to_owned();
-        match Errno::from_io_error(&source) {
-            Some(Errno::ROFS) => StoreError::ReadOnly { path },
-            Some(Errno::ACCESS | Errno::PERM) => StoreError::PermissionDenied { path },
-            Some(Errno::NOSPC | Errno::DQUOT) => StoreError::DiskFull { path },
+        match source.kind() {
+            ErrorKind::ReadOnlyFilesystem => StoreError::ReadOnly { path },
+            ErrorKind::PermissionDenied => StoreError::PermissionDenied { path },
+            ErrorKind::StorageFull | ErrorKind::QuotaExceeded => StoreError::DiskFull { path },
             _ => StoreError::Io { path, source },
         }
     }
@@ -372,13 +373,7 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
 
 /// Creates `dir` (and parents) if needed and makes it private (0700).
 pub fn ensure_private_dir(dir: &Path) -> Result<(), StoreError> {
-    let io = |source| StoreError::from_io(dir, source);
-    DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(io)?;
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io)
+    crate::files::create_private_dir(dir).map_err(|source| StoreError::from_io(dir, source))
 }
 
 impl Store {
@@ -404,11 +399,9 @@ impl Store {
         own_files(&path, &["", "-wal", "-shm"])?;
         // Create the file ourselves so it is 0600 from its first byte.
         // Never through a symbolic link planted where the database should be.
-        OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .custom_flags(crate::paths::no_follow())
+        let mut options = OpenOptions::new();
+        crate::files::with_mode(options.create(true).append(true), 0o600);
+        crate::files::no_follow(&mut options)
             .open(&path)
             .map_err(|e| StoreError::from_io(&path, crate::paths::explain_link(&path, e)))?;
         let conn = Connection::open_with_flags(
@@ -533,9 +526,10 @@ impl Store {
         // SQLite makes the `-wal` and `-shm` of a read with the mode of the
         // database: a 0400 file would leave 0400 ones the next writer cannot use.
         for (p, existed) in companions.iter().zip(existed) {
-            let ours = std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file() && m.nlink() == 1);
+            let ours = std::fs::symlink_metadata(p)
+                .is_ok_and(|m| m.is_file() && crate::files::link_count(&m) == 1);
             if !existed && ours {
-                let _ = std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o600));
+                let _ = crate::files::set_mode(p, 0o600);
             }
         }
         opened
@@ -644,7 +638,7 @@ impl Store {
         for suffix in ["", "-wal", "-shm"] {
             let p = with_suffix(&self.path, suffix);
             if p.exists() {
-                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))
+                crate::files::set_mode(&p, 0o600)
                     .map_err(|source| StoreError::from_io(&p, source))?;
             }
         }
@@ -1631,38 +1625,7 @@ fn own_files(db: &Path, suffixes: &[&str]) -> Result<(), StoreError> {
 /// After SQLite failed to open or write `path`, looks at its disk and
 /// directory for a reason the employee can fix.
 fn why_not_writable(path: &Path) -> Option<StoreError> {
-    use rustix::fs::{Access, StatVfsMountFlags};
-    use rustix::io::Errno;
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    if let Ok(fs) = rustix::fs::statvfs(dir) {
-        if fs.f_flag.contains(StatVfsMountFlags::RDONLY) {
-            return Some(StoreError::ReadOnly {
-                path: path.to_owned(),
-            });
-        }
-        if fs.f_blocks > 0 && fs.f_bavail.saturating_mul(fs.f_frsize) < NEARLY_FULL {
-            return Some(StoreError::DiskFull {
-                path: path.to_owned(),
-            });
-        }
-    }
-    for p in [dir, path] {
-        match rustix::fs::access(p, Access::WRITE_OK) {
-            Err(Errno::ACCESS | Errno::PERM) => {
-                return Some(StoreError::PermissionDenied { path: p.to_owned() })
-            }
-            Err(Errno::ROFS) => {
-                return Some(StoreError::ReadOnly {
-                    path: path.to_owned(),
-                })
-            }
-            _ => {}
-        }
-    }
-    None
+    crate::files::why_not_writable(path, NEARLY_FULL).map(|(p, e)| StoreError::from_io(&p, e))
 }
 
 /// Whether a read-only open failed only because SQLite could not share the
@@ -1685,9 +1648,8 @@ fn cannot_share(e: &StoreError) -> bool {
 
 /// `path` for a `file:` URI: every byte but unreserved ones and `/` escaped.
 fn uri_path(path: &Path) -> String {
-    use std::os::unix::ffi::OsStrExt;
     let mut out = String::new();
-    for &b in path.as_os_str().as_bytes() {
+    for &b in path.as_os_str().as_encoded_bytes() {
         if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
             out.push(char::from(b));
         } else {
@@ -1711,9 +1673,12 @@ fn valid_span() -> String {
 mod tests {
     use super::*;
     use crate::testing::{span, t};
-    use std::os::unix::fs::MetadataExt;
+    #[cfg(unix)]
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
     #[test]
+    // Modes, symbolic and hard links, errno values: Unix (files/unix.rs).
+    #[cfg(unix)]
     fn a_symlinked_database_is_refused_and_its_target_untouched() {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("d");
@@ -1737,6 +1702,8 @@ mod tests {
     /// `-shm` SQLite makes for that read are left 0600, so the next `run`
     /// can use them once the file is writable again.
     #[test]
+    // Modes, symbolic and hard links, errno values: Unix (files/unix.rs).
+    #[cfg(unix)]
     fn a_read_only_open_leaves_the_files_it_made_private() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(dir.path()).unwrap();
@@ -1759,6 +1726,8 @@ mod tests {
     }
 
     #[test]
+    // Modes, symbolic and hard links, errno values: Unix (files/unix.rs).
+    #[cfg(unix)]
     fn hard_links_and_directories_among_the_files_are_refused() {
         for name in ["dwell.db", "dwell.db-wal", "dwell.db-shm"] {
             let dir = tempfile::tempdir().unwrap();
@@ -1912,7 +1881,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("d");
         let store = Store::open(&data).unwrap();
+        #[cfg(unix)]
         assert_eq!(std::fs::metadata(&data).unwrap().mode() & 0o777, 0o700);
+        #[cfg(unix)]
         for f in ["dwell.db", "dwell.db-wal", "dwell.db-shm"] {
             let p = data.join(f);
             if p.exists() {
@@ -2216,6 +2187,8 @@ mod tests {
     }
 
     #[test]
+    // Modes, symbolic and hard links, errno values: Unix (files/unix.rs).
+    #[cfg(unix)]
     fn os_errors_the_employee_must_fix_are_typed() {
         use rustix::io::Errno;
         let p = Path::new("/x/dwell.db");
@@ -2253,7 +2226,12 @@ mod tests {
     #[test]
     fn an_immutable_read_finds_a_file_with_an_awkward_name() {
         let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("a dir?#%x");
+        // `?` cannot be in a file name on Windows.
+        let data = dir.path().join(if cfg!(windows) {
+            "a dir #%x"
+        } else {
+            "a dir?#%x"
+        });
         let mut store = Store::open(&data).unwrap();
         store.put_spans(&[span(0, 10, Some("x.com"))]).unwrap();
         drop(store);
