@@ -27,9 +27,10 @@ use clap::{Args, Subcommand, ValueEnum};
 use dwell_core::WindowInfo;
 use serde::{Deserialize, Serialize};
 
-use crate::cmd::write_private;
-use crate::cmd::{data_dir, refused, Global};
-use crate::native_host::TabFacts;
+use crate::door::TabFacts;
+use crate::files::write_private;
+use crate::words::refused;
+use dwell_clidoc::Global;
 
 /// The native-messaging host's name (the manifest's file name without `.json`).
 pub const HOST_NAME: &str = "org.dwell.agent";
@@ -330,7 +331,24 @@ fn write_extension(dir: &Path) -> Result<()> {
             write_private(&d.join(name), text)?;
         }
     }
+    let xpi = dir.join(XPI_NAME);
+    write_private(&xpi, firefox_xpi()?)?;
     Ok(())
+}
+
+/// The Firefox package `browser install` writes next to the unpacked copies.
+pub const XPI_NAME: &str = "dwell-firefox.xpi";
+
+/// `extension/firefox/` as a Firefox add-on package (a zip, see [`crate::xpi`]).
+pub fn firefox_xpi() -> Result<Vec<u8>> {
+    let mut files: Vec<(&str, &[u8])> = vec![
+        ("manifest.json", FIREFOX_MANIFEST.as_bytes()),
+        ("background.js", BACKGROUND.as_bytes()),
+    ];
+    for (name, text) in PAUSE_FILES {
+        files.push((name, text.as_bytes()));
+    }
+    crate::xpi::stored_zip(&files).context("the extension's files do not fit in a zip")
 }
 
 /// `dwell-agent browser install|uninstall`.
@@ -358,32 +376,56 @@ fn install(cli: &Global, args: &BrowserArgs) -> Result<()> {
         write_private(&path, host_manifest(browser, &exe))?;
         println!("{browser}: wrote {}", path.display());
     }
-    let ext = data_dir(cli)?.join("extension");
+    let ext = cli.data_dir()?.join("extension");
     write_extension(&ext)?;
     println!(
         "\nNow load dwell's extension (it sends the agent only the host name of your focused tab):\n\
          - Chromium, Chrome, Brave, Edge: open the extensions page (chrome://extensions),\n  \
          turn on developer mode, \"Load unpacked\" and pick {}\n\
-         - Firefox: open about:debugging#/runtime/this-firefox, \"Load Temporary Add-on…\"\n  \
-         and pick {}\n\
+         - Firefox ESR or Developer Edition, to keep it across restarts: in about:config set\n  \
+         xpinstall.signatures.required to false, then open about:addons, the gear menu,\n  \
+         \"Install Add-on From File…\" and pick {}\n\
+         - release Firefox accepts only add-ons signed by Mozilla, which dwell cannot ship\n  \
+         here: there, about:debugging#/runtime/this-firefox, \"Load Temporary Add-on…\" and\n  \
+         pick {} (gone at the next Firefox restart; load it again then)\n\
          Private (incognito) windows are never counted.",
         ext.join("chromium").display(),
+        ext.join(XPI_NAME).display(),
         ext.join("firefox").join("manifest.json").display()
     );
     Ok(())
 }
 
 fn uninstall(args: &BrowserArgs) -> Result<()> {
+    remove_hosts(args)?;
+    println!("The extension can be removed from the browser's extensions page.");
+    Ok(())
+}
+
+/// Removes the host manifests of `args`, saying each; how many there were.
+fn remove_hosts(args: &BrowserArgs) -> Result<usize> {
+    let mut removed = 0;
     for (browser, dir) in targets(args)? {
         let path = dir.join(format!("{HOST_NAME}.json"));
         match std::fs::remove_file(&path) {
-            Ok(()) => println!("{browser}: removed {}", path.display()),
+            Ok(()) => {
+                println!("{browser}: removed {}", path.display());
+                removed += 1;
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(e).with_context(|| format!("cannot remove {}", path.display())),
         }
     }
-    println!("The extension can be removed from the browser's extensions page.");
-    Ok(())
+    Ok(removed)
+}
+
+/// `uninstall --all`: every browser's host manifest in its per-user
+/// directory; how many were removed.
+pub fn remove_all_hosts() -> Result<usize> {
+    remove_hosts(&BrowserArgs {
+        browser: Which::All,
+        profile_dir: None,
+    })
 }
 
 #[cfg(test)]
@@ -401,6 +443,19 @@ mod tests {
 
     fn at(s: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(1_700_000_000 + s, 0).unwrap()
+    }
+
+    #[test]
+    fn the_firefox_package_holds_the_firefox_extension() {
+        let xpi = firefox_xpi().unwrap();
+        assert_eq!(&xpi[..4], b"PK\x03\x04");
+        // manifest.json first, at the archive's root, as Firefox wants it.
+        assert_eq!(&xpi[30..43], b"manifest.json");
+        let body = &xpi[43..43 + FIREFOX_MANIFEST.len()];
+        assert_eq!(body, FIREFOX_MANIFEST.as_bytes());
+        let dir = tempfile::tempdir().unwrap();
+        write_extension(dir.path()).unwrap();
+        assert_eq!(std::fs::read(dir.path().join(XPI_NAME)).unwrap(), xpi);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::cmd::{self, Global};
 
@@ -62,12 +62,16 @@ enum Command {
     Setup(cmd::setup::SetupArgs),
     /// Start dwell at login (systemd user unit, or XDG autostart entry).
     Install(cmd::install::InstallArgs),
-    /// Stop starting dwell at login.
-    Uninstall,
+    /// Stop starting dwell at login (--all: also the browser hosts and the GNOME extension).
+    Uninstall(cmd::install::UninstallArgs),
     /// Off the record: nothing is recorded for DURATION (default 1h) or until `resume`.
     Pause(cmd::pause::PauseArgs),
     /// End a pause.
     Resume,
+    /// No reminders for DURATION (default: your snooze length), like the reminder's "Snooze".
+    Snooze(cmd::snooze::SnoozeArgs),
+    /// No more reminders today, like the reminder's "Done for today" (counting goes on).
+    DoneForToday,
     /// Delete recorded data for good: a range of days, one site, or everything.
     Forget(cmd::forget::ForgetArgs),
     /// Export your recorded data as JSON or CSV.
@@ -154,16 +158,18 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Config { action } => cmd::config::config(g, action),
         Command::Setup(args) => cmd::setup::setup(g, args),
         Command::Install(args) => cmd::install::install(g, args),
-        Command::Uninstall => cmd::install::uninstall(g),
+        Command::Uninstall(args) => cmd::install::uninstall(g, args),
         Command::Pause(args) => cmd::pause::pause(g, args),
         Command::Resume => cmd::pause::resume(g),
+        Command::Snooze(args) => cmd::snooze::snooze(g, args),
+        Command::DoneForToday => cmd::snooze::done_for_today(g),
         Command::Forget(args) => cmd::forget::forget(g, args),
         Command::Export(args) => cmd::export::export(g, args),
         Command::Limits { action } => cmd::limits::limits(g, action),
         Command::GnomeExtension { action } => cmd::gnome_extension::gnome_extension(g, action),
         Command::Browser { action } => crate::browser::browser(g, action),
         Command::NativeHost { args } => crate::native_host::run(args),
-        Command::Completions(args) => cmd::assets::completions(args),
-        Command::GenerateAssets(args) => cmd::assets::generate(args),
+        Command::Completions(args) => cmd::assets::completions(Cli::command(), args),
+        Command::GenerateAssets(args) => cmd::assets::generate(Cli::command(), args),
     }
 }

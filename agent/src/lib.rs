@@ -10,15 +10,20 @@
 //! live config. [`browser`] (`browser install`, which browser a window is,
 //! what each connected extension said) and [`native_host`] (the
 //! native-messaging host the browser starts, also built as the small
-//! `dwell-native-host` program) serve dwell's browser extension. [`lock`] keeps
+//! `dwell-native-host` program) serve dwell's browser extension; [`door`] holds the
+//! agent's bus name and the types that cross it, which both ends import. [`lock`] keeps
 //! one agent per data directory; [`clock`] lets tests replay a day in
-//! milliseconds.
+//! milliseconds. [`files`] and [`words`] are what the commands share with the
+//! runtime modules, kept below both: nothing outside [`cli`] and [`cmd`]
+//! imports [`cmd`].
 
 pub mod ask;
 pub mod browser;
 pub mod cli;
 pub mod clock;
 pub mod cmd;
+pub mod door;
+pub mod files;
 pub mod lock;
 pub mod native_host;
 pub mod notify;
@@ -27,5 +32,7 @@ pub mod remind;
 pub mod run;
 pub mod tray;
 pub mod watch;
+pub mod words;
+pub mod xpi;
 
 pub use run::run;

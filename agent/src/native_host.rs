@@ -15,7 +15,7 @@
 //!   `{"pause_result": "continued"|"closed"}`. Anything else is dropped and
 //!   counted; its content is never logged.
 //! - **On:** the facts go to the running agent over its session-bus name
-//!   ([`crate::watch::bus::NAME`], method `Tab`), the same door the KWin script
+//!   ([`crate::watch::NAME`], method `Tab`), the same door the KWin script
 //!   and the GNOME extension use; a choice goes through `PauseResult`. No
 //!   socket of its own. When the agent appears on the bus later, the last facts
 //!   are sent again. Only to an owner of that name whose process is
@@ -34,151 +34,22 @@
 
 use std::collections::HashMap;
 use std::io::{IsTerminal, Read, Write};
-use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
 use futures_lite::StreamExt;
-use serde::{Deserialize, Serialize};
-use tokio::sync::{mpsc, oneshot};
+use serde::Deserialize;
+use tokio::sync::mpsc;
 use tracing::level_filters::LevelFilter;
 use zbus::message::Type as MsgType;
 use zbus::{Connection, MessageStream};
 
 use crate::browser;
+pub use crate::door::{Answer, Pause, PauseOutcome, TabFacts};
+use crate::door::{IFACE, NAME, PATH};
 use crate::watch::bus;
 
 /// The largest message accepted from the browser, in bytes.
 pub const MAX_MESSAGE: usize = 4096;
-
-/// What the extension reports about the focused window's active tab.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct TabFacts {
-    /// The tab's host name (`None`: a page with no host, or a private window).
-    pub host: Option<String>,
-    /// The window is private (incognito): not counted.
-    pub private: bool,
-    /// The tab plays sound.
-    pub audible: bool,
-    /// A browser window has focus (as the browser sees it).
-    pub focused: bool,
-}
-
-/// The employee's choice on the pause page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PauseOutcome {
-    /// "Continue": back to the page at once.
-    Continued,
-    /// "Close tab".
-    Closed,
-}
-
-impl PauseOutcome {
-    /// As stored (the reminder's outcome) and as sent over the bus.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PauseOutcome::Continued => "continued",
-            PauseOutcome::Closed => "closed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<PauseOutcome> {
-        match s {
-            "continued" => Some(PauseOutcome::Continued),
-            "closed" => Some(PauseOutcome::Closed),
-            _ => None,
-        }
-    }
-}
-
-/// The pause page the extension shows: every string already formatted by the
-/// agent, in the employee's language. Travels as the reply of the bus call
-/// `Tab` (a dictionary of these fields, empty when there is nothing to show)
-/// and then to the extension as `{"pause": {...}}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Pause {
-    /// Social time today (`dwell_core::text::duration`).
-    pub today: String,
-    /// The daily limit.
-    pub limit: String,
-    /// One `reflection` or `back` line from the message catalogue (may be empty).
-    pub line: String,
-    /// `en` or `fr`.
-    pub lang: String,
-    /// The two buttons' words.
-    #[serde(rename = "continue")]
-    pub continue_label: String,
-    pub close: String,
-}
-
-/// Longest field of a [`Pause`] passed on, in bytes.
-const MAX_PAUSE_FIELD: usize = 1000;
-
-impl Pause {
-    /// The bus reply's dictionary.
-    pub fn to_map(&self) -> HashMap<String, String> {
-        match serde_json::to_value(self) {
-            Ok(serde_json::Value::Object(m)) => m
-                .into_iter()
-                .filter_map(|(k, v)| v.as_str().map(|v| (k, v.to_owned())))
-                .collect(),
-            _ => HashMap::new(),
-        }
-    }
-
-    /// From the bus reply's dictionary: `None` when it is empty (nothing to
-    /// show) or not a whole pause page.
-    pub fn from_map(map: HashMap<String, String>) -> Option<Pause> {
-        if map.values().any(|v| v.len() > MAX_PAUSE_FIELD) {
-            return None;
-        }
-        let value = serde_json::Value::Object(
-            map.into_iter()
-                .map(|(k, v)| (k, serde_json::Value::String(v)))
-                .collect(),
-        );
-        serde_json::from_value(value).ok()
-    }
-
-    /// The framed message's body for the extension: `{"pause": {...}}`.
-    pub fn to_message(&self) -> Vec<u8> {
-        serde_json::to_vec(&serde_json::json!({ "pause": self })).unwrap_or_default()
-    }
-}
-
-/// Where the run loop answers one tab report (see [`crate::watch::bus`]): the
-/// pause page to show, or nothing. Answering is optional; an answer not given
-/// is "nothing".
-#[derive(Clone, Default)]
-pub struct Answer(Arc<Mutex<Option<oneshot::Sender<Option<Pause>>>>>);
-
-impl Answer {
-    /// An answer slot and where the answer arrives.
-    pub fn new() -> (Answer, oneshot::Receiver<Option<Pause>>) {
-        let (tx, rx) = oneshot::channel();
-        (Answer(Arc::new(Mutex::new(Some(tx)))), rx)
-    }
-
-    /// Answers (the first call only).
-    pub fn send(&self, pause: Option<Pause>) {
-        let tx = self.0.lock().ok().and_then(|mut slot| slot.take());
-        if let Some(tx) = tx {
-            let _ = tx.send(pause);
-        }
-    }
-}
-
-impl PartialEq for Answer {
-    fn eq(&self, other: &Answer) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
-    }
-}
-
-impl std::fmt::Debug for Answer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Answer")
-    }
-}
 
 /// A message from the extension.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -499,7 +370,7 @@ async fn serve(
                     && msg
                         .body()
                         .deserialize::<(String, String, String)>()
-                        .is_ok_and(|(name, _, new)| name == bus::NAME && !new.is_empty());
+                        .is_ok_and(|(name, _, new)| name == NAME && !new.is_empty());
                 host.unsent |= back && host.last.is_some();
             }
             Next::Bus(_) => {
@@ -615,7 +486,7 @@ async fn connect() -> zbus::Result<(Connection, MessageStream)> {
     // would queue the replies too): the match rule goes with the stream.
     let rule = format!(
         "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='{}'",
-        bus::NAME
+        NAME
     );
     let stream = MessageStream::for_match_rule(rule.as_str(), &conn, None).await?;
     Ok((conn, stream))
@@ -624,12 +495,12 @@ async fn connect() -> zbus::Result<(Connection, MessageStream)> {
 /// Whether the owner of the agent's name is a dwell agent (its process is
 /// `dwell-agent`): only then do the browser's facts go there.
 async fn owner_is_agent(conn: &Connection) -> bool {
-    let program = crate::watch::trust::program_behind(conn, bus::NAME).await;
+    let program = crate::watch::trust::program_behind(conn, NAME).await;
     let ok = crate::watch::trust::is_agent(program.as_deref());
     static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     if !ok && program.is_some() && !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
         tracing::warn!(
-            name = bus::NAME,
+            name = NAME,
             "another program owns the agent's bus name; nothing is sent to it (logged once)"
         );
     }
@@ -641,9 +512,9 @@ async fn send_pause_result(conn: &Connection, outcome: PauseOutcome) -> zbus::Re
         return Err(zbus::Error::Failure("no dwell agent on the bus".into()));
     }
     conn.call_method(
-        Some(bus::NAME),
-        bus::PATH,
-        Some(bus::IFACE),
+        Some(NAME),
+        PATH,
+        Some(IFACE),
         "PauseResult",
         &(outcome.as_str(),),
     )
@@ -672,7 +543,7 @@ async fn deliver(
         pid,
     );
     match conn
-        .call_method(Some(bus::NAME), bus::PATH, Some(bus::IFACE), "Tab", &body)
+        .call_method(Some(NAME), PATH, Some(IFACE), "Tab", &body)
         .await
     {
         Ok(reply) => {
@@ -843,59 +714,6 @@ mod tests {
         for o in [PauseOutcome::Continued, PauseOutcome::Closed] {
             assert_eq!(PauseOutcome::parse(o.as_str()), Some(o));
         }
-    }
-
-    fn a_pause() -> Pause {
-        Pause {
-            today: "25m".into(),
-            limit: "20m".into(),
-            line: "Back to it?".into(),
-            lang: "en".into(),
-            continue_label: "Continue".into(),
-            close: "Close tab".into(),
-        }
-    }
-
-    #[test]
-    fn a_pause_page_goes_over_the_bus_as_a_dictionary_and_out_as_json() {
-        let p = a_pause();
-        let map = p.to_map();
-        assert_eq!(map.len(), 6);
-        assert_eq!(map["continue"], "Continue");
-        assert_eq!(Pause::from_map(map.clone()), Some(p.clone()));
-        // Nothing to show, or not a whole page: nothing.
-        assert_eq!(Pause::from_map(HashMap::new()), None);
-        let mut partial = map.clone();
-        partial.remove("close");
-        assert_eq!(Pause::from_map(partial), None);
-        let mut extra = map.clone();
-        extra.insert("url".into(), "https://a.com/".into());
-        assert_eq!(Pause::from_map(extra), None);
-        let mut long = map;
-        long.insert("line".into(), "x".repeat(MAX_PAUSE_FIELD + 1));
-        assert_eq!(Pause::from_map(long), None);
-        let v: serde_json::Value = serde_json::from_slice(&p.to_message()).unwrap();
-        assert_eq!(
-            v,
-            serde_json::json!({"pause": {"today": "25m", "limit": "20m", "line": "Back to it?",
-                "lang": "en", "continue": "Continue", "close": "Close tab"}})
-        );
-    }
-
-    #[test]
-    fn an_answer_is_given_once_and_none_when_dropped() {
-        let (a, rx) = Answer::new();
-        let b = a.clone();
-        assert_eq!(a, b);
-        a.send(Some(a_pause()));
-        b.send(None);
-        assert_eq!(rx.blocking_recv().unwrap(), Some(a_pause()));
-        let (a, rx) = Answer::new();
-        drop(a);
-        assert!(rx.blocking_recv().is_err());
-        // The default answers nowhere.
-        Answer::default().send(None);
-        assert_ne!(Answer::default(), Answer::default());
     }
 
     proptest::proptest! {

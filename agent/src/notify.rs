@@ -12,6 +12,10 @@
 //!   previous one (the handle's `update`, which sends `replaces_id`), so
 //!   reminders never stack up;
 //! - actions only when the server's `GetCapabilities` lists `actions`;
+//! - where the server draws no buttons (no `actions` capability, or a server
+//!   known to draw none whatever it lists: mako, fnott, by the name
+//!   `GetServerInformation` gives), the note's [`Note::without_buttons`] line
+//!   is added to the body, so the way to snooze is still said;
 //! - before showing, do-not-disturb is read where it can be: dunst's `paused`
 //!   property (`org.dunstproject.cmd0`) and the `Inhibited` property of
 //!   `org.freedesktop.Notifications` on servers that have it; while it is on, the
@@ -53,6 +57,17 @@ pub struct Note {
     pub actions: Vec<(String, String)>,
     /// Do not show it while the server is in do-not-disturb.
     pub respect_dnd: bool,
+    /// Added to the body where the server draws no buttons for the actions.
+    pub without_buttons: Option<String>,
+}
+
+/// Servers that take actions (through their own command, such as
+/// `makoctl invoke`) but draw no buttons for them.
+const BUTTONLESS: &[&str] = &["mako", "fnott"];
+
+/// Whether a server with these capabilities and this name draws buttons.
+fn draws_buttons(caps: &[String], name: &str) -> bool {
+    caps.iter().any(|c| c == "actions") && !BUTTONLESS.contains(&name.to_ascii_lowercase().as_str())
 }
 
 /// What the run loop asks.
@@ -125,6 +140,8 @@ struct Server {
     conn: Option<Connection>,
     /// Capabilities of the server, once asked (reset on failure).
     caps: Option<Vec<String>>,
+    /// The server's name (`GetServerInformation`), asked with the capabilities.
+    name: String,
     /// The kept handle of our notification: its connection sent it, so it
     /// replaces it, closes it and hears its signals.
     handle: Option<NotificationHandle>,
@@ -204,16 +221,21 @@ fn serve(mut rx: mpsc::Receiver<Request>, events: mpsc::Sender<NotifyEvent>) {
 enum Ready {
     /// Held: do-not-disturb is on.
     HeldDnd,
-    /// Send it; with its actions if the server supports them.
-    Send { actions: bool },
+    /// Send it; with its actions if the server supports them, and whether
+    /// it draws them as buttons.
+    Send { actions: bool, buttons: bool },
 }
 
 /// The notification of ours, as notify-rust sends it.
-fn notification(note: &Note, actions: bool) -> notify_rust::Notification {
+fn notification(note: &Note, actions: bool, buttons: bool) -> notify_rust::Notification {
     let mut n = notify_rust::Notification::new();
+    let body = match &note.without_buttons {
+        Some(line) if !buttons => format!("{}\n{line}", note.body),
+        _ => note.body.clone(),
+    };
     n.appname("dwell")
         .summary(&note.summary)
-        .body(&note.body)
+        .body(&body)
         .urgency(Urgency::Low)
         .hint(Hint::DesktopEntry("dwell".into()))
         // Negative: the server's default; 0: never expires (as on the wire).
@@ -283,24 +305,35 @@ impl Server {
                 .call_method(Some(DEST), PATH, Some(IFACE), "GetCapabilities", &())
                 .await?;
             self.caps = Some(reply.body().deserialize::<Vec<String>>()?);
+            // Only its name matters; a server that cannot say keeps "".
+            self.name = match conn
+                .call_method(Some(DEST), PATH, Some(IFACE), "GetServerInformation", &())
+                .await
+            {
+                Ok(r) => r
+                    .body()
+                    .deserialize::<(String, String, String, String)>()
+                    .map(|(name, ..)| name)
+                    .unwrap_or_default(),
+                Err(_) => String::new(),
+            };
         }
         if note.respect_dnd && self.dnd_on(&conn).await {
             return Ok(Ready::HeldDnd);
         }
+        let caps = self.caps.as_deref().unwrap_or_default();
         Ok(Ready::Send {
-            actions: self
-                .caps
-                .as_ref()
-                .is_some_and(|c| c.iter().any(|c| c == "actions")),
+            actions: caps.iter().any(|c| c == "actions"),
+            buttons: draws_buttons(caps, &self.name),
         })
     }
 
     fn try_show(&mut self, note: &Note) -> Result<NotifyEvent, ShowError> {
-        let actions_ok = match zbus::block_on(self.ready(note))? {
+        let (actions_ok, buttons) = match zbus::block_on(self.ready(note))? {
             Ready::HeldDnd => return Ok(NotifyEvent::HeldDnd),
-            Ready::Send { actions } => actions,
+            Ready::Send { actions, buttons } => (actions, buttons),
         };
-        let n = notification(note, actions_ok);
+        let n = notification(note, actions_ok, buttons);
         let id = match self.handle.as_mut() {
             Some(handle) => {
                 // Replaces the one on screen (`replaces_id`), on the kept connection.
@@ -390,11 +423,11 @@ fn close_code(reason: CloseReason) -> u32 {
 }
 
 /// Refuses a session bus address that is not a local socket (see
-/// [`crate::watch::bus::local_only`]).
+/// [`crate::watch::bus::refused_address`]).
 fn check_address() -> Result<(), String> {
-    match std::env::var("DBUS_SESSION_BUS_ADDRESS") {
-        Ok(address) => crate::watch::bus::local_only(&address),
-        Err(_) => Ok(()),
+    match crate::watch::bus::refused_address("DBUS_SESSION_BUS_ADDRESS") {
+        Some(why) => Err(why),
+        None => Ok(()),
     }
 }
 
@@ -425,12 +458,35 @@ mod tests {
                 ("snooze".into(), "Snooze 15 min".into()),
             ],
             respect_dnd: true,
+            without_buttons: Some("To snooze: `dwell-agent snooze`".into()),
         }
     }
 
     #[test]
+    fn a_server_that_draws_no_buttons_gets_the_commands_in_the_body() {
+        let caps = |c: &[&str]| c.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(draws_buttons(&caps(&["body", "actions"]), "dunst"));
+        assert!(!draws_buttons(&caps(&["body"]), "dunst"));
+        // mako lists `actions` (makoctl invoke) but draws no buttons.
+        assert!(!draws_buttons(&caps(&["body", "actions"]), "mako"));
+        let n = notification(&note(20_000), true, false);
+        assert_eq!(n.body, "A gentle word\nTo snooze: `dwell-agent snooze`");
+        assert_eq!(
+            n.actions.len(),
+            4,
+            "actions still offered: makoctl invokes them"
+        );
+        let n = notification(&note(20_000), false, false);
+        assert!(n.body.ends_with("`dwell-agent snooze`"));
+        assert_eq!(
+            notification(&note(20_000), true, true).body,
+            "A gentle word"
+        );
+    }
+
+    #[test]
     fn the_notification_is_dwells_low_and_timed() {
-        let n = notification(&note(20_000), true);
+        let n = notification(&note(20_000), true, true);
         assert_eq!(n.appname, "dwell");
         assert_eq!(n.summary, "30 s of your 1 min");
         assert_eq!(n.body, "A gentle word");
@@ -449,10 +505,10 @@ mod tests {
 
     #[test]
     fn no_actions_without_the_capability_and_the_servers_timeout_when_negative() {
-        let n = notification(&note(-1), false);
+        let n = notification(&note(-1), false, false);
         assert!(n.actions.is_empty());
         assert_eq!(n.timeout, Timeout::Default);
-        assert_eq!(notification(&note(0), false).timeout, Timeout::Never);
+        assert_eq!(notification(&note(0), false, false).timeout, Timeout::Never);
     }
 
     #[test]

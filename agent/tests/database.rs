@@ -162,7 +162,7 @@ impl Env {
         let pages: Vec<i64> = {
             let store = Store::open_read_only(&self.db()).unwrap();
             let mut stmt = store
-                .conn()
+                .raw_for_tests()
                 .prepare(
                     "SELECT pageno FROM dbstat WHERE name = ?1 AND pagetype = 'leaf' ORDER BY path",
                 )

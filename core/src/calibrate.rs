@@ -111,13 +111,22 @@ pub fn calibration_end(
     consent_at?.checked_add_signed(c)
 }
 
+/// When the calibration period running at `now` ends; `None` when none runs.
+pub fn calibrating_until(
+    consent_at: Option<DateTime<Utc>>,
+    calibrate: Option<Duration>,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    calibration_end(consent_at, calibrate).filter(|end| now < *end)
+}
+
 /// Whether reminders are held back because the calibration period runs at `now`.
 pub fn is_calibrating(
     consent_at: Option<DateTime<Utc>>,
     calibrate: Option<Duration>,
     now: DateTime<Utc>,
 ) -> bool {
-    calibration_end(consent_at, calibrate).is_some_and(|end| now < end)
+    calibrating_until(consent_at, calibrate, now).is_some()
 }
 
 #[cfg(test)]

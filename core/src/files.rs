@@ -2,13 +2,15 @@
 //! unit files, extension files): whole or not at all (a temporary file beside
 //! the target, synced, then renamed over it), with the permissions asked for
 //! (private files are 0600), and standard output written the same way by
-//! every command ([`to_stdout`]). Used by both binaries.
+//! every command ([`to_stdout`]). Used by both binaries. And the files dwell
+//! opens in place (the lock, the database) are its own: never reached through
+//! a link, a hard link or a directory ([`not_own_file`], [`refuse_links`]).
 //!
-//! What "private" means differs by platform, and is said once here, in
+//! What "private" means differs by platform, and is said once, in
 //! `files/unix.rs` (modes 0600 and 0700, `O_NOFOLLOW`) and `files/windows.rs`
 //! (the profile directory's access list, inherited; reparse points not
 //! followed): the store and the commands call [`create_private_dir`],
-//! [`with_mode`], [`set_mode`], [`no_follow`], [`link_count`] and
+//! [`with_mode`], [`set_mode`], [`refuse_links`], [`link_count`] and
 //! [`why_not_writable`] and hold no platform code of their own.
 
 use std::fs::OpenOptions;
@@ -24,7 +26,9 @@ mod windows;
 #[cfg(windows)]
 use windows as os;
 
-pub use os::{create_private_dir, link_count, no_follow, set_mode, why_not_writable, with_mode};
+pub use os::{
+    create_private_dir, link_count, refuse_links, set_mode, why_not_writable, with_mode,
+};
 
 /// A file could not be written; the target is as it was.
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +87,61 @@ pub fn to_stdout(bytes: impl AsRef<[u8]>) -> std::io::Result<()> {
     match out.write_all(bytes.as_ref()).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         r => r,
+    }
+}
+
+/// `open(2)` flag that refuses to open a symbolic link (for
+/// `OpenOptionsExt::custom_flags`): the lock file and the database are never
+/// reached through a link planted in the data directory (the directory itself
+/// may be a link: moving data to another disk is legitimate). Unix; see
+/// [`refuse_links`] for both.
+#[cfg(unix)]
+pub fn no_follow() -> i32 {
+    rustix::fs::OFlags::NOFOLLOW.bits() as i32
+}
+
+/// Turns the `ELOOP` that [`no_follow`] gives on a link into a clear error.
+pub fn explain_link(path: &Path, e: std::io::Error) -> std::io::Error {
+    match not_own_file(path) {
+        Some(why) => std::io::Error::new(std::io::ErrorKind::InvalidInput, why),
+        None => e,
+    }
+}
+
+/// Why `path` must not be opened as one of dwell's own files (`agent.lock`,
+/// `dwell.db` and its `-wal` and `-shm`), in one line naming it and saying
+/// what to do; `None` when it is a plain file with one name, or absent.
+pub fn not_own_file(path: &Path) -> Option<String> {
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    not_own(path, &meta)
+}
+
+/// [`not_own_file`] for what `lstat` (or `fstat` of an open file) said of
+/// `path`: a symbolic link (dwell would write where it points), a hard link
+/// (a file with other names: dwell would write another file of yours), a
+/// directory, or anything else but a plain file.
+pub fn not_own(path: &Path, meta: &std::fs::Metadata) -> Option<String> {
+    let p = path.display();
+    let kind = meta.file_type();
+    if kind.is_symlink() {
+        Some(format!(
+            "{p} is a symbolic link; dwell does not follow links inside its data directory: remove it"
+        ))
+    } else if kind.is_dir() {
+        Some(format!(
+            "{p} is a directory where dwell keeps a file: move it out of the data directory"
+        ))
+    } else if !kind.is_file() {
+        Some(format!(
+            "{p} is not a plain file (a device, socket or pipe): remove it"
+        ))
+    } else if link_count(meta) > 1 {
+        Some(format!(
+            "{p} is a hard link (the file has {} names): dwell would write another file of yours through it; remove this name (the others keep the file)",
+            link_count(meta)
+        ))
+    } else {
+        None
     }
 }
 

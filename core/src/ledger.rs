@@ -112,6 +112,45 @@ pub fn pieces<'a, Tz: TimeZone>(spans: &'a [Span], tz: &Tz) -> Vec<Piece<'a>> {
     out
 }
 
+/// One uninterrupted stretch on one social site, inside one local day.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Visit<'a> {
+    pub date: NaiveDate,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub site: &'a str,
+}
+
+impl Visit<'_> {
+    pub fn ms(&self) -> i64 {
+        ms_between(self.start, self.end)
+    }
+}
+
+/// Social pieces as visits: consecutive pieces of the same site that touch
+/// (see [`Piece::continues_visit`]) are one visit.
+pub fn visits<'a>(pieces: &[Piece<'a>]) -> Vec<Visit<'a>> {
+    let mut out: Vec<Visit<'a>> = Vec::new();
+    for p in pieces {
+        let Some(site) = p.activity.site() else {
+            continue;
+        };
+        if let Some(last) = out.last_mut() {
+            if p.continues_visit(last.date, last.site, last.end) {
+                last.end = p.end;
+                continue;
+            }
+        }
+        out.push(Visit {
+            date: p.date,
+            start: p.start,
+            end: p.end,
+            site,
+        });
+    }
+    out
+}
+
 /// `spans` cut to `[from, to)` (the store returns every span that overlaps a
 /// query, whole); spans left empty are dropped.
 pub fn within(spans: &[Span], from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Span> {
@@ -394,7 +433,7 @@ impl Ledger {
 
 /// One local day's figures as the store keeps them (its rollups): a cache of
 /// this module's numbers for the day, never a second definition. The day's
-/// visits ([`crate::stats::visits`] of its pieces) are kept in order, so the
+/// visits ([`visits`] of its pieces) are kept in order, so the
 /// streaks, the median visit and the hour-of-day pattern of any stretch of days
 /// follow by feeding them back through [`Ledger`] and [`crate::stats`], for any
 /// `streak_gap`.
@@ -407,7 +446,7 @@ pub struct DayRollup<'a> {
     pub end: DateTime<Utc>,
     pub social_ms: i64,
     pub other_ms: i64,
-    pub visits: Vec<crate::stats::Visit<'a>>,
+    pub visits: Vec<Visit<'a>>,
     /// False when spans overlap on this day: then its pieces come in another
     /// order than day by day, and only the spans give its streaks and visits.
     pub exact: bool,
@@ -451,7 +490,7 @@ pub fn day_rollups<'a, Tz: TimeZone>(spans: &'a [Span], tz: &Tz) -> Vec<DayRollu
     // Pieces of overlapping spans may come back to an earlier day.
     out.sort_by_key(|d| d.date);
     out.dedup_by_key(|d| d.date);
-    for v in crate::stats::visits(&all) {
+    for v in visits(&all) {
         if let Ok(i) = out.binary_search_by_key(&v.date, |d| d.date) {
             out[i].visits.push(v);
         }

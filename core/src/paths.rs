@@ -8,8 +8,11 @@ use std::path::{Path, PathBuf};
 
 use crate::exit::Refused;
 
+#[cfg(unix)]
+pub use crate::files::no_follow;
+pub use crate::files::{explain_link, not_own, not_own_file};
 /// Name of the database file inside the data directory.
-pub const DB_FILE: &str = "dwell.db";
+pub use crate::store::DB_FILE;
 /// Name of the single-instance lock file inside the data directory.
 pub const LOCK_FILE: &str = "agent.lock";
 
@@ -90,58 +93,4 @@ pub fn config_home() -> Option<PathBuf> {
     return xdg("XDG_CONFIG_HOME", ".config");
     #[cfg(windows)]
     return known_folder("APPDATA");
-}
-
-/// `open(2)` flag that refuses to open a symbolic link (for
-/// `OpenOptionsExt::custom_flags`): the lock file and the database are never
-/// reached through a link planted in the data directory (the directory itself
-/// may be a link: moving data to another disk is legitimate).
-#[cfg(unix)]
-pub fn no_follow() -> i32 {
-    rustix::fs::OFlags::NOFOLLOW.bits() as i32
-}
-
-/// Turns the `ELOOP` that [`no_follow`] gives on a link into a clear error.
-pub fn explain_link(path: &std::path::Path, e: std::io::Error) -> std::io::Error {
-    match not_own_file(path) {
-        Some(why) => std::io::Error::new(std::io::ErrorKind::InvalidInput, why),
-        None => e,
-    }
-}
-
-/// Why `path` must not be opened as one of dwell's own files (`agent.lock`,
-/// `dwell.db` and its `-wal` and `-shm`), in one line naming it and saying
-/// what to do; `None` when it is a plain file with one name, or absent.
-pub fn not_own_file(path: &Path) -> Option<String> {
-    let meta = std::fs::symlink_metadata(path).ok()?;
-    not_own(path, &meta)
-}
-
-/// [`not_own_file`] for what `lstat` (or `fstat` of an open file) said of
-/// `path`: a symbolic link (dwell would write where it points), a hard link
-/// (a file with other names: dwell would write another file of yours), a
-/// directory, or anything else but a plain file.
-pub fn not_own(path: &Path, meta: &std::fs::Metadata) -> Option<String> {
-    let p = path.display();
-    let kind = meta.file_type();
-    if kind.is_symlink() {
-        Some(format!(
-            "{p} is a symbolic link; dwell does not follow links inside its data directory: remove it"
-        ))
-    } else if kind.is_dir() {
-        Some(format!(
-            "{p} is a directory where dwell keeps a file: move it out of the data directory"
-        ))
-    } else if !kind.is_file() {
-        Some(format!(
-            "{p} is not a plain file (a device, socket or pipe): remove it"
-        ))
-    } else if crate::files::link_count(meta) > 1 {
-        Some(format!(
-            "{p} is a hard link (the file has {} names): dwell would write another file of yours through it; remove this name (the others keep the file)",
-            crate::files::link_count(meta)
-        ))
-    } else {
-        None
-    }
 }

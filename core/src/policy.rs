@@ -81,10 +81,6 @@ impl Figures {
     pub fn percent_of_daily(&self) -> u32 {
         percent(self.today, self.daily_limit)
     }
-
-    pub fn percent_of_weekly(&self) -> u32 {
-        percent(self.week, self.weekly_limit)
-    }
 }
 
 fn percent(a: Duration, b: Duration) -> u32 {
@@ -514,11 +510,6 @@ impl Policy {
         Some(end.max(now + TimeDelta::seconds(1)))
     }
 
-    /// Whether `now` is in a quiet period.
-    pub fn is_quiet<Tz: TimeZone>(&self, now: DateTime<Utc>, tz: &Tz) -> bool {
-        self.quiet_until(now, tz).is_some()
-    }
-
     /// Reminders are on, not snoozed and not done for today (the day rolled).
     fn switched_on(&self, now: DateTime<Utc>) -> bool {
         self.cfg.enabled && !self.done_today && self.snoozed_until.is_none_or(|u| now >= u)
@@ -697,14 +688,48 @@ impl Policy {
     /// "Snooze": no reminders for `snooze`, if today's snoozes are not used up.
     /// Returns whether it was granted.
     pub fn snooze<Tz: TimeZone>(&mut self, now: DateTime<Utc>, tz: &Tz) -> bool {
+        self.snooze_for(self.cfg.snooze, now, tz).is_some()
+    }
+
+    /// A snooze of `length` (`dwell-agent snooze 30m`), under the same count
+    /// of snoozes a day. Returns when it ends, if it was granted.
+    pub fn snooze_for<Tz: TimeZone>(
+        &mut self,
+        length: Duration,
+        now: DateTime<Utc>,
+        tz: &Tz,
+    ) -> Option<DateTime<Utc>> {
         self.roll(now, tz);
         if self.snoozes_used >= self.cfg.snoozes_per_day {
-            return false;
+            return None;
         }
         self.snoozes_used += 1;
-        self.snoozed_until = Some(now + delta(self.cfg.snooze));
+        let until = now + delta(length);
+        self.snoozed_until = Some(until);
         self.held = None;
-        true
+        Some(until)
+    }
+
+    /// Adds what was asked today with no reminder to keep it (see
+    /// [`crate::control::Asked`]), after [`Policy::restore`].
+    pub fn restore_asked<Tz: TimeZone>(
+        &mut self,
+        now: DateTime<Utc>,
+        tz: &Tz,
+        asked: &crate::control::Asked,
+    ) {
+        self.roll(now, tz);
+        if asked.day != local_date(now, tz) {
+            return;
+        }
+        self.snoozes_used += asked.snoozes;
+        self.done_today |= asked.done;
+        self.snoozed_until = self.snoozed_until.max(asked.snoozed_until);
+    }
+
+    /// Whether "done for today" holds at `now`.
+    pub fn is_done_for_today<Tz: TimeZone>(&self, now: DateTime<Utc>, tz: &Tz) -> bool {
+        self.day == Some(local_date(now, tz)) && self.done_today
     }
 
     /// "Done for today": no more reminders until the next local day.
@@ -724,11 +749,6 @@ impl Policy {
     /// The reminder held back, if any.
     pub fn held(&self) -> Option<&Reminder> {
         self.held.as_ref()
-    }
-
-    /// Forgets the held reminder (the employee left social sites for good, say).
-    pub fn drop_held(&mut self) -> Option<Reminder> {
-        self.held.take()
     }
 
     pub fn snoozes_left<Tz: TimeZone>(&self, now: DateTime<Utc>, tz: &Tz) -> u32 {
@@ -1152,12 +1172,19 @@ mod tests {
         assert_eq!(d.sent()[1], (30 * 60, Kind::Stage, Some(1.0)));
         assert!(d.p.snooze(d.now, &d.tz));
         assert!(!d.p.snooze(d.now, &d.tz), "third snooze granted");
+        // A snooze of another length counts the same.
+        assert_eq!(
+            d.p.snooze_for(Duration::from_secs(3600), d.now, &d.tz),
+            None
+        );
         assert_eq!(d.p.snoozes_left(d.now, &d.tz), 0);
         d.advance(m(14));
         assert_eq!(d.sent().len(), 2);
         d.advance(m(2));
         assert_eq!(d.sent().len(), 3, "over reminder after the snooze");
+        assert!(!d.p.is_done_for_today(d.now, &d.tz));
         d.p.done_for_today(d.now, &d.tz);
+        assert!(d.p.is_done_for_today(d.now, &d.tz));
         d.advance(m(120));
         assert_eq!(d.sent().len(), 3);
         d.work();
@@ -1165,8 +1192,13 @@ mod tests {
         d.now = Utc.with_ymd_and_hms(2026, 11, 25, 14, 0, 0).unwrap();
         d.check();
         assert_eq!(d.p.snoozes_left(d.now, &d.tz), 2);
+        assert!(!d.p.is_done_for_today(d.now, &d.tz));
+        // `dwell-agent snooze 40m`: 40 minutes, one of the day's snoozes.
+        let until = d.p.snooze_for(Duration::from_secs(2400), d.now, &d.tz);
+        assert_eq!(until, Some(d.now + chrono::Duration::minutes(40)));
+        assert_eq!(d.p.snoozes_left(d.now, &d.tz), 1);
         d.social();
-        d.advance(m(16));
+        d.advance(m(41));
         assert_eq!(d.sent().len(), 4);
     }
 
@@ -1231,6 +1263,21 @@ mod tests {
         d.advance(m(2)); // 24 min: 80 %
                          // 20 min counted at 09:20; back at 09:21: 24 min at 09:25.
         assert_eq!(d.sent(), vec![(25 * 60, Kind::Stage, Some(0.8))]);
+        // What was asked with no reminder to keep it adds up, for today only.
+        let today = local_date(d.now, &d.tz);
+        let mut asked = crate::control::Asked::none(today);
+        asked.snoozes = 1;
+        asked.snoozed_until = Some(d.now + m(30));
+        d.p.restore_asked(d.now, &d.tz, &asked);
+        assert_eq!(d.p.snoozes_left(d.now, &d.tz), 1);
+        assert_eq!(
+            d.p.outlook(d.now, None, &d.tz).snoozed_until,
+            Some(d.now + m(30))
+        );
+        asked.done = true;
+        asked.day = today.pred_opt().unwrap();
+        d.p.restore_asked(d.now, &d.tz, &asked);
+        assert!(!d.p.is_done_for_today(d.now, &d.tz), "yesterday's");
     }
 
     /// Over the daily limit (30 min) at 09:31, on the Toronto day.

@@ -10,6 +10,7 @@ use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Timelike, Utc};
 use std::collections::HashMap;
 
 use crate::ledger::{ms_between, Piece};
+pub use crate::ledger::{visits, Visit};
 use crate::schedule::{local_day_bounds, Schedule};
 
 /// `[start, end)` in UTC.
@@ -66,45 +67,6 @@ pub fn site_totals(pieces: &[Piece<'_>]) -> Vec<(String, i64)> {
     }
     let mut out: Vec<(String, i64)> = map.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
     out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    out
-}
-
-/// One uninterrupted stretch on one social site, inside one local day.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Visit<'a> {
-    pub date: NaiveDate,
-    pub start: DateTime<Utc>,
-    pub end: DateTime<Utc>,
-    pub site: &'a str,
-}
-
-impl Visit<'_> {
-    pub fn ms(&self) -> i64 {
-        ms_between(self.start, self.end)
-    }
-}
-
-/// Social pieces as visits: consecutive pieces of the same site that touch
-/// (see [`Piece::continues_visit`]) are one visit.
-pub fn visits<'a>(pieces: &[Piece<'a>]) -> Vec<Visit<'a>> {
-    let mut out: Vec<Visit<'a>> = Vec::new();
-    for p in pieces {
-        let Some(site) = p.activity.site() else {
-            continue;
-        };
-        if let Some(last) = out.last_mut() {
-            if p.continues_visit(last.date, last.site, last.end) {
-                last.end = p.end;
-                continue;
-            }
-        }
-        out.push(Visit {
-            date: p.date,
-            start: p.start,
-            end: p.end,
-            site,
-        });
-    }
     out
 }
 

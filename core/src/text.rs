@@ -3,7 +3,43 @@
 //! as people read them. One definition of each, used by `dwell-agent` and
 //! `dwell-report` alike.
 
-use crate::messages::Lang;
+/// The language of what dwell says: messages, reports, durations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Lang {
+    En,
+    Fr,
+}
+
+impl Lang {
+    /// Resolves `reminders.language` (`auto`, `en`, `fr`); `auto` follows the
+    /// locale (`LC_ALL`, `LC_MESSAGES`, `LANG`, first set wins), English otherwise.
+    /// `env` looks a variable up (injected so it can be tested).
+    pub fn resolve(setting: &str, env: impl Fn(&str) -> Option<String>) -> Lang {
+        match setting {
+            "fr" => Lang::Fr,
+            "en" => Lang::En,
+            _ => {
+                let locale = ["LC_ALL", "LC_MESSAGES", "LANG"]
+                    .iter()
+                    .filter_map(|k| env(k))
+                    .find(|v| !v.is_empty())
+                    .unwrap_or_default();
+                if locale.to_ascii_lowercase().starts_with("fr") {
+                    Lang::Fr
+                } else {
+                    Lang::En
+                }
+            }
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Fr => "fr",
+        }
+    }
+}
 
 /// A duration for people, the one style of both binaries, with no coarse
 /// rounding: under a minute in seconds (`50s`); under 10 minutes in minutes

@@ -67,22 +67,6 @@ fn store_refusal(e: StoreError, what: &str) -> anyhow::Error {
     }
 }
 
-/// What a merged file must have, as a query that fails when it lacks it.
-const MERGE_SHAPE: &[&str] = &[
-    "SELECT key, value FROM meta LIMIT 0",
-    "SELECT id, label FROM sites LIMIT 0",
-    "SELECT start, end, site, source FROM spans LIMIT 0",
-];
-
-/// The same for tables a merged file may lack (older schemas).
-const MERGE_SHAPE_IF_PRESENT: &[(&str, &str)] = &[
-    (
-        "reminders",
-        "SELECT at, kind, outcome, left_social, message FROM reminders LIMIT 0",
-    ),
-    ("notes", "SELECT week, text, written FROM notes LIMIT 0"),
-];
-
 impl Sources {
     /// Opens `data_dir`'s database read-only and each of `merge`. A merged
     /// database is refused when it is already in the report: the same file,
@@ -139,7 +123,8 @@ impl Sources {
                 Ok((store, id))
             })
             .map_err(|e| store_refusal(e, &what))?;
-            check_shape(&store)
+            store
+                .check_read_shape()
                 .map_err(|e| refused(format!("{what}: not a complete dwell database ({e})")))?;
             if let Some((_, _, first)) = seen.iter().find(|(_, i, _)| id.is_some() && *i == id) {
                 return Err(refused(format!(
@@ -241,7 +226,8 @@ impl Sources {
     pub fn reminders(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<ReminderRecord>> {
         let mut all = Vec::new();
         for (i, s) in self.stores.iter().enumerate() {
-            if !has_table(s, "reminders") {
+            // A table it lacks (an older schema) has nothing; a read error says so below.
+            if !s.has_table("reminders").unwrap_or(false) {
                 continue;
             }
             all.extend(
@@ -259,7 +245,7 @@ impl Sources {
     /// The reflection note of `week`, from this computer first.
     pub fn note(&self, week: &str) -> Result<Option<String>> {
         for (i, s) in self.stores.iter().enumerate() {
-            if !has_table(s, "notes") {
+            if !s.has_table("notes").unwrap_or(false) {
                 continue;
             }
             if let Some(n) = s.note(week).map_err(|e| self.failed(i, "notes", e))? {
@@ -268,32 +254,4 @@ impl Sources {
         }
         Ok(None)
     }
-}
-
-/// Whether a merged file has the tables and columns a report reads: an error
-/// naming what is missing otherwise.
-fn check_shape(store: &Store) -> Result<(), String> {
-    let conn = store.conn();
-    let check = |sql: &str| conn.prepare(sql).map(drop).map_err(|e| e.to_string());
-    for sql in MERGE_SHAPE {
-        check(sql)?;
-    }
-    for (table, sql) in MERGE_SHAPE_IF_PRESENT {
-        if has_table(store, table) {
-            check(sql)?;
-        }
-    }
-    Ok(())
-}
-
-fn has_table(store: &Store, name: &str) -> bool {
-    store
-        .conn()
-        .query_row(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
-            [name],
-            |r| r.get::<_, i64>(0),
-        )
-        .map(|n| n > 0)
-        .unwrap_or(false)
 }

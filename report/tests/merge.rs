@@ -96,7 +96,7 @@ impl Env {
     fn laptop_sql(&self, sql: &str) {
         let store = Store::open(&self.laptop()).unwrap();
         store
-            .conn()
+            .raw_for_tests()
             .execute_batch(&format!("PRAGMA foreign_keys = OFF; {sql}"))
             .unwrap();
     }
@@ -312,7 +312,7 @@ fn a_busy_database_is_waited_for() {
     let (alone, _) = env.json(&WEEK);
     let holder = Store::open(&env.data()).unwrap();
     holder
-        .conn()
+        .raw_for_tests()
         .execute_batch(
             "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE;
              INSERT OR REPLACE INTO meta (key, value) VALUES ('busy', '1');",
@@ -326,7 +326,7 @@ fn a_busy_database_is_waited_for() {
         .unwrap();
     // Longer than one busy timeout (5 s).
     std::thread::sleep(std::time::Duration::from_secs(6));
-    holder.conn().execute_batch("COMMIT").unwrap();
+    holder.raw_for_tests().execute_batch("COMMIT").unwrap();
     drop(holder);
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);

@@ -470,7 +470,7 @@ fn bad_input_is_one_line_and_exit_2() {
     {
         let store = Store::open(&newer).unwrap();
         store
-            .conn()
+            .raw_for_tests()
             .execute_batch("PRAGMA user_version = 99")
             .unwrap();
     }
@@ -548,24 +548,9 @@ fn open_prints_the_path_and_day_and_week_go_to_different_files() {
 #[cfg(unix)]
 fn opening_before_any_recording_shows_how_to_start() {
     let env = Env::new();
-    // An `xdg-open` that records what it was asked to open.
-    let bin = env.path("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let log = env.path("opened.txt");
-    let script = bin.join("xdg-open");
-    std::fs::write(
-        &script,
-        format!("#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n", log.display()),
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = recording_opener(&env);
     let runtime = env.path("runtime");
     std::fs::create_dir_all(&runtime).unwrap();
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
     let out = env.run_in(
         &env.data(),
         &["week", "--format", "html", "--open"],
@@ -579,7 +564,7 @@ fn opening_before_any_recording_shows_how_to_start() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let opened = std::fs::read_to_string(&log).unwrap();
+    let opened = std::fs::read_to_string(env.path("opened.txt")).unwrap();
     let page = PathBuf::from(opened.trim());
     assert!(page.starts_with(&runtime), "{}", page.display());
     let html = std::fs::read_to_string(&page).unwrap();

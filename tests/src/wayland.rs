@@ -1,5 +1,5 @@
-//! [`WaylandSession`]: a real, throw-away Wayland session per test, with sway, KWin or GNOME
-//! Shell running headless.
+//! [`WaylandSession`]: a real, throw-away Wayland session per test, with sway, KWin, GNOME
+//! Shell, Hyprland or labwc running headless.
 //!
 //! [`WaylandSession::start`] brings up, for one test only:
 //!
@@ -9,15 +9,24 @@
 //!   `org.freedesktop.ScreenSaver` stand-in on the session bus: the agent listens to both on
 //!   every backend, and [`WaylandSession::lock`], [`WaylandSession::suspend`] and
 //!   [`WaylandSession::set_screensaver_active`] drive them;
-//! * the compositor, headless: `sway` (wlroots headless backend, pixman renderer), a copy of
-//!   `kwin_wayland --virtual` (the installed binary carries a file capability this sandbox
-//!   cannot grant, and a copy drops it), or `gnome-shell --headless` with `dconf-service` for
-//!   its settings and a test-only helper extension (`tests/data/gnome-shell/`) that hides the
+//! * the compositor, headless: `sway` or `labwc` (wlroots headless backend, pixman renderer),
+//!   `Hyprland`, `kwin_wayland --virtual` (KWin 5.27: a copy, because the installed binary
+//!   carries a file capability this sandbox cannot grant and a copy drops it; KWin 6: the
+//!   installed binary, which aborts under another name), or `gnome-shell --headless` with
+//!   `dconf-service` for its settings and a test-only helper extension
+//!   (`tests/data/gnome-shell/`, legacy for 43–44, ES modules for 45+) that hides the
 //!   overview at startup and offers focus and input over D-Bus (`org.dwell.TestHelper`,
 //!   because `org.gnome.Shell.Eval` is disabled);
-//! * for sway and KWin, `dwell-e2e-wayland` (this crate's `src/bin`): a Wayland client that
-//!   injects input (KWin's `org_kde_kwin_fake_input`) and watches the compositor's own idle
-//!   notifications, so [`WaylandSession::nudge_input`] proves the compositor saw the input.
+//! * for all but GNOME, `dwell-e2e-wayland` (this crate's `src/bin`): a Wayland client that
+//!   injects input (KWin's `org_kde_kwin_fake_input`, else a wlroots virtual pointer) and
+//!   watches the compositor's own idle notifications, so [`WaylandSession::nudge_input`]
+//!   proves the compositor saw the input; on Hyprland and labwc it also lists windows and
+//!   focuses them through `zwlr_foreign_toplevel_manager_v1`.
+//!
+//! The compositor's version ([`WaylandSession::version`], from its Debian package) decides
+//! what differs between releases: KWin 5 or 6 script API, the GNOME helper's flavour and
+//! `shell-version`, which idle protocols sway offers. The same tests run on this host's
+//! Debian 12 compositors and, through `scripts/roots`, inside Debian trixie and forky roots.
 //!
 //! Everything runs as an unprivileged user (uid/gid 65534 with no supplementary groups, the
 //! same as `setpriv --reuid=65534 --regid=65534 --clear-groups`) when the tests run as root:
@@ -75,12 +84,17 @@ const PROBE_MS: u32 = 100;
 /// Which compositor a [`WaylandSession`] runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Compositor {
-    /// sway 1.7 (wlroots): foreign-toplevel and `org_kde_kwin_idle`.
+    /// sway (wlroots): foreign-toplevel; `org_kde_kwin_idle` (1.7), `ext-idle-notify-v1`
+    /// (1.8 on).
     Sway,
-    /// KWin 5.27 (`kwin_wayland --virtual`): scripting over D-Bus, `ext-idle-notify-v1`.
+    /// KWin 5.27 or 6 (`kwin_wayland --virtual`): scripting over D-Bus, `ext-idle-notify-v1`.
     Kwin,
-    /// GNOME Shell 43 (`--headless`): an extension reports focus, Mutter's `IdleMonitor`.
+    /// GNOME Shell (`--headless`): an extension reports focus, Mutter's `IdleMonitor`.
     Gnome,
+    /// Hyprland (aquamarine): foreign-toplevel, `ext-idle-notify-v1`.
+    Hyprland,
+    /// labwc (wlroots): foreign-toplevel, `ext-idle-notify-v1`; no IPC for focus.
+    Labwc,
 }
 
 impl Compositor {
@@ -90,6 +104,19 @@ impl Compositor {
             Compositor::Sway => "sway",
             Compositor::Kwin => "kwin_wayland",
             Compositor::Gnome => "gnome-shell",
+            Compositor::Hyprland => "Hyprland",
+            Compositor::Labwc => "labwc",
+        }
+    }
+
+    /// The Debian package that ships it (its version is the compositor's).
+    pub fn package(self) -> &'static str {
+        match self {
+            Compositor::Sway => "sway",
+            Compositor::Kwin => "kwin-wayland",
+            Compositor::Gnome => "gnome-shell",
+            Compositor::Hyprland => "hyprland",
+            Compositor::Labwc => "labwc",
         }
     }
 
@@ -99,7 +126,49 @@ impl Compositor {
             Compositor::Sway => "sway",
             Compositor::Kwin => "KDE",
             Compositor::Gnome => "GNOME",
+            Compositor::Hyprland => "Hyprland",
+            Compositor::Labwc => "labwc:wlroots",
         }
+    }
+
+    /// Whether the compositor picks its own socket name (`wayland-N`), which the test learns
+    /// from a script the compositor runs at start.
+    fn picks_socket(self) -> bool {
+        matches!(
+            self,
+            Compositor::Sway | Compositor::Hyprland | Compositor::Labwc
+        )
+    }
+}
+
+/// A compositor's release (`major.minor`), from its Debian package's version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Version {
+    pub major: u32,
+    pub minor: u32,
+}
+
+impl Version {
+    /// Whether this release is `major.minor` or later.
+    pub fn at_least(self, major: u32, minor: u32) -> bool {
+        self >= Version { major, minor }
+    }
+
+    /// Reads `4:5.27.5-2`, `1.10.1-2` or `50.5-1` (epoch and Debian revision ignored).
+    pub fn parse_debian(text: &str) -> Option<Version> {
+        let upstream = text.trim().split_once(':').map_or(text.trim(), |(_, v)| v);
+        let mut parts = upstream
+            .split(|c: char| !c.is_ascii_digit())
+            .map(str::parse::<u32>);
+        let major = parts.next()?.ok()?;
+        let minor = parts.next().and_then(Result::ok).unwrap_or(0);
+        Some(Version { major, minor })
+    }
+}
+
+impl std::fmt::Display for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
     }
 }
 
@@ -132,8 +201,12 @@ struct Run {
     display: Option<String>,
     /// sway's IPC socket.
     swaysock: Option<PathBuf>,
-    /// `dwell-e2e-wayland` (sway, KWin).
+    /// `dwell-e2e-wayland` (all but GNOME).
     probe: Option<Probe>,
+    /// (pid, app id) of every window the test opened, newest last: the foreign-toplevel
+    /// protocol names no pid, so on Hyprland and labwc a window's pid is the one of the
+    /// newest window opened with its app id (the scenarios never open two at once).
+    opened: Vec<(u32, String)>,
 }
 
 /// The `dwell-e2e-wayland` helper of one compositor run.
@@ -157,6 +230,7 @@ pub struct WaylandSession {
     stand_ins: Vec<Child>,
     run: Mutex<Run>,
     tokens: AtomicU32,
+    version: OnceLock<Version>,
 }
 
 impl WaylandSession {
@@ -177,9 +251,11 @@ impl WaylandSession {
             Compositor::Sway => &["sway", "swaymsg"][..],
             Compositor::Kwin => &["kwin_wayland"][..],
             Compositor::Gnome => &["gnome-shell", "gsettings"][..],
+            Compositor::Hyprland => &["Hyprland"][..],
+            Compositor::Labwc => &["labwc"][..],
         });
         for tool in tools {
-            require_tool(tool);
+            require_session_tool(compositor, tool);
         }
         require_python_modules();
         if compositor == Compositor::Gnome {
@@ -212,6 +288,7 @@ impl WaylandSession {
             stand_ins: Vec::new(),
             run: Mutex::new(Run::default()),
             tokens: AtomicU32::new(0),
+            version: OnceLock::new(),
         };
         session.make_dirs();
         session.bus_address =
@@ -354,6 +431,26 @@ impl WaylandSession {
         self.compositor
     }
 
+    /// The compositor's release, from `dpkg-query` on its package (read once).
+    pub fn version(&self) -> Version {
+        *self.version.get_or_init(|| {
+            let package = self.compositor.package();
+            let mut cmd = Command::new("dpkg-query");
+            cmd.env_clear()
+                .env("PATH", "/usr/bin:/bin")
+                .args(["-W", "-f=${Version}", package]);
+            let out = run_command(cmd, COMMAND_TIMEOUT);
+            let text = String::from_utf8_lossy(&out.stdout);
+            Version::parse_debian(&text).unwrap_or_else(|| {
+                panic!(
+                    "cannot read the version of the Debian package `{package}` ({}): {text:?} {}",
+                    out.status,
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            })
+        })
+    }
+
     /// `DBUS_SESSION_BUS_ADDRESS` of the private session bus.
     pub fn bus_address(&self) -> &str {
         &self.bus_address
@@ -364,11 +461,12 @@ impl WaylandSession {
         &self.system_bus_address
     }
 
-    /// `WAYLAND_DISPLAY` (sway's is known once it has started).
+    /// `WAYLAND_DISPLAY` (sway's, Hyprland's and labwc's are known once they have started).
     pub fn wayland_display(&self) -> Option<String> {
-        match self.compositor {
-            Compositor::Sway => self.lock_run().display.clone(),
-            Compositor::Kwin | Compositor::Gnome => Some(SOCKET.to_owned()),
+        if self.compositor.picks_socket() {
+            self.lock_run().display.clone()
+        } else {
+            Some(SOCKET.to_owned())
         }
     }
 
@@ -517,10 +615,11 @@ impl WaylandSession {
     // ----- the compositor -----
 
     /// Starts (or restarts, after [`WaylandSession::kill_compositor`]) the compositor and
-    /// waits until it is ready: sway's IPC answers and its Wayland socket is known; KWin's
+    /// waits until it is ready: sway's IPC answers and its Wayland socket is known; Hyprland
+    /// and labwc have run their start-up command (which tells the socket); KWin's
     /// `/Scripting` answers; GNOME Shell's helper extension owns `org.dwell.TestHelper` (the
-    /// shell has started and the overview is hidden). For sway and KWin, also starts the
-    /// `dwell-e2e-wayland` probe. A restarted sway must take the same socket name.
+    /// shell has started and the overview is hidden). For all but GNOME, also starts the
+    /// `dwell-e2e-wayland` probe. A restarted compositor must take the same socket name.
     pub fn start_compositor(&self) {
         assert!(
             self.lock_run().compositor.is_none(),
@@ -531,6 +630,8 @@ impl WaylandSession {
             Compositor::Sway => self.start_sway(),
             Compositor::Kwin => self.start_kwin(),
             Compositor::Gnome => self.start_gnome(),
+            Compositor::Hyprland => self.start_hyprland(),
+            Compositor::Labwc => self.start_labwc(),
         };
         self.lock_run().compositor = Some(child);
         if self.compositor != Compositor::Gnome {
@@ -599,6 +700,21 @@ impl Bus {
         match self {
             Bus::Session => "--session",
             Bus::System => "--system",
+        }
+    }
+}
+
+/// As [`require_tool`], but inside a `scripts/roots` root (`DWELL_E2E_ROOT` names its
+/// suite) a missing tool means the root's package list lacks it, which the panic says.
+fn require_session_tool(compositor: Compositor, tool: &str) {
+    match env::var("DWELL_E2E_ROOT") {
+        Ok(suite) if crate::find_tool(tool).is_none() => panic!(
+            "`{tool}` ({} session) is not in the Debian {suite} root: add its package to \
+             that suite's list in scripts/roots (the root is rebuilt when the list changes)",
+            compositor.name()
+        ),
+        _ => {
+            require_tool(tool);
         }
     }
 }

@@ -439,6 +439,10 @@ fn install_writes_an_autostart_entry_without_systemd_and_a_unit_systemd_accepts(
         "{text}"
     );
     assert!(text.contains("\nRestart=on-failure\n"), "{text}");
+    assert!(
+        text.contains("\nWantedBy=graphical-session.target\n"),
+        "{text}"
+    );
     let mut cmd = home.command(require_tool("systemd-analyze"));
     cmd.args(["verify", "--user"]).arg(&unit);
     let out = run_command(cmd, Duration::from_secs(30));
@@ -454,6 +458,94 @@ fn install_writes_an_autostart_entry_without_systemd_and_a_unit_systemd_accepts(
     assert!(!unit.exists() && !entry.exists());
     let out = home.ok(&["uninstall"]);
     assert!(out.contains("nothing to remove"), "{out}");
+}
+
+#[test]
+fn install_on_sway_says_the_autostart_entry_is_not_read_and_gives_the_line() {
+    let home = Home::new();
+    let agent = bin_path("dwell-agent");
+    let mut cmd = home.command(&agent);
+    cmd.env("SWAYSOCK", home.runtime().join("sway-ipc.sock"))
+        .env("XDG_CURRENT_DESKTOP", "sway")
+        .arg("install");
+    let out = run_command(cmd, COMMAND_TIMEOUT);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        !stdout.contains("starts at your next login"),
+        "sway never reads autostart entries:\n{stdout}"
+    );
+    assert!(stdout.contains("sway does not"), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "~/.config/sway/config:\n\n    exec \"{} run\"\n",
+            agent.display()
+        )),
+        "{stdout}"
+    );
+    // Elsewhere (GNOME, Plasma, Xfce…), the entry is read at login.
+    let mut cmd = home.command(&agent);
+    cmd.env("XDG_CURRENT_DESKTOP", "GNOME").arg("install");
+    let out = run_command(cmd, COMMAND_TIMEOUT);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("starts at your next login"), "{stdout}");
+    assert!(!stdout.contains("add this line"), "{stdout}");
+}
+
+#[test]
+fn snooze_and_done_for_today_need_a_running_agent_and_say_so() {
+    let home = Home::new();
+    let err = home.refused(&["snooze"]);
+    assert!(err.contains("not enabled"), "{err}");
+    home.ok(&["enable", "--yes"]);
+    let err = home.refused(&["done-for-today"]);
+    assert!(err.contains("not running"), "{err}");
+    let err = home.refused(&["snooze", "0m"]);
+    assert!(err.contains("at once"), "{err}");
+    // Nothing is left waiting for an agent that starts later.
+    let left = home.sql("SELECT count(*) AS n FROM meta WHERE key = 'reminder_request'");
+    assert_eq!(left[0]["n"], 0, "{left}");
+}
+
+#[test]
+fn uninstall_all_removes_autostart_browser_hosts_and_the_gnome_extension() {
+    let home = Home::new();
+    home.ok(&["install"]);
+    home.ok(&["browser", "install"]);
+    let chromium = home
+        .config_home()
+        .join("chromium/NativeMessagingHosts/org.dwell.agent.json");
+    let firefox = home
+        .path()
+        .join(".mozilla/native-messaging-hosts/org.dwell.agent.json");
+    assert!(chromium.exists() && firefox.exists());
+    let gnome = home
+        .path()
+        .join(".local/share/gnome-shell/extensions/dwell-focus@dwell");
+    fs::create_dir_all(&gnome).expect("extension dir");
+    fs::write(gnome.join("metadata.json"), "{}").expect("metadata");
+    // Plain uninstall keeps doing what it did: autostart only.
+    let out = home.ok(&["uninstall"]);
+    assert!(out.contains("dwell-agent.desktop"), "{out}");
+    assert!(chromium.exists() && gnome.exists());
+    home.ok(&["install"]);
+
+    let out = home.ok(&["uninstall", "--all"]);
+    let entry = home.config_home().join("autostart/dwell-agent.desktop");
+    assert!(!entry.exists() && !chromium.exists() && !firefox.exists());
+    assert!(!gnome.exists(), "{out}");
+    for said in [
+        "dwell-agent.desktop",
+        "chromium",
+        "firefox",
+        "dwell-focus@dwell",
+    ] {
+        assert!(out.contains(said), "{said} not named:\n{out}");
+    }
+    // Your data stays.
+    assert!(out.contains("disable --erase"), "{out}");
+    let again = home.ok(&["uninstall", "--all"]);
+    assert!(again.contains("nothing"), "{again}");
 }
 
 #[test]

@@ -83,9 +83,13 @@ fn seed_social_time(dwell: &Dwell, minutes: i64) {
 
 /// Whether the menu (as `sni-watcher.py menu` prints it) offers Resume.
 fn resume_enabled(menu: &str) -> Option<bool> {
+    entry_enabled(menu, "Resume")
+}
+
+fn entry_enabled(menu: &str, label: &str) -> Option<bool> {
     menu.lines().find_map(|l| {
         let mut cols = l.split('\t').skip(1);
-        (cols.next() == Some("Resume")).then(|| cols.next() == Some("True"))
+        (cols.next() == Some(label)).then(|| cols.next() == Some("True"))
     })
 }
 
@@ -140,7 +144,9 @@ fn the_item_registers_shows_today_and_pauses_from_its_menu() {
             "Resume",
             "Today's report",
             "This week's report",
-            "Open settings"
+            "Open settings",
+            "Snooze",
+            "Done for today"
         ],
         "{menu}"
     );
@@ -183,6 +189,20 @@ fn the_item_registers_shows_today_and_pauses_from_its_menu() {
         status_json(&dwell)["paused_until"].is_null()
     });
     assert!(resumed, "{}", agent.stderr_text());
+
+    // Under the limit with no reminder on screen: Snooze is not offered.
+    let menu = host(&desktop, &["menu", &item]);
+    assert_eq!(entry_enabled(&menu, "Snooze"), Some(false), "{menu}");
+    // The buttons' choices from a terminal reach the running agent, which
+    // answers with the day's snoozes left (3 a day by default).
+    let out = dwell.agent(&["snooze", "20m"]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{said}\n{out:?}");
+    assert!(said.contains("(2 snooze(s) left today)"), "{said}");
+    let out = dwell.agent(&["done-for-today"]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.starts_with("Done for today"), "{said}\n{out:?}");
+    assert_eq!(status_json(&dwell)["done_for_today"], true);
 
     let status = agent.terminate();
     assert!(status.success(), "{status}\n{}", agent.stderr_text());

@@ -6,22 +6,23 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use clap::CommandFactory;
+use clap::Command;
 use dwell_clidoc::{CompletionsArgs, GenerateAssetsArgs};
 
-use crate::cli::Cli;
 use crate::cmd::install::{packaged_unit_text, UNIT_NAME};
 
-/// Prints the completion script for the shell asked for.
-pub fn completions(args: &CompletionsArgs) -> Result<()> {
-    dwell_clidoc::completions_to_stdout(Cli::command(), args.shell)
+/// Prints the completion script for the shell asked for; `command` is the
+/// command line `crate::cli` defines (passed down: the commands never import
+/// `cli`).
+pub fn completions(command: Command, args: &CompletionsArgs) -> Result<()> {
+    dwell_clidoc::completions_to_stdout(command, args.shell)
         .context("cannot print the completion script")
 }
 
 /// Writes the man pages and completions into `--out`, and the packaged unit
 /// into `--out/systemd/`; lists what it wrote.
-pub fn generate(args: &GenerateAssetsArgs) -> Result<()> {
-    for path in write(&args.out, &args.date)? {
+pub fn generate(command: Command, args: &GenerateAssetsArgs) -> Result<()> {
+    for path in write(command, &args.out, &args.date)? {
         println!("{}", path.display());
     }
     Ok(())
@@ -45,14 +46,14 @@ const SEE_ALSO: dwell_clidoc::Section<'static> = dwell_clidoc::Section {
     paragraphs: &["dwell-report(1), dwell-native-host(1), systemctl(1)"],
 };
 
-fn write(out: &std::path::Path, date: &str) -> Result<Vec<PathBuf>> {
+fn write(command: Command, out: &std::path::Path, date: &str) -> Result<Vec<PathBuf>> {
     let sections = [
         dwell_clidoc::FILES,
         EXAMPLES,
         dwell_clidoc::PRIVACY,
         SEE_ALSO,
     ];
-    let mut written = dwell_clidoc::write_assets(Cli::command(), out, date, &sections)?;
+    let mut written = dwell_clidoc::write_assets(command, out, date, &sections)?;
     let dir = out.join("systemd");
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let unit = dir.join(UNIT_NAME);
@@ -66,6 +67,8 @@ fn write(out: &std::path::Path, date: &str) -> Result<Vec<PathBuf>> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::cli::Cli;
+    use clap::CommandFactory;
 
     #[test]
     fn the_command_line_is_consistent() {
@@ -77,7 +80,7 @@ mod tests {
     #[test]
     fn every_subcommand_gets_a_man_page_and_completions() {
         let dir = tempfile::tempdir().unwrap();
-        let written = write(dir.path(), "2026-12-01").unwrap();
+        let written = write(Cli::command(), dir.path(), "2026-12-01").unwrap();
         let expected = dwell_clidoc::page_names(&Cli::command());
         assert!(expected.contains(&"dwell-agent-status.1".to_owned()));
         assert!(expected.contains(&"dwell-agent-config-check.1".to_owned()));

@@ -49,6 +49,9 @@ fn config_check(cli: &Global) -> Result<()> {
         humanize(config.limits.weekly),
         config.rules.len()
     );
+    for w in super::advice::limit_warnings(&config) {
+        println!("warning: {w}");
+    }
     Ok(())
 }
 

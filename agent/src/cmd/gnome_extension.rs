@@ -26,7 +26,6 @@ const DISABLED_KEY: &str = "disabled-extensions";
 const DISABLE_USER_KEY: &str = "disable-user-extensions";
 
 const LEGACY_METADATA: &str = include_str!("../../data/gnome-extension/legacy/metadata.json");
-const LEGACY_EXTENSION: &str = include_str!("../../data/gnome-extension/legacy/extension.js");
 const ESM_METADATA: &str = include_str!("../../data/gnome-extension/esm/metadata.json");
 const ESM_EXTENSION: &str = include_str!("../../data/gnome-extension/esm/extension.js");
 
@@ -57,11 +56,22 @@ impl Variant {
         }
     }
 
-    /// `(metadata.json, extension.js)`.
-    pub fn files(self) -> (&'static str, &'static str) {
+    /// `(metadata.json, the ES-module extension.js)`; the legacy build's
+    /// `extension.js` is made from the latter by [`Variant::extension_js`].
+    fn files(self) -> (&'static str, &'static str) {
         match self {
-            Variant::Legacy => (LEGACY_METADATA, LEGACY_EXTENSION),
+            Variant::Legacy => (LEGACY_METADATA, ESM_EXTENSION),
             Variant::Esm => (ESM_METADATA, ESM_EXTENSION),
+        }
+    }
+
+    /// The `extension.js` this shell loads: the ES-module build, or the legacy
+    /// build made from it ([`legacy_from_esm`]).
+    pub fn extension_js(self) -> String {
+        match self {
+            Variant::Esm => ESM_EXTENSION.to_owned(),
+            // The built-in file converts (tested): an error here cannot happen.
+            Variant::Legacy => legacy_from_esm(ESM_EXTENSION).unwrap_or_default(),
         }
     }
 
@@ -71,6 +81,42 @@ impl Variant {
             Variant::Esm => "the build for GNOME Shell 45 and later",
         }
     }
+}
+
+/// The build for GNOME Shell 40 to 44 (`imports.gi`, `init()` returning the
+/// extension) made from the ES-module build, so that the two never drift:
+/// the same body, with the module lines, the class line and the logging
+/// call of the older API. `Err` names the piece of the ES-module file that
+/// was not found as expected.
+pub fn legacy_from_esm(esm: &str) -> Result<String, &'static str> {
+    let swaps: [(&str, &str, &'static str); 3] = [
+        (
+            "import Gio from 'gi://Gio';\nimport GLib from 'gi://GLib';\n\nimport {Extension} from 'resource:///org/gnome/shell/extensions/extension.js';\n",
+            "'use strict';\n\nconst { Gio, GLib } = imports.gi;\n",
+            "the import lines",
+        ),
+        (
+            "export default class DwellFocusExtension extends Extension {\n    constructor(metadata) {\n        super(metadata);\n",
+            "class Extension {\n    constructor() {\n",
+            "the class line and its constructor",
+        ),
+        (
+            "for GNOME Shell 45 and later (ES modules).",
+            "for GNOME Shell 40 to 44 (the legacy imports.gi API).",
+            "the first line",
+        ),
+    ];
+    let mut out = esm.to_owned();
+    for (from, to, what) in swaps {
+        if out.matches(from).count() != 1 {
+            return Err(what);
+        }
+        out = out.replacen(from, to, 1);
+    }
+    // Shell 40-44 has no `console`; `log` writes to the journal the same way.
+    out = out.replace("console.warn(", "log(");
+    out.push_str("\nfunction init() {\n    return new Extension();\n}\n");
+    Ok(out)
 }
 
 /// The `metadata.json` to install for a shell of `major`: the built-in one, or,
@@ -491,7 +537,7 @@ fn install() -> Result<()> {
 
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("cannot create {}; nothing was installed", dir.display()))?;
-    let (_, extension) = variant.files();
+    let extension = variant.extension_js();
     let (metadata, added) = metadata_for(variant, major);
     if let Some(major) = added {
         println!(
@@ -499,7 +545,7 @@ fn install() -> Result<()> {
         );
     }
     write_atomic(&dir.join("metadata.json"), &metadata, 0o644)?;
-    write_atomic(&dir.join("extension.js"), extension, 0o644)?;
+    write_atomic(&dir.join("extension.js"), &extension, 0o644)?;
     println!("Wrote {}/ (metadata.json, extension.js).", dir.display());
 
     let enabled = gs.get_list(ENABLED_KEY)?;
@@ -533,6 +579,15 @@ fn install() -> Result<()> {
     );
     println!("If it is not enabled after that, run `gnome-extensions enable {UUID}`.");
     Ok(())
+}
+
+/// `uninstall --all`: the extension, only where it is installed; whether it was.
+pub fn uninstall_if_installed() -> Result<bool> {
+    if !extension_dir()?.exists() {
+        return Ok(false);
+    }
+    uninstall()?;
+    Ok(true)
 }
 
 fn uninstall() -> Result<()> {
@@ -655,7 +710,8 @@ mod tests {
             (Variant::Legacy, ["40", "44"], "function init()"),
             (Variant::Esm, ["45", "51"], "export default class"),
         ] {
-            let (metadata, extension) = variant.files();
+            let (metadata, _) = variant.files();
+            let extension = variant.extension_js();
             let m: serde_json::Value = serde_json::from_str(metadata).unwrap();
             assert_eq!(m["uuid"], UUID);
             let shells = m["shell-version"].as_array().unwrap();
@@ -665,6 +721,42 @@ mod tests {
             assert!(extension.contains(needle), "{variant:?}");
             assert!(extension.contains("Gio.DBusCallFlags.NO_AUTO_START"));
         }
+    }
+
+    #[test]
+    fn the_legacy_build_is_the_es_module_build_in_the_older_api() {
+        let legacy = legacy_from_esm(ESM_EXTENSION).unwrap();
+        for gone in ["import ", "export ", "console.", "super(", "extends"] {
+            assert!(!legacy.contains(gone), "{gone} in:\n{legacy}");
+        }
+        for kept in [
+            "'use strict';",
+            "const { Gio, GLib } = imports.gi;",
+            "class Extension {",
+            "function init() {\n    return new Extension();\n}",
+            "for GNOME Shell 40 to 44",
+        ] {
+            assert!(legacy.contains(kept), "{kept} not in:\n{legacy}");
+        }
+        // Apart from those lines, the same body: every method of one is in the other.
+        let body = |js: &str| -> Vec<String> {
+            js.lines()
+                .skip_while(|l| !l.contains("enable() {"))
+                .take_while(|l| !l.starts_with("function init"))
+                .map(|l| l.replace("console.warn(", "log("))
+                .collect()
+        };
+        assert_eq!(
+            body(&legacy),
+            body(ESM_EXTENSION)
+                .into_iter()
+                .chain(["".to_owned()])
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(
+            legacy_from_esm("not the extension"),
+            Err("the import lines")
+        );
     }
 
     #[test]

@@ -67,10 +67,7 @@ fn ready_on(today: NaiveDate, need: usize, work_days: &[bool; 7]) -> Option<Naiv
     None
 }
 
-/// A duration for people, in the one style of both binaries.
-fn minutes(secs: f64) -> String {
-    dwell_core::text::duration(secs.round() as i64, dwell_core::messages::Lang::En)
-}
+use crate::words::fmt_minutes as minutes;
 
 pub fn limits(cli: &Global, action: &LimitsAction) -> Result<()> {
     limits_at(cli, action, Utc::now())
@@ -92,8 +89,7 @@ pub fn limits_at(cli: &Global, action: &LimitsAction, now: DateTime<Utc>) -> Res
     };
     let seconds: Vec<f64> = totals.iter().map(|(_, s)| *s).collect();
     let result = calibrate::suggest_daily(&seconds);
-    let calibrating_until =
-        calibrate::calibration_end(consent, config.tracking.calibrate).filter(|end| now < *end);
+    let calibrating_until = calibrate::calibrating_until(consent, config.tracking.calibrate, now);
     let s = result.as_ref().ok();
     let report = Report {
         days_looked_at: *days,

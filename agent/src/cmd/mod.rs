@@ -7,12 +7,13 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 use chrono::{Local, Utc};
 use dwell_core::Config;
 
 use crate::lock;
 
+pub mod advice;
 pub mod assets;
 pub mod config;
 pub mod disable;
@@ -25,15 +26,15 @@ pub mod limits;
 pub mod pause;
 pub mod run;
 pub mod setup;
+pub mod snooze;
 pub mod status;
 
 pub use dwell_clidoc::Global;
 pub use dwell_core::exit::Refused;
 
-/// An error that means "refused": exit code 2 (see `dwell_core::exit`).
-pub fn refused(msg: impl Into<String>) -> anyhow::Error {
-    anyhow!(Refused(msg.into()))
-}
+/// Shared with the runtime modules, so they live below the commands.
+pub use crate::files::{write_atomic, write_private};
+pub use crate::words::{fmt_minutes, refused};
 
 /// The data directory in use.
 pub fn data_dir(cli: &Global) -> Result<PathBuf> {
@@ -43,16 +44,6 @@ pub fn data_dir(cli: &Global) -> Result<PathBuf> {
 /// The config file in use, whether it exists or not.
 pub fn config_path(cli: &Global) -> Option<PathBuf> {
     cli.config_file()
-}
-
-/// [`dwell_core::files::write_private`] (0600, whole or not at all), for anyhow code.
-pub fn write_private(path: &Path, text: impl AsRef<[u8]>) -> Result<()> {
-    Ok(dwell_core::files::write_private(path, text)?)
-}
-
-/// [`dwell_core::files::write_atomic`] (whole or not at all), for anyhow code.
-pub fn write_atomic(path: &Path, text: impl AsRef<[u8]>, mode: u32) -> Result<()> {
-    Ok(dwell_core::files::write_atomic(path, text, mode)?)
 }
 
 /// Loads the config file, or the built-in defaults when there is none.
@@ -90,17 +81,16 @@ pub enum Told {
     NotListening,
 }
 
-/// Whether signal number `sig` is caught by a handler, from the `SigCgt:`
-/// line of `/proc/PID/status`.
-pub fn catches(proc_status: &str, sig: u32) -> bool {
+/// Whether `sig` is caught by a handler, from the `SigCgt:` line of
+/// `/proc/PID/status`.
+pub fn catches(proc_status: &str, sig: rustix::process::Signal) -> bool {
+    let sig = sig.as_raw();
     proc_status
         .lines()
         .find_map(|l| l.strip_prefix("SigCgt:"))
         .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
         .is_some_and(|mask| (1..=64).contains(&sig) && mask & (1 << (sig - 1)) != 0)
 }
-
-const SIGUSR1: u32 = 10;
 
 /// Sends SIGUSR1 to the agent running on `dir`, if it listens for it.
 pub fn notify_agent(dir: &Path) -> Told {
@@ -111,7 +101,7 @@ pub fn notify_agent(dir: &Path) -> Told {
         return Told::NotRunning;
     };
     let listens = std::fs::read_to_string(format!("/proc/{raw}/status"))
-        .is_ok_and(|st| catches(&st, SIGUSR1));
+        .is_ok_and(|st| catches(&st, rustix::process::Signal::USR1));
     if !listens {
         return Told::NotListening;
     }
@@ -144,10 +134,4 @@ pub fn local_rfc3339(t: chrono::DateTime<Utc>) -> String {
 /// A moment for people, in local time: `14:10` today, else `Tue 2 Dec 14:10`.
 pub fn local_moment(t: chrono::DateTime<Utc>, now: chrono::DateTime<Utc>) -> String {
     dwell_core::text::moment(t, now, &Local)
-}
-
-/// A duration for people (`50s`, `1m 31s`, `45m`, `2h 30m`): the one style of
-/// both binaries, [`dwell_core::text::duration`]; the terminal speaks English.
-pub fn fmt_minutes(secs: f64) -> String {
-    dwell_core::text::duration(secs.round() as i64, dwell_core::messages::Lang::En)
 }

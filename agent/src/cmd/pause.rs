@@ -149,10 +149,11 @@ mod tests {
     #[test]
     fn caught_signals_from_proc_status() {
         let st = "Name:\tdwell-agent\nSigIgn:\t0000000000001000\nSigCgt:\t0000000180004200\n";
-        assert!(catches(st, 10));
-        assert!(catches(st, 15));
-        assert!(!catches(st, 12));
-        assert!(!catches("SigCgt:\t0000000000000000\n", 10));
-        assert!(!catches("garbage", 10));
+        use rustix::process::Signal;
+        assert!(catches(st, Signal::USR1));
+        assert!(catches(st, Signal::TERM));
+        assert!(!catches(st, Signal::USR2));
+        assert!(!catches("SigCgt:\t0000000000000000\n", Signal::USR1));
+        assert!(!catches("garbage", Signal::USR1));
     }
 }

@@ -18,7 +18,7 @@ use crate::lock::AgentLock;
 
 pub fn run(cli: &Global) -> Result<()> {
     let dir = data_dir(cli)?;
-    let config = load_config(cli)?;
+    let mut config = load_config(cli)?;
     let db = dir.join(DB_FILE);
     match std::fs::symlink_metadata(&db) {
         Ok(_) => {}
@@ -54,7 +54,7 @@ pub fn run(cli: &Global) -> Result<()> {
         let Some(store) = open_unless_stopped(&runtime, &dir, &mut stop)? else {
             return Ok(());
         };
-        let result = runtime.block_on(crate::run::run_live(
+        let result = runtime.block_on(crate::run::run(
             config.clone(),
             live_path.clone(),
             Some(lock.health_note()),
@@ -68,6 +68,9 @@ pub fn run(cli: &Global) -> Result<()> {
             Err(e) if is_damaged(&e) && recovered_at.is_none_or(|t| t.elapsed() > HOUR) => {
                 tracing::warn!("{e:#}: moving it aside");
                 recovered_at = Some(std::time::Instant::now());
+                // Start again with the config as the file says now (an edit
+                // since the start must not revert), the previous if refused.
+                config = crate::reload::for_restart(live_path.as_deref(), config);
             }
             other => return other,
         }

@@ -65,22 +65,18 @@ impl Answers {
                 .filter(|(_, on)| *on)
                 .map(|(d, _)| d.to_string())
                 .collect(),
-            work_hours: config.schedule.work_hours.iter().map(fmt_range).collect(),
+            work_hours: config
+                .schedule
+                .work_hours
+                .iter()
+                .map(TimeRange::to_string)
+                .collect(),
             reminders: config.reminders.enabled,
             pause_page: config.reminders.pause_page,
             language: config.reminders.language.clone(),
             calibrate: fresh || config.tracking.calibrate.is_some(),
         }
     }
-}
-
-fn fmt_range(r: &TimeRange) -> String {
-    let end = if r.ends_at_midnight() {
-        "24:00".to_owned()
-    } else {
-        r.end.format("%H:%M").to_string()
-    };
-    format!("{}-{end}", r.start.format("%H:%M"))
 }
 
 /// A duration as written in the config: `"2h30m"`, `"45s"`, `"7d"`.
@@ -149,6 +145,7 @@ pub fn edit_config(existing: Option<&str>, a: &Answers, path: &Path) -> Result<S
     set_value(&mut doc, "limits", "weekly", d(a.weekly))?;
     set_value(&mut doc, "schedule", "work_days", str_array(&a.work_days))?;
     set_value(&mut doc, "schedule", "work_hours", str_array(&a.work_hours))?;
+    update_breaks_comment(&mut doc, &a.work_hours);
     set_value(&mut doc, "reminders", "enabled", Value::from(a.reminders))?;
     set_value(
         &mut doc,
@@ -182,6 +179,38 @@ pub fn edit_config(existing: Option<&str>, a: &Answers, path: &Path) -> Result<S
     let text = doc.to_string();
     Config::parse(&text, path).map_err(|e| e.to_string())?;
     Ok(text)
+}
+
+/// The example's comment above `work_hours` names its lunch break: once the
+/// hours change, it names the breaks the new hours leave. A comment of the
+/// employee's own is left alone.
+fn update_breaks_comment(doc: &mut DocumentMut, hours: &[String]) {
+    let Some(table) = doc.get_mut("schedule").and_then(|t| t.as_table_like_mut()) else {
+        return;
+    };
+    let Some(mut key) = table.key_mut("work_hours") else {
+        return;
+    };
+    let decor = key.leaf_decor_mut();
+    let Some(prefix) = decor.prefix().and_then(|p| p.as_str()).map(str::to_owned) else {
+        return;
+    };
+    let ours = "# Local time ranges; leave gaps for breaks";
+    let lines: Vec<String> = prefix
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with(ours) {
+                super::advice::breaks_comment(hours)
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect();
+    let mut text = lines.join("\n");
+    if prefix.ends_with('\n') {
+        text.push('\n');
+    }
+    decor.set_prefix(text);
 }
 
 /// Writes the config file whole (0600), through a symlink if it is one (a
@@ -328,7 +357,7 @@ fn parse_hours(a: &str) -> Result<Vec<String>, String> {
         return Err("give at least one range, like 09:00-12:00, 13:00-17:00".into());
     }
     schedule::validate_ranges(&mut ranges)?;
-    Ok(ranges.iter().map(fmt_range).collect())
+    Ok(ranges.iter().map(TimeRange::to_string).collect())
 }
 
 /// A language as answered: `fr`, `FR`, or a locale like `fr-CA` / `fr_CA.UTF-8`.
@@ -374,6 +403,13 @@ pub fn ask_all<R: BufRead, W: Write>(p: &mut Prompter<R, W>, d: &Answers) -> Res
             Ok(w)
         },
     )?;
+    let mut chosen = Config::default();
+    chosen.limits.daily = daily;
+    chosen.limits.streak = streak;
+    chosen.limits.weekly = weekly;
+    for w in super::advice::limit_warnings(&chosen) {
+        p.say(&format!("  Note: {w} (kept as you wrote it)."))?;
+    }
     p.say("\nWhen dwell records (nothing at all is stored outside these hours):")?;
     let work_days = p.ask("  Work days:", &d.work_days.join(","), parse_days)?;
     let work_hours = p.ask(
@@ -389,7 +425,11 @@ pub fn ask_all<R: BufRead, W: Write>(p: &mut Prompter<R, W>, d: &Answers) -> Res
              your daily limit and open a social site, show a calm page with two buttons,\n  \
              Continue and Close tab; nothing is ever blocked.",
         )?;
-        p.yes_no("  Show the pause page?", d.pause_page)?
+        let on = p.yes_no("  Show the pause page?", d.pause_page)?;
+        if on {
+            p.say("  It needs dwell's browser extension: run `dwell-agent browser install` after setup.")?;
+        }
+        on
     } else {
         d.pause_page
     };
@@ -401,11 +441,15 @@ pub fn ask_all<R: BufRead, W: Write>(p: &mut Prompter<R, W>, d: &Answers) -> Res
     p.say(&format!(
         "\nCalibration: for a first week ({CALIBRATE}) dwell only records, without reminders;\nthen `dwell-agent limits suggest` proposes a daily limit from your own typical day."
     ))?;
+    // Suggested only to someone who took the default limits and reminders:
+    // a week of calibration would switch off what was just chosen.
+    let chose = (daily, streak, weekly, reminders, pause_page)
+        != (d.daily, d.streak, d.weekly, d.reminders, d.pause_page);
     let calibrate = p.yes_no(
         &format!(
             "Start with a calibration week? (Yes: no reminders at all for the first {CALIBRATE}; no: reminders from today)"
         ),
-        d.calibrate,
+        d.calibrate && !chose,
     )?;
     Ok(Answers {
         daily,
@@ -496,6 +540,14 @@ pub fn setup(cli: &Global, args: &SetupArgs) -> Result<()> {
             .set_consent(Utc::now())
             .context("cannot record your consent")?;
         p.say("Enabled: dwell records from now on, during your recording hours.")?;
+        let saved = Config::parse(&std::fs::read_to_string(&path)?, &path).ok();
+        if let Some(why) =
+            saved.and_then(|c| super::advice::not_recording_now(&c, Local::now().naive_local()))
+        {
+            p.say(&format!(
+                "Right now nothing is recorded: {why}. Recording starts by itself in your work hours (`[schedule]` in the config)."
+            ))?;
+        }
     } else if !consent {
         p.say("Not enabled: nothing is recorded. Opt in later with `dwell-agent enable`.")?;
     }
@@ -706,6 +758,57 @@ messages = ["Go for a walk."]
         assert!(c.reminders.pause_page);
         assert!(Answers::from_config(&c, false).pause_page);
         assert!(text.contains("\npause_page = true\n"), "{text}");
+    }
+
+    #[test]
+    fn setup_works_with_the_choices_just_made() {
+        let d = Answers::from_config(&Config::default(), true);
+        // Defaults kept everywhere: calibration is suggested (Yes).
+        let mut out = Vec::new();
+        let input = "\n\n\n\n\n\n\n\n\n";
+        let a = ask_all(&mut Prompter::new(Cursor::new(input), &mut out), &d).unwrap();
+        assert!(a.calibrate);
+        assert!(String::from_utf8(out)
+            .unwrap()
+            .contains("from today) [Y/n]"));
+        // Own limits, reminders and the pause page: calibration would turn
+        // them off for a week, so the default is no.
+        let mut out = Vec::new();
+        let input = "20m\n45m\n1h\n\n\ny\ny\n\n\n";
+        let a = ask_all(&mut Prompter::new(Cursor::new(input), &mut out), &d).unwrap();
+        let shown = String::from_utf8(out).unwrap();
+        assert!(!a.calibrate, "{shown}");
+        assert!(shown.contains("from today) [y/N]"), "{shown}");
+        // Warned, not refused: a streak above the day, a week below five days.
+        assert!(
+            shown.contains("streak limit (45m) is above your daily limit (20m)"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("weekly limit (1h) is below 5 days"),
+            "{shown}"
+        );
+        assert_eq!(a.streak, Duration::from_secs(45 * 60));
+        // The pause page needs the extension: said.
+        assert!(shown.contains("`dwell-agent browser install`"), "{shown}");
+    }
+
+    #[test]
+    fn the_lunch_comment_follows_the_new_hours() {
+        let mut a = Answers::from_config(&Config::default(), true);
+        let text = edit_config(None, &a, p()).unwrap();
+        assert!(text.contains("lunch from 12:00 to 13:00"), "{text}");
+        a.work_hours = vec!["08:00-12:30".into(), "13:00-16:30".into()];
+        let text = edit_config(None, &a, p()).unwrap();
+        assert!(!text.contains("lunch from 12:00"), "{text}");
+        assert!(
+            text.contains("(here, a break from 12:30 to 13:00).\nwork_hours = [\"08:00-12:30\", \"13:00-16:30\"]"),
+            "{text}"
+        );
+        // An own comment stays.
+        let mine = "[schedule]\n# my hours\nwork_hours = [\"09:00-17:00\"]\n";
+        let text = edit_config(Some(mine), &a, p()).unwrap();
+        assert!(text.contains("# my hours\nwork_hours"), "{text}");
     }
 
     #[test]

@@ -76,7 +76,86 @@ pub fn status(cli: &Global, json: bool) -> Result<()> {
 
 /// What `status` prints at `now` (JSON or text).
 pub fn status_at(cli: &Global, json: bool, now: chrono::DateTime<Utc>) -> Result<String> {
+    let (st, at) = gather(cli, now)?;
     let mut out = String::new();
+    if json {
+        out.push_str(&serde_json::to_string_pretty(&st)?);
+        out.push('\n');
+        return Ok(out);
+    }
+    let pause = at.pause;
+    let writes_failing_since = at.writes_failing_since;
+    agent_lines(&mut out, &st, pause, writes_failing_since, now)?;
+    figure_lines(&mut out, &st)?;
+    let reminders = reminders_line(&st, at.calibrating_until, at.snoozed_until, now);
+    writeln!(out, "reminders:  {reminders}")?;
+    writeln!(
+        out,
+        "data:       {} ({} KB)",
+        st.data_dir.display(),
+        st.db_bytes / 1024
+    )?;
+    if let Some(err) = &st.config_error {
+        writeln!(out, "\nThe config file has a problem; the agent keeps the previous settings until it is fixed:\n  {err}")?;
+    }
+    if !st.enabled {
+        writeln!(
+            out,
+            "\nNothing is recorded until you opt in: `dwell-agent setup`."
+        )?;
+    }
+    Ok(out)
+}
+
+/// The moments behind [`Status`]'s formatted ones, for the text.
+struct Moments {
+    pause: Option<dwell_core::control::Pause>,
+    writes_failing_since: Option<chrono::DateTime<Utc>>,
+    calibrating_until: Option<chrono::DateTime<Utc>>,
+    snoozed_until: Option<chrono::DateTime<Utc>>,
+}
+
+/// What the running agent noted for `status` (nothing when none runs).
+struct Noted {
+    agent_error: Option<String>,
+    backend: Option<String>,
+    idle_source: Option<String>,
+    watch_hint: Option<String>,
+    gnome_extension: Option<crate::watch::gnome::ExtensionReport>,
+    browsers: Vec<crate::browser::BrowserStatus>,
+    notifications_off: Option<String>,
+    snoozed_until: Option<chrono::DateTime<Utc>>,
+}
+
+fn noted(store: Option<&Store>, running: bool) -> Result<Noted> {
+    let running_meta = |key: &str| -> Result<Option<String>> {
+        Ok(match (store, running) {
+            (Some(s), true) => s.meta_get(key)?,
+            _ => None,
+        })
+    };
+    Ok(Noted {
+        agent_error: running_meta(crate::run::CONFIG_ERROR_KEY)?,
+        backend: running_meta(crate::run::BACKEND_KEY)?,
+        idle_source: running_meta(crate::run::IDLE_SOURCE_KEY)?,
+        watch_hint: running_meta(crate::run::HINT_KEY)?,
+        gnome_extension: running_meta(crate::run::GNOME_EXTENSION_KEY)?
+            .and_then(|j| serde_json::from_str(&j).ok()),
+        browsers: running_meta(crate::run::BROWSERS_KEY)?
+            .and_then(|j| serde_json::from_str(&j).ok())
+            .unwrap_or_default(),
+        notifications_off: running_meta(crate::run::NOTIFY_OFF_KEY)?,
+        // The running agent notes when a snooze ends; the policy, rebuilt
+        // from the store, cannot know it.
+        snoozed_until: running_meta(crate::remind::SNOOZED_UNTIL_KEY)?
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.with_timezone(&Utc)),
+    })
+}
+
+/// Everything `status` says, read from the config, the store, the lock and
+/// what the running agent noted.
+fn gather(cli: &Global, now: chrono::DateTime<Utc>) -> Result<(Status, Moments)> {
     let dir = data_dir(cli)?;
     // A broken config file does not hide the status: it is shown as the error.
     let (config, file_error) = match load_config(cli) {
@@ -98,32 +177,26 @@ pub fn status_at(cli: &Global, json: bool, now: chrono::DateTime<Utc>) -> Result
         None => None,
     };
     let running = AgentLock::is_held(&dir);
-    let running_meta = |key: &str| -> Result<Option<String>> {
-        Ok(match (&store, running) {
-            (Some(s), true) => s.meta_get(key)?,
-            _ => None,
-        })
-    };
-    let agent_error = running_meta(crate::run::CONFIG_ERROR_KEY)?;
-    let backend = running_meta(crate::run::BACKEND_KEY)?;
-    let idle_source = running_meta(crate::run::IDLE_SOURCE_KEY)?;
-    let watch_hint = running_meta(crate::run::HINT_KEY)?;
-    let gnome_extension =
-        running_meta(crate::run::GNOME_EXTENSION_KEY)?.and_then(|j| serde_json::from_str(&j).ok());
-    let browsers: Vec<crate::browser::BrowserStatus> = running_meta(crate::run::BROWSERS_KEY)?
-        .and_then(|j| serde_json::from_str(&j).ok())
-        .unwrap_or_default();
-    let notifications_off = running_meta(crate::run::NOTIFY_OFF_KEY)?;
+    let Noted {
+        agent_error,
+        backend,
+        idle_source,
+        watch_hint,
+        gnome_extension,
+        browsers,
+        notifications_off,
+        snoozed_until,
+    } = noted(store.as_ref(), running)?;
     let writes_failing_since = lock::holder(&dir).and_then(|h| h.writes_failing_since);
     let pause = match &store {
         Some(s) => dwell_core::control::paused(s, now)?,
         None => None,
     };
     let outlook = reminder_outlook(store.as_ref(), &config, now, &Local)?;
+    let snoozed_until = snoozed_until.or(outlook.snoozed_until).filter(|t| *t > now);
     // While calibrating, the agent records but does not remind.
     let calibrating_until =
-        dwell_core::calibrate::calibration_end(consent, config.tracking.calibrate)
-            .filter(|end| *end > now);
+        dwell_core::calibrate::calibrating_until(consent, config.tracking.calibrate, now);
     let st = Status {
         enabled: consent.is_some(),
         enabled_at: consent.map(|c| c.to_rfc3339()),
@@ -143,10 +216,14 @@ pub fn status_at(cli: &Global, json: bool, now: chrono::DateTime<Utc>) -> Result
         streak_limit_seconds: config.limits.streak.as_secs(),
         week_seconds: outlook.figures.week.as_secs_f64().round(),
         reminders_enabled: config.reminders.enabled,
-        next_stage: outlook.next_stage,
-        next_stage_seconds: outlook.next_stage_at.map(|d| d.as_secs()),
+        // Before opt-in no reminder is ahead.
+        next_stage: outlook.next_stage.filter(|_| consent.is_some()),
+        next_stage_seconds: outlook
+            .next_stage_at
+            .filter(|_| consent.is_some())
+            .map(|d| d.as_secs()),
         snoozes_left: outlook.snoozes_left,
-        snoozed_until: outlook.snoozed_until.map(local_rfc3339),
+        snoozed_until: snoozed_until.map(local_rfc3339),
         calibrating_until: calibrating_until.map(local_rfc3339),
         done_for_today: outlook.done_for_today,
         data_dir: dir.clone(),
@@ -173,11 +250,23 @@ pub fn status_at(cli: &Global, json: bool, now: chrono::DateTime<Utc>) -> Result
             })
             .collect(),
     };
-    if json {
-        out.push_str(&serde_json::to_string_pretty(&st)?);
-        out.push('\n');
-        return Ok(out);
-    }
+    let at = Moments {
+        pause,
+        writes_failing_since,
+        calibrating_until,
+        snoozed_until,
+    };
+    Ok((st, at))
+}
+
+/// Whether the agent runs, how it watches, and what stands in its way.
+fn agent_lines(
+    out: &mut String,
+    st: &Status,
+    pause: Option<dwell_core::control::Pause>,
+    writes_failing_since: Option<chrono::DateTime<Utc>>,
+    now: chrono::DateTime<Utc>,
+) -> Result<()> {
     let yn = |b: bool| if b { "yes" } else { "no" };
     writeln!(out, "enabled:    {}", yn(st.enabled))?;
     writeln!(
@@ -244,6 +333,11 @@ pub fn status_at(cli: &Global, json: bool, now: chrono::DateTime<Utc>) -> Result
         };
         writeln!(out, "paused:     {until} (`dwell-agent resume` ends it)")?;
     }
+    Ok(())
+}
+
+/// Today, the streak and the week against the limits.
+fn figure_lines(out: &mut String, st: &Status) -> Result<()> {
     writeln!(
         out,
         "today:      {} of your {} daily limit",
@@ -262,8 +356,20 @@ pub fn status_at(cli: &Global, json: bool, now: chrono::DateTime<Utc>) -> Result
         fmt_minutes(st.week_seconds),
         fmt_minutes(st.weekly_limit_seconds as f64)
     )?;
-    let reminders = if !st.reminders_enabled {
+    Ok(())
+}
+
+/// What the reminders will do next.
+fn reminders_line(
+    st: &Status,
+    calibrating_until: Option<chrono::DateTime<Utc>>,
+    snoozed_until: Option<chrono::DateTime<Utc>>,
+    now: chrono::DateTime<Utc>,
+) -> String {
+    if !st.reminders_enabled {
         "off (reminders.enabled = false)".to_owned()
+    } else if !st.enabled {
+        "none until you opt in".to_owned()
     } else if let Some(why) = &st.notifications_off {
         why.clone()
     } else if let Some(end) = calibrating_until {
@@ -282,29 +388,12 @@ pub fn status_at(cli: &Global, json: bool, now: chrono::DateTime<Utc>) -> Result
             ),
             _ => "all of today's stages reached".to_owned(),
         };
-        let snoozed = match &outlook.snoozed_until {
-            Some(t) => format!(", snoozed until {}", local_moment(*t, now)),
+        let snoozed = match snoozed_until {
+            Some(t) => format!(", snoozed until {}", local_moment(t, now)),
             None => String::new(),
         };
         format!("{next}; {} snooze(s) left today{snoozed}", st.snoozes_left)
-    };
-    writeln!(out, "reminders:  {reminders}")?;
-    writeln!(
-        out,
-        "data:       {} ({} KB)",
-        dir.display(),
-        st.db_bytes / 1024
-    )?;
-    if let Some(err) = &st.config_error {
-        writeln!(out, "\nThe config file has a problem; the agent keeps the previous settings until it is fixed:\n  {err}")?;
     }
-    if !st.enabled {
-        writeln!(
-            out,
-            "\nNothing is recorded until you opt in: `dwell-agent enable`."
-        )?;
-    }
-    Ok(out)
 }
 
 /// Today's standing against the limits at `now`, as the agent's reminder policy
@@ -323,6 +412,8 @@ fn reminder_outlook<Tz: TimeZone>(
         let (day_start, _) = schedule::local_day_bounds(schedule::local_date(now, tz), tz);
         let todays = s.reminders(day_start, now + chrono::Duration::seconds(1))?;
         policy.restore(now, tz, &todays);
+        let today = schedule::local_date(now, tz);
+        policy.restore_asked(now, tz, &dwell_core::control::asked(s, today)?);
     }
     Ok(policy.outlook(now, None, tz))
 }
@@ -359,7 +450,15 @@ mod tests {
         let now = at(12, 0);
         let out = status_at(&g, false, now).unwrap();
         assert!(out.contains("enabled:    no"), "{out}");
-        assert!(out.contains("opt in: `dwell-agent enable`"), "{out}");
+        // Before opt-in: the way in is `setup`, and no reminder is ahead.
+        assert!(out.contains("opt in: `dwell-agent setup`"), "{out}");
+        assert!(!out.contains("enable`"), "{out}");
+        assert!(!out.contains("next at"), "{out}");
+        let json: serde_json::Value =
+            serde_json::from_str(&status_at(&g, true, now).unwrap()).unwrap();
+        assert!(json["next_stage"].is_null(), "{json}");
+        assert!(json["next_stage_seconds"].is_null(), "{json}");
+        assert!(json["snoozed_until"].is_null(), "{json}");
 
         let mut store = Store::open(&tmp.path().join("data")).unwrap();
         store.set_consent(at(9, 0)).unwrap();
@@ -393,6 +492,50 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("calibrating until"), "{text}");
+    }
+
+    /// While a snooze runs, `status` shows when it ends (JSON
+    /// `snoozed_until`, and the reminders line); `null` otherwise.
+    #[test]
+    fn status_shows_an_active_snooze() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("data");
+        let g = Global {
+            data_dir: Some(dir.clone()),
+            config: Some(tmp.path().join("config.toml")),
+        };
+        std::fs::write(
+            tmp.path().join("config.toml"),
+            "[schedule]\nrecord = \"always\"\n",
+        )
+        .unwrap();
+        let now = Utc::now();
+        let store = Store::open(&dir).unwrap();
+        store.set_consent(now - chrono::Duration::days(30)).unwrap();
+        let until = now + chrono::Duration::minutes(20);
+        store
+            .meta_set(crate::remind::SNOOZED_UNTIL_KEY, &until.to_rfc3339())
+            .unwrap();
+        drop(store);
+        let _agent = crate::lock::AgentLock::acquire(&dir).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_str(&status_at(&g, true, now).unwrap()).unwrap();
+        let shown = json["snoozed_until"].as_str().unwrap();
+        assert_eq!(
+            chrono::DateTime::parse_from_rfc3339(shown)
+                .unwrap()
+                .timestamp(),
+            until.timestamp(),
+            "{shown}"
+        );
+        let text = status_at(&g, false, now).unwrap();
+        assert!(text.contains("snoozed until"), "{text}");
+        // Over: not shown.
+        let later = until + chrono::Duration::minutes(1);
+        let json: serde_json::Value =
+            serde_json::from_str(&status_at(&g, true, later).unwrap()).unwrap();
+        assert!(json["snoozed_until"].is_null(), "{json}");
+        assert!(!status_at(&g, false, later).unwrap().contains("snoozed"));
     }
 
     /// `status` shows, for the stored fixture, the figures every other consumer

@@ -1,10 +1,12 @@
 //! The tray's menu as `com.canonical.dbusmenu` (version 3) serves it at
 //! [`PATH`]: a fixed list of entries under the root (id 0), each with a fixed
-//! id, so a host's cached ids stay right; only Resume's `enabled` changes (with
-//! the pause), and each change bumps the layout revision (`LayoutUpdated`).
+//! id, so a host's cached ids stay right; only `enabled` changes: Resume's
+//! (with the pause), Snooze's and Done for today's (with
+//! [`Flags::reminder_actions`]); each change bumps the layout revision
+//! (`LayoutUpdated`).
 //!
-//! Pure: every call is answered from the menu and whether the agent is paused;
-//! a click comes back as the [`TrayEvent`] to send.
+//! Pure: every call is answered from the menu and its [`Flags`]; a click
+//! comes back as the [`TrayEvent`] to send.
 
 use std::collections::HashMap;
 
@@ -12,8 +14,7 @@ use zbus::message::Header;
 use zbus::wire::StructureBuilder;
 use zbus::{DynamicTuple, Message, OwnedVariant, Variant};
 
-use super::sni::{fault, Fault};
-use super::{TrayEvent, MENU};
+use super::{fault, Fault, TrayEvent, MENU};
 
 /// Where the menu is served.
 pub const PATH: &str = "/MenuBar";
@@ -28,8 +29,27 @@ enum Row {
     Separator,
 }
 
+/// What the menu's entries depend on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Flags {
+    /// Resume is offered.
+    pub paused: bool,
+    /// Snooze and Done for today are offered.
+    pub reminder_actions: bool,
+}
+
+impl Flags {
+    fn enabled(self, event: TrayEvent) -> bool {
+        match event {
+            TrayEvent::Resume => self.paused,
+            TrayEvent::Snooze | TrayEvent::DoneForToday => self.reminder_actions,
+            _ => true,
+        }
+    }
+}
+
 /// The rows in order; a row's id is its index plus one (the root is 0).
-const ROWS: [Row; 8] = [
+const ROWS: [Row; 11] = [
     Row::Entry(MENU[0], TrayEvent::PauseHour),
     Row::Entry(MENU[1], TrayEvent::PauseUntilTomorrow),
     Row::Entry(MENU[2], TrayEvent::Resume),
@@ -38,6 +58,9 @@ const ROWS: [Row; 8] = [
     Row::Entry(MENU[4], TrayEvent::ReportWeek),
     Row::Separator,
     Row::Entry(MENU[5], TrayEvent::Settings),
+    Row::Separator,
+    Row::Entry(MENU[6], TrayEvent::Snooze),
+    Row::Entry(MENU[7], TrayEvent::DoneForToday),
 ];
 
 /// The menu's properties, a map of name to value (`a{sv}`).
@@ -69,7 +92,7 @@ fn not_found(id: i32) -> Fault {
 /// The properties of `id` (root or row), only those in `names` unless it is
 /// empty. Defaults are written out too (`enabled`), as hosts differ in
 /// what they assume.
-fn props(id: i32, paused: bool, names: &[String]) -> Option<Props> {
+fn props(id: i32, flags: Flags, names: &[String]) -> Option<Props> {
     let mut all = Props::new();
     if id == 0 {
         all.insert("children-display", Variant::from("submenu"));
@@ -77,8 +100,7 @@ fn props(id: i32, paused: bool, names: &[String]) -> Option<Props> {
         match row(id)? {
             Row::Entry(label, event) => {
                 all.insert("label", Variant::from(label));
-                let enabled = event != TrayEvent::Resume || paused;
-                all.insert("enabled", Variant::from(enabled));
+                all.insert("enabled", Variant::from(flags.enabled(event)));
             }
             Row::Separator => {
                 all.insert("type", Variant::from("separator"));
@@ -92,11 +114,11 @@ fn props(id: i32, paused: bool, names: &[String]) -> Option<Props> {
 }
 
 /// The layout from `parent` down `depth` levels (-1: all).
-fn layout(parent: i32, depth: i32, paused: bool, names: &[String]) -> Option<Node> {
-    let props = props(parent, paused, names)?;
+fn layout(parent: i32, depth: i32, flags: Flags, names: &[String]) -> Option<Node> {
+    let props = props(parent, flags, names)?;
     let children = if parent == 0 && depth != 0 {
         (1..=ROWS.len() as i32)
-            .filter_map(|id| layout(id, depth.saturating_sub(1), paused, names))
+            .filter_map(|id| layout(id, depth.saturating_sub(1), flags, names))
             .map(node_variant)
             .collect()
     } else {
@@ -168,9 +190,9 @@ where
 }
 
 /// The entry a click on `id` chooses, if it is an enabled entry.
-fn click(id: i32, paused: bool) -> Option<TrayEvent> {
+fn click(id: i32, flags: Flags) -> Option<TrayEvent> {
     match row(id)? {
-        Row::Entry(_, TrayEvent::Resume) if !paused => None,
+        Row::Entry(_, event) if !flags.enabled(event) => None,
         Row::Entry(_, event) => Some(event),
         Row::Separator => None,
     }
@@ -178,7 +200,7 @@ fn click(id: i32, paused: bool) -> Option<TrayEvent> {
 
 /// Answers a `com.canonical.dbusmenu` method call (`member`) on [`PATH`],
 /// with the layout at `revision`.
-pub fn call(member: &str, msg: &Message, paused: bool, revision: u32) -> Answer {
+pub fn call(member: &str, msg: &Message, flags: Flags, revision: u32) -> Answer {
     let header = msg.header();
     let header = &header;
     match member {
@@ -187,7 +209,7 @@ pub fn call(member: &str, msg: &Message, paused: bool, revision: u32) -> Answer 
                 msg,
                 "i parentId, i recursionDepth, as propertyNames",
             )?;
-            let node = layout(parent, depth, paused, &names).ok_or_else(|| not_found(parent))?;
+            let node = layout(parent, depth, flags, &names).ok_or_else(|| not_found(parent))?;
             let node = StructureBuilder::new()
                 .add_field(node.0)
                 .add_field(node.1)
@@ -206,14 +228,14 @@ pub fn call(member: &str, msg: &Message, paused: bool, revision: u32) -> Answer 
             };
             let found: Vec<(i32, Props)> = ids
                 .into_iter()
-                .filter_map(|id| props(id, paused, &names).map(|p| (id, p)))
+                .filter_map(|id| props(id, flags, &names).map(|p| (id, p)))
                 .collect();
             reply(header, &(found,))
         })()
         .into(),
         "GetProperty" => (|| {
             let (id, name) = args::<(i32, String)>(msg, "i id, s name")?;
-            let mut all = props(id, paused, &[]).ok_or_else(|| not_found(id))?;
+            let mut all = props(id, flags, &[]).ok_or_else(|| not_found(id))?;
             let value = all.remove(name.as_str()).ok_or_else(|| {
                 fault(
                     "org.freedesktop.DBus.Error.InvalidArgs",
@@ -230,7 +252,7 @@ pub fn call(member: &str, msg: &Message, paused: bool, revision: u32) -> Answer 
             Ok((id, _, _, _)) if !exists(id) => Err(not_found(id)).into(),
             Ok((id, event, _, _)) => Answer {
                 reply: reply(header, &()),
-                chosen: (event == "clicked").then(|| click(id, paused)).flatten(),
+                chosen: (event == "clicked").then(|| click(id, flags)).flatten(),
             },
             Err(f) => Err(f).into(),
         },
@@ -253,7 +275,7 @@ pub fn call(member: &str, msg: &Message, paused: bool, revision: u32) -> Answer 
                     let chosen = events
                         .iter()
                         .filter(|e| e.1 == "clicked")
-                        .filter_map(|e| click(e.0, paused))
+                        .filter_map(|e| click(e.0, flags))
                         .next_back();
                     Answer {
                         reply: reply(header, &(unknown,)),
@@ -297,7 +319,21 @@ pub fn layout_updated(revision: u32) -> zbus::Result<Message> {
 mod tests {
     use super::*;
 
+    fn flags(paused: bool) -> Flags {
+        Flags {
+            paused,
+            reminder_actions: false,
+        }
+    }
+
     fn call_with<B>(member: &str, body: &B, paused: bool) -> Answer
+    where
+        B: serde::Serialize + zbus::DynamicType,
+    {
+        call_flags(member, body, flags(paused))
+    }
+
+    fn call_flags<B>(member: &str, body: &B, flags: Flags) -> Answer
     where
         B: serde::Serialize + zbus::DynamicType,
     {
@@ -305,7 +341,7 @@ mod tests {
             .interface(IFACE)
             .build(body)
             .unwrap();
-        call(member, &msg, paused, 7)
+        call(member, &msg, flags, 7)
     }
 
     /// A node as a host decodes it.
@@ -344,9 +380,12 @@ mod tests {
         assert_eq!(revision, 7);
         let labels: Vec<&str> = rows.iter().map(|e| e.0.as_str()).collect();
         assert_eq!(labels, MENU);
-        // Resume is offered only while paused.
+        // Resume is offered only while paused; Snooze and Done for today only
+        // with a reminder on screen or over the limit.
         assert_eq!(rows[2], ("Resume".to_owned(), false));
-        assert!(rows.iter().filter(|e| e.0 != "Resume").all(|e| e.1));
+        assert_eq!(rows[6], ("Snooze".to_owned(), false));
+        assert_eq!(rows[7], ("Done for today".to_owned(), false));
+        assert!(rows.iter().take(6).filter(|e| e.0 != "Resume").all(|e| e.1));
 
         let reply = call_with("GetLayout", &(0i32, -1i32, Vec::<String>::new()), true)
             .reply
@@ -356,19 +395,19 @@ mod tests {
 
     #[test]
     fn separators_sit_between_the_groups_and_depth_zero_has_no_children() {
-        let all = layout(0, -1, false, &[]).unwrap();
-        assert_eq!(all.2.len(), 8);
-        let sep = props(4, false, &[]).unwrap();
+        let all = layout(0, -1, flags(false), &[]).unwrap();
+        assert_eq!(all.2.len(), 11);
+        let sep = props(4, flags(false), &[]).unwrap();
         assert_eq!(sep["type"], Variant::from("separator"));
         assert_eq!(
-            props(7, false, &[]).unwrap()["type"],
+            props(7, flags(false), &[]).unwrap()["type"],
             Variant::from("separator")
         );
-        assert!(layout(0, 0, false, &[]).unwrap().2.is_empty());
+        assert!(layout(0, 0, flags(false), &[]).unwrap().2.is_empty());
         // Asking for one property leaves the others out.
-        let only = props(1, false, &["label".into()]).unwrap();
+        let only = props(1, flags(false), &["label".into()]).unwrap();
         assert_eq!(only.keys().collect::<Vec<_>>(), [&"label"]);
-        assert!(layout(9, -1, false, &[]).is_none());
+        assert!(layout(12, -1, flags(false), &[]).is_none());
         assert!(
             call_with("GetLayout", &(42i32, -1i32, Vec::<String>::new()), false)
                 .reply
@@ -391,6 +430,26 @@ mod tests {
         assert_eq!(clicked(5, false), Some(TrayEvent::ReportToday));
         assert_eq!(clicked(6, false), Some(TrayEvent::ReportWeek));
         assert_eq!(clicked(8, false), Some(TrayEvent::Settings));
+        // Snooze and Done for today: only while offered.
+        assert_eq!(clicked(10, false), None);
+        let offered = Flags {
+            paused: false,
+            reminder_actions: true,
+        };
+        let click = |id: i32| {
+            call_flags(
+                "Event",
+                &(id, "clicked", Variant::from(0i32), 0u32),
+                offered,
+            )
+            .chosen
+        };
+        assert_eq!(click(10), Some(TrayEvent::Snooze));
+        assert_eq!(click(11), Some(TrayEvent::DoneForToday));
+        let reply = call_flags("GetLayout", &(0i32, -1i32, Vec::<String>::new()), offered)
+            .reply
+            .unwrap();
+        assert_eq!(entries(&reply).1[6], ("Snooze".to_owned(), true));
         // Hovering chooses nothing; an unknown id is an error.
         let hovered = call_with(
             "Event",

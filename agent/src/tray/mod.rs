@@ -14,6 +14,10 @@
 //! the icon and says so once (info); the item registers when a watcher
 //! appears later. Only a local (`unix:`) session bus is used.
 //!
+//! "Snooze" and "Done for today" are there for notification servers that
+//! draw no buttons (mako): offered while a reminder is on screen or the day is
+//! over the limit, applied by the loop with the notification's own rules.
+//!
 //! The icon changes quietly: a standard freedesktop icon name for each state
 //! (counting, over the daily limit, paused), never the "needs attention" status.
 
@@ -39,6 +43,22 @@ pub enum TrayEvent {
     ReportWeek,
     /// Open the config file.
     Settings,
+    /// "Snooze" the reminders (one of the day's snoozes), as the
+    /// notification's button does.
+    Snooze,
+    /// No more reminders today.
+    DoneForToday,
+}
+
+/// A D-Bus error to answer with (the item's and the menu's calls share it).
+#[derive(Debug, PartialEq, Eq)]
+pub struct Fault {
+    pub name: &'static str,
+    pub text: String,
+}
+
+pub fn fault(name: &'static str, text: String) -> Fault {
+    Fault { name, text }
 }
 
 /// Which icon the tray shows.
@@ -71,6 +91,9 @@ pub struct TrayState {
     /// The tooltip's text (see `sni::Item::tooltip`).
     pub tooltip: String,
     pub paused: bool,
+    /// "Snooze" and "Done for today" are offered: a reminder is on screen or
+    /// today is over the daily limit (the run loop decides).
+    pub reminder_actions: bool,
 }
 
 /// The pause, as the tooltip tells it.
@@ -86,7 +109,7 @@ pub enum PauseNote {
 /// with the pause if any. Durations read as `status` writes them.
 pub fn state(today: Duration, daily_limit: Duration, pause: Option<PauseNote>) -> TrayState {
     let secs = |d: Duration| d.as_secs_f64();
-    let fmt = |d: Duration| crate::cmd::fmt_minutes(secs(d));
+    let fmt = |d: Duration| crate::words::fmt_minutes(secs(d));
     let over = !daily_limit.is_zero() && today >= daily_limit;
     let mut text = if over {
         format!(
@@ -116,6 +139,7 @@ pub fn state(today: Duration, daily_limit: Duration, pause: Option<PauseNote>) -
         },
         tooltip: text,
         paused: pause.is_some(),
+        reminder_actions: false,
     }
 }
 
@@ -133,17 +157,17 @@ pub const MENU: &[&str] = &[
     "Today's report",
     "This week's report",
     "Open settings",
+    "Snooze",
+    "Done for today",
 ];
 
 /// Starts the tray with `initial` shown. `None` (said in the log) when the
 /// session bus is not a local one or no thread can be started; a desktop
 /// without a tray is not an error (see the module docs).
 pub async fn start(initial: TrayState) -> Option<TrayLink> {
-    if let Ok(address) = std::env::var("DBUS_SESSION_BUS_ADDRESS") {
-        if let Err(why) = crate::watch::bus::local_only(&address) {
-            tracing::info!("no tray icon: {why}");
-            return None;
-        }
+    if let Some(why) = crate::watch::bus::refused_address("DBUS_SESSION_BUS_ADDRESS") {
+        tracing::info!("no tray icon: {why}");
+        return None;
     }
     let (events_tx, events) = mpsc::channel(8);
     let (show, shown) = watch::channel(initial);
@@ -191,7 +215,7 @@ fn ensure_config(path: &Path) -> anyhow::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    crate::cmd::write_private(path, dwell_core::Config::example())
+    crate::files::write_private(path, dwell_core::Config::example())
 }
 
 #[cfg(test)]
@@ -262,17 +286,10 @@ mod tests {
         )
         .unwrap();
         let (_watch_tx, watch) = mpsc::channel(4);
-        let sources = crate::run::Sources {
-            watch,
-            idle: Box::new(Busy),
-            control: None,
-            config_path: None,
-            about: Default::default(),
-        };
+        let sources = crate::run::Sources::watching(watch, Box::new(Busy));
         let (events_tx, events) = mpsc::channel(4);
         let (show, mut shown) = watch::channel(TrayState::default());
         let clock = crate::clock::TokioClock::starting_at(start);
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let path = dir.path().to_owned();
         let paused = move || control::paused(&Store::open(&path).unwrap(), start).unwrap();
         let driver = async move {
@@ -308,24 +325,14 @@ mod tests {
             step().await;
             assert_eq!(paused(), None);
             assert_eq!(shown.borrow_and_update().icon, TrayIcon::Normal);
-            let _ = stop_tx.send(());
         };
-        let (res, ()) = tokio::join!(
-            crate::run::run_with_ui(
-                config,
-                store,
-                sources,
-                None,
-                Some(TrayLink { events, show }),
-                &clock,
-                &Utc,
-                async {
-                    let _ = stop_rx.await;
-                },
-            ),
-            driver
-        );
-        res.unwrap();
+        let outlets = crate::run::Outlets {
+            notifications: None,
+            tray: Some(TrayLink { events, show }),
+        };
+        crate::run::run_while(config, store, sources, outlets, &clock, &Utc, driver)
+            .await
+            .unwrap();
     }
 
     #[test]

@@ -19,7 +19,7 @@ use tokio::sync::{mpsc, watch};
 use zbus::message::{Flags, Type as MsgType};
 use zbus::{Connection, Message, MessageStream, ObjectPath, Variant};
 
-use super::{menu, TrayEvent, TrayState};
+use super::{fault, menu, Fault, TrayEvent, TrayState};
 use crate::watch::bus;
 
 /// Where the item is served.
@@ -34,17 +34,6 @@ const DBUS: &str = "org.freedesktop.DBus";
 const PROPERTIES: &str = "org.freedesktop.DBus.Properties";
 const INTROSPECTABLE: &str = "org.freedesktop.DBus.Introspectable";
 const PEER: &str = "org.freedesktop.DBus.Peer";
-
-/// A D-Bus error to answer with.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Fault {
-    pub name: &'static str,
-    pub text: String,
-}
-
-pub fn fault(name: &'static str, text: String) -> Fault {
-    Fault { name, text }
-}
 
 /// The bus name the item owns.
 pub fn bus_name(pid: u32) -> String {
@@ -118,7 +107,9 @@ impl Item {
             out.push(signal("NewToolTip"));
         }
         // The status is always `Active`, so `NewStatus` is never due.
-        if state.paused != self.state.paused {
+        if state.paused != self.state.paused
+            || state.reminder_actions != self.state.reminder_actions
+        {
             // Resume's `enabled` follows the pause.
             self.revision = self.revision.wrapping_add(1);
             out.push(menu::layout_updated(self.revision));
@@ -189,9 +180,15 @@ impl Item {
                 ))
                 .into(),
             },
-            (Some(menu::IFACE) | None, _) if path == menu::PATH => {
-                menu::call(member, msg, self.state.paused, self.revision)
-            }
+            (Some(menu::IFACE) | None, _) if path == menu::PATH => menu::call(
+                member,
+                msg,
+                menu::Flags {
+                    paused: self.state.paused,
+                    reminder_actions: self.state.reminder_actions,
+                },
+                self.revision,
+            ),
             (iface, member) => Err(fault(
                 "org.freedesktop.DBus.Error.UnknownMethod",
                 format!(

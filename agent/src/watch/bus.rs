@@ -12,7 +12,7 @@
 //!   extension reports (for every backend); a host name that is not one is
 //!   refused, and the caller's leaving the bus means that browser's extension
 //!   is gone. Its reply is the run loop's answer: the pause page to show
-//!   ([`crate::native_host::Pause`] as a dictionary), or an empty dictionary.
+//!   ([`crate::door::Pause`] as a dictionary), or an empty dictionary.
 //!   A third, `PauseResult(s outcome)` (`continued` or `closed`), is the
 //!   employee's choice on that page; it returns nothing.
 //! - **Who may call** ([`super::trust`]): `Focus` only from the owner of
@@ -54,12 +54,7 @@ use super::{
     cut, gnome, kwin, trust, window_from_app_id, Backend, ProcessNames, PushedIdle, WatchEvent,
 };
 
-/// The agent's well-known name on the session bus.
-pub const NAME: &str = "org.dwell.Agent";
-/// The one object it exposes.
-pub const PATH: &str = "/org/dwell/Agent";
-/// The one interface, with the methods `Focus`, `Tab` and `PauseResult`.
-pub const IFACE: &str = "org.dwell.Agent1";
+pub use crate::door::{IFACE, NAME, PATH};
 
 const DBUS: &str = "org.freedesktop.DBus";
 const DBUS_PATH: &str = "/org/freedesktop/DBus";
@@ -107,6 +102,14 @@ pub fn local_only(address: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Why the bus in the environment variable `var` is not used, when its
+/// address is not local (see [`local_only`]); `None` when it is, or unset.
+pub fn refused_address(var: &str) -> Option<String> {
+    std::env::var(var)
+        .ok()
+        .and_then(|address| local_only(&address).err())
+}
+
 /// How long any call dwell makes on a bus may wait for its reply: a name
 /// owner that never answers must not hang the agent or the native host.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(5);
@@ -114,8 +117,8 @@ pub const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 /// The session bus, if its address is local; every call on it times out
 /// after [`CALL_TIMEOUT`].
 pub async fn session() -> zbus::Result<Connection> {
-    if let Ok(addr) = std::env::var("DBUS_SESSION_BUS_ADDRESS") {
-        local_only(&addr).map_err(zbus::Error::Failure)?;
+    if let Some(why) = refused_address("DBUS_SESSION_BUS_ADDRESS") {
+        return Err(zbus::Error::Failure(why));
     }
     zbus::connection::Builder::session()
         .method_timeout(CALL_TIMEOUT)
@@ -125,8 +128,8 @@ pub async fn session() -> zbus::Result<Connection> {
 
 /// The system bus, if its address is local; calls time out as on the session bus.
 pub async fn system() -> zbus::Result<Connection> {
-    if let Ok(addr) = std::env::var("DBUS_SYSTEM_BUS_ADDRESS") {
-        local_only(&addr).map_err(zbus::Error::Failure)?;
+    if let Some(why) = refused_address("DBUS_SYSTEM_BUS_ADDRESS") {
+        return Err(zbus::Error::Failure(why));
     }
     zbus::connection::Builder::system()
         .method_timeout(CALL_TIMEOUT)
@@ -1265,7 +1268,7 @@ impl Door {
         audible: bool,
         focused: bool,
         sender: String,
-    ) -> Option<crate::native_host::Pause> {
+    ) -> Option<crate::door::Pause> {
         if self.tab_senders.insert(sender.clone()) {
             if let Some(conn) = &self.session {
                 let _ = add_match(conn, &leave_rule(&sender)).await;
@@ -1277,13 +1280,13 @@ impl Door {
                 }
             }
         }
-        let facts = crate::native_host::TabFacts {
+        let facts = crate::door::TabFacts {
             host: (!host.is_empty() && !private).then_some(host),
             private,
             audible: audible && !private,
             focused,
         };
-        let (reply, answer) = crate::native_host::Answer::new();
+        let (reply, answer) = crate::door::Answer::new();
         self.send(WatchEvent::Tab {
             browser: cut(&browser, MAX_APP_ID).to_owned(),
             sender,
@@ -1303,7 +1306,7 @@ impl Door {
             .body()
             .deserialize::<String>()
             .ok()
-            .and_then(|o| crate::native_host::PauseOutcome::parse(&o));
+            .and_then(|o| crate::door::PauseOutcome::parse(&o));
         if let Some(conn) = &self.session {
             let _ = match outcome {
                 Some(_) => conn.reply(&header, &()).await,

@@ -109,7 +109,7 @@ pub async fn load(conn: &Connection) -> Result<ScriptFile, String> {
     let dir = script_dir();
     sweep_stale(&dir);
     let path = dir.join(script_name(std::process::id()));
-    crate::cmd::write_private(&path, SCRIPT)
+    crate::files::write_private(&path, SCRIPT)
         .map_err(|e| format!("cannot write the KWin script to {}: {e:#}", path.display()))?;
     let file = ScriptFile(path.clone());
     let path_str = path.to_string_lossy().into_owned();

@@ -62,14 +62,14 @@ pub enum WatchEvent {
     Tab {
         browser: String,
         sender: String,
-        facts: crate::native_host::TabFacts,
-        reply: crate::native_host::Answer,
+        facts: crate::door::TabFacts,
+        reply: crate::door::Answer,
     },
     /// The native-messaging host on bus name `sender` has gone (the browser
     /// closed, or the extension was turned off).
     TabGone { sender: String },
     /// The employee's choice on the browser extension's pause page.
-    PauseResult(crate::native_host::PauseOutcome),
+    PauseResult(crate::door::PauseOutcome),
     /// Focus cannot be seen at all in this run (the KWin or GNOME backend, and
     /// the bus refuses the agent its name): the agent stops with this one
     /// line, exit code 2.
@@ -264,16 +264,24 @@ pub fn cut(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
-/// Process names by pid through sysinfo, refreshed one pid at a time.
+/// Process names by pid through sysinfo, refreshed one pid at a time. A
+/// name is kept with its process's start time: a pid reused by another
+/// process (pids come from the window system and from callers on the bus)
+/// is looked up again.
 #[derive(Default)]
 pub(crate) struct ProcessNames {
     system: Option<sysinfo::System>,
-    cache: HashMap<u32, String>,
+    cache: HashMap<u32, (u64, String)>,
 }
 
 impl ProcessNames {
     pub(crate) fn name(&mut self, pid: u32) -> Option<String> {
-        if let Some(n) = self.cache.get(&pid) {
+        let Some(started) = start_time(pid) else {
+            // Gone (or not ours to see): nothing to name, nothing to keep.
+            self.cache.remove(&pid);
+            return None;
+        };
+        if let Some((_, n)) = self.cache.get(&pid).filter(|(s, _)| *s == started) {
             return Some(n.clone());
         }
         if self.system.is_none() {
@@ -290,9 +298,31 @@ impl ProcessNames {
         if self.cache.len() > 256 {
             self.cache.clear();
         }
-        self.cache.insert(pid, name.clone());
+        self.cache.insert(pid, (started, name.clone()));
         Some(name)
     }
+
+    /// A process named `name` had `pid` before (and has ended since).
+    #[cfg(test)]
+    fn seen_before(&mut self, pid: u32, name: &str) {
+        self.cache.insert(pid, (u64::MAX, name.to_owned()));
+    }
+}
+
+/// When process `pid` started (clock ticks after boot: field 22 of
+/// `/proc/PID/stat`), which tells a reused pid from the process that had it.
+fn start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_start_time(&stat)
+}
+
+/// The start time in a `/proc/PID/stat` line. The command name (field 2) is
+/// in parentheses and may itself hold spaces and parentheses: fields are
+/// counted from the last `)`.
+fn parse_start_time(stat: &str) -> Option<u64> {
+    let (_, rest) = stat.rsplit_once(')')?;
+    // `rest` starts with field 3 (the state); field 22 is the 20th of it.
+    rest.split_whitespace().nth(19)?.parse().ok()
 }
 
 #[cfg(test)]
@@ -340,6 +370,27 @@ mod tests {
             (w.class.as_str(), w.instance.as_str()),
             ("discord", "discord")
         );
+    }
+
+    /// A pid seen before, now reused by another process (here: this test),
+    /// gets the new process's name, not the cached one.
+    #[test]
+    fn a_reused_pid_gets_its_new_name() {
+        let mut names = ProcessNames::default();
+        let pid = std::process::id();
+        names.seen_before(pid, "slack");
+        let name = names.name(pid).unwrap();
+        assert_ne!(name, "slack");
+        assert_eq!(names.name(pid).unwrap(), name, "cached while it lives");
+    }
+
+    #[test]
+    fn the_start_time_is_read_past_a_name_with_parentheses() {
+        let stat =
+            "4242 (a) b (c)) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 10";
+        assert_eq!(parse_start_time(stat), Some(987_654));
+        assert_eq!(parse_start_time("garbage"), None);
+        assert!(start_time(std::process::id()).is_some());
     }
 
     #[test]

@@ -18,7 +18,7 @@ use super::{gnome, kwin, x11, Backend, IdleSource, PushedIdle, WatchEvent};
 
 /// Said when the agent sees no desktop at all: typically a systemd user
 /// service started before the session exported its variables.
-pub const NO_DESKTOP: &str = "neither WAYLAND_DISPLAY nor DISPLAY is set, so dwell cannot see your desktop: if it runs as a systemd user service, have your session run `systemctl --user import-environment WAYLAND_DISPLAY DISPLAY` at log-in (GNOME and Plasma do; for sway, add `exec systemctl --user import-environment WAYLAND_DISPLAY` to its config), then `systemctl --user restart dwell-agent`";
+pub const NO_DESKTOP: &str = "neither WAYLAND_DISPLAY nor DISPLAY is set, so dwell cannot see your desktop: if it runs as a systemd user service, have your session run `systemctl --user import-environment WAYLAND_DISPLAY DISPLAY` at log-in (GNOME and Plasma do; on sway, Hyprland, labwc or river, add the line `dwell-agent install` prints to the compositor's config), then `systemctl --user restart dwell-agent`";
 
 /// The watchers the run loop listens to.
 pub struct Watching {
@@ -93,6 +93,25 @@ fn session_facts(offer: Option<Offer>) -> SessionFacts {
     }
 }
 
+/// Said when the compositor offers no `zwlr_foreign_toplevel_manager_v1`.
+pub const NO_WLR_TOPLEVEL: &str = "the compositor does not offer zwlr_foreign_toplevel_manager_v1, so dwell cannot see which window has focus: set [tracking] backend to the one for your desktop";
+
+/// Said on COSMIC: it offers only its own `zcosmic_toplevel_info_v1` (and
+/// `ext_foreign_toplevel_list_v1`, which has no focus state).
+pub const COSMIC_UNSUPPORTED: &str = "this looks like COSMIC (it offers zcosmic_toplevel_info_v1 and no zwlr_foreign_toplevel_manager_v1): dwell does not support COSMIC yet, so it cannot see which window has focus";
+
+/// What the wlroots backend says about seeing focus on a compositor that offers
+/// `offer` (`None`: no compositor answered): nothing when it offers the wlroots
+/// toplevel protocol, that COSMIC is not supported yet when only COSMIC's own
+/// protocol is there, else that the protocol is missing.
+pub fn toplevel_hint(offer: Option<Offer>) -> Option<&'static str> {
+    match offer {
+        Some(o) if o.toplevel => None,
+        Some(o) if o.cosmic_toplevel => Some(COSMIC_UNSUPPORTED),
+        _ => Some(NO_WLR_TOPLEVEL),
+    }
+}
+
 /// Chooses the backend and starts its watchers, sending to `tx`.
 pub fn start(choice: BackendChoice, tx: mpsc::Sender<WatchEvent>) -> Result<Watching> {
     let offer = if env_set("WAYLAND_DISPLAY") {
@@ -139,10 +158,10 @@ pub fn start(choice: BackendChoice, tx: mpsc::Sender<WatchEvent>) -> Result<Watc
                     "the compositor offers no idle protocol (ext-idle-notify-v1 or org_kde_kwin_idle): time away from the keyboard is not cut".to_owned(),
                 );
             }
-            if toplevel && !offer.is_some_and(|o| o.toplevel) {
-                hint = Some(
-                    "the compositor does not offer zwlr_foreign_toplevel_manager_v1, so dwell cannot see which window has focus: set [tracking] backend to the one for your desktop".to_owned(),
-                );
+            if toplevel {
+                if let Some(missing) = toplevel_hint(offer) {
+                    hint = Some(missing.to_owned());
+                }
             }
             (Box::new(idle), name, None)
         }
@@ -170,6 +189,31 @@ pub fn start(choice: BackendChoice, tx: mpsc::Sender<WatchEvent>) -> Result<Watc
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cosmic_is_named_when_only_its_own_toplevel_protocol_is_offered() {
+        let offer = |toplevel, cosmic_toplevel| {
+            Some(Offer {
+                toplevel,
+                cosmic_toplevel,
+                idle: None,
+            })
+        };
+        assert_eq!(toplevel_hint(offer(true, false)), None);
+        assert_eq!(
+            toplevel_hint(offer(true, true)),
+            None,
+            "the wlroots protocol wins when both are offered"
+        );
+        let cosmic = toplevel_hint(offer(false, true)).unwrap_or_default();
+        assert!(
+            cosmic.contains("COSMIC") && cosmic.contains("not support"),
+            "{cosmic}"
+        );
+        assert_eq!(toplevel_hint(offer(false, false)), Some(NO_WLR_TOPLEVEL));
+        assert_eq!(toplevel_hint(None), Some(NO_WLR_TOPLEVEL));
+        assert!(!NO_WLR_TOPLEVEL.contains("COSMIC"));
+    }
 
     #[test]
     fn auto_prefers_the_shell_then_kwin_then_wlroots_then_x11() {

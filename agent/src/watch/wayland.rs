@@ -51,6 +51,9 @@ impl IdleProtocol {
 pub struct Offer {
     /// `zwlr_foreign_toplevel_manager_v1`.
     pub toplevel: bool,
+    /// `zcosmic_toplevel_info_v1`: COSMIC's own toplevel protocol (COSMIC offers no
+    /// wlroots one), seen by name only, never bound.
+    pub cosmic_toplevel: bool,
     /// The idle protocol the watcher would use (it needs a `wl_seat` too).
     pub idle: Option<IdleProtocol>,
 }
@@ -59,6 +62,7 @@ const TOPLEVEL_MANAGER: &str = "zwlr_foreign_toplevel_manager_v1";
 const EXT_IDLE: &str = "ext_idle_notifier_v1";
 const KDE_IDLE: &str = "org_kde_kwin_idle";
 const SEAT: &str = "wl_seat";
+const COSMIC_TOPLEVEL_INFO: &str = "zcosmic_toplevel_info_v1";
 
 fn offer_of(globals: &GlobalList) -> Offer {
     globals.contents().with_list(|list| {
@@ -74,6 +78,7 @@ fn offer_of(globals: &GlobalList) -> Offer {
         };
         Offer {
             toplevel: has(TOPLEVEL_MANAGER),
+            cosmic_toplevel: has(COSMIC_TOPLEVEL_INFO),
             idle,
         }
     })

@@ -21,11 +21,13 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 
+use super::error::sql;
+use super::forgets::FORGET_LOG_KEY;
+use super::rollups::ROLLUPS_KEY;
 use super::{
-    sql, with_suffix, Cancel, Store, StoreError, AGENT_STARTED_KEY, DATABASE_ID_KEY,
-    DATABASE_NOTE_KEY, FORGET_LOG_KEY, ROLLUPS_KEY,
+    with_suffix, Cancel, Store, StoreError, AGENT_STARTED_KEY, DATABASE_ID_KEY, DATABASE_NOTE_KEY,
 };
-use crate::paths::DB_FILE;
+use crate::store::DB_FILE;
 use read::Budget;
 
 /// How long reading the damaged file may take. A whole 100 MB database is
@@ -146,17 +148,14 @@ fn read_damaged(db: &Path, deadline: Instant, cancel: &Cancel) -> Result<Rescued
 /// Copies `from` to a new private (0600) file `to`, never through a link;
 /// the bytes copied, 0 when `from` does not exist.
 fn copy_private(from: &Path, to: &Path) -> Result<u64, StoreError> {
-    use crate::files::{no_follow, with_mode};
-    let mut src = match no_follow(OpenOptions::new().read(true)).open(from) {
+    use crate::files::{refuse_links, with_mode};
+    let mut src = match refuse_links(OpenOptions::new().read(true)).open(from) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
         r => r.map_err(|e| StoreError::from_io(from, e))?,
     };
-    let mut dst = no_follow(with_mode(
-        OpenOptions::new().write(true).create_new(true),
-        0o600,
-    ))
-    .open(to)
-    .map_err(|e| StoreError::from_io(to, e))?;
+    let mut dst = refuse_links(with_mode(OpenOptions::new().write(true).create_new(true), 0o600))
+        .open(to)
+        .map_err(|e| StoreError::from_io(to, e))?;
     std::io::copy(&mut src, &mut dst).map_err(|e| StoreError::from_io(to, e))
 }
 
@@ -286,8 +285,8 @@ const NOT_SALVAGED: &[&str] = &[
 const KEY_SETTINGS: &[&str] = &[
     "consent_at",
     DATABASE_ID_KEY,
-    crate::control::PAUSED_UNTIL_KEY,
-    crate::control::RETENTION_RAN_KEY,
+    super::PAUSED_UNTIL_KEY,
+    super::RETENTION_RAN_KEY,
 ];
 
 /// A reminder read from a damaged database: at, kind, outcome, left_social, message.

@@ -9,23 +9,38 @@
 //!   (`ext_idle_notifier_v1`, else `org_kde_kwin_idle`); from then on prints `idled` and
 //!   `resumed` as the compositor reports them;
 //! * `nudge` — moves the pointer by one pixel through `org_kde_kwin_fake_input` (KWin,
-//!   offered when it runs with `KWIN_WAYLAND_NO_PERMISSION_CHECKS=1`);
+//!   offered when it runs with `KWIN_WAYLAND_NO_PERMISSION_CHECKS=1`), else through a
+//!   `zwlr_virtual_pointer_v1` (sway, Hyprland, labwc);
+//! * `toplevels` — the windows `zwlr_foreign_toplevel_manager_v1` lists, as a JSON array
+//!   of `{"app_id", "title", "activated"}` after the `ok N` (compositors with no IPC of
+//!   their own that tells which window has focus: labwc, and Hyprland the same way);
+//! * `activate APP_ID` — asks the compositor to focus the one toplevel with that app id
+//!   (`zwlr_foreign_toplevel_handle_v1.activate`);
 //!
-//! and answers each with `ok N` (N counts commands) or `error N: why`. Exits at the end
-//! of stdin or when the compositor goes away (`gone`).
+//! and answers each with `ok N` (N counts commands; `ok N PAYLOAD` for `toplevels`) or
+//! `error N: why`. Exits at the end of stdin or when the compositor goes away (`gone`).
 
+use std::collections::HashMap;
 use std::io::{self, BufRead, Write};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
+use std::time::Instant;
 
+use wayland_client::backend::ObjectId;
 use wayland_client::globals::{registry_queue_init, GlobalListContents};
 use wayland_client::protocol::{wl_registry, wl_seat};
-use wayland_client::{Connection, Dispatch, EventQueue, QueueHandle};
+use wayland_client::{event_created_child, Connection, Dispatch, EventQueue, Proxy, QueueHandle};
 use wayland_protocols::ext::idle_notify::v1::client::{
     ext_idle_notification_v1, ext_idle_notifier_v1,
 };
 use wayland_protocols_plasma::fake_input::client::org_kde_kwin_fake_input;
 use wayland_protocols_plasma::idle::client::{org_kde_kwin_idle, org_kde_kwin_idle_timeout};
+use wayland_protocols_wlr::foreign_toplevel::v1::client::{
+    zwlr_foreign_toplevel_handle_v1 as handle, zwlr_foreign_toplevel_manager_v1 as manager,
+};
+use wayland_protocols_wlr::virtual_pointer::v1::client::{
+    zwlr_virtual_pointer_manager_v1 as vpointer_manager, zwlr_virtual_pointer_v1 as vpointer,
+};
 
 /// Serialises lines from both threads so that none interleave.
 #[derive(Clone)]
@@ -43,8 +58,62 @@ impl Out {
     }
 }
 
+/// One toplevel as `zwlr_foreign_toplevel_handle_v1` last committed it (`done`).
+#[derive(Clone, Default)]
+struct Toplevel {
+    app_id: String,
+    title: String,
+    activated: bool,
+    /// What arrived since the last `done`.
+    pending: (Option<String>, Option<String>, Option<bool>),
+    done: bool,
+}
+
+/// Every toplevel's handle and facts, by handle id.
+type ToplevelMap = HashMap<ObjectId, (handle::ZwlrForeignToplevelHandleV1, Toplevel)>;
+
+/// The toplevels, shared by the dispatching thread and the command loop.
+#[derive(Clone, Default)]
+struct Toplevels(Arc<Mutex<ToplevelMap>>);
+
+impl Toplevels {
+    fn lock(&self) -> MutexGuard<'_, ToplevelMap> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn json(&self) -> String {
+        let mut all: Vec<serde_json::Value> = self
+            .lock()
+            .values()
+            .filter(|(_, t)| t.done)
+            .map(|(_, t)| {
+                serde_json::json!({"app_id": t.app_id, "title": t.title, "activated": t.activated})
+            })
+            .collect();
+        all.sort_by_key(|v| v["app_id"].as_str().unwrap_or_default().to_owned());
+        serde_json::Value::Array(all).to_string()
+    }
+
+    fn with_app_id(&self, app_id: &str) -> Result<handle::ZwlrForeignToplevelHandleV1, String> {
+        let all = self.lock();
+        let found: Vec<_> = all
+            .values()
+            .filter(|(_, t)| t.done && t.app_id == app_id)
+            .map(|(h, _)| h.clone())
+            .collect();
+        match found.as_slice() {
+            [one] => Ok(one.clone()),
+            [] => Err(format!("no toplevel has app id {app_id:?}")),
+            _ => Err(format!("{} toplevels have app id {app_id:?}", found.len())),
+        }
+    }
+}
+
 struct State {
     out: Out,
+    toplevels: Toplevels,
 }
 
 impl Dispatch<wl_registry::WlRegistry, GlobalListContents> for State {
@@ -141,6 +210,98 @@ impl Dispatch<org_kde_kwin_fake_input::OrgKdeKwinFakeInput, ()> for State {
     }
 }
 
+impl Dispatch<manager::ZwlrForeignToplevelManagerV1, ()> for State {
+    fn event(
+        state: &mut Self,
+        _: &manager::ZwlrForeignToplevelManagerV1,
+        event: manager::Event,
+        (): &(),
+        _: &Connection,
+        _: &QueueHandle<Self>,
+    ) {
+        if let manager::Event::Toplevel { toplevel } = event {
+            state
+                .toplevels
+                .lock()
+                .insert(toplevel.id(), (toplevel, Toplevel::default()));
+        }
+    }
+
+    event_created_child!(State, manager::ZwlrForeignToplevelManagerV1, [
+        manager::EVT_TOPLEVEL_OPCODE => (handle::ZwlrForeignToplevelHandleV1, ()),
+    ]);
+}
+
+impl Dispatch<handle::ZwlrForeignToplevelHandleV1, ()> for State {
+    fn event(
+        state: &mut Self,
+        proxy: &handle::ZwlrForeignToplevelHandleV1,
+        event: handle::Event,
+        (): &(),
+        _: &Connection,
+        _: &QueueHandle<Self>,
+    ) {
+        let mut all = state.toplevels.lock();
+        if matches!(event, handle::Event::Closed) {
+            all.remove(&proxy.id());
+            return;
+        }
+        let Some((_, top)) = all.get_mut(&proxy.id()) else {
+            return;
+        };
+        match event {
+            handle::Event::Title { title } => top.pending.0 = Some(title),
+            handle::Event::AppId { app_id } => top.pending.1 = Some(app_id),
+            handle::Event::State { state } => {
+                // An array of native-endian u32: 2 is `activated`.
+                let activated = state
+                    .chunks_exact(4)
+                    .filter_map(|c| c.try_into().ok())
+                    .any(|c: [u8; 4]| u32::from_ne_bytes(c) == 2);
+                top.pending.2 = Some(activated);
+            }
+            handle::Event::Done => {
+                let (title, app_id, activated) = std::mem::take(&mut top.pending);
+                if let Some(title) = title {
+                    top.title = title;
+                }
+                if let Some(app_id) = app_id {
+                    top.app_id = app_id;
+                }
+                if let Some(activated) = activated {
+                    top.activated = activated;
+                }
+                top.done = true;
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Dispatch<vpointer_manager::ZwlrVirtualPointerManagerV1, ()> for State {
+    fn event(
+        _: &mut Self,
+        _: &vpointer_manager::ZwlrVirtualPointerManagerV1,
+        _: vpointer_manager::Event,
+        (): &(),
+        _: &Connection,
+        _: &QueueHandle<Self>,
+    ) {
+    }
+}
+
+impl Dispatch<vpointer::ZwlrVirtualPointerV1, ()> for State {
+    fn event(
+        _: &mut Self,
+        _: &vpointer::ZwlrVirtualPointerV1,
+        _: vpointer::Event,
+        (): &(),
+        _: &Connection,
+        _: &QueueHandle<Self>,
+    ) {
+    }
+}
+
 enum Idle {
     Ext(ext_idle_notifier_v1::ExtIdleNotifierV1),
     Kde(org_kde_kwin_idle::OrgKdeKwinIdle),
@@ -174,6 +335,15 @@ fn main() {
     if let Some(fake) = &fake {
         fake.authenticate("dwell-e2e-wayland".into(), "dwell end-to-end tests".into());
     }
+    let toplevel_manager: Option<manager::ZwlrForeignToplevelManagerV1> =
+        globals.bind(&qh, 1..=3, ()).ok();
+    let pointer = match (&fake, &seat) {
+        (None, Some(seat)) => globals
+            .bind::<vpointer_manager::ZwlrVirtualPointerManagerV1, _, _>(&qh, 1..=2, ())
+            .ok()
+            .map(|m| m.create_virtual_pointer(Some(seat), &qh, ())),
+        _ => None,
+    };
     let mut offered = Vec::new();
     match &idle {
         Some(Idle::Ext(_)) => offered.push("ext_idle_notifier_v1"),
@@ -183,13 +353,24 @@ fn main() {
     if fake.is_some() {
         offered.push("org_kde_kwin_fake_input");
     }
+    if toplevel_manager.is_some() {
+        offered.push("zwlr_foreign_toplevel_manager_v1");
+    }
+    if pointer.is_some() {
+        offered.push("zwlr_virtual_pointer_manager_v1");
+    }
     if let Err(e) = conn.flush() {
         eprintln!("dwell-e2e-wayland: {e}");
         std::process::exit(1);
     }
     out.say(&format!("ready {}", offered.join(" ")));
 
-    let mut state = State { out: out.clone() };
+    let toplevels = Toplevels::default();
+    let mut state = State {
+        out: out.clone(),
+        toplevels: toplevels.clone(),
+    };
+    let started = Instant::now();
     let dispatcher = {
         let out = out.clone();
         let mut queue = queue;
@@ -219,14 +400,38 @@ fn main() {
                 }
                 _ => Err("no idle protocol or no seat".to_owned()),
             },
-            (Some("nudge"), None) => match &fake {
-                Some(fake) => {
-                    // Right then back: the pointer ends where it was.
-                    let dx = if n % 2 == 0 { 1.0 } else { -1.0 };
-                    fake.pointer_motion(dx, 0.0);
-                    Ok(())
+            (Some("nudge"), None) => {
+                // Right then back: the pointer ends where it was.
+                let dx = if n % 2 == 0 { 1.0 } else { -1.0 };
+                match (&fake, &pointer) {
+                    (Some(fake), _) => {
+                        fake.pointer_motion(dx, 0.0);
+                        Ok(())
+                    }
+                    (None, Some(pointer)) => {
+                        let ms = u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX);
+                        pointer.motion(ms, dx, 0.0);
+                        pointer.frame();
+                        Ok(())
+                    }
+                    (None, None) => Err(
+                        "no org_kde_kwin_fake_input nor zwlr_virtual_pointer_manager_v1".to_owned(),
+                    ),
                 }
-                None => Err("no org_kde_kwin_fake_input".to_owned()),
+            }
+            (Some("toplevels"), None) if toplevel_manager.is_some() => {
+                let flushed = conn.flush().map_err(|e| e.to_string());
+                match flushed {
+                    Ok(()) => {
+                        out.say(&format!("ok {n} {}", toplevels.json()));
+                        continue;
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            (Some("activate"), Some(app_id)) => match (&seat, &toplevel_manager) {
+                (Some(seat), Some(_)) => toplevels.with_app_id(app_id).map(|h| h.activate(seat)),
+                _ => Err("no zwlr_foreign_toplevel_manager_v1 or no seat".to_owned()),
             },
             _ => Err(format!("unknown command {line:?}")),
         };

@@ -3,8 +3,11 @@
 //!
 //! * sway: IPC (`swaymsg`), `[pid=N] focus`, `seat - cursor move`;
 //! * KWin: one-shot KWin scripts loaded over D-Bus (`org.kde.kwin.Scripting`), whose
-//!   `print()` lines land in kwin's stderr; input through `org_kde_kwin_fake_input`;
-//! * GNOME Shell: the test helper extension's `org.dwell.TestHelper` methods.
+//!   `print()` lines land in kwin's stderr (KWin 6: with `kwin_scripting` debug logging on);
+//!   input through `org_kde_kwin_fake_input`;
+//! * GNOME Shell: the test helper extension's `org.dwell.TestHelper` methods;
+//! * Hyprland and labwc: `dwell-e2e-wayland` lists windows and activates them through
+//!   `zwlr_foreign_toplevel_manager_v1`, and moves a `zwlr_virtual_pointer_v1`.
 
 use std::fs;
 use std::io::Write as _;
@@ -19,6 +22,7 @@ use super::{
 use crate::{
     bin_path, require_tool, tail, wait_until, write_file, Child, Session, STARTUP_TIMEOUT,
 };
+use std::path::PathBuf;
 
 /// One window as the compositor sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,19 +46,66 @@ impl WindowFacts {
 impl WaylandSession {
     // ----- starting -----
 
-    pub(super) fn start_sway(&self) -> Child {
-        let ready_file = self.etc_dir().join("sway-display");
+    /// The script a compositor runs once it is up (sway's `exec`, labwc's `-s`, Hyprland's
+    /// `exec-once`): it writes `$WAYLAND_DISPLAY` to the returned file. Returns (script,
+    /// file); the file is removed first, so its presence means "this run is up".
+    fn ready_script(&self) -> (PathBuf, PathBuf) {
+        let ready_file = self.etc_dir().join("compositor-display");
         let _ = fs::remove_file(&ready_file);
-        let config = self.etc_dir().join("sway.conf");
-        if !config.exists() {
-            let script = self.etc_dir().join("sway-ready.sh");
+        let script = self.etc_dir().join("compositor-ready.sh");
+        if !script.exists() {
             write_file(
                 &script,
-                "#!/bin/sh\n# Run by sway's `exec`: tells the test which socket sway took.\n\
-                 printf '%s' \"$WAYLAND_DISPLAY\" > \"$1.tmp\" && mv \"$1.tmp\" \"$1\"\n",
+                "#!/bin/sh\n# Run by the compositor once it is up: tells the test which socket it \
+                 took.\nprintf '%s' \"$WAYLAND_DISPLAY\" > \"$1.tmp\" && mv \"$1.tmp\" \"$1\"\n",
             );
             fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-                .expect("chmod sway-ready.sh");
+                .expect("chmod compositor-ready.sh");
+            self.adopt_tree(&self.etc_dir());
+        }
+        (script, ready_file)
+    }
+
+    /// Waits until the compositor's ready script has told the socket name (and `also`
+    /// holds), records it (a restarted compositor must take the same one) and returns it.
+    fn wait_for_socket_name(
+        &self,
+        child: &Child,
+        ready_file: &Path,
+        also: impl Fn() -> bool,
+    ) -> String {
+        let mut display = String::new();
+        let up = wait_until(STARTUP_TIMEOUT, || {
+            display = fs::read_to_string(ready_file).unwrap_or_default();
+            (!display.is_empty() && also()) || !child.is_running()
+        });
+        assert!(
+            up && child.is_running(),
+            "{} {} did not start (socket name {display:?}):\n{}",
+            self.compositor.name(),
+            self.version(),
+            tail(
+                &format!("{}{}", child.stdout_text(), child.stderr_text()),
+                60
+            )
+        );
+        let mut run = self.lock_run();
+        if let Some(before) = &run.display {
+            assert_eq!(
+                before,
+                &display,
+                "the restarted {} took another socket name",
+                self.compositor.name()
+            );
+        }
+        run.display = Some(display.clone());
+        display
+    }
+
+    pub(super) fn start_sway(&self) -> Child {
+        let (script, ready_file) = self.ready_script();
+        let config = self.etc_dir().join("sway.conf");
+        if !config.exists() {
             let (width, height) = self.opts.screen;
             write_file(
                 &config,
@@ -81,28 +132,8 @@ impl WaylandSession {
         let ipc = self
             .runtime_dir()
             .join(format!("sway-ipc.{}.{}.sock", self.uid(), child.pid()));
-        let mut display = String::new();
-        let up = wait_until(STARTUP_TIMEOUT, || {
-            display = fs::read_to_string(&ready_file).unwrap_or_default();
-            (!display.is_empty() && ipc.exists()) || !child.is_running()
-        });
-        assert!(
-            up && child.is_running(),
-            "sway did not start (IPC socket {}, socket name {display:?}):\n{}",
-            ipc.display(),
-            tail(&child.stderr_text(), 40)
-        );
-        {
-            let mut run = self.lock_run();
-            if let Some(before) = &run.display {
-                assert_eq!(
-                    before, &display,
-                    "the restarted sway took another socket name"
-                );
-            }
-            run.display = Some(display);
-            run.swaysock = Some(ipc);
-        }
+        self.wait_for_socket_name(&child, &ready_file, || ipc.exists());
+        self.lock_run().swaysock = Some(ipc);
         let version = self.swaymsg(&["-t", "get_version"]);
         assert!(
             version.contains("human_readable"),
@@ -111,28 +142,106 @@ impl WaylandSession {
         child
     }
 
-    pub(super) fn start_kwin(&self) -> Child {
-        // The installed kwin_wayland carries a file capability (cap_sys_resource) that exec
-        // refuses here; a plain copy has none.
-        let copy = self.tempdir().join("kwin").join("kwin_wayland");
-        if !copy.exists() {
-            crate::create_dir(copy.parent().expect("has a parent"));
-            fs::copy(require_tool("kwin_wayland"), &copy)
-                .unwrap_or_else(|e| panic!("cannot copy kwin_wayland: {e}"));
-            fs::set_permissions(&copy, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-                .expect("chmod the kwin_wayland copy");
+    /// labwc with wlroots' headless backend and pixman renderer, its default config (a
+    /// new window gets focus) and the ready script as its start-up command (`-s`).
+    pub(super) fn start_labwc(&self) -> Child {
+        let (script, ready_file) = self.ready_script();
+        let config_dir = self.etc_dir().join("labwc");
+        if !config_dir.exists() {
+            crate::create_dir(&config_dir);
+            // Server-side decorations, no menu, no autostart: a bare labwc.
+            write_file(
+                &config_dir.join("rc.xml"),
+                "<?xml version=\"1.0\"?>\n<labwc_config>\n  <core><decoration>server</decoration></core>\n\
+                 </labwc_config>\n",
+            );
+            self.adopt_tree(&config_dir);
         }
+        let mut cmd = self.command(require_tool("labwc"));
+        cmd.arg("-C")
+            .arg(&config_dir)
+            .arg("-s")
+            .arg(format!("{} {}", script.display(), ready_file.display()))
+            .env("WLR_BACKENDS", "headless")
+            .env("WLR_LIBINPUT_NO_DEVICES", "1")
+            .env("WLR_RENDERER", "pixman")
+            .env_remove("WAYLAND_DISPLAY");
+        let child = self.spawn_command(cmd);
+        self.wait_for_socket_name(&child, &ready_file, || true);
+        child
+    }
+
+    /// Hyprland, its config written by the test (no animations, no splash or update news,
+    /// its log on stdout), the ready script as `exec-once`. Hyprland 0.56 has no backend
+    /// that runs without a GPU: aquamarine's only allocator is GBM on a DRM node, which its
+    /// headless backend does not provide, so with no `/dev/dri` it stops at start ("Cannot
+    /// open backend: no allocator available"), and the failure shows that log line.
+    pub(super) fn start_hyprland(&self) -> Child {
+        let (script, ready_file) = self.ready_script();
+        let config = self.etc_dir().join("hyprland.conf");
+        if !config.exists() {
+            let (width, height) = self.opts.screen;
+            write_file(
+                &config,
+                &format!(
+                    "# dwell end-to-end tests: a bare Hyprland.\n\
+                     monitor = , {width}x{height}, 0x0, 1\n\
+                     animations {{\n    enabled = false\n}}\n\
+                     misc {{\n    disable_hyprland_logo = true\n    disable_splash_rendering = true\n}}\n\
+                     ecosystem {{\n    no_update_news = true\n    no_donation_nag = true\n}}\n\
+                     xwayland {{\n    enabled = false\n}}\n\
+                     debug {{\n    disable_logs = false\n    enable_stdout_logs = true\n}}\n\
+                     exec-once = {} {}\n",
+                    script.display(),
+                    ready_file.display()
+                ),
+            );
+            self.adopt_tree(&self.etc_dir());
+        }
+        let mut cmd = self.command(require_tool("Hyprland"));
+        cmd.arg("--config")
+            .arg(&config)
+            .env("HYPRLAND_NO_SD_NOTIFY", "1")
+            .env("HYPRLAND_NO_RT", "1")
+            .env("WLR_LIBINPUT_NO_DEVICES", "1")
+            .env_remove("WAYLAND_DISPLAY");
+        let child = self.spawn_command(cmd);
+        self.wait_for_socket_name(&child, &ready_file, || true);
+        child
+    }
+
+    pub(super) fn start_kwin(&self) -> Child {
+        let kwin6 = self.version().at_least(6, 0);
+        let program = if kwin6 {
+            // KWin 6's binary (cap_sys_nice) runs here as it is, and a renamed copy aborts:
+            // it looks for its Qt platform plugin by its own name.
+            require_tool("kwin_wayland")
+        } else {
+            // KWin 5.27's carries a file capability (cap_sys_resource) that exec refuses
+            // here; a plain copy (same name, another directory) has none.
+            let copy = self.tempdir().join("kwin").join("kwin_wayland");
+            if !copy.exists() {
+                crate::create_dir(copy.parent().expect("has a parent"));
+                fs::copy(require_tool("kwin_wayland"), &copy)
+                    .unwrap_or_else(|e| panic!("cannot copy kwin_wayland: {e}"));
+                fs::set_permissions(&copy, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+                    .expect("chmod the kwin_wayland copy");
+            }
+            copy
+        };
         let (width, height) = self.opts.screen;
-        let mut cmd = self.command(&copy);
+        let mut cmd = self.command(&program);
         cmd.args(["--virtual", "--width", &width.to_string()])
             .args(["--height", &height.to_string(), "--socket", SOCKET])
-            .args([
-                "--no-lockscreen",
-                "--no-global-shortcuts",
-                "--no-kactivities",
-            ])
+            .args(["--no-lockscreen", "--no-global-shortcuts"])
             .env("KWIN_WAYLAND_NO_PERMISSION_CHECKS", "1")
             .env_remove("WAYLAND_DISPLAY");
+        if kwin6 {
+            // print() in a KWin 6 script is a debug message of this category.
+            cmd.env("QT_LOGGING_RULES", "kwin_scripting.debug=true");
+        } else {
+            cmd.arg("--no-kactivities");
+        }
         let child = self.spawn_command(cmd);
         let socket = self.runtime_dir().join(SOCKET);
         let up = wait_until(STARTUP_TIMEOUT, || {
@@ -155,7 +264,8 @@ impl WaylandSession {
         });
         assert!(
             up && child.is_running(),
-            "kwin_wayland did not start (no {} or no /Scripting on the bus):\n{}",
+            "kwin_wayland {} did not start (no {} or no /Scripting on the bus):\n{}",
+            self.version(),
             socket.display(),
             tail(&child.stderr_text(), 40)
         );
@@ -174,30 +284,67 @@ impl WaylandSession {
         let up = wait_until(STARTUP_TIMEOUT, || {
             self.name_has_owner(Bus::Session, "org.dwell.TestHelper") || !child.is_running()
         });
-        assert!(
-            up && child.is_running(),
-            "gnome-shell did not start, or the test helper extension did not load (it owns \
-             org.dwell.TestHelper once the shell has started):\n{}",
-            tail(&child.stderr_text(), 60)
-        );
+        if !up || !child.is_running() {
+            let info = self
+                .run(
+                    "gdbus",
+                    [
+                        "call",
+                        "--session",
+                        "--dest",
+                        "org.gnome.Shell",
+                        "--object-path",
+                        "/org/gnome/Shell",
+                        "--method",
+                        "org.gnome.Shell.Extensions.GetExtensionInfo",
+                        GNOME_HELPER_UUID,
+                    ],
+                )
+                .stdout;
+            panic!(
+                "gnome-shell {} did not start, or the test helper extension did not load (it \
+                 owns org.dwell.TestHelper once the shell has started; state 4 = out of \
+                 date):\n{}\nGetExtensionInfo: {}",
+                self.version(),
+                tail(&child.stderr_text(), 60),
+                String::from_utf8_lossy(&info)
+            );
+        }
         child
     }
 
     /// Copies the test helper extension into `$XDG_DATA_HOME/gnome-shell/extensions/` and
-    /// enables it next to whatever is enabled already (dwell's own extension).
+    /// enables it next to whatever is enabled already (dwell's own extension). GNOME 45 and
+    /// later load only ES-module extensions (`esm/`), 43–44 only legacy ones (`legacy/`);
+    /// the installed `metadata.json` names the running major release, so the shell's
+    /// version check (left on) accepts it.
     fn install_gnome_helper(&self) {
+        let version = self.version();
+        let flavour = if version.at_least(45, 0) {
+            "esm"
+        } else {
+            "legacy"
+        };
         let source = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("data/gnome-shell")
+            .join(flavour)
             .join(GNOME_HELPER_UUID);
         let target = self
             .data_home()
             .join("gnome-shell/extensions")
             .join(GNOME_HELPER_UUID);
         crate::create_dir(&target);
-        for file in ["metadata.json", "extension.js"] {
-            fs::copy(source.join(file), target.join(file))
-                .unwrap_or_else(|e| panic!("cannot copy the GNOME helper's {file}: {e}"));
-        }
+        fs::copy(source.join("extension.js"), target.join("extension.js"))
+            .unwrap_or_else(|e| panic!("cannot copy the GNOME helper's extension.js: {e}"));
+        let metadata = fs::read_to_string(source.join("metadata.json"))
+            .unwrap_or_else(|e| panic!("cannot read the GNOME helper's metadata.json: {e}"));
+        let mut metadata: Value = serde_json::from_str(&metadata)
+            .unwrap_or_else(|e| panic!("the GNOME helper's metadata.json is not JSON: {e}"));
+        metadata["shell-version"] = serde_json::json!([version.major.to_string()]);
+        write_file(
+            &target.join("metadata.json"),
+            &serde_json::to_string_pretty(&metadata).expect("JSON"),
+        );
         self.adopt_tree(&self.home());
         self.run_ok(
             "gsettings",
@@ -310,15 +457,16 @@ impl WaylandSession {
     // ----- KWin -----
 
     /// Runs `body` as a one-shot KWin script (loaded, run, unloaded) and returns what it
-    /// passed to `out(…)`, one string per call. KWin 5 API: `workspace.clientList()`,
-    /// `workspace.activeClient`, `client.resourceClass`, `client.caption`, `client.pid`.
+    /// passed to `out(…)`, one string per call. Beside `out`, the script has `windows()`,
+    /// `active()` and `activate(w)`, the same on KWin 5 (`clientList`, `activeClient`) and 6
+    /// (`windowList`, `activeWindow`); a window has `resourceClass`, `caption` and `pid`.
     pub fn kwin_script(&self, body: &str) -> Vec<String> {
         let token = format!("dwell-e2e-{}-{}", std::process::id(), self.token());
         let path = self.etc_dir().join(format!("{token}.js"));
         write_file(
             &path,
             &format!(
-                "function out(x) {{ print(\"{token} \" + x); }}\n{body}\nprint(\"{token} done\");\n"
+                "function out(x) {{ print(\"{token} \" + x); }}\n{KWIN_COMPAT}{body}\nprint(\"{token} done\");\n"
             ),
         );
         Session::adopt(self, &path);
@@ -346,8 +494,9 @@ impl WaylandSession {
             path.display()
         );
         // KWin 5.27 numbers scripts by the count loaded (ids are reused) and registers script
-        // N at /N; when the agent's own script holds the path ours would get, `/N run` would
-        // reach the agent's. `start` runs every loaded script that is not running yet.
+        // N at /N (KWin 6: /Scripting/ScriptN); when the agent's own script holds the path
+        // ours would get, `run` there would reach the agent's. `start` runs every loaded
+        // script that is not running yet, on 5.27, 6.3 and 6.7 alike.
         self.run_ok(
             "dbus-send",
             [
@@ -371,6 +520,8 @@ impl WaylandSession {
                 &format!("string:{token}"),
             ],
         );
+        // Only now: KWin reads a loaded script's file later, on a worker thread, and drops
+        // a script whose file is gone by then.
         let _ = fs::remove_file(&path);
         let log = self.compositor_stderr();
         assert!(
@@ -389,9 +540,9 @@ impl WaylandSession {
         let lines = self.kwin_script(
             "function facts(c) { return JSON.stringify({app_id: String(c.resourceClass), \
              title: String(c.caption), pid: c.pid}); }\n\
-             var clients = workspace.clientList();\n\
+             var clients = windows();\n\
              for (var i = 0; i < clients.length; i++) out('window ' + facts(clients[i]));\n\
-             if (workspace.activeClient) out('active ' + facts(workspace.activeClient));",
+             if (active()) out('active ' + facts(active()));",
         );
         let mut all = Vec::new();
         let mut focused = None;
@@ -453,6 +604,53 @@ impl WaylandSession {
         (all, focused)
     }
 
+    // ----- Hyprland and labwc: the probe's foreign-toplevel client -----
+
+    /// Sends `command` to `dwell-e2e-wayland` and returns what followed its `ok N`.
+    fn probe_send(&self, command: &str) -> String {
+        let mut run = self.lock_run();
+        let probe = run.probe.as_mut().expect("the probe runs");
+        probe.send(command)
+    }
+
+    /// App id of the window of `pid` the test opened (see `Run::opened`).
+    fn opened_app_id(&self, pid: u32) -> String {
+        let run = self.lock_run();
+        run.opened
+            .iter()
+            .rev()
+            .find(|(p, _)| *p == pid)
+            .map(|(_, app_id)| app_id.clone())
+            .unwrap_or_else(|| panic!("the test opened no window of pid {pid}"))
+    }
+
+    fn probe_windows(&self) -> (Vec<WindowFacts>, Option<WindowFacts>) {
+        let json = self.probe_send("toplevels");
+        let list: Value = serde_json::from_str(json.trim())
+            .unwrap_or_else(|e| panic!("dwell-e2e-wayland listed no JSON ({e}): {json}"));
+        let opened = self.lock_run().opened.clone();
+        let mut all = Vec::new();
+        let mut focused = None;
+        for top in list.as_array().into_iter().flatten() {
+            let app_id = top["app_id"].as_str().unwrap_or_default().to_owned();
+            let pid = opened
+                .iter()
+                .rev()
+                .find(|(_, a)| *a == app_id)
+                .map_or(0, |(p, _)| *p);
+            let facts = WindowFacts {
+                app_id,
+                title: top["title"].as_str().unwrap_or_default().to_owned(),
+                pid,
+            };
+            if top["activated"].as_bool() == Some(true) {
+                focused = Some(facts.clone());
+            }
+            all.push(facts);
+        }
+        (all, focused)
+    }
+
     // ----- the same on every compositor -----
 
     /// Panics unless the compositor offers every global in `offered` and none in `absent`.
@@ -490,6 +688,7 @@ impl WaylandSession {
             Compositor::Sway => self.sway_windows(),
             Compositor::Kwin => self.kwin_windows(),
             Compositor::Gnome => self.gnome_windows(),
+            Compositor::Hyprland | Compositor::Labwc => self.probe_windows(),
         }
     }
 
@@ -511,10 +710,14 @@ impl WaylandSession {
             }
             Compositor::Kwin => {
                 self.kwin_script(&format!(
-                    "var clients = workspace.clientList();\n\
+                    "var clients = windows();\n\
                      for (var i = 0; i < clients.length; i++)\n\
-                     \u{20}   if (clients[i].pid == {pid}) workspace.activeClient = clients[i];"
+                     \u{20}   if (clients[i].pid == {pid}) activate(clients[i]);"
                 ));
+            }
+            Compositor::Hyprland | Compositor::Labwc => {
+                let app_id = self.opened_app_id(pid);
+                self.probe_send(&format!("activate {app_id}"));
             }
             Compositor::Gnome => {
                 let found = self.gnome_helper("Activate", &[&format!("uint32:{pid}")]);
@@ -537,8 +740,8 @@ impl WaylandSession {
     }
 
     /// Input the compositor's idle tracking sees: a one-pixel pointer move (sway:
-    /// `swaymsg seat - cursor move`; KWin: `org_kde_kwin_fake_input`; GNOME: a Clutter
-    /// virtual pointer in the helper extension). Checks that the compositor saw it: its
+    /// `swaymsg seat - cursor move`; KWin: `org_kde_kwin_fake_input`; Hyprland, labwc: a
+    /// wlroots virtual pointer; GNOME: a Clutter virtual pointer in the helper extension). Checks that the compositor saw it: its
     /// idle notification resumed (sway, KWin), or Mutter's idle time restarted (GNOME).
     pub fn nudge_input(&self) {
         match self.compositor {
@@ -546,11 +749,11 @@ impl WaylandSession {
                 let d = if n % 2 == 0 { "1" } else { "-1" };
                 self.swaymsg(&[&format!("seat - cursor move {d} {d}")]);
             }),
-            Compositor::Kwin => self.nudge_with_probe(|_| {
-                let mut run = self.lock_run();
-                let probe = run.probe.as_mut().expect("the probe runs");
-                probe.send("nudge");
-            }),
+            Compositor::Kwin | Compositor::Hyprland | Compositor::Labwc => {
+                self.nudge_with_probe(|_| {
+                    self.probe_send("nudge");
+                });
+            }
             Compositor::Gnome => {
                 let started = Instant::now();
                 self.gnome_helper("Nudge", &[]);
@@ -616,23 +819,43 @@ impl WaylandSession {
 }
 
 impl Probe {
-    /// Sends one command and waits for its `ok`.
-    fn send(&mut self, command: &str) {
+    /// Sends one command, waits for its `ok N` and returns what followed it on that line
+    /// (`toplevels`' JSON; "" for the others).
+    pub(super) fn send(&mut self, command: &str) -> String {
         let n = self.commands;
         self.commands += 1;
         writeln!(self.stdin, "{command}")
             .and_then(|()| self.stdin.flush())
             .unwrap_or_else(|e| panic!("cannot write to dwell-e2e-wayland: {e}"));
-        let ok = format!("ok {n}\n");
+        let ok = format!("ok {n}");
+        let ok_with = format!("ok {n} ");
         let err = format!("error {n}:");
+        let answer = |out: &str| -> Option<String> {
+            out.lines().find_map(|l| {
+                if l == ok {
+                    Some(String::new())
+                } else {
+                    l.strip_prefix(&ok_with).map(str::to_owned)
+                }
+            })
+        };
         let answered = self.child.wait_for_stdout(EFFECT_TIMEOUT, |out| {
-            out.contains(&ok) || out.contains(&err)
+            answer(out).is_some() || out.contains(&err)
         });
         let out = self.child.stdout_text();
-        assert!(
-            answered && out.contains(&ok),
-            "dwell-e2e-wayland did not do {command:?}:\n{out}{}",
-            self.child.stderr_text()
-        );
+        match answer(&out) {
+            Some(payload) if answered => payload,
+            _ => panic!(
+                "dwell-e2e-wayland did not do {command:?}:\n{}{}",
+                tail(&out, 30),
+                self.child.stderr_text()
+            ),
+        }
     }
 }
+
+/// Prepended to every one-shot KWin script: the same names on KWin 5 and 6.
+const KWIN_COMPAT: &str = "var kwin6 = typeof workspace.windowList === 'function';\n\
+function windows() { return kwin6 ? workspace.windowList() : workspace.clientList(); }\n\
+function active() { return kwin6 ? workspace.activeWindow : workspace.activeClient; }\n\
+function activate(w) { if (kwin6) workspace.activeWindow = w; else workspace.activeClient = w; }\n";

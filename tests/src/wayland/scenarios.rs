@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+pub use super::Version;
 use super::{Compositor, WaylandOptions, WaylandSession};
 use crate::{sqlite_json, wait_until, Child, Dwell, Session};
 
@@ -22,16 +23,43 @@ pub const ALWAYS: &str = "[tracking]\nbackend = \"auto\"\nidle_timeout = \"10m\"
 pub const IDLE_5S: &str = "[tracking]\nbackend = \"auto\"\nidle_timeout = \"5s\"\n\
                            [schedule]\nrecord = \"always\"\n[reminders]\nenabled = false\n";
 
-/// The Wayland globals `compositor` must offer and must not offer: what the agent's
-/// backend there relies on (and, on KWin, fake input for the tests), and why GNOME needs
-/// its extension (no toplevel or idle protocol for clients).
+/// The Wayland globals release `version` of `compositor` must offer and must not offer:
+/// what the agent's backend there relies on (and, on KWin, fake input for the tests; on
+/// Hyprland and labwc, the virtual pointer), and why GNOME needs its extension (no toplevel
+/// or idle protocol for clients). sway 1.7 has only `org_kde_kwin_idle`; `ext-idle-notify-v1`
+/// came with sway 1.8, and sway 1.10 (wlroots 0.18) dropped `org_kde_kwin_idle`.
 pub fn expected_globals(
     compositor: Compositor,
+    version: Version,
 ) -> (&'static [&'static str], &'static [&'static str]) {
     match compositor {
-        Compositor::Sway => (
+        Compositor::Sway if !version.at_least(1, 8) => (
             &["zwlr_foreign_toplevel_manager_v1", "org_kde_kwin_idle"],
             &["ext_idle_notifier_v1"],
+        ),
+        Compositor::Sway if !version.at_least(1, 10) => (
+            &[
+                "zwlr_foreign_toplevel_manager_v1",
+                "ext_idle_notifier_v1",
+                "org_kde_kwin_idle",
+            ],
+            &[],
+        ),
+        Compositor::Sway => (
+            &["zwlr_foreign_toplevel_manager_v1", "ext_idle_notifier_v1"],
+            &["org_kde_kwin_idle"],
+        ),
+        Compositor::Hyprland | Compositor::Labwc => (
+            &[
+                "zwlr_foreign_toplevel_manager_v1",
+                "ext_idle_notifier_v1",
+                "zwlr_virtual_pointer_manager_v1",
+            ],
+            &[],
+        ),
+        Compositor::Kwin if version.at_least(6, 0) => (
+            &["ext_idle_notifier_v1", "org_kde_kwin_fake_input"],
+            &["zwlr_foreign_toplevel_manager_v1"],
         ),
         Compositor::Kwin => (
             &[
@@ -57,7 +85,7 @@ pub fn expected_globals(
 /// compositor's idle state, and the compositor can be killed and started again.
 pub fn harness_windows_focus_input_and_restart(compositor: Compositor) {
     let session = WaylandSession::start(compositor, WaylandOptions::default());
-    let (present, absent) = expected_globals(compositor);
+    let (present, absent) = expected_globals(compositor, session.version());
     session.assert_globals(present, absent);
     let fb = session.open_window("firefox", "Facebook — Mozilla Firefox");
     let discord = session.open_window("discord", "Discord");
@@ -91,43 +119,55 @@ pub fn harness_windows_focus_input_and_restart(compositor: Compositor) {
 
 /// The same five tests for one compositor: the four agent scenarios (focus script, idle,
 /// title privacy, the compositor going away) and the harness test. Each compositor's test
-/// file is one call, so they run as separate test binaries.
+/// file is one call, so they run as separate test binaries. Attributes after the
+/// compositor go on every test (Hyprland and labwc: `#[ignore = …]` on this Debian 12
+/// host, which has neither; `scripts/roots` runs them with `--include-ignored` in the
+/// forky root).
 #[macro_export]
 macro_rules! wayland_tests {
-    ($compositor:expr) => {
+    ($compositor:expr $(, #[$attr:meta])*) => {
         use $crate::wayland_scenarios as scenario;
 
         #[test]
+        $(#[$attr])*
         fn a_focus_script_is_counted_per_site_and_status_names_the_backend() {
             scenario::focus_script_is_counted_per_site($compositor);
         }
 
         #[test]
+        $(#[$attr])*
         fn idle_time_is_cut_back_to_the_last_input() {
             scenario::idle_is_cut_back_to_the_last_input($compositor);
         }
 
         #[test]
+        $(#[$attr])*
         fn titles_are_never_stored_or_logged() {
             scenario::titles_are_never_stored_or_logged($compositor);
         }
 
         #[test]
+        $(#[$attr])*
         fn the_agent_survives_the_compositor_going_away() {
             scenario::survives_the_compositor_going_away($compositor);
         }
 
         #[test]
+        $(#[$attr])*
         fn harness_windows_focus_input_and_restart() {
             scenario::harness_windows_focus_input_and_restart($compositor);
         }
     };
 }
 
-/// What `status --json` must say in a session of `compositor`: (`backend`, `idle_source`).
-pub fn expected_status(compositor: Compositor) -> (&'static str, &'static str) {
+/// What `status --json` must say in a session of release `version` of `compositor`:
+/// (`backend`, `idle_source`). The agent prefers `ext-idle-notify-v1` when offered.
+pub fn expected_status(compositor: Compositor, version: Version) -> (&'static str, &'static str) {
     match compositor {
-        Compositor::Sway => ("wlroots", "kde-idle"),
+        Compositor::Sway if !version.at_least(1, 8) => ("wlroots", "kde-idle"),
+        Compositor::Sway | Compositor::Hyprland | Compositor::Labwc => {
+            ("wlroots", "ext-idle-notify")
+        }
         Compositor::Kwin => ("kwin", "ext-idle-notify"),
         Compositor::Gnome => ("gnome", "mutter"),
     }
@@ -247,10 +287,12 @@ pub fn status(dwell: &WlDwell<'_>) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("status --json prints JSON")
 }
 
-/// Panics unless `status --json` names the backend and idle source of `compositor`, and
-/// on GNOME says the agent's extension is active (once the agent has asked the shell).
-pub fn assert_status_names_backend(compositor: Compositor, dwell: &WlDwell<'_>) {
-    let (backend, idle) = expected_status(compositor);
+/// Panics unless `status --json` names the backend and idle source of the session's
+/// compositor, and on GNOME says the agent's extension is active (once the agent has
+/// asked the shell).
+pub fn assert_status_names_backend(session: &WaylandSession, dwell: &WlDwell<'_>) {
+    let compositor = session.compositor();
+    let (backend, idle) = expected_status(compositor, session.version());
     let extension = match compositor {
         Compositor::Gnome => serde_json::json!({"state": "active", "error": null}),
         _ => serde_json::Value::Null,
@@ -263,8 +305,9 @@ pub fn assert_status_names_backend(compositor: Compositor, dwell: &WlDwell<'_>) 
     assert_eq!(
         (st["backend"].as_str(), st["idle_source"].as_str()),
         (Some(backend), Some(idle)),
-        "status --json on {} must say backend={backend:?} idle_source={idle:?}; it says:\n{st:#}",
-        compositor.name()
+        "status --json on {} {} must say backend={backend:?} idle_source={idle:?}; it says:\n{st:#}",
+        compositor.name(),
+        session.version()
     );
     assert_eq!(st["gnome_extension"], extension, "{st:#}");
 }
@@ -384,7 +427,7 @@ pub fn focus_script_is_counted_per_site(compositor: Compositor) {
         let chromium = session.open_window("chromium", "New Tab - Chromium");
         let fb = session.open_window("firefox", "Facebook — Mozilla Firefox");
         let (agent, clock) = start_agent(session, dwell, "debug");
-        assert_status_names_backend(compositor, dwell);
+        assert_status_names_backend(session, dwell);
         thread::sleep(Duration::from_millis(1500));
         let t1 = clock.during(|| work.focus());
         thread::sleep(Duration::from_millis(1500));

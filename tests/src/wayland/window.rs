@@ -37,6 +37,9 @@ impl WaylandSession {
             self.compositor.name(),
             child.stderr_text()
         );
+        self.lock_run()
+            .opened
+            .push((child.pid(), app_id.to_owned()));
         let window = WaylandWindow {
             session: self,
             child,

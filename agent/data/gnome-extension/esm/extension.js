@@ -7,8 +7,9 @@
  * the call fails: that is logged once until a call succeeds again, and nothing
  * is queued or retried (the next focus change reports afresh).
  *
- * Installed by `dwell-agent gnome-extension install`; the shell 40-44 twin is
- * ../legacy/extension.js: keep the two alike.
+ * Installed by `dwell-agent gnome-extension install`, which makes the build for
+ * GNOME Shell 40 to 44 (the legacy imports.gi API) from this file: see
+ * `legacy_from_esm` in agent/src/cmd/gnome_extension.rs.
  */
 import Gio from 'gi://Gio';
 import GLib from 'gi://GLib';

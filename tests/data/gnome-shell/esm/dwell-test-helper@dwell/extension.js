@@ -1,7 +1,12 @@
 // dwell end-to-end tests only: never install this in a real session.
 //
-// GNOME Shell 43 disables org.gnome.Shell.Eval, so the tests drive the shell
-// through this extension instead. It
+// The ES-module twin of ../../legacy/dwell-test-helper@dwell/extension.js, for GNOME Shell
+// 45 and later (which load nothing else): keep the two alike. The harness installs it with
+// a metadata.json whose shell-version names the running major, so GNOME's version check
+// stays on.
+//
+// org.gnome.Shell.Eval is disabled, so the tests drive the shell through this extension
+// instead. It
 //  - hides the overview once the shell has started (windows opened while the
 //    overview shows get no focus), and
 //  - owns org.dwell.TestHelper on the session bus, object /org/dwell/TestHelper:
@@ -9,11 +14,14 @@
 //      Focused() -> (s json)          the focused window as {"app_id", "title", "pid"}, or null
 //      Windows() -> (s json)          every normal window, as a JSON array of the same
 //      Nudge() -> ()                  move a virtual pointer by one pixel (resets idle)
-//
-// Legacy (imports.*) extension API, as GNOME Shell 43 and 44 load it.
 
-const { Clutter, Gio, GLib, Meta } = imports.gi;
-const Main = imports.ui.main;
+import Clutter from 'gi://Clutter';
+import Gio from 'gi://Gio';
+import GLib from 'gi://GLib';
+import Meta from 'gi://Meta';
+
+import * as Main from 'resource:///org/gnome/shell/ui/main.js';
+import {Extension} from 'resource:///org/gnome/shell/extensions/extension.js';
 
 const IFACE = `
 <node>
@@ -42,8 +50,9 @@ function normalWindows() {
         .filter(w => w && w.get_window_type() === Meta.WindowType.NORMAL);
 }
 
-class Helper {
-    constructor() {
+export default class DwellTestHelper extends Extension {
+    constructor(metadata) {
+        super(metadata);
         this._dbus = null;
         this._nameId = 0;
         this._startupId = 0;
@@ -96,7 +105,7 @@ class Helper {
     _ownName() {
         this._nameId = Gio.bus_own_name_on_connection(Gio.DBus.session,
             'org.dwell.TestHelper', Gio.BusNameOwnerFlags.NONE, null, null);
-        log('dwell-test-helper: ready');
+        console.log('dwell-test-helper: ready');
     }
 
     disable() {
@@ -111,8 +120,4 @@ class Helper {
         this._dbus = null;
         this._pointer = null;
     }
-}
-
-function init() {
-    return new Helper();
 }

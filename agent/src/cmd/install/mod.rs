@@ -9,6 +9,14 @@
 //! [`unit_text`]. Elsewhere an XDG autostart entry in `$XDG_CONFIG_HOME/autostart/`.
 //! Files are written whole or not at all; a failed `systemctl enable` removes
 //! the unit it wrote.
+//!
+//! The unit belongs to `graphical-session.target` (GNOME and Plasma start it),
+//! so the agent starts once the session's display is known. sway, Hyprland,
+//! labwc and river start neither that target nor autostart entries: there,
+//! `install` prints the line to add to the compositor's own config
+//! ([`compositor`]).
+
+pub mod compositor;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -18,6 +26,7 @@ use clap::{Args, ValueEnum};
 use dwell_core::paths::{self, DB_FILE};
 use dwell_core::Store;
 
+use self::compositor::{Compositor, Started};
 use super::{data_dir, refused, Global};
 use crate::cmd::write_atomic;
 use crate::lock::AgentLock;
@@ -51,6 +60,14 @@ pub struct InstallArgs {
     /// Only write the unit or entry: do not run `systemctl` or start anything.
     #[arg(long)]
     pub no_start: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct UninstallArgs {
+    /// Remove everything `install`, `browser install` and `gnome-extension
+    /// install` set up (before removing the package); your data stays.
+    #[arg(long)]
+    pub all: bool,
 }
 
 /// `$XDG_CONFIG_HOME/systemd/user/dwell-agent.service`.
@@ -122,7 +139,12 @@ fn unit_with_header(header: &str, docs: &str, exec: &[String]) -> String {
         "{header}
 [Unit]
 Description=dwell agent: your own time on social sites at work, counted privately
-{docs}After=graphical-session.target
+{docs}# Started with the graphical session (GNOME and Plasma start this target;
+# sway, Hyprland, labwc and river need a line in their own config, which
+# `dwell-agent install` prints), so WAYLAND_DISPLAY or DISPLAY is set; stopped
+# with it at logout.
+PartOf=graphical-session.target
+After=graphical-session.target
 
 [Service]
 Type=simple
@@ -137,7 +159,7 @@ RestrictAddressFamilies=AF_UNIX
 NoNewPrivileges=yes
 
 [Install]
-WantedBy=default.target
+WantedBy=graphical-session.target
 ",
         cmd.join(" ")
     )
@@ -261,12 +283,23 @@ pub fn install(cli: &Global, args: &InstallArgs) -> Result<()> {
         ));
     }
     let dir = data_dir(cli)?;
+    let comp = compositor::detect(|k| std::env::var(k).ok());
     match method {
         Method::Systemd => {
-            install_unit(&home, &exec, &dir, args.no_start, Path::new(PACKAGED_UNIT))
+            let packaged = Path::new(PACKAGED_UNIT);
+            install_unit(&home, &exec, &dir, args.no_start, packaged, comp)?;
+            if let Some(c) = comp {
+                println!("\n{}", compositor::instructions(c, Started::Systemd));
+            }
         }
-        _ => install_autostart(&home, &exec),
+        _ => {
+            install_autostart(&home, &exec, comp)?;
+            if let Some(c) = comp {
+                println!("\n{}", compositor::instructions(c, Started::Exec(&exec)));
+            }
+        }
     }
+    Ok(())
 }
 
 /// Which systemd unit `install` enables.
@@ -300,6 +333,7 @@ fn install_unit(
     dir: &Path,
     no_start: bool,
     packaged: &Path,
+    comp: Option<Compositor>,
 ) -> Result<()> {
     let path = unit_path(home);
     let wrote = match choose_unit(packaged, exec) {
@@ -334,11 +368,15 @@ fn install_unit(
     }
     let start_now = consented(dir) && !AgentLock::is_held(dir);
     let enabled = systemctl(&["daemon-reload"]).and_then(|()| {
-        if start_now {
-            systemctl(&["enable", "--now", UNIT_NAME])
-        } else {
-            systemctl(&["enable", UNIT_NAME])
-        }
+        // `reenable`: a unit enabled by an earlier version hangs on
+        // default.target; this moves it to graphical-session.target.
+        systemctl(&["reenable", UNIT_NAME]).and_then(|()| {
+            if start_now {
+                systemctl(&["start", UNIT_NAME])
+            } else {
+                Ok(())
+            }
+        })
     });
     if let Err(e) = enabled {
         if let Some(path) = &wrote {
@@ -351,22 +389,26 @@ fn install_unit(
     if stale.exists() && std::fs::remove_file(&stale).is_ok() {
         println!("Removed the older autostart entry {}.", stale.display());
     }
+    // On sway and the like the target never starts by itself: the line
+    // printed after this is what starts dwell at login there.
+    let at_login = match comp {
+        Some(_) => "dwell is enabled",
+        None => "dwell starts at login",
+    };
     if start_now {
-        println!(
-            "dwell starts at login and is running now (`systemctl --user status {UNIT_NAME}`)."
-        );
+        println!("{at_login} and is running now (`systemctl --user status {UNIT_NAME}`).");
     } else if AgentLock::is_held(dir) {
-        println!("dwell starts at login (an agent is already running now).");
+        println!("{at_login} (an agent is already running now).");
     } else {
         println!(
-            "dwell starts at login once you opt in with `dwell-agent enable` (then `systemctl --user start {UNIT_NAME}`)."
+            "{at_login} once you opt in with `dwell-agent enable` (then `systemctl --user start {UNIT_NAME}`)."
         );
     }
     println!("A manual `systemctl --user stop {UNIT_NAME}` is respected until the next login.");
     Ok(())
 }
 
-fn install_autostart(home: &Path, exec: &[String]) -> Result<()> {
+fn install_autostart(home: &Path, exec: &[String], comp: Option<Compositor>) -> Result<()> {
     let path = autostart_path(home);
     let parent = path.parent().unwrap_or(home);
     let written = std::fs::create_dir_all(parent)
@@ -378,12 +420,43 @@ fn install_autostart(home: &Path, exec: &[String]) -> Result<()> {
             parent.display()
         )));
     }
-    println!("Wrote {}: dwell starts at your next login.", path.display());
-    println!("Start it now with `dwell-agent run &`, or log out and in again.");
+    match comp {
+        // Said truly: this compositor never reads the entry (the caller
+        // prints the line that does the work there).
+        Some(c) => println!(
+            "Wrote {} (for desktops that run autostart entries; {} does not).",
+            path.display(),
+            c.name()
+        ),
+        None => {
+            println!("Wrote {}: dwell starts at your next login.", path.display());
+            println!("Start it now with `dwell-agent run &`, or log out and in again.");
+        }
+    }
     Ok(())
 }
 
-pub fn uninstall(_cli: &Global) -> Result<()> {
+pub fn uninstall(cli: &Global, args: &UninstallArgs) -> Result<()> {
+    if !args.all {
+        return uninstall_autostart(cli);
+    }
+    uninstall_autostart(cli)?;
+    let hosts = crate::browser::remove_all_hosts()?;
+    if hosts == 0 {
+        println!("No browser host registration to remove.");
+    } else {
+        println!("The extension itself can be removed from each browser's extensions page.");
+    }
+    if !super::gnome_extension::uninstall_if_installed()? {
+        println!("No GNOME Shell extension to remove.");
+    }
+    println!(
+        "Your recorded data and config stay (`dwell-agent disable --erase` deletes the data); the package can be removed now."
+    );
+    Ok(())
+}
+
+fn uninstall_autostart(_cli: &Global) -> Result<()> {
     let home = config_home()?;
     let mut removed = false;
     let unit = unit_path(&home);
@@ -512,7 +585,15 @@ mod tests {
         assert!(t.contains("\nRestart=on-failure\n"));
         assert!(t.contains("\nRestartPreventExitStatus=2\n"));
         assert!(t.contains("\nRestrictAddressFamilies=AF_UNIX\n"));
-        assert!(t.contains("\nWantedBy=default.target\n"));
+        // Bound to the graphical session: started once the compositor has set
+        // WAYLAND_DISPLAY / DISPLAY, stopped at logout.
+        assert!(t.contains("\nPartOf=graphical-session.target\n"), "{t}");
+        assert!(t.contains("\nAfter=graphical-session.target\n"), "{t}");
+        assert!(t.contains("\nWantedBy=graphical-session.target\n"), "{t}");
+        assert!(!t.contains("default.target"), "{t}");
+        let p = packaged_unit_text();
+        assert!(p.contains("\nPartOf=graphical-session.target\n"), "{p}");
+        assert!(p.contains("\nWantedBy=graphical-session.target\n"), "{p}");
         let d = desktop_text(&["/opt/dwell/dwell-agent".into(), "run".into()]);
         assert!(d.contains("\nExec=/opt/dwell/dwell-agent run\n"), "{d}");
         assert!(d.contains("\nType=Application\n"));

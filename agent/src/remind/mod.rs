@@ -9,6 +9,11 @@
 //! - `aux_at`: the earliest of: retrying an undelivered reminder (backoff 30 s to
 //!   10 min), looking again at do-not-disturb while a reminder is held for it
 //!   (every 10 s), and the end of the 2-minute "did they leave?" watch.
+//!
+//! "Snooze" and "Done for today" asked from the tray or from `dwell-agent
+//! snooze` / `done-for-today` are applied in [`asked`], with the same rules.
+
+mod asked;
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -23,13 +28,15 @@ use dwell_core::{Config, Span, Store};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::native_host::{Pause, PauseOutcome};
+use crate::door::{Pause, PauseOutcome};
 use crate::notify::{Note, NotifyEvent, Request};
 
 /// How long after a reminder leaving social sites counts as "left".
 pub const LEFT_WITHIN: Duration = Duration::from_secs(120);
 /// How long a notification stays up.
 pub const NOTE_TIMEOUT_MS: i32 = 20_000;
+/// `meta` key: when the snooze the employee chose ends (RFC 3339), for `status`.
+pub const SNOOZED_UNTIL_KEY: &str = "snoozed_until";
 const RETRY_FIRST: Duration = Duration::from_secs(30);
 const RETRY_MAX: Duration = Duration::from_secs(600);
 const DND_POLL: Duration = Duration::from_secs(10);
@@ -45,6 +52,10 @@ struct Current {
     id: u32,
     at: DateTime<Utc>,
     settled: bool,
+    /// Still on screen (no close reported yet).
+    on_screen: bool,
+    /// Settled by the employee's "Snooze" or "Done for today".
+    chosen: bool,
 }
 
 pub struct Reminding {
@@ -126,6 +137,10 @@ impl Reminding {
                 let todays: Vec<ReminderRecord> =
                     recs.into_iter().filter(|r| r.at >= day_start).collect();
                 self.policy.restore(now, tz, &todays);
+                match dwell_core::control::asked(store, today) {
+                    Ok(asked) => self.policy.restore_asked(now, tz, &asked),
+                    Err(e) => tracing::warn!(error = %e, "cannot read today's snoozes"),
+                }
             }
             Err(e) => tracing::warn!(error = %e, "cannot read today's reminders"),
         }
@@ -271,6 +286,7 @@ impl Reminding {
             timeout_ms: NOTE_TIMEOUT_MS,
             actions,
             respect_dnd: true,
+            without_buttons: Some(asked::without_buttons(self.lang, snoozes_left).to_owned()),
         };
         if self.send_request(Request::Show(note)) {
             tracing::info!(kind = r.kind.as_str(), message = %text.id, "reminder");
@@ -285,6 +301,20 @@ impl Reminding {
         self.undelivered = Some((r, text));
         self.retry_at = Some(Instant::now() + self.retry_wait);
         self.retry_wait = (self.retry_wait * 2).min(RETRY_MAX);
+    }
+
+    /// Whether a reminder was sent to the notification server and its
+    /// answer (shown, held, undelivered) has not come yet.
+    pub fn awaits_answer(&self) -> bool {
+        !self.awaiting.is_empty()
+    }
+
+    /// At a stop: the reminders the server never answered for are recorded
+    /// as undelivered (nothing says they were shown).
+    pub fn unanswered(&mut self, store: &mut Store) {
+        while let Some((r, text)) = self.awaiting.pop_front() {
+            put(store, &r, "undelivered", Some(&text.id));
+        }
     }
 
     /// What the notification thread reported.
@@ -311,6 +341,8 @@ impl Reminding {
                     id,
                     at: r.at,
                     settled: false,
+                    on_screen: true,
+                    chosen: false,
                 });
             }
             NotifyEvent::HeldDnd => {
@@ -343,13 +375,20 @@ impl Reminding {
                 match key.as_str() {
                     "snooze" => {
                         cur.settled = true;
+                        cur.chosen = true;
                         if self.policy.snooze(now, tz) {
                             tracing::info!("reminders snoozed");
                             set_outcome(store, at, "snoozed");
+                            let until =
+                                now + chrono::Duration::from_std(self.snooze).unwrap_or_default();
+                            if let Err(e) = store.meta_set(SNOOZED_UNTIL_KEY, &until.to_rfc3339()) {
+                                tracing::warn!(error = %e, "cannot store the snooze for status");
+                            }
                         }
                     }
                     "done" => {
                         cur.settled = true;
+                        cur.chosen = true;
                         tracing::info!("no more reminders today");
                         self.policy.done_for_today(now, tz);
                         set_outcome(store, at, "done_for_today");
@@ -366,6 +405,7 @@ impl Reminding {
                 let Some(cur) = self.current.as_mut().filter(|c| c.id == id) else {
                     return;
                 };
+                cur.on_screen = false;
                 if !cur.settled {
                     let outcome = match reason {
                         1 => Some("expired"),
@@ -592,6 +632,7 @@ fn not_opened_note(lang: Lang, saved: Option<&std::path::Path>) -> Note {
         timeout_ms: -1,
         actions: Vec::new(),
         respect_dnd: false,
+        without_buttons: None,
     }
 }
 
@@ -637,375 +678,4 @@ fn put_left(store: &mut Store, at: DateTime<Utc>, left: bool) {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-    use crate::clock::TokioClock;
-    use crate::run::{run_with_notifications, Sources};
-    use crate::watch::{IdleSource, WatchEvent};
-    use dwell_core::WindowInfo;
-    use std::sync::{Arc, Mutex};
-
-    /// Never idle.
-    struct Busy;
-    impl IdleSource for Busy {
-        fn idle_for(&mut self) -> Option<Duration> {
-            Some(Duration::ZERO)
-        }
-    }
-
-    fn window(title: &str, fullscreen: bool) -> Option<WindowInfo> {
-        Some(WindowInfo {
-            class: "Chromium".into(),
-            instance: "chromium".into(),
-            title: title.into(),
-            process: None,
-            fullscreen,
-        })
-    }
-
-    fn social() -> Option<WindowInfo> {
-        window("Home / X - Chromium", false)
-    }
-
-    fn work() -> Option<WindowInfo> {
-        Some(WindowInfo {
-            class: "Code".into(),
-            instance: "code".into(),
-            title: "main.rs".into(),
-            process: None,
-            fullscreen: false,
-        })
-    }
-
-    fn config(extra: &str) -> Config {
-        Config::parse(
-            &format!(
-                "[schedule]\nrecord = \"always\"\n[limits]\ndaily = \"60s\"\nstreak = \"1h\"\nweekly = \"10h\"\n{extra}"
-            ),
-            std::path::Path::new("t.toml"),
-        )
-        .unwrap()
-    }
-
-    fn start() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap()
-    }
-
-    /// What the fake notification server saw: (seconds since start, note).
-    type Shown = Arc<Mutex<Vec<(f64, Note)>>>;
-
-    /// A fake server: answers every Show with `answer` (given the count so far).
-    fn fake_server(
-        mut requests: mpsc::Receiver<Request>,
-        events: mpsc::Sender<NotifyEvent>,
-        t0: Instant,
-        answer: impl Fn(usize) -> NotifyEvent + 'static,
-        dnd: Arc<Mutex<bool>>,
-    ) -> (Shown, tokio::task::JoinHandle<()>) {
-        let shown: Shown = Arc::default();
-        let seen = shown.clone();
-        let task = tokio::task::spawn_local(async move {
-            while let Some(req) = requests.recv().await {
-                match req {
-                    Request::Show(note) => {
-                        let n = {
-                            let mut s = seen.lock().unwrap();
-                            s.push(((Instant::now() - t0).as_secs_f64(), note));
-                            s.len()
-                        };
-                        let _ = events.send(answer(n)).await;
-                    }
-                    Request::QueryDnd => {
-                        let on = *dnd.lock().unwrap();
-                        let _ = events.send(NotifyEvent::Dnd(on)).await;
-                    }
-                    Request::Close | Request::Inform(_) => {}
-                    Request::Opened { at, ok } => {
-                        let _ = events.send(NotifyEvent::Opened { at, ok }).await;
-                    }
-                }
-            }
-        });
-        (shown, task)
-    }
-
-    struct Run {
-        dir: tempfile::TempDir,
-        shown: Shown,
-    }
-
-    impl Run {
-        fn records(&self) -> Vec<ReminderRecord> {
-            let store = Store::open(self.dir.path()).unwrap();
-            store
-                .reminders(
-                    start() - chrono::Duration::days(1),
-                    start() + chrono::Duration::days(2),
-                )
-                .unwrap()
-        }
-        fn shown_at(&self) -> Vec<f64> {
-            self.shown.lock().unwrap().iter().map(|s| s.0).collect()
-        }
-    }
-
-    /// Runs the loop with a fake server and a script of watch and server events.
-    async fn replay(
-        config: Config,
-        with_server: bool,
-        answer: impl Fn(usize) -> NotifyEvent + 'static,
-        dnd: Arc<Mutex<bool>>,
-        script: impl FnOnce(
-            mpsc::Sender<WatchEvent>,
-            mpsc::Sender<NotifyEvent>,
-            Instant,
-        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>,
-    ) -> Run {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        let (wtx, wrx) = mpsc::channel(16);
-        let (req_tx, req_rx) = mpsc::channel(16);
-        let (ev_tx, ev_rx) = mpsc::channel(16);
-        let t0 = Instant::now();
-        let clock = TokioClock::starting_at(start());
-        let (shown, server) = if with_server {
-            fake_server(req_rx, ev_tx.clone(), t0, answer, dnd)
-        } else {
-            drop(req_rx);
-            (Arc::default(), tokio::task::spawn_local(async {}))
-        };
-        let notifications = with_server.then_some(Notifications {
-            requests: req_tx,
-            events: ev_rx,
-        });
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let script = script(wtx, ev_tx, t0);
-        let driver = async move {
-            script.await;
-            let _ = stop_tx.send(());
-        };
-        let sources = Sources {
-            watch: wrx,
-            idle: Box::new(Busy),
-            control: None,
-            config_path: None,
-            about: Default::default(),
-        };
-        let (res, ()) = tokio::join!(
-            run_with_notifications(config, store, sources, notifications, &clock, &Utc, async {
-                let _ = stop_rx.await;
-            }),
-            driver
-        );
-        res.unwrap();
-        server.abort();
-        Run { dir, shown }
-    }
-
-    async fn at(t0: Instant, secs: f64) {
-        tokio::time::sleep_until(t0 + Duration::from_secs_f64(secs)).await;
-    }
-
-    fn shown(n: usize) -> NotifyEvent {
-        NotifyEvent::Shown {
-            id: n as u32,
-            actions: true,
-        }
-    }
-
-    fn local<F: std::future::Future<Output = ()>>(f: F) {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .start_paused(true)
-            .build()
-            .unwrap();
-        tokio::task::LocalSet::new().block_on(&rt, f);
-    }
-
-    #[test]
-    fn stages_arrive_at_the_crossing_and_are_stored() {
-        local(async {
-            let run = replay(
-                config("[reminders]\nat = [0.5, 1.0]\nmin_gap = \"1s\"\nrepeat_over = \"1h\"\n"),
-                true,
-                shown,
-                Arc::default(),
-                |w, _ev, t0| {
-                    Box::pin(async move {
-                        w.send(WatchEvent::Connected).await.unwrap();
-                        w.send(WatchEvent::Focus(social())).await.unwrap();
-                        at(t0, 20.0).await;
-                        w.send(WatchEvent::Focus(work())).await.unwrap();
-                        at(t0, 100.0).await;
-                        w.send(WatchEvent::Focus(social())).await.unwrap();
-                        at(t0, 200.0).await;
-                    })
-                },
-            )
-            .await;
-            // 20 s social, a break, back at 100: 50 % at 110, 100 % at 140.
-            let times = run.shown_at();
-            assert_eq!(times.len(), 2, "{times:?}");
-            assert!((times[0] - 110.0).abs() < 0.01, "{times:?}");
-            assert!((times[1] - 140.0).abs() < 0.01, "{times:?}");
-            let notes = run.shown.lock().unwrap().clone();
-            assert!(notes[0].1.summary.contains("30s"), "{:?}", notes[0].1);
-            assert!(notes[0].1.actions.iter().any(|a| a.0 == "snooze"));
-            let recs = run.records();
-            assert_eq!(recs.len(), 2);
-            assert!(recs
-                .iter()
-                .all(|r| r.outcome == "shown" && r.kind == "stage"));
-            assert!(recs.iter().all(|r| r.message.is_some()));
-            // Stayed on social for 2 min after each: did not leave.
-            assert_eq!(recs[0].left_social, Some(false));
-        });
-    }
-
-    #[test]
-    fn snooze_silences_and_leaving_is_recorded() {
-        local(async {
-            let run = replay(
-                config("[reminders]\nat = [0.5, 0.8, 1.0]\nmin_gap = \"1s\"\nrepeat_over = \"20s\"\nsnooze = \"60s\"\n"),
-                true,
-                shown,
-                Arc::default(),
-                |w, ev, t0| {
-                    Box::pin(async move {
-                        w.send(WatchEvent::Connected).await.unwrap();
-                        w.send(WatchEvent::Focus(social())).await.unwrap();
-                        at(t0, 31.0).await;
-                        ev.send(NotifyEvent::Action {
-                            id: 1,
-                            key: "snooze".into(),
-                        })
-                        .await
-                        .unwrap();
-                        ev.send(NotifyEvent::Closed { id: 1, reason: 2 }).await.unwrap();
-                        at(t0, 95.0).await;
-                        w.send(WatchEvent::Focus(work())).await.unwrap();
-                        at(t0, 300.0).await;
-                    })
-                },
-            )
-            .await;
-            let times = run.shown_at();
-            // 50 % at 30; snoozed at 31 until 91: 80 % (48) and 100 % (60) wait;
-            // at 91 the highest (100 %) goes out alone.
-            assert_eq!(times.len(), 2, "{times:?}");
-            assert!((times[0] - 30.0).abs() < 0.01);
-            assert!((times[1] - 91.0).abs() < 0.01, "{times:?}");
-            let recs = run.records();
-            assert_eq!(recs[0].outcome, "snoozed");
-            assert_eq!(recs[1].outcome, "shown");
-            assert_eq!(recs[1].left_social, Some(true));
-        });
-    }
-
-    #[test]
-    fn fullscreen_holds_then_the_latest_goes_out_once() {
-        local(async {
-            let run = replay(
-                config("[reminders]\nat = [0.5, 1.0]\nmin_gap = \"1s\"\nrepeat_over = \"1h\"\n"),
-                true,
-                shown,
-                Arc::default(),
-                |w, _ev, t0| {
-                    Box::pin(async move {
-                        w.send(WatchEvent::Connected).await.unwrap();
-                        w.send(WatchEvent::Focus(window(
-                            "Watch - YouTube - Chromium",
-                            true,
-                        )))
-                        .await
-                        .unwrap();
-                        at(t0, 70.0).await;
-                        w.send(WatchEvent::Focus(window(
-                            "Watch - YouTube - Chromium",
-                            false,
-                        )))
-                        .await
-                        .unwrap();
-                        at(t0, 80.0).await;
-                    })
-                },
-            )
-            .await;
-            let times = run.shown_at();
-            assert_eq!(times.len(), 1, "{times:?}");
-            assert!((times[0] - 70.0).abs() < 0.01);
-            let recs = run.records();
-            // 50 % held for good; 100 % held, then shown.
-            let outcomes: Vec<&str> = recs.iter().map(|r| r.outcome.as_str()).collect();
-            assert_eq!(outcomes, ["held", "shown"], "{recs:?}");
-        });
-    }
-
-    #[test]
-    fn do_not_disturb_holds_until_it_ends() {
-        local(async {
-            let dnd = Arc::new(Mutex::new(true));
-            let flag = dnd.clone();
-            let run = replay(
-                config("[reminders]\nat = [0.5]\nmin_gap = \"1s\"\nrepeat_over = \"1h\"\n"),
-                true,
-                move |n| {
-                    if *flag.lock().unwrap() {
-                        NotifyEvent::HeldDnd
-                    } else {
-                        shown(n)
-                    }
-                },
-                dnd.clone(),
-                |w, _ev, t0| {
-                    let dnd = dnd.clone();
-                    Box::pin(async move {
-                        w.send(WatchEvent::Connected).await.unwrap();
-                        w.send(WatchEvent::Focus(social())).await.unwrap();
-                        at(t0, 45.0).await;
-                        *dnd.lock().unwrap() = false;
-                        at(t0, 70.0).await;
-                    })
-                },
-            )
-            .await;
-            // Asked at 30 (held: dnd), polled every 10 s: seen off at 50, shown.
-            let times = run.shown_at();
-            assert_eq!(times.len(), 2, "{times:?}");
-            assert!((times[1] - 50.0).abs() < 0.01, "{times:?}");
-            let recs = run.records();
-            assert_eq!(recs.len(), 1);
-            assert_eq!(recs[0].outcome, "shown");
-        });
-    }
-
-    #[test]
-    fn without_a_server_tracking_goes_on_and_reminders_are_undelivered() {
-        local(async {
-            let run = replay(
-                config("[reminders]\nat = [0.5]\n"),
-                false,
-                shown,
-                Arc::default(),
-                |w, _ev, t0| {
-                    Box::pin(async move {
-                        w.send(WatchEvent::Connected).await.unwrap();
-                        w.send(WatchEvent::Focus(social())).await.unwrap();
-                        at(t0, 100.0).await;
-                    })
-                },
-            )
-            .await;
-            let recs = run.records();
-            assert!(!recs.is_empty());
-            assert_eq!(recs[0].outcome, "undelivered");
-            let store = Store::open(run.dir.path()).unwrap();
-            let spans = store
-                .spans(start(), start() + chrono::Duration::hours(1))
-                .unwrap();
-            let secs: f64 = spans.iter().map(|s| s.seconds()).sum();
-            assert_eq!(secs, 100.0);
-        });
-    }
-}
+mod tests;

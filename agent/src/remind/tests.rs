@@ -1,0 +1,430 @@
+//! The reminders with the run loop: replayed days, notifications answered.
+
+#![allow(clippy::unwrap_used)]
+
+use super::*;
+use crate::clock::TokioClock;
+use crate::run::{run_while, Outlets, Sources};
+use crate::watch::{IdleSource, WatchEvent};
+use dwell_core::WindowInfo;
+use std::sync::{Arc, Mutex};
+
+/// Never idle.
+struct Busy;
+impl IdleSource for Busy {
+    fn idle_for(&mut self) -> Option<Duration> {
+        Some(Duration::ZERO)
+    }
+}
+
+fn window(title: &str, fullscreen: bool) -> Option<WindowInfo> {
+    Some(WindowInfo {
+        class: "Chromium".into(),
+        instance: "chromium".into(),
+        title: title.into(),
+        process: None,
+        fullscreen,
+    })
+}
+
+fn social() -> Option<WindowInfo> {
+    window("Home / X - Chromium", false)
+}
+
+fn work() -> Option<WindowInfo> {
+    Some(WindowInfo {
+        class: "Code".into(),
+        instance: "code".into(),
+        title: "main.rs".into(),
+        process: None,
+        fullscreen: false,
+    })
+}
+
+fn config(extra: &str) -> Config {
+    Config::parse(
+        &format!(
+            "[schedule]\nrecord = \"always\"\n[limits]\ndaily = \"60s\"\nstreak = \"1h\"\nweekly = \"10h\"\n{extra}"
+        ),
+        std::path::Path::new("t.toml"),
+    )
+    .unwrap()
+}
+
+fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap()
+}
+
+/// What the fake notification server saw: (seconds since start, note).
+type Shown = Arc<Mutex<Vec<(f64, Note)>>>;
+
+/// A fake server: answers every Show with `answer` (given the count so far).
+fn fake_server(
+    mut requests: mpsc::Receiver<Request>,
+    events: mpsc::Sender<NotifyEvent>,
+    t0: Instant,
+    answer: impl Fn(usize) -> NotifyEvent + 'static,
+    dnd: Arc<Mutex<bool>>,
+) -> (Shown, tokio::task::JoinHandle<()>) {
+    let shown: Shown = Arc::default();
+    let seen = shown.clone();
+    let task = tokio::task::spawn_local(async move {
+        while let Some(req) = requests.recv().await {
+            match req {
+                Request::Show(note) => {
+                    let n = {
+                        let mut s = seen.lock().unwrap();
+                        s.push(((Instant::now() - t0).as_secs_f64(), note));
+                        s.len()
+                    };
+                    let _ = events.send(answer(n)).await;
+                }
+                Request::QueryDnd => {
+                    let on = *dnd.lock().unwrap();
+                    let _ = events.send(NotifyEvent::Dnd(on)).await;
+                }
+                Request::Close | Request::Inform(_) => {}
+                Request::Opened { at, ok } => {
+                    let _ = events.send(NotifyEvent::Opened { at, ok }).await;
+                }
+            }
+        }
+    });
+    (shown, task)
+}
+
+struct Run {
+    dir: tempfile::TempDir,
+    shown: Shown,
+}
+
+impl Run {
+    fn records(&self) -> Vec<ReminderRecord> {
+        let store = Store::open(self.dir.path()).unwrap();
+        store
+            .reminders(
+                start() - chrono::Duration::days(1),
+                start() + chrono::Duration::days(2),
+            )
+            .unwrap()
+    }
+    fn shown_at(&self) -> Vec<f64> {
+        self.shown.lock().unwrap().iter().map(|s| s.0).collect()
+    }
+}
+
+/// Runs the loop with a fake server and a script of watch and server events.
+async fn replay(
+    config: Config,
+    with_server: bool,
+    answer: impl Fn(usize) -> NotifyEvent + 'static,
+    dnd: Arc<Mutex<bool>>,
+    script: impl FnOnce(
+        mpsc::Sender<WatchEvent>,
+        mpsc::Sender<NotifyEvent>,
+        Instant,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>,
+) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let (wtx, wrx) = mpsc::channel(16);
+    let (req_tx, req_rx) = mpsc::channel(16);
+    let (ev_tx, ev_rx) = mpsc::channel(16);
+    let t0 = Instant::now();
+    let clock = TokioClock::starting_at(start());
+    let (shown, server) = if with_server {
+        fake_server(req_rx, ev_tx.clone(), t0, answer, dnd)
+    } else {
+        drop(req_rx);
+        (Arc::default(), tokio::task::spawn_local(async {}))
+    };
+    let notifications = with_server.then_some(Notifications {
+        requests: req_tx,
+        events: ev_rx,
+    });
+    let script = script(wtx, ev_tx, t0);
+    let sources = Sources::watching(wrx, Box::new(Busy));
+    let outlets = Outlets {
+        notifications,
+        tray: None,
+    };
+    run_while(config, store, sources, outlets, &clock, &Utc, script)
+        .await
+        .unwrap();
+    server.abort();
+    Run { dir, shown }
+}
+
+async fn at(t0: Instant, secs: f64) {
+    tokio::time::sleep_until(t0 + Duration::from_secs_f64(secs)).await;
+}
+
+fn shown(n: usize) -> NotifyEvent {
+    NotifyEvent::Shown {
+        id: n as u32,
+        actions: true,
+    }
+}
+
+fn local<F: std::future::Future<Output = ()>>(f: F) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    tokio::task::LocalSet::new().block_on(&rt, f);
+}
+
+/// Stopped while a reminder is on its way to the screen (the server has it
+/// and has not answered yet): the agent waits a little for the answer, so
+/// what was shown is recorded.
+#[test]
+fn a_reminder_shown_just_before_a_stop_is_recorded() {
+    local(async {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (wtx, wrx) = mpsc::channel(16);
+        let (req_tx, mut req_rx) = mpsc::channel(16);
+        let (ev_tx, ev_rx) = mpsc::channel(16);
+        let clock = TokioClock::starting_at(start());
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        // A server that answers 300 ms after it shows a notification; the
+        // agent is asked to stop 100 ms after the first one is shown.
+        let server = tokio::task::spawn_local(async move {
+            let mut stop_tx = Some(stop_tx);
+            while let Some(req) = req_rx.recv().await {
+                if let Request::Show(_) = req {
+                    if let Some(stop) = stop_tx.take() {
+                        tokio::spawn(async move {
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                            let _ = stop.send(());
+                        });
+                    }
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    let _ = ev_tx.send(shown(1)).await;
+                }
+            }
+        });
+        let sources = Sources::watching(wrx, Box::new(Busy));
+        let outlets = Outlets {
+            notifications: Some(Notifications {
+                requests: req_tx,
+                events: ev_rx,
+            }),
+            tray: None,
+        };
+        wtx.send(WatchEvent::Connected).await.unwrap();
+        wtx.send(WatchEvent::Focus(social())).await.unwrap();
+        crate::run::run_with(
+            config("[reminders]\nat = [0.5, 1.0]\nmin_gap = \"1s\"\n"),
+            store,
+            sources,
+            outlets,
+            &clock,
+            &Utc,
+            async {
+                let _ = stop_rx.await;
+            },
+        )
+        .await
+        .unwrap();
+        server.abort();
+        drop(wtx);
+        let run = Run {
+            dir,
+            shown: Arc::default(),
+        };
+        let recs = run.records();
+        assert_eq!(recs.len(), 1, "{recs:?}");
+        assert_eq!(recs[0].outcome, "shown");
+    });
+}
+
+#[test]
+fn stages_arrive_at_the_crossing_and_are_stored() {
+    local(async {
+        let run = replay(
+            config("[reminders]\nat = [0.5, 1.0]\nmin_gap = \"1s\"\nrepeat_over = \"1h\"\n"),
+            true,
+            shown,
+            Arc::default(),
+            |w, _ev, t0| {
+                Box::pin(async move {
+                    w.send(WatchEvent::Connected).await.unwrap();
+                    w.send(WatchEvent::Focus(social())).await.unwrap();
+                    at(t0, 20.0).await;
+                    w.send(WatchEvent::Focus(work())).await.unwrap();
+                    at(t0, 100.0).await;
+                    w.send(WatchEvent::Focus(social())).await.unwrap();
+                    at(t0, 200.0).await;
+                })
+            },
+        )
+        .await;
+        // 20 s social, a break, back at 100: 50 % at 110, 100 % at 140.
+        let times = run.shown_at();
+        assert_eq!(times.len(), 2, "{times:?}");
+        assert!((times[0] - 110.0).abs() < 0.01, "{times:?}");
+        assert!((times[1] - 140.0).abs() < 0.01, "{times:?}");
+        let notes = run.shown.lock().unwrap().clone();
+        assert!(notes[0].1.summary.contains("30s"), "{:?}", notes[0].1);
+        assert!(notes[0].1.actions.iter().any(|a| a.0 == "snooze"));
+        // Said in the body where the server draws no buttons (mako).
+        let hint = notes[0].1.without_buttons.as_deref().unwrap_or_default();
+        assert!(hint.contains("`dwell-agent snooze`"), "{hint}");
+        let recs = run.records();
+        assert_eq!(recs.len(), 2);
+        assert!(recs
+            .iter()
+            .all(|r| r.outcome == "shown" && r.kind == "stage"));
+        assert!(recs.iter().all(|r| r.message.is_some()));
+        // Stayed on social for 2 min after each: did not leave.
+        assert_eq!(recs[0].left_social, Some(false));
+    });
+}
+
+#[test]
+fn snooze_silences_and_leaving_is_recorded() {
+    local(async {
+        let run = replay(
+            config("[reminders]\nat = [0.5, 0.8, 1.0]\nmin_gap = \"1s\"\nrepeat_over = \"20s\"\nsnooze = \"60s\"\n"),
+            true,
+            shown,
+            Arc::default(),
+            |w, ev, t0| {
+                Box::pin(async move {
+                    w.send(WatchEvent::Connected).await.unwrap();
+                    w.send(WatchEvent::Focus(social())).await.unwrap();
+                    at(t0, 31.0).await;
+                    ev.send(NotifyEvent::Action {
+                        id: 1,
+                        key: "snooze".into(),
+                    })
+                    .await
+                    .unwrap();
+                    ev.send(NotifyEvent::Closed { id: 1, reason: 2 }).await.unwrap();
+                    at(t0, 95.0).await;
+                    w.send(WatchEvent::Focus(work())).await.unwrap();
+                    at(t0, 300.0).await;
+                })
+            },
+        )
+        .await;
+        let times = run.shown_at();
+        // 50 % at 30; snoozed at 31 until 91: 80 % (48) and 100 % (60) wait;
+        // at 91 the highest (100 %) goes out alone.
+        assert_eq!(times.len(), 2, "{times:?}");
+        assert!((times[0] - 30.0).abs() < 0.01);
+        assert!((times[1] - 91.0).abs() < 0.01, "{times:?}");
+        let recs = run.records();
+        assert_eq!(recs[0].outcome, "snoozed");
+        assert_eq!(recs[1].outcome, "shown");
+        assert_eq!(recs[1].left_social, Some(true));
+    });
+}
+
+#[test]
+fn fullscreen_holds_then_the_latest_goes_out_once() {
+    local(async {
+        let run = replay(
+            config("[reminders]\nat = [0.5, 1.0]\nmin_gap = \"1s\"\nrepeat_over = \"1h\"\n"),
+            true,
+            shown,
+            Arc::default(),
+            |w, _ev, t0| {
+                Box::pin(async move {
+                    w.send(WatchEvent::Connected).await.unwrap();
+                    w.send(WatchEvent::Focus(window(
+                        "Watch - YouTube - Chromium",
+                        true,
+                    )))
+                    .await
+                    .unwrap();
+                    at(t0, 70.0).await;
+                    w.send(WatchEvent::Focus(window(
+                        "Watch - YouTube - Chromium",
+                        false,
+                    )))
+                    .await
+                    .unwrap();
+                    at(t0, 80.0).await;
+                })
+            },
+        )
+        .await;
+        let times = run.shown_at();
+        assert_eq!(times.len(), 1, "{times:?}");
+        assert!((times[0] - 70.0).abs() < 0.01);
+        let recs = run.records();
+        // 50 % held for good; 100 % held, then shown.
+        let outcomes: Vec<&str> = recs.iter().map(|r| r.outcome.as_str()).collect();
+        assert_eq!(outcomes, ["held", "shown"], "{recs:?}");
+    });
+}
+
+#[test]
+fn do_not_disturb_holds_until_it_ends() {
+    local(async {
+        let dnd = Arc::new(Mutex::new(true));
+        let flag = dnd.clone();
+        let run = replay(
+            config("[reminders]\nat = [0.5]\nmin_gap = \"1s\"\nrepeat_over = \"1h\"\n"),
+            true,
+            move |n| {
+                if *flag.lock().unwrap() {
+                    NotifyEvent::HeldDnd
+                } else {
+                    shown(n)
+                }
+            },
+            dnd.clone(),
+            |w, _ev, t0| {
+                let dnd = dnd.clone();
+                Box::pin(async move {
+                    w.send(WatchEvent::Connected).await.unwrap();
+                    w.send(WatchEvent::Focus(social())).await.unwrap();
+                    at(t0, 45.0).await;
+                    *dnd.lock().unwrap() = false;
+                    at(t0, 70.0).await;
+                })
+            },
+        )
+        .await;
+        // Asked at 30 (held: dnd), polled every 10 s: seen off at 50, shown.
+        let times = run.shown_at();
+        assert_eq!(times.len(), 2, "{times:?}");
+        assert!((times[1] - 50.0).abs() < 0.01, "{times:?}");
+        let recs = run.records();
+        assert_eq!(recs.len(), 1);
+        assert_eq!(recs[0].outcome, "shown");
+    });
+}
+
+#[test]
+fn without_a_server_tracking_goes_on_and_reminders_are_undelivered() {
+    local(async {
+        let run = replay(
+            config("[reminders]\nat = [0.5]\n"),
+            false,
+            shown,
+            Arc::default(),
+            |w, _ev, t0| {
+                Box::pin(async move {
+                    w.send(WatchEvent::Connected).await.unwrap();
+                    w.send(WatchEvent::Focus(social())).await.unwrap();
+                    at(t0, 100.0).await;
+                })
+            },
+        )
+        .await;
+        let recs = run.records();
+        assert!(!recs.is_empty());
+        assert_eq!(recs[0].outcome, "undelivered");
+        let store = Store::open(run.dir.path()).unwrap();
+        let spans = store
+            .spans(start(), start() + chrono::Duration::hours(1))
+            .unwrap();
+        let secs: f64 = spans.iter().map(|s| s.seconds()).sum();
+        assert_eq!(secs, 100.0);
+    });
+}
