@@ -26,9 +26,7 @@ mod windows;
 #[cfg(windows)]
 use windows as os;
 
-pub use os::{
-    create_private_dir, link_count, refuse_links, set_mode, why_not_writable, with_mode,
-};
+pub use os::{create_private_dir, link_count, refuse_links, set_mode, why_not_writable, with_mode};
 
 /// A file could not be written; the target is as it was.
 #[derive(Debug, thiserror::Error)]

@@ -24,7 +24,7 @@ pub fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
 }
 
 /// `opts` refuses to open a symbolic link (`ELOOP`).
-pub fn no_follow(opts: &mut OpenOptions) -> &mut OpenOptions {
+pub fn refuse_links(opts: &mut OpenOptions) -> &mut OpenOptions {
     opts.custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
 }
 

@@ -31,7 +31,7 @@ pub fn set_mode(_path: &Path, _mode: u32) -> io::Result<()> {
 
 /// `opts` opens a symbolic link or junction itself, not its target (dwell's
 /// checks of its own files then see and refuse the link).
-pub fn no_follow(opts: &mut OpenOptions) -> &mut OpenOptions {
+pub fn refuse_links(opts: &mut OpenOptions) -> &mut OpenOptions {
     opts.custom_flags(FILE_FLAG_OPEN_REPARSE_POINT)
 }
 

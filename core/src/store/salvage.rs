@@ -153,9 +153,12 @@ fn copy_private(from: &Path, to: &Path) -> Result<u64, StoreError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
         r => r.map_err(|e| StoreError::from_io(from, e))?,
     };
-    let mut dst = refuse_links(with_mode(OpenOptions::new().write(true).create_new(true), 0o600))
-        .open(to)
-        .map_err(|e| StoreError::from_io(to, e))?;
+    let mut dst = refuse_links(with_mode(
+        OpenOptions::new().write(true).create_new(true),
+        0o600,
+    ))
+    .open(to)
+    .map_err(|e| StoreError::from_io(to, e))?;
     std::io::copy(&mut src, &mut dst).map_err(|e| StoreError::from_io(to, e))
 }
 

@@ -554,7 +554,11 @@ fn os_errors_the_employee_must_fix_are_typed() {
 fn an_immutable_read_finds_a_file_with_an_awkward_name() {
     let dir = tempfile::tempdir().unwrap();
     // `?` cannot be in a file name on Windows.
-    let data = dir.path().join(if cfg!(windows) { "a dir #%x" } else { "a dir?#%x" });
+    let data = dir.path().join(if cfg!(windows) {
+        "a dir #%x"
+    } else {
+        "a dir?#%x"
+    });
     let mut store = Store::open(&data).unwrap();
     store.put_spans(&[span(0, 10, Some("x.com"))]).unwrap();
     drop(store);
