@@ -98,7 +98,7 @@ pub fn no_follow() -> i32 {
     rustix::fs::OFlags::NOFOLLOW.bits() as i32
 }
 
-/// Turns the `ELOOP` that [`no_follow`] gives on a link into a clear error.
+/// Turns the error a refused link gives (`ELOOP` from [`refuse_links`] on Unix) into a clear error.
 pub fn explain_link(path: &Path, e: std::io::Error) -> std::io::Error {
     match not_own_file(path) {
         Some(why) => std::io::Error::new(std::io::ErrorKind::InvalidInput, why),
