@@ -1229,8 +1229,15 @@ quiet = ["12:00-13:00"]
     fn messages_file_must_be_a_small_regular_file() {
         let dir = tempfile::tempdir().unwrap();
         let cfg = dir.path().join("config.toml");
+        // A file that is not a regular one: a device where there are any in
+        // the file system, else a directory.
+        #[cfg(unix)]
+        let (special_name, special) = ("/dev/zero", std::path::PathBuf::from("/dev/zero"));
+        #[cfg(not(unix))]
+        let (special_name, special) = ("special", dir.path().join("special"));
+        std::fs::create_dir_all(dir.path().join("special")).unwrap();
         for (target, why) in [
-            ("/dev/zero", "not a regular file"),
+            (special_name, "not a regular file"),
             ("big.toml", "larger than 1 MB"),
         ] {
             std::fs::write(&cfg, format!("[reminders]\nmessages_file = \"{target}\"\n")).unwrap();
@@ -1248,8 +1255,11 @@ quiet = ["12:00-13:00"]
             );
         }
         // The config file itself too.
-        let e = Config::load(Path::new("/dev/zero")).unwrap_err();
-        assert!(format!("{e}").contains("/dev/zero"), "{e}");
+        let e = Config::load(&special).unwrap_err();
+        assert!(
+            format!("{e}").contains(&special.display().to_string()),
+            "{e}"
+        );
     }
 
     #[test]

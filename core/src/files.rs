@@ -4,12 +4,29 @@
 //! (private files are 0600), and standard output written the same way by
 //! every command ([`to_stdout`]). Used by both binaries. And the files dwell
 //! opens in place (the lock, the database) are its own: never reached through
-//! a link, a hard link or a directory ([`not_own_file`], [`no_follow`]).
+//! a link, a hard link or a directory ([`not_own_file`], [`refuse_links`]).
+//!
+//! What "private" means differs by platform, and is said once, in
+//! `files/unix.rs` (modes 0600 and 0700, `O_NOFOLLOW`) and `files/windows.rs`
+//! (the profile directory's access list, inherited; reparse points not
+//! followed): the store and the commands call [`create_private_dir`],
+//! [`with_mode`], [`set_mode`], [`refuse_links`], [`link_count`] and
+//! [`why_not_writable`] and hold no platform code of their own.
 
-use std::fs::{OpenOptions, Permissions};
+use std::fs::OpenOptions;
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+use unix as os;
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+use windows as os;
+
+pub use os::{create_private_dir, link_count, refuse_links, set_mode, why_not_writable, with_mode};
 
 /// A file could not be written; the target is as it was.
 #[derive(Debug, thiserror::Error)]
@@ -45,17 +62,14 @@ pub fn write_atomic(path: &Path, bytes: impl AsRef<[u8]>, mode: u32) -> Result<(
     tmp_name.push(format!(".{}.tmp", std::process::id()));
     let tmp = path.with_file_name(tmp_name);
     let result = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
+        let mut f = with_mode(OpenOptions::new().write(true).create_new(true), mode)
             .open(&tmp)
             .map_err(|e| fail(&tmp, e))?;
         f.write_all(bytes.as_ref())
             .and_then(|()| f.sync_all())
             .map_err(|e| fail(&tmp, e))?;
         // The umask may have taken bits away.
-        std::fs::set_permissions(&tmp, Permissions::from_mode(mode)).map_err(|e| fail(&tmp, e))?;
+        set_mode(&tmp, mode).map_err(|e| fail(&tmp, e))?;
         std::fs::rename(&tmp, path).map_err(|e| fail(path, e))
     })();
     if result.is_err() {
@@ -77,12 +91,14 @@ pub fn to_stdout(bytes: impl AsRef<[u8]>) -> std::io::Result<()> {
 /// `open(2)` flag that refuses to open a symbolic link (for
 /// `OpenOptionsExt::custom_flags`): the lock file and the database are never
 /// reached through a link planted in the data directory (the directory itself
-/// may be a link: moving data to another disk is legitimate).
+/// may be a link: moving data to another disk is legitimate). Unix; see
+/// [`refuse_links`] for both.
+#[cfg(unix)]
 pub fn no_follow() -> i32 {
     rustix::fs::OFlags::NOFOLLOW.bits() as i32
 }
 
-/// Turns the `ELOOP` that [`no_follow`] gives on a link into a clear error.
+/// Turns the error a refused link gives (`ELOOP` from [`refuse_links`] on Unix) into a clear error.
 pub fn explain_link(path: &Path, e: std::io::Error) -> std::io::Error {
     match not_own_file(path) {
         Some(why) => std::io::Error::new(std::io::ErrorKind::InvalidInput, why),
@@ -103,7 +119,6 @@ pub fn not_own_file(path: &Path) -> Option<String> {
 /// (a file with other names: dwell would write another file of yours), a
 /// directory, or anything else but a plain file.
 pub fn not_own(path: &Path, meta: &std::fs::Metadata) -> Option<String> {
-    use std::os::unix::fs::MetadataExt;
     let p = path.display();
     let kind = meta.file_type();
     if kind.is_symlink() {
@@ -118,10 +133,10 @@ pub fn not_own(path: &Path, meta: &std::fs::Metadata) -> Option<String> {
         Some(format!(
             "{p} is not a plain file (a device, socket or pipe): remove it"
         ))
-    } else if meta.nlink() > 1 {
+    } else if link_count(meta) > 1 {
         Some(format!(
             "{p} is a hard link (the file has {} names): dwell would write another file of yours through it; remove this name (the others keep the file)",
-            meta.nlink()
+            link_count(meta)
         ))
     } else {
         None
@@ -132,6 +147,7 @@ pub fn not_own(path: &Path, meta: &std::fs::Metadata) -> Option<String> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    #[cfg(unix)]
     use std::os::unix::fs::MetadataExt;
 
     #[test]
@@ -141,6 +157,7 @@ mod tests {
         write_private(&p, "{}\n").unwrap();
         write_private(&p, b"[]\n").unwrap();
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "[]\n");
+        #[cfg(unix)]
         assert_eq!(std::fs::metadata(&p).unwrap().mode() & 0o777, 0o600);
         // Nothing left behind.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
@@ -149,6 +166,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)]
     fn a_symlink_is_replaced_not_followed() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("precious");
@@ -171,10 +189,11 @@ mod tests {
         write_private(&link, "new").unwrap();
         assert_eq!(std::fs::read_to_string(&other).unwrap(), "keep");
         assert_eq!(std::fs::read_to_string(&link).unwrap(), "new");
-        assert_eq!(std::fs::metadata(&link).unwrap().nlink(), 1);
+        assert_eq!(link_count(&std::fs::metadata(&link).unwrap()), 1);
     }
 
     #[test]
+    #[cfg(unix)]
     fn other_modes_are_kept() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("unit.service");

@@ -1,17 +1,22 @@
 //! Where dwell keeps things by default: `$XDG_CONFIG_HOME/dwell/config.toml` and
-//! `$XDG_DATA_HOME/dwell/`. Both binaries let `--config`/`DWELL_CONFIG` and
+//! `$XDG_DATA_HOME/dwell/` on Unix, `%APPDATA%\dwell\config.toml` and
+//! `%LOCALAPPDATA%\dwell\` on Windows (the user's profile: private to them,
+//! see `files/windows.rs`). Both binaries let `--config`/`DWELL_CONFIG` and
 //! `--data-dir`/`DWELL_DATA_DIR` override these.
 
 use std::path::{Path, PathBuf};
 
 use crate::exit::Refused;
 
-pub use crate::files::{explain_link, no_follow, not_own, not_own_file};
+#[cfg(unix)]
+pub use crate::files::no_follow;
+pub use crate::files::{explain_link, not_own, not_own_file};
 /// Name of the database file inside the data directory.
 pub use crate::store::DB_FILE;
 /// Name of the single-instance lock file inside the data directory.
 pub const LOCK_FILE: &str = "agent.lock";
 
+#[cfg(unix)]
 fn xdg(var: &str, fallback: &str) -> Option<PathBuf> {
     match std::env::var_os(var) {
         Some(v) if !v.is_empty() && PathBuf::from(&v).is_absolute() => Some(PathBuf::from(v)),
@@ -21,15 +26,36 @@ fn xdg(var: &str, fallback: &str) -> Option<PathBuf> {
     }
 }
 
-/// `$XDG_CONFIG_HOME/dwell/config.toml` (or `~/.config/dwell/config.toml`).
-pub fn default_config_file() -> Option<PathBuf> {
-    xdg("XDG_CONFIG_HOME", ".config").map(|d| d.join("dwell").join("config.toml"))
+/// A Windows known folder from its environment variable (`%APPDATA%`,
+/// `%LOCALAPPDATA%`), when set to an absolute path.
+#[cfg(windows)]
+fn known_folder(var: &str) -> Option<PathBuf> {
+    std::env::var_os(var)
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
 }
 
-/// `$XDG_DATA_HOME/dwell` (or `~/.local/share/dwell`).
-pub fn default_data_dir() -> Option<PathBuf> {
-    xdg("XDG_DATA_HOME", ".local/share").map(|d| d.join("dwell"))
+/// `$XDG_CONFIG_HOME/dwell/config.toml` (or `~/.config/dwell/config.toml`);
+/// `%APPDATA%\dwell\config.toml` on Windows.
+pub fn default_config_file() -> Option<PathBuf> {
+    config_home().map(|d| d.join("dwell").join("config.toml"))
 }
+
+/// `$XDG_DATA_HOME/dwell` (or `~/.local/share/dwell`); `%LOCALAPPDATA%\dwell`
+/// on Windows.
+pub fn default_data_dir() -> Option<PathBuf> {
+    #[cfg(unix)]
+    let home = xdg("XDG_DATA_HOME", ".local/share");
+    #[cfg(windows)]
+    let home = known_folder("LOCALAPPDATA");
+    home.map(|d| d.join("dwell"))
+}
+
+/// What to set when there is no default data directory.
+#[cfg(unix)]
+const SET_DATA_HOME: &str = "set HOME, XDG_DATA_HOME or --data-dir";
+#[cfg(windows)]
+const SET_DATA_HOME: &str = "set LOCALAPPDATA or --data-dir";
 
 /// The data directory: the one given (`--data-dir`, `DWELL_DATA_DIR`), else
 /// the default; refused when there is neither.
@@ -38,9 +64,9 @@ pub fn data_dir(given: Option<&Path>) -> Result<PathBuf, Refused> {
         .map(Path::to_path_buf)
         .or_else(default_data_dir)
         .ok_or_else(|| {
-            Refused(
-                "cannot tell where dwell keeps data: set HOME, XDG_DATA_HOME or --data-dir".into(),
-            )
+            Refused(format!(
+                "cannot tell where dwell keeps data: {SET_DATA_HOME}"
+            ))
         })
 }
 
@@ -61,7 +87,10 @@ pub fn load_config(given: Option<&Path>) -> Result<crate::Config, Refused> {
 }
 
 /// `$XDG_CONFIG_HOME` (or `~/.config`): where the systemd user unit and the XDG
-/// autostart entry go.
+/// autostart entry go; `%APPDATA%` (the roaming profile) on Windows.
 pub fn config_home() -> Option<PathBuf> {
-    xdg("XDG_CONFIG_HOME", ".config")
+    #[cfg(unix)]
+    return xdg("XDG_CONFIG_HOME", ".config");
+    #[cfg(windows)]
+    return known_folder("APPDATA");
 }

@@ -182,14 +182,7 @@ fn lang(config: &Config) -> Lang {
 /// The terminal table's width: the terminal's columns when standard output is
 /// one, else `COLUMNS`, else 80; always within 60..=80.
 fn table_width() -> usize {
-    let stdout = std::io::stdout();
-    let columns = if stdout.is_terminal() {
-        rustix::termios::tcgetwinsize(&stdout)
-            .ok()
-            .map(|w| w.ws_col)
-    } else {
-        None
-    };
+    let columns = crate::platform::terminal_columns();
     render::table::fit_width(columns, std::env::var("COLUMNS").ok().as_deref())
 }
 
@@ -332,7 +325,7 @@ fn report(cli: &Cli, period: &Period, out: &OutputArgs) -> Result<()> {
             .join("dwell-not-recording.html");
         write_private(&page, render::html::not_recording(lang).as_bytes())?;
         println!("Wrote {}", page.display());
-        return open(&page);
+        return crate::platform::open(&page);
     }
     let sources = Sources::open(&dir, &out.merge)?;
     for warning in sources.warnings() {
@@ -374,7 +367,7 @@ fn report(cli: &Cli, period: &Period, out: &OutputArgs) -> Result<()> {
             write_private(&path, text.as_bytes())?;
             if out.open {
                 println!("Wrote {}", path.display());
-                open(&path)?;
+                crate::platform::open(&path)?;
             } else {
                 eprintln!("dwell-report: wrote {}", path.display());
             }
@@ -397,25 +390,4 @@ fn period_file_word(period: &Period) -> &'static str {
 /// at all (`dwell_core::files`); a failure is refused (exit 2).
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     dwell_core::files::write_private(path, bytes).map_err(|e| refused(e.to_string()))
-}
-
-/// Opens `path` with the desktop's default program (`xdg-open`).
-fn open(path: &Path) -> Result<()> {
-    let status = std::process::Command::new("xdg-open")
-        .arg(path)
-        .stdin(std::process::Stdio::null())
-        .status()
-        .with_context(|| {
-            format!(
-                "wrote {} but cannot run xdg-open (install xdg-utils, or open the file yourself)",
-                path.display()
-            )
-        })?;
-    if !status.success() {
-        return Err(anyhow!(
-            "wrote {} but xdg-open failed ({status}): open the file yourself",
-            path.display()
-        ));
-    }
-    Ok(())
 }

@@ -7,13 +7,15 @@
 //! one and `--merge`d ones); [`aggregate`] builds the report's figures, which
 //! [`render`] writes in each format, in the words of [`text`]; [`demo`] fills a
 //! data directory with a synthetic history; [`assets`] prints completions and
-//! writes man pages for packaging. `main.rs` only calls [`main`].
+//! writes man pages for packaging; [`platform`] holds what differs between
+//! operating systems (terminal width, opening a page). `main.rs` only calls [`main`].
 
 pub mod aggregate;
 pub mod assets;
 pub mod cli;
 pub mod demo;
 pub mod period;
+pub mod platform;
 pub mod query;
 pub mod render;
 pub mod text;

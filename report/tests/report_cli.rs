@@ -7,6 +7,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[cfg(unix)]
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -295,8 +296,11 @@ fn html_is_self_contained_and_private() {
         out.to_str().unwrap(),
     ]);
     assert!(o.status.success());
-    let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode, 0o600);
+    #[cfg(unix)]
+    assert_eq!(
+        std::fs::metadata(&out).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     let html = std::fs::read_to_string(&out).unwrap();
     let lower = html.to_lowercase();
     for bad in [
@@ -309,6 +313,8 @@ fn html_is_self_contained_and_private() {
 }
 
 /// Renders `html` with headless Chromium into a PNG; returns its size.
+/// (Linux's Chromium: on Windows, the golden files hold the same HTML.)
+#[cfg(unix)]
 fn screenshot(env: &Env, html: &Path, name: &str) -> u64 {
     let chromium = ["chromium", "chromium-browser"]
         .iter()
@@ -365,6 +371,7 @@ fn screenshot(env: &Env, html: &Path, name: &str) -> u64 {
 }
 
 #[test]
+#[cfg(unix)]
 fn chromium_renders_the_html_into_a_non_blank_png() {
     let env = demo_env();
     let out = env.path("report.html");
@@ -488,7 +495,9 @@ fn bad_input_is_one_line_and_exit_2() {
 }
 
 /// An `xdg-open` in `env`'s `bin/` that records what it was asked to open in
-/// `opened.txt`; returns the `PATH` that finds it first.
+/// `opened.txt`; returns the `PATH` that finds it first. (A shell script:
+/// Unix only, as are the tests that use one.)
+#[cfg(unix)]
 fn recording_opener(env: &Env) -> String {
     let bin = env.path("bin");
     std::fs::create_dir_all(&bin).unwrap();
@@ -510,6 +519,7 @@ fn recording_opener(env: &Env) -> String {
 /// `--open` says which file it wrote, and a day's report does not overwrite the
 /// week's.
 #[test]
+#[cfg(unix)]
 fn open_prints_the_path_and_day_and_week_go_to_different_files() {
     let env = demo_env();
     let path = recording_opener(&env);
@@ -535,6 +545,7 @@ fn open_prints_the_path_and_day_and_week_go_to_different_files() {
 }
 
 #[test]
+#[cfg(unix)]
 fn opening_before_any_recording_shows_how_to_start() {
     let env = Env::new();
     let path = recording_opener(&env);
@@ -648,12 +659,15 @@ fn demo_is_deterministic_grants_no_consent_and_spares_real_data() {
     );
     let o = env.run_in(&real, &["demo", "--weeks", "1", "--force"], &[]);
     assert!(o.status.success());
-    let mode = std::fs::metadata(real.join("dwell.db"))
-        .unwrap()
-        .permissions()
-        .mode()
-        & 0o777;
-    assert_eq!(mode, 0o600);
+    #[cfg(unix)]
+    assert_eq!(
+        std::fs::metadata(real.join("dwell.db"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
 }
 
 #[test]

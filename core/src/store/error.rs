@@ -81,14 +81,16 @@ impl StoreError {
         )
     }
 
-    /// An I/O error on `path`, typed when it is one the employee must fix.
+    /// An I/O error on `path`, typed when it is one the employee must fix
+    /// (std sorts the OS's codes: `EROFS`, `EACCES`, `ENOSPC`… on Unix,
+    /// `ERROR_WRITE_PROTECT`, `ERROR_ACCESS_DENIED`, `ERROR_DISK_FULL`… on Windows).
     pub fn from_io(path: &Path, source: std::io::Error) -> StoreError {
-        use rustix::io::Errno;
+        use std::io::ErrorKind;
         let path = path.to_owned();
-        match Errno::from_io_error(&source) {
-            Some(Errno::ROFS) => StoreError::ReadOnly { path },
-            Some(Errno::ACCESS | Errno::PERM) => StoreError::PermissionDenied { path },
-            Some(Errno::NOSPC | Errno::DQUOT) => StoreError::DiskFull { path },
+        match source.kind() {
+            ErrorKind::ReadOnlyFilesystem => StoreError::ReadOnly { path },
+            ErrorKind::PermissionDenied => StoreError::PermissionDenied { path },
+            ErrorKind::StorageFull | ErrorKind::QuotaExceeded => StoreError::DiskFull { path },
             _ => StoreError::Io { path, source },
         }
     }
@@ -126,36 +128,5 @@ pub(super) fn sql(path: &Path, source: rusqlite::Error) -> StoreError {
 /// After SQLite failed to open or write `path`, looks at its disk and
 /// directory for a reason the employee can fix.
 pub(super) fn why_not_writable(path: &Path) -> Option<StoreError> {
-    use rustix::fs::{Access, StatVfsMountFlags};
-    use rustix::io::Errno;
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    if let Ok(fs) = rustix::fs::statvfs(dir) {
-        if fs.f_flag.contains(StatVfsMountFlags::RDONLY) {
-            return Some(StoreError::ReadOnly {
-                path: path.to_owned(),
-            });
-        }
-        if fs.f_blocks > 0 && fs.f_bavail.saturating_mul(fs.f_frsize) < NEARLY_FULL {
-            return Some(StoreError::DiskFull {
-                path: path.to_owned(),
-            });
-        }
-    }
-    for p in [dir, path] {
-        match rustix::fs::access(p, Access::WRITE_OK) {
-            Err(Errno::ACCESS | Errno::PERM) => {
-                return Some(StoreError::PermissionDenied { path: p.to_owned() })
-            }
-            Err(Errno::ROFS) => {
-                return Some(StoreError::ReadOnly {
-                    path: path.to_owned(),
-                })
-            }
-            _ => {}
-        }
-    }
-    None
+    crate::files::why_not_writable(path, NEARLY_FULL).map(|(p, e)| StoreError::from_io(&p, e))
 }

@@ -4,8 +4,7 @@
 
 use std::cell::OnceCell;
 use std::collections::HashMap;
-use std::fs::{DirBuilder, OpenOptions};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -19,13 +18,7 @@ use crate::store::DB_FILE;
 
 /// Creates `dir` (and parents) if needed and makes it private (0700).
 pub fn ensure_private_dir(dir: &Path) -> Result<(), StoreError> {
-    let io = |source| StoreError::from_io(dir, source);
-    DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(io)?;
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io)
+    crate::files::create_private_dir(dir).map_err(|source| StoreError::from_io(dir, source))
 }
 
 impl Store {
@@ -51,11 +44,9 @@ impl Store {
         own_files(&path, &["", "-wal", "-shm"])?;
         // Create the file ourselves so it is 0600 from its first byte.
         // Never through a symbolic link planted where the database should be.
-        OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .custom_flags(crate::files::no_follow())
+        let mut options = OpenOptions::new();
+        crate::files::with_mode(options.create(true).append(true), 0o600);
+        crate::files::refuse_links(&mut options)
             .open(&path)
             .map_err(|e| StoreError::from_io(&path, crate::files::explain_link(&path, e)))?;
         let conn = Connection::open_with_flags(
@@ -180,9 +171,10 @@ impl Store {
         // SQLite makes the `-wal` and `-shm` of a read with the mode of the
         // database: a 0400 file would leave 0400 ones the next writer cannot use.
         for (p, existed) in companions.iter().zip(existed) {
-            let ours = std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file() && m.nlink() == 1);
+            let ours = std::fs::symlink_metadata(p)
+                .is_ok_and(|m| m.is_file() && crate::files::link_count(&m) == 1);
             if !existed && ours {
-                let _ = std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o600));
+                let _ = crate::files::set_mode(p, 0o600);
             }
         }
         opened
@@ -248,7 +240,7 @@ impl Store {
         for suffix in ["", "-wal", "-shm"] {
             let p = with_suffix(&self.path, suffix);
             if p.exists() {
-                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))
+                crate::files::set_mode(&p, 0o600)
                     .map_err(|source| StoreError::from_io(&p, source))?;
             }
         }
@@ -337,9 +329,8 @@ pub(super) fn cannot_share(e: &StoreError) -> bool {
 
 /// `path` for a `file:` URI: every byte but unreserved ones and `/` escaped.
 pub(super) fn uri_path(path: &Path) -> String {
-    use std::os::unix::ffi::OsStrExt;
     let mut out = String::new();
-    for &b in path.as_os_str().as_bytes() {
+    for &b in path.as_os_str().as_encoded_bytes() {
         if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
             out.push(char::from(b));
         } else {

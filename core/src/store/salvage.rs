@@ -15,7 +15,6 @@
 mod read;
 
 use std::fs::OpenOptions;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -149,22 +148,17 @@ fn read_damaged(db: &Path, deadline: Instant, cancel: &Cancel) -> Result<Rescued
 /// Copies `from` to a new private (0600) file `to`, never through a link;
 /// the bytes copied, 0 when `from` does not exist.
 fn copy_private(from: &Path, to: &Path) -> Result<u64, StoreError> {
-    let no_follow = crate::files::no_follow();
-    let mut src = match OpenOptions::new()
-        .read(true)
-        .custom_flags(no_follow)
-        .open(from)
-    {
+    use crate::files::{refuse_links, with_mode};
+    let mut src = match refuse_links(OpenOptions::new().read(true)).open(from) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
         r => r.map_err(|e| StoreError::from_io(from, e))?,
     };
-    let mut dst = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .custom_flags(no_follow)
-        .open(to)
-        .map_err(|e| StoreError::from_io(to, e))?;
+    let mut dst = refuse_links(with_mode(
+        OpenOptions::new().write(true).create_new(true),
+        0o600,
+    ))
+    .open(to)
+    .map_err(|e| StoreError::from_io(to, e))?;
     std::io::copy(&mut src, &mut dst).map_err(|e| StoreError::from_io(to, e))
 }
 
