@@ -109,9 +109,21 @@ pub fn not_recording(lang: Lang) -> String {
 }
 
 pub fn render(r: &Report, lang: Lang) -> String {
-    let d = |s: i64| esc(&lang.duration(s));
-    let colon = lang.colon().trim_end();
     let mut o = String::with_capacity(32 * 1024);
+    head(&mut o, r, lang);
+    days(&mut o, r, lang);
+    totals(&mut o, r, lang);
+    sites(&mut o, r, lang);
+    patterns(&mut o, r, lang);
+    trend(&mut o, r, lang);
+    reminders(&mut o, r, lang);
+    reflection(&mut o, r, lang);
+    footer(&mut o, r, lang);
+    o
+}
+
+/// The document head, the title and the privacy line.
+fn head(o: &mut String, r: &Report, lang: Lang) {
     let html_lang = lang.tag();
     let title = esc(&title(r, lang));
     let _ = write!(
@@ -124,8 +136,11 @@ pub fn render(r: &Report, lang: Lang) -> String {
          <header>\n<h1>{title}</h1>\n<p class=\"privacy\">{}</p>\n</header>\n",
         esc(&r.privacy)
     );
+}
 
-    // Days.
+/// Days: the chart and the table of days.
+fn days(o: &mut String, r: &Report, lang: Lang) {
+    let d = |s: i64| esc(&lang.duration(s));
     let _ = writeln!(
         o,
         "<section>\n<h2>{}</h2>",
@@ -134,7 +149,7 @@ pub fn render(r: &Report, lang: Lang) -> String {
     if r.empty {
         let _ = writeln!(o, "<p class=\"big\">{}</p>", esc(lang.empty()));
     }
-    days_chart(&mut o, r, lang);
+    days_chart(o, r, lang);
     let _ = writeln!(
         o,
         "<table>\n<thead><tr><th>{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th></th></tr></thead>\n<tbody>",
@@ -172,6 +187,12 @@ pub fn render(r: &Report, lang: Lang) -> String {
         );
     }
     o.push_str("</tbody>\n</table>\n");
+}
+
+/// The total against the weekly limit and the social share.
+fn totals(o: &mut String, r: &Report, lang: Lang) {
+    let d = |s: i64| esc(&lang.duration(s));
+    let colon = lang.colon().trim_end();
     match r.over_weekly {
         Some(over) => {
             let verdict = if over {
@@ -221,8 +242,11 @@ pub fn render(r: &Report, lang: Lang) -> String {
         );
     }
     o.push_str("</section>\n");
+}
 
-    // Sites.
+/// Sites: the top sites with a meter each.
+fn sites(o: &mut String, r: &Report, lang: Lang) {
+    let d = |s: i64| esc(&lang.duration(s));
     if !r.sites.is_empty() {
         let _ = writeln!(
             o,
@@ -247,8 +271,12 @@ pub fn render(r: &Report, lang: Lang) -> String {
         }
         o.push_str("</tbody>\n</table>\n</section>\n");
     }
+}
 
-    // Patterns.
+/// Patterns: visits, the longest streak and the heatmap.
+fn patterns(o: &mut String, r: &Report, lang: Lang) {
+    let d = |s: i64| esc(&lang.duration(s));
+    let colon = lang.colon().trim_end();
     let _ = writeln!(o, "<section>\n<h2>{}</h2>", lang.t("Patterns", "Habitudes"));
     let median = r.visits.median_seconds.map(d).unwrap_or_else(|| "—".into());
     let _ = writeln!(
@@ -278,23 +306,28 @@ pub fn render(r: &Report, lang: Lang) -> String {
             d(r.streak_threshold_seconds)
         );
     }
-    heatmap(&mut o, r, lang);
+    heatmap(o, r, lang);
     o.push_str("</section>\n");
+}
 
-    // Trend.
+/// Trend: the sentence and its chart.
+fn trend(o: &mut String, r: &Report, lang: Lang) {
     let _ = writeln!(o, "<section>\n<h2>{}</h2>", lang.t("Trend", "Tendance"));
     match &r.trend {
         Some(t) => {
             let _ = writeln!(o, "<p class=\"big\">{}</p>", esc(&t.text));
-            trend_chart(&mut o, r, lang);
+            trend_chart(o, r, lang);
         }
         None => {
             let _ = writeln!(o, "<p>{}</p>", esc(lang.no_trend()));
         }
     }
     o.push_str("</section>\n");
+}
 
-    // Reminders.
+/// Reminders: their count and outcomes.
+fn reminders(o: &mut String, r: &Report, lang: Lang) {
+    let colon = lang.colon().trim_end();
     if let Some(rem) = &r.reminders {
         let _ = writeln!(
             o,
@@ -326,8 +359,11 @@ pub fn render(r: &Report, lang: Lang) -> String {
         }
         o.push_str("</section>\n");
     }
+}
 
-    // Reflection.
+/// Reflection: the notes and the question.
+fn reflection(o: &mut String, r: &Report, lang: Lang) {
+    let colon = lang.colon().trim_end();
     let _ = writeln!(
         o,
         "<section>\n<h2>{}</h2>",
@@ -367,6 +403,10 @@ pub fn render(r: &Report, lang: Lang) -> String {
         );
     }
     o.push_str("</section>\n");
+}
+
+/// The footer: where and from what the page was made.
+fn footer(o: &mut String, r: &Report, lang: Lang) {
     let _ = writeln!(
         o,
         "<footer>{} {} {}.</footer>\n</body>\n</html>",
@@ -381,7 +421,6 @@ pub fn render(r: &Report, lang: Lang) -> String {
             format!("{} {}", lang.t("to", "à"), esc(&r.to))
         }
     );
-    o
 }
 
 fn days_chart(o: &mut String, r: &Report, lang: Lang) {
