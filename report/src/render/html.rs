@@ -524,12 +524,45 @@ fn heatmap(o: &mut String, r: &Report, lang: Lang) {
     let Some((h0, h1)) = busy_hours(r) else {
         return;
     };
-    let hours = h1 - h0 + 1;
-    let (cell, left, top, key) = (24.0, 40.0, 18.0, 30.0);
-    let grid_bottom = top + cell * 7.0;
+    let g = Grid { max, h0, h1 };
+    heat_head(o, r, lang, g);
+    heat_cells(o, r, lang, g);
+    heat_key(o, lang, g);
+    o.push_str("</svg>\n");
+    heat_table(o, r, lang, g);
+}
+
+/// The heatmap's busy hours `h0..=h1`, its most in an hour, and its sizes.
+#[derive(Clone, Copy)]
+struct Grid {
+    max: i64,
+    h0: usize,
+    h1: usize,
+}
+
+impl Grid {
+    const CELL: f64 = 24.0;
+    const LEFT: f64 = 40.0;
+    const TOP: f64 = 18.0;
+    const KEY: f64 = 30.0;
+
+    /// How many hours the heatmap shows.
+    fn hours(self) -> usize {
+        self.h1 - self.h0 + 1
+    }
+
+    /// Where the grid ends and the key begins.
+    fn bottom(self) -> f64 {
+        Self::TOP + Self::CELL * 7.0
+    }
+}
+
+/// The heatmap's heading, the SVG's opening with its text alternative, and
+/// the hours above the grid.
+fn heat_head(o: &mut String, r: &Report, lang: Lang, g: Grid) {
+    let (hours, cell, left, key) = (g.hours(), Grid::CELL, Grid::LEFT, Grid::KEY);
     let w = (left + cell * hours as f64 + 4.0).max(left + 260.0);
-    let h = grid_bottom + key;
-    let opacity = |v: i64| 0.2 + 0.8 * (v as f64 / max as f64);
+    let h = g.bottom() + key;
     let mut desc = Vec::new();
     for (i, row) in r.heatmap.iter().enumerate() {
         if let Some((hour, &v)) = row.iter().enumerate().max_by_key(|(_, v)| **v) {
@@ -561,13 +594,19 @@ fn heatmap(o: &mut String, r: &Report, lang: Lang) {
         esc(&desc.join("; "))
     );
     let every = if hours <= 16 { 1 } else { 2 };
-    for (i, hour) in (h0..=h1).enumerate().step_by(every) {
+    for (i, hour) in (g.h0..=g.h1).enumerate().step_by(every) {
         let _ = writeln!(
             o,
             "<text x=\"{:.1}\" y=\"12\" text-anchor=\"middle\">{hour:02}</text>",
             left + cell * i as f64 + (cell - 2.0) / 2.0
         );
     }
+}
+
+/// The heatmap's rows: a weekday, then a cell per busy hour.
+fn heat_cells(o: &mut String, r: &Report, lang: Lang, g: Grid) {
+    let (cell, left, top, max, h0) = (Grid::CELL, Grid::LEFT, Grid::TOP, g.max, g.h0);
+    let opacity = |v: i64| 0.2 + 0.8 * (v as f64 / max as f64);
     for (i, row) in r.heatmap.iter().enumerate() {
         let wd = chrono::Weekday::try_from(i as u8).unwrap_or(chrono::Weekday::Mon);
         let yy = top + cell * i as f64;
@@ -577,7 +616,7 @@ fn heatmap(o: &mut String, r: &Report, lang: Lang) {
             yy + cell * 0.68,
             esc(lang.weekday(wd))
         );
-        for (j, &v) in row.get(h0..=h1).unwrap_or_default().iter().enumerate() {
+        for (j, &v) in row.get(h0..=g.h1).unwrap_or_default().iter().enumerate() {
             let hour = h0 + j;
             let x = left + cell * j as f64;
             if v == 0 {
@@ -599,8 +638,12 @@ fn heatmap(o: &mut String, r: &Report, lang: Lang) {
             }
         }
     }
-    // The key: none, then from a little to the most in one hour.
-    let (ky, k) = (grid_bottom + 10.0, 14.0);
+}
+
+/// The heatmap's key: none, then from a little to the most in one hour.
+fn heat_key(o: &mut String, lang: Lang, g: Grid) {
+    let left = Grid::LEFT;
+    let (ky, k) = (g.bottom() + 10.0, 14.0);
     let _ = writeln!(
         o,
         "<rect class=\"cell0\" x=\"{left}\" y=\"{ky:.1}\" width=\"{k}\" height=\"{k}\" rx=\"3\"/>\n<text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
@@ -624,11 +667,14 @@ fn heatmap(o: &mut String, r: &Report, lang: Lang) {
         esc(&format!(
             "{} {}",
             lang.t("up to", "jusqu'à"),
-            lang.duration(max)
+            lang.duration(g.max)
         ))
     );
-    o.push_str("</svg>\n");
-    // The same numbers, in minutes.
+}
+
+/// The heatmap's numbers, in minutes, in a table.
+fn heat_table(o: &mut String, r: &Report, lang: Lang, g: Grid) {
+    let (h0, h1) = (g.h0, g.h1);
     let _ = write!(
         o,
         "<table class=\"heat\">\n<caption class=\"muted\">{}</caption>\n<thead><tr><th></th>",
