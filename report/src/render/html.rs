@@ -6,7 +6,7 @@
 use dwell_core::text::for_terminal;
 use std::fmt::Write;
 
-use crate::aggregate::Report;
+use crate::aggregate::{Report, Trend};
 use crate::render::table::{busy_hours, title};
 use crate::text::{Lang, Words};
 
@@ -697,24 +697,7 @@ fn heat_table(o: &mut String, r: &Report, lang: Lang, g: Grid) {
 
 fn trend_chart(o: &mut String, r: &Report, lang: Lang) {
     let Some(t) = &r.trend else { return };
-    let mut bars: Vec<(String, Option<i64>, bool)> = t
-        .weekly_daily_seconds
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            let ago = t.weekly_daily_seconds.len() - i;
-            let label = match lang {
-                Lang::En => format!("{ago} wk ago"),
-                Lang::Fr => format!("il y a {ago} sem."),
-            };
-            (label, *v, false)
-        })
-        .collect();
-    bars.push((
-        lang.t("this period", "cette période").to_owned(),
-        Some(t.daily_seconds),
-        true,
-    ));
+    let bars = trend_bars(t, lang);
     let (w, h, top, bottom) = (640.0, 180.0, 16.0, 30.0);
     let plot_h = h - top - bottom;
     let max = bars
@@ -784,6 +767,34 @@ fn trend_chart(o: &mut String, r: &Report, lang: Lang) {
         );
     }
     o.push_str("</svg>\n");
+    trend_table(o, t, lang);
+}
+
+/// The trend's bars: each earlier week (oldest first), then this period.
+fn trend_bars(t: &Trend, lang: Lang) -> Vec<(String, Option<i64>, bool)> {
+    let mut bars: Vec<(String, Option<i64>, bool)> = t
+        .weekly_daily_seconds
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let ago = t.weekly_daily_seconds.len() - i;
+            let label = match lang {
+                Lang::En => format!("{ago} wk ago"),
+                Lang::Fr => format!("il y a {ago} sem."),
+            };
+            (label, *v, false)
+        })
+        .collect();
+    bars.push((
+        lang.t("this period", "cette période").to_owned(),
+        Some(t.daily_seconds),
+        true,
+    ));
+    bars
+}
+
+/// The trend's numbers in a table: this period and the average before.
+fn trend_table(o: &mut String, t: &Trend, lang: Lang) {
     let _ = writeln!(
         o,
         "<table>\n<tbody>\n<tr><td>{}</td><td class=\"n\">{}</td></tr>\n<tr><td>{}</td><td class=\"n\">{}</td></tr>\n</tbody>\n</table>",
