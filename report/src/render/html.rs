@@ -440,22 +440,7 @@ fn days_chart(o: &mut String, r: &Report, lang: Lang) {
     let slot = (w - left - 8.0) / n as f64;
     let bar_w = (slot * 0.62).max(1.0);
     let y = |v: f64| top + plot_h * (1.0 - v / max);
-    let desc: Vec<String> = r
-        .days
-        .iter()
-        .map(|d| {
-            format!(
-                "{} {}{}",
-                d.date,
-                lang.duration(d.seconds),
-                if d.over {
-                    lang.t(" (over)", " (dépassé)")
-                } else {
-                    ""
-                }
-            )
-        })
-        .collect();
+    let desc = days_desc(r, lang);
     let _ = writeln!(
         o,
         "<svg viewBox=\"0 0 {w} {h}\" role=\"img\" aria-labelledby=\"days-t days-d\">\n<title id=\"days-t\">{}</title>\n<desc id=\"days-d\">{}</desc>",
@@ -512,6 +497,25 @@ fn days_chart(o: &mut String, r: &Report, lang: Lang) {
         top + 4.0,
         esc(&lang.duration(max as i64))
     );
+}
+
+/// The days chart's text alternative: each day, its social time, and whether over.
+fn days_desc(r: &Report, lang: Lang) -> Vec<String> {
+    r.days
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {}{}",
+                d.date,
+                lang.duration(d.seconds),
+                if d.over {
+                    lang.t(" (over)", " (dépassé)")
+                } else {
+                    ""
+                }
+            )
+        })
+        .collect()
 }
 
 /// The heatmap of the busy hours (the terminal's: from the first to the last
