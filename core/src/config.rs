@@ -578,11 +578,42 @@ fn opt_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Sp<Duration>>,
         .map_err(serde::de::Error::custom)
 }
 
+/// Makes the error for a span of the file and a message.
+type Fail<'a> = &'a dyn Fn(std::ops::Range<usize>, String) -> ConfigError;
+
 impl RawConfig {
     fn validate(self, text: &str, path: &Path) -> Result<Config, ConfigError> {
         let err = |span: std::ops::Range<usize>, msg: String| invalid(path, text, span.start, msg);
 
-        let t = &self.tracking;
+        let tracking = self.tracking.validate(&err)?;
+        let limits = self.limits.validate(&err)?;
+        let (schedule, week_start) = self.schedule.validate(&err)?;
+        let rules = rules(&self.rules, &err)?;
+        let disabled = self.sites.validate(&err)?;
+        let user_rules: Vec<UserRule> = rules.iter().map(|(_, r)| r.clone()).collect();
+        let classifier = classifier(&rules, &user_rules, &disabled, &err)?;
+        let reminders = self.reminders.validate(&err)?;
+        let data = self.data.validate(&err)?;
+
+        Ok(Config {
+            tracking,
+            limits,
+            schedule,
+            rules: user_rules,
+            disabled_sites: disabled,
+            reminders,
+            data,
+            ui: Ui { tray: self.ui.tray },
+            week_start,
+            classifier,
+        })
+    }
+}
+
+impl RawTracking {
+    /// `[tracking]`: the idle timeouts and the backend.
+    fn validate(&self, err: Fail<'_>) -> Result<Tracking, ConfigError> {
+        let t = self;
         if *t.idle_timeout.get_ref() < Duration::from_secs(5) {
             return Err(err(
                 t.idle_timeout.span(),
@@ -606,8 +637,19 @@ impl RawConfig {
                 ),
             ));
         };
+        Ok(Tracking {
+            idle_timeout: *t.idle_timeout.get_ref(),
+            media_idle_timeout: *t.media_idle_timeout.get_ref(),
+            calibrate: t.calibrate.as_ref().map(|c| *c.get_ref()),
+            backend,
+        })
+    }
+}
 
-        let l = &self.limits;
+impl RawLimits {
+    /// `[limits]`: more than zero, and the week at least a day.
+    fn validate(&self, err: Fail<'_>) -> Result<Limits, ConfigError> {
+        let l = self;
         for (key, v) in [
             ("limits.daily", &l.daily),
             ("limits.streak", &l.streak),
@@ -626,8 +668,19 @@ impl RawConfig {
                 "limits.weekly is smaller than limits.daily: the weekly budget should be at least one day's".into(),
             ));
         }
+        Ok(Limits {
+            daily: *l.daily.get_ref(),
+            streak: *l.streak.get_ref(),
+            weekly: *l.weekly.get_ref(),
+            streak_gap: *l.streak_gap.get_ref(),
+        })
+    }
+}
 
-        let s = &self.schedule;
+impl RawSchedule {
+    /// `[schedule]`: the record mode, work days and hours, and the week's start.
+    fn validate(&self, err: Fail<'_>) -> Result<(Schedule, chrono::Weekday), ConfigError> {
+        let s = self;
         let record = match s.record.get_ref().as_str() {
             "work_hours" => RecordMode::WorkHours,
             "always" => RecordMode::Always,
@@ -658,28 +711,45 @@ impl RawConfig {
                 "with record = \"work_hours\", schedule.work_days and schedule.work_hours must not be empty (or set record = \"always\")".into(),
             ));
         }
+        let schedule = Schedule {
+            record,
+            work_days,
+            work_hours,
+        };
+        Ok((schedule, week_start))
+    }
+}
 
-        let mut rules = Vec::with_capacity(self.rules.len());
-        for r in &self.rules {
-            let raw = r.get_ref();
-            let site = raw.site.trim().to_owned();
-            if site.is_empty() {
-                return Err(err(r.span(), "[[rules]]: `site` must not be empty".into()));
-            }
-            crate::rules::check_label(&site)
-                .map_err(|m| err(r.span(), format!("[[rules]]: {m}")))?;
-            rules.push((
-                r.span(),
-                UserRule {
-                    site,
-                    title: raw.title.clone(),
-                    app: raw.app.clone(),
-                    host: raw.host.clone(),
-                },
-            ));
+/// `[[rules]]`: each rule with a site label, and its span for later errors.
+fn rules(
+    rules: &[Sp<RawRule>],
+    err: Fail<'_>,
+) -> Result<Vec<(std::ops::Range<usize>, UserRule)>, ConfigError> {
+    let mut out = Vec::with_capacity(rules.len());
+    for r in rules {
+        let raw = r.get_ref();
+        let site = raw.site.trim().to_owned();
+        if site.is_empty() {
+            return Err(err(r.span(), "[[rules]]: `site` must not be empty".into()));
         }
+        crate::rules::check_label(&site).map_err(|m| err(r.span(), format!("[[rules]]: {m}")))?;
+        out.push((
+            r.span(),
+            UserRule {
+                site,
+                title: raw.title.clone(),
+                app: raw.app.clone(),
+                host: raw.host.clone(),
+            },
+        ));
+    }
+    Ok(out)
+}
+
+impl RawSites {
+    /// `[sites]`: the labels of the built-in sites to turn off.
+    fn validate(&self, err: Fail<'_>) -> Result<Vec<String>, ConfigError> {
         let disabled: Vec<String> = self
-            .sites
             .disable
             .get_ref()
             .iter()
@@ -687,24 +757,69 @@ impl RawConfig {
             .collect();
         for label in &disabled {
             crate::rules::check_label(label)
-                .map_err(|m| err(self.sites.disable.span(), format!("sites.disable: {m}")))?;
+                .map_err(|m| err(self.disable.span(), format!("sites.disable: {m}")))?;
         }
-        let user_rules: Vec<UserRule> = rules.iter().map(|(_, r)| r.clone()).collect();
-        let classifier = Classifier::new(&user_rules, &disabled).map_err(|e| {
-            let site = match &e {
-                RuleError::BadRegex { site, .. }
-                | RuleError::Empty { site }
-                | RuleError::BadHost { site, .. } => site,
-            };
-            let span = rules
-                .iter()
-                .find(|(_, r)| &r.site == site)
-                .map(|(s, _)| s.clone())
-                .unwrap_or(0..0);
-            err(span, format!("[[rules]]: {e}"))
-        })?;
+        Ok(disabled)
+    }
+}
 
-        let r = &self.reminders;
+/// The classifier of the built-in and user rules less the disabled sites; an
+/// error points at the rule it is about.
+fn classifier(
+    rules: &[(std::ops::Range<usize>, UserRule)],
+    user_rules: &[UserRule],
+    disabled: &[String],
+    err: Fail<'_>,
+) -> Result<Classifier, ConfigError> {
+    Classifier::new(user_rules, disabled).map_err(|e| {
+        let site = match &e {
+            RuleError::BadRegex { site, .. }
+            | RuleError::Empty { site }
+            | RuleError::BadHost { site, .. } => site,
+        };
+        let span = rules
+            .iter()
+            .find(|(_, r)| &r.site == site)
+            .map(|(s, _)| s.clone())
+            .unwrap_or(0..0);
+        err(span, format!("[[rules]]: {e}"))
+    })
+}
+
+impl RawReminders {
+    /// `[reminders]`: the thresholds and pacing, then the words and quiet hours.
+    fn validate(&self, err: Fail<'_>) -> Result<Reminders, ConfigError> {
+        let r = self;
+        let at = r.pacing(err)?;
+        let quiet = r.quiet_and_messages(err)?;
+        Ok(Reminders {
+            enabled: r.enabled,
+            at,
+            repeat_over: *r.repeat_over.get_ref(),
+            min_gap: *r.min_gap.get_ref(),
+            max_per_hour: *r.max_per_hour.get_ref(),
+            snooze: *r.snooze.get_ref(),
+            snoozes_per_day: r.snoozes_per_day,
+            language: r.language.get_ref().clone(),
+            quiet,
+            kinds: r.kinds.get_ref().clone(),
+            messages: r
+                .messages
+                .get_ref()
+                .iter()
+                .map(|m| m.trim().to_owned())
+                .collect(),
+            messages_file: r
+                .messages_file
+                .as_ref()
+                .map(|f| PathBuf::from(f.get_ref().trim())),
+            pause_page: r.pause_page,
+        })
+    }
+
+    /// `reminders.at` (sorted, without repeats), the gap, the hourly cap and the language.
+    fn pacing(&self, err: Fail<'_>) -> Result<Vec<f64>, ConfigError> {
+        let r = self;
         if r.at.get_ref().is_empty() {
             return Err(err(
                 r.at.span(),
@@ -743,6 +858,12 @@ impl RawConfig {
                 ),
             ));
         }
+        Ok(at)
+    }
+
+    /// The quiet hours (returned), the kinds, the messages and `repeat_over`.
+    fn quiet_and_messages(&self, err: Fail<'_>) -> Result<Vec<TimeRange>, ConfigError> {
+        let r = self;
         let mut quiet = parse_ranges(r.quiet.get_ref())
             .map_err(|m| err(r.quiet.span(), format!("reminders.quiet: {m}")))?;
         schedule::validate_ranges(&mut quiet)
@@ -771,63 +892,21 @@ impl RawConfig {
                 "reminders.repeat_over must be at least \"1s\", e.g. \"15m\"".into(),
             ));
         }
+        Ok(quiet)
+    }
+}
 
-        if self.data.keep.get_ref() < &Duration::from_secs(86_400) {
+impl RawData {
+    /// `[data]`: how long to keep the data, at least a day.
+    fn validate(&self, err: Fail<'_>) -> Result<Data, ConfigError> {
+        if self.keep.get_ref() < &Duration::from_secs(86_400) {
             return Err(err(
-                self.data.keep.span(),
+                self.keep.span(),
                 "data.keep must be at least \"1d\"".into(),
             ));
         }
-
-        Ok(Config {
-            tracking: Tracking {
-                idle_timeout: *t.idle_timeout.get_ref(),
-                media_idle_timeout: *t.media_idle_timeout.get_ref(),
-                calibrate: t.calibrate.as_ref().map(|c| *c.get_ref()),
-                backend,
-            },
-            limits: Limits {
-                daily: *l.daily.get_ref(),
-                streak: *l.streak.get_ref(),
-                weekly: *l.weekly.get_ref(),
-                streak_gap: *l.streak_gap.get_ref(),
-            },
-            schedule: Schedule {
-                record,
-                work_days,
-                work_hours,
-            },
-            rules: user_rules,
-            disabled_sites: disabled,
-            reminders: Reminders {
-                enabled: r.enabled,
-                at,
-                repeat_over: *r.repeat_over.get_ref(),
-                min_gap: *r.min_gap.get_ref(),
-                max_per_hour: *r.max_per_hour.get_ref(),
-                snooze: *r.snooze.get_ref(),
-                snoozes_per_day: r.snoozes_per_day,
-                language: r.language.get_ref().clone(),
-                quiet,
-                kinds: r.kinds.get_ref().clone(),
-                messages: r
-                    .messages
-                    .get_ref()
-                    .iter()
-                    .map(|m| m.trim().to_owned())
-                    .collect(),
-                messages_file: r
-                    .messages_file
-                    .as_ref()
-                    .map(|f| PathBuf::from(f.get_ref().trim())),
-                pause_page: r.pause_page,
-            },
-            data: Data {
-                keep: *self.data.keep.get_ref(),
-            },
-            ui: Ui { tray: self.ui.tray },
-            week_start,
-            classifier,
+        Ok(Data {
+            keep: *self.keep.get_ref(),
         })
     }
 }

@@ -8,10 +8,11 @@
 //! functions) when they apply, otherwise from the spans: the same figures.
 
 use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
 
 use anyhow::Result;
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, TimeZone, Utc};
-use dwell_core::ledger::{self, Ledger, Piece};
+use dwell_core::ledger::{self, Ledger, Piece, Visit};
 use dwell_core::model::{Activity, Span};
 use dwell_core::stats::{self, DayWindow};
 use dwell_core::store::StoredDay;
@@ -182,236 +183,22 @@ where
     let lang = cx.lang;
     let limits = &cx.config.limits;
     let daily_limit = dur_secs(limits.daily);
-    let today = cx.now.with_timezone(cx.tz).date_naive();
+    let mut held = Held::default();
+    let c = load(cx, period, sources, &mut held)?;
+    let here = &c.windows[c.first..];
 
-    // The period plus the four weeks before it, for the trend: one query.
-    let earliest = period.from - TimeDelta::days(7 * TREND_WEEKS);
-    let windows = stats::day_windows(&cx.config.schedule, earliest, period.to, cx.tz);
-    let first = windows
-        .iter()
-        .position(|w| w.date >= period.from)
-        .unwrap_or(0);
-    let (Some(lo), Some(hi)) = (windows.first(), windows.last()) else {
-        anyhow::bail!("empty period {}..{}", period.from, period.to);
-    };
-    let (from, to) = (lo.bounds.0, hi.bounds.1);
-    let gap = limits.streak_gap;
-    let here = &windows[first..];
-    // The weeks before, for the trend; the period on its own (a streak that
-    // began before the period counts from the period's start). From the
-    // store's rollups when they hold these days as this zone cuts them.
-    let spans: Vec<Span>;
-    let sites: Vec<Activity>;
-    let (before, ledger, pieces) = match rolled_up(sources, &windows, first)? {
-        Some(r) => {
-            sites = r
-                .sites
-                .iter()
-                .map(|(_, l)| Activity::Social(l.clone()))
-                .collect();
-            let index: HashMap<i64, &Activity> = r
-                .sites
-                .iter()
-                .map(|(id, _)| *id)
-                .zip(sites.iter())
-                .collect();
-            let mut before = Ledger::new(gap);
-            for d in &r.earlier {
-                before.add_totals(d.date, d.social_ms, d.other_ms);
-            }
-            // Each day's visits are dropped once they are pieces.
-            let mut pieces = Vec::with_capacity(r.days.iter().map(|d| d.visits.len()).sum());
-            let mut other = Vec::with_capacity(r.days.len());
-            for d in r.days {
-                for v in d.visits {
-                    let Some(activity) = index.get(&v.site) else {
-                        anyhow::bail!("the rollup of {} names a site the database lacks", d.date);
-                    };
-                    pieces.push(Piece {
-                        date: d.date,
-                        start: v.start,
-                        end: v.end,
-                        activity,
-                    });
-                }
-                other.push((d.date, d.other_ms));
-            }
-            let mut ledger = Ledger::from_pieces(&pieces, gap);
-            for (date, ms) in other {
-                ledger.add_totals(date, 0, ms);
-            }
-            (before, ledger, pieces)
-        }
-        None => {
-            spans = ledger::within(&sources.spans(from, to)?, from, to);
-            let all_pieces = ledger::pieces(&spans, cx.tz);
-            let (earlier, pieces): (Vec<_>, Vec<_>) =
-                all_pieces.into_iter().partition(|p| p.date < period.from);
-            (
-                Ledger::from_pieces(&earlier, gap),
-                Ledger::from_pieces(&pieces, gap),
-                pieces,
-            )
-        }
-    };
-    let index = |date: NaiveDate| usize::try_from((date - period.from).num_days()).unwrap_or(0);
-
-    let visits = stats::visits(&pieces);
-    let mut visits_per_day = vec![0usize; here.len()];
-    let mut visits_per_site: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut day_sites: BTreeMap<(usize, &str), (i64, usize)> = BTreeMap::new();
-    for v in &visits {
-        let day = index(v.date);
-        if let Some(n) = visits_per_day.get_mut(day) {
-            *n += 1;
-        }
-        *visits_per_site.entry(v.site).or_default() += 1;
-        day_sites.entry((day, v.site)).or_default().1 += 1;
-    }
-    for p in &pieces {
-        if let Some(site) = p.activity.site() {
-            day_sites.entry((index(p.date), site)).or_default().0 += p.ms();
-        }
-    }
-    let mut per_day_sites: Vec<Vec<DaySite>> = (0..here.len()).map(|_| Vec::new()).collect();
-    for ((day, site), (ms, n)) in day_sites {
-        if let Some(list) = per_day_sites.get_mut(day) {
-            list.push(DaySite {
-                site: site.to_owned(),
-                seconds: secs(ms),
-                visits: n,
-            });
-        }
-    }
-    for list in &mut per_day_sites {
-        list.sort_by(|a, b| b.seconds.cmp(&a.seconds).then_with(|| a.site.cmp(&b.site)));
-    }
-
-    let days: Vec<Day> = here
-        .iter()
-        .enumerate()
-        .map(|(i, w)| {
-            let seconds = secs(ledger.day(w.date));
-            Day {
-                date: w.date.to_string(),
-                weekday: lang.weekday(w.date.weekday()).to_owned(),
-                seconds,
-                threshold_seconds: daily_limit,
-                over: seconds > daily_limit,
-                other_seconds: secs(ledger.other(w.date)),
-                recorded_hours_seconds: secs(w.recording_ms()),
-                visits: visits_per_day[i],
-                sites: std::mem::take(&mut per_day_sites[i]),
-            }
-        })
-        .collect();
-
-    let social_ms: i64 = here.iter().map(|w| ledger.day(w.date)).sum();
-    let other_ms: i64 = here.iter().map(|w| ledger.other(w.date)).sum();
+    let visits = stats::visits(&c.pieces);
+    let mut tally = Tally::of(&visits, &c.pieces, period.from, here.len());
+    let days = days(here, &c.ledger, lang, daily_limit, &mut tally);
+    let social_ms: i64 = here.iter().map(|w| c.ledger.day(w.date)).sum();
+    let other_ms: i64 = here.iter().map(|w| c.ledger.other(w.date)).sum();
     let total_seconds = secs(social_ms);
     let weekly = dur_secs(limits.weekly);
-
-    let sites: Vec<Site> = stats::site_totals(&pieces)
-        .into_iter()
-        .map(|(site, ms)| Site {
-            visits: visits_per_site.get(site.as_str()).copied().unwrap_or(0),
-            share: share(ms, social_ms).unwrap_or(0.0),
-            seconds: secs(ms),
-            site,
-        })
-        .collect();
-
     let mut lengths: Vec<i64> = visits.iter().map(|v| v.ms()).collect();
     let median = stats::median(&mut lengths).map(secs);
-    let streak = ledger.longest_streak().map(|s| {
-        let local = |t: DateTime<Utc>| t.with_timezone(cx.tz).to_rfc3339();
-        Streak {
-            date: s.date.to_string(),
-            start: local(s.start),
-            end: local(s.end),
-            seconds: secs(s.clock_ms()),
-            social_seconds: secs(s.social_ms),
-            visits: s.visits,
-            over: secs(s.social_ms) > dur_secs(limits.streak),
-        }
-    });
-    let heatmap = stats::heatmap(&pieces, cx.tz)
-        .iter()
-        .map(|row| row.iter().map(|&ms| secs(ms)).collect())
-        .collect();
-
-    // Trend: recorded days (anything recorded, social or not), not after today.
-    let counted = |ws: &[DayWindow], l: &Ledger| -> Vec<i64> {
-        ws.iter()
-            .filter(|w| l.recorded(w.date) && w.date <= today)
-            .map(|w| l.day(w.date))
-            .collect()
-    };
-    let trend = stats::trend(
-        &counted(here, &ledger),
-        &counted(&windows[..first], &before),
-    )
-    .map(|t| {
-        let diff = secs(t.difference_ms);
-        let weekly_daily_seconds = windows[..first]
-            .chunks(7)
-            .map(|ws| {
-                let v = counted(ws, &before);
-                (!v.is_empty()).then(|| secs(v.iter().sum::<i64>() / v.len() as i64))
-            })
-            .collect();
-        Trend {
-            weeks: TREND_WEEKS,
-            weekly_daily_seconds,
-            daily_seconds: secs(t.current_per_day_ms),
-            recent_daily_seconds: secs(t.recent_per_day_ms),
-            difference_seconds_per_day: diff,
-            direction: if diff.abs() < 30 {
-                "same"
-            } else if diff < 0 {
-                "less"
-            } else {
-                "more"
-            },
-            text: lang.trend(diff),
-        }
-    });
-
-    let reminders = {
-        let list = sources.reminders(here[0].bounds.0, hi.bounds.1)?;
-        (!list.is_empty()).then(|| {
-            let mut outcomes = BTreeMap::new();
-            let mut kinds = BTreeMap::new();
-            for r in &list {
-                *outcomes.entry(r.outcome.clone()).or_default() += 1;
-                *kinds.entry(r.kind.clone()).or_default() += 1;
-            }
-            Reminders {
-                count: list.len(),
-                outcomes,
-                kinds,
-                left_social_within_2_minutes: list
-                    .iter()
-                    .filter(|r| r.left_social == Some(true))
-                    .count(),
-                left_social_known: list.iter().filter(|r| r.left_social.is_some()).count(),
-            }
-        })
-    };
-
-    let note_week = period
-        .week()
-        .map(str::to_owned)
-        .unwrap_or_else(|| week_label_of(period.to, cx.config.week_start));
-    let prev_week = week_label(monday_of(&note_week, period.to) - TimeDelta::days(7));
-    let note = sources.note(&note_week)?.map(|text| Note {
-        week: note_week.clone(),
-        text,
-    });
-    let previous_note = sources.note(&prev_week)?.map(|text| Note {
-        week: prev_week.clone(),
-        text,
-    });
+    let trend = trend(&c, lang);
+    let reminders = reminders(sources, here[0].bounds.0, c.to)?;
+    let (note, previous_note) = notes(cx.config, period, sources)?;
 
     let days_over = days.iter().filter(|d| d.over).count();
     let empty = social_ms == 0 && other_ms == 0;
@@ -425,7 +212,6 @@ where
     } else {
         Mood::Calm
     };
-    let seed = period.from.iso_week().week() + period.from.year().unsigned_abs();
 
     Ok(Report {
         schema_version: SCHEMA_VERSION,
@@ -447,22 +233,358 @@ where
         social_share: share(social_ms, social_ms + other_ms),
         empty,
         days,
-        sites,
+        sites: sites(&c.pieces, &tally.per_site, social_ms),
         visits: Visits {
             count: visits.len(),
             median_seconds: median,
         },
-        longest_streak: streak,
-        heatmap,
+        longest_streak: streak(&c.ledger, cx.tz, dur_secs(limits.streak)),
+        heatmap: heatmap(&c.pieces, cx.tz),
         trend,
         reminders,
-        reflection: Reflection {
-            language: lang.tag(),
-            question: text::question(lang, mood, seed).to_owned(),
-        },
+        reflection: reflection(lang, period, mood),
         note,
         previous_note,
     })
+}
+
+/// What the pieces of a report borrow from: the spans, or the rollups' sites.
+#[derive(Default)]
+struct Held {
+    spans: Vec<Span>,
+    sites: Vec<Activity>,
+}
+
+/// What the ledger counted: the period and the weeks before it.
+struct Counts<'s> {
+    /// The days of the weeks before (for the trend), then of the period.
+    windows: Vec<DayWindow>,
+    /// The period's first day in `windows`.
+    first: usize,
+    /// The weeks before the period.
+    before: Ledger,
+    /// The period on its own.
+    ledger: Ledger,
+    /// The period's pieces.
+    pieces: Vec<Piece<'s>>,
+    /// The end of the last day.
+    to: DateTime<Utc>,
+    /// Today, in the report's zone.
+    today: NaiveDate,
+}
+
+/// Counts the period and the weeks before it, from the rollups or the spans.
+fn load<'s, Tz: TimeZone>(
+    cx: &Context<'_, Tz>,
+    period: &Period,
+    sources: &Sources,
+    held: &'s mut Held,
+) -> Result<Counts<'s>> {
+    let today = cx.now.with_timezone(cx.tz).date_naive();
+    // The period plus the four weeks before it, for the trend: one query.
+    let earliest = period.from - TimeDelta::days(7 * TREND_WEEKS);
+    let windows = stats::day_windows(&cx.config.schedule, earliest, period.to, cx.tz);
+    let first = windows
+        .iter()
+        .position(|w| w.date >= period.from)
+        .unwrap_or(0);
+    let (Some(lo), Some(hi)) = (windows.first(), windows.last()) else {
+        anyhow::bail!("empty period {}..{}", period.from, period.to);
+    };
+    let (from, to) = (lo.bounds.0, hi.bounds.1);
+    let gap = cx.config.limits.streak_gap;
+    // The weeks before, for the trend; the period on its own (a streak that
+    // began before the period counts from the period's start). From the
+    // store's rollups when they hold these days as this zone cuts them.
+    let (before, ledger, pieces) = match rolled_up(sources, &windows, first)? {
+        Some(r) => {
+            held.sites = r
+                .sites
+                .iter()
+                .map(|(_, l)| Activity::Social(l.clone()))
+                .collect();
+            let held: &'s Held = held;
+            from_rollups(r, &held.sites, gap)?
+        }
+        None => {
+            held.spans = ledger::within(&sources.spans(from, to)?, from, to);
+            let held: &'s Held = held;
+            let all_pieces = ledger::pieces(&held.spans, cx.tz);
+            let (earlier, pieces): (Vec<_>, Vec<_>) =
+                all_pieces.into_iter().partition(|p| p.date < period.from);
+            (
+                Ledger::from_pieces(&earlier, gap),
+                Ledger::from_pieces(&pieces, gap),
+                pieces,
+            )
+        }
+    };
+    Ok(Counts {
+        windows,
+        first,
+        before,
+        ledger,
+        pieces,
+        to,
+        today,
+    })
+}
+
+/// The ledgers of the weeks before and of the period, and the period's pieces,
+/// from the rollups `r`; `sites` are `r`'s sites as activities.
+fn from_rollups<'s>(
+    r: RolledUp,
+    sites: &'s [Activity],
+    gap: Duration,
+) -> Result<(Ledger, Ledger, Vec<Piece<'s>>)> {
+    let index: HashMap<i64, &Activity> = r
+        .sites
+        .iter()
+        .map(|(id, _)| *id)
+        .zip(sites.iter())
+        .collect();
+    let mut before = Ledger::new(gap);
+    for d in &r.earlier {
+        before.add_totals(d.date, d.social_ms, d.other_ms);
+    }
+    // Each day's visits are dropped once they are pieces.
+    let mut pieces = Vec::with_capacity(r.days.iter().map(|d| d.visits.len()).sum());
+    let mut other = Vec::with_capacity(r.days.len());
+    for d in r.days {
+        for v in d.visits {
+            let Some(activity) = index.get(&v.site) else {
+                anyhow::bail!("the rollup of {} names a site the database lacks", d.date);
+            };
+            pieces.push(Piece {
+                date: d.date,
+                start: v.start,
+                end: v.end,
+                activity,
+            });
+        }
+        other.push((d.date, d.other_ms));
+    }
+    let mut ledger = Ledger::from_pieces(&pieces, gap);
+    for (date, ms) in other {
+        ledger.add_totals(date, 0, ms);
+    }
+    Ok((before, ledger, pieces))
+}
+
+/// The period's visits counted by day, by site, and by day and site.
+struct Tally<'a> {
+    per_day: Vec<usize>,
+    per_site: BTreeMap<&'a str, usize>,
+    /// Each day's sites, most time first.
+    day_sites: Vec<Vec<DaySite>>,
+}
+
+impl<'a> Tally<'a> {
+    /// Counts `visits` and `pieces` over the `days` days from `start`.
+    fn of(visits: &[Visit<'a>], pieces: &[Piece<'_>], start: NaiveDate, days: usize) -> Self {
+        let index = |date: NaiveDate| usize::try_from((date - start).num_days()).unwrap_or(0);
+        let mut per_day = vec![0usize; days];
+        let mut per_site: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut day_sites: BTreeMap<(usize, &str), (i64, usize)> = BTreeMap::new();
+        for v in visits {
+            let day = index(v.date);
+            if let Some(n) = per_day.get_mut(day) {
+                *n += 1;
+            }
+            *per_site.entry(v.site).or_default() += 1;
+            day_sites.entry((day, v.site)).or_default().1 += 1;
+        }
+        for p in pieces {
+            if let Some(site) = p.activity.site() {
+                day_sites.entry((index(p.date), site)).or_default().0 += p.ms();
+            }
+        }
+        let mut per_day_sites: Vec<Vec<DaySite>> = (0..days).map(|_| Vec::new()).collect();
+        for ((day, site), (ms, n)) in day_sites {
+            if let Some(list) = per_day_sites.get_mut(day) {
+                list.push(DaySite {
+                    site: site.to_owned(),
+                    seconds: secs(ms),
+                    visits: n,
+                });
+            }
+        }
+        for list in &mut per_day_sites {
+            list.sort_by(|a, b| b.seconds.cmp(&a.seconds).then_with(|| a.site.cmp(&b.site)));
+        }
+        Tally {
+            per_day,
+            per_site,
+            day_sites: per_day_sites,
+        }
+    }
+}
+
+/// The period's days, each with its sites (taken from `tally`).
+fn days(
+    here: &[DayWindow],
+    ledger: &Ledger,
+    lang: Lang,
+    daily_limit: i64,
+    tally: &mut Tally<'_>,
+) -> Vec<Day> {
+    here.iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let seconds = secs(ledger.day(w.date));
+            Day {
+                date: w.date.to_string(),
+                weekday: lang.weekday(w.date.weekday()).to_owned(),
+                seconds,
+                threshold_seconds: daily_limit,
+                over: seconds > daily_limit,
+                other_seconds: secs(ledger.other(w.date)),
+                recorded_hours_seconds: secs(w.recording_ms()),
+                visits: tally.per_day[i],
+                sites: std::mem::take(&mut tally.day_sites[i]),
+            }
+        })
+        .collect()
+}
+
+/// The period's sites, most time first, with their share of `social_ms`.
+fn sites(pieces: &[Piece<'_>], visits: &BTreeMap<&str, usize>, social_ms: i64) -> Vec<Site> {
+    stats::site_totals(pieces)
+        .into_iter()
+        .map(|(site, ms)| Site {
+            visits: visits.get(site.as_str()).copied().unwrap_or(0),
+            share: share(ms, social_ms).unwrap_or(0.0),
+            seconds: secs(ms),
+            site,
+        })
+        .collect()
+}
+
+/// The longest streak, in `tz`, against the streak limit `limit` (seconds).
+fn streak<Tz: TimeZone>(ledger: &Ledger, tz: &Tz, limit: i64) -> Option<Streak>
+where
+    Tz::Offset: std::fmt::Display,
+{
+    ledger.longest_streak().map(|s| {
+        let local = |t: DateTime<Utc>| t.with_timezone(tz).to_rfc3339();
+        Streak {
+            date: s.date.to_string(),
+            start: local(s.start),
+            end: local(s.end),
+            seconds: secs(s.clock_ms()),
+            social_seconds: secs(s.social_ms),
+            visits: s.visits,
+            over: secs(s.social_ms) > limit,
+        }
+    })
+}
+
+/// Social seconds by weekday and local hour.
+fn heatmap<Tz: TimeZone>(pieces: &[Piece<'_>], tz: &Tz) -> Vec<Vec<i64>> {
+    stats::heatmap(pieces, tz)
+        .iter()
+        .map(|row| row.iter().map(|&ms| secs(ms)).collect())
+        .collect()
+}
+
+/// The period against the weeks before it.
+fn trend(c: &Counts<'_>, lang: Lang) -> Option<Trend> {
+    let (windows, first, today) = (&c.windows, c.first, c.today);
+    let here = &windows[first..];
+    // Trend: recorded days (anything recorded, social or not), not after today.
+    let counted = |ws: &[DayWindow], l: &Ledger| -> Vec<i64> {
+        ws.iter()
+            .filter(|w| l.recorded(w.date) && w.date <= today)
+            .map(|w| l.day(w.date))
+            .collect()
+    };
+    stats::trend(
+        &counted(here, &c.ledger),
+        &counted(&windows[..first], &c.before),
+    )
+    .map(|t| {
+        let diff = secs(t.difference_ms);
+        let weekly_daily_seconds = windows[..first]
+            .chunks(7)
+            .map(|ws| {
+                let v = counted(ws, &c.before);
+                (!v.is_empty()).then(|| secs(v.iter().sum::<i64>() / v.len() as i64))
+            })
+            .collect();
+        Trend {
+            weeks: TREND_WEEKS,
+            weekly_daily_seconds,
+            daily_seconds: secs(t.current_per_day_ms),
+            recent_daily_seconds: secs(t.recent_per_day_ms),
+            difference_seconds_per_day: diff,
+            direction: if diff.abs() < 30 {
+                "same"
+            } else if diff < 0 {
+                "less"
+            } else {
+                "more"
+            },
+            text: lang.trend(diff),
+        }
+    })
+}
+
+/// The reminders from `from` to `to`, by outcome and kind; `None` without any.
+fn reminders(
+    sources: &Sources,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Option<Reminders>> {
+    let list = sources.reminders(from, to)?;
+    Ok((!list.is_empty()).then(|| {
+        let mut outcomes = BTreeMap::new();
+        let mut kinds = BTreeMap::new();
+        for r in &list {
+            *outcomes.entry(r.outcome.clone()).or_default() += 1;
+            *kinds.entry(r.kind.clone()).or_default() += 1;
+        }
+        Reminders {
+            count: list.len(),
+            outcomes,
+            kinds,
+            left_social_within_2_minutes: list
+                .iter()
+                .filter(|r| r.left_social == Some(true))
+                .count(),
+            left_social_known: list.iter().filter(|r| r.left_social.is_some()).count(),
+        }
+    }))
+}
+
+/// The note of the period's week and of the week before.
+fn notes(
+    config: &Config,
+    period: &Period,
+    sources: &Sources,
+) -> Result<(Option<Note>, Option<Note>)> {
+    let note_week = period
+        .week()
+        .map(str::to_owned)
+        .unwrap_or_else(|| week_label_of(period.to, config.week_start));
+    let prev_week = week_label(monday_of(&note_week, period.to) - TimeDelta::days(7));
+    let note = sources.note(&note_week)?.map(|text| Note {
+        week: note_week.clone(),
+        text,
+    });
+    let previous_note = sources.note(&prev_week)?.map(|text| Note {
+        week: prev_week.clone(),
+        text,
+    });
+    Ok((note, previous_note))
+}
+
+/// The reflection question for `mood`, stable for the period.
+fn reflection(lang: Lang, period: &Period, mood: Mood) -> Reflection {
+    let seed = period.from.iso_week().week() + period.from.year().unsigned_abs();
+    Reflection {
+        language: lang.tag(),
+        question: text::question(lang, mood, seed).to_owned(),
+    }
 }
 
 /// A period's days as the store's rollups keep them.

@@ -6,7 +6,7 @@
 use dwell_core::text::for_terminal;
 use std::fmt::Write;
 
-use crate::aggregate::Report;
+use crate::aggregate::{Report, Trend};
 use crate::render::table::{busy_hours, title};
 use crate::text::{Lang, Words};
 
@@ -109,9 +109,21 @@ pub fn not_recording(lang: Lang) -> String {
 }
 
 pub fn render(r: &Report, lang: Lang) -> String {
-    let d = |s: i64| esc(&lang.duration(s));
-    let colon = lang.colon().trim_end();
     let mut o = String::with_capacity(32 * 1024);
+    head(&mut o, r, lang);
+    days(&mut o, r, lang);
+    totals(&mut o, r, lang);
+    sites(&mut o, r, lang);
+    patterns(&mut o, r, lang);
+    trend(&mut o, r, lang);
+    reminders(&mut o, r, lang);
+    reflection(&mut o, r, lang);
+    footer(&mut o, r, lang);
+    o
+}
+
+/// The document head, the title and the privacy line.
+fn head(o: &mut String, r: &Report, lang: Lang) {
     let html_lang = lang.tag();
     let title = esc(&title(r, lang));
     let _ = write!(
@@ -124,8 +136,11 @@ pub fn render(r: &Report, lang: Lang) -> String {
          <header>\n<h1>{title}</h1>\n<p class=\"privacy\">{}</p>\n</header>\n",
         esc(&r.privacy)
     );
+}
 
-    // Days.
+/// Days: the chart and the table of days.
+fn days(o: &mut String, r: &Report, lang: Lang) {
+    let d = |s: i64| esc(&lang.duration(s));
     let _ = writeln!(
         o,
         "<section>\n<h2>{}</h2>",
@@ -134,7 +149,7 @@ pub fn render(r: &Report, lang: Lang) -> String {
     if r.empty {
         let _ = writeln!(o, "<p class=\"big\">{}</p>", esc(lang.empty()));
     }
-    days_chart(&mut o, r, lang);
+    days_chart(o, r, lang);
     let _ = writeln!(
         o,
         "<table>\n<thead><tr><th>{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th></th></tr></thead>\n<tbody>",
@@ -172,6 +187,12 @@ pub fn render(r: &Report, lang: Lang) -> String {
         );
     }
     o.push_str("</tbody>\n</table>\n");
+}
+
+/// The total against the weekly limit and the social share.
+fn totals(o: &mut String, r: &Report, lang: Lang) {
+    let d = |s: i64| esc(&lang.duration(s));
+    let colon = lang.colon().trim_end();
     match r.over_weekly {
         Some(over) => {
             let verdict = if over {
@@ -221,8 +242,11 @@ pub fn render(r: &Report, lang: Lang) -> String {
         );
     }
     o.push_str("</section>\n");
+}
 
-    // Sites.
+/// Sites: the top sites with a meter each.
+fn sites(o: &mut String, r: &Report, lang: Lang) {
+    let d = |s: i64| esc(&lang.duration(s));
     if !r.sites.is_empty() {
         let _ = writeln!(
             o,
@@ -247,8 +271,12 @@ pub fn render(r: &Report, lang: Lang) -> String {
         }
         o.push_str("</tbody>\n</table>\n</section>\n");
     }
+}
 
-    // Patterns.
+/// Patterns: visits, the longest streak and the heatmap.
+fn patterns(o: &mut String, r: &Report, lang: Lang) {
+    let d = |s: i64| esc(&lang.duration(s));
+    let colon = lang.colon().trim_end();
     let _ = writeln!(o, "<section>\n<h2>{}</h2>", lang.t("Patterns", "Habitudes"));
     let median = r.visits.median_seconds.map(d).unwrap_or_else(|| "—".into());
     let _ = writeln!(
@@ -278,23 +306,28 @@ pub fn render(r: &Report, lang: Lang) -> String {
             d(r.streak_threshold_seconds)
         );
     }
-    heatmap(&mut o, r, lang);
+    heatmap(o, r, lang);
     o.push_str("</section>\n");
+}
 
-    // Trend.
+/// Trend: the sentence and its chart.
+fn trend(o: &mut String, r: &Report, lang: Lang) {
     let _ = writeln!(o, "<section>\n<h2>{}</h2>", lang.t("Trend", "Tendance"));
     match &r.trend {
         Some(t) => {
             let _ = writeln!(o, "<p class=\"big\">{}</p>", esc(&t.text));
-            trend_chart(&mut o, r, lang);
+            trend_chart(o, r, lang);
         }
         None => {
             let _ = writeln!(o, "<p>{}</p>", esc(lang.no_trend()));
         }
     }
     o.push_str("</section>\n");
+}
 
-    // Reminders.
+/// Reminders: their count and outcomes.
+fn reminders(o: &mut String, r: &Report, lang: Lang) {
+    let colon = lang.colon().trim_end();
     if let Some(rem) = &r.reminders {
         let _ = writeln!(
             o,
@@ -326,8 +359,11 @@ pub fn render(r: &Report, lang: Lang) -> String {
         }
         o.push_str("</section>\n");
     }
+}
 
-    // Reflection.
+/// Reflection: the notes and the question.
+fn reflection(o: &mut String, r: &Report, lang: Lang) {
+    let colon = lang.colon().trim_end();
     let _ = writeln!(
         o,
         "<section>\n<h2>{}</h2>",
@@ -367,6 +403,10 @@ pub fn render(r: &Report, lang: Lang) -> String {
         );
     }
     o.push_str("</section>\n");
+}
+
+/// The footer: where and from what the page was made.
+fn footer(o: &mut String, r: &Report, lang: Lang) {
     let _ = writeln!(
         o,
         "<footer>{} {} {}.</footer>\n</body>\n</html>",
@@ -381,7 +421,6 @@ pub fn render(r: &Report, lang: Lang) -> String {
             format!("{} {}", lang.t("to", "à"), esc(&r.to))
         }
     );
-    o
 }
 
 fn days_chart(o: &mut String, r: &Report, lang: Lang) {
@@ -401,22 +440,7 @@ fn days_chart(o: &mut String, r: &Report, lang: Lang) {
     let slot = (w - left - 8.0) / n as f64;
     let bar_w = (slot * 0.62).max(1.0);
     let y = |v: f64| top + plot_h * (1.0 - v / max);
-    let desc: Vec<String> = r
-        .days
-        .iter()
-        .map(|d| {
-            format!(
-                "{} {}{}",
-                d.date,
-                lang.duration(d.seconds),
-                if d.over {
-                    lang.t(" (over)", " (dépassé)")
-                } else {
-                    ""
-                }
-            )
-        })
-        .collect();
+    let desc = days_desc(r, lang);
     let _ = writeln!(
         o,
         "<svg viewBox=\"0 0 {w} {h}\" role=\"img\" aria-labelledby=\"days-t days-d\">\n<title id=\"days-t\">{}</title>\n<desc id=\"days-d\">{}</desc>",
@@ -475,6 +499,25 @@ fn days_chart(o: &mut String, r: &Report, lang: Lang) {
     );
 }
 
+/// The days chart's text alternative: each day, its social time, and whether over.
+fn days_desc(r: &Report, lang: Lang) -> Vec<String> {
+    r.days
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {}{}",
+                d.date,
+                lang.duration(d.seconds),
+                if d.over {
+                    lang.t(" (over)", " (dépassé)")
+                } else {
+                    ""
+                }
+            )
+        })
+        .collect()
+}
+
 /// The heatmap of the busy hours (the terminal's: from the first to the last
 /// hour with any social time), with a colour key, then its numbers in a table.
 fn heatmap(o: &mut String, r: &Report, lang: Lang) {
@@ -485,12 +528,45 @@ fn heatmap(o: &mut String, r: &Report, lang: Lang) {
     let Some((h0, h1)) = busy_hours(r) else {
         return;
     };
-    let hours = h1 - h0 + 1;
-    let (cell, left, top, key) = (24.0, 40.0, 18.0, 30.0);
-    let grid_bottom = top + cell * 7.0;
+    let g = Grid { max, h0, h1 };
+    heat_head(o, r, lang, g);
+    heat_cells(o, r, lang, g);
+    heat_key(o, lang, g);
+    o.push_str("</svg>\n");
+    heat_table(o, r, lang, g);
+}
+
+/// The heatmap's busy hours `h0..=h1`, its most in an hour, and its sizes.
+#[derive(Clone, Copy)]
+struct Grid {
+    max: i64,
+    h0: usize,
+    h1: usize,
+}
+
+impl Grid {
+    const CELL: f64 = 24.0;
+    const LEFT: f64 = 40.0;
+    const TOP: f64 = 18.0;
+    const KEY: f64 = 30.0;
+
+    /// How many hours the heatmap shows.
+    fn hours(self) -> usize {
+        self.h1 - self.h0 + 1
+    }
+
+    /// Where the grid ends and the key begins.
+    fn bottom(self) -> f64 {
+        Self::TOP + Self::CELL * 7.0
+    }
+}
+
+/// The heatmap's heading, the SVG's opening with its text alternative, and
+/// the hours above the grid.
+fn heat_head(o: &mut String, r: &Report, lang: Lang, g: Grid) {
+    let (hours, cell, left, key) = (g.hours(), Grid::CELL, Grid::LEFT, Grid::KEY);
     let w = (left + cell * hours as f64 + 4.0).max(left + 260.0);
-    let h = grid_bottom + key;
-    let opacity = |v: i64| 0.2 + 0.8 * (v as f64 / max as f64);
+    let h = g.bottom() + key;
     let mut desc = Vec::new();
     for (i, row) in r.heatmap.iter().enumerate() {
         if let Some((hour, &v)) = row.iter().enumerate().max_by_key(|(_, v)| **v) {
@@ -522,13 +598,19 @@ fn heatmap(o: &mut String, r: &Report, lang: Lang) {
         esc(&desc.join("; "))
     );
     let every = if hours <= 16 { 1 } else { 2 };
-    for (i, hour) in (h0..=h1).enumerate().step_by(every) {
+    for (i, hour) in (g.h0..=g.h1).enumerate().step_by(every) {
         let _ = writeln!(
             o,
             "<text x=\"{:.1}\" y=\"12\" text-anchor=\"middle\">{hour:02}</text>",
             left + cell * i as f64 + (cell - 2.0) / 2.0
         );
     }
+}
+
+/// The heatmap's rows: a weekday, then a cell per busy hour.
+fn heat_cells(o: &mut String, r: &Report, lang: Lang, g: Grid) {
+    let (cell, left, top, max, h0) = (Grid::CELL, Grid::LEFT, Grid::TOP, g.max, g.h0);
+    let opacity = |v: i64| 0.2 + 0.8 * (v as f64 / max as f64);
     for (i, row) in r.heatmap.iter().enumerate() {
         let wd = chrono::Weekday::try_from(i as u8).unwrap_or(chrono::Weekday::Mon);
         let yy = top + cell * i as f64;
@@ -538,7 +620,7 @@ fn heatmap(o: &mut String, r: &Report, lang: Lang) {
             yy + cell * 0.68,
             esc(lang.weekday(wd))
         );
-        for (j, &v) in row.get(h0..=h1).unwrap_or_default().iter().enumerate() {
+        for (j, &v) in row.get(h0..=g.h1).unwrap_or_default().iter().enumerate() {
             let hour = h0 + j;
             let x = left + cell * j as f64;
             if v == 0 {
@@ -560,8 +642,12 @@ fn heatmap(o: &mut String, r: &Report, lang: Lang) {
             }
         }
     }
-    // The key: none, then from a little to the most in one hour.
-    let (ky, k) = (grid_bottom + 10.0, 14.0);
+}
+
+/// The heatmap's key: none, then from a little to the most in one hour.
+fn heat_key(o: &mut String, lang: Lang, g: Grid) {
+    let left = Grid::LEFT;
+    let (ky, k) = (g.bottom() + 10.0, 14.0);
     let _ = writeln!(
         o,
         "<rect class=\"cell0\" x=\"{left}\" y=\"{ky:.1}\" width=\"{k}\" height=\"{k}\" rx=\"3\"/>\n<text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
@@ -585,11 +671,14 @@ fn heatmap(o: &mut String, r: &Report, lang: Lang) {
         esc(&format!(
             "{} {}",
             lang.t("up to", "jusqu'à"),
-            lang.duration(max)
+            lang.duration(g.max)
         ))
     );
-    o.push_str("</svg>\n");
-    // The same numbers, in minutes.
+}
+
+/// The heatmap's numbers, in minutes, in a table.
+fn heat_table(o: &mut String, r: &Report, lang: Lang, g: Grid) {
+    let (h0, h1) = (g.h0, g.h1);
     let _ = write!(
         o,
         "<table class=\"heat\">\n<caption class=\"muted\">{}</caption>\n<thead><tr><th></th>",
@@ -612,24 +701,7 @@ fn heatmap(o: &mut String, r: &Report, lang: Lang) {
 
 fn trend_chart(o: &mut String, r: &Report, lang: Lang) {
     let Some(t) = &r.trend else { return };
-    let mut bars: Vec<(String, Option<i64>, bool)> = t
-        .weekly_daily_seconds
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            let ago = t.weekly_daily_seconds.len() - i;
-            let label = match lang {
-                Lang::En => format!("{ago} wk ago"),
-                Lang::Fr => format!("il y a {ago} sem."),
-            };
-            (label, *v, false)
-        })
-        .collect();
-    bars.push((
-        lang.t("this period", "cette période").to_owned(),
-        Some(t.daily_seconds),
-        true,
-    ));
+    let bars = trend_bars(t, lang);
     let (w, h, top, bottom) = (640.0, 180.0, 16.0, 30.0);
     let plot_h = h - top - bottom;
     let max = bars
@@ -699,6 +771,34 @@ fn trend_chart(o: &mut String, r: &Report, lang: Lang) {
         );
     }
     o.push_str("</svg>\n");
+    trend_table(o, t, lang);
+}
+
+/// The trend's bars: each earlier week (oldest first), then this period.
+fn trend_bars(t: &Trend, lang: Lang) -> Vec<(String, Option<i64>, bool)> {
+    let mut bars: Vec<(String, Option<i64>, bool)> = t
+        .weekly_daily_seconds
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let ago = t.weekly_daily_seconds.len() - i;
+            let label = match lang {
+                Lang::En => format!("{ago} wk ago"),
+                Lang::Fr => format!("il y a {ago} sem."),
+            };
+            (label, *v, false)
+        })
+        .collect();
+    bars.push((
+        lang.t("this period", "cette période").to_owned(),
+        Some(t.daily_seconds),
+        true,
+    ));
+    bars
+}
+
+/// The trend's numbers in a table: this period and the average before.
+fn trend_table(o: &mut String, t: &Trend, lang: Lang) {
     let _ = writeln!(
         o,
         "<table>\n<tbody>\n<tr><td>{}</td><td class=\"n\">{}</td></tr>\n<tr><td>{}</td><td class=\"n\">{}</td></tr>\n</tbody>\n</table>",

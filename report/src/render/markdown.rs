@@ -24,16 +24,30 @@ fn md(s: &str) -> String {
 }
 
 pub fn render(r: &Report, lang: Lang) -> String {
-    let d = |s: i64| lang.duration(s);
-    // `:` after a bold label, with French spacing.
-    let colon = lang.colon().trim_end();
     let mut o = String::new();
+    header(&mut o, r, lang);
+    days(&mut o, r, lang);
+    totals(&mut o, r, lang);
+    sites(&mut o, r, lang);
+    patterns(&mut o, r, lang);
+    trend(&mut o, r, lang);
+    heatmap(&mut o, r, lang);
+    reflection(&mut o, r, lang);
+    o
+}
+
+/// The title, the privacy line and, when empty, the empty line.
+fn header(o: &mut String, r: &Report, lang: Lang) {
     let _ = writeln!(o, "# {}\n", md(&title(r, lang)));
     let _ = writeln!(o, "_{}_\n", md(&r.privacy));
     if r.empty {
         let _ = writeln!(o, "{}\n", md(lang.empty()));
     }
+}
 
+/// Days: the table of days.
+fn days(o: &mut String, r: &Report, lang: Lang) {
+    let d = |s: i64| lang.duration(s);
     let _ = writeln!(
         o,
         "## {}\n",
@@ -67,6 +81,13 @@ pub fn render(r: &Report, lang: Lang) -> String {
             d(day.threshold_seconds)
         );
     }
+}
+
+/// The total against the weekly limit and the social share.
+fn totals(o: &mut String, r: &Report, lang: Lang) {
+    let d = |s: i64| lang.duration(s);
+    // `:` after a bold label, with French spacing.
+    let colon = lang.colon().trim_end();
     let total = match r.over_weekly {
         Some(over) => format!(
             "{} {} {} {} ({})",
@@ -100,7 +121,11 @@ pub fn render(r: &Report, lang: Lang) -> String {
             d(r.active_seconds)
         );
     }
+}
 
+/// Sites: the top sites table.
+fn sites(o: &mut String, r: &Report, lang: Lang) {
+    let d = |s: i64| lang.duration(s);
     if !r.sites.is_empty() {
         let _ = writeln!(o, "## {}\n", lang.t("Top sites", "Sites principaux"));
         let _ = writeln!(
@@ -124,7 +149,13 @@ pub fn render(r: &Report, lang: Lang) -> String {
         }
         o.push('\n');
     }
+}
 
+/// Patterns: visits and the longest streak.
+fn patterns(o: &mut String, r: &Report, lang: Lang) {
+    let d = |s: i64| lang.duration(s);
+    // `:` after a bold label, with French spacing.
+    let colon = lang.colon().trim_end();
     let _ = writeln!(o, "## {}\n", lang.t("Patterns", "Habitudes"));
     let median = r.visits.median_seconds.map(d).unwrap_or_else(|| "—".into());
     let _ = writeln!(
@@ -146,6 +177,12 @@ pub fn render(r: &Report, lang: Lang) -> String {
             lang.visits(s.visits)
         );
     }
+}
+
+/// The trend and the reminders, the end of the patterns list.
+fn trend(o: &mut String, r: &Report, lang: Lang) {
+    // `:` after a bold label, with French spacing.
+    let colon = lang.colon().trim_end();
     let trend = r
         .trend
         .as_ref()
@@ -179,7 +216,10 @@ pub fn render(r: &Report, lang: Lang) -> String {
         );
     }
     o.push('\n');
+}
 
+/// The heatmap: social minutes by weekday and hour.
+fn heatmap(o: &mut String, r: &Report, lang: Lang) {
     // Heatmap: the busy hours, from the first to the last with social time
     // (as the terminal and the HTML page show them).
     let busy: Vec<usize> = busy_hours(r)
@@ -214,7 +254,12 @@ pub fn render(r: &Report, lang: Lang) -> String {
         }
         o.push('\n');
     }
+}
 
+/// The notes and the question.
+fn reflection(o: &mut String, r: &Report, lang: Lang) {
+    // `:` after a bold label, with French spacing.
+    let colon = lang.colon().trim_end();
     if let Some(n) = &r.previous_note {
         let _ = writeln!(
             o,
@@ -239,5 +284,4 @@ pub fn render(r: &Report, lang: Lang) -> String {
         lang.t("To reflect on", "À méditer"),
         md(&r.reflection.question)
     );
-    o
 }

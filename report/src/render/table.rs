@@ -217,9 +217,20 @@ pub fn title(r: &Report, lang: Lang) -> String {
 pub fn render(r: &Report, lang: Lang, color: bool, width: usize) -> String {
     let w = width.clamp(NARROWEST, WIDTH);
     let st = Style { color };
-    let d = |s: i64| lang.duration(s);
-    let colon = lang.colon();
     let mut o = String::new();
+    header(&mut o, r, lang, &st, w);
+    days(&mut o, r, lang, &st, w);
+    totals(&mut o, r, lang, &st, w);
+    sites(&mut o, r, lang, &st, w);
+    visits(&mut o, r, lang, &st, w);
+    heatmap(&mut o, r, lang, &st, w);
+    trend(&mut o, r, lang, &st, w);
+    notes(&mut o, r, lang, &st, w);
+    o
+}
+
+/// The title, the privacy line and, for `--merge`, how many databases.
+fn header(o: &mut String, r: &Report, lang: Lang, st: &Style, w: usize) {
     o.push_str(&st.bold(wrap("", &title(r, lang), 2, w).trim_end()));
     o.push('\n');
     o.push_str(&st.dim(&wrap("", &r.privacy, 0, w)));
@@ -232,8 +243,11 @@ pub fn render(r: &Report, lang: Lang, color: bool, width: usize) -> String {
         o.push_str(&st.dim(&line));
         o.push('\n');
     }
+}
 
-    // Days: date, bar, duration, flag.
+/// Days: date, bar, duration, flag.
+fn days(o: &mut String, r: &Report, lang: Lang, st: &Style, w: usize) {
+    let d = |s: i64| lang.duration(s);
     let limit = r.daily_threshold_seconds;
     let heading = lang.t("Social time per day", "Temps social par jour");
     let limit_text = format!(
@@ -300,8 +314,13 @@ pub fn render(r: &Report, lang: Lang, color: bool, width: usize) -> String {
             ))
         );
     }
+}
+
+/// Totals: the total against the limit, days over, the social share.
+fn totals(o: &mut String, r: &Report, lang: Lang, st: &Style, w: usize) {
+    let d = |s: i64| lang.duration(s);
+    let colon = lang.colon();
     o.push('\n');
-    // Totals.
     let total = match r.over_weekly {
         Some(over) => {
             let verdict = if over {
@@ -363,96 +382,104 @@ pub fn render(r: &Report, lang: Lang, color: bool, width: usize) -> String {
         o.push('\n');
         o.push_str(&wrap("  ", lang.empty(), 2, w));
     }
+}
 
-    // Sites: label, bar, duration, share, visits.
-    if !r.sites.is_empty() {
-        o.push('\n');
-        let _ = writeln!(o, "{}", st.bold(lang.t("Top sites", "Sites principaux")));
-        let top = r.sites.first().map(|s| s.seconds).unwrap_or(1) as f64;
-        let shown = &r.sites[..r.sites.len().min(MAX_SITES)];
-        let rest: i64 = r.sites.iter().skip(MAX_SITES).map(|s| s.seconds).sum();
-        let dur_w = shown
-            .iter()
-            .map(|s| s.seconds)
-            .chain((r.sites.len() > MAX_SITES).then_some(rest))
-            .map(|x| len(&d(x)))
-            .max()
-            .unwrap_or(0);
-        let share = |s: &crate::aggregate::Site| lang.percent(s.share * 100.0);
-        let share_w = shown.iter().map(|s| len(&share(s))).max().unwrap_or(0);
-        let visits_w = shown
-            .iter()
-            .map(|s| len(&lang.visits(s.visits)))
-            .max()
-            .unwrap_or(0);
-        let room = w.saturating_sub(2 + 2 + 2 + 2 + 2 + dur_w + share_w + visits_w);
-        let site_w = SITE.min(room.saturating_sub(10)).max(8);
-        let site_bar = SITE_BAR.min(room.saturating_sub(site_w)).max(4);
-        for s in shown {
-            let _ = writeln!(
-                o,
-                "  {}  {}  {}  {}  {}",
-                pad(&truncate(&for_terminal(&s.site), site_w), site_w),
-                pad(&bar(s.seconds as f64, top, site_bar, None), site_bar),
-                rpad(&d(s.seconds), dur_w),
-                rpad(&share(s), share_w),
-                st.dim(&lang.visits(s.visits))
-            );
-        }
-        if r.sites.len() > MAX_SITES {
-            let n = r.sites.len() - MAX_SITES;
-            let others = format!(
-                "{n} {}",
-                if n == 1 {
-                    lang.t("other", "autre")
-                } else {
-                    lang.t("others", "autres")
-                }
-            );
-            let _ = writeln!(
-                o,
-                "  {}  {}  {}",
-                pad(&others, site_w),
-                " ".repeat(site_bar),
-                rpad(&d(rest), dur_w)
-            );
-        }
+/// Sites: label, bar, duration, share, visits.
+fn sites(o: &mut String, r: &Report, lang: Lang, st: &Style, w: usize) {
+    if r.sites.is_empty() {
+        return;
     }
-
-    // Visits and streak.
-    if r.visits.count > 0 {
-        o.push('\n');
-        let median = r.visits.median_seconds.map(d).unwrap_or_default();
-        let head = st.bold(&pad(lang.t("Visits", "Visites"), LABEL));
-        let text = format!(
-            "{} · {} {median}",
-            r.visits.count,
-            lang.t("median length", "durée médiane"),
+    let d = |s: i64| lang.duration(s);
+    o.push('\n');
+    let _ = writeln!(o, "{}", st.bold(lang.t("Top sites", "Sites principaux")));
+    let top = r.sites.first().map(|s| s.seconds).unwrap_or(1) as f64;
+    let shown = &r.sites[..r.sites.len().min(MAX_SITES)];
+    let rest: i64 = r.sites.iter().skip(MAX_SITES).map(|s| s.seconds).sum();
+    let dur_w = shown
+        .iter()
+        .map(|s| s.seconds)
+        .chain((r.sites.len() > MAX_SITES).then_some(rest))
+        .map(|x| len(&d(x)))
+        .max()
+        .unwrap_or(0);
+    let share = |s: &crate::aggregate::Site| lang.percent(s.share * 100.0);
+    let share_w = shown.iter().map(|s| len(&share(s))).max().unwrap_or(0);
+    let visits_w = shown
+        .iter()
+        .map(|s| len(&lang.visits(s.visits)))
+        .max()
+        .unwrap_or(0);
+    let room = w.saturating_sub(2 + 2 + 2 + 2 + 2 + dur_w + share_w + visits_w);
+    let site_w = SITE.min(room.saturating_sub(10)).max(8);
+    let site_bar = SITE_BAR.min(room.saturating_sub(site_w)).max(4);
+    for s in shown {
+        let _ = writeln!(
+            o,
+            "  {}  {}  {}  {}  {}",
+            pad(&truncate(&for_terminal(&s.site), site_w), site_w),
+            pad(&bar(s.seconds as f64, top, site_bar, None), site_bar),
+            rpad(&d(s.seconds), dur_w),
+            rpad(&share(s), share_w),
+            st.dim(&lang.visits(s.visits))
         );
-        o.push_str(&wrap(&format!("{head}  "), &text, LABEL + 2, w));
-        if let Some(s) = &r.longest_streak {
-            let when = date(&s.date)
-                .map(|x| lang.short_date(x))
-                .unwrap_or_default();
-            let text = format!(
-                "{} {} {when}, {}–{}, {} ({} {})",
-                d(s.social_seconds),
-                lang.t("on", "le"),
-                clock(&s.start),
-                clock(&s.end),
-                lang.visits(s.visits),
-                lang.t("streak limit", "limite de série"),
-                d(r.streak_threshold_seconds)
-            );
-            let head = st.bold(&pad(lang.t("Longest streak", "Plus longue série"), LABEL));
-            o.push_str(&wrap(&format!("{head}  "), &text, LABEL + 2, w));
-        }
     }
+    if r.sites.len() > MAX_SITES {
+        let n = r.sites.len() - MAX_SITES;
+        let others = format!(
+            "{n} {}",
+            if n == 1 {
+                lang.t("other", "autre")
+            } else {
+                lang.t("others", "autres")
+            }
+        );
+        let _ = writeln!(
+            o,
+            "  {}  {}  {}",
+            pad(&others, site_w),
+            " ".repeat(site_bar),
+            rpad(&d(rest), dur_w)
+        );
+    }
+}
 
-    // Heatmap.
-    heatmap(&mut o, r, lang, &st, w);
+/// Visits and the longest streak.
+fn visits(o: &mut String, r: &Report, lang: Lang, st: &Style, w: usize) {
+    if r.visits.count == 0 {
+        return;
+    }
+    let d = |s: i64| lang.duration(s);
+    o.push('\n');
+    let median = r.visits.median_seconds.map(d).unwrap_or_default();
+    let head = st.bold(&pad(lang.t("Visits", "Visites"), LABEL));
+    let text = format!(
+        "{} · {} {median}",
+        r.visits.count,
+        lang.t("median length", "durée médiane"),
+    );
+    o.push_str(&wrap(&format!("{head}  "), &text, LABEL + 2, w));
+    if let Some(s) = &r.longest_streak {
+        let when = date(&s.date)
+            .map(|x| lang.short_date(x))
+            .unwrap_or_default();
+        let text = format!(
+            "{} {} {when}, {}–{}, {} ({} {})",
+            d(s.social_seconds),
+            lang.t("on", "le"),
+            clock(&s.start),
+            clock(&s.end),
+            lang.visits(s.visits),
+            lang.t("streak limit", "limite de série"),
+            d(r.streak_threshold_seconds)
+        );
+        let head = st.bold(&pad(lang.t("Longest streak", "Plus longue série"), LABEL));
+        o.push_str(&wrap(&format!("{head}  "), &text, LABEL + 2, w));
+    }
+}
 
-    // Trend and reminders.
+/// The trend and the reminders.
+fn trend(o: &mut String, r: &Report, lang: Lang, st: &Style, w: usize) {
+    let colon = lang.colon();
     o.push('\n');
     let trend = r
         .trend
@@ -483,8 +510,11 @@ pub fn render(r: &Report, lang: Lang, color: bool, width: usize) -> String {
         let head = st.bold(&pad(lang.t("Reminders", "Rappels"), LABEL));
         o.push_str(&wrap(&format!("{head}  "), &text, LABEL + 2, w));
     }
+}
 
-    // Notes and the question.
+/// The notes and the question.
+fn notes(o: &mut String, r: &Report, lang: Lang, st: &Style, w: usize) {
+    let colon = lang.colon();
     if let Some(n) = &r.previous_note {
         o.push('\n');
         let head = format!(
@@ -512,7 +542,6 @@ pub fn render(r: &Report, lang: Lang, color: bool, width: usize) -> String {
         );
         o.push_str(&st.dim(&wrap("  ", &text, 4, w)));
     }
-    o
 }
 
 /// Social time by weekday and hour, for the busy hours (the first to the last
