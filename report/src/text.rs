@@ -36,6 +36,9 @@ pub trait Words: Copy {
     /// A duration for people, [`dwell_core::text::duration`], with no-break
     /// spaces so that a line never breaks inside it.
     fn duration(self, seconds: i64) -> String;
+    /// How long a visit lasts: [`Words::duration`], but a visit of less than a
+    /// second (a glimpse) is said so, never `0m`.
+    fn visit_length(self, seconds: i64) -> String;
     /// "12 minutes less per day than your recent average", and friends.
     fn trend(self, difference_seconds: i64) -> String;
     /// `1 visit`, `3 visits`.
@@ -129,6 +132,13 @@ impl Words for Lang {
     fn duration(self, seconds: i64) -> String {
         // Held together on a line in English too (`2h 30m`).
         dwell_core::text::duration(seconds, self).replace(' ', "\u{a0}")
+    }
+
+    fn visit_length(self, seconds: i64) -> String {
+        match seconds {
+            s if s < 1 => self.t("under a second", "moins d’une seconde").to_owned(),
+            s => self.duration(s),
+        }
     }
 
     fn trend(self, difference_seconds: i64) -> String {
@@ -282,6 +292,9 @@ mod tests {
     #[test]
     fn durations_and_trend_words() {
         assert_eq!(Lang::En.duration(0), "0m");
+        assert_eq!(Lang::En.visit_length(0), "under a second");
+        assert_eq!(Lang::Fr.visit_length(0), "moins d’une seconde");
+        assert_eq!(Lang::En.visit_length(45), "45s");
         assert_eq!(Lang::En.duration(45), "45s");
         assert_eq!(Lang::En.duration(91), "1m\u{a0}31s");
         assert_eq!(Lang::En.duration(3_900), "1h\u{a0}5m");

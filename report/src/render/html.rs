@@ -278,7 +278,11 @@ fn patterns(o: &mut String, r: &Report, lang: Lang) {
     let d = |s: i64| esc(&lang.duration(s));
     let colon = lang.colon().trim_end();
     let _ = writeln!(o, "<section>\n<h2>{}</h2>", lang.t("Patterns", "Habitudes"));
-    let median = r.visits.median_seconds.map(d).unwrap_or_else(|| "—".into());
+    let median = r
+        .visits
+        .median_seconds
+        .map(|s| esc(&lang.visit_length(s)))
+        .unwrap_or_else(|| "—".into());
     let _ = writeln!(
         o,
         "<p>{}{colon} <strong>{}</strong>, {} <strong>{median}</strong>.</p>",

@@ -157,7 +157,11 @@ fn patterns(o: &mut String, r: &Report, lang: Lang) {
     // `:` after a bold label, with French spacing.
     let colon = lang.colon().trim_end();
     let _ = writeln!(o, "## {}\n", lang.t("Patterns", "Habitudes"));
-    let median = r.visits.median_seconds.map(d).unwrap_or_else(|| "—".into());
+    let median = r
+        .visits
+        .median_seconds
+        .map(|s| lang.visit_length(s))
+        .unwrap_or_else(|| "—".into());
     let _ = writeln!(
         o,
         "- **{}{colon}** {} ({} {median})",

@@ -450,7 +450,11 @@ fn visits(o: &mut String, r: &Report, lang: Lang, st: &Style, w: usize) {
     }
     let d = |s: i64| lang.duration(s);
     o.push('\n');
-    let median = r.visits.median_seconds.map(d).unwrap_or_default();
+    let median = r
+        .visits
+        .median_seconds
+        .map(|s| lang.visit_length(s))
+        .unwrap_or_default();
     let head = st.bold(&pad(lang.t("Visits", "Visites"), LABEL));
     let text = format!(
         "{} · {} {median}",
