@@ -583,7 +583,8 @@ fn reflection(lang: Lang, period: &Period, mood: Mood) -> Reflection {
     let seed = period.from.iso_week().week() + period.from.year().unsigned_abs();
     Reflection {
         language: lang.tag(),
-        question: text::question(lang, mood, seed).to_owned(),
+        question: text::question(lang, mood, seed, period.kind == crate::period::Kind::Day)
+            .to_owned(),
     }
 }
 

@@ -270,14 +270,71 @@ const QUESTIONS_FR: [&[&str]; 4] = [
 ];
 
 /// One reflection question for the period, stable for a given period and mood.
-pub fn question(lang: Lang, mood: Mood, seed: u32) -> &'static str {
+/// The invitation to keep a note (`dwell-report note`), which is kept for a
+/// week: a week's report looks to the next, a day's to its week's review.
+pub fn keep_a_thought(period: &str, lang: Lang) -> &'static str {
+    match period {
+        "day" => lang.t(
+            "Keep a thought for this week's review",
+            "Gardez une pensée pour le bilan de la semaine",
+        ),
+        _ => lang.t(
+            "Keep a thought for next week",
+            "Gardez une pensée pour la semaine prochaine",
+        ),
+    }
+}
+
+/// `day`: for a one-day report, worded for a day (never "this week").
+pub fn question(lang: Lang, mood: Mood, seed: u32, day: bool) -> &'static str {
     let i = mood as usize;
-    let list = match lang {
-        Lang::En => QUESTIONS_EN[i],
-        Lang::Fr => QUESTIONS_FR[i],
+    let list = match (lang, day) {
+        (Lang::En, false) => QUESTIONS_EN[i],
+        (Lang::Fr, false) => QUESTIONS_FR[i],
+        (Lang::En, true) => DAY_QUESTIONS_EN[i],
+        (Lang::Fr, true) => DAY_QUESTIONS_FR[i],
     };
     list[seed as usize % list.len()]
 }
+
+/// The same questions for a one-day report.
+const DAY_QUESTIONS_EN: [&[&str]; 4] = [
+    &[
+        "What took the place of scrolling today, and would you like more of it?",
+        "If you started recording again, what would you hope to see tomorrow?",
+    ],
+    &[
+        "When you went past your limit today, what was going on just before?",
+        "Which one visit today would you gladly give back, and why that one?",
+    ],
+    &[
+        "Many short visits add up: what sent you to a social site for a moment today?",
+        "Which quick check today was a real break, and which was a reflex?",
+    ],
+    &[
+        "What helped you keep social time where you wanted it today?",
+        "When did a visit today feel like a good break, and what made it so?",
+    ],
+];
+
+const DAY_QUESTIONS_FR: [&[&str]; 4] = [
+    &[
+        "Qu'est-ce qui a remplacé le défilement aujourd'hui, et en voulez-vous davantage?",
+        "Si vous enregistriez de nouveau, qu'aimeriez-vous voir demain?",
+    ],
+    &[
+        "Quand vous avez dépassé votre limite aujourd'hui, que se passait-il juste avant?",
+        "Quelle visite d'aujourd'hui redonneriez-vous volontiers, et pourquoi celle-là?",
+    ],
+    &[
+        "Les courtes visites s'additionnent\u{a0}: qu'est-ce qui vous a poussé vers un réseau social un instant aujourd'hui?",
+        "Quel coup d'œil rapide aujourd'hui était une vraie pause, et lequel un réflexe?",
+    ],
+    &[
+        "Qu'est-ce qui vous a aidé aujourd'hui à garder le temps sur les réseaux sociaux là où vous le vouliez?",
+        "Quand une visite d'aujourd'hui a-t-elle été une bonne pause, et qu'est-ce qui l'a rendue ainsi?",
+    ],
+];
 
 #[cfg(test)]
 mod tests {
@@ -287,6 +344,25 @@ mod tests {
     fn language_tags() {
         assert_eq!(Lang::En.tag(), "en");
         assert_eq!(Lang::Fr.tag(), "fr-CA");
+    }
+
+    #[test]
+    fn a_day_is_never_asked_about_a_week() {
+        for lang in [Lang::En, Lang::Fr] {
+            for mood in [Mood::Empty, Mood::Over, Mood::Fragmented, Mood::Calm] {
+                for seed in 0..6 {
+                    let q = question(lang, mood, seed, true).to_lowercase();
+                    assert!(!q.contains("week") && !q.contains("semaine"), "{q}");
+                    assert!(
+                        q.contains("today")
+                            || q.contains("tomorrow")
+                            || q.contains("aujourd'hui")
+                            || q.contains("demain"),
+                        "{q}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
@@ -332,8 +408,10 @@ mod tests {
     fn questions_exist_in_both_languages() {
         for mood in [Mood::Empty, Mood::Over, Mood::Fragmented, Mood::Calm] {
             for seed in 0..4 {
-                assert!(question(Lang::En, mood, seed).ends_with('?'));
-                assert!(question(Lang::Fr, mood, seed).ends_with('?'));
+                for day in [false, true] {
+                    assert!(question(Lang::En, mood, seed, day).ends_with('?'));
+                    assert!(question(Lang::Fr, mood, seed, day).ends_with('?'));
+                }
             }
         }
     }

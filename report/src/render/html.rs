@@ -400,10 +400,7 @@ fn reflection(o: &mut String, r: &Report, lang: Lang) {
         let _ = writeln!(
             o,
             "<p class=\"muted\">{}{colon} <code>dwell-report note \"…\"</code></p>",
-            lang.t(
-                "Keep a thought for next week",
-                "Gardez une pensée pour la semaine prochaine"
-            )
+            crate::text::keep_a_thought(r.period, lang)
         );
     }
     o.push_str("</section>\n");

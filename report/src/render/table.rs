@@ -539,10 +539,7 @@ fn notes(o: &mut String, r: &Report, lang: Lang, st: &Style, w: usize) {
     if r.note.is_none() {
         let text = format!(
             "{}{colon}dwell-report note \"...\"",
-            lang.t(
-                "Keep a thought for next week",
-                "Gardez une pensée pour la semaine prochaine"
-            )
+            crate::text::keep_a_thought(r.period, lang)
         );
         o.push_str(&st.dim(&wrap("  ", &text, 4, w)));
     }
