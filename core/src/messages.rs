@@ -402,6 +402,15 @@ impl Catalogue {
         self.entries.is_empty()
     }
 
+    /// Goes on with `before`'s rotation (a config reload builds a new
+    /// catalogue): what was shown recently stays recent, and the last message
+    /// is not shown again next.
+    pub fn continue_from(&mut self, before: &Catalogue) {
+        self.used.clone_from(&before.used);
+        self.tick = before.tick;
+        self.last.clone_from(&before.last);
+    }
+
     /// Tells the rotation that `id` was shown (oldest first), e.g. from the store
     /// after a restart.
     pub fn note_used(&mut self, id: &str) {
@@ -649,6 +658,22 @@ mod tests {
         first.dedup();
         assert_eq!(first.len(), eligible);
         assert!(seen.contains(&"user-1".to_string()));
+    }
+
+    /// A reload (a new catalogue from the same settings) goes on with the
+    /// rotation: the next message is not the one just shown.
+    #[test]
+    fn a_reload_keeps_the_rotation_going() {
+        let kinds = all_kinds();
+        let mut before = Catalogue::new(Lang::En, &kinds, &[]);
+        let shown: Vec<String> = (0..3)
+            .map(|_| before.compose(&reminder(Kind::Stage, 15)).id)
+            .collect();
+        let mut after = Catalogue::new(Lang::En, &kinds, &[]);
+        after.continue_from(&before);
+        let next = after.compose(&reminder(Kind::Stage, 15)).id;
+        assert!(!shown.contains(&next), "{next} again after {shown:?}");
+        assert_eq!(next, before.compose(&reminder(Kind::Stage, 15)).id);
     }
 
     #[test]

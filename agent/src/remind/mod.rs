@@ -112,11 +112,14 @@ impl Reminding {
     pub fn set_config(&mut self, config: &Config) {
         self.policy.set_config(PolicyConfig::of(config));
         self.lang = lang_of(config);
-        self.catalogue = Catalogue::new(
+        let mut catalogue = Catalogue::new(
             self.lang,
             &config.reminders.kinds,
             &config.reminders.messages,
         );
+        // The same line is not shown again just because the file was saved.
+        catalogue.continue_from(&self.catalogue);
+        self.catalogue = catalogue;
         self.snooze = config.reminders.snooze;
     }
 
