@@ -196,6 +196,9 @@ impl<'a, C: Clock, Tz: TimeZone> Loop<'a, C, Tz> {
         };
         let mut remind = Reminding::new(&config, requests);
         remind.restore(&store, now, tz);
+        // Unreadable, the forget log counts as not applied yet: re-applying an
+        // old forget removes nothing recorded after it (a forget only reaches
+        // back from its own moment: `ForgetEntry::removed`).
         let forget_seq = store.forget_seq().unwrap_or_else(|e| {
             tracing::warn!(error = %e, "cannot read the forget log");
             0
