@@ -435,27 +435,32 @@ mod tests {
     use dwell_core::Span;
     use std::time::Duration;
 
-    /// `status` at an injected moment: today's figure, the pause in local
-    /// time, calibration, and nothing running.
-    #[test]
-    fn status_at_an_injected_moment() {
-        use chrono::TimeZone;
+    /// A data directory and this config file, for `status_at`.
+    fn with_config(config: &str) -> (tempfile::TempDir, Global) {
         let tmp = tempfile::tempdir().unwrap();
         let g = Global {
             data_dir: Some(tmp.path().join("data")),
             config: Some(tmp.path().join("config.toml")),
         };
-        std::fs::write(
-            tmp.path().join("config.toml"),
-            "[tracking]\ncalibrate = \"7d\"\n[schedule]\nrecord = \"always\"\n",
-        )
-        .unwrap();
-        let at = |h, m| {
-            Local
-                .with_ymd_and_hms(2026, 11, 25, h, m, 0)
-                .unwrap()
-                .with_timezone(&Utc)
-        };
+        std::fs::write(tmp.path().join("config.toml"), config).unwrap();
+        (tmp, g)
+    }
+
+    /// 25 November 2026 at `h:m`, local time.
+    fn at(h: u32, m: u32) -> chrono::DateTime<Utc> {
+        use chrono::TimeZone;
+        Local
+            .with_ymd_and_hms(2026, 11, 25, h, m, 0)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    /// `status` at an injected moment: today's figure, the pause in local
+    /// time, calibration, and nothing running.
+    #[test]
+    fn status_at_an_injected_moment() {
+        let (tmp, g) =
+            with_config("[tracking]\ncalibrate = \"7d\"\n[schedule]\nrecord = \"always\"\n");
         let now = at(12, 0);
         let out = status_at(&g, false, now).unwrap();
         assert!(out.contains("enabled:    no"), "{out}");
@@ -507,23 +512,7 @@ mod tests {
     /// and why (JSON `not_recording_because`, null while recording).
     #[test]
     fn status_says_why_nothing_is_recorded_now() {
-        use chrono::TimeZone;
-        let tmp = tempfile::tempdir().unwrap();
-        let g = Global {
-            data_dir: Some(tmp.path().join("data")),
-            config: Some(tmp.path().join("config.toml")),
-        };
-        std::fs::write(
-            tmp.path().join("config.toml"),
-            "[schedule]\nwork_hours = [\"09:00-12:00\", \"13:00-17:00\"]\n",
-        )
-        .unwrap();
-        let at = |h, m| {
-            Local
-                .with_ymd_and_hms(2026, 11, 25, h, m, 0)
-                .unwrap()
-                .with_timezone(&Utc)
-        };
+        let (tmp, g) = with_config("[schedule]\nwork_hours = [\"09:00-12:00\", \"13:00-17:00\"]\n");
         let store = Store::open(&tmp.path().join("data")).unwrap();
         store.set_consent(at(9, 0)).unwrap();
         drop(store);
