@@ -75,6 +75,7 @@ impl Store {
         let moved_to = damaged_name(&db, now)?;
         tracing::warn!("the database is damaged: reading what can be read of a copy of it");
         let rescued = read_damaged(&db, started + READ_TIME, cancel)?;
+        let read_ms = started.elapsed().as_millis() as u64;
         if rescued.spent {
             tracing::warn!(
                 seconds = READ_TIME.as_secs(),
@@ -101,6 +102,7 @@ impl Store {
             notes = kept.notes,
             lost = kept.lost,
             consent = kept.consent,
+            read_ms,
             ms = started.elapsed().as_millis() as u64,
             "damaged database moved aside; what could be read is kept in a fresh one"
         );
@@ -351,14 +353,18 @@ impl Rescued {
             )
             .map_err(s)?;
         }
+        // One statement for all the spans: prepared once, not per row.
+        let mut put_span = conn
+            .prepare_cached(
+                "INSERT OR IGNORE INTO spans (start, end, site, source) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .map_err(s)?;
         for (start, end, site, source) in &self.spans {
-            kept.spans += conn
-                .execute(
-                    "INSERT OR IGNORE INTO spans (start, end, site, source) VALUES (?1, ?2, ?3, ?4)",
-                    params![start, end, site, source],
-                )
+            kept.spans += put_span
+                .execute(params![start, end, site, source])
                 .map_err(s)?;
         }
+        drop(put_span);
         for (at, kind, outcome, left, message) in &self.reminders {
             kept.reminders += conn
                 .execute(
@@ -387,3 +393,7 @@ mod tests;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod damage_tests;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod bench;

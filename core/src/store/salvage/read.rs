@@ -336,8 +336,8 @@ impl Rescued {
         let mut r = Rescued::default();
         let conn = match open_scratch(path, &budget) {
             Ok(conn) => conn,
+            Err(_) if budget.cancel.is_cancelled() => return Err(Stop::Cancelled),
             Err(_) => {
-                budget.stopped()?;
                 r.lost += 1;
                 return Ok(r);
             }
