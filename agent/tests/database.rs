@@ -258,9 +258,19 @@ fn one_line_exit_2(out: &Output, needles: &[&str]) -> String {
     err
 }
 
-/// Starts `dwell-agent run`, waits for the log line saying it runs, stops it
-/// (SIGTERM) and returns everything it logged.
-fn run_until_running(env: &Env) -> String {
+/// What a `dwell-agent run` stopped by SIGTERM did.
+struct Stopped {
+    /// Whether the log line waited for came (before the signal).
+    seen: bool,
+    status: std::process::ExitStatus,
+    /// From the signal to the exit.
+    took: Duration,
+    log: String,
+}
+
+/// Starts `dwell-agent run`, waits (up to `wait`) for a log line containing
+/// `marker`, then sends SIGTERM and waits for the exit (killed after 20 s).
+fn sigterm_at(env: &Env, marker: &'static str, wait: Duration) -> Stopped {
     let mut child = env
         .command(BIN, &["run"])
         .stdout(Stdio::null())
@@ -268,40 +278,53 @@ fn run_until_running(env: &Env) -> String {
         .spawn()
         .unwrap();
     let stderr = child.stderr.take().unwrap();
-    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
     let (tx, rx) = mpsc::channel();
-    let reader = {
-        let log = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let line = line.unwrap();
-                let mut log = log.lock().unwrap();
-                log.push_str(&line);
-                log.push('\n');
-                if line.contains("dwell-agent running") {
-                    let _ = tx.send(());
-                }
+    let reader = std::thread::spawn(move || {
+        let mut log = String::new();
+        for line in BufReader::new(stderr).lines() {
+            let line = line.unwrap();
+            if line.contains(marker) {
+                let _ = tx.send(());
             }
-        })
-    };
-    let running = rx.recv_timeout(Duration::from_secs(30)).is_ok();
+            log.push_str(&line);
+            log.push('\n');
+        }
+        log
+    });
+    let seen = rx.recv_timeout(wait).is_ok();
     let pid = rustix::process::Pid::from_child(&child);
     let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let signalled = std::time::Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
-        if std::time::Instant::now() > deadline {
+        if signalled.elapsed() > Duration::from_secs(20) {
             let _ = child.kill();
-            let _ = child.wait();
-            panic!("the agent did not stop on SIGTERM: {}", log.lock().unwrap());
+            break child.wait().unwrap();
         }
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(10));
     };
-    reader.join().unwrap();
-    let log = log.lock().unwrap().clone();
-    assert!(running, "the agent did not start ({status}): {log}");
+    let took = signalled.elapsed();
+    let log = reader.join().unwrap();
+    Stopped {
+        seen,
+        status,
+        took,
+        log,
+    }
+}
+
+/// Starts `dwell-agent run`, waits for the log line saying it runs, stops it
+/// (SIGTERM) and returns everything it logged.
+fn run_until_running(env: &Env) -> String {
+    let run = sigterm_at(env, "dwell-agent running", Duration::from_secs(30));
+    let log = run.log;
+    assert!(
+        run.took < Duration::from_secs(20),
+        "the agent did not stop on SIGTERM: {log}"
+    );
+    assert!(run.seen, "the agent did not start ({}): {log}", run.status);
     log
 }
 
@@ -466,43 +489,12 @@ fn sigterm_during_a_salvage_ends_the_agent_at_once_and_moves_nothing() {
     env.record_many(600_000);
     env.damage("spans");
     let damaged = std::fs::read(env.db()).unwrap();
-    let mut child = env
-        .command(BIN, &["run"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        let mut log = String::new();
-        for line in BufReader::new(stderr).lines() {
-            let line = line.unwrap();
-            if line.contains("reading what can be read") {
-                let _ = tx.send(());
-            }
-            log.push_str(&line);
-            log.push('\n');
-        }
-        log
-    });
-    let salvaging = rx.recv_timeout(Duration::from_secs(60)).is_ok();
-    let pid = rustix::process::Pid::from_child(&child);
-    let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
-    let signalled = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if signalled.elapsed() > Duration::from_secs(20) {
-            let _ = child.kill();
-            let _ = child.wait();
-            break child.wait().unwrap();
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let took = signalled.elapsed();
-    let log = reader.join().unwrap();
+    let Stopped {
+        seen: salvaging,
+        status,
+        took,
+        log,
+    } = sigterm_at(&env, "reading what can be read", Duration::from_secs(60));
     assert!(salvaging, "the salvage did not start: {log}");
     assert!(
         took < Duration::from_secs(1),
