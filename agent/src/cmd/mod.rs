@@ -29,7 +29,7 @@ pub mod setup;
 pub mod snooze;
 pub mod status;
 
-pub use dwell_clidoc::Global;
+pub use dwell_cli::Global;
 pub use dwell_core::exit::Refused;
 
 /// Shared with the runtime modules, so they live below the commands.
