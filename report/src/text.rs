@@ -269,7 +269,6 @@ const QUESTIONS_FR: [&[&str]; 4] = [
     ],
 ];
 
-/// One reflection question for the period, stable for a given period and mood.
 /// The invitation to keep a note (`dwell-report note`), which is kept for a
 /// week: a week's report looks to the next, a day's to its week's review.
 pub fn keep_a_thought(period: &str, lang: Lang) -> &'static str {
@@ -285,6 +284,7 @@ pub fn keep_a_thought(period: &str, lang: Lang) -> &'static str {
     }
 }
 
+/// One reflection question for the period, stable for a given period and mood;
 /// `day`: for a one-day report, worded for a day (never "this week").
 pub fn question(lang: Lang, mood: Mood, seed: u32, day: bool) -> &'static str {
     let i = mood as usize;
