@@ -180,11 +180,7 @@ fn patterns(o: &mut String, r: &Report, lang: Lang) {
 fn trend(o: &mut String, r: &Report, lang: Lang) {
     // `:` after a bold label, with French spacing.
     let colon = lang.colon().trim_end();
-    let trend = r
-        .trend
-        .as_ref()
-        .map(|t| t.text.clone())
-        .unwrap_or_else(|| lang.no_trend().to_owned());
+    let trend = super::trend_text(r, lang);
     let _ = writeln!(
         o,
         "- **{}{colon}** {}",
@@ -192,17 +188,12 @@ fn trend(o: &mut String, r: &Report, lang: Lang) {
         md(&trend)
     );
     if let Some(rem) = &r.reminders {
-        let parts: Vec<String> = rem
-            .outcomes
-            .iter()
-            .map(|(k, v)| format!("{v} {}", lang.outcome(k, *v)))
-            .collect();
         let _ = writeln!(
             o,
             "- **{}{colon}** {} ({}); {} {} {} {}",
             lang.label(Label::Reminders),
             rem.count,
-            parts.join(", "),
+            super::outcome_counts(rem, lang),
             lang.t(
                 "left social sites within 2 minutes after",
                 "réseaux sociaux quittés en moins de 2 minutes après"

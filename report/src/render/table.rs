@@ -482,20 +482,11 @@ fn visits(o: &mut String, r: &Report, lang: Lang, st: &Style, w: usize) {
 fn trend(o: &mut String, r: &Report, lang: Lang, st: &Style, w: usize) {
     let colon = lang.colon();
     o.push('\n');
-    let trend = r
-        .trend
-        .as_ref()
-        .map(|t| t.text.clone())
-        .unwrap_or_else(|| lang.no_trend().to_owned());
+    let trend = super::trend_text(r, lang);
     let head = st.bold(&pad(lang.label(Label::Trend), LABEL));
     o.push_str(&wrap(&format!("{head}  "), &trend, LABEL + 2, w));
     if let Some(rem) = &r.reminders {
-        let parts: Vec<String> = rem
-            .outcomes
-            .iter()
-            .map(|(k, v)| format!("{v} {}", lang.outcome(k, *v)))
-            .collect();
-        let mut text = format!("{}{colon}{}.", rem.count, parts.join(", "));
+        let mut text = format!("{}{colon}{}.", rem.count, super::outcome_counts(rem, lang));
         if rem.left_social_known > 0 {
             text.push_str(&format!(
                 " {} {} {} {}.",
