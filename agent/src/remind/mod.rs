@@ -384,9 +384,7 @@ impl Reminding {
                             set_outcome(store, at, "snoozed");
                             let until =
                                 now + chrono::Duration::from_std(self.snooze).unwrap_or_default();
-                            if let Err(e) = store.meta_set(SNOOZED_UNTIL_KEY, &until.to_rfc3339()) {
-                                tracing::warn!(error = %e, "cannot store the snooze for status");
-                            }
+                            note_snooze(store, until);
                         }
                     }
                     "done" => {
@@ -677,6 +675,14 @@ fn set_outcome(store: &mut Store, at: DateTime<Utc>, outcome: &str) {
 fn put_left(store: &mut Store, at: DateTime<Utc>, left: bool) {
     if let Err(e) = store.set_reminder_left(at, left) {
         tracing::warn!(error = %e, "cannot store whether social sites were left");
+    }
+}
+
+/// Notes for `status` when the running agent's snooze ends (the policy that
+/// `status` rebuilds from the store cannot know a snooze's length).
+fn note_snooze(store: &Store, until: DateTime<Utc>) {
+    if let Err(e) = store.meta_set(SNOOZED_UNTIL_KEY, &until.to_rfc3339()) {
+        tracing::warn!(error = %e, "cannot store the snooze for status");
     }
 }
 
