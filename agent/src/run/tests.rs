@@ -1439,3 +1439,61 @@ async fn pause_pages_one_after_another_count_as_other_time() {
     assert_eq!(social, 35.0, "{spans:?}");
     assert_eq!(other, 25.0, "{spans:?}");
 }
+
+/// A second pause page while the first is unanswered, then both answered
+/// (the newer first, the page in front of the employee, then the older
+/// one's tab): each page's record gets its own outcome, none stays
+/// "shown", so the reminders' figures add up.
+#[tokio::test(start_paused = true)]
+async fn two_pause_pages_answered_each_keep_their_outcome() {
+    let config = Config::parse(
+        "[schedule]\nrecord = \"always\"\n[tracking]\nidle_timeout = \"1h\"\n\
+         [limits]\ndaily = \"20s\"\nstreak = \"1h\"\nweekly = \"10h\"\n\
+         [reminders]\nmin_gap = \"1s\"\nrepeat_over = \"2m\"\npause_page = true\n",
+        std::path::Path::new("t.toml"),
+    )
+    .unwrap();
+    let (dir, _spans) = replay(config, |tx, _idle| {
+        Box::pin(async move {
+            let t0 = Instant::now();
+            tx.send(WatchEvent::Connected).await.unwrap();
+            tx.send(WatchEvent::Focus(browser("New Tab")))
+                .await
+                .unwrap();
+            assert!(tab_answer(&tx, "www.facebook.com").await.is_none());
+            at(t0, 30).await;
+            assert!(tab_answer(&tx, "docs.example.com").await.is_none());
+            at(t0, 35).await;
+            assert!(tab_answer(&tx, "www.facebook.com").await.is_some());
+            tx.send(tab(None, false, false)).await.unwrap();
+            at(t0, 40).await;
+            assert!(tab_answer(&tx, "old.reddit.com").await.is_some());
+            tx.send(tab(None, false, false)).await.unwrap();
+            at(t0, 45).await;
+            // The newer page: "Close tab"; back on the older one: "Continue".
+            tx.send(WatchEvent::PauseResult(crate::door::PauseOutcome::Closed))
+                .await
+                .unwrap();
+            at(t0, 50).await;
+            tx.send(WatchEvent::PauseResult(
+                crate::door::PauseOutcome::Continued,
+            ))
+            .await
+            .unwrap();
+            at(t0, 55).await;
+        })
+    })
+    .await;
+    let outcomes: Vec<(i64, String)> = Store::open(dir.path())
+        .unwrap()
+        .reminders(start(), start() + chrono::Duration::hours(1))
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.kind == "pause_page")
+        .map(|r| ((r.at - start()).num_seconds(), r.outcome))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [(35, "continued".to_owned()), (40, "closed".to_owned())]
+    );
+}
