@@ -7,7 +7,7 @@ pub mod markdown;
 pub mod table;
 
 use crate::aggregate::{Reminders, Report};
-use crate::text::{Lang, Words};
+use crate::text::{Label, Lang, Words};
 
 /// Output formats of `--format`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -60,4 +60,96 @@ fn outcome_counts(rem: &Reminders, lang: Lang) -> String {
         .map(|(k, v)| format!("{v} {}", lang.outcome(k, *v)))
         .collect();
     parts.join(", ")
+}
+
+/// The lines of limits that fit a person, each where it applies: the sites
+/// with a limit of their own, the plan's step and how the week went against
+/// it, and how the pause page ended. One definition for the table,
+/// Markdown and HTML (each escapes the text its own way).
+fn fit_lines(r: &Report, lang: Lang) -> Vec<(Label, String)> {
+    let d = |s: i64| lang.duration(s);
+    let days = |n: i64| match (lang, n) {
+        (Lang::En, 1) => "1 day".to_owned(),
+        (Lang::En, n) => format!("{n} days"),
+        (Lang::Fr, n) if n <= 1 => format!("{n}\u{a0}jour"),
+        (Lang::Fr, n) => format!("{n}\u{a0}jours"),
+    };
+    let colon = lang.colon();
+    let mut out = Vec::new();
+    if !r.site_limits.is_empty() {
+        let parts: Vec<String> = r
+            .site_limits
+            .iter()
+            .map(|s| {
+                let over = match (lang, s.days_over) {
+                    (Lang::En, 0) => "never over".to_owned(),
+                    (Lang::Fr, 0) => "jamais dépassée".to_owned(),
+                    (Lang::En, n) => format!("over on {}", days(n)),
+                    (Lang::Fr, n) => format!("dépassée {}", days(n)),
+                };
+                match lang {
+                    Lang::En => format!(
+                        "{}{colon}{} in all, {} a day allowed, {over}",
+                        s.site,
+                        d(s.seconds),
+                        d(s.limit_seconds)
+                    ),
+                    Lang::Fr => format!(
+                        "{}{colon}{} en tout, limite de {} par jour, {over}",
+                        s.site,
+                        d(s.seconds),
+                        d(s.limit_seconds)
+                    ),
+                }
+            })
+            .collect();
+        out.push((Label::SiteLimits, parts.join("; ")));
+    }
+    if let Some(p) = &r.plan {
+        let step = d(p.daily_limit_seconds);
+        let goal = d(p.to_seconds);
+        let mut text = match (lang, p.week) {
+            (Lang::En, 0) => format!("not started yet: {} weeks down to {goal} a day", p.weeks),
+            (Lang::Fr, 0) => format!(
+                "pas encore commencé{colon}{} semaines pour descendre à {goal} par jour",
+                p.weeks
+            ),
+            (Lang::En, w) => format!("week {w} of {}{colon}{step} a day (goal {goal})", p.weeks),
+            (Lang::Fr, w) => format!(
+                "semaine {w} sur {}{colon}{step} par jour (objectif {goal})",
+                p.weeks
+            ),
+        };
+        if p.week > 0 && p.days > 0 {
+            let within = p.days - p.days_over;
+            text.push_str(&match lang {
+                Lang::En => format!("; within it on {within} of {}", days(p.days as i64)),
+                Lang::Fr => format!(
+                    "; respectée {within} {} sur {}",
+                    if within > 1 { "jours" } else { "jour" },
+                    p.days
+                ),
+            });
+        }
+        out.push((Label::Plan, text));
+    }
+    if let Some(p) = r.reminders.as_ref().and_then(|rem| rem.pause_page.as_ref()) {
+        out.push((
+            Label::PausePage,
+            match lang {
+                Lang::En => format!(
+                    "shown {} time{}{colon}{} continued after the breath, {} closed the tab",
+                    p.shown,
+                    if p.shown == 1 { "" } else { "s" },
+                    p.continued,
+                    p.closed
+                ),
+                Lang::Fr => format!(
+                    "affichée {} fois{colon}{} fois continué après la pause, {} fois l'onglet fermé",
+                    p.shown, p.continued, p.closed
+                ),
+            },
+        ));
+    }
+    out
 }
