@@ -265,6 +265,10 @@ fn invalid(path: &Path, text: &str, offset: usize, message: String) -> ConfigErr
     }
 }
 
+/// Makes the error for a span of the file and a message (for the checks in
+/// `validate` and `limits`).
+type Fail<'a> = &'a dyn Fn(std::ops::Range<usize>, String) -> ConfigError;
+
 // ---------------------------------------------------------------------------
 // Raw, as written in the file. Every section and key is optional; unknown keys
 // are refused so a typo does not silently fall back to a default.

@@ -208,8 +208,7 @@ where
 
     let days_over = days.iter().filter(|d| d.over).count();
     let sites = sites(&c.pieces, &tally.per_site, social_ms);
-    let site_limits = crate::fit::site_limits(limits, &days, &sites);
-    let plan = crate::fit::plan_week(limits, &days, period.to.min(c.today));
+    let (site_limits, plan) = fit(limits, &days, &sites, period.to.min(c.today));
     let empty = social_ms == 0 && other_ms == 0;
     let over_weekly = period.week().map(|_| total_seconds > weekly);
     let mood = if empty {
@@ -458,6 +457,35 @@ fn days(
             }
         })
         .collect()
+}
+
+/// The site limits and the plan's week (see [`crate::fit`]), on `on`.
+fn fit(
+    limits: &dwell_core::config::Limits,
+    days: &[Day],
+    sites: &[Site],
+    on: NaiveDate,
+) -> (Vec<crate::fit::SiteLimit>, Option<crate::fit::PlanWeek>) {
+    let figures: Vec<crate::fit::DayFigures<'_>> = days
+        .iter()
+        .filter_map(|d| {
+            Some(crate::fit::DayFigures {
+                date: d.date.parse().ok()?,
+                over: d.over,
+                recorded: d.recorded_hours_seconds > 0,
+                sites: d
+                    .sites
+                    .iter()
+                    .map(|s| (s.site.as_str(), s.seconds))
+                    .collect(),
+            })
+        })
+        .collect();
+    let totals: Vec<(&str, i64)> = sites.iter().map(|s| (s.site.as_str(), s.seconds)).collect();
+    (
+        crate::fit::site_limits(limits, &figures, &totals),
+        crate::fit::plan_week(limits, &figures, on),
+    )
 }
 
 /// The period's sites, most time first, with their share of `social_ms`.

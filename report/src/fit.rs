@@ -13,7 +13,16 @@ use dwell_core::config::Limits;
 use dwell_core::model::ReminderRecord;
 use serde::Serialize;
 
-use crate::aggregate::{Day, Site};
+/// What the report says of one day, as this module needs it.
+pub struct DayFigures<'a> {
+    pub date: NaiveDate,
+    /// Over that day's own limit.
+    pub over: bool,
+    /// The day has recording hours.
+    pub recorded: bool,
+    /// Social seconds per site that day.
+    pub sites: Vec<(&'a str, i64)>,
+}
 
 /// One site with a limit of its own, over the period.
 #[derive(Debug, Serialize)]
@@ -55,12 +64,13 @@ fn secs(d: Duration) -> i64 {
     i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
 }
 
-fn date_of(day: &Day) -> Option<NaiveDate> {
-    day.date.parse().ok()
-}
-
 /// Each limited site: its time in the period and the days over its limit.
-pub fn site_limits(limits: &Limits, days: &[Day], sites: &[Site]) -> Vec<SiteLimit> {
+/// `sites`: the period's social seconds per site.
+pub fn site_limits(
+    limits: &Limits,
+    days: &[DayFigures<'_>],
+    sites: &[(&str, i64)],
+) -> Vec<SiteLimit> {
     limits
         .sites
         .iter()
@@ -70,14 +80,10 @@ pub fn site_limits(limits: &Limits, days: &[Day], sites: &[Site]) -> Vec<SiteLim
             SiteLimit {
                 site: l.site.clone(),
                 limit_seconds: limit,
-                seconds: sites
-                    .iter()
-                    .filter(|s| same(&s.site))
-                    .map(|s| s.seconds)
-                    .sum(),
+                seconds: sites.iter().filter(|s| same(s.0)).map(|s| s.1).sum(),
                 days_over: days
                     .iter()
-                    .filter(|d| d.sites.iter().any(|s| same(&s.site) && s.seconds > limit))
+                    .filter(|d| d.sites.iter().any(|s| same(s.0) && s.1 > limit))
                     .count() as i64,
             }
         })
@@ -85,14 +91,13 @@ pub fn site_limits(limits: &Limits, days: &[Day], sites: &[Site]) -> Vec<SiteLim
 }
 
 /// The plan week of `on` and how the period's days of that week went.
-pub fn plan_week(limits: &Limits, days: &[Day], on: NaiveDate) -> Option<PlanWeek> {
+pub fn plan_week(limits: &Limits, days: &[DayFigures<'_>], on: NaiveDate) -> Option<PlanWeek> {
     let plan = limits.plan.as_ref()?;
     let step = limits.plan_step(on)?;
     let week = plan.week_of(on);
-    let same_week: Vec<&Day> = days
+    let same_week: Vec<&DayFigures<'_>> = days
         .iter()
-        .filter(|d| date_of(d).is_some_and(|date| plan.week_of(date) == week && week > 0))
-        .filter(|d| d.recorded_hours_seconds > 0)
+        .filter(|d| week > 0 && plan.week_of(d.date) == week && d.recorded)
         .collect();
     Some(PlanWeek {
         week: step.week,

@@ -219,15 +219,7 @@ fn gather(cli: &Global, now: chrono::DateTime<Utc>) -> Result<(Status, Moments)>
         None => None,
     };
     let (outlook, sites) = reminder_outlook(store.as_ref(), &config, now, &Local)?;
-    let plan = config
-        .limits
-        .plan_step(schedule::local_date(now, &Local))
-        .map(|p| PlanStatus {
-            week: p.week,
-            weeks: p.weeks,
-            daily_limit_seconds: p.daily.as_secs(),
-            to_seconds: p.to.as_secs(),
-        });
+    let (site_limits, plan) = own_limits(&config, sites, now);
     let snoozed_until = snoozed_until.or(outlook.snoozed_until).filter(|t| *t > now);
     // While calibrating, the agent records but does not remind.
     let calibrating_until =
@@ -249,14 +241,7 @@ fn gather(cli: &Global, now: chrono::DateTime<Utc>) -> Result<(Status, Moments)>
         }),
         today_seconds: outlook.figures.today.as_secs_f64().round(),
         daily_limit_seconds: outlook.figures.daily_limit.as_secs(),
-        site_limits: sites
-            .into_iter()
-            .map(|f| SiteLimitStatus {
-                site: f.site,
-                seconds: f.today.as_secs_f64().round(),
-                limit_seconds: f.limit.as_secs(),
-            })
-            .collect(),
+        site_limits,
         plan,
         weekly_limit_seconds: config.limits.weekly.as_secs(),
         streak_seconds: outlook.figures.streak.as_secs_f64().round(),
@@ -304,6 +289,32 @@ fn gather(cli: &Global, now: chrono::DateTime<Utc>) -> Result<(Status, Moments)>
         snoozed_until,
     };
     Ok((st, at))
+}
+
+/// Each limited site against its limit, and the plan's step today.
+fn own_limits(
+    config: &Config,
+    sites: Vec<policy::SiteFigure>,
+    now: chrono::DateTime<Utc>,
+) -> (Vec<SiteLimitStatus>, Option<PlanStatus>) {
+    let sites = sites
+        .into_iter()
+        .map(|f| SiteLimitStatus {
+            site: f.site,
+            seconds: f.today.as_secs_f64().round(),
+            limit_seconds: f.limit.as_secs(),
+        })
+        .collect();
+    let plan = config
+        .limits
+        .plan_step(schedule::local_date(now, &Local))
+        .map(|p| PlanStatus {
+            week: p.week,
+            weeks: p.weeks,
+            daily_limit_seconds: p.daily.as_secs(),
+            to_seconds: p.to.as_secs(),
+        });
+    (sites, plan)
 }
 
 /// Whether the agent runs, how it watches, and what stands in its way.

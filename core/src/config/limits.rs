@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 
-use super::validate::Fail;
 use super::*;
 use crate::limits::MAX_PLAN_WEEKS;
 

@@ -5,9 +5,6 @@
 
 use super::*;
 
-/// Makes the error for a span of the file and a message.
-pub(super) type Fail<'a> = &'a dyn Fn(std::ops::Range<usize>, String) -> ConfigError;
-
 impl RawConfig {
     pub(super) fn validate(self, text: &str, path: &Path) -> Result<Config, ConfigError> {
         let err = |span: std::ops::Range<usize>, msg: String| invalid(path, text, span.start, msg);
