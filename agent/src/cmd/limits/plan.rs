@@ -88,7 +88,12 @@ pub fn plan_at(cli: &Global, args: &PlanArgs, now: DateTime<Utc>) -> Result<()> 
         weeks: args.weeks,
     };
     let text = with_plan(base, &plan, &path)?;
-    if !crate::ask::confirm_with(&steps(&plan), args.yes, "No plan was written.")? {
+    println!("{}", steps(&plan));
+    if !crate::ask::confirm_with(
+        "Write this plan into your config?",
+        args.yes,
+        "No plan was written.",
+    )? {
         return Ok(());
     }
     write_config(&path, &text)?;
