@@ -2,9 +2,12 @@
 // script opened it in this tab because dwell-agent asked for it: over the daily
 // limit, a social site was opened or switched to. It shows today's time against
 // the limit and one line, in the words and language the agent sent, and two
-// equal buttons. "Continue" goes back to the page at once; "Close tab" closes
-// the tab. Nothing is ever blocked. The page it replaced is known only to the
-// background script, in memory.
+// equal buttons. "Close tab" closes the tab at once; "Continue" goes back to
+// the page, once a short breath has passed (`[reminders] pause_breath`, sent
+// as `breath` in whole seconds; 0: at once) with a calm countdown beside it: a
+// pause before going on helps more than any message. Nothing is ever blocked.
+// For a site over its own limit (`site`), the figures are that site's. The
+// page it replaced is known only to the background script, in memory.
 "use strict";
 
 const api = globalThis.browser ?? globalThis.chrome;
@@ -14,6 +17,41 @@ const WORDS = {
   en: { title: "A pause", today: "Social time today:", limit: "Your daily limit:" },
   fr: { title: "Une pause", today: "Médias sociaux aujourd'hui\u00a0:", limit: "Votre limite quotidienne\u00a0:" },
 };
+
+/** The figures' labels for a site over its own limit. */
+function siteWords(lang, site) {
+  return lang === "fr"
+    ? { today: `${site} aujourd'hui\u00a0:`, limit: "Votre limite pour ce site\u00a0:" }
+    : { today: `${site} today:`, limit: "Your limit for it:" };
+}
+
+/** The breath's countdown line, `left` seconds before Continue works. */
+function breathLine(lang, left) {
+  return lang === "fr"
+    ? `Prenez une respiration. Continuer dans ${left}\u00a0s.`
+    : `Take a breath. Continue in ${left}s.`;
+}
+
+/** Continue waits `seconds` (at most a minute), counting down calmly. */
+function breathe(lang, seconds) {
+  const button = document.getElementById("continue");
+  let left = Math.min(60, seconds);
+  if (!(left > 0)) {
+    return;
+  }
+  button.disabled = true;
+  const tick = () => {
+    if (left <= 0) {
+      text("breath", "");
+      button.disabled = false;
+      return;
+    }
+    text("breath", breathLine(lang, left));
+    left -= 1;
+    setTimeout(tick, 1000);
+  };
+  tick();
+}
 
 function text(id, value) {
   const el = document.getElementById(id);
@@ -48,8 +86,10 @@ async function show() {
   document.documentElement.lang = lang === "fr" ? "fr-CA" : "en";
   document.title = words.title;
   text("title", words.title);
-  text("today-label", words.today);
-  text("limit-label", words.limit);
+  const site = pause && typeof pause.site === "string" && pause.site ? pause.site : "";
+  const labels = site ? siteWords(lang, site) : words;
+  text("today-label", labels.today);
+  text("limit-label", labels.limit);
   text("today", pause && pause.today);
   text("limit", pause && pause.limit);
   text("line", pause && pause.line);
@@ -57,6 +97,7 @@ async function show() {
   text("close", (pause && pause.close) || (lang === "fr" ? "Fermer l'onglet" : "Close tab"));
   document.getElementById("continue").addEventListener("click", () => choose("continued"));
   document.getElementById("close").addEventListener("click", () => choose("closed"));
+  breathe(lang, parseInt((pause && pause.breath) || "0", 10));
 }
 
 show();

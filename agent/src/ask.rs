@@ -9,15 +9,25 @@ use anyhow::{Context, Result};
 /// `true` to go ahead: `yes` was given, there is no terminal to ask on, or the
 /// answer was yes (`y`, `yes`, `o`, `oui`).
 pub fn confirm(what: &str, yes: bool) -> Result<bool> {
+    confirm_with(what, yes, "Nothing was deleted.")
+}
+
+/// [`confirm`], saying `declined` when the answer is no.
+pub fn confirm_with(what: &str, yes: bool, declined: &str) -> Result<bool> {
     if yes || !std::io::stdin().is_terminal() {
         return Ok(true);
     }
     let stdin = std::io::stdin();
     let mut out = std::io::stdout();
-    answer(what, &mut stdin.lock(), &mut out)
+    answer(what, declined, &mut stdin.lock(), &mut out)
 }
 
-fn answer(what: &str, input: &mut impl BufRead, out: &mut impl Write) -> Result<bool> {
+fn answer(
+    what: &str,
+    declined: &str,
+    input: &mut impl BufRead,
+    out: &mut impl Write,
+) -> Result<bool> {
     write!(out, "{what}\nGo ahead? [y/N] ").context("cannot ask")?;
     out.flush().context("cannot ask")?;
     let mut line = String::new();
@@ -29,7 +39,7 @@ fn answer(what: &str, input: &mut impl BufRead, out: &mut impl Write) -> Result<
         "y" | "yes" | "o" | "oui"
     );
     if !go {
-        writeln!(out, "Nothing was deleted.").context("cannot answer")?;
+        writeln!(out, "{declined}").context("cannot answer")?;
     }
     Ok(go)
 }
@@ -49,7 +59,13 @@ mod tests {
             ("", false),
         ] {
             let mut out = Vec::new();
-            let got = answer("Forget x.com?", &mut typed.as_bytes(), &mut out).unwrap();
+            let got = answer(
+                "Forget x.com?",
+                "Nothing was deleted.",
+                &mut typed.as_bytes(),
+                &mut out,
+            )
+            .unwrap();
             assert_eq!(got, go, "{typed:?}");
             let shown = String::from_utf8(out).unwrap();
             assert!(

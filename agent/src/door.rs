@@ -76,6 +76,14 @@ pub struct Pause {
     #[serde(rename = "continue")]
     pub continue_label: String,
     pub close: String,
+    /// The site over its own limit (`[limits.sites]`) the page is about, or
+    /// empty for the daily limit; then `today` and `limit` are the site's.
+    #[serde(default)]
+    pub site: String,
+    /// Whole seconds before Continue works (`[reminders] pause_breath`);
+    /// "0": at once.
+    #[serde(default)]
+    pub breath: String,
 }
 
 /// Longest field of a [`Pause`] passed on, in bytes.
@@ -160,6 +168,8 @@ mod tests {
             lang: "en".into(),
             continue_label: "Continue".into(),
             close: "Close tab".into(),
+            site: "youtube.com".into(),
+            breath: "5".into(),
         }
     }
 
@@ -167,7 +177,7 @@ mod tests {
     fn a_pause_page_goes_over_the_bus_as_a_dictionary_and_out_as_json() {
         let p = a_pause();
         let map = p.to_map();
-        assert_eq!(map.len(), 6);
+        assert_eq!(map.len(), 8);
         assert_eq!(map["continue"], "Continue");
         assert_eq!(Pause::from_map(map.clone()), Some(p.clone()));
         // Nothing to show, or not a whole page: nothing.
@@ -175,6 +185,14 @@ mod tests {
         let mut partial = map.clone();
         partial.remove("close");
         assert_eq!(Pause::from_map(partial), None);
+        // An agent without site limits or a breath is still understood.
+        let mut older = map.clone();
+        older.remove("site");
+        older.remove("breath");
+        assert_eq!(
+            Pause::from_map(older).map(|p| p.breath),
+            Some(String::new())
+        );
         let mut extra = map.clone();
         extra.insert("url".into(), "https://a.com/".into());
         assert_eq!(Pause::from_map(extra), None);
@@ -185,7 +203,8 @@ mod tests {
         assert_eq!(
             v,
             serde_json::json!({"pause": {"today": "25m", "limit": "20m", "line": "Back to it?",
-                "lang": "en", "continue": "Continue", "close": "Close tab"}})
+                "lang": "en", "continue": "Continue", "close": "Close tab",
+                "site": "youtube.com", "breath": "5"}})
         );
     }
 

@@ -9,10 +9,13 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 
+pub use crate::limits::{Plan, SiteLimit};
 use crate::rules::{Classifier, RuleError, UserRule};
 use crate::schedule::{self, RecordMode, Schedule, TimeRange};
 
+mod limits;
 mod validate;
+use limits::{RawDays, RawPlan, RawSiteLimits};
 use validate::check_messages;
 
 /// A configuration problem, with enough context for the employee to fix it.
@@ -110,6 +113,27 @@ pub struct Limits {
     pub weekly: Duration,
     /// Visits separated by less than this form one streak.
     pub streak_gap: Duration,
+    /// `[limits.days]`: the daily limit of some weekdays instead of `daily`
+    /// (Monday first).
+    pub days: [Option<Duration>; 7],
+    /// `[limits.sites]`: each limited site's own daily limit, by label.
+    pub sites: Vec<SiteLimit>,
+    /// `[limits.plan]`: a gradual plan from `from` to `to`.
+    pub plan: Option<Plan>,
+}
+
+impl Limits {
+    /// The daily limit in force on local day `date` (weekday, then plan): the
+    /// one definition in [`crate::limits`].
+    pub fn daily_on(&self, date: chrono::NaiveDate) -> Duration {
+        crate::limits::daily_on(self.daily, &self.days, self.plan.as_ref(), date)
+    }
+
+    /// Where the plan stands on `date`, if there is one.
+    pub fn plan_step(&self, date: chrono::NaiveDate) -> Option<crate::limits::PlanStep> {
+        let base = crate::limits::daily_on(self.daily, &self.days, None, date);
+        self.plan.as_ref().map(|p| p.step(date, base))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -136,6 +160,9 @@ pub struct Reminders {
     /// With the browser extension: over the daily limit, opening or switching
     /// to a social tab shows a calm page (Continue / Close tab). Off by default.
     pub pause_page: bool,
+    /// How long the pause page waits before its Continue button works (a
+    /// breath); zero: at once. Close works at once either way.
+    pub pause_breath: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -238,6 +265,10 @@ fn invalid(path: &Path, text: &str, offset: usize, message: String) -> ConfigErr
     }
 }
 
+/// Makes the error for a span of the file and a message (for the checks in
+/// `validate` and `limits`).
+type Fail<'a> = &'a dyn Fn(std::ops::Range<usize>, String) -> ConfigError;
+
 // ---------------------------------------------------------------------------
 // Raw, as written in the file. Every section and key is optional; unknown keys
 // are refused so a typo does not silently fall back to a default.
@@ -280,6 +311,9 @@ struct RawLimits {
     weekly: Sp<Duration>,
     #[serde(deserialize_with = "duration")]
     streak_gap: Sp<Duration>,
+    sites: RawSiteLimits,
+    days: RawDays,
+    plan: Option<Sp<RawPlan>>,
 }
 
 #[derive(Deserialize)]
@@ -326,6 +360,8 @@ struct RawReminders {
     messages: Sp<Vec<String>>,
     messages_file: Option<Sp<String>>,
     pause_page: bool,
+    #[serde(deserialize_with = "duration")]
+    pause_breath: Sp<Duration>,
 }
 
 #[derive(Deserialize)]
@@ -373,6 +409,9 @@ impl Default for RawLimits {
             streak: sp(mins(15)),
             weekly: sp(mins(150)),
             streak_gap: sp(mins(2)),
+            sites: RawSiteLimits::default(),
+            days: RawDays::default(),
+            plan: None,
         }
     }
 }
@@ -415,6 +454,7 @@ impl Default for RawReminders {
             messages: sp(vec![]),
             messages_file: None,
             pause_page: false,
+            pause_breath: sp(Duration::from_secs(5)),
         }
     }
 }
@@ -643,6 +683,25 @@ weekly = "2h30m"   # social time per week
 # Visits closer together than this count as one streak.
 streak_gap = "2m"
 
+# A daily limit of its own for the one site that gets away from you, by its
+# label as the reports show it. Its reminder names the site.
+[limits.sites]
+# "youtube.com" = "20m"
+
+# Another daily limit on some days of the week (mon, tue, ... sun).
+[limits.days]
+# fri = "45m"
+
+# A gradual plan: from `start`, the daily limit steps down each week, in
+# equal steps, from `from` to `to` over `weeks` weeks, then stays at `to`.
+# `dwell-agent limits plan --to 15m --weeks 4` writes it for you, and
+# `dwell-agent limits plan --off` takes it away.
+# [limits.plan]
+# from = "45m"
+# to = "15m"
+# start = "2026-12-07"
+# weeks = 4
+
 [schedule]
 # "work_hours": record only on work days during work hours; nothing at all is
 # stored outside them. "always": record at any time.
@@ -704,6 +763,9 @@ messages = []
 # Continue and Close tab. Nothing is ever blocked. At most once per site per
 # repeat_over.
 pause_page = false
+# On that page, Continue works after this short breath (a calm countdown
+# shows it); Close tab works at once. "0" for no breath.
+pause_breath = "5s"
 
 [data]
 # Spans older than this are deleted.
@@ -757,6 +819,120 @@ mod tests {
         );
         let e = err_of("[reminders]\npause_page = \"yes\"\n");
         assert!(e.starts_with("test.toml:2:"), "{e}");
+    }
+
+    #[test]
+    fn limits_that_fit_a_person_parse_and_apply() {
+        let c = parse(
+            "[limits]\ndaily = \"30m\"\n[limits.sites]\n\"YouTube.com\" = \"20m\"\n\"reddit.com\" = \"10m\"\n\
+             [limits.days]\nfri = \"45m\"\n[limits.plan]\nfrom = \"45m\"\nto = \"15m\"\nstart = \"2026-12-07\"\nweeks = 4\n\
+             [reminders]\npause_breath = \"8s\"\n",
+        )
+        .unwrap();
+        let labels: Vec<&str> = c.limits.sites.iter().map(|s| s.site.as_str()).collect();
+        assert_eq!(
+            labels,
+            ["reddit.com", "youtube.com"],
+            "the label as dwell writes it"
+        );
+        assert_eq!(c.limits.days[4], Some(Duration::from_secs(45 * 60)));
+        let plan = c.limits.plan.unwrap();
+        assert_eq!(
+            (plan.weeks, plan.start.to_string()),
+            (4, "2026-12-07".into())
+        );
+        assert_eq!(c.reminders.pause_breath, Duration::from_secs(8));
+        let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        // Friday 4 December, before the plan: the weekday's limit.
+        assert_eq!(
+            c.limits.daily_on(day("2026-12-04")),
+            Duration::from_secs(45 * 60)
+        );
+        assert_eq!(
+            c.limits.daily_on(day("2026-12-03")),
+            Duration::from_secs(30 * 60)
+        );
+        // Week 2 of the plan.
+        assert_eq!(
+            c.limits.daily_on(day("2026-12-15")),
+            Duration::from_secs(30 * 60)
+        );
+        // A native TOML date is a date too.
+        let native =
+            parse("[limits.plan]\nfrom = \"45m\"\nto = \"15m\"\nstart = 2026-12-07\nweeks = 2\n")
+                .unwrap();
+        assert_eq!(native.limits.plan.unwrap().start, day("2026-12-07"));
+        // The defaults: none of it, and a 5-second breath.
+        let d = Config::default();
+        assert!(d.limits.sites.is_empty() && d.limits.plan.is_none());
+        assert_eq!(d.limits.days, [None; 7]);
+        assert_eq!(d.reminders.pause_breath, Duration::from_secs(5));
+        assert_eq!(
+            parse("[reminders]\npause_breath = 0\n")
+                .unwrap()
+                .reminders
+                .pause_breath,
+            Duration::ZERO
+        );
+        // A site of the user's own rules can have a limit.
+        let own = parse(
+            "[[rules]]\nsite = \"forum\"\ntitle = \"Forum\"\n[limits.sites]\nforum = \"5m\"\n",
+        )
+        .unwrap();
+        assert_eq!(own.limits.sites[0].site, "forum");
+    }
+
+    #[test]
+    fn limits_that_fit_a_person_refuse_what_cannot_run() {
+        for (text, line, says) in [
+            (
+                "[limits.sites]\n\"youtube.con\" = \"20m\"\n",
+                2,
+                "not a site dwell counts",
+            ),
+            (
+                "[limits.sites]\n\"youtube.com\" = \"0m\"\n",
+                2,
+                "more than zero",
+            ),
+            ("[limits.sites]\n\"youtube.com\" = 20\n", 2, "\"20m\""),
+            ("[limits.days]\nfriday = \"45m\"\n", 2, "unknown field"),
+            (
+                "[limits.days]\nfri = \"0s\"\n",
+                2,
+                "limits.days.fri must be more than zero",
+            ),
+            (
+                "[limits.plan]\nfrom = \"15m\"\nto = \"45m\"\nstart = \"2026-12-07\"\nweeks = 4\n",
+                2,
+                "more than limits.plan.to",
+            ),
+            (
+                "[limits.plan]\nfrom = \"45m\"\nto = \"0m\"\nstart = \"2026-12-07\"\nweeks = 4\n",
+                3,
+                "limits.plan.to must be more than zero",
+            ),
+            (
+                "[limits.plan]\nfrom = \"45m\"\nto = \"15m\"\nstart = \"2026-12-07\"\nweeks = 0\n",
+                5,
+                "1 to 52 weeks",
+            ),
+            (
+                "[limits.plan]\nfrom = \"45m\"\nto = \"15m\"\nstart = \"2026-13-07\"\nweeks = 4\n",
+                4,
+                "written like \"2026-12-07\"",
+            ),
+            (
+                "[limits.plan]\nfrom = \"45m\"\nto = \"15m\"\nweeks = 4\n",
+                1,
+                "start",
+            ),
+            ("[reminders]\npause_breath = \"2m\"\n", 2, "at most \"60s\""),
+        ] {
+            let e = err_of(text);
+            assert!(e.starts_with(&format!("test.toml:{line}:")), "{text}: {e}");
+            assert!(e.contains(says), "{text}: {e}");
+        }
     }
 
     #[test]
@@ -1063,6 +1239,32 @@ quiet = ["12:00-13:00"]
         #[test]
         fn config_parse_never_panics(s in "\\PC{0,200}") {
             let _ = Config::parse(&s, Path::new("p.toml"));
+        }
+
+        #[test]
+        fn config_limit_tables_never_panic_and_accepted_values_run(
+            site in "\\PC{0,20}", fri in "[0-9]{1,12}[smhd]", from in "[0-9]{1,8}[smh]",
+            to in "[0-9]{1,8}[smh]", weeks in -3i64..80, start in "[0-9]{4}-[0-9]{2}-[0-9]{2}",
+            breath in "[0-9]{1,4}[sm]",
+        ) {
+            let text = format!(
+                "[limits.sites]\n{} = {}\n[limits.days]\nfri = \"{fri}\"\n[limits.plan]\nfrom = \"{from}\"\nto = \"{to}\"\nstart = \"{start}\"\nweeks = {weeks}\n[reminders]\npause_breath = \"{breath}\"\n",
+                toml_quote(&site), toml_quote(&fri),
+            );
+            if let Ok(c) = parse(&text) {
+                let plan = c.limits.plan.unwrap();
+                proptest::prop_assert!(plan.to < plan.from && !plan.to.is_zero());
+                proptest::prop_assert!((1..=52).contains(&plan.weeks));
+                proptest::prop_assert!(c.reminders.pause_breath <= Duration::from_secs(60));
+                for s in &c.limits.sites {
+                    proptest::prop_assert!(!s.limit.is_zero());
+                }
+                // Every day of the plan and around it has a limit above zero.
+                for w in 0..60 {
+                    let day = plan.start + chrono::Days::new(w * 7) - chrono::Days::new(7);
+                    proptest::prop_assert!(!c.limits.daily_on(day).is_zero());
+                }
+            }
         }
 
         #[test]

@@ -6,6 +6,8 @@
 //! - a **day**'s social time is the social time inside that local calendar day
 //!   (spans are cut at local midnight; a DST day has 23 or 25 hours);
 //! - a **week**'s is the sum of its seven days, from `[schedule] week_start`;
+//! - a **site**'s time on a day (for `[limits.sites]`) is the part of that
+//!   day's social time on that site label;
 //! - a **streak** is a run of visits, each starting less than
 //!   `limits.streak_gap` after the previous one ended; its length is the social
 //!   time in it (not the clock time, which includes the breaks). It goes on
@@ -211,6 +213,8 @@ pub struct Ledger {
     gap: TimeDelta,
     social: BTreeMap<NaiveDate, i64>,
     other: BTreeMap<NaiveDate, i64>,
+    /// Social time per day and site label.
+    sites: BTreeMap<(NaiveDate, String), i64>,
     streaks: Vec<Streak>,
     last_visit: Option<LastVisit>,
 }
@@ -237,6 +241,7 @@ impl Ledger {
             gap: delta(streak_gap),
             social: BTreeMap::new(),
             other: BTreeMap::new(),
+            sites: BTreeMap::new(),
             streaks: Vec::new(),
             last_visit: None,
         }
@@ -285,6 +290,7 @@ impl Ledger {
             return;
         };
         *self.social.entry(p.date).or_default() += ms;
+        *self.sites.entry((p.date, site.to_owned())).or_default() += ms;
         let same_visit = match &mut self.last_visit {
             Some(v) => {
                 let same = p.continues_visit(v.date, &v.site, v.end);
@@ -344,12 +350,21 @@ impl Ledger {
     pub fn forget_before(&mut self, date: NaiveDate) {
         self.social = self.social.split_off(&date);
         self.other = self.other.split_off(&date);
+        self.sites = self.sites.split_off(&(date, String::new()));
         self.streaks.retain(|s| s.date >= date);
     }
 
     /// Social time on local day `date`.
     pub fn day(&self, date: NaiveDate) -> i64 {
         self.social.get(&date).copied().unwrap_or(0)
+    }
+
+    /// Social time on `site` on local day `date` (the label as stored).
+    pub fn site_day(&self, date: NaiveDate, site: &str) -> i64 {
+        self.sites
+            .get(&(date, site.to_owned()))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Other active time on local day `date`.

@@ -20,6 +20,7 @@ pub mod exit;
 pub mod files;
 pub mod forget;
 pub mod ledger;
+pub mod limits;
 pub mod messages;
 pub mod model;
 pub mod paths;

@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use crate::policy::{Figures, Kind, Reminder};
+use crate::policy::{Figures, Kind, Reminder, SiteFigure};
 pub use crate::text::Lang;
 
 /// The kind of a message (see the module docs).
@@ -51,6 +51,8 @@ enum Subject {
     Day,
     Streak,
     Week,
+    /// One site against its own limit (`{site}`, `{site_today}`, `{site_limit}`).
+    Site,
 }
 
 fn subject_of(kind: Kind) -> Subject {
@@ -58,6 +60,7 @@ fn subject_of(kind: Kind) -> Subject {
         Kind::Stage | Kind::Over | Kind::PausePage => Subject::Day,
         Kind::Streak => Subject::Streak,
         Kind::Weekly => Subject::Week,
+        Kind::Site => Subject::Site,
     }
 }
 
@@ -66,7 +69,7 @@ fn subject_of(kind: Kind) -> Subject {
 type Raw = (MessageKind, Option<Subject>, &'static str);
 
 use MessageKind::{Back as B, Reflection as R, Time as T};
-use Subject::{Day as D, Streak as S, Week as W};
+use Subject::{Day as D, Site as X, Streak as S, Week as W};
 
 const EN: &[Raw] = &[
     (
@@ -238,6 +241,31 @@ const EN: &[Raw] = &[
     (B, None, "Pick one thing to finish before the next peek?"),
     (B, None, "The feed will refresh without you. Back to it?"),
     (B, None, "Time to get back to it, gently."),
+    (
+        T,
+        Some(X),
+        "{site_today} on {site} today, and you gave it {site_limit}.",
+    ),
+    (
+        T,
+        Some(X),
+        "{site} has had its {site_limit} for today. The rest of the day can go elsewhere.",
+    ),
+    (
+        T,
+        Some(X),
+        "You gave {site} {site_limit} a day; today it is at {site_today}.",
+    ),
+    (
+        T,
+        Some(X),
+        "Like a personal call at work, a short visit to {site} is fine. Today's {site_limit} has run its course.",
+    ),
+    (
+        T,
+        Some(X),
+        "{site} again? You have had your {site_limit} there today. Close it for now, perhaps?",
+    ),
 ];
 
 const FR: &[Raw] = &[
@@ -282,6 +310,31 @@ const FR: &[Raw] = &[
     (B, None, "Choisissez une chose à terminer avant le prochain coup d'œil?"),
     (B, None, "Le fil se mettra à jour sans vous. On s'y remet?"),
     (B, None, "C'est le moment de s'y remettre, tout doucement."),
+    (
+        T,
+        Some(X),
+        "{site_today} sur {site} aujourd'hui, pour une limite de {site_limit} que vous aviez choisie.",
+    ),
+    (
+        T,
+        Some(X),
+        "{site} a eu son temps pour aujourd'hui ({site_limit}). Le reste de la journée peut aller ailleurs.",
+    ),
+    (
+        T,
+        Some(X),
+        "Vous aviez prévu {site_limit} par jour pour {site}. Aujourd'hui, vous en êtes à {site_today}.",
+    ),
+    (
+        T,
+        Some(X),
+        "Comme un appel personnel au bureau, une courte visite sur {site}, c'est correct. Aujourd'hui, la limite de {site_limit} est atteinte.",
+    ),
+    (
+        T,
+        Some(X),
+        "Encore {site}? Votre limite de {site_limit} est atteinte pour aujourd'hui. Et si vous fermiez l'onglet pour l'instant?",
+    ),
 ];
 
 #[derive(Clone, Debug)]
@@ -464,7 +517,11 @@ impl Catalogue {
         Rendered {
             id: entry.id,
             summary,
-            body: fill(&entry.text, self.lang, &reminder.figures),
+            body: fill_site(
+                &fill(&entry.text, self.lang, &reminder.figures),
+                self.lang,
+                reminder.site.as_ref(),
+            ),
         }
     }
 }
@@ -502,7 +559,47 @@ fn summary(lang: Lang, r: &Reminder) -> String {
             d(f.week),
             d(f.weekly_limit)
         ),
+        (lang, Kind::Site) => site_summary(lang, r),
     }
+}
+
+/// The summary of a site's reminder: it names the site.
+fn site_summary(lang: Lang, r: &Reminder) -> String {
+    let d = |x| short(x, lang);
+    let Some(s) = &r.site else {
+        return summary(
+            lang,
+            &Reminder {
+                kind: Kind::Over,
+                ..r.clone()
+            },
+        );
+    };
+    match lang {
+        Lang::En => format!(
+            "{}: {} today, of the {} you gave it",
+            s.site,
+            d(s.today),
+            d(s.limit)
+        ),
+        Lang::Fr => format!(
+            "{}\u{a0}: {} aujourd'hui, pour une limite de {}",
+            s.site,
+            d(s.today),
+            d(s.limit)
+        ),
+    }
+}
+
+/// Fills a site's placeholders (`{site}`, `{site_today}`, `{site_limit}`),
+/// which only the built-in site messages use.
+fn fill_site(text: &str, lang: Lang, site: Option<&SiteFigure>) -> String {
+    let Some(s) = site else {
+        return text.to_owned();
+    };
+    text.replace("{site_today}", &long(s.today, lang))
+        .replace("{site_limit}", &long(s.limit, lang))
+        .replace("{site}", &s.site)
 }
 
 fn fill(text: &str, lang: Lang, f: &Figures) -> String {
@@ -576,6 +673,11 @@ mod tests {
                 week: Duration::from_secs(150 * 60),
                 weekly_limit: Duration::from_secs(150 * 60),
             },
+            site: (kind == Kind::Site).then(|| SiteFigure {
+                site: "youtube.com".into(),
+                today: Duration::from_secs(21 * 60),
+                limit: Duration::from_secs(20 * 60),
+            }),
         }
     }
 
@@ -608,13 +710,51 @@ mod tests {
     #[test]
     fn every_placeholder_is_filled_for_its_subject() {
         for lang in [Lang::En, Lang::Fr] {
-            for kind in [Kind::Stage, Kind::Over, Kind::Streak, Kind::Weekly] {
+            for kind in [
+                Kind::Stage,
+                Kind::Over,
+                Kind::Streak,
+                Kind::Weekly,
+                Kind::Site,
+            ] {
                 let mut c = Catalogue::new(lang, &all_kinds(), &[]);
                 for _ in 0..c.len() {
                     let r = c.compose(&reminder(kind, 24));
                     assert!(!r.body.contains('{'), "{}: {}", r.id, r.body);
                     assert!(!r.summary.contains('{'), "{}", r.summary);
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn a_site_reminder_names_the_site_and_its_own_figures() {
+        for lang in [Lang::En, Lang::Fr] {
+            let mut c = Catalogue::new(lang, &all_kinds(), &[]);
+            let mut time_bodies = 0;
+            for _ in 0..c.len() {
+                let r = c.compose(&reminder(Kind::Site, 24));
+                assert!(r.summary.starts_with("youtube.com"), "{}", r.summary);
+                assert!(
+                    r.summary.contains("21") && r.summary.contains("20"),
+                    "{}",
+                    r.summary
+                );
+                if r.id.contains("-time-") {
+                    time_bodies += 1;
+                    assert!(r.body.contains("youtube.com"), "{}: {}", r.id, r.body);
+                }
+            }
+            assert!(time_bodies >= 5, "{lang:?}: {time_bodies}");
+            // The daily reminders never draw a site's message.
+            let mut c = Catalogue::new(lang, &all_kinds(), &[]);
+            for _ in 0..c.len() {
+                let r = c.compose(&reminder(Kind::Over, 40));
+                assert!(
+                    !r.body.contains("youtube.com") && !r.body.contains('{'),
+                    "{}",
+                    r.body
+                );
             }
         }
     }

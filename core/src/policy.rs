@@ -31,8 +31,12 @@ use chrono::{DateTime, NaiveDate, TimeDelta, TimeZone, Utc, Weekday};
 
 use crate::config::{Limits, Reminders};
 use crate::ledger::{Ledger, Usage};
+use crate::limits::{Plan, SiteLimit};
 use crate::model::{ReminderRecord, Span};
 use crate::schedule::{local_date, local_day_bounds, TimeRange};
+
+mod sites;
+pub use sites::SiteFigure;
 
 /// What a reminder is about; stored as [`Kind::as_str`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -48,6 +52,8 @@ pub enum Kind {
     /// The browser extension's pause page: over the daily budget, a social tab
     /// was opened or switched to (see [`Policy::pause_page`]).
     PausePage,
+    /// A site reached its own limit (`[limits.sites]`): see [`sites`].
+    Site,
 }
 
 impl Kind {
@@ -58,6 +64,7 @@ impl Kind {
             Kind::Streak => "streak",
             Kind::Weekly => "weekly",
             Kind::PausePage => "pause_page",
+            Kind::Site => "site",
         }
     }
 }
@@ -99,6 +106,9 @@ pub struct Reminder {
     /// For [`Kind::Stage`]: the fraction of the daily limit reached.
     pub stage: Option<f64>,
     pub figures: Figures,
+    /// For [`Kind::Site`] (and a pause page for a site over its own limit):
+    /// the site, its time today and its limit.
+    pub site: Option<SiteFigure>,
 }
 
 /// Why a due reminder is held back.
@@ -135,7 +145,14 @@ pub enum Decision {
 #[derive(Clone, Debug, PartialEq)]
 pub struct PolicyConfig {
     pub enabled: bool,
+    /// `limits.daily`; the limit of a given day is [`PolicyConfig::daily_on`].
     pub daily: Duration,
+    /// `[limits.days]`, Monday first.
+    pub days: [Option<Duration>; 7],
+    /// `[limits.plan]`.
+    pub plan: Option<Plan>,
+    /// `[limits.sites]`.
+    pub sites: Vec<SiteLimit>,
     pub streak: Duration,
     pub weekly: Duration,
     pub streak_gap: Duration,
@@ -167,6 +184,9 @@ impl PolicyConfig {
         PolicyConfig {
             enabled: reminders.enabled,
             daily: limits.daily,
+            days: limits.days,
+            plan: limits.plan,
+            sites: limits.sites.clone(),
             streak: limits.streak,
             weekly: limits.weekly,
             streak_gap: limits.streak_gap,
@@ -179,6 +199,13 @@ impl PolicyConfig {
             quiet: reminders.quiet.clone(),
             week_start: Weekday::Mon,
         }
+    }
+}
+
+impl PolicyConfig {
+    /// The daily limit in force on local day `date` (see [`crate::limits`]).
+    pub fn daily_on(&self, date: NaiveDate) -> Duration {
+        crate::limits::daily_on(self.daily, &self.days, self.plan.as_ref(), date)
     }
 }
 
@@ -219,6 +246,10 @@ pub struct Policy {
     held: Option<Reminder>,
     /// When the pause page was last shown, per site label (`repeat_over` apart).
     paused_sites: HashMap<String, DateTime<Utc>>,
+    /// The site of the open span, when it is social (see [`Policy::set_open_site`]).
+    open_site: Option<String>,
+    /// The sites reminded today about their own limit.
+    sites_done: Vec<String>,
 }
 
 /// What is due right now, before the gates.
@@ -229,6 +260,8 @@ struct Due {
     stages_upto: Option<usize>,
     streak: bool,
     weekly: bool,
+    /// The site over its own limit this reminder is about.
+    site: Option<String>,
 }
 
 fn secs(d: Duration) -> f64 {
@@ -273,6 +306,8 @@ impl Policy {
             last_decided: None,
             held: None,
             paused_sites: HashMap::new(),
+            open_site: None,
+            sites_done: Vec::new(),
         }
     }
 
@@ -290,11 +325,8 @@ impl Policy {
         if cfg.at != self.cfg.at {
             // Stages already passed stay done; new ones above today start fresh.
             let today = self.day.map_or(0.0, |d| ms_secs(self.ledger.day(d)));
-            self.stages_done = cfg
-                .at
-                .iter()
-                .map(|f| today >= f * secs(cfg.daily))
-                .collect();
+            let daily = self.day.map_or(cfg.daily, |d| cfg.daily_on(d));
+            self.stages_done = cfg.at.iter().map(|f| today >= f * secs(daily)).collect();
         }
         self.ledger.set_streak_gap(cfg.streak_gap);
         self.cfg = cfg;
@@ -311,6 +343,7 @@ impl Policy {
         self.snoozes_used = 0;
         self.done_today = false;
         self.snoozed_until = None;
+        self.sites_done.clear();
         // A reminder held yesterday is not relevant today.
         self.held = None;
         let keep_from = week_start(today, self.cfg.week_start) - TimeDelta::days(7);
@@ -373,7 +406,7 @@ impl Policy {
         self.sent.sort();
         let usage = self.usage(now, None, tz);
         let today_secs = ms_secs(usage.today_ms);
-        let daily = secs(self.cfg.daily);
+        let daily = secs(self.cfg.daily_on(day));
         for (i, f) in self.cfg.at.iter().enumerate() {
             if today_secs >= f * daily {
                 self.stages_done[i] = true;
@@ -382,6 +415,12 @@ impl Policy {
         if ms_secs(usage.week_ms) >= secs(self.cfg.weekly) {
             self.weekly_done = Some(week_start(day, self.cfg.week_start));
         }
+        self.sites_done = self
+            .site_figures(now, None, tz)
+            .into_iter()
+            .filter(SiteFigure::over)
+            .map(|f| f.site)
+            .collect();
     }
 
     /// The ledger's figures at `now`, with the open social span since `open`.
@@ -401,13 +440,13 @@ impl Policy {
         open: Option<DateTime<Utc>>,
         tz: &Tz,
     ) -> Figures {
-        self.figures_of(&self.usage(now, open, tz))
+        self.figures_of(&self.usage(now, open, tz), local_date(now, tz))
     }
 
-    fn figures_of(&self, usage: &Usage) -> Figures {
+    fn figures_of(&self, usage: &Usage, date: NaiveDate) -> Figures {
         Figures {
             today: ms_dur(usage.today_ms),
-            daily_limit: self.cfg.daily,
+            daily_limit: self.cfg.daily_on(date),
             streak: usage.streak.as_ref().map_or(Duration::ZERO, |s| s.length()),
             streak_limit: self.cfg.streak,
             week: ms_dur(usage.week_ms),
@@ -416,9 +455,15 @@ impl Policy {
     }
 
     /// What is due at `now` (before the gates) with `usage`, if anything.
-    fn due<Tz: TimeZone>(&self, usage: &Usage, now: DateTime<Utc>, tz: &Tz) -> Option<Due> {
+    fn due<Tz: TimeZone>(
+        &self,
+        usage: &Usage,
+        now: DateTime<Utc>,
+        open: Option<DateTime<Utc>>,
+        tz: &Tz,
+    ) -> Option<Due> {
         let today = ms_secs(usage.today_ms);
-        let daily = secs(self.cfg.daily);
+        let daily = secs(self.cfg.daily_on(local_date(now, tz)));
         let stage = self
             .cfg
             .at
@@ -438,8 +483,11 @@ impl Policy {
             && self
                 .last_decided
                 .is_none_or(|last| now - last >= delta(self.cfg.repeat_over));
+        let site = self.site_due(now, open, tz);
         let kind = if stage.is_some() {
             Kind::Stage
+        } else if site.is_some() {
+            Kind::Site
         } else if streak {
             Kind::Streak
         } else if weekly {
@@ -455,6 +503,7 @@ impl Policy {
             stages_upto: stage,
             streak,
             weekly,
+            site: site.filter(|_| stage.is_none()),
         })
     }
 
@@ -470,6 +519,9 @@ impl Policy {
         }
         if due.weekly {
             self.weekly_done = Some(week_start(local_date(now, tz), self.cfg.week_start));
+        }
+        if let Some(site) = &due.site {
+            self.sites_done.push(site.clone());
         }
     }
 
@@ -561,7 +613,11 @@ impl Policy {
             return None;
         }
         let usage = self.usage(now, open, tz);
-        if ms_secs(usage.today_ms) < secs(self.cfg.daily) {
+        let date = local_date(now, tz);
+        let own = self
+            .site_figure(site, now, open, tz)
+            .filter(SiteFigure::over);
+        if own.is_none() && ms_secs(usage.today_ms) < secs(self.cfg.daily_on(date)) {
             return None;
         }
         let repeat = delta(self.cfg.repeat_over);
@@ -577,7 +633,8 @@ impl Policy {
             at: now,
             kind: Kind::PausePage,
             stage: None,
-            figures: self.figures_of(&usage),
+            figures: self.figures_of(&usage, date),
+            site: own,
         })
     }
 
@@ -599,8 +656,8 @@ impl Policy {
         }
         let hold = self.hold_reason(now, desk, tz);
         let usage = self.usage(now, open, tz);
-        let figures = self.figures_of(&usage);
-        if let Some(due) = self.due(&usage, now, tz) {
+        let figures = self.figures_of(&usage, local_date(now, tz));
+        if let Some(due) = self.due(&usage, now, open, tz) {
             if self.gates_open_at(now) > now {
                 return Decision::Nothing;
             }
@@ -609,6 +666,10 @@ impl Policy {
                 kind: due.kind,
                 stage: due.stage.map(|i| self.cfg.at[i]),
                 figures,
+                site: due
+                    .site
+                    .as_deref()
+                    .and_then(|s| self.site_figure(s, now, open, tz)),
             };
             self.settle(&due, &usage, now, tz);
             self.last_decided = Some(now);
@@ -624,6 +685,9 @@ impl Policy {
             if let Some(mut r) = self.held.take() {
                 // Still relevant: on a social site, the same day; with fresh figures.
                 r.figures = figures;
+                if let Some(site) = r.site.take() {
+                    r.site = self.site_figure(&site.site, now, open, tz);
+                }
                 self.sent.push(now);
                 return Decision::Send(r);
             }
@@ -652,7 +716,7 @@ impl Policy {
         let after = |s: f64| now + TimeDelta::milliseconds((s.max(0.0) * 1000.0).ceil() as i64);
         let usage = self.usage(now, open, tz);
         let today = ms_secs(usage.today_ms);
-        let daily = secs(self.cfg.daily);
+        let daily = secs(self.cfg.daily_on(date));
         let rolled = self.day != Some(date);
         for (i, f) in self.cfg.at.iter().enumerate() {
             if rolled || !self.stages_done[i] {
@@ -666,6 +730,9 @@ impl Policy {
         }
         if self.weekly_done != Some(week_start(date, self.cfg.week_start)) {
             candidates.push(after(secs(self.cfg.weekly) - ms_secs(usage.week_ms)));
+        }
+        if let Some(at) = self.site_wake(now, open, tz) {
+            candidates.push(at);
         }
         let over_from = after(daily - today);
         let repeat = self
@@ -776,7 +843,7 @@ impl Policy {
         Outlook {
             figures: self.figures(now, open, tz),
             next_stage: next,
-            next_stage_at: next.map(|f| dur(f * secs(self.cfg.daily))),
+            next_stage_at: next.map(|f| dur(f * secs(self.cfg.daily_on(local_date(now, tz))))),
             snoozes_left: self.snoozes_left(now, tz),
             snoozed_until: self.snoozed_until.filter(|u| same_day && *u > now),
             done_for_today: same_day && self.done_today,
@@ -1390,5 +1457,100 @@ mod tests {
         assert_eq!(o.next_stage_at, Some(Duration::from_secs(24 * 60)));
         assert_eq!(o.snoozes_left, 3);
         assert_eq!(o.figures.percent_of_daily(), 53);
+    }
+
+    #[test]
+    fn a_site_over_its_own_limit_gets_one_reminder_in_the_same_queue() {
+        let mut d = Day::new(config("[limits.sites]\n\"x.com\" = \"10m\"\n"));
+        d.p.set_open_site(Some("x.com"));
+        d.social();
+        d.advance(m(40));
+        let sent = d.sent();
+        assert_eq!(sent[0], (600, Kind::Site, None), "{sent:?}");
+        assert_eq!(sent[1], (900, Kind::Stage, Some(0.5)), "{sent:?}");
+        assert_eq!(
+            sent.iter().filter(|s| s.1 == Kind::Site).count(),
+            1,
+            "{sent:?}"
+        );
+        let site = d
+            .log
+            .iter()
+            .find_map(|(_, x)| match x {
+                Decision::Send(r) if r.kind == Kind::Site => r.site.clone(),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(
+            (site.site.as_str(), site.limit),
+            ("x.com", Duration::from_secs(600))
+        );
+        assert_eq!(site.today, Duration::from_secs(600));
+        // status: the site against its limit.
+        let figs = d.p.site_figures(d.now, d.open, &d.tz);
+        assert_eq!(figs[0].today, Duration::from_secs(40 * 60));
+        // On another site, nothing of x.com's counts as open.
+        d.p.set_open_site(Some("reddit.com"));
+        assert_eq!(
+            d.p.site_figures(d.now, None, &d.tz)[0].today,
+            Duration::ZERO
+        );
+    }
+
+    #[test]
+    fn a_site_crossing_under_a_stage_waits_for_the_gap_never_stacked() {
+        // The site's limit and the first stage (15m) at the same moment.
+        let mut d = Day::new(config("[limits.sites]\n\"x.com\" = \"15m\"\n"));
+        d.p.set_open_site(Some("x.com"));
+        d.social();
+        d.advance(m(25));
+        let sent = d.sent();
+        assert_eq!(sent[0], (900, Kind::Stage, Some(0.5)), "{sent:?}");
+        assert_eq!(
+            sent[1],
+            (1200, Kind::Site, None),
+            "min_gap after it: {sent:?}"
+        );
+    }
+
+    #[test]
+    fn the_daily_limit_is_the_days_limit() {
+        // 2026-11-24 is a Tuesday: 20 minutes that day, the first stage at 10.
+        let mut d = Day::new(config("[limits.days]\ntue = \"20m\"\n"));
+        d.social();
+        d.advance(m(12));
+        assert_eq!(d.sent(), vec![(600, Kind::Stage, Some(0.5))]);
+        let f = d.p.figures(d.now, d.open, &d.tz);
+        assert_eq!(f.daily_limit, Duration::from_secs(20 * 60));
+        // A plan in its second week (from 16 November): 45m to 15m over 4 weeks, 30m.
+        let cfg = config(
+            "[limits.days]\ntue = \"20m\"\n[limits.plan]\nfrom = \"45m\"\nto = \"15m\"\nstart = \"2026-11-16\"\nweeks = 4\n",
+        );
+        let d = Day::new(cfg);
+        let f = d.p.figures(d.now, None, &d.tz);
+        assert_eq!(f.daily_limit, Duration::from_secs(30 * 60));
+    }
+
+    #[test]
+    fn the_pause_page_for_a_site_over_its_own_limit() {
+        let mut d = Day::new(config(
+            "[limits.sites]\n\"x.com\" = \"5m\"\n[reminders]\npause_page = true\n",
+        ));
+        d.p.set_open_site(Some("x.com"));
+        d.social();
+        d.advance(m(6));
+        d.work();
+        d.p.set_open_site(None);
+        d.advance(m(10));
+        let now = d.now;
+        // Under the daily limit, but x.com is over its own.
+        let r =
+            d.p.pause_page(now, "x.com", None, Desk::default(), &d.tz)
+                .unwrap();
+        assert_eq!(r.site.unwrap().site, "x.com");
+        assert!(d
+            .p
+            .pause_page(now, "reddit.com", None, Desk::default(), &d.tz)
+            .is_none());
     }
 }

@@ -61,6 +61,10 @@ pub struct Report {
     pub heatmap: Vec<Vec<i64>>,
     pub trend: Option<Trend>,
     pub reminders: Option<Reminders>,
+    /// Each site with a limit of its own (`[limits.sites]`) against it.
+    pub site_limits: Vec<crate::fit::SiteLimit>,
+    /// The gradual plan's step this period, and how it went (`[limits.plan]`).
+    pub plan: Option<crate::fit::PlanWeek>,
     pub reflection: Reflection,
     pub note: Option<Note>,
     pub previous_note: Option<Note>,
@@ -141,6 +145,8 @@ pub struct Reminders {
     pub left_social_within_2_minutes: usize,
     /// Reminders for which that is known.
     pub left_social_known: usize,
+    /// How the browser extension's pause page ended (null if it never showed).
+    pub pause_page: Option<crate::fit::PausePage>,
 }
 
 #[derive(Debug, Serialize)]
@@ -182,14 +188,14 @@ where
 {
     let lang = cx.lang;
     let limits = &cx.config.limits;
-    let daily_limit = dur_secs(limits.daily);
+    let daily_limit = dur_secs(limits.daily_on(period.to));
     let mut held = Held::default();
     let c = load(cx, period, sources, &mut held)?;
     let here = &c.windows[c.first..];
 
     let visits = stats::visits(&c.pieces);
     let mut tally = Tally::of(&visits, &c.pieces, period.from, here.len());
-    let days = days(here, &c.ledger, lang, daily_limit, &mut tally);
+    let days = days(here, &c.ledger, lang, limits, &mut tally);
     let social_ms: i64 = here.iter().map(|w| c.ledger.day(w.date)).sum();
     let other_ms: i64 = here.iter().map(|w| c.ledger.other(w.date)).sum();
     let total_seconds = secs(social_ms);
@@ -201,6 +207,8 @@ where
     let (note, previous_note) = notes(cx.config, period, sources)?;
 
     let days_over = days.iter().filter(|d| d.over).count();
+    let sites = sites(&c.pieces, &tally.per_site, social_ms);
+    let (site_limits, plan) = fit(limits, &days, &sites, period.to.min(c.today));
     let empty = social_ms == 0 && other_ms == 0;
     let over_weekly = period.week().map(|_| total_seconds > weekly);
     let mood = if empty {
@@ -233,7 +241,7 @@ where
         social_share: share(social_ms, social_ms + other_ms),
         empty,
         days,
-        sites: sites(&c.pieces, &tally.per_site, social_ms),
+        sites,
         visits: Visits {
             count: visits.len(),
             median_seconds: median,
@@ -242,6 +250,8 @@ where
         heatmap: heatmap(&c.pieces, cx.tz),
         trend,
         reminders,
+        site_limits,
+        plan,
         reflection: reflection(lang, period, mood),
         note,
         previous_note,
@@ -425,13 +435,15 @@ fn days(
     here: &[DayWindow],
     ledger: &Ledger,
     lang: Lang,
-    daily_limit: i64,
+    limits: &dwell_core::config::Limits,
     tally: &mut Tally<'_>,
 ) -> Vec<Day> {
     here.iter()
         .enumerate()
         .map(|(i, w)| {
             let seconds = secs(ledger.day(w.date));
+            // The limit of that day: weekday, then plan.
+            let daily_limit = dur_secs(limits.daily_on(w.date));
             Day {
                 date: w.date.to_string(),
                 weekday: lang.weekday(w.date.weekday()).to_owned(),
@@ -445,6 +457,35 @@ fn days(
             }
         })
         .collect()
+}
+
+/// The site limits and the plan's week (see [`crate::fit`]), on `on`.
+fn fit(
+    limits: &dwell_core::config::Limits,
+    days: &[Day],
+    sites: &[Site],
+    on: NaiveDate,
+) -> (Vec<crate::fit::SiteLimit>, Option<crate::fit::PlanWeek>) {
+    let figures: Vec<crate::fit::DayFigures<'_>> = days
+        .iter()
+        .filter_map(|d| {
+            Some(crate::fit::DayFigures {
+                date: d.date.parse().ok()?,
+                over: d.over,
+                recorded: d.recorded_hours_seconds > 0,
+                sites: d
+                    .sites
+                    .iter()
+                    .map(|s| (s.site.as_str(), s.seconds))
+                    .collect(),
+            })
+        })
+        .collect();
+    let totals: Vec<(&str, i64)> = sites.iter().map(|s| (s.site.as_str(), s.seconds)).collect();
+    (
+        crate::fit::site_limits(limits, &figures, &totals),
+        crate::fit::plan_week(limits, &figures, on),
+    )
 }
 
 /// The period's sites, most time first, with their share of `social_ms`.
@@ -552,6 +593,7 @@ fn reminders(
                 .filter(|r| r.left_social == Some(true))
                 .count(),
             left_social_known: list.iter().filter(|r| r.left_social.is_some()).count(),
+            pause_page: crate::fit::pause_page(&list),
         }
     }))
 }

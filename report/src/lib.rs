@@ -4,7 +4,8 @@
 //!
 //! [`cli`] parses the command line and runs the commands; [`period`] turns
 //! dates and ISO weeks into a period; [`query`] reads the databases (the own
-//! one and `--merge`d ones); [`aggregate`] builds the report's figures, which
+//! one and `--merge`d ones); [`aggregate`] builds the report's figures (with [`fit`]: the site limits,
+//! the plan and the pause page), which
 //! [`render`] writes in each format, in the words of [`text`]; [`demo`] fills a
 //! data directory with a synthetic history; [`assets`] prints completions and
 //! writes man pages for packaging; [`platform`] holds what differs between
@@ -14,6 +15,7 @@ pub mod aggregate;
 pub mod assets;
 pub mod cli;
 pub mod demo;
+pub mod fit;
 pub mod period;
 pub mod platform;
 pub mod query;

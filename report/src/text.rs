@@ -62,6 +62,12 @@ pub enum Label {
     YourNote,
     /// Before the reflection question.
     ToReflectOn,
+    /// The line of the sites with a limit of their own.
+    SiteLimits,
+    /// The line of the gradual plan.
+    Plan,
+    /// The line of the pause page's outcomes.
+    PausePage,
 }
 
 impl Label {
@@ -96,6 +102,9 @@ impl Label {
             Label::YourNoteLastWeek => ("Your note last week", "Votre note de la semaine dernière"),
             Label::YourNote => ("Your note", "Votre note"),
             Label::ToReflectOn => ("To reflect on", "À méditer"),
+            Label::SiteLimits => ("Site limits", "Limites par site"),
+            Label::Plan => ("Plan", "Plan"),
+            Label::PausePage => ("Pause page", "Page de pause"),
         }
     }
 }

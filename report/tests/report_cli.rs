@@ -97,6 +97,20 @@ fn demo_env() -> Env {
     env
 }
 
+/// Two sites with limits of their own and a plan whose first week (from
+/// Wednesday 18 November) allows 30m a day, the default daily limit: the
+/// days read as before; the golden files show the additions.
+fn with_own_limits(env: &Env) {
+    let config = env.path("config").join("dwell");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("config.toml"),
+        "[limits.sites]\n\"reddit.com\" = \"5m\"\n\"youtube.com\" = \"3m\"\n\
+         [limits.plan]\nfrom = \"45m\"\nto = \"15m\"\nstart = \"2026-11-18\"\nweeks = 2\n",
+    )
+    .unwrap();
+}
+
 fn golden(name: &str, actual: &str) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/golden")
@@ -140,6 +154,7 @@ fn refused(out: &Output, needle: &str) {
 #[test]
 fn golden_outputs_of_every_format() {
     let env = demo_env();
+    with_own_limits(&env);
     let table = env.ok(&["week", "--last"]);
     for line in table.lines() {
         assert!(line.chars().count() <= 80, "wider than 80: {line:?}");
@@ -758,6 +773,7 @@ fn the_table_fits_the_terminal_down_to_60_columns() {
         }
     }
     // Not a terminal, no COLUMNS: 80, as the golden files.
+    with_own_limits(&env);
     assert_eq!(
         env.ok(&["week", "--last"]),
         std::fs::read_to_string(

@@ -43,6 +43,7 @@ streak = "1h"
 weekly = "10h"
 [reminders]
 pause_page = true
+pause_breath = "0"
 language = "en"
 min_gap = "1s"
 repeat_over = "1h"

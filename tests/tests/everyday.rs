@@ -721,4 +721,33 @@ fn limits_suggest_needs_data_then_suggests_a_little_below_the_median() {
     let text = fs::read_to_string(home.config_file()).expect("config");
     assert!(text.contains("daily = \"35m\""), "{text}");
     assert!(home.ok(&["config", "check"]).contains("daily 35m"));
+
+    // A gradual plan from that suggestion (35m) to 15m over 4 weeks: 30m in
+    // its first week, this week; written into the config, shown by status.
+    home.refused(&["limits", "plan", "--to", "40m", "--yes"]);
+    let out = home.ok(&["limits", "plan", "--to", "15m", "--weeks", "4", "--yes"]);
+    assert!(
+        out.contains("week 1 (from ") && out.contains("30m a day"),
+        "{out}"
+    );
+    let text = fs::read_to_string(home.config_file()).expect("config");
+    assert!(
+        text.contains("[limits.plan]") && text.contains("from = \"35m\""),
+        "{text}"
+    );
+    home.ok(&["config", "check"]);
+    let status: serde_json::Value =
+        serde_json::from_str(&home.ok(&["status", "--json"])).expect("JSON");
+    assert_eq!(
+        status["plan"],
+        serde_json::json!({"week": 1, "weeks": 4, "daily_limit_seconds": 1800, "to_seconds": 900}),
+        "{status}"
+    );
+    assert_eq!(status["daily_limit_seconds"], 1800, "{status}");
+    assert!(home.ok(&["status"]).contains("week 1 of 4: 30m a day"));
+    home.ok(&["limits", "plan", "--off"]);
+    let status: serde_json::Value =
+        serde_json::from_str(&home.ok(&["status", "--json"])).expect("JSON");
+    assert!(status["plan"].is_null(), "{status}");
+    assert_eq!(status["daily_limit_seconds"], 2100, "{status}");
 }

@@ -49,6 +49,24 @@ fn config_check(cli: &Global) -> Result<()> {
         humanize(config.limits.weekly),
         config.rules.len()
     );
+    for s in &config.limits.sites {
+        println!("  {}: {} a day of its own", s.site, humanize(s.limit));
+    }
+    const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    for (day, limit) in DAYS.iter().zip(config.limits.days) {
+        if let Some(l) = limit {
+            println!("  {day}: daily limit {}", humanize(l));
+        }
+    }
+    if let Some(p) = &config.limits.plan {
+        println!(
+            "  plan: from {} to {} over {} week(s) from {}",
+            humanize(p.from),
+            humanize(p.to),
+            p.weeks,
+            p.start
+        );
+    }
     for w in super::advice::limit_warnings(&config) {
         println!("warning: {w}");
     }

@@ -1,6 +1,9 @@
 //! `dwell-agent limits suggest`: a daily budget from the employee's own
 //! recorded workdays (the maths is `dwell_core::calibrate`), with the numbers
-//! behind it; `--apply` writes it into the config file.
+//! behind it; `--apply` writes it into the config file. `limits plan` (in
+//! [`plan`]): a gradual plan from there to a goal.
+
+mod plan;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Datelike, Local, NaiveDate, TimeZone, Utc};
@@ -28,6 +31,8 @@ pub enum LimitsAction {
         #[arg(long)]
         apply: bool,
     },
+    /// A gradual plan: step your daily limit down each week to a goal (e.g. --to 15m --weeks 4).
+    Plan(plan::PlanArgs),
 }
 
 #[derive(Serialize, Debug)]
@@ -75,7 +80,10 @@ pub fn limits(cli: &Global, action: &LimitsAction) -> Result<()> {
 
 /// `limits suggest` at `now`: the work days before its local day.
 pub fn limits_at(cli: &Global, action: &LimitsAction, now: DateTime<Utc>) -> Result<()> {
-    let LimitsAction::Suggest { json, days, apply } = action;
+    let (json, days, apply) = match action {
+        LimitsAction::Suggest { json, days, apply } => (json, days, apply),
+        LimitsAction::Plan(args) => return plan::plan_at(cli, args, now),
+    };
     let dir = data_dir(cli)?;
     let config = load_config(cli)?;
     let today = now.with_timezone(&Local).date_naive();
@@ -127,6 +135,23 @@ pub fn limits_at(cli: &Global, action: &LimitsAction, now: DateTime<Utc>) -> Res
         apply_daily(cli, &config, s)?;
     }
     Ok(())
+}
+
+/// The daily limit the calibration suggests from the last four weeks, when
+/// there is enough recorded data (for `limits plan`'s starting point).
+fn suggested_daily(
+    cli: &Global,
+    config: &Config,
+    today: NaiveDate,
+) -> Result<Option<std::time::Duration>> {
+    let db = data_dir(cli)?.join(DB_FILE);
+    if !db.exists() {
+        return Ok(None);
+    }
+    let store = Store::open_read_only(&db)?;
+    let totals = workday_totals(&store, config, today, 28, &Local)?;
+    let seconds: Vec<f64> = totals.iter().map(|(_, s)| *s).collect();
+    Ok(calibrate::suggest_daily(&seconds).ok().map(|s| s.daily))
 }
 
 /// Social seconds of each work day with recorded time among the `days` days

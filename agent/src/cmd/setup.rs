@@ -47,6 +47,8 @@ pub struct Answers {
     pub reminders: bool,
     /// `[reminders] pause_page`: the browser extension's calm page over the limit.
     pub pause_page: bool,
+    /// `[reminders] pause_breath`: how long before the pause page's Continue works.
+    pub pause_breath: Duration,
     pub language: String,
     pub calibrate: bool,
 }
@@ -73,6 +75,7 @@ impl Answers {
                 .collect(),
             reminders: config.reminders.enabled,
             pause_page: config.reminders.pause_page,
+            pause_breath: config.reminders.pause_breath,
             language: config.reminders.language.clone(),
             calibrate: fresh || config.tracking.calibrate.is_some(),
         }
@@ -153,6 +156,7 @@ pub fn edit_config(existing: Option<&str>, a: &Answers, path: &Path) -> Result<S
         "pause_page",
         Value::from(a.pause_page),
     )?;
+    set_value(&mut doc, "reminders", "pause_breath", d(a.pause_breath))?;
     set_value(
         &mut doc,
         "reminders",
@@ -433,6 +437,15 @@ pub fn ask_all<R: BufRead, W: Write>(p: &mut Prompter<R, W>, d: &Answers) -> Res
     } else {
         d.pause_page
     };
+    let pause_breath = if pause_page {
+        p.ask(
+            "  A breath before Continue works, e.g. 5s (0: none; Close tab works at once):",
+            &fmt_duration(d.pause_breath),
+            answer_breath,
+        )?
+    } else {
+        d.pause_breath
+    };
     let language = p.ask(
         "Language of the reminders (auto, en, fr):",
         &d.language,
@@ -459,9 +472,23 @@ pub fn ask_all<R: BufRead, W: Write>(p: &mut Prompter<R, W>, d: &Answers) -> Res
         work_hours,
         reminders,
         pause_page,
+        pause_breath,
         language,
         calibrate,
     })
+}
+
+/// The pause page's breath: a duration up to a minute (a bare number is seconds).
+fn answer_breath(a: &str) -> Result<Duration, String> {
+    let a = a.trim();
+    let d = match a.parse::<u64>() {
+        Ok(n) => Duration::from_secs(n),
+        Err(_) => dwell_core::config::parse_duration(a)?,
+    };
+    if d > Duration::from_secs(60) {
+        return Err("at most a minute, e.g. 5s".into());
+    }
+    Ok(d)
 }
 
 // ---------------------------------------------------------------------------
@@ -748,14 +775,17 @@ messages = ["Go for a walk."]
         assert!(a.reminders && !a.pause_page);
         let text = edit_config(None, &a, p()).unwrap();
         assert!(!Config::parse(&text, p()).unwrap().reminders.pause_page);
-        // Yes: written, and kept as the default next time.
-        let input = "\n\n\n\n\ny\ny\n\nn\n";
+        // Yes: written, and kept as the default next time; then the breath (8s).
+        let input = "\n\n\n\n\ny\ny\n8\n\nn\n";
         let mut out = Vec::new();
         let a = ask_all(&mut Prompter::new(Cursor::new(input), &mut out), &d).unwrap();
+        let shown = String::from_utf8(out).unwrap();
         assert!(a.pause_page);
         let text = edit_config(None, &a, p()).unwrap();
         let c = Config::parse(&text, p()).unwrap();
         assert!(c.reminders.pause_page);
+        assert_eq!(c.reminders.pause_breath, Duration::from_secs(8));
+        assert!(shown.contains("A breath before Continue works"), "{shown}");
         assert!(Answers::from_config(&c, false).pause_page);
         assert!(text.contains("\npause_page = true\n"), "{text}");
     }
@@ -774,7 +804,7 @@ messages = ["Go for a walk."]
         // Own limits, reminders and the pause page: calibration would turn
         // them off for a week, so the default is no.
         let mut out = Vec::new();
-        let input = "20m\n45m\n1h\n\n\ny\ny\n\n\n";
+        let input = "20m\n45m\n1h\n\n\ny\ny\n\n\n\n";
         let a = ask_all(&mut Prompter::new(Cursor::new(input), &mut out), &d).unwrap();
         let shown = String::from_utf8(out).unwrap();
         assert!(!a.calibrate, "{shown}");

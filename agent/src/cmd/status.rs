@@ -27,7 +27,12 @@ struct Status {
     not_recording_because: Option<String>,
     paused_until: Option<String>,
     today_seconds: f64,
+    /// Today's daily limit: `limits.daily`, or the weekday's, or the plan's step.
     daily_limit_seconds: u64,
+    /// Each site with a limit of its own (`[limits.sites]`), today.
+    site_limits: Vec<SiteLimitStatus>,
+    /// The gradual plan (`[limits.plan]`), if there is one.
+    plan: Option<PlanStatus>,
     weekly_limit_seconds: u64,
     /// The current streak (visits closer than `limits.streak_gap`), and its limit.
     streak_seconds: f64,
@@ -70,6 +75,24 @@ struct Status {
     notifications_off: Option<String>,
     /// Browsers whose dwell extension reported to the running agent.
     browsers: Vec<crate::browser::BrowserStatus>,
+}
+
+/// One limited site against its own limit, today.
+#[derive(Serialize)]
+struct SiteLimitStatus {
+    site: String,
+    seconds: f64,
+    limit_seconds: u64,
+}
+
+/// Where the gradual plan stands today.
+#[derive(Serialize)]
+struct PlanStatus {
+    /// 1-based; 0 before the plan starts.
+    week: u32,
+    weeks: u32,
+    daily_limit_seconds: u64,
+    to_seconds: u64,
 }
 
 pub fn status(cli: &Global, json: bool) -> Result<()> {
@@ -195,7 +218,8 @@ fn gather(cli: &Global, now: chrono::DateTime<Utc>) -> Result<(Status, Moments)>
         Some(s) => dwell_core::control::paused(s, now)?,
         None => None,
     };
-    let outlook = reminder_outlook(store.as_ref(), &config, now, &Local)?;
+    let (outlook, sites) = reminder_outlook(store.as_ref(), &config, now, &Local)?;
+    let (site_limits, plan) = own_limits(&config, sites, now);
     let snoozed_until = snoozed_until.or(outlook.snoozed_until).filter(|t| *t > now);
     // While calibrating, the agent records but does not remind.
     let calibrating_until =
@@ -216,7 +240,9 @@ fn gather(cli: &Global, now: chrono::DateTime<Utc>) -> Result<(Status, Moments)>
             None => p.to_value(),
         }),
         today_seconds: outlook.figures.today.as_secs_f64().round(),
-        daily_limit_seconds: config.limits.daily.as_secs(),
+        daily_limit_seconds: outlook.figures.daily_limit.as_secs(),
+        site_limits,
+        plan,
         weekly_limit_seconds: config.limits.weekly.as_secs(),
         streak_seconds: outlook.figures.streak.as_secs_f64().round(),
         streak_limit_seconds: config.limits.streak.as_secs(),
@@ -263,6 +289,32 @@ fn gather(cli: &Global, now: chrono::DateTime<Utc>) -> Result<(Status, Moments)>
         snoozed_until,
     };
     Ok((st, at))
+}
+
+/// Each limited site against its limit, and the plan's step today.
+fn own_limits(
+    config: &Config,
+    sites: Vec<policy::SiteFigure>,
+    now: chrono::DateTime<Utc>,
+) -> (Vec<SiteLimitStatus>, Option<PlanStatus>) {
+    let sites = sites
+        .into_iter()
+        .map(|f| SiteLimitStatus {
+            site: f.site,
+            seconds: f.today.as_secs_f64().round(),
+            limit_seconds: f.limit.as_secs(),
+        })
+        .collect();
+    let plan = config
+        .limits
+        .plan_step(schedule::local_date(now, &Local))
+        .map(|p| PlanStatus {
+            week: p.week,
+            weeks: p.weeks,
+            daily_limit_seconds: p.daily.as_secs(),
+            to_seconds: p.to.as_secs(),
+        });
+    (sites, plan)
 }
 
 /// Whether the agent runs, how it watches, and what stands in its way.
@@ -353,6 +405,23 @@ fn figure_lines(out: &mut String, st: &Status) -> Result<()> {
         fmt_minutes(st.today_seconds),
         fmt_minutes(st.daily_limit_seconds as f64)
     )?;
+    for s in &st.site_limits {
+        writeln!(
+            out,
+            "  {}: {} of its {} limit{}",
+            s.site,
+            fmt_minutes(s.seconds),
+            fmt_minutes(s.limit_seconds as f64),
+            if s.seconds >= s.limit_seconds as f64 {
+                " (reached)"
+            } else {
+                ""
+            }
+        )?;
+    }
+    if let Some(p) = &st.plan {
+        writeln!(out, "plan:       {}", plan_words(p))?;
+    }
     writeln!(
         out,
         "streak:     {} now, your streak limit is {}",
@@ -366,6 +435,22 @@ fn figure_lines(out: &mut String, st: &Status) -> Result<()> {
         fmt_minutes(st.weekly_limit_seconds as f64)
     )?;
     Ok(())
+}
+
+/// "week 2 of 4: 30m a day" (and before and after the plan).
+fn plan_words(p: &PlanStatus) -> String {
+    let daily = fmt_minutes(p.daily_limit_seconds as f64);
+    let to = fmt_minutes(p.to_seconds as f64);
+    if p.week == 0 {
+        format!("starts soon, {} weeks down to {to} a day", p.weeks)
+    } else if p.week == p.weeks && p.daily_limit_seconds == p.to_seconds {
+        format!("week {} of {}: {daily} a day, your goal", p.week, p.weeks)
+    } else {
+        format!(
+            "week {} of {}: {daily} a day, down to {to}",
+            p.week, p.weeks
+        )
+    }
 }
 
 /// What the reminders will do next.
@@ -413,7 +498,7 @@ fn reminder_outlook<Tz: TimeZone>(
     config: &Config,
     now: chrono::DateTime<Utc>,
     tz: &Tz,
-) -> Result<policy::Outlook> {
+) -> Result<(policy::Outlook, Vec<policy::SiteFigure>)> {
     let mut policy = Policy::from_config(config);
     if let Some(s) = store {
         let from = Policy::history_start(now, tz);
@@ -424,7 +509,10 @@ fn reminder_outlook<Tz: TimeZone>(
         let today = schedule::local_date(now, tz);
         policy.restore_asked(now, tz, &dwell_core::control::asked(s, today)?);
     }
-    Ok(policy.outlook(now, None, tz))
+    Ok((
+        policy.outlook(now, None, tz),
+        policy.site_figures(now, None, tz),
+    ))
 }
 
 #[cfg(test)]
@@ -453,6 +541,58 @@ mod tests {
             .with_ymd_and_hms(2026, 11, 25, h, m, 0)
             .unwrap()
             .with_timezone(&Utc)
+    }
+
+    /// Limited sites against their limits, today's own limit and the plan,
+    /// in words and JSON.
+    #[test]
+    fn status_shows_site_limits_the_days_limit_and_the_plan() {
+        let (tmp, g) = with_config(
+            "[schedule]\nrecord = \"always\"\n[limits.sites]\n\"youtube.com\" = \"20m\"\n\
+             [limits.days]\nwed = \"45m\"\n",
+        );
+        let mut store = Store::open(&tmp.path().join("data")).unwrap();
+        store.set_consent(at(9, 0)).unwrap();
+        store
+            .put_spans(&[Span {
+                start: at(10, 0),
+                end: at(10, 25),
+                activity: dwell_core::Activity::Social("youtube.com".into()),
+                source: dwell_core::Source::X11,
+            }])
+            .unwrap();
+        drop(store);
+        let now = at(12, 0);
+        let json: serde_json::Value =
+            serde_json::from_str(&status_at(&g, true, now).unwrap()).unwrap();
+        // 25 November 2026 is a Wednesday.
+        assert_eq!(json["daily_limit_seconds"], 45 * 60, "{json}");
+        assert_eq!(
+            json["site_limits"],
+            serde_json::json!([{"site": "youtube.com", "seconds": 1500.0, "limit_seconds": 1200}])
+        );
+        assert!(json["plan"].is_null(), "{json}");
+        let out = status_at(&g, false, now).unwrap();
+        assert!(out.contains("of your 45m daily limit"), "{out}");
+        assert!(
+            out.contains("youtube.com: 25m of its 20m limit (reached)"),
+            "{out}"
+        );
+
+        std::fs::write(
+            tmp.path().join("config.toml"),
+            "[limits.plan]\nfrom = \"45m\"\nto = \"15m\"\nstart = \"2026-11-16\"\nweeks = 4\n",
+        )
+        .unwrap();
+        let json: serde_json::Value =
+            serde_json::from_str(&status_at(&g, true, now).unwrap()).unwrap();
+        assert_eq!(
+            json["plan"],
+            serde_json::json!({"week": 2, "weeks": 4, "daily_limit_seconds": 1800, "to_seconds": 900})
+        );
+        assert_eq!(json["daily_limit_seconds"], 1800);
+        let out = status_at(&g, false, now).unwrap();
+        assert!(out.contains("plan:       week 2 of 4: 30m a day"), "{out}");
     }
 
     /// `status` at an injected moment: today's figure, the pause in local
@@ -586,7 +726,7 @@ mod tests {
         store.put_spans(&fixture::spans()).unwrap();
         for config in [fixture::config_then(), fixture::config_now()] {
             for m in fixture::moments() {
-                let o = reminder_outlook(Some(&store), &config, m.now, &tz).unwrap();
+                let (o, _) = reminder_outlook(Some(&store), &config, m.now, &tz).unwrap();
                 let secs = |d: Duration| d.as_secs_f64().round() as i64;
                 assert_eq!(secs(o.figures.today), m.today_seconds, "{}", m.now);
                 assert_eq!(secs(o.figures.week), m.week_seconds, "{}", m.now);
@@ -594,6 +734,6 @@ mod tests {
             }
         }
         let o = reminder_outlook(None, &fixture::config_now(), fixture::moments()[0].now, &tz);
-        assert_eq!(o.unwrap().figures.today, Duration::ZERO);
+        assert_eq!(o.unwrap().0.figures.today, Duration::ZERO);
     }
 }

@@ -63,6 +63,8 @@ pub struct Reminding {
     catalogue: Catalogue,
     lang: Lang,
     snooze: Duration,
+    /// `[reminders] pause_breath`, for the pause page.
+    breath: Duration,
     requests: Option<mpsc::Sender<Request>>,
     pub(crate) desk: Desk,
     /// Sent to the notification thread, waiting for its answer (in order).
@@ -99,6 +101,7 @@ impl Reminding {
             catalogue: Catalogue::new(lang, &config.reminders.kinds, &config.reminders.messages),
             lang,
             snooze: config.reminders.snooze,
+            breath: config.reminders.pause_breath,
             requests,
             desk: Desk::default(),
             awaiting: VecDeque::new(),
@@ -127,6 +130,7 @@ impl Reminding {
         catalogue.continue_from(&self.catalogue);
         self.catalogue = catalogue;
         self.snooze = config.reminders.snooze;
+        self.breath = config.reminders.pause_breath;
     }
 
     /// Loads this week's spans and today's reminders, so a restart neither forgets
@@ -472,6 +476,21 @@ impl Reminding {
         self.policy.figures(now, open_social, tz)
     }
 
+    /// Each site with a limit of its own against it, at `now`.
+    pub fn site_figures<Tz: TimeZone>(
+        &self,
+        now: DateTime<Utc>,
+        open_social: Option<DateTime<Utc>>,
+        tz: &Tz,
+    ) -> Vec<dwell_core::policy::SiteFigure> {
+        self.policy.site_figures(now, open_social, tz)
+    }
+
+    /// Which site the open span is on (`None`: not social), for the site limits.
+    pub fn set_open_site(&mut self, site: Option<&str>) {
+        self.policy.set_open_site(site);
+    }
+
     /// A social tab on `site` was just opened or switched to, with the browser
     /// extension (the caller checks `[reminders] pause_page`, the pause and
     /// the calibration period). When the policy says so (see
@@ -506,9 +525,15 @@ impl Reminding {
             Lang::En => ("Continue", "Close tab"),
             Lang::Fr => ("Continuer", "Fermer l'onglet"),
         };
+        let (today, limit) = match &r.site {
+            Some(s) => (s.today, s.limit),
+            None => (r.figures.today, r.figures.daily_limit),
+        };
         Some(Pause {
-            today: messages::short(r.figures.today, self.lang),
-            limit: messages::short(r.figures.daily_limit, self.lang),
+            today: messages::short(today, self.lang),
+            limit: messages::short(limit, self.lang),
+            site: r.site.map(|s| s.site).unwrap_or_default(),
+            breath: self.breath.as_secs().to_string(),
             line: line.map(|(_, text)| text).unwrap_or_default(),
             lang: self.lang.code().to_owned(),
             continue_label: continue_label.to_owned(),

@@ -510,3 +510,36 @@ fn without_a_server_tracking_goes_on_and_reminders_are_undelivered() {
         assert_eq!(secs, 100.0);
     });
 }
+
+/// `[limits.sites]` in the run loop: x.com (the window's site) reaches its own
+/// 20-second limit, and one notification names it, before the daily stage
+/// (60s) and never beside another one.
+#[test]
+fn a_site_over_its_own_limit_is_named_once() {
+    local(async {
+        let run = replay(
+            config(
+                "[limits.sites]\n\"x.com\" = \"20s\"\n[reminders]\nat = [1.0]\nmin_gap = \"5s\"\nrepeat_over = \"1h\"\n",
+            ),
+            true,
+            shown,
+            Arc::default(),
+            |w, _ev, t0| {
+                Box::pin(async move {
+                    w.send(WatchEvent::Connected).await.unwrap();
+                    w.send(WatchEvent::Focus(social())).await.unwrap();
+                    at(t0, 90.0).await;
+                })
+            },
+        )
+        .await;
+        let shown = run.shown.lock().unwrap().clone();
+        assert_eq!(shown.len(), 2, "{shown:?}");
+        let (t, site) = &shown[0];
+        assert!((*t - 20.0).abs() < 1.5, "at {t}");
+        assert!(site.summary.contains("x.com"), "{}", site.summary);
+        assert!(shown[1].0 >= 59.0, "the daily stage after it: {shown:?}");
+        let kinds: Vec<String> = run.records().iter().map(|r| r.kind.clone()).collect();
+        assert_eq!(kinds, ["site", "stage"]);
+    });
+}

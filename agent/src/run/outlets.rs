@@ -22,7 +22,17 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
         // While calibrating, dwell records but does not remind.
         let calibrating = self.calibrating(now);
         let open = self.open_social().filter(|_| !calibrating);
+        let site = self.open_site().map(str::to_owned);
+        self.remind.set_open_site(site.as_deref());
         self.remind.tick(&mut self.store, now, open, self.tz);
+    }
+
+    /// The site of the open span, when it is social (for `[limits.sites]`).
+    fn open_site(&self) -> Option<&str> {
+        match self.tracker.current() {
+            Some(Activity::Social(site)) if self.open_social().is_some() => Some(site.as_str()),
+            _ => None,
+        }
     }
 
     pub(super) fn on_notify(&mut self, ev: NotifyEvent) {
@@ -89,12 +99,16 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
             return;
         };
         let now = self.clock.now();
+        let site = self.open_site().map(str::to_owned);
+        self.remind.set_open_site(site.as_deref());
         let figures = self.remind.figures(now, self.open_social(), self.tz);
+        let sites = self.remind.site_figures(now, self.open_social(), self.tz);
         let pause = self.pause.map(|p| match p.until() {
             Some(t) => crate::tray::PauseNote::Until(dwell_core::text::moment(t, now, self.tz)),
             None => crate::tray::PauseNote::Indefinite,
         });
         let mut state = crate::tray::state(figures.today, figures.daily_limit, pause);
+        crate::tray::add_sites(&mut state, &sites);
         let over = !figures.daily_limit.is_zero() && figures.today >= figures.daily_limit;
         state.reminder_actions = self.remind.offers_actions(now, over, self.tz);
         tx.send_if_modified(|shown| {
@@ -126,6 +140,8 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
         }
         let site = site.clone();
         let open = self.open_social();
+        let open_site = self.open_site().map(str::to_owned);
+        self.remind.set_open_site(open_site.as_deref());
         self.remind
             .pause_page(&mut self.store, now, &site, open, self.tz)
     }

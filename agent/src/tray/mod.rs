@@ -184,6 +184,20 @@ pub fn state(today: Duration, daily_limit: Duration, pause: Option<PauseNote>) -
     }
 }
 
+/// Adds a line per site with a limit of its own (`[limits.sites]`) to the
+/// tooltip: `youtube.com: 12m of its 20m`, as `status` says it.
+pub fn add_sites(state: &mut TrayState, sites: &[dwell_core::policy::SiteFigure]) {
+    for s in sites {
+        let fmt = |d: Duration| crate::words::fmt_minutes(d.as_secs_f64());
+        state.tooltip.push_str(&format!(
+            "\n{}: {} of its {}",
+            s.site,
+            fmt(s.today),
+            fmt(s.limit)
+        ));
+    }
+}
+
 /// The run loop's end of the tray: menu choices in, what to show out.
 pub struct TrayLink {
     pub events: mpsc::Receiver<TrayEvent>,
@@ -299,6 +313,23 @@ mod tests {
         let s = state(mins(95), mins(90), None);
         assert_eq!(s.tooltip, "Today: 1h 35m, over your 1h 30m daily limit");
         assert_eq!(s.icon, TrayIcon::Over);
+    }
+
+    #[test]
+    fn the_tooltip_shows_each_limited_site_against_its_limit() {
+        let mut s = state(mins(12), mins(30), None);
+        add_sites(
+            &mut s,
+            &[dwell_core::policy::SiteFigure {
+                site: "youtube.com".into(),
+                today: mins(8),
+                limit: mins(20),
+            }],
+        );
+        assert_eq!(
+            s.tooltip,
+            "Today: 12m of your 30m daily limit\nyoutube.com: 8m of its 20m"
+        );
     }
 
     #[test]

@@ -1,23 +1,22 @@
 //! Checking a parsed config file, one function per table (`[tracking]`,
-//! `[limits]`, `[schedule]`, `[[rules]]`, `[sites]`, `[reminders]`, `[data]`):
+//! `[limits]`, `[schedule]`, `[[rules]]`, `[sites]`, `[reminders]`, `[data]`;
+//! the tables under `[limits]` in [`super::limits`]):
 //! each refusal names the file, line and key and says what to do.
 
 use super::*;
-
-/// Makes the error for a span of the file and a message.
-type Fail<'a> = &'a dyn Fn(std::ops::Range<usize>, String) -> ConfigError;
 
 impl RawConfig {
     pub(super) fn validate(self, text: &str, path: &Path) -> Result<Config, ConfigError> {
         let err = |span: std::ops::Range<usize>, msg: String| invalid(path, text, span.start, msg);
 
         let tracking = self.tracking.validate(&err)?;
-        let limits = self.limits.validate(&err)?;
+        let mut limits = self.limits.validate(&err)?;
         let (schedule, week_start) = self.schedule.validate(&err)?;
         let rules = rules(&self.rules, &err)?;
         let disabled = self.sites.validate(&err)?;
         let user_rules: Vec<UserRule> = rules.iter().map(|(_, r)| r.clone()).collect();
         let classifier = classifier(&rules, &user_rules, &disabled, &err)?;
+        limits.sites = self.limits.sites.validate(&user_rules, &err)?;
         let reminders = self.reminders.validate(&err)?;
         let data = self.data.validate(&err)?;
 
@@ -94,11 +93,19 @@ impl RawLimits {
                 "limits.weekly is smaller than limits.daily: the weekly budget should be at least one day's".into(),
             ));
         }
+        let plan = match &l.plan {
+            Some(p) => Some(RawPlan::validate(p, err)?),
+            None => None,
+        };
         Ok(Limits {
             daily: *l.daily.get_ref(),
             streak: *l.streak.get_ref(),
             weekly: *l.weekly.get_ref(),
             streak_gap: *l.streak_gap.get_ref(),
+            days: l.days.validate(err)?,
+            // Checked against the rules in `RawConfig::validate`.
+            sites: Vec::new(),
+            plan,
         })
     }
 }
@@ -243,6 +250,7 @@ impl RawReminders {
                 .as_ref()
                 .map(|f| PathBuf::from(f.get_ref().trim())),
             pause_page: r.pause_page,
+            pause_breath: super::limits::pause_breath(&r.pause_breath, err)?,
         })
     }
 

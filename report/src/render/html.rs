@@ -117,6 +117,7 @@ pub fn render(r: &Report, lang: Lang) -> String {
     patterns(&mut o, r, lang);
     trend(&mut o, r, lang);
     reminders(&mut o, r, lang);
+    fit(&mut o, r, lang);
     reflection(&mut o, r, lang);
     footer(&mut o, r, lang);
     o
@@ -353,6 +354,29 @@ fn reminders(o: &mut String, r: &Report, lang: Lang) {
         }
         o.push_str("</section>\n");
     }
+}
+
+/// The site limits, the plan and the pause page, where they apply.
+fn fit(o: &mut String, r: &Report, lang: Lang) {
+    let lines = super::fit_lines(r, lang);
+    if lines.is_empty() {
+        return;
+    }
+    let colon = lang.colon().trim_end();
+    let _ = writeln!(
+        o,
+        "<section>\n<h2>{}</h2>",
+        lang.t("Your own limits", "Vos propres limites")
+    );
+    for (label, text) in lines {
+        let _ = writeln!(
+            o,
+            "<p><strong>{}{colon}</strong> {}</p>",
+            lang.label(label),
+            esc(&text)
+        );
+    }
+    o.push_str("</section>\n");
 }
 
 /// Reflection: the notes and the question.

@@ -31,6 +31,7 @@ pub fn render(r: &Report, lang: Lang) -> String {
     sites(&mut o, r, lang);
     patterns(&mut o, r, lang);
     trend(&mut o, r, lang);
+    fit(&mut o, r, lang);
     heatmap(&mut o, r, lang);
     reflection(&mut o, r, lang);
     o
@@ -177,6 +178,14 @@ fn patterns(o: &mut String, r: &Report, lang: Lang) {
 }
 
 /// The trend and the reminders, the end of the patterns list.
+/// The site limits, the plan and the pause page, where they apply.
+fn fit(o: &mut String, r: &Report, lang: Lang) {
+    let colon = lang.colon().trim_end();
+    for (label, text) in super::fit_lines(r, lang) {
+        let _ = writeln!(o, "- **{}{colon}** {}", lang.label(label), md(&text));
+    }
+}
+
 fn trend(o: &mut String, r: &Report, lang: Lang) {
     // `:` after a bold label, with French spacing.
     let colon = lang.colon().trim_end();

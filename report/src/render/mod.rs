@@ -7,7 +7,7 @@ pub mod markdown;
 pub mod table;
 
 use crate::aggregate::{Reminders, Report};
-use crate::text::{Lang, Words};
+use crate::text::{Label, Lang, Words};
 
 /// Output formats of `--format`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -60,4 +60,110 @@ fn outcome_counts(rem: &Reminders, lang: Lang) -> String {
         .map(|(k, v)| format!("{v} {}", lang.outcome(k, *v)))
         .collect();
     parts.join(", ")
+}
+
+/// The lines of limits that fit a person, each where it applies: the sites
+/// with a limit of their own, the plan's step and how the week went against
+/// it, and how the pause page ended. One definition for the table,
+/// Markdown and HTML (each escapes the text its own way).
+fn fit_lines(r: &Report, lang: Lang) -> Vec<(Label, String)> {
+    let mut out = Vec::new();
+    if !r.site_limits.is_empty() {
+        out.push((Label::SiteLimits, site_limits_line(r, lang)));
+    }
+    if let Some(p) = &r.plan {
+        out.push((Label::Plan, plan_line(p, lang)));
+    }
+    if let Some(p) = r.reminders.as_ref().and_then(|rem| rem.pause_page.as_ref()) {
+        out.push((Label::PausePage, pause_line(p, lang)));
+    }
+    out
+}
+
+/// `3 days`, `1 day` (French `3 jours`, with a no-break space).
+fn days_words(lang: Lang, n: i64) -> String {
+    match (lang, n) {
+        (Lang::En, 1) => "1 day".to_owned(),
+        (Lang::En, n) => format!("{n} days"),
+        (Lang::Fr, n) if n <= 1 => format!("{n}\u{a0}jour"),
+        (Lang::Fr, n) => format!("{n}\u{a0}jours"),
+    }
+}
+
+/// Each limited site: its time, its limit and the days over it.
+fn site_limits_line(r: &Report, lang: Lang) -> String {
+    let d = |s: i64| lang.duration(s);
+    let colon = lang.colon();
+    let parts: Vec<String> = r
+        .site_limits
+        .iter()
+        .map(|s| {
+            let over = match (lang, s.days_over) {
+                (Lang::En, 0) => "never over".to_owned(),
+                (Lang::Fr, 0) => "jamais dépassée".to_owned(),
+                (Lang::En, n) => format!("over on {}", days_words(lang, n)),
+                (Lang::Fr, n) => format!("dépassée {}", days_words(lang, n)),
+            };
+            let (site, total, limit) = (&s.site, d(s.seconds), d(s.limit_seconds));
+            match lang {
+                Lang::En => format!("{site}{colon}{total} in all, {limit} a day allowed, {over}"),
+                Lang::Fr => {
+                    format!("{site}{colon}{total} en tout, limite de {limit} par jour, {over}")
+                }
+            }
+        })
+        .collect();
+    parts.join("; ")
+}
+
+/// The plan's step this week, and on how many days it was kept.
+fn plan_line(p: &crate::fit::PlanWeek, lang: Lang) -> String {
+    let colon = lang.colon();
+    let step = lang.duration(p.daily_limit_seconds);
+    let goal = lang.duration(p.to_seconds);
+    let mut text = match (lang, p.week) {
+        (Lang::En, 0) => format!("not started yet: {} weeks down to {goal} a day", p.weeks),
+        (Lang::Fr, 0) => format!(
+            "pas encore commencé{colon}{} semaines pour descendre à {goal} par jour",
+            p.weeks
+        ),
+        (Lang::En, w) => format!("week {w} of {}{colon}{step} a day (goal {goal})", p.weeks),
+        (Lang::Fr, w) => format!(
+            "semaine {w} sur {}{colon}{step} par jour (objectif {goal})",
+            p.weeks
+        ),
+    };
+    if p.week > 0 && p.days > 0 {
+        let within = p.days - p.days_over;
+        text.push_str(&match lang {
+            Lang::En => format!(
+                "; within it on {within} of {}",
+                days_words(lang, p.days as i64)
+            ),
+            Lang::Fr => format!(
+                "; respectée {within} {} sur {}",
+                if within > 1 { "jours" } else { "jour" },
+                p.days
+            ),
+        });
+    }
+    text
+}
+
+/// How often the pause page ended in Continue or Close tab.
+fn pause_line(p: &crate::fit::PausePage, lang: Lang) -> String {
+    let colon = lang.colon();
+    match lang {
+        Lang::En => format!(
+            "shown {} time{}{colon}{} continued after the breath, {} closed the tab",
+            p.shown,
+            if p.shown == 1 { "" } else { "s" },
+            p.continued,
+            p.closed
+        ),
+        Lang::Fr => format!(
+            "affichée {} fois{colon}{} fois continué après la pause, {} fois l'onglet fermé",
+            p.shown, p.continued, p.closed
+        ),
+    }
 }

@@ -225,6 +225,7 @@ pub fn render(r: &Report, lang: Lang, color: bool, width: usize) -> String {
     visits(&mut o, r, lang, &st, w);
     heatmap(&mut o, r, lang, &st, w);
     trend(&mut o, r, lang, &st, w);
+    fit(&mut o, r, lang, &st, w);
     notes(&mut o, r, lang, &st, w);
     o
 }
@@ -498,6 +499,19 @@ fn trend(o: &mut String, r: &Report, lang: Lang, st: &Style, w: usize) {
         }
         let head = st.bold(&pad(lang.label(Label::Reminders), LABEL));
         o.push_str(&wrap(&format!("{head}  "), &text, LABEL + 2, w));
+    }
+}
+
+/// The site limits, the plan and the pause page, where they apply.
+fn fit(o: &mut String, r: &Report, lang: Lang, st: &Style, w: usize) {
+    for (label, text) in super::fit_lines(r, lang) {
+        let head = st.bold(&pad(lang.label(label), LABEL));
+        o.push_str(&wrap(
+            &format!("{head}  "),
+            &for_terminal(&text),
+            LABEL + 2,
+            w,
+        ));
     }
 }
 
