@@ -508,6 +508,71 @@ fn sigterm_during_a_salvage_ends_the_agent_at_once_and_moves_nothing() {
     );
 }
 
+/// Turns the database back into schema 4 (spans keyed by their start,
+/// reminders by their time), as a dwell of schema 4 left it.
+fn back_to_schema_4(env: &Env) {
+    let store = Store::open(&env.data()).unwrap();
+    store
+        .raw_for_tests()
+        .execute_batch(
+            "BEGIN;
+         CREATE TABLE spans_4 (start INTEGER PRIMARY KEY, end INTEGER NOT NULL,
+             site INTEGER REFERENCES sites(id), source INTEGER NOT NULL);
+         INSERT INTO spans_4 SELECT start, end, site, source FROM spans;
+         DROP TABLE spans;
+         ALTER TABLE spans_4 RENAME TO spans;
+         CREATE TABLE reminders_4 (at INTEGER PRIMARY KEY, kind TEXT NOT NULL,
+             outcome TEXT NOT NULL, left_social INTEGER, message TEXT);
+         INSERT INTO reminders_4 SELECT at, kind, outcome, left_social, message FROM reminders;
+         DROP TABLE reminders;
+         ALTER TABLE reminders_4 RENAME TO reminders;
+         PRAGMA user_version = 4;
+         COMMIT;
+         VACUUM;",
+        )
+        .unwrap();
+}
+
+/// SIGTERM while a big schema-4 database is migrated to schema 5 (its spans
+/// rewritten): the agent ends within 1 s, exit 0, the file is still schema 4
+/// with all its data, and the next start migrates it whole.
+#[test]
+fn sigterm_during_a_migration_ends_the_agent_at_once_and_the_next_start_migrates() {
+    let env = Env::new();
+    env.enable();
+    env.record_many(600_000);
+    back_to_schema_4(&env);
+    let Stopped {
+        seen,
+        status,
+        took,
+        log,
+    } = sigterm_at(&env, "migrating the database", Duration::from_secs(60));
+    assert!(seen, "the migration did not start: {log}");
+    assert!(
+        took < Duration::from_secs(1),
+        "ended {took:?} after SIGTERM: {log}"
+    );
+    assert!(status.success(), "{status}: {log}");
+    let version = |env: &Env| -> i64 {
+        Store::open_read_only(&env.db())
+            .unwrap()
+            .raw_for_tests()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(version(&env), 4, "{log}");
+    run_until_running(&env);
+    assert_eq!(version(&env), dwell_core::store::SCHEMA_VERSION);
+    let store = Store::open(&env.data()).unwrap();
+    let year = (
+        Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap(),
+        Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap(),
+    );
+    assert_eq!(store.spans(year.0, year.1).unwrap().len(), 600_000);
+    assert!(store.integrity_check().unwrap().is_ok());
+}
+
 /// What `dwell-agent run` and `status` say when `name` in the data directory
 /// is something dwell must not use: one line naming it, exit 2 (systemd does
 /// not restart), and `precious` (another file of the employee) untouched.

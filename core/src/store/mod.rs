@@ -35,6 +35,8 @@ use rusqlite::Connection;
 mod cancel;
 mod error;
 mod forgets;
+#[cfg(test)]
+mod key_tests;
 mod open;
 mod records;
 mod rollups;

@@ -49,6 +49,34 @@ pub(super) const MIGRATIONS: &[&str] = &[
          visits BLOB NOT NULL                 -- the day's visits in order: site id, start, length
      );
      INSERT OR IGNORE INTO meta (key, value) SELECT 'rollups', '1' WHERE NOT EXISTS (SELECT 1 FROM spans);",
+    // 5: rows that start in the same millisecond no longer replace each other.
+    // A span is its start, site and source (a checkpoint of the open span
+    // keeps all three and replaces its row; any other span is another row); a
+    // reminder is its time and kind. Both tables keep an implicit rowid, which
+    // the salvage reads them by.
+    "CREATE TABLE spans_5 (
+         start  INTEGER NOT NULL,             -- unix ms, UTC
+         end    INTEGER NOT NULL,             -- unix ms, UTC, > start
+         site   INTEGER REFERENCES sites(id), -- NULL: other (non-social) active time
+         source INTEGER NOT NULL              -- 1 x11, 2 extension, 3 demo, 4 wayland
+     );
+     INSERT INTO spans_5 (start, end, site, source)
+         SELECT start, end, site, source FROM spans ORDER BY start;
+     DROP TABLE spans;
+     ALTER TABLE spans_5 RENAME TO spans;
+     CREATE UNIQUE INDEX spans_key ON spans (start, source, ifnull(site, ''));
+     CREATE TABLE reminders_5 (
+         at          INTEGER NOT NULL,        -- unix ms, UTC, when it was due
+         kind        TEXT NOT NULL,           -- stage, over, streak, weekly, pause_page
+         outcome     TEXT NOT NULL,
+         left_social INTEGER,
+         message     TEXT
+     );
+     INSERT INTO reminders_5 (at, kind, outcome, left_social, message)
+         SELECT at, kind, outcome, left_social, message FROM reminders ORDER BY at;
+     DROP TABLE reminders;
+     ALTER TABLE reminders_5 RENAME TO reminders;
+     CREATE UNIQUE INDEX reminders_key ON reminders (at, kind);",
 ];
 
 /// The schema version this build writes.
@@ -84,6 +112,15 @@ impl Store {
                 found: version,
                 known: SCHEMA_VERSION,
             });
+        }
+        if version > 0 && version < SCHEMA_VERSION {
+            // Rewriting a table of a big database takes seconds (a stop
+            // token still stops it: `Store::open_checked_with`).
+            tracing::info!(
+                from = version,
+                to = SCHEMA_VERSION,
+                "migrating the database"
+            );
         }
         let conn = &mut self.conn;
         let applied = (|| -> rusqlite::Result<()> {

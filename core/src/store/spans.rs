@@ -1,5 +1,6 @@
 //! Spans and site labels: guarded writes (one transaction with the check of
-//! the forget log), checkpoints replacing a span by its start, range queries.
+//! the forget log), checkpoints replacing a span by its start, site and
+//! source, range queries.
 
 use chrono::{DateTime, Utc};
 use rusqlite::params;
@@ -64,8 +65,10 @@ impl Store {
         rows.collect::<Result<Vec<_>, _>>().map_err(self.s())
     }
 
-    /// Inserts spans, replacing any stored span with the same start (that is how
-    /// the open span is checkpointed: same start, later end). One transaction.
+    /// Inserts spans, replacing any stored span with the same start, site and
+    /// source (that is how the open span is checkpointed: same start, another
+    /// end); a span that differs in site or source is another row, even when
+    /// it starts in the same millisecond. One transaction.
     /// If another process deleted a label this one had cached (`forget`), the
     /// write is retried once with a fresh cache.
     pub fn put_spans(&mut self, spans: &[Span]) -> Result<(), StoreError> {

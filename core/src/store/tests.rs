@@ -421,9 +421,11 @@ fn reminders_and_notes_round_trip() {
         message: Some("en-time-03".into()),
     };
     store.put_reminder(&r).unwrap();
-    assert!(store.set_reminder_outcome(t(1_000), "snoozed").unwrap());
-    assert!(store.set_reminder_left(t(1_000), true).unwrap());
-    assert!(!store.set_reminder_left(t(2_000), true).unwrap());
+    assert!(store
+        .set_reminder_outcome(t(1_000), "stage", "snoozed")
+        .unwrap());
+    assert!(store.set_reminder_left(t(1_000), "stage", true).unwrap());
+    assert!(!store.set_reminder_left(t(2_000), "stage", true).unwrap());
     let got = store.reminders(t(0), t(5_000)).unwrap();
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].outcome, "snoozed");

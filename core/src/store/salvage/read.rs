@@ -3,8 +3,10 @@
 //!
 //! Why it always ends:
 //! - Each table is read in key order, a batch of rows at a time from the
-//!   last key read (`key > ?1 ORDER BY key LIMIT ?2`, a seek on the primary
-//!   key), and a key that does not grow is damage; so each table costs one
+//!   last key read (`key >= ?1 ORDER BY key LIMIT ?2`, a seek on the primary
+//!   key to the key after it: a seek to the last key of an unreadable page
+//!   would read that page, and lose the first key after it when keys are
+//!   consecutive), and a key that does not grow is damage; so each table costs one
 //!   query per batch of readable rows...
 //! - ...plus, for each unreadable part, one step search over the keys after
 //!   it: the step doubles (in `i128`, capped at `i64::MAX`, so it reaches the
@@ -143,8 +145,8 @@ impl Reader {
     }
 
     /// Reads up to `limit` rows after `after` of the table `sql` reads (key
-    /// and `width` columns, `?1` the key after which, `?2` the limit) into
-    /// `rows`, in one statement; a key out of order is damage too.
+    /// and `width` columns, `?1` the first key wanted, `after + 1`, `?2` the
+    /// limit) into `rows`, in one statement; a key out of order is damage too.
     fn batch(
         &mut self,
         sql: &str,
@@ -153,11 +155,14 @@ impl Reader {
         limit: u32,
         rows: &mut Vec<(i64, Row)>,
     ) -> Result<Ended, Stop> {
+        let Some(first) = after.checked_add(1) else {
+            return Ok(Ended::Table);
+        };
         self.budget.spend()?;
         let (mut last, mut n, mut in_order) = (None, 0u32, true);
         let read = (|| -> rusqlite::Result<()> {
             let mut stmt = self.conn.prepare_cached(sql)?;
-            let mut q = stmt.query(params![after, limit])?;
+            let mut q = stmt.query(params![first, limit])?;
             while let Some(r) = q.next()? {
                 let (key, cols) = (r.get::<_, i64>(0)?, columns(r, 1, width)?);
                 if key <= last.unwrap_or(after) {
@@ -187,7 +192,7 @@ impl Reader {
     /// Reads the rows of a table keyed by an integer into `rows`, in key
     /// order, [`BATCH`] at a time, stepping over the parts that cannot be read.
     /// `sql` selects the key and then `width` more columns of the first `?2`
-    /// rows whose key is greater than `?1`.
+    /// rows whose key is `?1` or more.
     fn by_int(&mut self, sql: &str, width: usize, rows: &mut Vec<(i64, Row)>) -> Result<(), Stop> {
         let mut after = i64::MIN;
         loop {
@@ -411,7 +416,7 @@ impl Rescued {
     fn read_sites(&mut self, rd: &mut Reader) -> Result<(), Stop> {
         let mut rows = Vec::new();
         let result = rd.by_int(
-            "SELECT id, label FROM sites WHERE id > ?1 ORDER BY id LIMIT ?2",
+            "SELECT id, label FROM sites WHERE id >= ?1 ORDER BY id LIMIT ?2",
             1,
             &mut rows,
         );
@@ -426,45 +431,51 @@ impl Rescued {
 
     fn read_spans(&mut self, rd: &mut Reader) -> Result<(), Stop> {
         let mut rows = Vec::new();
+        // By rowid: the start itself up to schema 4, the order of writing
+        // since schema 5 (where spans may share a start).
         let result = rd.by_int(
-            "SELECT start, end, site, source FROM spans WHERE start > ?1 ORDER BY start LIMIT ?2",
-            3,
+            "SELECT rowid, start, end, site, source FROM spans WHERE rowid >= ?1 ORDER BY rowid LIMIT ?2",
+            4,
             &mut rows,
         );
         let sites: HashSet<i64> = self.sites.iter().map(|(id, _)| *id).collect();
-        for (start, row) in rows {
+        for (_, row) in rows {
             let span = (|| {
-                let end = int(&row[0]).filter(|e| *e > start && *e - start <= LONGEST_DAY_MS)?;
-                let site = nullable(&row[1], int)?;
+                let start = int(&row[0])?;
+                let end = int(&row[1]).filter(|e| *e > start && *e - start <= LONGEST_DAY_MS)?;
+                let site = nullable(&row[2], int)?;
                 if site.is_some_and(|id| !sites.contains(&id)) {
                     return None;
                 }
-                Some((start, end, site, int(&row[2])?))
+                Some((start, end, site, int(&row[3])?))
             })();
             match span {
                 Some(s) => self.spans.push(s),
                 None => self.lost += 1,
             }
         }
+        // Written back in time order, as the agent writes them.
+        self.spans.sort_by_key(|s| s.0);
         result
     }
 
     fn read_reminders(&mut self, rd: &mut Reader) -> Result<(), Stop> {
         let mut rows = Vec::new();
+        // By rowid, as the spans.
         let result = rd.by_int(
-            "SELECT at, kind, outcome, left_social, message FROM reminders
-             WHERE at > ?1 ORDER BY at LIMIT ?2",
-            4,
+            "SELECT rowid, at, kind, outcome, left_social, message FROM reminders
+             WHERE rowid >= ?1 ORDER BY rowid LIMIT ?2",
+            5,
             &mut rows,
         );
-        for (at, row) in rows {
+        for (_, row) in rows {
             let reminder = (|| {
                 Some((
-                    at,
-                    text(&row[0])?,
+                    int(&row[0])?,
                     text(&row[1])?,
-                    nullable(&row[2], int)?,
-                    nullable(&row[3], text)?,
+                    text(&row[2])?,
+                    nullable(&row[3], int)?,
+                    nullable(&row[4], text)?,
                 ))
             })();
             match reminder {
