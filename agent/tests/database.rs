@@ -508,6 +508,62 @@ fn sigterm_during_a_salvage_ends_the_agent_at_once_and_moves_nothing() {
     );
 }
 
+/// SIGTERM while the running agent's daily upkeep works through a big
+/// database (`marker`: the check, or the expiry of a year of data): the agent
+/// ends within 1 s, exit 0, said so, and the database is whole.
+fn sigterm_during_upkeep(marker: &'static str, keep: &str) {
+    let env = Env::new();
+    env.enable();
+    env.record_many(600_000);
+    let config = env.path("config").join("dwell");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("config.toml"),
+        format!("[data]\nkeep = \"{keep}\"\n"),
+    )
+    .unwrap();
+    let Stopped {
+        seen,
+        status,
+        took,
+        log,
+    } = sigterm_at(&env, marker, Duration::from_secs(60));
+    assert!(seen, "the upkeep did not start: {log}");
+    assert!(
+        took < Duration::from_secs(1),
+        "ended {took:?} after SIGTERM: {log}"
+    );
+    assert!(status.success(), "{status}: {log}");
+    assert!(
+        log.contains("dwell is stopping"),
+        "not stopped mid-way: {log}"
+    );
+    assert!(log.contains("dwell-agent stopped"), "{log}");
+    assert!(!log.contains("retention ran"), "{log}");
+    let store = Store::open(&env.data()).unwrap();
+    assert!(store.integrity_check().unwrap().is_ok());
+    assert!(store.health_check().is_ok());
+    let year = (
+        Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap(),
+        Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap(),
+    );
+    let left = store.spans(year.0, year.1).unwrap().len();
+    assert!(left == 600_000 || left == 0, "{left} spans left: {log}");
+}
+
+#[test]
+fn sigterm_during_the_daily_check_ends_the_agent_at_once() {
+    sigterm_during_upkeep(
+        "the daily check of the database and retention: running",
+        "365d",
+    );
+}
+
+#[test]
+fn sigterm_during_retention_ends_the_agent_at_once_and_deletes_nothing_half_way() {
+    sigterm_during_upkeep("retention: expiring old data", "30d");
+}
+
 /// Turns the database back into schema 4 (spans keyed by their start,
 /// reminders by their time), as a dwell of schema 4 left it.
 fn back_to_schema_4(env: &Env) {

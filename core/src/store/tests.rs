@@ -724,3 +724,60 @@ fn a_forget_without_the_zone_leaves_stale_days_rolled_up_one_write_at_a_time() {
     assert_eq!(kept.as_ref().map(Vec::len), Some(5));
     assert_eq!(kept, rebuilt);
 }
+
+/// The running agent's upkeep (the daily check, expiry, compaction) stops
+/// inside a statement once its token is set, changes nothing, and leaves the
+/// store writable for the agent's last writes.
+#[test]
+fn upkeep_stops_inside_a_statement_once_its_token_is_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let spans: Vec<Span> = (0..60_000)
+        .map(|i| {
+            span(
+                i * 40,
+                i * 40 + 25,
+                Some(["a.example", "b.example"][i as usize % 2]),
+            )
+        })
+        .collect();
+    store.put_spans(&spans).unwrap();
+    let now = t(60_000 * 40);
+    let keep = std::time::Duration::from_secs(86_400);
+    // Set at the 20th look of the progress handler: in the middle of the
+    // check (each look is 1,000 SQLite instructions).
+    store.stop_upkeep_on(Cancel::after_looks(20));
+    let e = store.upkeep(|s| s.health_check()).unwrap_err();
+    assert!(matches!(e, StoreError::Cancelled { .. }), "{e}");
+    let e = store
+        .upkeep(|s| crate::control::apply_retention(s, keep, now))
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Cancelled { .. }), "{e}");
+    assert_eq!(store.spans(t(0), now).unwrap().len(), 60_000);
+    assert_eq!(crate::control::retention_last_run(&store).unwrap(), None);
+    // Not mistaken for damage; the last writes go through.
+    store.health_check().unwrap();
+    store
+        .put_spans(&[span(60_000 * 40, 60_000 * 40 + 5, None)])
+        .unwrap();
+
+    // Stopped half-way through the expiry's transaction: rolled back.
+    store.stop_upkeep_on(Cancel::after_looks(200));
+    let e = store
+        .upkeep(|s| crate::control::apply_retention(s, keep, now))
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Cancelled { .. }), "{e}");
+    assert_eq!(
+        store.spans(t(0), now + TimeDelta::hours(1)).unwrap().len(),
+        60_001
+    );
+
+    // A token never set: the upkeep runs as it would without one.
+    store.stop_upkeep_on(Cancel::new());
+    store.upkeep(|s| s.health_check()).unwrap();
+    let gone = store
+        .upkeep(|s| crate::control::apply_retention(s, keep, now))
+        .unwrap();
+    assert!(gone > 50_000, "{gone}");
+    assert!(store.integrity_check().unwrap().is_ok());
+}
