@@ -629,6 +629,63 @@ fn sigterm_during_a_migration_ends_the_agent_at_once_and_the_next_start_migrates
     assert!(store.integrity_check().unwrap().is_ok());
 }
 
+/// `disable --erase` while an agent runs: the agent is stopped (SIGTERM, and
+/// waited for) before anything is deleted, and it ends cleanly.
+#[test]
+fn disable_erase_stops_a_running_agent_first_then_deletes() {
+    let env = Env::new();
+    env.enable();
+    env.record();
+    let mut child = env
+        .command(BIN, &["run"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut log = String::new();
+        for line in BufReader::new(stderr).lines() {
+            let line = line.unwrap();
+            if line.contains("dwell-agent running") {
+                let _ = tx.send(());
+            }
+            log.push_str(&line);
+            log.push('\n');
+        }
+        log
+    });
+    let running = rx.recv_timeout(Duration::from_secs(30)).is_ok();
+    let out = env.agent(&["disable", "--erase", "--yes"]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    // The agent has let go of its lock when `disable` returns: it ends then.
+    let returned = std::time::Instant::now();
+    let exited = loop {
+        match child.try_wait().unwrap() {
+            Some(status) => break Some(status),
+            None if returned.elapsed() > Duration::from_secs(2) => break None,
+            None => std::thread::sleep(Duration::from_millis(10)),
+        }
+    };
+    if exited.is_none() {
+        let _ = child.kill();
+    }
+    let _ = child.wait();
+    let log = reader.join().unwrap();
+    assert!(running, "the agent did not start: {log}");
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("Stopped the running agent"), "{stdout}");
+    let status = exited.expect("the agent still ran when disable returned");
+    assert!(status.success(), "{status}: {log}");
+    assert!(log.contains("dwell-agent stopped"), "{log}");
+    assert!(!env.db().exists(), "{stdout}");
+}
+
 /// What `dwell-agent run` and `status` say when `name` in the data directory
 /// is something dwell must not use: one line naming it, exit 2 (systemd does
 /// not restart), and `precious` (another file of the employee) untouched.
