@@ -157,6 +157,12 @@ fn a_schema_4_database_keeps_its_data_through_migration_5() {
     let mut store = Store::open(dir.path()).unwrap();
     assert_eq!(store.user_version().unwrap(), SCHEMA_VERSION);
     assert!(store.integrity_check().unwrap().is_ok());
+    // Compacted after the tables were rewritten.
+    let free: i64 = store
+        .conn
+        .query_row("PRAGMA freelist_count", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(free, 0);
     assert_eq!(store.database_id().unwrap(), Some(id));
     assert_eq!(
         store.spans(t(-10), t(200)).unwrap(),

@@ -200,9 +200,9 @@ impl Store {
 
     fn insert_span(&self, span: &Span, site: Option<i64>) -> Result<(), StoreError> {
         self.conn
-            .prepare_cached(
-                "INSERT OR REPLACE INTO spans (start, end, site, source) VALUES (?1, ?2, ?3, ?4)",
-            )
+            .prepare_cached(&format!(
+                "INSERT OR REPLACE INTO spans (start, end, site, source, n) VALUES (?1, ?2, ?3, ?4, {SPAN_N})"
+            ))
             .and_then(|mut stmt| {
                 stmt.execute(params![
                     ms(span.start),
@@ -373,6 +373,14 @@ impl Store {
         Ok(n)
     }
 }
+
+/// The `n` of a span row written with start `?1`, site `?3` and source `?4`:
+/// that of the stored row with all three (it is replaced: a checkpoint), or
+/// the next one free at that start (0 when there is none).
+const SPAN_N: &str = "coalesce(
+    (SELECT n FROM spans WHERE start = ?1 AND site IS ?3 AND source = ?4),
+    (SELECT max(n) + 1 FROM spans WHERE start = ?1),
+    0)";
 
 /// The SQL condition a span row (`s`, joined with its site `t`) must meet to
 /// make sense.

@@ -580,10 +580,10 @@ fn spans_that_make_no_sense_are_left_out_of_valid_spans() {
         .conn
         .execute_batch(&format!(
             "PRAGMA foreign_keys = OFF;
-             INSERT INTO spans VALUES ({}, {}, NULL, 1);
-             INSERT INTO spans VALUES ({}, {}, NULL, 1);
-             INSERT INTO spans VALUES ({}, {}, 999, 1);
-             INSERT INTO spans VALUES ({}, 'soon', NULL, 1);",
+             INSERT INTO spans (start, end, site, source) VALUES ({}, {}, NULL, 1);
+             INSERT INTO spans (start, end, site, source) VALUES ({}, {}, NULL, 1);
+             INSERT INTO spans (start, end, site, source) VALUES ({}, {}, 999, 1);
+             INSERT INTO spans (start, end, site, source) VALUES ({}, 'soon', NULL, 1);",
             at(40),
             at(35),
             at(50),

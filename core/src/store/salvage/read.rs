@@ -165,7 +165,8 @@ impl Reader {
             let mut q = stmt.query(params![first, limit])?;
             while let Some(r) = q.next()? {
                 let (key, cols) = (r.get::<_, i64>(0)?, columns(r, 1, width)?);
-                if key <= last.unwrap_or(after) {
+                // Rows may share a key (spans of the same start since schema 5).
+                if key < last.unwrap_or(first) {
                     in_order = false;
                     break;
                 }
@@ -192,14 +193,29 @@ impl Reader {
     /// Reads the rows of a table keyed by an integer into `rows`, in key
     /// order, [`BATCH`] at a time, stepping over the parts that cannot be read.
     /// `sql` selects the key and then `width` more columns of the first `?2`
-    /// rows whose key is `?1` or more.
+    /// rows whose key is `?1` or more. Rows may share a key.
     fn by_int(&mut self, sql: &str, width: usize, rows: &mut Vec<(i64, Row)>) -> Result<(), Stop> {
         let mut after = i64::MIN;
         loop {
+            let before = rows.len();
             match self.batch(sql, width, after, BATCH, rows)? {
                 Ended::Table => return Ok(()),
                 Ended::Full(i64::MAX) => return Ok(()),
-                Ended::Full(last) => after = last,
+                Ended::Full(last) => {
+                    // More rows may share the last key: they are read again
+                    // with it by the next batch (unless the batch held nothing else).
+                    let tail = rows[before..]
+                        .iter()
+                        .rev()
+                        .take_while(|r| r.0 == last)
+                        .count();
+                    if tail < rows.len() - before {
+                        rows.truncate(rows.len() - tail);
+                        after = last - 1;
+                    } else {
+                        after = last;
+                    }
+                }
                 Ended::Broken(last) => {
                     self.lost += 1;
                     match self.step_over(sql, width, last.unwrap_or(after))? {
@@ -431,51 +447,47 @@ impl Rescued {
 
     fn read_spans(&mut self, rd: &mut Reader) -> Result<(), Stop> {
         let mut rows = Vec::new();
-        // By rowid: the start itself up to schema 4, the order of writing
-        // since schema 5 (where spans may share a start).
+        // Since schema 5, spans may share a start (`by_int` reads them all).
         let result = rd.by_int(
-            "SELECT rowid, start, end, site, source FROM spans WHERE rowid >= ?1 ORDER BY rowid LIMIT ?2",
-            4,
+            "SELECT start, end, site, source FROM spans WHERE start >= ?1 ORDER BY start LIMIT ?2",
+            3,
             &mut rows,
         );
         let sites: HashSet<i64> = self.sites.iter().map(|(id, _)| *id).collect();
-        for (_, row) in rows {
+        for (start, row) in rows {
             let span = (|| {
-                let start = int(&row[0])?;
-                let end = int(&row[1]).filter(|e| *e > start && *e - start <= LONGEST_DAY_MS)?;
-                let site = nullable(&row[2], int)?;
+                let end = int(&row[0]).filter(|e| *e > start && *e - start <= LONGEST_DAY_MS)?;
+                let site = nullable(&row[1], int)?;
                 if site.is_some_and(|id| !sites.contains(&id)) {
                     return None;
                 }
-                Some((start, end, site, int(&row[3])?))
+                Some((start, end, site, int(&row[2])?))
             })();
             match span {
                 Some(s) => self.spans.push(s),
                 None => self.lost += 1,
             }
         }
-        // Written back in time order, as the agent writes them.
-        self.spans.sort_by_key(|s| s.0);
         result
     }
 
     fn read_reminders(&mut self, rd: &mut Reader) -> Result<(), Stop> {
         let mut rows = Vec::new();
-        // By rowid, as the spans.
+        // Since schema 5, reminders of different kinds may share a time.
         let result = rd.by_int(
-            "SELECT rowid, at, kind, outcome, left_social, message FROM reminders
-             WHERE rowid >= ?1 ORDER BY rowid LIMIT ?2",
-            5,
+            "SELECT at, kind, outcome, left_social, message FROM reminders
+             WHERE at >= ?1 ORDER BY at LIMIT ?2",
+            4,
             &mut rows,
         );
-        for (_, row) in rows {
+        for (at, row) in rows {
             let reminder = (|| {
                 Some((
-                    int(&row[0])?,
+                    at,
+                    text(&row[0])?,
                     text(&row[1])?,
-                    text(&row[2])?,
-                    nullable(&row[3], int)?,
-                    nullable(&row[4], text)?,
+                    nullable(&row[2], int)?,
+                    nullable(&row[3], text)?,
                 ))
             })();
             match reminder {
