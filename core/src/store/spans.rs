@@ -25,6 +25,28 @@ pub(super) enum Touched {
     TooLong,
 }
 
+/// What a write deletes first.
+#[derive(Clone, Copy)]
+pub(super) enum Retract<'a> {
+    /// The rows that start in `[from, to)`.
+    Range(DateTime<Utc>, DateTime<Utc>),
+    /// These rows, each found by its start, site and source.
+    Rows(&'a [Span]),
+}
+
+impl Retract<'_> {
+    /// From the earliest start to the latest end it may delete.
+    fn bounds(self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        match self {
+            Retract::Range(from, to) => Some((from, to)),
+            Retract::Rows(rows) => Some((
+                rows.iter().map(|r| r.start).min()?,
+                rows.iter().map(|r| r.end.max(r.start)).max()?,
+            )),
+        }
+    }
+}
+
 /// What became of a guarded write ([`Store::put_spans_guarded`]).
 #[derive(Debug, PartialEq, Eq)]
 pub enum Put {
@@ -91,6 +113,23 @@ impl Store {
         spans: &[Span],
         retract: Option<(DateTime<Utc>, DateTime<Utc>)>,
     ) -> Result<Put, StoreError> {
+        let retract = retract.map(|(from, to)| Retract::Range(from, to));
+        self.put_spans_retried(Some(seen), spans, retract)
+    }
+
+    /// [`Store::put_spans_guarded`], first deleting the stored rows of
+    /// `retract`, each found by its start, site and source (the store's key of
+    /// a span): what an earlier write of the open span put there, its pieces
+    /// past its new end, or all of them when it ended with nothing left. Never
+    /// another span, even one recorded at the same time before the clock was
+    /// set back.
+    pub fn put_spans_replacing(
+        &mut self,
+        seen: u64,
+        spans: &[Span],
+        retract: &[Span],
+    ) -> Result<Put, StoreError> {
+        let retract = (!retract.is_empty()).then_some(Retract::Rows(retract));
         self.put_spans_retried(Some(seen), spans, retract)
     }
 
@@ -98,7 +137,7 @@ impl Store {
         &mut self,
         seen: Option<u64>,
         spans: &[Span],
-        retract: Option<(DateTime<Utc>, DateTime<Utc>)>,
+        retract: Option<Retract<'_>>,
     ) -> Result<Put, StoreError> {
         match self.put_spans_once(seen, spans, retract) {
             Err(StoreError::Sqlite {
@@ -116,7 +155,7 @@ impl Store {
         &mut self,
         seen: Option<u64>,
         spans: &[Span],
-        retract: Option<(DateTime<Utc>, DateTime<Utc>)>,
+        retract: Option<Retract<'_>>,
     ) -> Result<Put, StoreError> {
         if retract.is_none() && spans.iter().all(|s| s.end <= s.start) {
             return Ok(Put::Written);
@@ -141,7 +180,7 @@ impl Store {
     fn write_spans(
         &mut self,
         spans: &[Span],
-        retract: Option<(DateTime<Utc>, DateTime<Utc>)>,
+        retract: Option<Retract<'_>>,
     ) -> Result<(), StoreError> {
         let written: Vec<&Span> = spans.iter().filter(|s| s.end > s.start).collect();
         let state = self.rollups_state()?;
@@ -158,12 +197,16 @@ impl Store {
                 .iter()
                 .all(|s| ms(s.end) - ms(s.start) <= MAX_SPAN_MS);
         if !one_by_one {
-            let touched = self.touched_by(spans, retract)?;
-            if let Some((from, to)) = retract {
-                self.conn
+            let touched = self.touched_by(spans, retract.and_then(Retract::bounds))?;
+            match retract {
+                Some(Retract::Range(from, to)) => self
+                    .conn
                     .prepare_cached("DELETE FROM spans WHERE start >= ?1 AND start < ?2")
                     .and_then(|mut stmt| stmt.execute(params![ms(from), ms(to)]))
-                    .map_err(|e| sql(&self.path, e))?;
+                    .map(drop)
+                    .map_err(|e| sql(&self.path, e))?,
+                Some(Retract::Rows(rows)) => self.delete_rows(rows)?,
+                None => {}
             }
             for span in &written {
                 let site = self.site_of(span)?;
@@ -186,6 +229,23 @@ impl Store {
             // One stale day a write, unless this write rolled one up already.
             let more = if dirty == stale { 1 } else { 0 };
             self.clean_days(dirty, more)?;
+        }
+        Ok(())
+    }
+
+    /// Deletes the stored rows of `rows`, each found by its start, site and
+    /// source.
+    fn delete_rows(&self, rows: &[Span]) -> Result<(), StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "DELETE FROM spans WHERE start = ?1 AND source = ?3
+                 AND ((?2 IS NULL AND site IS NULL) OR site = (SELECT id FROM sites WHERE label = ?2))",
+            )
+            .map_err(self.s())?;
+        for r in rows {
+            stmt.execute(params![ms(r.start), r.activity.site(), r.source.code()])
+                .map_err(|e| sql(&self.path, e))?;
         }
         Ok(())
     }
