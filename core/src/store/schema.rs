@@ -54,12 +54,14 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // keeps all three and replaces its row; another span that starts in the
     // same millisecond gets the next `n`. A reminder is its time and kind.
     // Both still clustered by time (WITHOUT ROWID), no bigger than before.
+    // (The key's columns come first: SQLite 3.40's integrity_check, Debian
+    // 12's sqlite3, reports false NULLs in a WITHOUT ROWID table otherwise.)
     "CREATE TABLE spans_5 (
          start  INTEGER NOT NULL,             -- unix ms, UTC
+         n      INTEGER NOT NULL DEFAULT 0,   -- 0; 1, 2... for other spans of the same start
          end    INTEGER NOT NULL,             -- unix ms, UTC, > start
          site   INTEGER REFERENCES sites(id), -- NULL: other (non-social) active time
          source INTEGER NOT NULL,             -- 1 x11, 2 extension, 3 demo, 4 wayland
-         n      INTEGER NOT NULL DEFAULT 0,   -- 0; 1, 2... for other spans of the same start
          PRIMARY KEY (start, n)
      ) WITHOUT ROWID;
      INSERT INTO spans_5 (start, end, site, source) SELECT start, end, site, source FROM spans;
