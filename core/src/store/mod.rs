@@ -46,6 +46,9 @@ mod schema;
 mod spans;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod upkeep_bench;
 
 use error::sql;
 use rollups::RollupZone;
