@@ -508,6 +508,186 @@ fn sigterm_during_a_salvage_ends_the_agent_at_once_and_moves_nothing() {
     );
 }
 
+/// SIGTERM while the running agent's daily upkeep works through a big
+/// database (`marker`: the check, or the expiry of a year of data): the agent
+/// ends within 1 s, exit 0, said so, and the database is whole.
+fn sigterm_during_upkeep(marker: &'static str, keep: &str) {
+    let env = Env::new();
+    env.enable();
+    env.record_many(600_000);
+    let config = env.path("config").join("dwell");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("config.toml"),
+        format!("[data]\nkeep = \"{keep}\"\n"),
+    )
+    .unwrap();
+    let Stopped {
+        seen,
+        status,
+        took,
+        log,
+    } = sigterm_at(&env, marker, Duration::from_secs(60));
+    assert!(seen, "the upkeep did not start: {log}");
+    assert!(
+        took < Duration::from_secs(1),
+        "ended {took:?} after SIGTERM: {log}"
+    );
+    assert!(status.success(), "{status}: {log}");
+    assert!(
+        log.contains("dwell is stopping"),
+        "not stopped mid-way: {log}"
+    );
+    assert!(log.contains("dwell-agent stopped"), "{log}");
+    assert!(!log.contains("retention ran"), "{log}");
+    let store = Store::open(&env.data()).unwrap();
+    assert!(store.integrity_check().unwrap().is_ok());
+    assert!(store.health_check().is_ok());
+    let year = (
+        Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap(),
+        Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap(),
+    );
+    let left = store.spans(year.0, year.1).unwrap().len();
+    assert!(left == 600_000 || left == 0, "{left} spans left: {log}");
+}
+
+#[test]
+fn sigterm_during_the_daily_check_ends_the_agent_at_once() {
+    sigterm_during_upkeep(
+        "the daily check of the database and retention: running",
+        "365d",
+    );
+}
+
+#[test]
+fn sigterm_during_retention_ends_the_agent_at_once_and_deletes_nothing_half_way() {
+    sigterm_during_upkeep("retention: expiring old data", "30d");
+}
+
+/// Turns the database back into schema 4 (spans keyed by their start,
+/// reminders by their time), as a dwell of schema 4 left it.
+fn back_to_schema_4(env: &Env) {
+    let store = Store::open(&env.data()).unwrap();
+    store
+        .raw_for_tests()
+        .execute_batch(
+            "BEGIN;
+         CREATE TABLE spans_4 (start INTEGER PRIMARY KEY, end INTEGER NOT NULL,
+             site INTEGER REFERENCES sites(id), source INTEGER NOT NULL);
+         INSERT INTO spans_4 SELECT start, end, site, source FROM spans;
+         DROP TABLE spans;
+         ALTER TABLE spans_4 RENAME TO spans;
+         CREATE TABLE reminders_4 (at INTEGER PRIMARY KEY, kind TEXT NOT NULL,
+             outcome TEXT NOT NULL, left_social INTEGER, message TEXT);
+         INSERT INTO reminders_4 SELECT at, kind, outcome, left_social, message FROM reminders;
+         DROP TABLE reminders;
+         ALTER TABLE reminders_4 RENAME TO reminders;
+         PRAGMA user_version = 4;
+         COMMIT;
+         VACUUM;",
+        )
+        .unwrap();
+}
+
+/// SIGTERM while a big schema-4 database is migrated to schema 5 (its spans
+/// rewritten): the agent ends within 1 s, exit 0, the file is still schema 4
+/// with all its data, and the next start migrates it whole.
+#[test]
+fn sigterm_during_a_migration_ends_the_agent_at_once_and_the_next_start_migrates() {
+    let env = Env::new();
+    env.enable();
+    env.record_many(600_000);
+    back_to_schema_4(&env);
+    let Stopped {
+        seen,
+        status,
+        took,
+        log,
+    } = sigterm_at(&env, "migrating the database", Duration::from_secs(60));
+    assert!(seen, "the migration did not start: {log}");
+    assert!(
+        took < Duration::from_secs(1),
+        "ended {took:?} after SIGTERM: {log}"
+    );
+    assert!(status.success(), "{status}: {log}");
+    let version = |env: &Env| -> i64 {
+        Store::open_read_only(&env.db())
+            .unwrap()
+            .raw_for_tests()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(version(&env), 4, "{log}");
+    // Started again: migrated whole (slow in a debug build on a busy machine).
+    let again = sigterm_at(&env, "dwell-agent running", Duration::from_secs(180));
+    assert!(again.seen && again.status.success(), "{}", again.log);
+    assert_eq!(version(&env), dwell_core::store::SCHEMA_VERSION);
+    let store = Store::open(&env.data()).unwrap();
+    let year = (
+        Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap(),
+        Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap(),
+    );
+    assert_eq!(store.spans(year.0, year.1).unwrap().len(), 600_000);
+    assert!(store.integrity_check().unwrap().is_ok());
+}
+
+/// `disable --erase` while an agent runs: the agent is stopped (SIGTERM, and
+/// waited for) before anything is deleted, and it ends cleanly.
+#[test]
+fn disable_erase_stops_a_running_agent_first_then_deletes() {
+    let env = Env::new();
+    env.enable();
+    env.record();
+    let mut child = env
+        .command(BIN, &["run"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut log = String::new();
+        for line in BufReader::new(stderr).lines() {
+            let line = line.unwrap();
+            if line.contains("dwell-agent running") {
+                let _ = tx.send(());
+            }
+            log.push_str(&line);
+            log.push('\n');
+        }
+        log
+    });
+    let running = rx.recv_timeout(Duration::from_secs(30)).is_ok();
+    let out = env.agent(&["disable", "--erase", "--yes"]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    // The agent has let go of its lock when `disable` returns: it ends then.
+    let returned = std::time::Instant::now();
+    let exited = loop {
+        match child.try_wait().unwrap() {
+            Some(status) => break Some(status),
+            None if returned.elapsed() > Duration::from_secs(2) => break None,
+            None => std::thread::sleep(Duration::from_millis(10)),
+        }
+    };
+    if exited.is_none() {
+        let _ = child.kill();
+    }
+    let _ = child.wait();
+    let log = reader.join().unwrap();
+    assert!(running, "the agent did not start: {log}");
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("Stopped the running agent"), "{stdout}");
+    let status = exited.expect("the agent still ran when disable returned");
+    assert!(status.success(), "{status}: {log}");
+    assert!(log.contains("dwell-agent stopped"), "{log}");
+    assert!(!env.db().exists(), "{stdout}");
+}
+
 /// What `dwell-agent run` and `status` say when `name` in the data directory
 /// is something dwell must not use: one line naming it, exit 2 (systemd does
 /// not restart), and `precious` (another file of the employee) untouched.
@@ -578,4 +758,27 @@ fn a_hard_link_at_the_wal_is_refused_and_its_other_file_untouched() {
 #[test]
 fn a_hard_link_at_the_shm_is_refused_and_its_other_file_untouched() {
     hard_link_refused("dwell.db-shm");
+}
+
+/// The system's `sqlite3` (Debian 12: SQLite 3.40, whose integrity_check
+/// reported false NULLs in WITHOUT ROWID tables whose key columns did not
+/// come first) finds a schema-5 database sound, as the end-to-end tests and
+/// the README's `sqlite3 … .dump` expect.
+#[test]
+fn the_systems_sqlite3_finds_a_schema_5_database_sound() {
+    let env = Env::new();
+    env.enable();
+    env.record();
+    let out = Command::new("sqlite3")
+        .arg(env.db())
+        .arg("PRAGMA integrity_check;")
+        .output()
+        .expect("sqlite3 is installed by scripts/test");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        said.trim(),
+        "ok",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -184,9 +184,9 @@ fn merged_spans_that_make_no_sense_are_skipped_and_counted_in_one_warning() {
     let t = 1_794_909_600_000_i64;
     let hour = 3_600_000;
     env.laptop_sql(&format!(
-        "INSERT INTO spans VALUES ({a}, {b}, NULL, 1);
-         INSERT INTO spans VALUES ({c}, {d}, NULL, 1);
-         INSERT INTO spans VALUES ({e}, {f}, 4242, 1);",
+        "INSERT INTO spans (start, end, site, source) VALUES ({a}, {b}, NULL, 1);
+         INSERT INTO spans (start, end, site, source) VALUES ({c}, {d}, NULL, 1);
+         INSERT INTO spans (start, end, site, source) VALUES ({e}, {f}, 4242, 1);",
         // Ends before it starts.
         a = t + 1,
         b = t - hour,

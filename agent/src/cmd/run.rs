@@ -49,11 +49,15 @@ pub fn run(cli: &Global) -> Result<()> {
         let _in_runtime = runtime.enter();
         Stop::listen()
     };
+    let upkeep_stop = cancel_on_signal();
     let mut recovered_at: Option<std::time::Instant> = None;
     loop {
-        let Some(store) = open_unless_stopped(&runtime, &dir, &mut stop)? else {
+        let Some(mut store) = open_unless_stopped(&runtime, &dir, &mut stop)? else {
             return Ok(());
         };
+        // The daily check and retention run on the loop's thread: a signal
+        // stops them inside their statement, through this token.
+        store.stop_upkeep_on(upkeep_stop.clone());
         let result = runtime.block_on(crate::run::run(
             config.clone(),
             live_path.clone(),
@@ -105,6 +109,40 @@ impl Stop {
             _ => std::future::pending::<()>().await,
         }
     }
+}
+
+/// A token set at the first SIGTERM or SIGINT by a thread of its own, with a
+/// runtime of its own: it is set even while the loop's thread is busy inside a
+/// statement (the running agent's upkeep, `Store::upkeep`). Listening has
+/// begun when this returns (or after 1 s, if that thread is slow to start).
+fn cancel_on_signal() -> Cancel {
+    let cancel = Cancel::new();
+    let token = cancel.clone();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("dwell-stop".into())
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            let Ok(runtime) = runtime else {
+                tracing::warn!("cannot listen for SIGTERM while the database is upkept; it finishes its statement first");
+                return;
+            };
+            runtime.block_on(async {
+                let mut stop = Stop::listen();
+                let _ = ready_tx.send(());
+                stop.signalled().await;
+                token.cancel();
+            });
+        });
+    match spawned {
+        Ok(_) => {
+            let _ = ready_rx.recv_timeout(Duration::from_secs(1));
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot start the thread that listens for SIGTERM"),
+    }
+    cancel
 }
 
 /// How long a signalled start-up waits for the store to stop at a safe point

@@ -121,7 +121,7 @@ impl Reminding {
         if kept {
             cur.settled = true;
             cur.chosen = true;
-            set_outcome(store, cur.at, outcome);
+            set_outcome(store, cur.at, cur.kind, outcome);
         }
         if close {
             self.send_request(NoteRequest::Close);
@@ -200,6 +200,7 @@ mod tests {
         r.current = Some(Current {
             id: 1,
             at: now,
+            kind: "stage",
             settled: false,
             on_screen: true,
             chosen: false,

@@ -51,6 +51,8 @@ pub struct Notifications {
 struct Current {
     id: u32,
     at: DateTime<Utc>,
+    /// Its kind ([`dwell_core::policy::Kind::as_str`]): with `at`, its key in the store.
+    kind: &'static str,
     settled: bool,
     /// Still on screen (no close reported yet).
     on_screen: bool,
@@ -74,15 +76,18 @@ pub struct Reminding {
     retry_at: Option<Instant>,
     retry_wait: Duration,
     dnd_poll_at: Option<Instant>,
-    /// The reminder whose "left social sites?" is being watched, and until when.
-    left: Option<(DateTime<Utc>, Instant)>,
+    /// The reminder (time and kind) whose "left social sites?" is being
+    /// watched, and until when.
+    left: Option<(DateTime<Utc>, &'static str, Instant)>,
     pub(crate) wake_at: Option<Instant>,
     data_dir: Option<PathBuf>,
     /// The pause pages asked for and not answered yet (their reminders'
-    /// `at`, oldest first). Another social tab can get its page while one
-    /// shows; a choice carries no page, and goes to the newest (the one
+    /// `at` and kind, oldest first). Another social tab can get its page while
+    /// one shows; a choice carries no page, and goes to the newest (the one
     /// in front of the employee), so every page shown gets its answer.
-    pauses_open: Vec<DateTime<Utc>>,
+    pauses_open: Vec<(DateTime<Utc>, &'static str)>,
+    /// The reminder whose report is being opened (time and kind).
+    opening: Option<(DateTime<Utc>, &'static str)>,
 }
 
 /// Unanswered pause pages kept at most (a browser that never answers
@@ -114,6 +119,7 @@ impl Reminding {
             wake_at: None,
             data_dir: None,
             pauses_open: Vec::new(),
+            opening: None,
         }
     }
 
@@ -188,7 +194,7 @@ impl Reminding {
 
     /// The earliest auxiliary timer.
     pub fn aux_at(&self) -> Option<Instant> {
-        [self.retry_at, self.dnd_poll_at, self.left.map(|l| l.1)]
+        [self.retry_at, self.dnd_poll_at, self.left.map(|l| l.2)]
             .into_iter()
             .flatten()
             .min()
@@ -204,12 +210,12 @@ impl Reminding {
         tz: &Tz,
     ) {
         // Left social sites after the reminder?
-        if let Some((at, deadline)) = self.left {
+        if let Some((at, kind, deadline)) = self.left {
             if open_social.is_none() {
-                put_left(store, at, true);
+                put_left(store, at, kind, true);
                 self.left = None;
             } else if Instant::now() >= deadline {
-                put_left(store, at, false);
+                put_left(store, at, kind, false);
                 self.left = None;
             }
         }
@@ -346,13 +352,14 @@ impl Reminding {
                 self.retry_wait = RETRY_FIRST;
                 self.desk.do_not_disturb = false;
                 put(store, &r, "shown", Some(&text.id));
-                if let Some((at, _)) = self.left.take() {
-                    put_left(store, at, false);
+                if let Some((at, kind, _)) = self.left.take() {
+                    put_left(store, at, kind, false);
                 }
-                self.left = Some((r.at, Instant::now() + LEFT_WITHIN));
+                self.left = Some((r.at, r.kind.as_str(), Instant::now() + LEFT_WITHIN));
                 self.current = Some(Current {
                     id,
                     at: r.at,
+                    kind: r.kind.as_str(),
                     settled: false,
                     on_screen: true,
                     chosen: false,
@@ -384,14 +391,14 @@ impl Reminding {
                 let Some(cur) = self.current.as_mut().filter(|c| c.id == id) else {
                     return;
                 };
-                let at = cur.at;
+                let (at, kind) = (cur.at, cur.kind);
                 match key.as_str() {
                     "snooze" => {
                         cur.settled = true;
                         cur.chosen = true;
                         if self.policy.snooze(now, tz) {
                             tracing::info!("reminders snoozed");
-                            set_outcome(store, at, "snoozed");
+                            set_outcome(store, at, kind, "snoozed");
                             let until =
                                 now + chrono::Duration::from_std(self.snooze).unwrap_or_default();
                             note_snooze(store, until);
@@ -402,11 +409,12 @@ impl Reminding {
                         cur.chosen = true;
                         tracing::info!("no more reminders today");
                         self.policy.done_for_today(now, tz);
-                        set_outcome(store, at, "done_for_today");
+                        set_outcome(store, at, kind, "done_for_today");
                     }
                     "default" => {
                         // `opened` is stored once something really opened it.
                         cur.settled = true;
+                        self.opening = Some((at, kind));
                         self.open_report(at);
                     }
                     _ => {}
@@ -425,12 +433,16 @@ impl Reminding {
                     };
                     if let Some(o) = outcome {
                         cur.settled = true;
-                        set_outcome(store, cur.at, o);
+                        set_outcome(store, cur.at, cur.kind, o);
                     }
                 }
             }
             NotifyEvent::Opened { at, ok } => {
-                set_outcome(store, at, if ok { "opened" } else { "open_failed" });
+                // The kind of the reminder opened from (the one on screen
+                // then); a report opened otherwise has no reminder to mark.
+                if let Some((_, kind)) = self.opening.filter(|o| o.0 == at) {
+                    set_outcome(store, at, kind, if ok { "opened" } else { "open_failed" });
+                }
             }
             NotifyEvent::Dnd(on) => {
                 self.desk.do_not_disturb = on;
@@ -520,7 +532,7 @@ impl Reminding {
         if self.pauses_open.len() >= PAUSES_OPEN_MAX {
             self.pauses_open.remove(0);
         }
-        self.pauses_open.push(r.at);
+        self.pauses_open.push((r.at, r.kind.as_str()));
         let (continue_label, close) = match self.lang {
             Lang::En => ("Continue", "Close tab"),
             Lang::Fr => ("Continuer", "Fermer l'onglet"),
@@ -545,9 +557,9 @@ impl Reminding {
     /// yet takes it (see `pauses_open`).
     pub fn pause_result(&mut self, store: &mut Store, outcome: PauseOutcome) {
         match self.pauses_open.pop() {
-            Some(at) => {
+            Some((at, kind)) => {
                 tracing::info!(outcome = outcome.as_str(), "pause page answered");
-                set_outcome(store, at, outcome.as_str());
+                set_outcome(store, at, kind, outcome.as_str());
             }
             None => tracing::debug!("a pause page outcome with no pause page shown"),
         }
@@ -701,14 +713,14 @@ fn put(store: &mut Store, r: &Reminder, outcome: &str, message: Option<&str>) {
     }
 }
 
-fn set_outcome(store: &mut Store, at: DateTime<Utc>, outcome: &str) {
-    if let Err(e) = store.set_reminder_outcome(at, outcome) {
+fn set_outcome(store: &mut Store, at: DateTime<Utc>, kind: &str, outcome: &str) {
+    if let Err(e) = store.set_reminder_outcome(at, kind, outcome) {
         tracing::warn!(error = %e, "cannot store a reminder's outcome");
     }
 }
 
-fn put_left(store: &mut Store, at: DateTime<Utc>, left: bool) {
-    if let Err(e) = store.set_reminder_left(at, left) {
+fn put_left(store: &mut Store, at: DateTime<Utc>, kind: &str, left: bool) {
+    if let Err(e) = store.set_reminder_left(at, kind, left) {
         tracing::warn!(error = %e, "cannot store whether social sites were left");
     }
 }

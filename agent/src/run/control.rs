@@ -197,18 +197,35 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
         if !control::retention_due(last_run, now) {
             return next;
         }
+        // Upkeep: a SIGTERM or SIGINT stops it within milliseconds, even
+        // inside a statement (`Store::upkeep`); it runs again at the next start.
+        tracing::info!("the daily check of the database and retention: running");
         // A damaged database is never written to again (the caller moves it
         // aside).
-        if let Err(e) = self.store.health_check() {
-            self.store_failed(e);
+        match self.store.upkeep(|s| s.health_check()) {
+            Ok(()) => {}
+            Err(StoreError::Cancelled { .. }) => {
+                tracing::info!("the daily check stopped: dwell is stopping");
+                return next;
+            }
+            Err(e) => self.store_failed(e),
         }
         if self.fatal.is_some() {
             return next;
         }
-        match control::apply_retention(&mut self.store, self.config.data.keep, now) {
+        tracing::info!("the daily check is done; retention: expiring old data");
+        let keep = self.config.data.keep;
+        match self
+            .store
+            .upkeep(|s| control::apply_retention(s, keep, now))
+        {
             Ok(n) => {
                 tracing::info!(deleted_spans = n, "retention ran");
                 Some(now + chrono::Duration::days(1))
+            }
+            Err(StoreError::Cancelled { .. }) => {
+                tracing::info!("retention stopped: dwell is stopping");
+                next
             }
             Err(e @ StoreError::Damaged { .. }) => {
                 self.store_failed(e);

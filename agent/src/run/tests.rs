@@ -1497,3 +1497,85 @@ async fn two_pause_pages_answered_each_keep_their_outcome() {
         [(35, "continued".to_owned()), (40, "closed".to_owned())]
     );
 }
+
+/// A clock set back onto time already recorded, then idleness cutting the
+/// new open span back: what was recorded before the step stays, whatever
+/// starts where the new span reached (issue 18: "rows that start in the same
+/// millisecond replace each other", and the cut-back's retraction deleting
+/// rows by time alone).
+#[tokio::test(start_paused = true)]
+async fn a_span_cut_back_after_the_clock_was_set_back_keeps_what_came_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let (tx, rx) = mpsc::channel(16);
+    let idle = FakeIdle {
+        last_input: Arc::new(Mutex::new(Instant::now())),
+    };
+    let clock = crate::clock::SteppedClock::starting_at(start());
+    let sources = Sources::watching(rx, Box::new(idle.clone()));
+    let script = {
+        let clock = clock.clone();
+        async move {
+            let t0 = Instant::now();
+            tx.send(WatchEvent::Connected).await.unwrap();
+            tx.send(WatchEvent::Focus(browser("Facebook")))
+                .await
+                .unwrap();
+            at(t0, 30).await;
+            *idle.last_input.lock().unwrap() = Instant::now();
+            tx.send(WatchEvent::Focus(editor())).await.unwrap();
+            at(t0, 40).await;
+            // Set back a minute: the editor's span starts again 20 s before
+            // Facebook's did, and reaches over both as it is checkpointed...
+            clock.step(-chrono::Duration::seconds(60));
+            // ...until idleness (2 minutes since the last input, at 30 s)
+            // cuts it back to nothing.
+            at(t0, 200).await;
+        }
+    };
+    run_while(
+        always(),
+        store,
+        sources,
+        Outlets::default(),
+        &clock,
+        &Utc,
+        script,
+    )
+    .await
+    .unwrap();
+    let spans = Store::open(dir.path())
+        .unwrap()
+        .spans(
+            start() - chrono::Duration::days(1),
+            start() + chrono::Duration::days(1),
+        )
+        .unwrap();
+    no_empty_or_negative(&spans);
+    assert_eq!(secs(&spans, Some("facebook.com")), 30.0, "{spans:?}");
+    // The editor's 10 s before the step (idle since 30 s, it was not cut
+    // back when it closed); nothing after it.
+    assert_eq!(secs(&spans, None), 15.0, "{spans:?}");
+}
+
+/// Focus that moves to a window with no input since before it opened: idleness
+/// cuts the new span back to nothing, and its checkpoints go too.
+#[tokio::test(start_paused = true)]
+async fn a_span_idle_from_its_start_leaves_no_checkpoint_behind() {
+    let (_d, spans) = replay(always(), |tx, _idle| {
+        Box::pin(async move {
+            let t0 = Instant::now();
+            tx.send(WatchEvent::Connected).await.unwrap();
+            tx.send(WatchEvent::Focus(browser("Facebook")))
+                .await
+                .unwrap();
+            at(t0, 60).await;
+            // A window takes the focus by itself; no input since 0 s.
+            tx.send(WatchEvent::Focus(editor())).await.unwrap();
+            at(t0, 300).await;
+        })
+    })
+    .await;
+    assert_eq!(secs(&spans, Some("facebook.com")), 60.0, "{spans:?}");
+    assert_eq!(secs(&spans, None), 0.0, "{spans:?}");
+}

@@ -30,9 +30,11 @@ pub const CHECKPOINT_EVERY: Duration =
 pub(super) struct Writer {
     /// Spans closed but not yet written (kept when a write fails).
     pub(super) pending: Vec<Span>,
-    /// The open span's start and end as last written: if it is cut back, the
-    /// pieces written beyond its new end are deleted.
-    open_written: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// The open span's start, and its pieces (clipped to recording hours,
+    /// split at midnight) as last written: those it no longer has when it is
+    /// cut back, or all of them when it ends with nothing left, are deleted,
+    /// each by its key (start, site, source), never by time alone.
+    open_written: Option<(DateTime<Utc>, Vec<Span>)>,
     /// The latest forget this loop has applied (see `dwell_core::forget`).
     pub(super) forget_seq: u64,
     /// Writing fails (said once until it works again).
@@ -52,24 +54,46 @@ impl Writer {
         }
     }
 
-    /// The pieces to delete: the open span as written before (starting at the
-    /// same moment) may reach further than it does now (idleness cut it back).
-    fn retraction(&self, spans: &[Span]) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
-        self.open_written.and_then(|(start, end)| {
-            spans
-                .iter()
-                .find(|s| s.start == start && s.end < end)
-                .map(|s| (s.end, end))
-        })
+    /// The pieces to delete before `pieces` (of `spans`) are written: those
+    /// of the open span as written before that this write does not write
+    /// again. Idleness cut it back (its pieces after midnight go), or it
+    /// ended with nothing left (all go). Nothing while it is still open and
+    /// not in this write. `open` is where the open span starts now.
+    fn retraction(
+        &self,
+        spans: &[Span],
+        pieces: &[Span],
+        open: Option<DateTime<Utc>>,
+    ) -> Vec<Span> {
+        let Some((start, written)) = &self.open_written else {
+            return Vec::new();
+        };
+        if Some(*start) == open && !spans.iter().any(|s| s.start == *start) {
+            return Vec::new();
+        }
+        let key = |s: &Span| (s.start, s.activity.clone(), s.source);
+        written
+            .iter()
+            .filter(|w| !pieces.iter().any(|p| key(p) == key(w)))
+            .cloned()
+            .collect()
     }
 
     /// `spans` were written; `open` is where the open span starts now.
-    fn written(&mut self, spans: &[Span], open: Option<DateTime<Utc>>) {
-        self.open_written = spans
-            .iter()
-            .find(|s| Some(s.start) == open)
-            .map(|s| (s.start, s.end))
-            .or(self.open_written.filter(|(start, _)| Some(*start) == open));
+    fn written<Tz: TimeZone>(
+        &mut self,
+        spans: &[Span],
+        open: Option<DateTime<Utc>>,
+        schedule: &Schedule,
+        tz: &Tz,
+    ) {
+        self.open_written = match spans.iter().rfind(|s| Some(s.start) == open) {
+            Some(s) => Some((s.start, clip(schedule, std::slice::from_ref(s), tz))),
+            None => self
+                .open_written
+                .take()
+                .filter(|(start, _)| Some(*start) == open),
+        };
         if self.failed {
             tracing::info!("writing to the database works again");
             self.failed = false;
@@ -149,14 +173,15 @@ impl Writer {
         // A second forget between two tries is rare; a third one waits for the
         // next checkpoint.
         for _ in 0..3 {
-            if spans.is_empty() {
+            let open = around.tracker.open_since();
+            let pieces = clip(around.schedule, &spans, around.tz);
+            let retract = self.retraction(&spans, &pieces, open);
+            if spans.is_empty() && retract.is_empty() {
                 return Ok(());
             }
-            let pieces = clip(around.schedule, &spans, around.tz);
-            let retract = self.retraction(&spans);
-            match store.put_spans_retracting(self.forget_seq, &pieces, retract) {
+            match store.put_spans_replacing(self.forget_seq, &pieces, &retract) {
                 Ok(Put::Written) => {
-                    self.written(&spans, around.tracker.open_since());
+                    self.written(&spans, open, around.schedule, around.tz);
                     return Ok(());
                 }
                 Ok(Put::Forgotten(entries)) => {
@@ -273,23 +298,54 @@ mod tests {
         }
     }
 
+    fn always() -> Schedule {
+        dwell_core::Config::parse(
+            "[schedule]\nrecord = \"always\"\n",
+            std::path::Path::new("t.toml"),
+        )
+        .unwrap()
+        .schedule
+    }
+
+    /// A span on x.com from 23:59:50 on the 24th, `to` seconds after.
+    fn late(to: i64) -> Span {
+        Span {
+            start: at(14 * 3600 - 10),
+            end: at(14 * 3600 - 10 + to),
+            ..span(0, 0)
+        }
+    }
+
     #[test]
-    pub(super) fn the_open_span_cut_back_retracts_what_was_written_beyond_it() {
-        let mut w = Writer::default();
-        assert_eq!(w.retraction(&[span(0, 10)]), None);
-        w.written(&[span(0, 20)], Some(at(0)));
-        assert_eq!(w.retraction(&[span(0, 30)]), None, "it grew");
-        assert_eq!(w.retraction(&[span(0, 12)]), Some((at(12), at(20))));
-        assert_eq!(w.retraction(&[span(5, 12)]), None, "another span");
+    pub(super) fn the_open_span_cut_back_retracts_the_pieces_it_no_longer_has() {
+        let (mut w, sched) = (Writer::default(), always());
+        let retraction = |w: &Writer, spans: &[Span], open| {
+            w.retraction(spans, &clip(&sched, spans, &Utc), open)
+        };
+        let open = Some(late(0).start);
+        assert!(retraction(&w, &[late(30)], open).is_empty());
+        // Written across midnight: two pieces.
+        w.written(&[late(30)], open, &sched, &Utc);
+        assert!(retraction(&w, &[late(40)], open).is_empty(), "it grew");
+        let cut = retraction(&w, &[late(5)], open);
+        assert_eq!(cut.len(), 1, "{cut:?}");
+        assert_eq!((cut[0].start, cut[0].end), (at(14 * 3600), late(30).end));
+        assert!(
+            retraction(&w, &[span(5, 12)], open).is_empty(),
+            "another span"
+        );
+        // Ended with nothing left (idle since before it began): all of it.
+        assert_eq!(retraction(&w, &[], None).len(), 2);
+        assert_eq!(retraction(&w, &[span(5, 12)], Some(at(5))).len(), 2);
     }
 
     #[test]
     pub(super) fn a_closed_span_forgets_the_open_one_as_written() {
-        let mut w = Writer::default();
-        w.written(&[span(0, 20)], Some(at(0)));
+        let (mut w, sched) = (Writer::default(), always());
+        w.written(&[span(0, 20)], Some(at(0)), &sched, &Utc);
         // The open span closed and a new one opened at 20.
-        w.written(&[span(0, 15)], Some(at(20)));
-        assert_eq!(w.retraction(&[span(0, 10)]), None);
+        w.written(&[span(0, 15)], Some(at(20)), &sched, &Utc);
+        assert!(w.retraction(&[], &[], None).is_empty());
     }
 
     #[test]
@@ -299,7 +355,7 @@ mod tests {
         assert_eq!(w.pending, vec![span(0, 10)]);
         w.failing(&StoreError::DiskFull { path: "/d".into() }, at(15));
         assert!(w.failed);
-        w.written(&[span(0, 10)], None);
+        w.written(&[span(0, 10)], None, &always(), &Utc);
         assert!(!w.failed);
     }
 

@@ -1,5 +1,7 @@
 //! A stop token for the long work a store can do before it is open
-//! ([`Store::open_checked_with`]: the health check, migrations, a salvage).
+//! ([`Store::open_checked_with`]: the health check, migrations, a salvage),
+//! and for the running agent's upkeep ([`Store::upkeep`]: the daily check,
+//! expiry, compaction).
 //!
 //! One flag shared by clones: whoever holds a clone (a signal task) calls
 //! [`Cancel::cancel`], the store sees it at its safe points and, through a
@@ -105,5 +107,35 @@ impl Store {
     /// a token set later (the agent stopping) must not cut its last writes.
     pub(super) fn unwatch(&mut self) {
         let _ = self.conn.progress_handler(0, None::<fn() -> bool>);
+    }
+
+    /// From now on, [`Store::upkeep`] stops soon after `cancel` is set (the
+    /// running agent's stop token: SIGTERM or SIGINT).
+    pub fn stop_upkeep_on(&mut self, cancel: Cancel) {
+        self.upkeep_stop = Some(cancel);
+    }
+
+    /// Runs `f`, long upkeep (the daily [`Store::health_check`], expiry,
+    /// compaction), stopped with [`StoreError::Cancelled`] within
+    /// milliseconds once the token of [`Store::stop_upkeep_on`] is set, even
+    /// inside a statement; what a cut transaction did is rolled back. Only
+    /// `f`'s statements are watched: a stopping agent's last writes, after
+    /// it, go through.
+    pub fn upkeep<T>(
+        &mut self,
+        f: impl FnOnce(&mut Store) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let Some(cancel) = self.upkeep_stop.clone() else {
+            return f(self);
+        };
+        cancel.check(&self.path)?;
+        cancel.watch(&mut self.conn, None);
+        let result = f(self);
+        self.unwatch();
+        if !self.conn.is_autocommit() {
+            // A transaction cut short by the interrupt: never left open.
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        cancel.or_cancelled(&self.path, result)
     }
 }

@@ -15,7 +15,8 @@
 //! salvage (`store/salvage.rs`) ends, whatever the damage, in time bounded by
 //! the file's size, and [`Store::open_checked_with`] stops all of this soon
 //! after a [`Cancel`] token is set, never half-way through the swap. The
-//! running agent calls [`Store::health_check`] once a day. Errors that only the
+//! running agent calls [`Store::health_check`] once a day, and expires old
+//! data, as [`Store::upkeep`] that a token stops within milliseconds too. Errors that only the
 //! employee can fix (damage, a read-only disk, no permission, a full disk) are
 //! typed ([`StoreError::is_permanent`]), each with one line saying what to do.
 //!
@@ -35,6 +36,8 @@ use rusqlite::Connection;
 mod cancel;
 mod error;
 mod forgets;
+#[cfg(test)]
+mod key_tests;
 mod open;
 mod records;
 mod rollups;
@@ -43,6 +46,9 @@ mod schema;
 mod spans;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod upkeep_bench;
 
 use error::sql;
 use rollups::RollupZone;
@@ -95,6 +101,8 @@ pub struct Store {
     /// The time zone the rollups are kept in, once a writer says
     /// ([`Store::keep_rollups`]); without it, a write marks them incomplete.
     rollup_zone: Option<Box<dyn RollupZone>>,
+    /// Stops the running agent's upkeep ([`Store::upkeep`]) when set.
+    upkeep_stop: Option<Cancel>,
 }
 
 impl std::fmt::Debug for Store {

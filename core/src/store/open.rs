@@ -232,6 +232,7 @@ impl Store {
             site_ids: HashMap::new(),
             damaged: OnceCell::new(),
             rollup_zone: None,
+            upkeep_stop: None,
         })
     }
 

@@ -63,7 +63,8 @@ impl Store {
         self.meta_delete("consent_at")
     }
 
-    /// Records a reminder (replacing one due at the same instant).
+    /// Records a reminder (replacing the one of the same kind due at the same
+    /// instant: the same reminder, held and then shown, say).
     pub fn put_reminder(&mut self, r: &ReminderRecord) -> Result<(), StoreError> {
         self.writable()?;
         self.conn
@@ -76,29 +77,37 @@ impl Store {
             .map_err(self.s())
     }
 
-    /// Changes the outcome of the reminder due at `at`; false when there is none.
+    /// Changes the outcome of the reminder of `kind` due at `at`; false when
+    /// there is none.
     pub fn set_reminder_outcome(
         &mut self,
         at: DateTime<Utc>,
+        kind: &str,
         outcome: &str,
     ) -> Result<bool, StoreError> {
         self.writable()?;
         self.conn
             .execute(
-                "UPDATE reminders SET outcome = ?2 WHERE at = ?1",
-                params![ms(at), outcome],
+                "UPDATE reminders SET outcome = ?3 WHERE at = ?1 AND kind = ?2",
+                params![ms(at), kind, outcome],
             )
             .map(|n| n > 0)
             .map_err(self.s())
     }
 
-    /// Records whether the employee left social sites within 2 minutes of the reminder.
-    pub fn set_reminder_left(&mut self, at: DateTime<Utc>, left: bool) -> Result<bool, StoreError> {
+    /// Records whether the employee left social sites within 2 minutes of
+    /// the reminder of `kind` due at `at`.
+    pub fn set_reminder_left(
+        &mut self,
+        at: DateTime<Utc>,
+        kind: &str,
+        left: bool,
+    ) -> Result<bool, StoreError> {
         self.writable()?;
         self.conn
             .execute(
-                "UPDATE reminders SET left_social = ?2 WHERE at = ?1",
-                params![ms(at), left],
+                "UPDATE reminders SET left_social = ?3 WHERE at = ?1 AND kind = ?2",
+                params![ms(at), kind, left],
             )
             .map(|n| n > 0)
             .map_err(self.s())

@@ -353,15 +353,27 @@ impl Rescued {
             )
             .map_err(s)?;
         }
-        // One statement for all the spans: prepared once, not per row.
+        // One statement for all the spans: prepared once, not per row. They
+        // come in key order; spans of the same start are numbered here (`n`,
+        // schema 5), the same span twice is kept once.
         let mut put_span = conn
             .prepare_cached(
-                "INSERT OR IGNORE INTO spans (start, end, site, source) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT OR IGNORE INTO spans (start, end, site, source, n) VALUES (?1, ?2, ?3, ?4, ?5)",
             )
             .map_err(s)?;
+        let (mut at, mut same) = (None, Vec::new());
         for (start, end, site, source) in &self.spans {
+            if at != Some(*start) {
+                at = Some(*start);
+                same.clear();
+            }
+            if same.contains(&(*site, *source)) {
+                continue;
+            }
+            let n = same.len() as i64;
+            same.push((*site, *source));
             kept.spans += put_span
-                .execute(params![start, end, site, source])
+                .execute(params![start, end, site, source, n])
                 .map_err(s)?;
         }
         drop(put_span);

@@ -1,5 +1,6 @@
 //! Spans and site labels: guarded writes (one transaction with the check of
-//! the forget log), checkpoints replacing a span by its start, range queries.
+//! the forget log), checkpoints replacing a span by its start, site and
+//! source, range queries.
 
 use chrono::{DateTime, Utc};
 use rusqlite::params;
@@ -22,6 +23,28 @@ pub(super) enum Touched {
     Range(DateTime<Utc>, DateTime<Utc>),
     /// A span too long for the rollups' queries of a day.
     TooLong,
+}
+
+/// What a write deletes first.
+#[derive(Clone, Copy)]
+pub(super) enum Retract<'a> {
+    /// The rows that start in `[from, to)`.
+    Range(DateTime<Utc>, DateTime<Utc>),
+    /// These rows, each found by its start, site and source.
+    Rows(&'a [Span]),
+}
+
+impl Retract<'_> {
+    /// From the earliest start to the latest end it may delete.
+    fn bounds(self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        match self {
+            Retract::Range(from, to) => Some((from, to)),
+            Retract::Rows(rows) => Some((
+                rows.iter().map(|r| r.start).min()?,
+                rows.iter().map(|r| r.end.max(r.start)).max()?,
+            )),
+        }
+    }
 }
 
 /// What became of a guarded write ([`Store::put_spans_guarded`]).
@@ -64,8 +87,10 @@ impl Store {
         rows.collect::<Result<Vec<_>, _>>().map_err(self.s())
     }
 
-    /// Inserts spans, replacing any stored span with the same start (that is how
-    /// the open span is checkpointed: same start, later end). One transaction.
+    /// Inserts spans, replacing any stored span with the same start, site and
+    /// source (that is how the open span is checkpointed: same start, another
+    /// end); a span that differs in site or source is another row, even when
+    /// it starts in the same millisecond. One transaction.
     /// If another process deleted a label this one had cached (`forget`), the
     /// write is retried once with a fresh cache.
     pub fn put_spans(&mut self, spans: &[Span]) -> Result<(), StoreError> {
@@ -88,6 +113,23 @@ impl Store {
         spans: &[Span],
         retract: Option<(DateTime<Utc>, DateTime<Utc>)>,
     ) -> Result<Put, StoreError> {
+        let retract = retract.map(|(from, to)| Retract::Range(from, to));
+        self.put_spans_retried(Some(seen), spans, retract)
+    }
+
+    /// [`Store::put_spans_guarded`], first deleting the stored rows of
+    /// `retract`, each found by its start, site and source (the store's key of
+    /// a span): what an earlier write of the open span put there, its pieces
+    /// past its new end, or all of them when it ended with nothing left. Never
+    /// another span, even one recorded at the same time before the clock was
+    /// set back.
+    pub fn put_spans_replacing(
+        &mut self,
+        seen: u64,
+        spans: &[Span],
+        retract: &[Span],
+    ) -> Result<Put, StoreError> {
+        let retract = (!retract.is_empty()).then_some(Retract::Rows(retract));
         self.put_spans_retried(Some(seen), spans, retract)
     }
 
@@ -95,7 +137,7 @@ impl Store {
         &mut self,
         seen: Option<u64>,
         spans: &[Span],
-        retract: Option<(DateTime<Utc>, DateTime<Utc>)>,
+        retract: Option<Retract<'_>>,
     ) -> Result<Put, StoreError> {
         match self.put_spans_once(seen, spans, retract) {
             Err(StoreError::Sqlite {
@@ -113,7 +155,7 @@ impl Store {
         &mut self,
         seen: Option<u64>,
         spans: &[Span],
-        retract: Option<(DateTime<Utc>, DateTime<Utc>)>,
+        retract: Option<Retract<'_>>,
     ) -> Result<Put, StoreError> {
         if retract.is_none() && spans.iter().all(|s| s.end <= s.start) {
             return Ok(Put::Written);
@@ -138,7 +180,7 @@ impl Store {
     fn write_spans(
         &mut self,
         spans: &[Span],
-        retract: Option<(DateTime<Utc>, DateTime<Utc>)>,
+        retract: Option<Retract<'_>>,
     ) -> Result<(), StoreError> {
         let written: Vec<&Span> = spans.iter().filter(|s| s.end > s.start).collect();
         let state = self.rollups_state()?;
@@ -155,12 +197,16 @@ impl Store {
                 .iter()
                 .all(|s| ms(s.end) - ms(s.start) <= MAX_SPAN_MS);
         if !one_by_one {
-            let touched = self.touched_by(spans, retract)?;
-            if let Some((from, to)) = retract {
-                self.conn
+            let touched = self.touched_by(spans, retract.and_then(Retract::bounds))?;
+            match retract {
+                Some(Retract::Range(from, to)) => self
+                    .conn
                     .prepare_cached("DELETE FROM spans WHERE start >= ?1 AND start < ?2")
                     .and_then(|mut stmt| stmt.execute(params![ms(from), ms(to)]))
-                    .map_err(|e| sql(&self.path, e))?;
+                    .map(drop)
+                    .map_err(|e| sql(&self.path, e))?,
+                Some(Retract::Rows(rows)) => self.delete_rows(rows)?,
+                None => {}
             }
             for span in &written {
                 let site = self.site_of(span)?;
@@ -187,6 +233,23 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes the stored rows of `rows`, each found by its start, site and
+    /// source.
+    fn delete_rows(&self, rows: &[Span]) -> Result<(), StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "DELETE FROM spans WHERE start = ?1 AND source = ?3
+                 AND ((?2 IS NULL AND site IS NULL) OR site = (SELECT id FROM sites WHERE label = ?2))",
+            )
+            .map_err(self.s())?;
+        for r in rows {
+            stmt.execute(params![ms(r.start), r.activity.site(), r.source.code()])
+                .map_err(|e| sql(&self.path, e))?;
+        }
+        Ok(())
+    }
+
     /// The id of the site of `span`, `None` for other time.
     fn site_of(&mut self, span: &Span) -> Result<Option<i64>, StoreError> {
         match &span.activity {
@@ -197,9 +260,9 @@ impl Store {
 
     fn insert_span(&self, span: &Span, site: Option<i64>) -> Result<(), StoreError> {
         self.conn
-            .prepare_cached(
-                "INSERT OR REPLACE INTO spans (start, end, site, source) VALUES (?1, ?2, ?3, ?4)",
-            )
+            .prepare_cached(&format!(
+                "INSERT OR REPLACE INTO spans (start, end, site, source, n) VALUES (?1, ?2, ?3, ?4, {SPAN_N})"
+            ))
             .and_then(|mut stmt| {
                 stmt.execute(params![
                     ms(span.start),
@@ -370,6 +433,14 @@ impl Store {
         Ok(n)
     }
 }
+
+/// The `n` of a span row written with start `?1`, site `?3` and source `?4`:
+/// that of the stored row with all three (it is replaced: a checkpoint), or
+/// the next one free at that start (0 when there is none).
+const SPAN_N: &str = "coalesce(
+    (SELECT n FROM spans WHERE start = ?1 AND site IS ?3 AND source = ?4),
+    (SELECT max(n) + 1 FROM spans WHERE start = ?1),
+    0)";
 
 /// The SQL condition a span row (`s`, joined with its site `t`) must meet to
 /// make sense.

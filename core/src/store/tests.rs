@@ -421,9 +421,11 @@ fn reminders_and_notes_round_trip() {
         message: Some("en-time-03".into()),
     };
     store.put_reminder(&r).unwrap();
-    assert!(store.set_reminder_outcome(t(1_000), "snoozed").unwrap());
-    assert!(store.set_reminder_left(t(1_000), true).unwrap());
-    assert!(!store.set_reminder_left(t(2_000), true).unwrap());
+    assert!(store
+        .set_reminder_outcome(t(1_000), "stage", "snoozed")
+        .unwrap());
+    assert!(store.set_reminder_left(t(1_000), "stage", true).unwrap());
+    assert!(!store.set_reminder_left(t(2_000), "stage", true).unwrap());
     let got = store.reminders(t(0), t(5_000)).unwrap();
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].outcome, "snoozed");
@@ -578,10 +580,10 @@ fn spans_that_make_no_sense_are_left_out_of_valid_spans() {
         .conn
         .execute_batch(&format!(
             "PRAGMA foreign_keys = OFF;
-             INSERT INTO spans VALUES ({}, {}, NULL, 1);
-             INSERT INTO spans VALUES ({}, {}, NULL, 1);
-             INSERT INTO spans VALUES ({}, {}, 999, 1);
-             INSERT INTO spans VALUES ({}, 'soon', NULL, 1);",
+             INSERT INTO spans (start, end, site, source) VALUES ({}, {}, NULL, 1);
+             INSERT INTO spans (start, end, site, source) VALUES ({}, {}, NULL, 1);
+             INSERT INTO spans (start, end, site, source) VALUES ({}, {}, 999, 1);
+             INSERT INTO spans (start, end, site, source) VALUES ({}, 'soon', NULL, 1);",
             at(40),
             at(35),
             at(50),
@@ -721,4 +723,61 @@ fn a_forget_without_the_zone_leaves_stale_days_rolled_up_one_write_at_a_time() {
     let (kept, rebuilt) = kept_then_rebuilt(&mut restarted);
     assert_eq!(kept.as_ref().map(Vec::len), Some(5));
     assert_eq!(kept, rebuilt);
+}
+
+/// The running agent's upkeep (the daily check, expiry, compaction) stops
+/// inside a statement once its token is set, changes nothing, and leaves the
+/// store writable for the agent's last writes.
+#[test]
+fn upkeep_stops_inside_a_statement_once_its_token_is_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let spans: Vec<Span> = (0..60_000)
+        .map(|i| {
+            span(
+                i * 40,
+                i * 40 + 25,
+                Some(["a.example", "b.example"][i as usize % 2]),
+            )
+        })
+        .collect();
+    store.put_spans(&spans).unwrap();
+    let now = t(60_000 * 40);
+    let keep = std::time::Duration::from_secs(86_400);
+    // Set at the 20th look of the progress handler: in the middle of the
+    // check (each look is 1,000 SQLite instructions).
+    store.stop_upkeep_on(Cancel::after_looks(20));
+    let e = store.upkeep(|s| s.health_check()).unwrap_err();
+    assert!(matches!(e, StoreError::Cancelled { .. }), "{e}");
+    let e = store
+        .upkeep(|s| crate::control::apply_retention(s, keep, now))
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Cancelled { .. }), "{e}");
+    assert_eq!(store.spans(t(0), now).unwrap().len(), 60_000);
+    assert_eq!(crate::control::retention_last_run(&store).unwrap(), None);
+    // Not mistaken for damage; the last writes go through.
+    store.health_check().unwrap();
+    store
+        .put_spans(&[span(60_000 * 40, 60_000 * 40 + 5, None)])
+        .unwrap();
+
+    // Stopped half-way through the expiry's transaction: rolled back.
+    store.stop_upkeep_on(Cancel::after_looks(200));
+    let e = store
+        .upkeep(|s| crate::control::apply_retention(s, keep, now))
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Cancelled { .. }), "{e}");
+    assert_eq!(
+        store.spans(t(0), now + TimeDelta::hours(1)).unwrap().len(),
+        60_001
+    );
+
+    // A token never set: the upkeep runs as it would without one.
+    store.stop_upkeep_on(Cancel::new());
+    store.upkeep(|s| s.health_check()).unwrap();
+    let gone = store
+        .upkeep(|s| crate::control::apply_retention(s, keep, now))
+        .unwrap();
+    assert!(gone > 50_000, "{gone}");
+    assert!(store.integrity_check().unwrap().is_ok());
 }

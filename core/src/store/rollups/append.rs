@@ -108,14 +108,14 @@ impl Store {
 
     /// Where `span` starts adding time to what is stored: its start when
     /// nothing is stored from there on, the stored end when it replaces the
-    /// last span (same start and site: a checkpoint) and reaches at least as
+    /// last span (same start, site and source: a checkpoint) and reaches at least as
     /// far. `None` in any other case.
     fn new_time_of(&self, span: &Span, site: Option<i64>) -> Result<Option<i64>, StoreError> {
         let start = ms(span.start);
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT start, end, site FROM spans WHERE start >= ?1 ORDER BY start LIMIT 2",
+                "SELECT start, end, site, source FROM spans WHERE start >= ?1 ORDER BY start LIMIT 2",
             )
             .map_err(self.s())?;
         let later = stmt
@@ -124,14 +124,20 @@ impl Store {
                     r.get::<_, i64>(0)?,
                     r.get::<_, i64>(1)?,
                     r.get::<_, Option<i64>>(2)?,
+                    r.get::<_, i64>(3)?,
                 ))
             })
             .map_err(self.s())?
             .collect::<Result<Vec<_>, _>>()
             .map_err(self.s())?;
+        let source = span.source.code();
         Ok(match later[..] {
             [] => Some(start),
-            [(s, e, id)] if s == start && id == site && e <= ms(span.end) && e > s => Some(e),
+            [(s, e, id, src)]
+                if s == start && id == site && src == source && e <= ms(span.end) && e > s =>
+            {
+                Some(e)
+            }
             _ => None,
         })
     }

@@ -3,8 +3,10 @@
 //!
 //! Why it always ends:
 //! - Each table is read in key order, a batch of rows at a time from the
-//!   last key read (`key > ?1 ORDER BY key LIMIT ?2`, a seek on the primary
-//!   key), and a key that does not grow is damage; so each table costs one
+//!   last key read (`key >= ?1 ORDER BY key LIMIT ?2`, a seek on the primary
+//!   key to the key after it: a seek to the last key of an unreadable page
+//!   would read that page, and lose the first key after it when keys are
+//!   consecutive), and a key that does not grow is damage; so each table costs one
 //!   query per batch of readable rows...
 //! - ...plus, for each unreadable part, one step search over the keys after
 //!   it: the step doubles (in `i128`, capped at `i64::MAX`, so it reaches the
@@ -143,8 +145,8 @@ impl Reader {
     }
 
     /// Reads up to `limit` rows after `after` of the table `sql` reads (key
-    /// and `width` columns, `?1` the key after which, `?2` the limit) into
-    /// `rows`, in one statement; a key out of order is damage too.
+    /// and `width` columns, `?1` the first key wanted, `after + 1`, `?2` the
+    /// limit) into `rows`, in one statement; a key out of order is damage too.
     fn batch(
         &mut self,
         sql: &str,
@@ -153,14 +155,18 @@ impl Reader {
         limit: u32,
         rows: &mut Vec<(i64, Row)>,
     ) -> Result<Ended, Stop> {
+        let Some(first) = after.checked_add(1) else {
+            return Ok(Ended::Table);
+        };
         self.budget.spend()?;
         let (mut last, mut n, mut in_order) = (None, 0u32, true);
         let read = (|| -> rusqlite::Result<()> {
             let mut stmt = self.conn.prepare_cached(sql)?;
-            let mut q = stmt.query(params![after, limit])?;
+            let mut q = stmt.query(params![first, limit])?;
             while let Some(r) = q.next()? {
                 let (key, cols) = (r.get::<_, i64>(0)?, columns(r, 1, width)?);
-                if key <= last.unwrap_or(after) {
+                // Rows may share a key (spans of the same start since schema 5).
+                if key < last.unwrap_or(first) {
                     in_order = false;
                     break;
                 }
@@ -187,14 +193,29 @@ impl Reader {
     /// Reads the rows of a table keyed by an integer into `rows`, in key
     /// order, [`BATCH`] at a time, stepping over the parts that cannot be read.
     /// `sql` selects the key and then `width` more columns of the first `?2`
-    /// rows whose key is greater than `?1`.
+    /// rows whose key is `?1` or more. Rows may share a key.
     fn by_int(&mut self, sql: &str, width: usize, rows: &mut Vec<(i64, Row)>) -> Result<(), Stop> {
         let mut after = i64::MIN;
         loop {
+            let before = rows.len();
             match self.batch(sql, width, after, BATCH, rows)? {
                 Ended::Table => return Ok(()),
                 Ended::Full(i64::MAX) => return Ok(()),
-                Ended::Full(last) => after = last,
+                Ended::Full(last) => {
+                    // More rows may share the last key: they are read again
+                    // with it by the next batch (unless the batch held nothing else).
+                    let tail = rows[before..]
+                        .iter()
+                        .rev()
+                        .take_while(|r| r.0 == last)
+                        .count();
+                    if tail < rows.len() - before {
+                        rows.truncate(rows.len() - tail);
+                        after = last - 1;
+                    } else {
+                        after = last;
+                    }
+                }
                 Ended::Broken(last) => {
                     self.lost += 1;
                     match self.step_over(sql, width, last.unwrap_or(after))? {
@@ -411,7 +432,7 @@ impl Rescued {
     fn read_sites(&mut self, rd: &mut Reader) -> Result<(), Stop> {
         let mut rows = Vec::new();
         let result = rd.by_int(
-            "SELECT id, label FROM sites WHERE id > ?1 ORDER BY id LIMIT ?2",
+            "SELECT id, label FROM sites WHERE id >= ?1 ORDER BY id LIMIT ?2",
             1,
             &mut rows,
         );
@@ -426,8 +447,9 @@ impl Rescued {
 
     fn read_spans(&mut self, rd: &mut Reader) -> Result<(), Stop> {
         let mut rows = Vec::new();
+        // Since schema 5, spans may share a start (`by_int` reads them all).
         let result = rd.by_int(
-            "SELECT start, end, site, source FROM spans WHERE start > ?1 ORDER BY start LIMIT ?2",
+            "SELECT start, end, site, source FROM spans WHERE start >= ?1 ORDER BY start LIMIT ?2",
             3,
             &mut rows,
         );
@@ -451,9 +473,10 @@ impl Rescued {
 
     fn read_reminders(&mut self, rd: &mut Reader) -> Result<(), Stop> {
         let mut rows = Vec::new();
+        // Since schema 5, reminders of different kinds may share a time.
         let result = rd.by_int(
             "SELECT at, kind, outcome, left_social, message FROM reminders
-             WHERE at > ?1 ORDER BY at LIMIT ?2",
+             WHERE at >= ?1 ORDER BY at LIMIT ?2",
             4,
             &mut rows,
         );

@@ -119,9 +119,16 @@ fn a_damaged_database_is_moved_aside_and_what_can_be_read_is_kept() {
     assert_eq!(std::fs::read(&salvage.moved_to).unwrap(), damaged_bytes);
     assert!(salvage.consent);
     assert!(salvage.lost > 0);
-    // Everything but the rows of the three leaves.
+    // Everything but the rows of the three leaves, and of the parent's cells
+    // between and after them (spans are an index b-tree since schema 5: its
+    // interior cells hold rows too, reached only through damaged leaves).
     let gone: usize = leaves[mid..mid + 3].iter().map(|(_, n)| n).sum();
-    assert_eq!(salvage.spans, 3000 - gone);
+    assert!(
+        (3000 - gone - 3..=3000 - gone).contains(&salvage.spans),
+        "{} of {}",
+        salvage.spans,
+        3000 - gone
+    );
     assert_eq!((salvage.reminders, salvage.notes), (50, 3));
     assert!(!salvage.detail.is_empty());
 
@@ -274,4 +281,56 @@ fn a_damaged_database_is_never_written_to_again() {
     // Closing did not checkpoint the WAL into the damaged file.
     assert_eq!(std::fs::read(&db).unwrap(), damaged);
     assert_eq!(std::fs::metadata(&wal).unwrap().len(), wal_len);
+}
+
+/// Schema 5: spans that start in the same millisecond (another site) and
+/// reminders due in the same one (another kind) are all salvaged.
+#[test]
+fn rows_that_share_their_time_are_all_salvaged() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = well_used(dir.path());
+    store.put_spans(&[span(0, 10, Some("b.example"))]).unwrap();
+    store
+        .put_reminder(&ReminderRecord {
+            at: t(0),
+            kind: "streak".into(),
+            outcome: "held".into(),
+            left_social: None,
+            message: None,
+        })
+        .unwrap();
+    store
+        .conn
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+        .unwrap();
+    let leaves = pages_of(&store, "spans", "leaf");
+    drop(store);
+    let mid = leaves.len() / 2;
+    scribble(&dir.path().join("dwell.db"), &leaves[mid..mid + 1]);
+    let (store, salvage) = Store::open_checked(dir.path(), t(200_000)).unwrap();
+    let salvage = salvage.expect("the damage was not noticed");
+    // The leaf's rows, and at most the parent's cell after it (see above).
+    let kept = 3001 - leaves[mid].1;
+    assert!(
+        (kept - 1..=kept).contains(&salvage.spans),
+        "{} of {kept}",
+        salvage.spans
+    );
+    assert_eq!(salvage.reminders, 51);
+    let mut first = store.spans(t(0), t(1)).unwrap();
+    first.sort_by_key(|s| s.end);
+    assert_eq!(
+        first,
+        vec![
+            span(0, 10, Some("b.example")),
+            span(0, 30, Some("a.example"))
+        ]
+    );
+    let kinds: Vec<String> = store
+        .reminders(t(0), t(1))
+        .unwrap()
+        .into_iter()
+        .map(|r| r.kind)
+        .collect();
+    assert_eq!(kinds.len(), 2, "{kinds:?}");
 }
