@@ -1,6 +1,6 @@
 //! dwell's browser extension, seen from the agent:
 //!
-//! - **Which browser** ([`family`]): Chromium, Chrome, Brave, Edge and Firefox
+//! - **Which browser** ([`family`]): Chromium, Chrome, Brave, Edge, Vivaldi and Firefox
 //!   windows by class or app id, and the browser that started the
 //!   native-messaging host by its process name ([`host_browser`]).
 //! - **What each connected extension said** ([`Browsers`]): the run loop keeps
@@ -55,7 +55,7 @@ const PAUSE_FILES: [(&str, &str); 3] = [
 ];
 
 /// The browsers dwell knows, by the name `status` and `--browser` use.
-pub const BROWSERS: [&str; 5] = ["chromium", "chrome", "brave", "edge", "firefox"];
+pub const BROWSERS: [&str; 6] = ["chromium", "chrome", "brave", "edge", "vivaldi", "firefox"];
 
 /// The browser a window class, app id or process name belongs to.
 pub fn family(name: &str) -> Option<&'static str> {
@@ -85,6 +85,7 @@ pub fn family(name: &str) -> Option<&'static str> {
         | "microsoft-edge-stable"
         | "microsoft-edge-beta"
         | "microsoft-edge-dev" => "edge",
+        "vivaldi" | "vivaldi-stable" | "vivaldi-snapshot" | "vivaldi-bin" => "vivaldi",
         "firefox" | "firefox-esr" | "firefox-bin" | "firefox-beta" | "firefox-nightly" => "firefox",
         _ => return None,
     })
@@ -215,6 +216,7 @@ pub enum Which {
     Chrome,
     Brave,
     Edge,
+    Vivaldi,
     Firefox,
     All,
 }
@@ -226,6 +228,7 @@ impl Which {
             Which::Chrome => vec!["chrome"],
             Which::Brave => vec!["brave"],
             Which::Edge => vec!["edge"],
+            Which::Vivaldi => vec!["vivaldi"],
             Which::Firefox => vec!["firefox"],
             Which::All => BROWSERS.to_vec(),
         }
@@ -258,6 +261,7 @@ pub fn hosts_dir(browser: &str, home: &Path, config_home: &Path) -> Option<PathB
         "chrome" => "google-chrome",
         "brave" => "BraveSoftware/Brave-Browser",
         "edge" => "microsoft-edge",
+        "vivaldi" => "vivaldi",
         "firefox" => return Some(home.join(".mozilla").join("native-messaging-hosts")),
         _ => return None,
     };
@@ -380,7 +384,7 @@ fn install(cli: &Global, args: &BrowserArgs) -> Result<()> {
     write_extension(&ext)?;
     println!(
         "\nNow load dwell's extension (it sends the agent only the host name of your focused tab):\n\
-         - Chromium, Chrome, Brave, Edge: open the extensions page (chrome://extensions),\n  \
+         - Chromium, Chrome, Brave, Edge, Vivaldi: open the extensions page (chrome://extensions),\n  \
          turn on developer mode, \"Load unpacked\" and pick {}\n\
          - Firefox ESR or Developer Edition, to keep it across restarts: in about:config set\n  \
          xpinstall.signatures.required to false, then open about:addons, the gear menu,\n  \
@@ -562,6 +566,46 @@ mod tests {
             hosts_dir("firefox", home, cfg).unwrap(),
             Path::new("/h/.mozilla/native-messaging-hosts")
         );
+    }
+
+    /// Vivaldi is a Chromium-family browser like the others: known by its
+    /// windows and process, `--browser vivaldi`, part of `all`, its manifest
+    /// in ~/.config/vivaldi/NativeMessagingHosts/, as dwell-agent(1) says.
+    #[test]
+    fn vivaldi_is_installed_like_the_other_chromium_browsers() {
+        assert_eq!(
+            window_browser(&win("Vivaldi-stable", "vivaldi-stable")),
+            Some("vivaldi")
+        );
+        assert_eq!(
+            window_browser(&win("com.vivaldi.Vivaldi", "")),
+            Some("vivaldi")
+        );
+        assert_eq!(family("vivaldi-bin"), Some("vivaldi"));
+        assert_eq!(
+            Which::from_str("vivaldi", true).unwrap().names(),
+            ["vivaldi"]
+        );
+        assert!(Which::All.names().contains(&"vivaldi"));
+        let (home, cfg) = (Path::new("/h"), Path::new("/h/.config"));
+        assert_eq!(
+            hosts_dir("vivaldi", home, cfg).unwrap(),
+            Path::new("/h/.config/vivaldi/NativeMessagingHosts")
+        );
+        let m: serde_json::Value =
+            serde_json::from_str(&host_manifest("vivaldi", Path::new("/usr/bin/x"))).unwrap();
+        assert!(m.get("allowed_origins").is_some());
+        // FILES in dwell-agent(1) names every directory browser install writes.
+        let files = dwell_clidoc::FILES.paragraphs.join("\n");
+        for b in BROWSERS {
+            let dir = hosts_dir(b, home, cfg).unwrap();
+            let parent = dir.parent().unwrap();
+            let named = parent
+                .strip_prefix(cfg)
+                .or_else(|_| parent.strip_prefix(home));
+            let named = named.unwrap().to_string_lossy().into_owned();
+            assert!(files.contains(&named), "{b}: {named} not in FILES");
+        }
     }
 
     #[test]

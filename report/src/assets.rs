@@ -83,4 +83,43 @@ mod tests {
             assert!(!text.contains("generate-assets"), "{file}");
         }
     }
+
+    /// Issue 19: options in the SYNOPSIS come with their arguments, and a
+    /// subcommand's page names the program and its version in its footer.
+    #[test]
+    fn synopsis_shows_option_arguments_and_footers_name_the_program() {
+        let dir = tempfile::tempdir().unwrap();
+        dwell_clidoc::write_assets(Cli::command(), dir.path(), "2026-12-01", &SECTIONS).unwrap();
+        let read = |page: &str| std::fs::read_to_string(dir.path().join("man").join(page)).unwrap();
+        let plain = |page: &str| {
+            read(page)
+                .replace("\\fB", "")
+                .replace("\\fI", "")
+                .replace("\\fR", "")
+                .replace("\\-", "-")
+                .replace("\\%", "")
+                .replace("\\ ", " ")
+        };
+        let week = plain("dwell-report-week.1");
+        let synopsis = week
+            .split(".SH ")
+            .find(|s| s.starts_with("SYNOPSIS"))
+            .unwrap();
+        for shown in [
+            "[--data-dir DIR]",
+            "[--week YYYY-Www]",
+            "[--format FORMAT]",
+            "[-o|--output FILE]",
+            "[--merge DB]",
+            "[--last]",
+        ] {
+            assert!(synopsis.contains(shown), "{shown} in {synopsis}");
+        }
+        let source = format!("\"dwell-report {}\"", env!("CARGO_PKG_VERSION"));
+        for page in dwell_clidoc::page_names(&Cli::command()) {
+            let text = read(&page);
+            let th = text.lines().find(|l| l.starts_with(".TH ")).unwrap();
+            assert!(th.contains(&source), "{page}: {th}");
+        }
+    }
 }

@@ -170,7 +170,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         write(Cli::command(), dir.path(), "2026-12-01").unwrap();
         let roff = std::fs::read_to_string(dir.path().join("man/dwell-agent.1")).unwrap();
-        let page = roff.replace("\\-", "-");
+        let page = roff
+            .replace("\\-", "-")
+            .replace("\\%", "")
+            .replace("\\ ", " ");
         let sections: Vec<&str> = page
             .lines()
             .filter_map(|l| l.strip_prefix(".SH "))
@@ -195,6 +198,46 @@ mod tests {
             "dwell-focus@dwell",
         ] {
             assert!(page.contains(file), "FILES does not name {file}:\n{page}");
+        }
+    }
+
+    /// The SYNOPSIS as `man` shows it: requests, fonts and escapes taken out.
+    fn synopsis(page: &str) -> String {
+        let at = page.find(".SH SYNOPSIS\n").unwrap() + ".SH SYNOPSIS\n".len();
+        let end = page[at..].find("\n.SH ").unwrap() + at;
+        let text: Vec<&str> = page[at..end]
+            .lines()
+            .filter(|l| !l.starts_with('.'))
+            .collect();
+        text.join("\n")
+            .replace("\\fB", "")
+            .replace("\\fI", "")
+            .replace("\\fR", "")
+            .replace("\\-", "-")
+            .replace("\\%", "")
+            .replace("\\ ", " ")
+    }
+
+    /// Issue 19: options in the SYNOPSIS come with their arguments, and every
+    /// page, a subcommand's too, names the program and its version in its footer.
+    #[test]
+    fn synopsis_shows_option_arguments_and_footers_name_the_program() {
+        let dir = tempfile::tempdir().unwrap();
+        write(Cli::command(), dir.path(), "2026-12-01").unwrap();
+        let read = |page: &str| std::fs::read_to_string(dir.path().join("man").join(page)).unwrap();
+        let top = synopsis(&read("dwell-agent.1"));
+        assert!(
+            top.starts_with("dwell-agent [--data-dir DIR] [--config FILE] [-h|--help]"),
+            "{top}"
+        );
+        let sub = synopsis(&read("dwell-agent-browser-install.1"));
+        assert!(sub.contains("[--browser BROWSER]"), "{sub}");
+        assert!(sub.contains("[--profile-dir DIR]"), "{sub}");
+        let source = format!("\"dwell-agent {}\"", env!("CARGO_PKG_VERSION"));
+        for page in dwell_clidoc::page_names(&Cli::command()) {
+            let text = read(&page);
+            let th = text.lines().find(|l| l.starts_with(".TH ")).unwrap();
+            assert!(th.contains(&source), "{page}: {th}");
         }
     }
 

@@ -222,7 +222,12 @@ pub fn write_assets(
     cmd.build();
     let man_dir = dir.join("man");
     create_dir(&man_dir)?;
-    write_pages(&cmd, &man_dir, date, &mut written)?;
+    let source = format!(
+        "{} {}",
+        cmd.get_name(),
+        cmd.get_version().unwrap_or_default()
+    );
+    write_pages(&cmd, &man_dir, date, source.trim_end(), &mut written)?;
     if let Some(top) = written.first() {
         let mut page = std::fs::read(top).map_err(|source| Error {
             path: top.clone(),
@@ -244,16 +249,20 @@ pub fn write_assets(
     Ok(written)
 }
 
-/// One page for `cmd`, then one for each visible subcommand, recursively.
+/// One page for `cmd`, then one for each visible subcommand, recursively;
+/// `source` is the footer's program and version, that of the top command on
+/// every page (clap_mangen would put a subcommand's bare name there).
 fn write_pages(
     cmd: &Command,
     dir: &Path,
     date: &str,
+    source: &str,
     written: &mut Vec<PathBuf>,
 ) -> Result<(), Error> {
     // Never an empty date: clap_mangen would write `.TH` with the fields shifted.
     let man = clap_mangen::Man::new(cmd.clone())
         .date(date)
+        .source(source)
         .manual("dwell");
     let path = dir.join(man.get_filename());
     let mut page = Vec::new();
@@ -261,12 +270,129 @@ fn write_pages(
         path: path.clone(),
         source,
     })?;
-    write(&path, &page)?;
+    let page = with_synopsis(&String::from_utf8_lossy(&page), &synopsis_roff(cmd));
+    write(&path, page.as_bytes())?;
     written.push(path);
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
-        write_pages(sub, dir, date, written)?;
+        write_pages(sub, dir, date, source, written)?;
     }
     Ok(())
+}
+
+/// `page` with the text of its SYNOPSIS section replaced by `synopsis`.
+fn with_synopsis(page: &str, synopsis: &str) -> String {
+    const HEAD: &str = ".SH SYNOPSIS\n";
+    let Some(at) = page.find(HEAD).map(|at| at + HEAD.len()) else {
+        return page.to_owned();
+    };
+    let end = page[at..].find("\n.SH ").map_or(page.len(), |e| at + e + 1);
+    format!("{}{synopsis}{}", &page[..at], &page[end..])
+}
+
+/// The SYNOPSIS line of a built `cmd`, like clap_mangen's but with each
+/// option's argument (`[--data-dir DIR]` where clap_mangen 0.3 writes
+/// `[--data-dir]`): options, the required ones last, then a required group as
+/// `<a|b>`, the positionals and the subcommand.
+fn synopsis_roff(cmd: &Command) -> String {
+    let name = cmd.get_bin_name().unwrap_or_else(|| cmd.get_name());
+    let mut line = format!("\\fB{}\\fR ", roff_text(name));
+    let grouped: Vec<&clap::Arg> = cmd
+        .get_groups()
+        .filter(|g| g.is_required_set())
+        .flat_map(|g| g.get_args())
+        .filter_map(|id| cmd.get_arguments().find(|a| a.get_id() == id))
+        .collect();
+    let in_group = |a: &clap::Arg| grouped.iter().any(|g| g.get_id() == a.get_id());
+    let mut opts: Vec<&clap::Arg> = cmd
+        .get_arguments()
+        .filter(|a| !a.is_hide_set() && !a.is_positional() && !in_group(a))
+        .collect();
+    opts.sort_by_key(|a| (a.is_required_set(), a.get_display_order(), sort_key(a)));
+    for opt in opts {
+        let (lhs, rhs) = markers(opt.is_required_set());
+        // `\\%`: the word is never hyphenated.
+        line.push_str(&format!("\\%{lhs}{}{rhs} ", option_roff(opt)));
+    }
+    if !grouped.is_empty() {
+        let members: Vec<String> = grouped.iter().map(|a| option_roff(a)).collect();
+        line.push_str(&format!("\\%<{}> ", members.join("|")));
+    }
+    for arg in cmd.get_positionals().filter(|a| !a.is_hide_set()) {
+        let (lhs, rhs) = markers(arg.is_required_set());
+        line.push_str(&format!(
+            "{lhs}\\fI{}\\fR{rhs} ",
+            roff_text(&value_name(arg))
+        ));
+    }
+    if cmd.has_subcommands() {
+        let (lhs, rhs) = markers(cmd.is_subcommand_required_set());
+        let what = cmd
+            .get_subcommand_value_name()
+            .or(cmd.get_subcommand_help_heading())
+            .unwrap_or("SUBCOMMANDS")
+            .to_lowercase();
+        line.push_str(&format!("{lhs}\\fI{}\\fR{rhs}", roff_text(&what)));
+    }
+    // Ragged right, like the usual SYNOPSIS: justified, the few long words of
+    // a narrow terminal would be spread far apart. `.ad` then restores the
+    // page's own adjustment.
+    format!(".ad l\n{}\n.ad\n", line.trim_end())
+}
+
+/// `-o|--output FILE`: an option's flags in bold, its argument in italics,
+/// never hyphenated (`\%`) nor broken across lines.
+fn option_roff(opt: &clap::Arg) -> String {
+    let flags = match (opt.get_short(), opt.get_long()) {
+        (Some(s), Some(l)) => format!("\\fB\\-{s}\\fR|\\fB\\-\\-{}\\fR", roff_text(l)),
+        (Some(s), None) => format!("\\fB\\-{s}\\fR"),
+        (None, Some(l)) => format!("\\fB\\-\\-{}\\fR", roff_text(l)),
+        (None, None) => String::new(),
+    };
+    let range = opt.get_num_args().unwrap_or_default();
+    if matches!(opt.get_action(), clap::ArgAction::Count) {
+        return format!("{flags}...");
+    }
+    if !opt.get_action().takes_values() || !range.takes_values() {
+        return flags;
+    }
+    // `\ `: a space no line breaks at, so an option stays whole.
+    let value = format!("\\fI{}\\fR", roff_text(&value_name(opt)));
+    match range.min_values() {
+        0 => format!("{flags}\\ [{value}]"),
+        _ => format!("{flags}\\ {value}"),
+    }
+}
+
+/// An argument's value names as `--help` shows them (`DIR`), else its id.
+fn value_name(arg: &clap::Arg) -> String {
+    match arg.get_value_names() {
+        Some(names) if !names.is_empty() => names
+            .iter()
+            .map(|n| n.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+        _ => arg.get_id().as_str().to_owned(),
+    }
+}
+
+/// clap_mangen's order within one display order: by short flag, else long.
+fn sort_key(arg: &clap::Arg) -> String {
+    match (arg.get_short(), arg.get_long()) {
+        (Some(s), _) => format!(
+            "{}{}",
+            s.to_ascii_lowercase(),
+            u8::from(!s.is_ascii_lowercase())
+        ),
+        (None, Some(l)) => l.to_owned(),
+        (None, None) => format!("{{{}", arg.get_id()),
+    }
+}
+
+fn markers(required: bool) -> (&'static str, &'static str) {
+    match required {
+        true => ("<", ">"),
+        false => ("[", "]"),
+    }
 }
 
 fn create_dir(dir: &Path) -> Result<(), Error> {
@@ -402,6 +528,19 @@ mod tests {
         assert!(
             top.contains(".SH \"FILES\"\n.TP\n\\fB~/.config/tool.toml\\fR\nThe settings.\n.PP\n\\&.dotted \\- text\n.SH \"SEE ALSO\"\n"),
             "{top}"
+        );
+        // Options with their arguments, kept whole on a line; the footer
+        // names the program and its version on a subcommand's page too.
+        assert!(
+            top.contains(
+                "\n.SH SYNOPSIS\n.ad l\n\\fBtool\\fR \\%[\\fB\\-\\-dir\\fR\\ \\fIdir\\fR] "
+            ),
+            "{top}"
+        );
+        let check = std::fs::read_to_string(dir.path().join("man/tool-config-check.1")).unwrap();
+        assert!(
+            check.contains("\n.TH tool-config-check 1 2026-12-01 \"tool 1.0\" dwell\n"),
+            "{check}"
         );
         let sub = std::fs::read_to_string(dir.path().join("man/tool-status.1")).unwrap();
         assert!(!sub.contains("FILES"), "{sub}");
