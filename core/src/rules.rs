@@ -43,7 +43,7 @@ mod browsers;
 mod names;
 mod sites;
 
-use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use regex::{Regex, RegexBuilder};
 
 use crate::model::{Activity, WindowInfo};
 pub use browsers::is_browser;
@@ -109,12 +109,14 @@ pub struct Classifier {
     compiled: std::sync::OnceLock<Option<Compiled>>,
 }
 
-/// The compiled built-in title rules.
+/// The compiled built-in title rules: one regex per site, tried one after
+/// the other. (One `RegexSet` of all the patterns, beside the same regexes to
+/// pick among several matches, made the agent's peak memory 2 MB larger: the
+/// set's compilation alone needed about 3 MB at once, which the allocator
+/// kept. Compiled one by one, the largest needs a few hundred KB, and the
+/// few dozen searches of a title cost microseconds.)
 #[derive(Debug, Clone)]
 struct Compiled {
-    /// All patterns, for a single pass.
-    title_set: RegexSet,
-    /// The same patterns one by one, to pick among several matches.
     titles: Vec<Regex>,
     browser_suffix: Regex,
 }
@@ -123,7 +125,6 @@ impl Compiled {
     /// `None` only if a built-in pattern were invalid, which the unit tests rule out.
     fn build(patterns: &[String]) -> Option<Compiled> {
         Some(Compiled {
-            title_set: RegexSetBuilder::new(patterns).build().ok()?,
             titles: patterns
                 .iter()
                 .map(|p| Regex::new(p))
@@ -293,21 +294,23 @@ impl Classifier {
 
     fn builtin_title(&self, title: &str) -> Option<&'static str> {
         let compiled = self.compiled()?;
-        if title.is_empty() || !compiled.title_set.is_match(title) {
+        if title.is_empty() {
             return None;
         }
-        let matches = compiled.title_set.matches(title);
-        if matches.len() == 1 {
-            return matches
-                .iter()
-                .next()
-                .and_then(|i| self.title_labels.get(i).copied());
-        }
+        let mut matches = compiled
+            .titles
+            .iter()
+            .enumerate()
+            .filter(|(_, re)| re.is_match(title));
+        let first = matches.next()?;
+        let Some(second) = matches.next() else {
+            return self.title_labels.get(first.0).copied();
+        };
         // Several sites: prefer the match ending last (the site's name is
         // usually the title's suffix), then the longer one.
         let mut best: Option<(usize, usize, usize)> = None;
-        for i in matches.iter() {
-            let Some(m) = compiled.titles.get(i).and_then(|re| re.find(title)) else {
+        for (i, re) in [first, second].into_iter().chain(matches) {
+            let Some(m) = re.find(title) else {
                 continue;
             };
             let better = match best {

@@ -3,7 +3,9 @@
 //! call, and afterwards another client's call and a screen-saver lock signal are still
 //! handled; a program owning the name before the agent starts gets nothing: `status --json`
 //! says so in `watch_hint` and no KWin script is loaded; the agent takes its name once that
-//! program leaves; the native host tells such a program nothing; a native host that leaves takes the agent's match rule for it along.
+//! program leaves; the native host tells such a program nothing; a native host that leaves takes the agent's match rule for it along;
+//! the KWin script of an agent killed with `kill -9` (which KWin keeps running) tells a
+//! program that took the name afterwards nothing, and the next agent replaces it.
 
 use std::process::Command;
 use std::time::Duration;
@@ -187,6 +189,84 @@ fn a_squatter_on_the_agents_name_gets_no_kwin_script_and_status_says_so() {
                 .is_null()),
             "{:#}",
             scenario::status(dwell)
+        );
+    });
+}
+
+fn kwin_script_loaded(session: &dwell_tests::WaylandSession) -> bool {
+    session
+        .run(
+            "dbus-send",
+            [
+                "--session",
+                "--print-reply",
+                "--dest=org.kde.KWin",
+                "/Scripting",
+                "org.kde.kwin.Scripting.isScriptLoaded",
+                "string:dwell-focus",
+            ],
+        )
+        .stdout
+        .ends_with(b"boolean true\n")
+}
+
+#[test]
+fn a_killed_agents_kwin_script_tells_a_squatter_nothing_and_the_next_agent_replaces_it() {
+    scenario::with_dwell(Compositor::Kwin, scenario::ALWAYS, |session, dwell| {
+        let work = session.open_window("org.gnome.TextEditor", "notes.txt");
+        let social = session.open_window("firefox", "(3) Facebook - Mozilla Firefox");
+        let (agent, _) = scenario::start_agent(session, dwell, "debug");
+        social.focus();
+        work.focus();
+        agent.kill9();
+        // KWin knows nothing of the agent's death: its script stays loaded and running.
+        assert!(kwin_script_loaded(session), "{}", agent.stderr_text());
+        // Another program takes the name the agent left (the bus frees it when the
+        // agent's connection closes).
+        let mut squatter = None;
+        let owned = wait_until(Duration::from_secs(10), || {
+            let child = session.spawn_command(python(session, SQUATTER, &[]));
+            let ok = child.wait_for_stdout(Duration::from_secs(5), |o| o.contains("owned"));
+            squatter = Some(child);
+            ok
+        });
+        let squatter = squatter.expect("a squatter was started");
+        assert!(
+            owned,
+            "the squatter did not get the name: {}",
+            squatter.stderr_text()
+        );
+        for window in [&social, &work, &social] {
+            window.focus();
+        }
+        std::thread::sleep(Duration::from_secs(1));
+        assert!(
+            !squatter.stdout_text().contains("call Focus"),
+            "the dead agent's KWin script told the program that took its name: {}",
+            squatter.stdout_text()
+        );
+        squatter.kill9();
+        // The next agent unloads what is left and loads its own script, which counts.
+        let (agent, clock) = scenario::start_agent(session, dwell, "debug");
+        let before = scenario::seconds(dwell, "facebook.com");
+        let t0 = clock.during(|| social.focus());
+        std::thread::sleep(Duration::from_secs(2));
+        let t1 = clock.during(|| work.focus());
+        let counted = || scenario::seconds(dwell, "facebook.com") - before;
+        assert!(
+            wait_until(Duration::from_secs(15), || counted() >= (t1 - t0) * 0.5),
+            "the next agent counted no Facebook time ({before} s before):\n{}",
+            agent.stderr_text()
+        );
+        assert!(
+            agent.stderr_text().contains("KWin script loaded"),
+            "{}",
+            agent.stderr_text()
+        );
+        scenario::stop(&agent);
+        assert!(
+            !kwin_script_loaded(session),
+            "the script is still loaded after the agent stopped"
         );
     });
 }

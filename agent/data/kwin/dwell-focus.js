@@ -1,12 +1,14 @@
 // dwell focus reporter for KWin (Plasma 5.27 and 6).
 //
-// Tells the local dwell agent (session bus name org.dwell.Agent) which app and
-// window title has focus, and nothing else: Focus(app_id, title, pid), with
-// empty strings and 0 when no window has focus. If the agent is not running the
-// call fails silently (callDBus without a callback logs nothing) and is not
-// retried: the next focus change reports again.
+// Tells the local dwell agent which app and window title has focus, and nothing
+// else: Focus(app_id, title, pid), with empty strings and 0 when no window has
+// focus. The agent loads this script with DWELL_SERVICE set to its own unique
+// bus name (":1.N"), never given to another connection: if that agent is gone
+// (killed before it could unload this script), the call reaches no one. It
+// fails silently (callDBus without a callback logs nothing) and is not retried:
+// the next focus change reports again.
 
-var DWELL_SERVICE = "org.dwell.Agent";
+var DWELL_SERVICE = "org.dwell.Agent"; // replaced by the agent's unique name
 var DWELL_PATH = "/org/dwell/Agent";
 var DWELL_INTERFACE = "org.dwell.Agent1";
 

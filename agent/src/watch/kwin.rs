@@ -8,6 +8,13 @@
 //! The script's file lives until the script has reported or is unloaded
 //! ([`ScriptFile`]): KWin reads a loaded script's file later, on a worker
 //! thread, and silently drops a script whose file is gone by then.
+//!
+//! The script reports to the unique bus name of the agent that loaded it
+//! (`:1.N`, [`script_for`]), not to the well-known `org.dwell.Agent`: an agent
+//! killed with `kill -9` cannot unload its script, which KWin keeps running,
+//! and a program that took the well-known name then would receive every
+//! window title. A unique name is never given again on the same bus, so such
+//! a script reaches no one; the next agent unloads it before loading its own.
 
 use std::path::{Path, PathBuf};
 
@@ -19,6 +26,17 @@ pub const BUS_NAME: &str = "org.kde.KWin";
 pub const SCRIPT_NAME: &str = "dwell-focus";
 const SCRIPT: &str = include_str!("../../data/kwin/dwell-focus.js");
 const SCRIPTING: &str = "org.kde.kwin.Scripting";
+/// The line of [`SCRIPT`] naming where it reports.
+const SERVICE_LINE: &str = "var DWELL_SERVICE = \"org.dwell.Agent\";";
+
+/// The script, reporting to `unique` (the agent connection's unique name).
+fn script_for(unique: &str) -> String {
+    SCRIPT.replacen(
+        SERVICE_LINE,
+        &format!("var DWELL_SERVICE = \"{unique}\";"),
+        1,
+    )
+}
 
 /// Where the script is written for KWin to read: the runtime dir (private to
 /// the user), else the temp dir.
@@ -106,10 +124,14 @@ pub async fn load(conn: &Connection) -> Result<ScriptFile, String> {
         )
         .await;
     }
+    let unique = conn
+        .unique_name()
+        .ok_or("the session bus gave the agent no unique name")?
+        .to_string();
     let dir = script_dir();
     sweep_stale(&dir);
     let path = dir.join(script_name(std::process::id()));
-    crate::files::write_private(&path, SCRIPT)
+    crate::files::write_private(&path, script_for(&unique))
         .map_err(|e| format!("cannot write the KWin script to {}: {e:#}", path.display()))?;
     let file = ScriptFile(path.clone());
     let path_str = path.to_string_lossy().into_owned();
@@ -154,6 +176,16 @@ pub async fn unload(conn: &Connection) {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_script_reports_to_the_agents_unique_name_only() {
+        assert_eq!(SCRIPT.matches(SERVICE_LINE).count(), 1);
+        let script = script_for(":1.42");
+        assert!(script.contains("var DWELL_SERVICE = \":1.42\";"));
+        assert!(!script.contains("\"org.dwell.Agent\""), "{script}");
+        assert_eq!(script.matches("callDBus(").count(), 1, "{script}");
+        assert!(script.contains("callDBus(DWELL_SERVICE,"), "{script}");
+    }
 
     #[test]
     fn script_files_are_named_by_pid_and_swept_only_when_their_agent_is_gone() {
