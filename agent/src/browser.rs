@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use crate::door::TabFacts;
 use crate::files::write_private;
 use crate::words::refused;
-use dwell_clidoc::Global;
+use dwell_cli::Global;
 
 /// The native-messaging host's name (the manifest's file name without `.json`).
 pub const HOST_NAME: &str = "org.dwell.agent";
