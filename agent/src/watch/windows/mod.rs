@@ -28,6 +28,8 @@ mod sys;
 
 use std::time::Duration;
 
+use anyhow::{Context, Result};
+use dwell_core::config::BackendChoice;
 use dwell_core::WindowInfo;
 use tokio::sync::mpsc;
 use windows_sys::Win32::UI::WindowsAndMessaging::{
@@ -35,28 +37,57 @@ use windows_sys::Win32::UI::WindowsAndMessaging::{
     WTS_SESSION_UNLOCK,
 };
 
-use super::{cut, IdleSource, WatchEvent, MAX_TITLE};
+use super::{cut, Backend, IdleSource, WatchEvent, Watching, MAX_TITLE};
 
 /// The idle source's name, as `status` shows it (`idle_source`).
 pub const IDLE_NAME: &str = "getlastinputinfo";
 
-/// The running watcher thread; [`Watcher::stop`] ends it. It also ends by
-/// itself when the run loop drops its receiver (at the next event).
+/// Starts the Windows watcher, sending to `tx`, and gives the run loop what it
+/// listens to (the same interface as Linux's `select::start`). `[tracking]
+/// backend` names Linux backends only: anything but `auto` is said once and
+/// ignored.
+pub fn start(choice: BackendChoice, tx: mpsc::Sender<WatchEvent>) -> Result<Watching> {
+    if choice != BackendChoice::Auto {
+        tracing::warn!("[tracking] backend names a Linux backend; Windows has one watcher");
+    }
+    let watcher = spawn(tx).context("cannot start the Windows watcher thread")?;
+    Ok(Watching {
+        backend: Backend::Windows,
+        idle: Box::new(WindowsIdle::default()),
+        idle_name: Some(IDLE_NAME),
+        guard: Some(Box::new(watcher)),
+        hint: None,
+    })
+}
+
+/// The running watcher thread; dropping it ends its message loop. It also
+/// ends by itself when the run loop drops its receiver (at the next event).
 #[derive(Debug)]
 pub struct Watcher {
     thread: u32,
-    handle: std::thread::JoinHandle<()>,
+    handle: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Watcher {
     /// Ends the message loop and waits for the thread.
-    pub fn stop(self) {
+    pub fn stop(mut self) {
+        self.quit();
+        if self.handle.take().is_some_and(|h| h.join().is_err()) {
+            tracing::warn!("the Windows watcher thread panicked");
+        }
+    }
+
+    fn quit(&self) {
         if self.thread != 0 {
             sys::quit(self.thread);
         }
-        if self.handle.join().is_err() {
-            tracing::warn!("the Windows watcher thread panicked");
-        }
+    }
+}
+
+impl Drop for Watcher {
+    /// Ends the message loop without waiting: the thread only unhooks.
+    fn drop(&mut self) {
+        self.quit();
     }
 }
 
@@ -69,7 +100,10 @@ pub fn spawn(tx: mpsc::Sender<WatchEvent>) -> std::io::Result<Watcher> {
         .spawn(move || watch(tx, &ready_tx))?;
     // The thread says its id once its message queue exists (or it failed).
     let thread = ready_rx.recv().unwrap_or(0);
-    Ok(Watcher { thread, handle })
+    Ok(Watcher {
+        thread,
+        handle: Some(handle),
+    })
 }
 
 /// Said when the system refuses the foreground hook.
@@ -202,9 +236,7 @@ pub fn window_from_image(image: Option<&str>, title: &str, fullscreen: bool) -> 
         .map(|p| p.rsplit(['\\', '/']).next().unwrap_or(p).trim())
         .unwrap_or("");
     let stem = match file.len().checked_sub(4) {
-        Some(i) if file.is_char_boundary(i) && file[i..].eq_ignore_ascii_case(".exe") => {
-            &file[..i]
-        }
+        Some(i) if file.is_char_boundary(i) && file[i..].eq_ignore_ascii_case(".exe") => &file[..i],
         _ => file,
     };
     WindowInfo {
@@ -309,13 +341,22 @@ mod tests {
             "Home / X - Personal - Microsoft\u{200b} Edge",
             false,
         );
-        assert_eq!((w.class.as_str(), w.instance.as_str()), ("msedge", "msedge"));
+        assert_eq!(
+            (w.class.as_str(), w.instance.as_str()),
+            ("msedge", "msedge")
+        );
         assert_eq!(w.process.as_deref(), Some("msedge.exe"));
         let w = window_from_image(Some(r"C:\x\Discord.EXE"), "", true);
-        assert_eq!((w.class.as_str(), w.process.as_deref()), ("Discord", Some("Discord.EXE")));
+        assert_eq!(
+            (w.class.as_str(), w.process.as_deref()),
+            ("Discord", Some("Discord.EXE"))
+        );
         assert!(w.fullscreen);
         let w = window_from_image(Some("/opt/app"), "t", false);
-        assert_eq!((w.class.as_str(), w.process.as_deref()), ("app", Some("app")));
+        assert_eq!(
+            (w.class.as_str(), w.process.as_deref()),
+            ("app", Some("app"))
+        );
         let w = window_from_image(None, "t", false);
         assert_eq!((w.class.as_str(), w.process), ("", None));
         let w = window_from_image(Some(r"C:\é.exe"), "", false);
@@ -339,25 +380,50 @@ mod tests {
             r"C:\Program Files\Mozilla Firefox\firefox.exe",
             r"C:\Program Files\BraveSoftware\Brave-Browser\Application\brave.exe",
         ] {
-            assert_eq!(classify(browser, "Facebook"), social("facebook.com"), "{browser}");
+            assert_eq!(
+                classify(browser, "Facebook"),
+                social("facebook.com"),
+                "{browser}"
+            );
         }
         assert_eq!(
-            classify(r"C:\e\msedge.exe", "(3) Facebook - Personal - Microsoft\u{200b} Edge"),
+            classify(
+                r"C:\e\msedge.exe",
+                "(3) Facebook - Personal - Microsoft\u{200b} Edge"
+            ),
             social("facebook.com")
         );
         assert_eq!(
             classify(r"C:\f\firefox.exe", "Home / X — Mozilla Firefox"),
             social("x.com")
         );
-        assert_eq!(classify(r"C:\Users\a\AppData\Local\Discord\app-1.0\Discord.exe", "#general"), social("discord.com"));
-        assert_eq!(classify(r"C:\t\Telegram.exe", "Telegram"), social("web.telegram.org"));
-        assert_eq!(classify(r"C:\w\WhatsApp.exe", "WhatsApp"), social("web.whatsapp.com"));
+        assert_eq!(
+            classify(
+                r"C:\Users\a\AppData\Local\Discord\app-1.0\Discord.exe",
+                "#general"
+            ),
+            social("discord.com")
+        );
+        assert_eq!(
+            classify(r"C:\t\Telegram.exe", "Telegram"),
+            social("web.telegram.org")
+        );
+        assert_eq!(
+            classify(r"C:\w\WhatsApp.exe", "WhatsApp"),
+            social("web.whatsapp.com")
+        );
         // The Word trap: a document named after Facebook is not social time.
         assert_eq!(
-            classify(r"C:\Program Files\Microsoft Office\root\Office16\WINWORD.EXE", "Facebook - Word"),
+            classify(
+                r"C:\Program Files\Microsoft Office\root\Office16\WINWORD.EXE",
+                "Facebook - Word"
+            ),
             Activity::Other
         );
-        assert_eq!(classify(r"C:\Windows\explorer.exe", "Facebook"), Activity::Other);
+        assert_eq!(
+            classify(r"C:\Windows\explorer.exe", "Facebook"),
+            Activity::Other
+        );
         // Chromium-based apps are not browsers (their window class is Chrome's).
         assert_eq!(classify(r"C:\m\ms-teams.exe", "Facebook"), Activity::Other);
     }
@@ -367,7 +433,10 @@ mod tests {
         let monitor = (0, 0, 1920, 1080);
         assert!(covers((0, 0, 1920, 1080), monitor));
         assert!(covers((-8, -8, 1928, 1088), monitor), "borders outside");
-        assert!(!covers((0, 0, 1920, 1040), monitor), "maximised above the taskbar");
+        assert!(
+            !covers((0, 0, 1920, 1040), monitor),
+            "maximised above the taskbar"
+        );
         assert!(covers((1920, 0, 3840, 1080), (1920, 0, 3840, 1080)));
         assert!(!covers((0, 0, 1920, 1080), (1920, 0, 3840, 1080)));
         assert!(is_desktop("Progman") && is_desktop("WorkerW"));
@@ -378,14 +447,23 @@ mod tests {
     fn lock_and_sleep_are_told_once_per_change() {
         let mut away = Away::default();
         assert_eq!(away.session(WTS_SESSION_UNLOCK), None, "not locked");
-        assert_eq!(away.session(WTS_SESSION_LOCK), Some(WatchEvent::Locked(true)));
+        assert_eq!(
+            away.session(WTS_SESSION_LOCK),
+            Some(WatchEvent::Locked(true))
+        );
         assert_eq!(away.session(WTS_SESSION_LOCK), None);
         assert_eq!(away.session(1), None, "a console connect says nothing");
-        assert_eq!(away.session(WTS_SESSION_UNLOCK), Some(WatchEvent::Locked(false)));
+        assert_eq!(
+            away.session(WTS_SESSION_UNLOCK),
+            Some(WatchEvent::Locked(false))
+        );
         assert_eq!(away.power(PBT_APMRESUMEAUTOMATIC), None, "not asleep");
         assert_eq!(away.power(PBT_APMSUSPEND), Some(WatchEvent::Sleeping(true)));
         // Both resume messages come after a suspend the employee woke from.
-        assert_eq!(away.power(PBT_APMRESUMEAUTOMATIC), Some(WatchEvent::Sleeping(false)));
+        assert_eq!(
+            away.power(PBT_APMRESUMEAUTOMATIC),
+            Some(WatchEvent::Sleeping(false))
+        );
         assert_eq!(away.power(PBT_APMRESUMESUSPEND), None);
         assert_eq!(away.power(10), None, "a power status change says nothing");
     }

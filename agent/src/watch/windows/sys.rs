@@ -34,10 +34,9 @@ use windows_sys::Win32::UI::Input::KeyboardAndMouse::{GetLastInputInfo, LASTINPU
 use windows_sys::Win32::UI::WindowsAndMessaging::{
     CreateWindowExW, DefWindowProcW, DestroyWindow, DispatchMessageW, GetClassNameW,
     GetForegroundWindow, GetMessageW, GetWindowRect, GetWindowTextLengthW, GetWindowTextW,
-    GetWindowThreadProcessId, PostQuitMessage, PostThreadMessageW, RegisterClassExW,
-    CHILDID_SELF, EVENT_OBJECT_NAMECHANGE, EVENT_SYSTEM_FOREGROUND, MSG, OBJID_WINDOW,
-    WINEVENT_OUTOFCONTEXT, WM_POWERBROADCAST, WM_QUIT, WM_WTSSESSION_CHANGE, WNDCLASSEXW,
-    WS_OVERLAPPED,
+    GetWindowThreadProcessId, PostQuitMessage, PostThreadMessageW, RegisterClassExW, CHILDID_SELF,
+    EVENT_OBJECT_NAMECHANGE, EVENT_SYSTEM_FOREGROUND, MSG, OBJID_WINDOW, WINEVENT_OUTOFCONTEXT,
+    WM_POWERBROADCAST, WM_QUIT, WM_WTSSESSION_CHANGE, WNDCLASSEXW, WS_OVERLAPPED,
 };
 
 /// A top-level window, by handle. Only compared and passed back to the
@@ -365,7 +364,8 @@ impl NoticeWindow {
         };
         let window = Window::of(hwnd)?;
         // SAFETY: plain call on the window created above.
-        let sessions = unsafe { WTSRegisterSessionNotification(hwnd, NOTIFY_FOR_THIS_SESSION) } != 0;
+        let sessions =
+            unsafe { WTSRegisterSessionNotification(hwnd, NOTIFY_FOR_THIS_SESSION) } != 0;
         Some(NoticeWindow { window, sessions })
     }
 
