@@ -176,6 +176,7 @@ impl Focus {
 
     /// Handles one notice; `false` ends the loop.
     fn on(&mut self, notice: sys::Notice) -> bool {
+        tracing::trace!(?notice, "Windows watcher notice");
         match notice {
             sys::Notice::Foreground(w) => self.refresh(Some(w)),
             sys::Notice::NameChanged(w) => {

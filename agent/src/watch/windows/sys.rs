@@ -33,10 +33,10 @@ use windows_sys::Win32::UI::Accessibility::{SetWinEventHook, UnhookWinEvent, HWI
 use windows_sys::Win32::UI::Input::KeyboardAndMouse::{GetLastInputInfo, LASTINPUTINFO};
 use windows_sys::Win32::UI::WindowsAndMessaging::{
     CreateWindowExW, DefWindowProcW, DestroyWindow, DispatchMessageW, GetClassNameW,
-    GetForegroundWindow, GetMessageW, GetWindowRect, GetWindowTextLengthW, GetWindowTextW,
-    GetWindowThreadProcessId, PostQuitMessage, PostThreadMessageW, RegisterClassExW, CHILDID_SELF,
-    EVENT_OBJECT_NAMECHANGE, EVENT_SYSTEM_FOREGROUND, MSG, OBJID_WINDOW, WINEVENT_OUTOFCONTEXT,
-    WM_POWERBROADCAST, WM_QUIT, WM_WTSSESSION_CHANGE, WNDCLASSEXW, WS_OVERLAPPED,
+    GetForegroundWindow, GetMessageW, GetWindowRect, GetWindowTextW, GetWindowThreadProcessId,
+    PostQuitMessage, PostThreadMessageW, RegisterClassExW, CHILDID_SELF, EVENT_OBJECT_NAMECHANGE,
+    EVENT_SYSTEM_FOREGROUND, MSG, OBJID_WINDOW, WINEVENT_OUTOFCONTEXT, WM_POWERBROADCAST, WM_QUIT,
+    WM_WTSSESSION_CHANGE, WNDCLASSEXW, WS_OVERLAPPED,
 };
 
 /// A top-level window, by handle. Only compared and passed back to the
@@ -80,17 +80,10 @@ const TITLE_UNITS: usize = 4096;
 
 /// The window's title ("" when it has none or has gone). For a window of
 /// another process this reads the caption the system keeps: no message is
-/// sent, so a hung program cannot block the watcher.
+/// sent (`GetWindowTextLengthW` would send one), so a hung program cannot
+/// block the watcher.
 pub(super) fn title(w: Window) -> String {
-    // SAFETY: plain call on a handle; a stale one gives 0.
-    let len = unsafe { GetWindowTextLengthW(w.hwnd()) };
-    let Ok(len) = usize::try_from(len) else {
-        return String::new();
-    };
-    if len == 0 {
-        return String::new();
-    }
-    let mut buf = vec![0u16; len.min(TITLE_UNITS) + 1];
+    let mut buf = vec![0u16; TITLE_UNITS + 1];
     let cap = i32::try_from(buf.len()).unwrap_or(i32::MAX);
     // SAFETY: `buf` holds `cap` u16s; the call writes at most `cap` of them,
     // the terminating zero included, and returns how many it wrote before it.
