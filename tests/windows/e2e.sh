@@ -32,7 +32,8 @@ die() {
   exit 1
 }
 now() { date +%s.%N; }
-calc() { awk "BEGIN { printf \"%.3f\", $* }"; }
+# In parentheses: a bare `>` in awk's printf writes to a file.
+calc() { awk "BEGIN { printf \"%.3f\", ($*) }"; }
 
 # The desktop.
 exec 3>"$work/display"
