@@ -60,34 +60,19 @@ pub fn start(choice: BackendChoice, tx: mpsc::Sender<WatchEvent>) -> Result<Watc
     })
 }
 
-/// The running watcher thread; dropping it ends its message loop. It also
-/// ends by itself when the run loop drops its receiver (at the next event).
+/// The running watcher thread; dropping it ends its message loop (the thread
+/// then only unhooks). It also ends by itself when the run loop drops its
+/// receiver (at the next event).
 #[derive(Debug)]
 pub struct Watcher {
     thread: u32,
-    handle: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Watcher {
-    /// Ends the message loop and waits for the thread.
-    pub fn stop(mut self) {
-        self.quit();
-        if self.handle.take().is_some_and(|h| h.join().is_err()) {
-            tracing::warn!("the Windows watcher thread panicked");
-        }
-    }
-
-    fn quit(&self) {
-        if self.thread != 0 {
-            sys::quit(self.thread);
-        }
-    }
 }
 
 impl Drop for Watcher {
-    /// Ends the message loop without waiting: the thread only unhooks.
     fn drop(&mut self) {
-        self.quit();
+        if self.thread != 0 {
+            sys::quit(self.thread);
+        }
     }
 }
 
@@ -95,15 +80,12 @@ impl Drop for Watcher {
 /// place when this returns.
 pub fn spawn(tx: mpsc::Sender<WatchEvent>) -> std::io::Result<Watcher> {
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    let handle = std::thread::Builder::new()
+    std::thread::Builder::new()
         .name("windows-watcher".into())
         .spawn(move || watch(tx, &ready_tx))?;
     // The thread says its id once its message queue exists (or it failed).
     let thread = ready_rx.recv().unwrap_or(0);
-    Ok(Watcher {
-        thread,
-        handle: Some(handle),
-    })
+    Ok(Watcher { thread })
 }
 
 /// Said when the system refuses the foreground hook.
