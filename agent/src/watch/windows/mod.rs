@@ -20,8 +20,8 @@
 //! [`crate::run`]). Windows has no "input stopped" notification short of
 //! low-level input hooks, which would see every key.
 //!
-//! Every Win32 call is in [`sys`], the one module allowed `unsafe`; this one is
-//! safe code and the pure parts (image names, fullscreen, lock and power
+//! Every Win32 call is in [`sys`], the watcher's one module allowed `unsafe`;
+//! this one is safe code and the pure parts (image names, fullscreen, lock and power
 //! codes, tick arithmetic) are unit-tested (under Wine here).
 
 mod sys;

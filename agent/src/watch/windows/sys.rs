@@ -1,7 +1,7 @@
-//! The Win32 calls of the Windows watcher: the one place in dwell allowed
-//! `unsafe` (the workspace denies it). Each API is wrapped in a small safe
-//! function or type here, each `unsafe` block says why it is sound, and the
-//! rest of the watcher ([`super`]) is safe code over these wrappers.
+//! The Win32 calls of the Windows watcher, its one module allowed `unsafe`
+//! (the workspace denies it; each module that allows it is audited). Each API
+//! is wrapped in a small safe function or type here, each `unsafe` block says why
+//! it is sound, and the rest of the watcher ([`super`]) is safe code over these wrappers.
 //!
 //! What it offers: the foreground window and its title, process image and
 //! whether it covers its monitor; the time of the last input; WinEvent hooks
