@@ -28,11 +28,12 @@ def load(name):
 
 def planned(path):
     """Seconds per site from plan.tsv, whose lines say from when a site (or `other`) has
-    focus, or the screen is locked or unlocked: locked time counts for nothing; the plan
-    ends at its last line. `locked` is the time spent locked."""
+    focus, the employee is away from the keyboard (`idle`, until the next site), or the
+    screen is locked or unlocked: locked and idle time count for no site; the plan ends
+    at its last line. `locked` and `idle` are the times spent so."""
     with open(path) as f:
         events = sorted((float(t), what) for t, what in (line.split() for line in f if line.strip()))
-    seconds, focus, is_locked = {"locked": 0.0}, "other", False
+    seconds, focus, is_locked = {"locked": 0.0, "idle": 0.0}, "other", False
     for (t, what), (t_next, _) in zip(events, events[1:]):
         if what in ("lock", "unlock"):
             is_locked = what == "lock"
@@ -95,5 +96,5 @@ if problems:
     sys.exit("tests/windows/check.py: dwell under Wine:\n  " + "\n  ".join(problems))
 print(f"dwell-agent under Wine: facebook.com {recorded['facebook.com']:.2f} s "
       f"(plan {plan['facebook.com']:.2f}), discord.com {recorded['discord.com']:.2f} s "
-      f"(plan {plan['discord.com']:.2f}), the Word trap and a {plan['locked']:.1f} s lock not "
-      f"counted, the title token in none of {looked} data files nor the log; backend windows")
+      f"(plan {plan['discord.com']:.2f}), the Word trap, a {plan['locked']:.1f} s lock and "
+      f"{plan['idle']:.1f} s away from the keyboard not counted, the title token in none of {looked} data files nor the log; backend windows")

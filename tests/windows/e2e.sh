@@ -3,8 +3,8 @@
 # checks the results with tests/windows/check.py): Xvfb + openbox, copies of
 # dwell-test-window.exe named msedge.exe, chrome.exe, Discord.exe, WINWORD.EXE and
 # notes.exe, the real `dwell-agent.exe run` opted in with a config of its own, and a focus
-# plan driven with xdotool (activations, pointer moves, key presses), with a title change
-# and a screen lock in the middle (the lock sent to the watcher's window as Windows
+# plan driven with xdotool (activations, pointer moves, key presses), with a title change,
+# a screen lock and time away from the keyboard in the middle (the lock sent to the watcher's window as Windows
 # would: Wine never locks).
 #
 #   tests/windows/e2e.sh EXE_DIR WORK TOKEN
@@ -55,7 +55,7 @@ report() { wine "$exe_dir/dwell-report.exe" --data-dir "$(win "$data")" --config
 
 cat >"$config" <<'EOF'
 [tracking]
-idle_timeout = "10m"
+idle_timeout = "5s"
 [schedule]
 record = "always"
 EOF
@@ -67,12 +67,20 @@ for name in msedge.exe chrome.exe Discord.exe WINWORD.EXE notes.exe; do
 done
 # opens NAME TITLE [ARGS…]: starts the program and prints its X window once mapped.
 opens() {
-  local name=$1 title=$2 id
+  local name=$1 title=$2 id=
   shift 2
   # In a subshell: ended by `wineserver -k` at exit, with every Wine process.
   wine "$apps/$name" "$title" "$@" >>"$work/apps.log" 2>&1 &
-  id=$(timeout 30 xdotool search --sync --onlyvisible --name "^$(printf '%s' "$title" | sed 's/[][().*+?|^$\\]/\\&/g')\$" | head -n 1) \
-    || die "no window '$name' within 30 s"
+  local re
+  re="^$(printf '%s' "$title" | sed 's/[][().*+?|^$\\]/\\&/g')\$"
+  # Polled, not --sync: a search fails outright when a window it looks at vanishes
+  # meanwhile (BadWindow), which Wine's short-lived windows do.
+  for _ in $(seq 150); do
+    id=$(xdotool search --onlyvisible --name "$re" 2>/dev/null | head -n 1) || true
+    [ -n "$id" ] && break
+    sleep 0.2
+  done
+  [ -n "$id" ] || die "no window '$name' within 30 s"
   echo "$id"
 }
 notes=$(opens notes.exe "Meeting notes")
@@ -92,10 +100,13 @@ agent_pid=$!
 pids+=($agent_pid)
 for _ in $(seq 300); do grep -q "watching focus" "$work/agent.log" 2>/dev/null && break; sleep 0.1; done
 grep -q "watching focus" "$work/agent.log" || die "the agent did not log 'watching focus' within 30 s"
-sleep 1
+# Wine starts the agent slowly: it may begin idle (no input for the 5 s timeout). A key,
+# and a quiet moment for the agent to see it (it looks once a second while idle).
+xdotool key shift
+sleep 2
 
 # The plan as driven: plan.tsv, one line per change, "SECONDS-SINCE-EPOCH WHAT" (a site,
-# other, lock or unlock), each taken when the change is done (the activation has
+# other, idle, lock or unlock), each taken when the change is done (the activation has
 # returned, the message has been handled), which is when the agent sees it.
 mark() { echo "$(now) $1" >>"$work/plan.tsv"; }
 # to WINDOW WHAT: brings WINDOW to the front and marks WHAT.
@@ -120,12 +131,13 @@ to "$edge" facebook.com && hold "$edge" 6
 to "$word" other && hold "$word" 4
 to "$discord" discord.com && hold "$discord" 5
 to "$edge" facebook.com && hold "$edge" 3
-# Locked for 3 s while Edge has focus: not counted. The watcher's window gets what
+# Locked for 2 s while Edge has focus: not counted. The watcher's window gets what
 # Windows would send (WTS_SESSION_LOCK 7, WTS_SESSION_UNLOCK 8); SendMessage returns once
-# it is handled.
+# it is handled. A key at the lock screen (the password) before the unlock.
 wine "$apps/notes.exe" --notify session 7 || die "cannot send the lock"
 mark lock
-sleep 3
+sleep 2
+xdotool key shift
 wine "$apps/notes.exe" --notify session 8 || die "cannot send the unlock"
 mark unlock
 hold "$edge" 2
@@ -134,6 +146,18 @@ to "$chrome" other
 echo "$(calc "$(tail -n 1 "$work/plan.tsv" | cut -d' ' -f1) + 2") facebook.com" >>"$work/plan.tsv"
 hold "$chrome" 6
 to "$discord" discord.com && hold "$discord" 3
+# Away from the keyboard on Facebook: no input for 8 s (the idle timeout is 5 s), then a
+# key. Nothing counts from the last input (Wine counts the activation as one) to the key.
+to "$edge" facebook.com
+mark idle
+sleep 8
+xdotool key shift
+mark facebook.com
+# GetLastInputInfo tells only the latest input, and the agent looks once a second while
+# away: a quiet second after the key lets it see that key as the return (with input
+# right after, the return is seen up to 1 s late, as for any polled idle source).
+sleep 1.5
+hold "$edge" 2
 to "$notes" other && sleep 1
 
 agent status --json >"$work/status.json" 2>"$work/status.err" || die "status --json failed: $(cat "$work/status.err")"
