@@ -58,7 +58,7 @@ struct Status {
     /// What to do for the agent to see focus or idle time, when something is missing.
     watch_hint: Option<String>,
     /// What GNOME Shell says of dwell's focus extension (`None` off GNOME).
-    gnome_extension: Option<crate::watch::gnome::ExtensionReport>,
+    gnome_extension: Option<crate::watch::ExtensionReport>,
     /// What happened to a damaged database (moved aside, salvaged), with its path.
     database_note: Option<String>,
     /// The end of the calibration period (recording without reminders), while it lasts.
@@ -124,7 +124,7 @@ struct Noted {
     backend: Option<String>,
     idle_source: Option<String>,
     watch_hint: Option<String>,
-    gnome_extension: Option<crate::watch::gnome::ExtensionReport>,
+    gnome_extension: Option<crate::watch::ExtensionReport>,
     browsers: Vec<crate::browser::BrowserStatus>,
     notifications_off: Option<String>,
     snoozed_until: Option<chrono::DateTime<Utc>>,
