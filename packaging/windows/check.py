@@ -5,7 +5,7 @@
         writes ZIP: NAME/ holding every file of STAGE.
     check.py check STAGE MSI ZIP NAME VERSION MSI_VERSION DIR
         judges the MSI from msiinfo's exports in DIR (suminfo, tables, TABLE.idt,
-        extracted/ and extracted/Icon), the zip, and what packaging/windows/wine-check.sh saw under
+        Icon/, extracted/), the zip, and what packaging/windows/wine-check.sh saw under
         Wine (DIR/before, installed, removed). Says every problem, exits 1 if any.
 """
 
@@ -89,7 +89,7 @@ def check_msi(stage, icon, msi_version, dir):
     icons = [r["Name"] for r in idt(dir, "Icon") or []]
     if icons != ["dwell.ico"]:
         fail(f"the Icon table holds {icons}, not dwell.ico")
-    elif not same_bytes(os.path.join(dir, "extracted", "Icon", "Icon.dwell.ico"), icon):
+    elif not same_bytes(os.path.join(dir, "Icon", "Icon.dwell.ico"), icon):
         fail("the MSI's dwell.ico is not the one made from packaging/org.dwell.Dwell.svg")
 
     files = {long_name(r["FileName"]): r for r in idt(dir, "File") or []}

@@ -101,14 +101,16 @@ mkdir -p "$checks"
 echo "==> msiinfo: the tables of $msi"
 in_windows sh -c '
   msi=$1 dir=$2
-  msiinfo suminfo "$msi" >"$dir/suminfo"
-  msiinfo tables "$msi" >"$dir/tables"
-  for t in $(cat "$dir/tables"); do
+  # (msiinfo export writes a table'"'"'s binary cells, the icon, as TABLE/ROW.COLUMN
+  # files in the current directory.)
+  cd "$dir"
+  msiinfo suminfo "$msi" >suminfo
+  msiinfo tables "$msi" >tables
+  for t in $(cat tables); do
     case "$t" in _*) continue ;; esac
-    msiinfo export "$msi" "$t" >"$dir/$t.idt"
+    msiinfo export "$msi" "$t" >"$t.idt"
   done
-  # (msiextract writes the Icon table to the current directory, whatever -C says.)
-  mkdir -p "$dir/extracted" && cd "$dir/extracted" && msiextract "$msi" >"$dir/extracted.list"
+  msiextract -C extracted "$msi" >extracted.list
 ' sh "$msi" "$checks"
 
 echo "==> under Wine: msiexec /i $name.msi /qn, look, dwell-agent.exe --version, msiexec /x /qn, look"
