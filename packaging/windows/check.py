@@ -68,6 +68,7 @@ def same_bytes(a, b):
 
 
 def check_msi(stage, icon, msi_version, dir):
+    before = len(problems)
     tables = read(os.path.join(dir, "tables")).split()
     suminfo = read(os.path.join(dir, "suminfo"))
     # The word count (msiinfo: Source) 10: compressed (2), no elevation (8: per-user).
@@ -132,8 +133,9 @@ def check_msi(stage, icon, msi_version, dir):
     env = idt(dir, "Environment") or []
     if [(e["Name"], e["Value"]) for e in env] != [("=-PATH", "[~];[INSTALLDIR]")]:
         fail(f"the Environment table is not the user's PATH, added to: {env}")
-    print(f"  MSI: per-user, version {msi_version}, {len(files)} files, "
-          f"{len(shortcuts)} Start-menu entries, no registry value, no custom action")
+    if len(problems) == before:
+        print(f"  MSI: per-user, version {msi_version}, {len(files)} files, "
+              f"{len(shortcuts)} Start-menu entries, no registry value, no custom action")
 
 
 def check_zip(stage, path, name):
@@ -159,6 +161,7 @@ def reg_section(text, key):
 
 
 def check_wine(version, dir):
+    before = len(problems)
     phase = {}
     for p in ["before", "installed", "removed"]:
         phase[p] = {
@@ -211,8 +214,9 @@ def check_wine(version, dir):
         fail("after uninstalling, Add/Remove Programs still lists dwell")
     if "programs\\\\dwell" in reg_section(phase["removed"]["reg"], "Environment").lower():
         fail("after uninstalling, the user's PATH still holds the programs' directory")
-    print(f"  Wine: installed ({len(FILES)} files, {len(SHORTCUTS)} Start-menu entries, "
-          f"Add/Remove Programs, PATH), {out!r}, uninstalled with nothing left")
+    if len(problems) == before:
+        print(f"  Wine: installed ({len(FILES)} files, {len(SHORTCUTS)} Start-menu entries, "
+              f"Add/Remove Programs, PATH), {out!r}, uninstalled with nothing left")
 
 
 def main(argv):
