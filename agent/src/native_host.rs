@@ -15,7 +15,7 @@
 //!   `{"pause_result": "continued"|"closed"}`. Anything else is dropped and
 //!   counted; its content is never logged.
 //! - **On:** the facts go to the running agent over its session-bus name
-//!   ([`crate::watch::NAME`], method `Tab`), the same door the KWin script
+//!   ([`crate::door::NAME`], method `Tab`), the same door the KWin script
 //!   and the GNOME extension use; a choice goes through `PauseResult`. No
 //!   socket of its own. When the agent appears on the bus later, the last facts
 //!   are sent again. Only to an owner of that name whose process is

@@ -313,6 +313,7 @@ fn key_at(text: &str, line: usize) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::thread;
 
     #[test]
     fn reload_refuses_a_broken_file_and_accepts_a_fixed_one() {

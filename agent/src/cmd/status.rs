@@ -49,7 +49,7 @@ struct Status {
     /// the previous one in force); `None` when it took it.
     config_error: Option<String>,
     /// What the running agent watches focus with (`x11`, `wlroots`, `kwin`,
-    /// `gnome`); `None` when no agent runs.
+    /// `gnome`, `windows`); `None` when no agent runs.
     backend: Option<String>,
     /// Where it learns how long you have been away from the keyboard
     /// (`x11-sync`, `x11-screensaver`, `ext-idle-notify`, `kde-idle`, `mutter`); `None` when
@@ -98,6 +98,9 @@ pub fn status_at(cli: &Global, json: bool, now: chrono::DateTime<Utc>) -> Result
         st.data_dir.display(),
         st.db_bytes / 1024
     )?;
+    if let Some(config) = &st.config_file {
+        writeln!(out, "config:     {}", config.display())?;
+    }
     if let Some(err) = &st.config_error {
         writeln!(out, "\nThe config file has a problem; the agent keeps the previous settings until it is fixed:\n  {err}")?;
     }
@@ -297,6 +300,7 @@ fn agent_lines(
             Some("wlroots") => "Wayland (wlroots foreign-toplevel)",
             Some("kwin") => "KDE Plasma (KWin script)",
             Some("gnome") => "GNOME Shell (dwell's extension)",
+            Some("windows") => "Windows (the foreground window)",
             Some(other) => other,
             None => "unknown (an older agent?)",
         };
