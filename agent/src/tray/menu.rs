@@ -14,54 +14,14 @@ use zbus::message::Header;
 use zbus::wire::StructureBuilder;
 use zbus::{DynamicTuple, Message, OwnedVariant, Variant};
 
-use super::{fault, Fault, TrayEvent, MENU};
+pub use super::rows::Flags;
+use super::rows::{click, row, Row, ROWS};
+use super::{fault, Fault, TrayEvent};
 
 /// Where the menu is served.
 pub const PATH: &str = "/MenuBar";
 /// Its interface.
 pub const IFACE: &str = "com.canonical.dbusmenu";
-
-/// One row of the menu.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Row {
-    /// A label from [`MENU`] and what choosing it sends.
-    Entry(&'static str, TrayEvent),
-    Separator,
-}
-
-/// What the menu's entries depend on.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Flags {
-    /// Resume is offered.
-    pub paused: bool,
-    /// Snooze and Done for today are offered.
-    pub reminder_actions: bool,
-}
-
-impl Flags {
-    fn enabled(self, event: TrayEvent) -> bool {
-        match event {
-            TrayEvent::Resume => self.paused,
-            TrayEvent::Snooze | TrayEvent::DoneForToday => self.reminder_actions,
-            _ => true,
-        }
-    }
-}
-
-/// The rows in order; a row's id is its index plus one (the root is 0).
-const ROWS: [Row; 11] = [
-    Row::Entry(MENU[0], TrayEvent::PauseHour),
-    Row::Entry(MENU[1], TrayEvent::PauseUntilTomorrow),
-    Row::Entry(MENU[2], TrayEvent::Resume),
-    Row::Separator,
-    Row::Entry(MENU[3], TrayEvent::ReportToday),
-    Row::Entry(MENU[4], TrayEvent::ReportWeek),
-    Row::Separator,
-    Row::Entry(MENU[5], TrayEvent::Settings),
-    Row::Separator,
-    Row::Entry(MENU[6], TrayEvent::Snooze),
-    Row::Entry(MENU[7], TrayEvent::DoneForToday),
-];
 
 /// The menu's properties, a map of name to value (`a{sv}`).
 type Props = HashMap<&'static str, Variant<'static>>;
@@ -69,13 +29,6 @@ type Props = HashMap<&'static str, Variant<'static>>;
 /// A node of the layout, `(ia{sv}av)`: id, properties, children (each a
 /// variant holding a node).
 type Node = (i32, Props, Vec<Variant<'static>>);
-
-fn row(id: i32) -> Option<Row> {
-    usize::try_from(id)
-        .ok()
-        .and_then(|i| i.checked_sub(1))
-        .and_then(|i| ROWS.get(i).copied())
-}
 
 /// Whether `id` is the root or one of the rows.
 fn exists(id: i32) -> bool {
@@ -187,15 +140,6 @@ where
     Message::method_return(header)
         .build(body)
         .map_err(|e| fault("org.freedesktop.DBus.Error.Failed", e.to_string()))
-}
-
-/// The entry a click on `id` chooses, if it is an enabled entry.
-fn click(id: i32, flags: Flags) -> Option<TrayEvent> {
-    match row(id)? {
-        Row::Entry(_, event) if !flags.enabled(event) => None,
-        Row::Entry(_, event) => Some(event),
-        Row::Separator => None,
-    }
 }
 
 /// Answers a `com.canonical.dbusmenu` method call (`member`) on [`PATH`],
@@ -318,6 +262,7 @@ pub fn layout_updated(revision: u32) -> zbus::Result<Message> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::tray::MENU;
 
     fn flags(paused: bool) -> Flags {
         Flags {

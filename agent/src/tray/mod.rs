@@ -29,10 +29,13 @@
 mod linux;
 #[cfg(target_os = "linux")]
 mod menu;
+mod rows;
 #[cfg(target_os = "linux")]
 mod sni;
 #[cfg(target_os = "linux")]
 use linux as os;
+#[cfg(windows)]
+mod win32;
 #[cfg(windows)]
 mod windows;
 #[cfg(windows)]
