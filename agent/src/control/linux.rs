@@ -112,21 +112,6 @@ impl Looks {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn caught_signals_from_proc_status() {
-        let st = "Name:\tdwell-agent\nSigIgn:\t0000000000001000\nSigCgt:\t0000000180004200\n";
-        assert!(catches(st, Signal::USR1));
-        assert!(catches(st, Signal::TERM));
-        assert!(!catches(st, Signal::USR2));
-        assert!(!catches("SigCgt:\t0000000000000000\n", Signal::USR1));
-        assert!(!catches("garbage", Signal::USR1));
-    }
-}
-
 /// A token set at the first SIGTERM or SIGINT by a thread of its own, with a
 /// runtime of its own: it is set even while the loop's thread is busy inside a
 /// statement (the running agent's upkeep, `Store::upkeep`). Listening has
@@ -162,4 +147,19 @@ pub fn upkeep_stop(data_dir: &Path) -> Cancel {
         Err(e) => tracing::warn!(error = %e, "cannot start the thread that listens for SIGTERM"),
     }
     cancel
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn caught_signals_from_proc_status() {
+        let st = "Name:\tdwell-agent\nSigIgn:\t0000000000001000\nSigCgt:\t0000000180004200\n";
+        assert!(catches(st, Signal::USR1));
+        assert!(catches(st, Signal::TERM));
+        assert!(!catches(st, Signal::USR2));
+        assert!(!catches("SigCgt:\t0000000000000000\n", Signal::USR1));
+        assert!(!catches("garbage", Signal::USR1));
+    }
 }
