@@ -29,8 +29,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::door::TabFacts;
 use crate::files::write_private;
-use crate::words::refused;
 use dwell_clidoc::Global;
+
+/// Windows: the manifests registered under `HKCU` instead of directories.
+pub mod registry;
 
 /// The native-messaging host's name (the manifest's file name without `.json`).
 pub const HOST_NAME: &str = "org.dwell.agent";
@@ -269,7 +271,7 @@ pub fn hosts_dir(browser: &str, home: &Path, config_home: &Path) -> Option<PathB
 /// build or an install without it), `agent_exe` itself, which also serves as
 /// the host. The flag says whether it fell back.
 pub fn host_program(agent_exe: &Path) -> (PathBuf, bool) {
-    let host = agent_exe.with_file_name(HOST_PROGRAM);
+    let host = agent_exe.with_file_name(format!("{HOST_PROGRAM}{}", std::env::consts::EXE_SUFFIX));
     if host.is_file() {
         (host, false)
     } else {
@@ -296,12 +298,13 @@ pub fn host_manifest(browser: &str, exe: &Path) -> String {
 }
 
 /// Where the manifests go: `(browser, directory)`.
+#[cfg(not(windows))]
 fn targets(args: &BrowserArgs) -> Result<Vec<(&'static str, PathBuf)>> {
     let names = args.browser.names();
     if let Some(dir) = &args.profile_dir {
         let names: Vec<&str> = names.into_iter().filter(|b| *b != "firefox").collect();
         if names.is_empty() {
-            return Err(refused(
+            return Err(crate::words::refused(
                 "--profile-dir is a Chromium-family --user-data-dir; Firefox reads ~/.mozilla/native-messaging-hosts",
             ));
         }
@@ -311,9 +314,12 @@ fn targets(args: &BrowserArgs) -> Result<Vec<(&'static str, PathBuf)>> {
     let home = std::env::var_os("HOME")
         .filter(|h| !h.is_empty())
         .map(PathBuf::from)
-        .ok_or_else(|| refused("HOME is not set: cannot tell where the browsers look"))?;
-    let config_home = dwell_core::paths::config_home()
-        .ok_or_else(|| refused("cannot tell the config directory: set HOME or XDG_CONFIG_HOME"))?;
+        .ok_or_else(|| {
+            crate::words::refused("HOME is not set: cannot tell where the browsers look")
+        })?;
+    let config_home = dwell_core::paths::config_home().ok_or_else(|| {
+        crate::words::refused("cannot tell the config directory: set HOME or XDG_CONFIG_HOME")
+    })?;
     Ok(names
         .into_iter()
         .filter_map(|b| hosts_dir(b, &home, &config_home).map(|d| (b, d)))
@@ -369,6 +375,9 @@ fn install(cli: &Global, args: &BrowserArgs) -> Result<()> {
             exe.display()
         );
     }
+    #[cfg(windows)]
+    registry::install(args, &exe)?;
+    #[cfg(not(windows))]
     for (browser, dir) in targets(args)? {
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
@@ -404,6 +413,15 @@ fn uninstall(args: &BrowserArgs) -> Result<()> {
 
 /// Removes the host manifests of `args`, saying each; how many there were.
 fn remove_hosts(args: &BrowserArgs) -> Result<usize> {
+    #[cfg(windows)]
+    return registry::remove(args);
+    #[cfg(not(windows))]
+    remove_manifests(args)
+}
+
+/// [`remove_hosts`] where browsers look in directories.
+#[cfg(not(windows))]
+fn remove_manifests(args: &BrowserArgs) -> Result<usize> {
     let mut removed = 0;
     for (browser, dir) in targets(args)? {
         let path = dir.join(format!("{HOST_NAME}.json"));
