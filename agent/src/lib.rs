@@ -12,8 +12,15 @@
 //! native-messaging host the browser starts, also built as the small
 //! `dwell-native-host` program) serve dwell's browser extension; [`door`] holds the
 //! agent's bus name and the types that cross it, which both ends import. [`lock`] keeps
-//! one agent per data directory; [`clock`] lets tests replay a day in
-//! milliseconds. [`files`] and [`words`] are what the commands share with the
+//! one agent per data directory and [`control`] lets the commands reach the
+//! running one; [`clock`] lets tests replay a day in milliseconds.
+//!
+//! Linux and Windows: the run loop and the commands hold no platform code.
+//! Each concern that differs is a module with a Linux and a Windows body,
+//! chosen where it is declared: [`watch`] (`select` and its backends, or
+//! `windows`), [`control`], [`lock`], [`reload`], [`notify`], [`tray`],
+//! [`native_host`], and autostart in `cmd::install`. `docs/windows.md`
+//! has the table. [`files`] and [`words`] are what the commands share with the
 //! runtime modules, kept below both: nothing outside [`cli`] and [`cmd`]
 //! imports [`cmd`].
 
@@ -22,6 +29,7 @@ pub mod browser;
 pub mod cli;
 pub mod clock;
 pub mod cmd;
+pub mod control;
 pub mod door;
 pub mod files;
 pub mod lock;

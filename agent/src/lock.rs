@@ -5,9 +5,14 @@
 //! cannot be written: the agent's pid and, while writes fail, since when. That
 //! record has a fixed length and is rewritten in place, so noting a full disk
 //! needs no new disk space.
+//!
+//! The lock is std's `File::try_lock` on every platform (`flock` on Linux,
+//! `LockFileEx` on Windows). Where the record lives and how it is rewritten
+//! in place is the platform's (`lock/linux.rs`, `lock/windows.rs`): Windows
+//! locks forbid other processes to read the locked file, so there the record
+//! is a file of its own beside it.
 
 use std::fs::{File, OpenOptions};
-use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -15,6 +20,17 @@ use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Utc};
 use dwell_core::exit::Refused;
 use dwell_core::paths::LOCK_FILE;
+
+#[cfg(target_os = "linux")]
+mod linux;
+#[cfg(target_os = "linux")]
+use linux as os;
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+use windows as os;
+
+pub use os::RECORD_FILE;
 
 /// Length of the record in the lock file, in bytes (padded with spaces).
 const RECORD_LEN: usize = 96;
@@ -24,7 +40,10 @@ const FAILING: &str = "writes-failing-since ";
 /// Holds the lock while alive.
 #[derive(Debug)]
 pub struct AgentLock {
-    file: Arc<File>,
+    /// The locked file (on Linux also the record).
+    _lock: Arc<File>,
+    /// The record's file.
+    record: Arc<File>,
 }
 
 /// The running agent's handle on its lock file's record, for the run loop.
@@ -67,7 +86,7 @@ fn write_record(
     pid: u32,
     failing_since: Option<DateTime<Utc>>,
 ) -> std::io::Result<()> {
-    file.write_all_at(&record(pid, failing_since), 0)
+    os::write_at(file, &record(pid, failing_since), 0)
 }
 
 fn parse_record(text: &str) -> Option<Holder> {
@@ -83,20 +102,19 @@ fn parse_record(text: &str) -> Option<Holder> {
     })
 }
 
-/// The lock file, refused (exit 2) when it is a link, a hard link (another
-/// name of another file, which the record would overwrite) or a directory.
-fn open(data_dir: &Path) -> Result<File> {
-    let path = data_dir.join(LOCK_FILE);
+/// The lock file (or the record's, `name`), private, refused (exit 2) when it
+/// is a link, a hard link (another name of another file, which the record
+/// would overwrite) or a directory.
+fn open(data_dir: &Path, name: &str) -> Result<File> {
+    let path = data_dir.join(name);
     if let Some(why) = dwell_core::paths::not_own_file(&path) {
         return Err(Refused(why).into());
     }
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .mode(0o600)
-        .custom_flags(dwell_core::paths::no_follow())
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(false).read(true).write(true);
+    dwell_core::files::with_mode(&mut options, 0o600);
+    dwell_core::files::refuse_links(&mut options);
+    let file = options
         .open(&path)
         .map_err(|e| dwell_core::paths::explain_link(&path, e))
         .with_context(|| format!("cannot open lock file {}", path.display()))?;
@@ -113,15 +131,21 @@ fn open(data_dir: &Path) -> Result<File> {
 impl AgentLock {
     /// Takes the lock, or explains that another agent has it.
     pub fn acquire(data_dir: &Path) -> Result<AgentLock> {
-        let file = open(data_dir)?;
+        let file = open(data_dir, LOCK_FILE)?;
         match file.try_lock() {
             Ok(()) => {
+                let lock = Arc::new(file);
+                let record = match RECORD_FILE {
+                    LOCK_FILE => Arc::clone(&lock),
+                    name => Arc::new(open(data_dir, name)?),
+                };
                 // Leave our pid for `disable`, which stops a running agent,
                 // in a record of fixed length (see [`HealthNote`]).
-                let _ = file.set_len(0);
-                let _ = write_record(&file, std::process::id(), None);
+                let _ = record.set_len(0);
+                let _ = write_record(&record, std::process::id(), None);
                 Ok(AgentLock {
-                    file: Arc::new(file),
+                    _lock: lock,
+                    record,
                 })
             }
             Err(std::fs::TryLockError::WouldBlock) => bail!(
@@ -136,7 +160,7 @@ impl AgentLock {
     /// The handle the run loop notes write failures with.
     pub fn health_note(&self) -> HealthNote {
         HealthNote {
-            file: Arc::clone(&self.file),
+            file: Arc::clone(&self.record),
         }
     }
 
@@ -145,7 +169,7 @@ impl AgentLock {
         if !data_dir.join(LOCK_FILE).exists() {
             return false;
         }
-        match open(data_dir) {
+        match open(data_dir, LOCK_FILE) {
             Ok(f) => matches!(f.try_lock(), Err(std::fs::TryLockError::WouldBlock)),
             Err(_) => false,
         }
@@ -158,7 +182,7 @@ pub fn holder(data_dir: &Path) -> Option<Holder> {
         return None;
     }
     let mut text = String::new();
-    std::io::Read::read_to_string(&mut open(data_dir).ok()?, &mut text).ok()?;
+    std::io::Read::read_to_string(&mut open(data_dir, RECORD_FILE).ok()?, &mut text).ok()?;
     parse_record(&text)
 }
 
@@ -172,6 +196,7 @@ pub fn holder_pid(data_dir: &Path) -> Option<u32> {
 mod tests {
     use super::*;
 
+    #[cfg(target_os = "linux")]
     #[test]
     fn a_symlinked_lock_file_is_refused_and_its_target_untouched() {
         let dir = tempfile::tempdir().unwrap();
@@ -185,6 +210,7 @@ mod tests {
         assert_eq!(holder_pid(dir.path()), None);
     }
 
+    #[cfg(target_os = "linux")]
     #[test]
     fn a_hard_linked_lock_file_is_refused_and_its_other_file_untouched() {
         let dir = tempfile::tempdir().unwrap();
@@ -211,7 +237,7 @@ mod tests {
     fn write_failures_are_noted_in_place_and_read_back() {
         let dir = tempfile::tempdir().unwrap();
         let lock = AgentLock::acquire(dir.path()).unwrap();
-        let path = dir.path().join(LOCK_FILE);
+        let path = dir.path().join(RECORD_FILE);
         let len = std::fs::metadata(&path).unwrap().len();
         assert_eq!(
             holder(dir.path()).unwrap().writes_failing_since,

@@ -13,16 +13,28 @@
 //! a new file and renaming it over the old one. When the directory does not
 //! exist yet (no config file: built-in defaults), nothing is watched; a
 //! `SIGUSR1` (sent by `dwell-agent setup`, `pause` and `resume`) reloads too.
+//!
+//! On Windows the directory is watched with `ReadDirectoryChangesW`
+//! (`reload/windows.rs`, the same `spawn_file_watcher`); there is no
+//! `/etc/localtime` to watch.
 
+#[cfg(target_os = "linux")]
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+#[cfg(target_os = "linux")]
 use std::thread;
 use std::time::Duration;
 
 use dwell_core::config::ConfigError;
 use dwell_core::Config;
+#[cfg(target_os = "linux")]
 use inotify::{Inotify, WatchMask};
 use tokio::sync::mpsc;
+
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+use windows::spawn_file_watcher;
 
 /// Editors fire several events per save; one reload after they settle is enough.
 const SETTLE: Duration = Duration::from_millis(150);
@@ -52,6 +64,7 @@ pub fn spawn_zone_watcher(tx: mpsc::Sender<()>) -> bool {
 
 /// Watches `path`'s directory for `path` being written, replaced or removed;
 /// sends `()` `settle` after each batch of such events.
+#[cfg(target_os = "linux")]
 fn spawn_file_watcher(path: &Path, settle: Duration, tx: mpsc::Sender<()>) -> bool {
     let Some(dir) = path.parent().filter(|d| d.is_dir()) else {
         return false;
@@ -82,6 +95,7 @@ fn spawn_file_watcher(path: &Path, settle: Duration, tx: mpsc::Sender<()>) -> bo
     spawned.is_ok()
 }
 
+#[cfg(target_os = "linux")]
 fn watch(
     mut inotify: Inotify,
     name: &OsString,
@@ -299,6 +313,7 @@ fn key_at(text: &str, line: usize) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::thread;
 
     #[test]
     fn reload_refuses_a_broken_file_and_accepts_a_fixed_one() {
@@ -401,6 +416,7 @@ mod tests {
 
     /// `timedatectl set-timezone` replaces the `/etc/localtime` symbolic link
     /// by renaming a new one over it; `ln -sf` removes and creates it.
+    #[cfg(target_os = "linux")]
     #[tokio::test]
     async fn a_replaced_zone_link_wakes_the_watcher() {
         let dir = tempfile::tempdir().unwrap();

@@ -50,6 +50,8 @@ pub enum Source {
     Extension = 2,
     Demo = 3,
     Wayland = 4,
+    /// The Windows foreground-window watcher.
+    Windows = 5,
 }
 
 impl Source {
@@ -63,6 +65,7 @@ impl Source {
             2 => Some(Source::Extension),
             3 => Some(Source::Demo),
             4 => Some(Source::Wayland),
+            5 => Some(Source::Windows),
             _ => None,
         }
     }

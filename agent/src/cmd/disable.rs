@@ -1,5 +1,6 @@
 //! `dwell-agent disable [--erase]`: withdraws the consent, stops a running
-//! agent (SIGTERM, then a bounded wait for its lock), and with `--erase` (after
+//! agent (asks it to, see [`crate::control::ask_to_stop`], then a bounded
+//! wait for its lock), and with `--erase` (after
 //! asking on a terminal) deletes everything dwell recorded — never while an
 //! agent still holds the lock: then it refuses and says what to do.
 
@@ -9,31 +10,26 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use dwell_core::paths::{self, DB_FILE};
 use dwell_core::Store;
-use rustix::process::{kill_process, Pid, Signal};
 
 use super::{data_dir, refused, Global};
 use crate::lock::{self, AgentLock};
 
-/// How long `disable` waits for a running agent to stop after SIGTERM.
+/// How long `disable` waits for a running agent to stop once asked.
 const STOP_WAIT: Duration = Duration::from_secs(15);
 /// How long it waits for an agent it cannot signal (one that is just starting
 /// or ending) to let go of its lock.
 const UNSIGNALLED_WAIT: Duration = Duration::from_secs(1);
 
-/// Stops the agent running on `dir`, if one is: SIGTERM, then a bounded wait
-/// for its lock to be released. `Ok(true)`: it stopped; `Ok(false)`: none
+/// Stops the agent running on `dir`, if one is: asks it (SIGTERM on Linux),
+/// then a bounded wait for its lock to be released. `Ok(true)`: it stopped; `Ok(false)`: none
 /// ran; `Err(why)`: one still runs (then nothing may be deleted).
 fn stop_agent(dir: &Path) -> std::result::Result<bool, String> {
     if !AgentLock::is_held(dir) {
         return Ok(false);
     }
     let raw = lock::holder_pid(dir);
-    let pid = raw
-        .and_then(|p| i32::try_from(p).ok())
-        .and_then(Pid::from_raw);
-    let signalled = match pid {
-        Some(pid) => kill_process(pid, Signal::TERM)
-            .map_err(|e| format!("pid {}: cannot be signalled: {e}", pid.as_raw_nonzero())),
+    let signalled = match raw {
+        Some(pid) => crate::control::ask_to_stop(dir, pid),
         None => Err("its pid cannot be read from its lock file".to_owned()),
     };
     let wait = if signalled.is_ok() {
@@ -104,6 +100,7 @@ pub fn disable(cli: &Global, erase: bool, yes: bool) -> Result<()> {
             }
         }
         let _ = std::fs::remove_file(dir.join(paths::LOCK_FILE));
+        let _ = std::fs::remove_file(dir.join(lock::RECORD_FILE));
         let _ = std::fs::remove_dir(&dir);
         println!("Disabled. Everything dwell recorded has been deleted.");
     } else {

@@ -67,6 +67,7 @@ fn source_name(s: Source) -> &'static str {
         Source::Extension => "extension",
         Source::Demo => "demo",
         Source::Wayland => "wayland",
+        Source::Windows => "windows",
     }
 }
 

@@ -1,17 +1,16 @@
 //! One module per `dwell-agent` subcommand (as zoxide's `src/cmd/`), and what
 //! they share, here: the global options ([`Global`]), [`refused`] (exit code
-//! 2), telling a running agent to look again ([`notify_agent`]), and the words
+//! 2), telling a running agent to look again ([`notify_agent`], from
+//! [`crate::control`]), and the words
 //! for people ([`fmt_minutes`], [`local_moment`], [`local_rfc3339`],
 //! [`EXPLAIN`]). `crate::cli` parses the command line and calls these; the
 //! commands never import `cli`, nor one another's insides.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Result;
 use chrono::{Local, Utc};
 use dwell_core::Config;
-
-use crate::lock;
 
 pub mod advice;
 pub mod assets;
@@ -32,6 +31,8 @@ pub mod status;
 pub use dwell_clidoc::Global;
 pub use dwell_core::exit::Refused;
 
+/// Telling the running agent (see [`crate::control`]).
+pub use crate::control::{notify_agent, told_note, Told};
 /// Shared with the runtime modules, so they live below the commands.
 pub use crate::files::{write_atomic, write_private};
 pub use crate::words::{fmt_minutes, refused};
@@ -68,62 +69,6 @@ What dwell never records:
 Nothing leaves this computer: dwell has no network code. Files are private
 to you (0600). You can pause, look at, export and erase your data at any time.
 ";
-
-/// What became of telling the running agent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Told {
-    /// SIGUSR1 was sent to an agent that handles it.
-    Yes,
-    /// No agent runs on the data directory.
-    NotRunning,
-    /// An agent runs but does not catch SIGUSR1 (an older build): it was not
-    /// signalled, since that would end it; it sees the change when restarted.
-    NotListening,
-}
-
-/// Whether `sig` is caught by a handler, from the `SigCgt:` line of
-/// `/proc/PID/status`.
-pub fn catches(proc_status: &str, sig: rustix::process::Signal) -> bool {
-    let sig = sig.as_raw();
-    proc_status
-        .lines()
-        .find_map(|l| l.strip_prefix("SigCgt:"))
-        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
-        .is_some_and(|mask| (1..=64).contains(&sig) && mask & (1 << (sig - 1)) != 0)
-}
-
-/// Sends SIGUSR1 to the agent running on `dir`, if it listens for it.
-pub fn notify_agent(dir: &Path) -> Told {
-    let Some(raw) = lock::holder_pid(dir).and_then(|p| i32::try_from(p).ok()) else {
-        return Told::NotRunning;
-    };
-    let Some(pid) = rustix::process::Pid::from_raw(raw) else {
-        return Told::NotRunning;
-    };
-    let listens = std::fs::read_to_string(format!("/proc/{raw}/status"))
-        .is_ok_and(|st| catches(&st, rustix::process::Signal::USR1));
-    if !listens {
-        return Told::NotListening;
-    }
-    match rustix::process::kill_process(pid, rustix::process::Signal::USR1) {
-        Ok(()) => Told::Yes,
-        Err(e) => {
-            tracing::warn!("cannot signal the running agent (pid {raw}): {e}");
-            Told::NotRunning
-        }
-    }
-}
-
-/// A line for the employee about a [`Told`] other than `Yes`.
-pub fn told_note(told: Told) -> Option<&'static str> {
-    match told {
-        Told::Yes => None,
-        Told::NotRunning => Some("(The agent is not running; this applies when it starts.)"),
-        Told::NotListening => {
-            Some("(The running agent does not listen for changes: restart it for this to apply.)")
-        }
-    }
-}
 
 /// A moment for programs: RFC 3339 in local time, with its offset, to the second.
 pub fn local_rfc3339(t: chrono::DateTime<Utc>) -> String {

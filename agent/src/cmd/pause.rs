@@ -84,7 +84,6 @@ pub fn resume_at(cli: &Global, now: DateTime<Utc>) -> Result<String> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::cmd::catches;
     use chrono::TimeZone;
     use dwell_core::control::parse_pause;
 
@@ -144,16 +143,5 @@ mod tests {
         assert!(out.starts_with("Resumed"), "{out}");
         let out = resume_at(&g, now + chrono::Duration::minutes(6)).unwrap();
         assert!(out.starts_with("dwell was not paused"), "{out}");
-    }
-
-    #[test]
-    fn caught_signals_from_proc_status() {
-        let st = "Name:\tdwell-agent\nSigIgn:\t0000000000001000\nSigCgt:\t0000000180004200\n";
-        use rustix::process::Signal;
-        assert!(catches(st, Signal::USR1));
-        assert!(catches(st, Signal::TERM));
-        assert!(!catches(st, Signal::USR2));
-        assert!(!catches("SigCgt:\t0000000000000000\n", Signal::USR1));
-        assert!(!catches("garbage", Signal::USR1));
     }
 }

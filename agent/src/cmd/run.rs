@@ -1,7 +1,8 @@
 //! `dwell-agent run`: takes the data directory's lock, opens (checks, and if
 //! need be salvages) the database, and runs the loop (`crate::run`) until
-//! SIGTERM or SIGINT; a database found damaged while running is moved aside
-//! and the loop starts again on what could be read.
+//! asked to stop (SIGTERM or SIGINT on Linux; on Windows `disable`, Ctrl-C or
+//! Ctrl-Break: see [`crate::control`]); a database found damaged while running
+//! is moved aside and the loop starts again on what could be read.
 
 use std::path::Path;
 use std::time::Duration;
@@ -11,9 +12,9 @@ use chrono::Utc;
 use dwell_core::paths::DB_FILE;
 use dwell_core::store::{Cancel, StoreError};
 use dwell_core::Store;
-use tokio::signal::unix::{signal, Signal, SignalKind};
 
 use super::{config_path, data_dir, load_config, refused, Global};
+use crate::control::Listener;
 use crate::lock::AgentLock;
 
 pub fn run(cli: &Global) -> Result<()> {
@@ -41,13 +42,14 @@ pub fn run(cli: &Global) -> Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    // SIGTERM and SIGINT are caught from here on, before any watcher thread
-    // (which may run a runtime of its own) starts: none is ever missed. The
-    // database is opened (checked, migrated, salvaged) on a thread of its own,
-    // so that a signal stops that too.
+    // A stop (SIGTERM, SIGINT; on Windows the control pipe, Ctrl-C) is
+    // heard from here on, before any watcher thread (which may run a runtime
+    // of its own) starts: none is ever missed. The database is opened
+    // (checked, migrated, salvaged) on a thread of its own, so that a stop
+    // ends that too.
     let mut stop = {
         let _in_runtime = runtime.enter();
-        Stop::listen()
+        Listener::start(&dir)?
     };
     let mut recovered_at: Option<std::time::Instant> = None;
     loop {
@@ -59,7 +61,8 @@ pub fn run(cli: &Global) -> Result<()> {
             live_path.clone(),
             Some(lock.health_note()),
             store,
-            stop.signalled(),
+            stop.looks(),
+            stop.stopped(),
         ));
         // Damage found while running (the daily check): the loop stopped
         // writing; move the file aside and go on with what can be read, once
@@ -77,48 +80,18 @@ pub fn run(cli: &Global) -> Result<()> {
     }
 }
 
-/// SIGTERM and SIGINT, as one stream.
-struct Stop {
-    term: Option<Signal>,
-    int: Option<Signal>,
-}
-
-impl Stop {
-    /// Starts listening (inside a runtime).
-    fn listen() -> Stop {
-        Stop {
-            term: signal(SignalKind::terminate()).ok(),
-            int: signal(SignalKind::interrupt()).ok(),
-        }
-    }
-
-    /// Completes at the next SIGTERM or SIGINT (never, if either could not be
-    /// listened to: the default action, ending the process, then applies).
-    async fn signalled(&mut self) {
-        match (self.term.as_mut(), self.int.as_mut()) {
-            (Some(term), Some(int)) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = int.recv() => {}
-                }
-            }
-            _ => std::future::pending::<()>().await,
-        }
-    }
-}
-
 /// How long a signalled start-up waits for the store to stop at a safe point
 /// (it sees the stop token within milliseconds).
 const STOP_WAIT: Duration = Duration::from_millis(800);
 
 /// Opens the database ([`open_for_run`]) on a thread of its own; `None` when
-/// SIGTERM or SIGINT came first: the checks, migrations or salvage under way
+/// a stop (SIGTERM, SIGINT…) came first: the checks, migrations or salvage under way
 /// are stopped at their next safe point (a salvage never half-way through
 /// putting the fresh file in place), and the agent ends.
 fn open_unless_stopped(
     runtime: &tokio::runtime::Runtime,
     dir: &Path,
-    stop: &mut Stop,
+    stop: &mut Listener,
 ) -> Result<Option<Store>> {
     let cancel = Cancel::new();
     let (tx, mut rx) = tokio::sync::oneshot::channel();
@@ -138,7 +111,7 @@ fn open_unless_stopped(
                 Ok(opened) => opened.map(Some),
                 Err(_) => Err(anyhow::anyhow!("the thread that opens the database ended without a word")),
             },
-            () = stop.signalled() => {
+            () = stop.stopped() => {
                 cancel.cancel();
                 tracing::info!("asked to stop while opening the database: stopping");
                 if tokio::time::timeout(STOP_WAIT, rx).await.is_err() {

@@ -811,6 +811,7 @@ messages = ["Go for a walk."]
         assert!(text.contains("# my hours\nwork_hours"), "{text}");
     }
 
+    #[cfg(target_os = "linux")]
     #[test]
     fn a_linked_config_stays_a_link() {
         let dir = tempfile::tempdir().unwrap();

@@ -58,7 +58,7 @@ struct Status {
     /// What to do for the agent to see focus or idle time, when something is missing.
     watch_hint: Option<String>,
     /// What GNOME Shell says of dwell's focus extension (`None` off GNOME).
-    gnome_extension: Option<crate::watch::gnome::ExtensionReport>,
+    gnome_extension: Option<crate::watch::ExtensionReport>,
     /// What happened to a damaged database (moved aside, salvaged), with its path.
     database_note: Option<String>,
     /// The end of the calibration period (recording without reminders), while it lasts.
@@ -98,6 +98,9 @@ pub fn status_at(cli: &Global, json: bool, now: chrono::DateTime<Utc>) -> Result
         st.data_dir.display(),
         st.db_bytes / 1024
     )?;
+    if let Some(config) = &st.config_file {
+        writeln!(out, "config:     {}", config.display())?;
+    }
     if let Some(err) = &st.config_error {
         writeln!(out, "\nThe config file has a problem; the agent keeps the previous settings until it is fixed:\n  {err}")?;
     }
@@ -124,7 +127,7 @@ struct Noted {
     backend: Option<String>,
     idle_source: Option<String>,
     watch_hint: Option<String>,
-    gnome_extension: Option<crate::watch::gnome::ExtensionReport>,
+    gnome_extension: Option<crate::watch::ExtensionReport>,
     browsers: Vec<crate::browser::BrowserStatus>,
     notifications_off: Option<String>,
     snoozed_until: Option<chrono::DateTime<Utc>>,
@@ -297,6 +300,7 @@ fn agent_lines(
             Some("wlroots") => "Wayland (wlroots foreign-toplevel)",
             Some("kwin") => "KDE Plasma (KWin script)",
             Some("gnome") => "GNOME Shell (dwell's extension)",
+            Some("windows") => "Windows (the foreground window)",
             Some(other) => other,
             None => "unknown (an older agent?)",
         };

@@ -1,6 +1,7 @@
-//! The native host's way to the agent on Linux: the agent's session-bus name
-//! ([`crate::door::NAME`]), methods `Tab` and `PauseResult`, only to an owner
-//! whose process is `dwell-agent` (see [`super`] for the whole contract).
+//! Linux: the host reaches the agent over the session bus, at the agent's
+//! name ([`crate::door::NAME`], method `Tab`), only when that name's owner is
+//! `dwell-agent` ([`crate::watch::trust`]). See the parent module for what
+//! crosses it.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -11,13 +12,15 @@ use tokio::sync::mpsc;
 use zbus::message::Type as MsgType;
 use zbus::{Connection, MessageStream};
 
-use super::{reply, write_frame, Input, Pause, PauseOutcome, TabFacts};
+use super::{read_input, reply, write_frame, Input, Pause, PauseOutcome, TabFacts};
 use crate::browser;
 use crate::door::{IFACE, NAME, PATH};
 use crate::watch::bus;
 
-/// [`super::run`] on Linux: the browser is told by the parent's process name.
-pub(super) fn run(args: &[String]) -> Result<()> {
+/// Runs the host until the browser closes the port. `args` are what the
+/// browser passed (a Chromium-family browser: the caller's origin; Firefox:
+/// the manifest's path and the extension's id).
+pub fn run(args: &[String]) -> Result<()> {
     let parent = std::os::unix::process::parent_id();
     let comm = std::fs::read_to_string(format!("/proc/{parent}/comm")).ok();
     let browser = browser::host_browser(comm.as_deref(), args);
@@ -25,7 +28,7 @@ pub(super) fn run(args: &[String]) -> Result<()> {
     let (tx, rx) = mpsc::channel(16);
     std::thread::Builder::new()
         .name("stdin".into())
-        .spawn(move || super::read_input(std::io::stdin().lock(), tx))
+        .spawn(move || read_input(std::io::stdin().lock(), tx))
         .context("cannot start the thread reading from the browser")?;
     let mut out = std::io::stdout().lock();
     zbus::block_on(serve(browser, parent, rx, &mut out))

@@ -18,7 +18,7 @@ use anyhow::{Context, Result};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::{reply, write_frame, Input, PauseOutcome, TabFacts};
+use super::{read_input, reply, write_frame, Input, PauseOutcome, TabFacts};
 use crate::browser;
 use crate::pipe::client::{Client, Unreachable};
 use crate::pipe::{Reply, Request};
@@ -29,8 +29,10 @@ const MAX_RETRY: Duration = Duration::from_secs(30);
 /// How many ancestors are asked whether they are a browser.
 const ANCESTORS: usize = 3;
 
-/// [`super::run`] on Windows.
-pub(super) fn run(args: &[String]) -> Result<()> {
+/// Runs the host until the browser closes the port. `args` are what the
+/// browser passed (a Chromium-family browser: the caller's origin; Firefox:
+/// the manifest's path and the extension's id).
+pub fn run(args: &[String]) -> Result<()> {
     let browser = which_browser(args);
     tracing::info!(browser, "native-messaging host started");
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -40,7 +42,7 @@ pub(super) fn run(args: &[String]) -> Result<()> {
     let (tx, rx) = mpsc::channel(16);
     std::thread::Builder::new()
         .name("stdin".into())
-        .spawn(move || super::read_input(std::io::stdin().lock(), tx))
+        .spawn(move || read_input(std::io::stdin().lock(), tx))
         .context("cannot start the thread reading from the browser")?;
     let mut out = std::io::stdout().lock();
     runtime.block_on(serve(browser, rx, &mut out))

@@ -16,7 +16,7 @@ pub const BACKEND_KEY: &str = "watch_backend";
 pub const IDLE_SOURCE_KEY: &str = "watch_idle_source";
 pub const HINT_KEY: &str = "watch_hint";
 /// Meta key: what GNOME Shell says of dwell's extension, as JSON (see
-/// [`crate::watch::gnome::ExtensionReport`]), for `status`.
+/// [`crate::watch::ExtensionReport`]), for `status`.
 pub const GNOME_EXTENSION_KEY: &str = "watch_gnome_extension";
 /// Meta key: the browsers whose extension reported, as JSON (see
 /// [`crate::browser::Browsers::status_json`]), for `status`.
@@ -91,10 +91,7 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
     }
 
     /// What GNOME Shell said of dwell's extension.
-    pub(super) fn note_gnome_extension(
-        &mut self,
-        report: Option<crate::watch::gnome::ExtensionReport>,
-    ) {
+    pub(super) fn note_gnome_extension(&mut self, report: Option<crate::watch::ExtensionReport>) {
         let json = report.and_then(|r| serde_json::to_string(&r).ok());
         self.note(
             GNOME_EXTENSION_KEY,

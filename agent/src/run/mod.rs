@@ -15,11 +15,15 @@
 //! - the control wake-up: the end of a pause, of the calibration period, and
 //!   the daily retention run.
 //!
-//! A changed config file (inotify, see [`crate::reload`]) or a `SIGUSR1` (sent
-//! by `pause`, `resume`, `setup`) makes it re-read the config and the pause
-//! state; an invalid config is refused and the previous one stays in force. A
-//! changed `/etc/localtime` (inotify too) makes it look at the recording hours
-//! at once.
+//! A changed config file (see [`crate::reload`]) or a "look again" from
+//! `pause`, `resume`, `setup` (`SIGUSR1` on Linux, see [`crate::control`])
+//! makes it re-read the config and the pause state; an invalid config is
+//! refused and the previous one stays in force. A changed `/etc/localtime`
+//! (inotify too) makes it look at the recording hours at once.
+//!
+//! Nothing here is platform code: the watchers ([`crate::watch::start`]),
+//! the control channel, live reload, notifications and the tray each bring
+//! their Linux or Windows body from their own module.
 //!
 //! With no span open and nothing to wait for, it sleeps until an event arrives.
 //!
@@ -38,7 +42,7 @@ mod writer;
 use std::future::Future;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use chrono::TimeZone;
 use dwell_core::{Config, Store};
 use tokio::sync::mpsc;
@@ -50,16 +54,17 @@ pub use about::{
 pub use writer::{CHECKPOINT_EVERY, MAX_LOSS};
 
 use crate::clock::{Clock, SystemClock};
+use crate::control::Looks;
 use crate::notify;
 use crate::remind::Notifications;
 use crate::tray::{TrayLink, TrayState};
-use crate::watch::{select, IdleSource, WatchEvent};
+use crate::watch::{IdleSource, WatchEvent};
 
 /// What the run loop listens to.
 pub struct Sources {
     pub watch: mpsc::Receiver<WatchEvent>,
     pub idle: Box<dyn IdleSource>,
-    /// "Look again": the config file changed or a `SIGUSR1` arrived.
+    /// "Look again": the config file changed, or a command said so.
     pub control: Option<mpsc::Receiver<()>>,
     /// The config file to re-read on a control event (`None`: never reload).
     pub config_path: Option<PathBuf>,
@@ -89,17 +94,18 @@ pub struct Outlets {
 }
 
 /// Runs the agent on the real desktop until `shutdown` completes, re-reading
-/// `config_path` when it changes and the pause state on `SIGUSR1`; `health`
-/// is where failing writes are noted for `status`.
+/// `config_path` when it changes and the pause state at each of `looks`;
+/// `health` is where failing writes are noted for `status`.
 pub async fn run(
     config: Config,
     config_path: Option<PathBuf>,
     health: Option<crate::lock::HealthNote>,
     store: Store,
+    looks: Looks,
     shutdown: impl Future<Output = ()>,
 ) -> Result<()> {
     let (tx, rx) = mpsc::channel(64);
-    let watching = select::start(config.tracking.backend, tx)?;
+    let watching = crate::watch::start(config.tracking.backend, tx)?;
     tracing::info!(
         backend = watching.backend.name(),
         idle_source = watching.idle_name.unwrap_or("none"),
@@ -108,11 +114,12 @@ pub async fn run(
     if let Some(hint) = &watching.hint {
         tracing::warn!("{hint}");
     }
-    let control = listen_for_control(config_path.as_deref())?;
-    // A session bus that is not a local socket is never used: tracking goes
-    // on, reminders are off, and `status` says why.
-    let notifications_off = crate::watch::bus::refused_address("DBUS_SESSION_BUS_ADDRESS")
-        .map(|why| format!("notifications are off: {why}"));
+    let control = listen_for_control(config_path.as_deref(), looks)?;
+    // Notifications that cannot be used here (on Linux, a session bus that
+    // is not a local socket): tracking goes on, reminders are off, and
+    // `status` says why.
+    let notifications_off =
+        notify::unavailable().map(|why| format!("notifications are off: {why}"));
     let notifications = start_notifications(notifications_off.as_deref());
     let sources = Sources {
         watch: rx,
@@ -147,31 +154,25 @@ pub async fn run(
         shutdown,
     )
     .await;
-    // Unloads the KWin script, if one was loaded.
-    if let Some(bus) = watching.bus {
-        bus.shutdown();
-    }
+    // Stops the watchers' helpers (on Linux the bus thread, which unloads
+    // the KWin script, if one was loaded).
+    drop(watching.guard);
     result
 }
 
 /// "Look again": a save of the config file, a change of time zone (it moves
-/// the recording hours) or a `SIGUSR1`.
-fn listen_for_control(config_path: Option<&std::path::Path>) -> Result<mpsc::Receiver<()>> {
+/// the recording hours) or a command's word ([`crate::control`]).
+fn listen_for_control(
+    config_path: Option<&std::path::Path>,
+    looks: Looks,
+) -> Result<mpsc::Receiver<()>> {
     let (control_tx, control_rx) = mpsc::channel(4);
     if let Some(path) = config_path {
         crate::reload::spawn_watcher(path, control_tx.clone());
     }
     // A time-zone change moves the recording hours: looked at within a second.
     crate::reload::spawn_zone_watcher(control_tx.clone());
-    let mut usr1 = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1())
-        .context("cannot listen for SIGUSR1")?;
-    tokio::spawn(async move {
-        while usr1.recv().await.is_some() {
-            if control_tx.send(()).await.is_err() {
-                break;
-            }
-        }
-    });
+    looks.forward(control_tx)?;
     Ok(control_rx)
 }
 

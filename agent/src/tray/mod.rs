@@ -1,6 +1,10 @@
-//! The tray icon (`[ui] tray`, on by default): a StatusNotifierItem with a
-//! `com.canonical.dbusmenu` menu, served on the agent's own zbus (`sni` for
-//! the item, its registration and the bus thread, `menu` for the menu).
+//! The tray icon (`[ui] tray`, on by default). On Linux a
+//! StatusNotifierItem with a `com.canonical.dbusmenu` menu, served on the
+//! agent's own zbus (`linux` starts it, `sni` for the item, its registration
+//! and the bus thread, `menu` for the menu); on Windows an icon in the
+//! notification area (`windows`). Both are started by [`start`] and speak to
+//! the loop through the same [`TrayLink`]; what is shown and the menu's
+//! entries ([`TrayState`], [`MENU`], [`TrayEvent`]) are defined here, once.
 //!
 //! The tray shows and asks; the run loop decides. The loop sends what to show
 //! ([`TrayState`]: the tooltip with today's social time against the daily
@@ -21,8 +25,24 @@
 //! The icon changes quietly: a standard freedesktop icon name for each state
 //! (counting, over the daily limit, paused), never the "needs attention" status.
 
+#[cfg(target_os = "linux")]
+mod linux;
+#[cfg(target_os = "linux")]
 mod menu;
+#[cfg(target_os = "linux")]
 mod sni;
+#[cfg(target_os = "linux")]
+use linux as os;
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+use windows as os;
+
+/// Starts the tray with `initial` shown: `async fn start(initial: TrayState)
+/// -> Option<TrayLink>`, `None` (said in the log) when this desktop has no
+/// tray to show it in. Linux: the StatusNotifierItem (`tray/linux.rs`);
+/// Windows: the notification-area icon (`tray/windows.rs`).
+pub use os::start;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -202,31 +222,8 @@ pub const MENU: &[&str] = &[
     "Done for today",
 ];
 
-/// Starts the tray with `initial` shown. `None` (said in the log) when the
-/// session bus is not a local one or no thread can be started; a desktop
-/// without a tray is not an error (see the module docs).
-pub async fn start(initial: TrayState) -> Option<TrayLink> {
-    if let Some(why) = crate::watch::bus::refused_address("DBUS_SESSION_BUS_ADDRESS") {
-        tracing::info!("no tray icon: {why}");
-        return None;
-    }
-    let (events_tx, events) = mpsc::channel(8);
-    let (show, shown) = watch::channel(initial);
-    // Not waiting for the connection: a session bus that does not answer
-    // must not hold up the run loop. If the item cannot be served, the thread
-    // says so and ends, and the loop sees the menu's channel close.
-    let spawned = std::thread::Builder::new()
-        .name("dbus-tray".into())
-        .spawn(move || zbus::block_on(sni::serve(shown, events_tx)));
-    if let Err(e) = spawned {
-        tracing::warn!(error = %e, "cannot start the tray thread; running without the icon");
-        return None;
-    }
-    Some(TrayLink { events, show })
-}
-
 /// Opens the config file with the desktop's opener (`xdg-open`, as
-/// `dwell-report --open` does for the reports), writing the commented example
+/// `dwell-report --open` does for the reports; Notepad on Windows), writing the commented example
 /// there first if there is no file yet. Never waits: a thread of its own does.
 pub fn open_settings(path: Option<PathBuf>) {
     let Some(path) = path else {
@@ -238,8 +235,7 @@ pub fn open_settings(path: Option<PathBuf>) {
         return;
     }
     crate::remind::open_in_background("settings-opener", move || {
-        std::process::Command::new("xdg-open")
-            .arg(&path)
+        os::settings_opener(&path)
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 
 use zbus::Connection;
 
+pub use super::{ExtensionReport, ExtensionState};
 use super::{PushedIdle, PUSH_AFTER};
 
 /// GNOME Shell's name on the session bus.
@@ -110,36 +111,7 @@ impl Watches {
     }
 }
 
-/// What GNOME Shell says of dwell's extension, as `status --json` shows it
-/// (`gnome_extension`: `{"state": ..., "error": ...}`).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ExtensionReport {
-    pub state: ExtensionState,
-    /// The shell's own error text, in state `error`.
-    pub error: Option<String>,
-}
-
-/// The cases a person must tell apart to know what to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ExtensionState {
-    /// Loaded and enabled: focus reports come.
-    Active,
-    /// Installed, but its `metadata.json` does not name the running shell's
-    /// major version, so the shell does not load it (and logs nothing).
-    OutOfDate,
-    /// The shell tried to run it and failed.
-    Error,
-    /// Loaded but switched off (not in `enabled-extensions`, or user
-    /// extensions are off).
-    Disabled,
-    /// Its files are there but the running shell has not read them (installed
-    /// after log-in: GNOME Shell on Wayland reads new extensions at log-in).
-    NotLoaded,
-    /// Not installed.
-    Missing,
-}
-
+/// How the extension's state is read and told (the type is in `watch/mod.rs`).
 impl ExtensionReport {
     /// The extension runs (it has just reported focus).
     pub fn active() -> Self {

@@ -15,9 +15,14 @@
 //!   what the browser extension sees), the screen saver, and logind
 //!   on the system bus (lock and suspend), for every backend.
 //!
-//! Every backend sends the same [`WatchEvent`]s into the run loop, and gives it an
-//! [`IdleSource`] to ask how long the employee has been away from the keyboard.
+//! Those are Linux's, and [`select`] picks one of them; on Windows there is
+//! one watcher, `windows` (the foreground window and its title, idle, lock
+//! and suspend). Each platform's [`start`] has the same signature and gives
+//! the run loop the same [`Watching`]: every backend sends the same
+//! [`WatchEvent`]s into the run loop, and gives it an [`IdleSource`] to ask how
+//! long the employee has been away from the keyboard.
 
+#[cfg(target_os = "linux")]
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -28,13 +33,91 @@ use tokio::time::Instant;
 
 use dwell_core::WindowInfo;
 
+#[cfg(target_os = "linux")]
 pub mod bus;
+#[cfg(target_os = "linux")]
 pub mod gnome;
+#[cfg(target_os = "linux")]
 pub mod kwin;
+#[cfg(target_os = "linux")]
 pub mod select;
+#[cfg(target_os = "linux")]
 pub mod trust;
+#[cfg(target_os = "linux")]
 pub mod wayland;
+#[cfg(windows)]
+pub mod windows;
+#[cfg(target_os = "linux")]
 pub mod x11;
+
+/// Windows: the watcher, and the door for the browser's native host (the
+/// pipe, [`crate::pipe`]; on Linux `select::start` opens the bus door).
+#[cfg(windows)]
+pub fn start(
+    choice: dwell_core::config::BackendChoice,
+    tx: tokio::sync::mpsc::Sender<WatchEvent>,
+) -> anyhow::Result<Watching> {
+    let door = crate::pipe::server::spawn(tx.clone())
+        .map_err(
+            |e| tracing::warn!(error = %e, "cannot start dwell's pipe; browser tabs are not seen"),
+        )
+        .ok();
+    let mut watching = self::windows::start(choice, tx)?;
+    watching.guard = Some(Box::new((watching.guard.take(), door)));
+    Ok(watching)
+}
+/// Picks and starts the watchers (`[tracking] backend`), sending to `tx`:
+/// on Linux one of X11, wlroots, KWin and GNOME ([`select::start`]); on
+/// Windows the one Windows watcher (`windows::start`).
+#[cfg(target_os = "linux")]
+pub use select::start;
+
+/// The watchers the run loop listens to, as each platform's [`start`] gives
+/// them.
+pub struct Watching {
+    pub backend: Backend,
+    pub idle: Box<dyn IdleSource>,
+    /// The idle source's short name (`status`'s `idle_source`), `None` when
+    /// this desktop offers none.
+    pub idle_name: Option<&'static str>,
+    /// Held while the loop runs; dropping it stops what the watchers need
+    /// stopped (on Linux the bus thread, which unloads KWin's script).
+    pub guard: Option<Box<dyn Send>>,
+    /// What the employee should do for focus or idle to be seen, if anything.
+    pub hint: Option<String>,
+}
+
+/// What GNOME Shell says of dwell's extension, as `status --json` shows it
+/// (`gnome_extension`: `{"state": ..., "error": ...}`); how it is read and
+/// what it asks of the employee are in `gnome.rs` (Linux). Here because the
+/// run loop and `status` carry it on every platform (`None` off GNOME).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ExtensionReport {
+    pub state: ExtensionState,
+    /// The shell's own error text, in state `error`.
+    pub error: Option<String>,
+}
+
+/// The cases a person must tell apart to know what to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExtensionState {
+    /// Loaded and enabled: focus reports come.
+    Active,
+    /// Installed, but its `metadata.json` does not name the running shell's
+    /// major version, so the shell does not load it (and logs nothing).
+    OutOfDate,
+    /// The shell tried to run it and failed.
+    Error,
+    /// Loaded but switched off (not in `enabled-extensions`, or user
+    /// extensions are off).
+    Disabled,
+    /// Its files are there but the running shell has not read them (installed
+    /// after log-in: GNOME Shell on Wayland reads new extensions at log-in).
+    NotLoaded,
+    /// Not installed.
+    Missing,
+}
 
 /// What a watcher saw.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,7 +138,7 @@ pub enum WatchEvent {
     /// Shell extension), or `None` once nothing is missing. Shown by `status`.
     Hint(Option<String>),
     /// What GNOME Shell says of dwell's extension (`None` off GNOME). Shown by `status`.
-    GnomeExtension(Option<gnome::ExtensionReport>),
+    GnomeExtension(Option<ExtensionReport>),
     /// dwell's browser extension reported the active tab of `browser` (see
     /// [`crate::browser`]) through the native-messaging host on bus name `sender`.
     /// The run loop answers through `reply`: the pause page to show, if any.
@@ -207,6 +290,9 @@ pub enum Backend {
     Wlroots,
     Kwin,
     Gnome,
+    /// Windows' foreground window (`watch/windows.rs`).
+    #[cfg(windows)]
+    Windows,
 }
 
 impl Backend {
@@ -216,6 +302,8 @@ impl Backend {
             Backend::Wlroots => "wlroots",
             Backend::Kwin => "kwin",
             Backend::Gnome => "gnome",
+            #[cfg(windows)]
+            Backend::Windows => "windows",
         }
     }
 
@@ -223,6 +311,8 @@ impl Backend {
     pub fn source(self) -> dwell_core::Source {
         match self {
             Backend::X11 => dwell_core::Source::X11,
+            #[cfg(windows)]
+            Backend::Windows => dwell_core::Source::Windows,
             _ => dwell_core::Source::Wayland,
         }
     }
@@ -267,13 +357,15 @@ pub fn cut(s: &str, max: usize) -> &str {
 /// Process names by pid through sysinfo, refreshed one pid at a time. A
 /// name is kept with its process's start time: a pid reused by another
 /// process (pids come from the window system and from callers on the bus)
-/// is looked up again.
+/// is looked up again. (Linux: the start time is read from `/proc`.)
+#[cfg(target_os = "linux")]
 #[derive(Default)]
 pub(crate) struct ProcessNames {
     system: Option<sysinfo::System>,
     cache: HashMap<u32, (u64, String)>,
 }
 
+#[cfg(target_os = "linux")]
 impl ProcessNames {
     pub(crate) fn name(&mut self, pid: u32) -> Option<String> {
         let Some(started) = start_time(pid) else {
@@ -311,6 +403,7 @@ impl ProcessNames {
 
 /// When process `pid` started (clock ticks after boot: field 22 of
 /// `/proc/PID/stat`), which tells a reused pid from the process that had it.
+#[cfg(target_os = "linux")]
 fn start_time(pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     parse_start_time(&stat)
@@ -319,6 +412,7 @@ fn start_time(pid: u32) -> Option<u64> {
 /// The start time in a `/proc/PID/stat` line. The command name (field 2) is
 /// in parentheses and may itself hold spaces and parentheses: fields are
 /// counted from the last `)`.
+#[cfg(target_os = "linux")]
 fn parse_start_time(stat: &str) -> Option<u64> {
     let (_, rest) = stat.rsplit_once(')')?;
     // `rest` starts with field 3 (the state); field 22 is the 20th of it.
@@ -374,6 +468,7 @@ mod tests {
 
     /// A pid seen before, now reused by another process (here: this test),
     /// gets the new process's name, not the cached one.
+    #[cfg(target_os = "linux")]
     #[test]
     fn a_reused_pid_gets_its_new_name() {
         let mut names = ProcessNames::default();
@@ -384,6 +479,7 @@ mod tests {
         assert_eq!(names.name(pid).unwrap(), name, "cached while it lives");
     }
 
+    #[cfg(target_os = "linux")]
     #[test]
     fn the_start_time_is_read_past_a_name_with_parentheses() {
         let stat =

@@ -12,26 +12,13 @@ use anyhow::{Context, Result};
 use dwell_core::config::BackendChoice;
 use tokio::sync::mpsc;
 
-use super::bus::{self, BusHandle};
+use super::bus;
 use super::wayland::{self, Offer};
-use super::{gnome, kwin, x11, Backend, IdleSource, PushedIdle, WatchEvent};
+use super::{gnome, kwin, x11, Backend, IdleSource, PushedIdle, WatchEvent, Watching};
 
 /// Said when the agent sees no desktop at all: typically a systemd user
 /// service started before the session exported its variables.
 pub const NO_DESKTOP: &str = "neither WAYLAND_DISPLAY nor DISPLAY is set, so dwell cannot see your desktop: if it runs as a systemd user service, have your session run `systemctl --user import-environment WAYLAND_DISPLAY DISPLAY` at log-in (GNOME and Plasma do; on sway, Hyprland, labwc or river, add the line `dwell-agent install` prints to the compositor's config), then `systemctl --user restart dwell-agent`";
-
-/// The watchers the run loop listens to.
-pub struct Watching {
-    pub backend: Backend,
-    pub idle: Box<dyn IdleSource>,
-    /// The idle source's short name (`status`'s `idle_source`), `None` when
-    /// this desktop offers none.
-    pub idle_name: Option<&'static str>,
-    /// The bus thread; dropping it stops the thread (and unloads KWin's script).
-    pub bus: Option<BusHandle>,
-    /// What the employee should do for focus or idle to be seen, if anything.
-    pub hint: Option<String>,
-}
 
 /// What `auto` looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -171,7 +158,7 @@ pub fn start(choice: BackendChoice, tx: mpsc::Sender<WatchEvent>) -> Result<Watc
         }
     };
     let bus = match bus::spawn(backend, tx, mutter) {
-        Ok(h) => Some(h),
+        Ok(h) => Some(Box::new(h) as Box<dyn Send>),
         Err(e) => {
             tracing::warn!(error = %e, "cannot start the D-Bus thread: lock and suspend are seen only as clock gaps");
             None
@@ -181,7 +168,7 @@ pub fn start(choice: BackendChoice, tx: mpsc::Sender<WatchEvent>) -> Result<Watc
         backend,
         idle,
         idle_name,
-        bus,
+        guard: bus,
         hint,
     })
 }

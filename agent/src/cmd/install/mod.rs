@@ -15,8 +15,16 @@
 //! labwc and river start neither that target nor autostart entries: there,
 //! `install` prints the line to add to the compositor's own config
 //! ([`compositor`]).
+//!
+//! On Windows, `install` and `uninstall` are `install/windows.rs`'s: this
+//! user's Run key. The systemd and XDG helpers here are then unused.
+#![cfg_attr(windows, allow(dead_code, unused_imports))]
 
 pub mod compositor;
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+pub use self::windows::{install, uninstall};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -269,6 +277,7 @@ fn consented(dir: &Path) -> bool {
             .is_ok_and(|c| c.is_some())
 }
 
+#[cfg(target_os = "linux")]
 pub fn install(cli: &Global, args: &InstallArgs) -> Result<()> {
     let home = config_home()?;
     let exec = exec_line(cli)?;
@@ -436,6 +445,7 @@ fn install_autostart(home: &Path, exec: &[String], comp: Option<Compositor>) -> 
     Ok(())
 }
 
+#[cfg(target_os = "linux")]
 pub fn uninstall(cli: &Global, args: &UninstallArgs) -> Result<()> {
     if !args.all {
         return uninstall_autostart(cli);

@@ -17,16 +17,16 @@
 //! - **On:** the facts go to the running agent; a choice too. On Linux
 //!   (`bus`) over its session-bus name ([`crate::door::NAME`], methods `Tab`
 //!   and `PauseResult`), the same door the KWin script and the GNOME extension
-//!   use, only to an owner of that name whose process is `dwell-agent`
-//!   ([`crate::watch::trust`]); when the agent appears on the bus later, the
-//!   last facts are sent again, and the connection is read all the time (its
-//!   one stream carries only the agent's `NameOwnerChanged`). On Windows
-//!   (`pipe`) over the agent's named pipe ([`crate::pipe`]), only to a server
-//!   whose process is `dwell-agent.exe`, tried again while facts wait and no
-//!   agent answers. Either way: no socket of its own, one call at a time, each
-//!   with a timeout; facts arriving meanwhile replace the waiting ones, so a
-//!   burst of any size ends with the last facts delivered. Dropped messages
-//!   are logged once, then counted.
+//!   use, only to an owner of that name whose process is `dwell-agent`; when
+//!   the agent appears on the bus later, the last facts are sent again, and
+//!   the connection is read all the time (its one stream carries only the
+//!   agent's `NameOwnerChanged`). On Windows (`pipe`) over the agent's named
+//!   pipe ([`crate::pipe`]), only to a server whose process is
+//!   `dwell-agent.exe`, tried again while facts wait and no agent answers.
+//!   Either way: no socket of its own, one call at a time, each with a
+//!   timeout; facts arriving meanwhile replace the waiting ones, so a burst of
+//!   any size ends with the last facts delivered. Dropped messages are logged
+//!   once, then counted.
 //! - **Out:** `{"dwell":"on"}` or `{"dwell":"off"}` (no agent running), framed
 //!   the same way, each time that changes; and `{"pause": {...}}` ([`Pause`])
 //!   when the agent's answer to a tab report is to show the pause page. Only
@@ -37,17 +37,23 @@
 
 use std::io::{IsTerminal, Read, Write};
 
-use anyhow::Result;
 use serde::Deserialize;
 use tokio::sync::mpsc;
 use tracing::level_filters::LevelFilter;
 
 pub use crate::door::{Answer, Pause, PauseOutcome, TabFacts};
 
+/// How the host reaches the agent: Linux, the session bus
+/// (`native_host/bus.rs`); Windows, a named pipe (`native_host/pipe.rs`).
+/// Both are `run(args)`, and take the browser's messages from [`read_input`].
 #[cfg(target_os = "linux")]
 mod bus;
+#[cfg(target_os = "linux")]
+pub use bus::run;
 #[cfg(windows)]
 mod pipe;
+#[cfg(windows)]
+pub use pipe::run;
 
 /// The largest message accepted from the browser, in bytes.
 pub const MAX_MESSAGE: usize = 4096;
@@ -228,17 +234,8 @@ pub fn init_logging() {
         .try_init();
 }
 
-/// Runs the host until the browser closes the port. `args` are what the
-/// browser passed (a Chromium-family browser: the caller's origin; Firefox:
-/// the manifest's path and the extension's id).
-pub fn run(args: &[String]) -> Result<()> {
-    #[cfg(target_os = "linux")]
-    return bus::run(args);
-    #[cfg(windows)]
-    return pipe::run(args);
-}
-
-/// Reads the browser's frames until the end of input, passing each on.
+/// Reads the browser's frames from `input` and passes them on to `tx`, until
+/// the end of input (or the host's end stops listening).
 fn read_input(mut input: impl Read, tx: mpsc::Sender<Input>) {
     loop {
         let item = match read_frame(&mut input) {

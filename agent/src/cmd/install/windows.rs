@@ -1,0 +1,204 @@
+//! `dwell-agent install` / `uninstall` on Windows: start the agent at log-in
+//! for this user, through the value `dwell` under
+//! `HKCU\Software\Microsoft\Windows\CurrentVersion\Run` (no administrator
+//! rights, nothing for other users). The value is the command line of this
+//! executable with `run` and the data directory and config file if they
+//! were given, as on Linux. `--method systemd` is refused (Linux's);
+//! `--no-start` writes the value and starts nothing now.
+
+use std::ffi::OsStr;
+use std::os::windows::process::CommandExt;
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, Result};
+use winreg::enums::HKEY_CURRENT_USER;
+use winreg::RegKey;
+
+use super::{consented, exec_line, InstallArgs, Method, UninstallArgs};
+use crate::cmd::{data_dir, refused, Global};
+use crate::lock::AgentLock;
+
+/// The key Windows runs at each log-in of this user.
+pub const RUN_KEY: &str = r"Software\Microsoft\Windows\CurrentVersion\Run";
+/// dwell's value under it.
+pub const RUN_VALUE: &str = "dwell";
+
+/// `CREATE_NO_WINDOW | DETACHED_PROCESS`: the agent started now has no
+/// console of its own and outlives this command.
+const DETACHED: u32 = 0x0800_0000 | 0x0000_0008;
+
+/// One argument quoted for a Windows command line, as `CommandLineToArgvW`
+/// reads it back: in double quotes when it holds a space, a tab or a quote
+/// (or is empty), with backslashes doubled before a quote.
+pub fn quote(arg: &str) -> String {
+    if !arg.is_empty() && !arg.contains([' ', '\t', '"']) {
+        return arg.to_owned();
+    }
+    let mut out = String::from("\"");
+    let mut backslashes = 0;
+    for c in arg.chars() {
+        match c {
+            '\\' => backslashes += 1,
+            '"' => {
+                out.extend(std::iter::repeat_n('\\', backslashes * 2 + 1));
+                out.push('"');
+                backslashes = 0;
+                continue;
+            }
+            _ => {}
+        }
+        if c != '\\' {
+            out.extend(std::iter::repeat_n('\\', backslashes));
+            backslashes = 0;
+            out.push(c);
+        }
+    }
+    out.extend(std::iter::repeat_n('\\', backslashes * 2));
+    out.push('"');
+    out
+}
+
+/// The command line of the Run value for `exec`.
+pub fn command_line(exec: &[String]) -> String {
+    exec.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ")
+}
+
+/// This user's Run key, opened to read and write.
+fn run_key() -> Result<RegKey> {
+    let (key, _) = RegKey::predef(HKEY_CURRENT_USER)
+        .create_subkey(RUN_KEY)
+        .with_context(|| format!(r"cannot open HKCU\{RUN_KEY}"))?;
+    Ok(key)
+}
+
+/// The Run value's command line, if dwell has one.
+pub fn run_value() -> Result<Option<String>> {
+    match run_key()?.get_value::<String, _>(OsStr::new(RUN_VALUE)) {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!(r"cannot read HKCU\{RUN_KEY}\{RUN_VALUE}")),
+    }
+}
+
+pub fn install(cli: &Global, args: &InstallArgs) -> Result<()> {
+    if args.method == Method::Systemd {
+        return Err(refused(
+            "systemd is Linux's: on Windows dwell starts at log-in from this user's Run key (`dwell-agent install`)",
+        ));
+    }
+    let exec = exec_line(cli)?;
+    let line = command_line(&exec);
+    run_key()?.set_value(RUN_VALUE, &line).with_context(|| {
+        format!(r"cannot write HKCU\{RUN_KEY}\{RUN_VALUE}; nothing was installed")
+    })?;
+    println!(
+        r"Wrote the value {RUN_VALUE} under HKCU\{RUN_KEY}: dwell starts at your next log-in."
+    );
+    let dir = data_dir(cli)?;
+    if AgentLock::is_held(&dir) {
+        println!("(An agent is already running now.)");
+    } else if args.no_start {
+        println!("Start it now with `dwell-agent run`, or log out and in again.");
+    } else if consented(&dir) {
+        Command::new(&exec[0])
+            .args(&exec[1..])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .creation_flags(DETACHED)
+            .spawn()
+            .context("cannot start the agent now (it starts at your next log-in)")?;
+        println!("dwell is running now.");
+    } else {
+        println!("Nothing is recorded until you opt in with `dwell-agent setup`.");
+    }
+    Ok(())
+}
+
+pub fn uninstall(_cli: &Global, args: &UninstallArgs) -> Result<()> {
+    let key = run_key()?;
+    match key.delete_value(RUN_VALUE) {
+        Ok(()) => println!(
+            r"Removed the value {RUN_VALUE} under HKCU\{RUN_KEY}: dwell no longer starts at log-in (a running agent stops with `dwell-agent disable` or at log-out)."
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            println!("dwell was not set to start at log-in; nothing to remove.")
+        }
+        Err(e) => {
+            return Err(e).with_context(|| format!(r"cannot remove HKCU\{RUN_KEY}\{RUN_VALUE}"))
+        }
+    }
+    if args.all {
+        if crate::browser::remove_all_hosts()? == 0 {
+            println!("No browser host registration to remove.");
+        }
+        println!(
+            "Your recorded data and config stay (`dwell-agent disable --erase` deletes the data); dwell can be uninstalled now."
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arguments_are_quoted_as_windows_reads_them() {
+        assert_eq!(
+            quote(r"C:\dwell\dwell-agent.exe"),
+            r"C:\dwell\dwell-agent.exe"
+        );
+        assert_eq!(
+            quote(r"C:\Program Files\dwell\dwell-agent.exe"),
+            r#""C:\Program Files\dwell\dwell-agent.exe""#
+        );
+        assert_eq!(quote(""), r#""""#);
+        assert_eq!(quote(r#"say "hi""#), r#""say \"hi\"""#);
+        assert_eq!(quote(r"C:\my data\"), r#""C:\my data\\""#);
+        assert_eq!(quote(r#"a\"b c"#), r#""a\\\"b c""#);
+        assert_eq!(
+            command_line(&["C:\\a b\\x.exe".into(), "run".into()]),
+            r#""C:\a b\x.exe" run"#
+        );
+    }
+
+    /// The Run value is written with this executable, `run` and the data
+    /// directory given, read back as written, and removed by `uninstall`
+    /// (in the test's own Wine prefix, or this user's registry).
+    #[test]
+    fn install_writes_the_run_value_and_uninstall_removes_it() {
+        let home = tempfile::tempdir().unwrap();
+        let data = home.path().join("my data");
+        let g = Global {
+            data_dir: Some(data.clone()),
+            config: None,
+        };
+        let args = InstallArgs {
+            method: Method::Auto,
+            no_start: true,
+        };
+        install(&g, &args).unwrap();
+        let value = run_value().unwrap().unwrap();
+        let exe = std::env::current_exe().unwrap();
+        assert!(value.starts_with(&quote(&exe.to_string_lossy())), "{value}");
+        assert!(
+            value.ends_with(&format!(
+                " run --data-dir {}",
+                quote(&data.to_string_lossy())
+            )),
+            "{value}"
+        );
+        uninstall(&g, &UninstallArgs { all: false }).unwrap();
+        assert_eq!(run_value().unwrap(), None);
+        // Twice: nothing to remove, no error.
+        uninstall(&g, &UninstallArgs { all: false }).unwrap();
+        let systemd = InstallArgs {
+            method: Method::Systemd,
+            no_start: true,
+        };
+        assert!(install(&g, &systemd).is_err());
+        assert_eq!(run_value().unwrap(), None);
+    }
+}
