@@ -60,24 +60,28 @@ fn which_browser(args: &[String]) -> &'static str {
         true,
         sysinfo::ProcessRefreshKind::nothing(),
     );
+    let mut names = Vec::new();
     let mut pid = sysinfo::Pid::from_u32(std::process::id());
     for _ in 0..ANCESTORS {
         let Some(parent) = system.process(pid).and_then(|p| p.parent()) else {
             break;
         };
-        let name = system
-            .process(parent)
-            .map(|p| p.name().to_string_lossy().into_owned());
-        let family = name
-            .as_deref()
-            .and_then(crate::pipe::program_of_image)
-            .and_then(|n| browser::family(&n));
-        if let Some(b) = family {
-            return b;
+        match system.process(parent) {
+            Some(p) => names.push(p.name().to_string_lossy().into_owned()),
+            None => break,
         }
         pid = parent;
     }
-    browser::host_browser(None, args)
+    browser_among(&names).unwrap_or_else(|| browser::host_browser(None, args))
+}
+
+/// The first of these process images (nearest ancestor first) that is a
+/// browser's.
+fn browser_among(images: &[String]) -> Option<&'static str> {
+    images
+        .iter()
+        .filter_map(|i| crate::pipe::program_of_image(i))
+        .find_map(|n| browser::family(&n))
 }
 
 /// What a finished call says.
@@ -270,5 +274,24 @@ async fn next_sent(call: &mut Option<Call>) -> (Option<Client>, Sent) {
     match call {
         Some(c) => c.await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_browser_is_the_nearest_ancestor_named_like_one() {
+        let v = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        // Chrome and Edge start the host through cmd.exe.
+        assert_eq!(browser_among(&v(&["cmd.exe", "msedge.exe"])), Some("edge"));
+        assert_eq!(
+            browser_among(&v(&["CHROME.EXE", "explorer.exe"])),
+            Some("chrome")
+        );
+        assert_eq!(browser_among(&v(&["firefox.exe"])), Some("firefox"));
+        assert_eq!(browser_among(&v(&["cmd.exe", "explorer.exe"])), None);
+        assert_eq!(browser_among(&[]), None);
     }
 }

@@ -157,9 +157,7 @@ async fn serve(tx: mpsc::Sender<WatchEvent>, mut stop: oneshot::Receiver<()>) {
             }
         }
     };
-    if warned {
-        tracing::info!("dwell's pipe is open");
-    }
+    tracing::info!("dwell's pipe is open for the browsers' native host");
     let counts = Arc::new(Counts::default());
     let mut serial = 0u64;
     loop {
