@@ -586,14 +586,15 @@ mod tests {
     fn manifests_run_the_small_host_next_to_the_agent_or_else_the_agent() {
         let dir = tempfile::tempdir().unwrap();
         let agent = dir.path().join("dwell-agent");
+        let host_file = format!("{HOST_PROGRAM}{}", std::env::consts::EXE_SUFFIX);
         std::fs::write(&agent, "").unwrap();
         // No dwell-native-host beside it: the agent itself, and a note.
         assert_eq!(host_program(&agent), (agent.clone(), true));
         // A directory of that name is no program.
-        std::fs::create_dir(dir.path().join(HOST_PROGRAM)).unwrap();
+        std::fs::create_dir(dir.path().join(&host_file)).unwrap();
         assert_eq!(host_program(&agent), (agent.clone(), true));
-        std::fs::remove_dir(dir.path().join(HOST_PROGRAM)).unwrap();
-        let host = dir.path().join(HOST_PROGRAM);
+        std::fs::remove_dir(dir.path().join(&host_file)).unwrap();
+        let host = dir.path().join(&host_file);
         std::fs::write(&host, "").unwrap();
         assert_eq!(host_program(&agent), (host.clone(), false));
         let m: serde_json::Value =
