@@ -84,7 +84,7 @@ pub fn spawn(tx: mpsc::Sender<WatchEvent>) -> std::io::Result<PipeHandle> {
     let (stop_tx, stop_rx) = oneshot::channel();
     let thread = std::thread::Builder::new()
         .name("pipe-door".into())
-        .spawn(move || runtime.block_on(serve(tx, stop_rx)))?;
+        .spawn(move || runtime.block_on(serve(Pipe::new, super::is_native_host, tx, stop_rx)))?;
     Ok(PipeHandle {
         stop: Some(stop_tx),
         thread: Some(thread),
@@ -116,8 +116,14 @@ struct Pipe {
 impl Pipe {
     fn new() -> std::io::Result<Pipe> {
         let sid = sys::current_user_sid()?;
+        Pipe::named(pipe_name(&sid))
+    }
+
+    /// The pipe `name`, for the current user alone.
+    fn named(name: String) -> std::io::Result<Pipe> {
+        let sid = sys::current_user_sid()?;
         Ok(Pipe {
-            name: pipe_name(&sid),
+            name,
             security: sys::Security::user_only(&sid)?,
         })
     }
@@ -134,11 +140,17 @@ impl Pipe {
     }
 }
 
-async fn serve(tx: mpsc::Sender<WatchEvent>, mut stop: oneshot::Receiver<()>) {
+/// Serves the pipe that `make` gives to callers whose image `allowed` takes.
+async fn serve(
+    make: impl Fn() -> std::io::Result<Pipe>,
+    allowed: fn(Option<&str>) -> bool,
+    tx: mpsc::Sender<WatchEvent>,
+    mut stop: oneshot::Receiver<()>,
+) {
     let mut backoff = Duration::from_secs(1);
     let mut warned = false;
     let (mut pipe, mut next) = loop {
-        let made = Pipe::new().and_then(|mut p| {
+        let made = make().and_then(|mut p| {
             let first = p.instance(true)?;
             Ok((p, first))
         });
@@ -187,7 +199,7 @@ async fn serve(tx: mpsc::Sender<WatchEvent>, mut stop: oneshot::Receiver<()>) {
         let image = sys::pipe_client_pid(&conn)
             .and_then(sys::process_image)
             .ok();
-        if !super::is_native_host(image.as_deref()) {
+        if !allowed(image.as_deref()) {
             if Counts::first(&counts.refused) {
                 tracing::warn!("refused a program that is not dwell's native host on dwell's pipe (logged once, then counted)");
             }
@@ -303,5 +315,104 @@ impl Client {
                 false
             }
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::windows::named_pipe::ClientOptions;
+
+    use crate::door::TabFacts;
+
+    fn tab(host: &str) -> Vec<u8> {
+        let facts = TabFacts {
+            host: Some(host.into()),
+            focused: true,
+            ..TabFacts::default()
+        };
+        let body = Request::tab("edge", &facts).to_bytes();
+        let mut frame = (body.len() as u32).to_ne_bytes().to_vec();
+        frame.extend(body);
+        frame
+    }
+
+    /// One client writes 10,000 requests and never reads a reply; another,
+    /// meanwhile, is answered at once, and the flooder is dropped, not the door.
+    #[test]
+    fn a_flood_from_one_client_neither_blocks_nor_starves_another() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        // `serve` holds the pipe's access list (raw pointers): a local task.
+        let local = tokio::task::LocalSet::new();
+        local.block_on(&rt, async {
+            let name = format!(r"\\.\pipe\dwell-test-{}", std::process::id());
+            let (tx, mut rx) = mpsc::channel(64);
+            let (stop_tx, stop_rx) = oneshot::channel();
+            let made = name.clone();
+            let server = tokio::task::spawn_local(serve(
+                move || Pipe::named(made.clone()),
+                |_| true,
+                tx,
+                stop_rx,
+            ));
+            // The run loop: answers every tab report, counts them.
+            let loop_ = tokio::spawn(async move {
+                let mut seen = Vec::new();
+                while let Some(ev) = rx.recv().await {
+                    if let WatchEvent::Tab { facts, reply, .. } = ev {
+                        reply.send(None);
+                        seen.push(facts.host.unwrap_or_default());
+                    }
+                }
+                seen
+            });
+            let connect = |name: String| async move {
+                for _ in 0..100 {
+                    if let Ok(c) = ClientOptions::new().open(&name) {
+                        return c;
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                panic!("no pipe {name}");
+            };
+            let mut flooder = connect(name.clone()).await;
+            let flood: Vec<u8> = (0..10_000).flat_map(|_| tab("flood.example.com")).collect();
+            let flooding = tokio::spawn(async move {
+                // Never reads: the writes stop when the pipe is full, and end
+                // when the agent drops this client.
+                let _ = flooder.write_all(&flood).await;
+                flooder
+            });
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let mut other = connect(name.clone()).await;
+            let started = std::time::Instant::now();
+            other.write_all(&tab("other.example.com")).await.unwrap();
+            let mut len = [0u8; 4];
+            other.read_exact(&mut len).await.unwrap();
+            let mut body = vec![0u8; u32::from_ne_bytes(len) as usize];
+            other.read_exact(&mut body).await.unwrap();
+            assert_eq!(Reply::parse(&body), Some(Reply::default()));
+            assert!(
+                started.elapsed() < Duration::from_secs(2),
+                "{:?}",
+                started.elapsed()
+            );
+            // The flooder is dropped once its replies stop being read.
+            let flooder = tokio::time::timeout(WRITE_TIMEOUT * 4, flooding)
+                .await
+                .expect("the flooding client was never dropped")
+                .unwrap();
+            drop((flooder, other));
+            let _ = stop_tx.send(());
+            server.await.unwrap();
+            let seen = loop_.await.unwrap();
+            assert!(seen.iter().any(|h| h == "other.example.com"));
+            assert!(seen.len() < 10_001, "{}", seen.len());
+        });
     }
 }
