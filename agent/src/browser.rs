@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::door::TabFacts;
 use crate::files::write_private;
-use dwell_clidoc::Global;
+use dwell_cli::Global;
 
 /// Windows: the manifests registered under `HKCU` instead of directories.
 pub mod registry;

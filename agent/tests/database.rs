@@ -7,7 +7,9 @@
 //! Read-only and full disks are real mounts in a private mount namespace
 //! (`unshare --user --map-root-user --mount`); when these tests run as root,
 //! the permission tests drop root's power to override file modes (`setpriv`).
+//! Linux's by nature (mount namespaces, signals, modes).
 
+#![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used)]
 
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};

@@ -6,10 +6,12 @@
 //! for every consumer ([`ledger`]), the reminder policy ([`policy`]), report
 //! figures ([`stats`]), calibration ([`calibrate`]) and the private SQLite store
 //! ([`store`]), the one writer of files handed out ([`files`]) and the one
-//! exit-code rule of both binaries ([`exit`]). Only [`store`],
-//! [`files`] and [`config`] (reading the config file) do I/O; the
-//! rest is pure and takes the current time as a parameter so it can be replayed
-//! in tests.
+//! exit-code rule of both binaries ([`exit`]); also where things are kept
+//! ([`paths`]), what the employee controls while the agent runs ([`control`],
+//! [`forget`]) and the words both binaries say ([`messages`], [`text`]). Only
+//! [`store`], [`files`], [`config`] (reading the config file) and [`paths`]
+//! (the default places, from the environment) do I/O; the rest is pure and
+//! takes the current time as a parameter so it can be replayed in tests.
 
 pub mod calibrate;
 pub mod config;

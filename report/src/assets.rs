@@ -1,16 +1,15 @@
 //! `dwell-report completions SHELL`, and the hidden `generate-assets --out DIR`
 //! that `scripts/package` runs: man pages and completions from the real command
-//! line, through `dwell_clidoc` (the same code as `dwell-agent`'s).
+//! line (`cli` hands it over), through `dwell_clidoc` (the same code as
+//! `dwell-agent`'s).
 
 use anyhow::{Context, Result};
-use clap::CommandFactory;
+use clap::Command;
 use dwell_clidoc::{CompletionsArgs, GenerateAssetsArgs};
 
-use crate::cli::Cli;
-
-/// Prints the completion script for the shell asked for.
-pub fn completions(args: &CompletionsArgs) -> Result<()> {
-    dwell_clidoc::completions_to_stdout(Cli::command(), args.shell)
+/// Prints the completion script of `command` for the shell asked for.
+pub fn completions(command: Command, args: &CompletionsArgs) -> Result<()> {
+    dwell_clidoc::completions_to_stdout(command, args.shell)
         .context("cannot print the completion script")
 }
 
@@ -38,9 +37,10 @@ pub const SECTIONS: [dwell_clidoc::Section<'static>; 4] = [
     SEE_ALSO,
 ];
 
-/// Writes the man pages and completions into `--out`; lists what it wrote.
-pub fn generate(args: &GenerateAssetsArgs) -> Result<()> {
-    for path in dwell_clidoc::write_assets(Cli::command(), &args.out, &args.date, &SECTIONS)? {
+/// Writes the man pages and completions of `command` into `--out`; lists what
+/// it wrote.
+pub fn generate(command: Command, args: &GenerateAssetsArgs) -> Result<()> {
+    for path in dwell_clidoc::write_assets(command, &args.out, &args.date, &SECTIONS)? {
         println!("{}", path.display());
     }
     Ok(())
@@ -49,7 +49,10 @@ pub fn generate(args: &GenerateAssetsArgs) -> Result<()> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    use clap::CommandFactory;
+
     use super::*;
+    use crate::cli::Cli;
 
     #[test]
     fn the_command_line_is_consistent() {

@@ -7,9 +7,10 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{Context, Result};
 use chrono::{DateTime, Local, Utc};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use dwell_cli::refused;
 use dwell_core::{Config, Store};
 
 use crate::aggregate;
@@ -28,7 +29,7 @@ use dwell_core::schedule::parse_date;
 )]
 pub struct Cli {
     #[command(flatten)]
-    global: dwell_clidoc::Global,
+    global: dwell_cli::Global,
     /// Pretend the current time is this (RFC 3339), for reproducible reports.
     #[arg(
         long,
@@ -136,12 +137,6 @@ impl OutputArgs {
     }
 }
 
-pub use dwell_core::exit::Refused;
-
-pub fn refused(msg: impl Into<String>) -> anyhow::Error {
-    anyhow!(Refused(msg.into()))
-}
-
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match dispatch(cli) {
@@ -218,8 +213,8 @@ fn dispatch(cli: Cli) -> Result<()> {
             force,
             switches_per_day,
         } => demo(&cli, *weeks, *seed, *force, *switches_per_day),
-        Command::Completions(args) => crate::assets::completions(args),
-        Command::GenerateAssets(args) => crate::assets::generate(args),
+        Command::Completions(args) => crate::assets::completions(Cli::command(), args),
+        Command::GenerateAssets(args) => crate::assets::generate(Cli::command(), args),
     }
 }
 

@@ -10,13 +10,13 @@
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Datelike, TimeDelta, TimeZone, Timelike, Utc};
+use dwell_cli::refused;
 use dwell_core::model::{Activity, ReminderRecord, Source, Span};
 use dwell_core::schedule::{RecordMode, Schedule};
 use dwell_core::stats;
 use dwell_core::tracker::{Event, Tracker};
 use dwell_core::{Config, Store};
 
-use crate::cli::refused;
 use crate::period::week_label;
 
 /// Longest history `demo` writes (about ten years).

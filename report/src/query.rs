@@ -20,12 +20,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use chrono::{DateTime, NaiveDate, Utc};
+use dwell_cli::refused;
 use dwell_core::model::{ReminderRecord, Span};
 use dwell_core::paths::DB_FILE;
 use dwell_core::store::{StoreError, StoredDay};
 use dwell_core::Store;
-
-use crate::cli::refused;
 
 /// The databases a report reads: this computer's first, then the merged ones.
 #[derive(Debug)]

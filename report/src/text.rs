@@ -13,12 +13,101 @@ pub use dwell_core::messages::Lang;
 /// No-break space.
 pub const NBSP: char = '\u{a0}';
 
+/// A label the renderers share (a section heading, a column head, the name of a
+/// line): said once here, so that the terminal, Markdown and the page word it
+/// alike. [`Words::label`] says it in a language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Label {
+    /// The days section.
+    PerDay,
+    /// A column: the day.
+    Day,
+    /// A column: social time.
+    SocialTime,
+    /// A column: the daily limit.
+    DailyLimit,
+    /// A column, and the line of visits.
+    Visits,
+    /// The line of the period's total.
+    Total,
+    /// After the weekly limit.
+    ForTheWeek,
+    /// The total's verdict.
+    OverWeekly,
+    /// The total's verdict.
+    WithinWeekly,
+    /// The sites section.
+    TopSites,
+    /// A column: the site.
+    Site,
+    /// A column: a site's time.
+    Time,
+    /// A column: a site's share.
+    Share,
+    /// The patterns section.
+    Patterns,
+    /// After the count of visits.
+    MedianLength,
+    /// The line of the longest streak.
+    LongestStreak,
+    /// The line of the trend.
+    Trend,
+    /// The reminders section or line.
+    Reminders,
+    /// Followed by "N of M" reminders.
+    LeftWithinTwoMinutes,
+    /// Last week's note.
+    YourNoteLastWeek,
+    /// This period's note.
+    YourNote,
+    /// Before the reflection question.
+    ToReflectOn,
+}
+
+impl Label {
+    /// English, then French.
+    fn words(self) -> (&'static str, &'static str) {
+        match self {
+            Label::PerDay => ("Social time per day", "Temps social par jour"),
+            Label::Day => ("Day", "Jour"),
+            Label::SocialTime => ("Social time", "Temps social"),
+            Label::DailyLimit => ("Daily limit", "Limite quotidienne"),
+            Label::Visits => ("Visits", "Visites"),
+            Label::Total => ("Total", "Total"),
+            Label::ForTheWeek => ("for the week", "pour la semaine"),
+            Label::OverWeekly => (
+                "over your weekly limit",
+                "au-delà de votre limite hebdomadaire",
+            ),
+            Label::WithinWeekly => ("within your weekly limit", "dans votre limite hebdomadaire"),
+            Label::TopSites => ("Top sites", "Sites principaux"),
+            Label::Site => ("Site", "Site"),
+            Label::Time => ("Time", "Temps"),
+            Label::Share => ("Share", "Part"),
+            Label::Patterns => ("Patterns", "Habitudes"),
+            Label::MedianLength => ("median length", "durée médiane"),
+            Label::LongestStreak => ("Longest streak", "Plus longue série"),
+            Label::Trend => ("Trend", "Tendance"),
+            Label::Reminders => ("Reminders", "Rappels"),
+            Label::LeftWithinTwoMinutes => (
+                "You left social sites within 2 minutes after",
+                "Vous avez quitté les réseaux sociaux en moins de 2 minutes après",
+            ),
+            Label::YourNoteLastWeek => ("Your note last week", "Votre note de la semaine dernière"),
+            Label::YourNote => ("Your note", "Votre note"),
+            Label::ToReflectOn => ("To reflect on", "À méditer"),
+        }
+    }
+}
+
 /// The report's words in a [`Lang`].
 pub trait Words: Copy {
     /// The language tag of the report (`en`, `fr-CA`), for JSON and HTML.
     fn tag(self) -> &'static str;
     /// Picks the English or the French string.
     fn t(self, en: &'static str, fr: &'static str) -> &'static str;
+    /// A label the renderers share.
+    fn label(self, label: Label) -> &'static str;
     /// `: ` after a label, with French spacing (`\u{a0}: `).
     fn colon(self) -> &'static str;
     /// `42%`, French `42\u{a0}%`.
@@ -79,6 +168,11 @@ impl Words for Lang {
             Lang::En => en,
             Lang::Fr => fr,
         }
+    }
+
+    fn label(self, label: Label) -> &'static str {
+        let (en, fr) = label.words();
+        self.t(en, fr)
     }
 
     fn privacy(self) -> &'static str {
@@ -269,7 +363,6 @@ const QUESTIONS_FR: [&[&str]; 4] = [
     ],
 ];
 
-/// One reflection question for the period, stable for a given period and mood.
 /// The invitation to keep a note (`dwell-report note`), which is kept for a
 /// week: a week's report looks to the next, a day's to its week's review.
 pub fn keep_a_thought(period: &str, lang: Lang) -> &'static str {
@@ -285,6 +378,7 @@ pub fn keep_a_thought(period: &str, lang: Lang) -> &'static str {
     }
 }
 
+/// One reflection question for the period, stable for a given period and mood;
 /// `day`: for a one-day report, worded for a day (never "this week").
 pub fn question(lang: Lang, mood: Mood, seed: u32, day: bool) -> &'static str {
     let i = mood as usize;

@@ -893,3 +893,50 @@ fn french_reads_right_in_every_format() {
         assert!(french_faults(q).is_empty(), "{q}");
     }
 }
+
+/// What bash offers for `line` (the words typed so far, the last one being
+/// completed) with `dwell-report completions bash` loaded.
+fn bash_offers(line: &[&str]) -> Vec<String> {
+    let out = Command::new(BIN)
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("dwell-report.bash");
+    std::fs::write(&script, &out.stdout).unwrap();
+    let words: Vec<String> = line.iter().map(|w| format!("'{w}'")).collect();
+    let n = line.len();
+    let driver = format!(
+        "source '{}'\nCOMP_WORDS=({})\nCOMP_CWORD={}\n_dwell__report '{}' '{}' '{}'\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
+        script.display(),
+        words.join(" "),
+        n - 1,
+        line[0],
+        line[n - 1],
+        line[n - 2],
+    );
+    let out = Command::new("bash")
+        .args(["--norc", "-c", &driver])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Issue 19: bash completion goes past the first word of the hyphenated
+/// name, to a subcommand's flags and their values.
+#[test]
+fn bash_completes_a_subcommands_flags_and_their_values() {
+    assert_eq!(
+        bash_offers(&["dwell-report", "week", "--format", ""]),
+        ["table", "json", "csv", "markdown", "html"]
+    );
+    let offered = bash_offers(&["dwell-report", "week", "--f"]);
+    assert!(offered.contains(&"--format".to_owned()), "{offered:?}");
+    let offered = bash_offers(&["dwell-report", "d"]);
+    assert!(offered.contains(&"day".to_owned()), "{offered:?}");
+}

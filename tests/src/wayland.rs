@@ -14,9 +14,9 @@
 //!   carries a file capability this sandbox cannot grant and a copy drops it; KWin 6: the
 //!   installed binary, which aborts under another name), or `gnome-shell --headless` with
 //!   `dconf-service` for its settings and a test-only helper extension
-//!   (`tests/data/gnome-shell/`, legacy for 43–44, ES modules for 45+) that hides the
-//!   overview at startup and offers focus and input over D-Bus (`org.dwell.TestHelper`,
-//!   because `org.gnome.Shell.Eval` is disabled);
+//!   (`tests/data/gnome-shell/`, an ES module; its legacy build for 43–44 is made from it)
+//!   that hides the overview at startup and offers focus and input over D-Bus
+//!   (`org.dwell.TestHelper`, because `org.gnome.Shell.Eval` is disabled);
 //! * for all but GNOME, `dwell-e2e-wayland` (this crate's `src/bin`): a Wayland client that
 //!   injects input (KWin's `org_kde_kwin_fake_input`, else a wlroots virtual pointer) and
 //!   watches the compositor's own idle notifications, so [`WaylandSession::nudge_input`]
@@ -54,6 +54,7 @@ use std::time::Duration;
 use tempfile::TempDir;
 
 mod compositors;
+mod gnome_helper;
 pub mod scenarios;
 mod window;
 

@@ -6,7 +6,9 @@
 //! planted in the addresses found nowhere in what dwell keeps or prints; and, with
 //! `[reminders] pause_page = true` over a tiny daily limit, the pause page in the tab switched
 //! to, its "Continue" (clicked through the DevTools protocol, over a minimal WebSocket client)
-//! back to the site, and the outcome stored.
+//! back to the site, and the outcome stored. In Firefox ESR (through Marionette): the same
+//! counting, and the `.xpi` that `browser install` writes installed for good, still there after
+//! Firefox restarts.
 
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -805,34 +807,12 @@ impl Marionette {
     }
 }
 
-/// The same scenario in Firefox ESR: the extension installed as a temporary add-on through
-/// Marionette, the host manifest in `~/.mozilla/native-messaging-hosts/`, pages reached through
-/// the test's server set as an HTTP proxy (Firefox has no host-resolver rules).
-#[test]
-fn firefox_tabs_are_counted_by_host_and_private_windows_not_at_all() {
-    let firefox = require_tool("firefox-esr");
-    let desktop = Desktop::start(DesktopOptions::default());
-    let dwell = Dwell::new(&desktop, CONFIG);
-    dwell.enable();
-    let port = serve();
-    let out = dwell.agent(&["browser", "install", "--browser", "firefox"]);
-    assert!(out.status.success(), "browser install: {out:?}");
-    let manifest = desktop
-        .home()
-        .join(".mozilla/native-messaging-hosts/org.dwell.agent.json");
-    let mf: serde_json::Value =
-        serde_json::from_slice(&fs::read(&manifest).expect("the host manifest")).expect("JSON");
-    assert_eq!(
-        mf["path"].as_str().map(PathBuf::from),
-        Some(
-            bin_path("dwell-native-host")
-                .canonicalize()
-                .expect("the binary")
-        )
-    );
+/// A fresh Firefox profile whose `user.js` reaches the test's server as an HTTP proxy (Firefox
+/// has no host-resolver rules), quiets first-run pages, opens Marionette, and sets `extra`.
+fn firefox_profile(desktop: &Desktop, port: u16, extra: &[(&str, &str)]) -> PathBuf {
     let profile = desktop.tempdir().join("firefox-profile");
     fs::create_dir_all(&profile).expect("profile dir");
-    let prefs = [
+    let mut prefs = vec![
         ("network.proxy.type", "1".to_owned()),
         ("network.proxy.http", "\"127.0.0.1\"".to_owned()),
         ("network.proxy.http_port", port.to_string()),
@@ -868,21 +848,28 @@ fn firefox_tabs_are_counted_by_host_and_private_windows_not_at_all() {
         ("devtools.console.stdout.chrome", "true".to_owned()),
         ("devtools.console.stdout.content", "true".to_owned()),
     ];
+    prefs.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
     let user_js: String = prefs
         .iter()
         .map(|(k, v)| format!("user_pref(\"{k}\", {v});\n"))
         .collect();
     fs::write(profile.join("user.js"), user_js).expect("user.js");
 
-    let agent = dwell.start();
-    let mut cmd = desktop.command(&firefox);
+    profile
+}
+
+/// Starts Firefox on `profile` and opens a Marionette session to it.
+fn start_firefox(desktop: &Desktop, firefox: &Path, profile: &Path) -> (Child, Marionette) {
+    let port_file = profile.join("MarionetteActivePort");
+    // A restarted Firefox writes its new port here; the last one's may be left.
+    let _ = fs::remove_file(&port_file);
+    let mut cmd = desktop.command(firefox);
     cmd.arg("--marionette")
         .arg("--no-remote")
         .arg("-profile")
-        .arg(&profile)
+        .arg(profile)
         .arg("about:blank");
     let browser = desktop.spawn_command(cmd);
-    let port_file = profile.join("MarionetteActivePort");
     assert!(
         wait_until(Duration::from_secs(60), || fs::read_to_string(&port_file)
             .is_ok_and(|s| s.trim().parse::<u16>().is_ok())),
@@ -899,6 +886,37 @@ fn firefox_tabs_are_counted_by_host_and_private_windows_not_at_all() {
         "WebDriver:NewSession",
         serde_json::json!({"capabilities": {}}),
     );
+    (browser, m)
+}
+
+/// The same scenario in Firefox ESR: the extension installed as a temporary add-on through
+/// Marionette, the host manifest in `~/.mozilla/native-messaging-hosts/`, pages reached through
+/// the test's server set as an HTTP proxy (Firefox has no host-resolver rules).
+#[test]
+fn firefox_tabs_are_counted_by_host_and_private_windows_not_at_all() {
+    let firefox = require_tool("firefox-esr");
+    let desktop = Desktop::start(DesktopOptions::default());
+    let dwell = Dwell::new(&desktop, CONFIG);
+    dwell.enable();
+    let port = serve();
+    let out = dwell.agent(&["browser", "install", "--browser", "firefox"]);
+    assert!(out.status.success(), "browser install: {out:?}");
+    let manifest = desktop
+        .home()
+        .join(".mozilla/native-messaging-hosts/org.dwell.agent.json");
+    let mf: serde_json::Value =
+        serde_json::from_slice(&fs::read(&manifest).expect("the host manifest")).expect("JSON");
+    assert_eq!(
+        mf["path"].as_str().map(PathBuf::from),
+        Some(
+            bin_path("dwell-native-host")
+                .canonicalize()
+                .expect("the binary")
+        )
+    );
+    let profile = firefox_profile(&desktop, port, &[]);
+    let agent = dwell.start();
+    let (browser, mut m) = start_firefox(&desktop, &firefox, &profile);
     // The copy `browser install` wrote (real files: Firefox does not follow the repository's
     // symlink to the shared background.js out of the extension's directory).
     let ext = dwell.data_dir.join("extension/firefox");
@@ -967,6 +985,89 @@ fn firefox_tabs_are_counted_by_host_and_private_windows_not_at_all() {
     let hits = contains_anywhere(&dwell.data_dir, TOKEN.as_bytes());
     assert!(hits.is_empty(), "the token is in {hits:?}");
     assert!(!agent.stderr_text().contains(TOKEN));
+}
+
+/// The lasting Firefox route that `browser install` and the README give: on Firefox ESR with
+/// `xpinstall.signatures.required = false`, the `.xpi` it writes installs for good (not as a
+/// temporary add-on), and after Firefox restarts the extension is there and connects again,
+/// with nothing loaded by hand.
+#[test]
+fn firefox_esr_keeps_the_xpi_across_a_restart() {
+    let firefox = require_tool("firefox-esr");
+    let desktop = Desktop::start(DesktopOptions::default());
+    let dwell = Dwell::new(&desktop, CONFIG);
+    dwell.enable();
+    let port = serve();
+    let out = dwell.agent(&["browser", "install", "--browser", "firefox"]);
+    assert!(out.status.success(), "browser install: {out:?}");
+    let xpi = dwell.data_dir.join("extension/dwell-firefox.xpi");
+    assert!(xpi.is_file(), "{out:?}");
+    let profile = firefox_profile(
+        &desktop,
+        port,
+        &[("xpinstall.signatures.required", "false")],
+    );
+    let agent = dwell.start();
+    let connections = |n: usize| {
+        agent.wait_for_stderr(Duration::from_secs(30), |e| {
+            e.matches("browser extension connected browser=firefox")
+                .count()
+                >= n
+        })
+    };
+
+    let (browser, mut m) = start_firefox(&desktop, &firefox, &profile);
+    let added = m.call(
+        "Addon:Install",
+        serde_json::json!({"path": xpi, "temporary": false}),
+    );
+    assert_eq!(added["value"], "dwell-site@dwell.invalid", "{added}");
+    m.call(
+        "WebDriver:Navigate",
+        serde_json::json!({ "url": url("docs.example.com") }),
+    );
+    assert!(
+        connections(1),
+        "the installed .xpi did not connect.\nagent:\n{}\nfirefox:\n{}",
+        agent.stderr_text(),
+        browser.stdout_text()
+    );
+    // Quit as a person would (File, Quit): Firefox writes its add-on state on the way out.
+    m.call("Marionette:Quit", serde_json::json!({}));
+    drop(m);
+    assert!(
+        wait_until(Duration::from_secs(30), || !browser.is_running()),
+        "Firefox did not quit"
+    );
+    assert!(
+        agent.wait_for_stderr(Duration::from_secs(10), |e| e
+            .contains("a browser extension disconnected")),
+        "{}",
+        agent.stderr_text()
+    );
+
+    // Firefox again on the same profile: nothing installed this time.
+    let (browser, mut m) = start_firefox(&desktop, &firefox, &profile);
+    m.call(
+        "WebDriver:Navigate",
+        serde_json::json!({ "url": url("www.facebook.com") }),
+    );
+    assert!(
+        connections(2),
+        "after a restart the extension is gone (a temporary add-on?).\nagent:\n{}\nfirefox:\n{}",
+        agent.stderr_text(),
+        browser.stdout_text()
+    );
+    thread::sleep(Duration::from_millis(1500));
+    assert_eq!(agent.terminate().code(), Some(0), "{}", agent.stderr_text());
+    browser.terminate();
+    // Counted by host through the extension after the restart.
+    let sources = sqlite_json(
+        &dwell.db(),
+        "SELECT DISTINCT spans.source FROM spans JOIN sites ON spans.site = sites.id \
+         WHERE sites.label = 'facebook.com'",
+    );
+    assert_eq!(sources, serde_json::json!([{"source": 2}]), "{sources}");
 }
 
 /// Measures what the issue's performance targets name: how long a tab switch takes to reach

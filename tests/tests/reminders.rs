@@ -14,6 +14,8 @@ use dwell_tests::{
 struct Agent {
     child: Child,
     data: PathBuf,
+    /// `--data-dir DIR --config FILE`, for the commands run beside it.
+    global: Vec<String>,
 }
 
 impl Agent {
@@ -42,7 +44,18 @@ impl Agent {
             "the agent did not start:\n{}",
             desktop.diagnostics()
         );
-        Agent { child, data }
+        Agent {
+            child,
+            data: data.clone(),
+            global: args(&[]),
+        }
+    }
+
+    /// Runs `dwell-agent` `cmd` on this agent's data and config; its output.
+    fn cli(&self, desktop: &Desktop, cmd: &[&str]) -> String {
+        let mut args = self.global.clone();
+        args.extend(cmd.iter().map(|s| s.to_string()));
+        desktop.run_ok(bin_path("dwell-agent"), args)
     }
 
     /// Stops the agent (SIGTERM) and returns the reminders it stored, oldest first.
@@ -252,6 +265,42 @@ fn snooze_silences_reminders_for_the_snooze_time() {
         recs.last().map(|r| r["outcome"].clone()),
         Some("shown".into())
     );
+}
+
+/// `dwell-agent snooze 2h` while a reminder is on screen (the way where the server draws no
+/// buttons): the reminder is settled as snoozed, and `status --json` shows when the snooze
+/// ends (issue 19's contract).
+#[test]
+fn the_snooze_command_over_a_reminder_shows_in_status() {
+    let desktop = Desktop::start(DesktopOptions::with_dunst());
+    let watcher = desktop.watch_notifications();
+    let agent = Agent::start(&desktop, &config("10s", "[0.3, 0.6, 1.0]", ""));
+    let _window = social_window(&desktop);
+    let first = wait_dwell(&watcher, 1, Duration::from_secs(8));
+    assert_eq!(first.len(), 1, "{}", desktop.diagnostics());
+    let said = agent.cli(&desktop, &["snooze", "2h"]);
+    let asked = epoch_now();
+    assert!(said.contains("Snoozed"), "{said}");
+    let status: serde_json::Value =
+        serde_json::from_str(&agent.cli(&desktop, &["status", "--json"])).expect("JSON");
+    // RFC 3339 read by date(1) (the tests crate has no date library).
+    let until = status["snoozed_until"].as_str().and_then(|t| {
+        let out = std::process::Command::new("date")
+            .args(["+%s", "-d", t])
+            .output()
+            .ok()?;
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse::<f64>()
+            .ok()
+    });
+    assert!(
+        until.is_some_and(|u| (u - (asked + 7200.0)).abs() < 30.0),
+        "snoozed_until {} (asked at {asked:.0} for 2h)",
+        status["snoozed_until"]
+    );
+    let recs = agent.stop();
+    assert_eq!(recs[0]["outcome"], "snoozed", "{recs:?}");
 }
 
 #[test]

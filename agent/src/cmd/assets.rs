@@ -110,6 +110,94 @@ mod tests {
         assert!(written.iter().all(|p| p.exists()));
     }
 
+    /// What bash offers for `line` (the words typed so far, the last one
+    /// being completed) with `dwell-agent completions bash` loaded.
+    fn bash_offers(line: &[&str]) -> Vec<String> {
+        let mut script = Vec::new();
+        dwell_clidoc::print_completions(Cli::command(), dwell_clidoc::Shell::Bash, &mut script);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dwell-agent.bash");
+        std::fs::write(&path, &script).unwrap();
+        let words: Vec<String> = line.iter().map(|w| format!("'{w}'")).collect();
+        let n = line.len();
+        let driver = format!(
+            "source '{}'\nCOMP_WORDS=({})\nCOMP_CWORD={}\n_dwell__agent '{}' '{}' '{}'\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
+            path.display(),
+            words.join(" "),
+            n - 1,
+            line[0],
+            line[n - 1],
+            line[n - 2],
+        );
+        let out = std::process::Command::new("bash")
+            .args(["--norc", "-c", &driver])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Issue 19's contract, on the real command line: past the first word
+    /// of the hyphenated name, a subcommand's subcommands, its flags and a
+    /// flag's values.
+    #[test]
+    fn bash_completes_the_real_subcommands_and_their_flags() {
+        let offered = bash_offers(&["dwell-agent", "browser", ""]);
+        assert!(
+            offered.contains(&"install".to_owned()) && offered.contains(&"uninstall".to_owned()),
+            "{offered:?}"
+        );
+        assert_eq!(
+            bash_offers(&["dwell-agent", "browser", "install", "--b"]),
+            ["--browser"]
+        );
+        let offered = bash_offers(&["dwell-agent", "browser", "install", "--browser", ""]);
+        assert!(
+            offered.contains(&"firefox".to_owned()) && offered.contains(&"all".to_owned()),
+            "{offered:?}"
+        );
+        assert_eq!(bash_offers(&["dwell-agent", "uninstall", "--a"]), ["--all"]);
+        assert_eq!(bash_offers(&["dwell-agent", "done"]), ["done-for-today"]);
+    }
+
+    /// `man dwell-agent` ends with FILES (config, data, unit, host
+    /// manifests), EXAMPLES, PRIVACY and SEE ALSO.
+    #[test]
+    fn the_man_page_has_files_examples_privacy_and_see_also() {
+        let dir = tempfile::tempdir().unwrap();
+        write(Cli::command(), dir.path(), "2026-12-01").unwrap();
+        let roff = std::fs::read_to_string(dir.path().join("man/dwell-agent.1")).unwrap();
+        let page = roff.replace("\\-", "-");
+        let sections: Vec<&str> = page
+            .lines()
+            .filter_map(|l| l.strip_prefix(".SH "))
+            .map(|t| t.trim_matches('"'))
+            .collect();
+        let at = |title: &str| sections.iter().position(|s| *s == title);
+        let order: Vec<Option<usize>> = ["FILES", "EXAMPLES", "PRIVACY", "SEE ALSO"]
+            .into_iter()
+            .map(at)
+            .collect();
+        assert!(
+            order.iter().all(Option::is_some) && order.windows(2).all(|w| w[0] < w[1]),
+            "{sections:?}"
+        );
+        for file in [
+            "dwell/config.toml",
+            "dwell/dwell.db",
+            "systemd/user/dwell-agent.service",
+            "autostart/dwell-agent.desktop",
+            "NativeMessagingHosts/org.dwell.agent.json",
+            ".mozilla/native-messaging-hosts",
+            "dwell-focus@dwell",
+        ] {
+            assert!(page.contains(file), "FILES does not name {file}:\n{page}");
+        }
+    }
+
     #[test]
     fn completions_for_every_shell_without_panicking() {
         for shell in [

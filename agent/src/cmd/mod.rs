@@ -28,7 +28,7 @@ pub mod setup;
 pub mod snooze;
 pub mod status;
 
-pub use dwell_clidoc::Global;
+pub use dwell_cli::Global;
 pub use dwell_core::exit::Refused;
 
 /// Telling the running agent (see [`crate::control`]).

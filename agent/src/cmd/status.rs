@@ -49,7 +49,7 @@ struct Status {
     /// the previous one in force); `None` when it took it.
     config_error: Option<String>,
     /// What the running agent watches focus with (`x11`, `wlroots`, `kwin`,
-    /// `gnome`); `None` when no agent runs.
+    /// `gnome`, `windows`); `None` when no agent runs.
     backend: Option<String>,
     /// Where it learns how long you have been away from the keyboard
     /// (`x11-sync`, `x11-screensaver`, `ext-idle-notify`, `kde-idle`, `mutter`); `None` when

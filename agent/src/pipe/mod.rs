@@ -3,11 +3,11 @@
 //! ([`crate::watch::bus`], methods `Tab` and `PauseResult`). This module holds
 //! what both ends agree on, compiled on every platform so that its tests run
 //! everywhere: the pipe's name, the messages and their checks, and who may be
-//! at either end. The transport is Windows-only: `server` (in the agent: the
-//! pipe, its access list, the caller checked, tab reports into the run loop as
-//! the same [`WatchEvent`](crate::watch::WatchEvent)s the bus door sends) and
-//! `client` (in the host), with the few Windows calls they need in `sys`, the
-//! one module here allowed `unsafe`.
+//! at either end. The transport is Windows-only: the agent's server is
+//! `watch/pipe.rs` (the pipe, its access list, the caller checked, tab reports
+//! into the run loop as the same `WatchEvent`s the bus door sends), the host's
+//! end is `client`, and the few Windows calls both need are in `sys`, the one
+//! module here allowed `unsafe`.
 //!
 //! - **Name**: `\\.\pipe\dwell-<user SID>` ([`pipe_name`]): one per user and
 //!   session, like the bus name. The agent creates it with an access list for
@@ -33,9 +33,7 @@ use crate::door::{Pause, PauseOutcome, TabFacts};
 #[cfg(windows)]
 pub mod client;
 #[cfg(windows)]
-pub mod server;
-#[cfg(windows)]
-mod sys;
+pub(crate) mod sys;
 
 /// The largest frame either end accepts, in bytes (a pause page is six
 /// fields of at most 1,000 bytes each).
@@ -194,7 +192,7 @@ pub fn is_agent(image: Option<&str>) -> bool {
 /// Reads one frame's body; `None` at a clean end (the other end closed
 /// between frames). A frame past [`MAX_FRAME`] or cut short is an error.
 #[cfg(windows)]
-async fn read_frame<R>(r: &mut R) -> std::io::Result<Option<Vec<u8>>>
+pub(crate) async fn read_frame<R>(r: &mut R) -> std::io::Result<Option<Vec<u8>>>
 where
     R: tokio::io::AsyncRead + Unpin,
 {
@@ -222,7 +220,7 @@ where
 
 /// Writes one frame (length and body in one write).
 #[cfg(windows)]
-async fn write_frame<W>(w: &mut W, body: &[u8]) -> std::io::Result<()>
+pub(crate) async fn write_frame<W>(w: &mut W, body: &[u8]) -> std::io::Result<()>
 where
     W: tokio::io::AsyncWrite + Unpin,
 {

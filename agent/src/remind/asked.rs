@@ -50,6 +50,8 @@ impl Reminding {
                 match self.policy.snooze_for(length, now, tz) {
                     Some(until) => {
                         tracing::info!("reminders snoozed");
+                        // For `status`, however the snooze was kept below.
+                        super::note_snooze(store, until);
                         if !self.settle_current(store, "snoozed") {
                             keep_asked(store, now, tz, |a| {
                                 a.snoozes += 1;

@@ -76,10 +76,16 @@ pub struct Reminding {
     left: Option<(DateTime<Utc>, Instant)>,
     pub(crate) wake_at: Option<Instant>,
     data_dir: Option<PathBuf>,
-    /// The pause page last asked for (its reminder's `at`), waiting for the
-    /// employee's choice.
-    pause_at: Option<DateTime<Utc>>,
+    /// The pause pages asked for and not answered yet (their reminders'
+    /// `at`, oldest first). Another social tab can get its page while one
+    /// shows; a choice carries no page, and goes to the newest (the one
+    /// in front of the employee), so every page shown gets its answer.
+    pauses_open: Vec<DateTime<Utc>>,
 }
+
+/// Unanswered pause pages kept at most (a browser that never answers
+/// must not grow the list).
+const PAUSES_OPEN_MAX: usize = 16;
 
 fn lang_of(config: &Config) -> Lang {
     Lang::resolve(&config.reminders.language, |k| std::env::var(k).ok())
@@ -104,7 +110,7 @@ impl Reminding {
             left: None,
             wake_at: None,
             data_dir: None,
-            pause_at: None,
+            pauses_open: Vec::new(),
         }
     }
 
@@ -384,9 +390,7 @@ impl Reminding {
                             set_outcome(store, at, "snoozed");
                             let until =
                                 now + chrono::Duration::from_std(self.snooze).unwrap_or_default();
-                            if let Err(e) = store.meta_set(SNOOZED_UNTIL_KEY, &until.to_rfc3339()) {
-                                tracing::warn!(error = %e, "cannot store the snooze for status");
-                            }
+                            note_snooze(store, until);
                         }
                     }
                     "done" => {
@@ -494,7 +498,10 @@ impl Reminding {
             message = id.unwrap_or(""),
             "pause page"
         );
-        self.pause_at = Some(r.at);
+        if self.pauses_open.len() >= PAUSES_OPEN_MAX {
+            self.pauses_open.remove(0);
+        }
+        self.pauses_open.push(r.at);
         let (continue_label, close) = match self.lang {
             Lang::En => ("Continue", "Close tab"),
             Lang::Fr => ("Continuer", "Fermer l'onglet"),
@@ -509,9 +516,10 @@ impl Reminding {
         })
     }
 
-    /// What the employee chose on the pause page last shown.
+    /// What the employee chose on a pause page: the newest one not answered
+    /// yet takes it (see `pauses_open`).
     pub fn pause_result(&mut self, store: &mut Store, outcome: PauseOutcome) {
-        match self.pause_at.take() {
+        match self.pauses_open.pop() {
             Some(at) => {
                 tracing::info!(outcome = outcome.as_str(), "pause page answered");
                 set_outcome(store, at, outcome.as_str());
@@ -677,6 +685,14 @@ fn set_outcome(store: &mut Store, at: DateTime<Utc>, outcome: &str) {
 fn put_left(store: &mut Store, at: DateTime<Utc>, left: bool) {
     if let Err(e) = store.set_reminder_left(at, left) {
         tracing::warn!(error = %e, "cannot store whether social sites were left");
+    }
+}
+
+/// Notes for `status` when the running agent's snooze ends (the policy that
+/// `status` rebuilds from the store cannot know a snooze's length).
+fn note_snooze(store: &Store, until: DateTime<Utc>) {
+    if let Err(e) = store.meta_set(SNOOZED_UNTIL_KEY, &until.to_rfc3339()) {
+        tracing::warn!(error = %e, "cannot store the snooze for status");
     }
 }
 

@@ -125,7 +125,33 @@ async fn replay(
         Instant,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>,
 ) -> Run {
-    let dir = tempfile::tempdir().unwrap();
+    replay_in(
+        tempfile::tempdir().unwrap(),
+        None,
+        config,
+        with_server,
+        answer,
+        dnd,
+        script,
+    )
+    .await
+}
+
+/// [`replay`] in `dir`, with `control` as the loop's "look again" channel
+/// (a `SIGUSR1` from `dwell-agent snooze`, say).
+async fn replay_in(
+    dir: tempfile::TempDir,
+    control: Option<mpsc::Receiver<()>>,
+    config: Config,
+    with_server: bool,
+    answer: impl Fn(usize) -> NotifyEvent + 'static,
+    dnd: Arc<Mutex<bool>>,
+    script: impl FnOnce(
+        mpsc::Sender<WatchEvent>,
+        mpsc::Sender<NotifyEvent>,
+        Instant,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>,
+) -> Run {
     let store = Store::open(dir.path()).unwrap();
     let (wtx, wrx) = mpsc::channel(16);
     let (req_tx, req_rx) = mpsc::channel(16);
@@ -143,7 +169,8 @@ async fn replay(
         events: ev_rx,
     });
     let script = script(wtx, ev_tx, t0);
-    let sources = Sources::watching(wrx, Box::new(Busy));
+    let mut sources = Sources::watching(wrx, Box::new(Busy));
+    sources.control = control;
     let outlets = Outlets {
         notifications,
         tray: None,
@@ -320,6 +347,61 @@ fn snooze_silences_and_leaving_is_recorded() {
         assert_eq!(recs[0].outcome, "snoozed");
         assert_eq!(recs[1].outcome, "shown");
         assert_eq!(recs[1].left_social, Some(true));
+    });
+}
+
+/// `dwell-agent snooze 2h` while a reminder is on screen (a server like
+/// mako, which draws no buttons): the reminder is settled as snoozed, and
+/// `status` (which reads the running agent's note) shows when the snooze
+/// ends, as it does for the reminder's own "Snooze".
+#[test]
+fn a_snooze_command_over_a_reminder_on_screen_is_shown_by_status() {
+    local(async {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().to_owned();
+        let (control_tx, control_rx) = mpsc::channel(4);
+        let noted: Arc<Mutex<Option<String>>> = Arc::default();
+        let seen = noted.clone();
+        let run = replay_in(
+            dir,
+            Some(control_rx),
+            config("[reminders]\nat = [0.5, 1.0]\nmin_gap = \"1s\"\n"),
+            true,
+            |n| NotifyEvent::Shown {
+                id: n as u32,
+                actions: false,
+            },
+            Arc::default(),
+            |w, _ev, t0| {
+                Box::pin(async move {
+                    w.send(WatchEvent::Connected).await.unwrap();
+                    w.send(WatchEvent::Focus(social())).await.unwrap();
+                    at(t0, 31.0).await;
+                    let store = Store::open(&path).unwrap();
+                    dwell_core::control::set_request(
+                        &store,
+                        dwell_core::control::Request::Snooze(Some(Duration::from_secs(7200))),
+                    )
+                    .unwrap();
+                    control_tx.send(()).await.unwrap();
+                    at(t0, 32.0).await;
+                    *seen.lock().unwrap() = store.meta_get(SNOOZED_UNTIL_KEY).unwrap();
+                })
+            },
+        )
+        .await;
+        let recs = run.records();
+        assert_eq!(recs[0].outcome, "snoozed", "{recs:?}");
+        let noted = noted.lock().unwrap().clone();
+        let until = noted
+            .as_deref()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc));
+        assert_eq!(
+            until,
+            Some(start() + chrono::Duration::seconds(31 + 7200)),
+            "{noted:?}"
+        );
     });
 }
 

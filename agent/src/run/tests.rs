@@ -1345,3 +1345,155 @@ async fn forgetting_everything_before_the_first_checkpoint_still_works() {
     assert_eq!(secs(&spans, Some("facebook.com")), 26.0, "{spans:?}");
     assert_eq!(spans[0].start, start() + chrono::Duration::seconds(4));
 }
+
+/// Saving the settings (a change that does not touch the site in focus)
+/// loses no time: the open span closes and opens again at the same moment,
+/// through the browser extension as through a window's title.
+#[tokio::test(start_paused = true)]
+async fn a_config_reload_loses_no_tracking() {
+    const BEFORE: &str = "[schedule]\nrecord = \"always\"\n[tracking]\nidle_timeout = \"1h\"\n";
+    for through_extension in [false, true] {
+        let (_d, spans) = replay_live(BEFORE, move |tx, control, path, _idle| {
+            Box::pin(async move {
+                tx.send(WatchEvent::Connected).await.unwrap();
+                if through_extension {
+                    tx.send(WatchEvent::Focus(browser("New Tab")))
+                        .await
+                        .unwrap();
+                    tx.send(tab(Some("www.facebook.com"), false, false))
+                        .await
+                        .unwrap();
+                } else {
+                    tx.send(WatchEvent::Focus(browser("Facebook")))
+                        .await
+                        .unwrap();
+                }
+                tokio::time::sleep(Duration::from_millis(10_400)).await;
+                std::fs::write(&path, format!("{BEFORE}[limits]\ndaily = \"40m\"\n")).unwrap();
+                control.send(()).await.unwrap();
+                // A second look (an editor's save fires several events).
+                tokio::time::sleep(Duration::from_millis(150)).await;
+                control.send(()).await.unwrap();
+                tokio::time::sleep(Duration::from_millis(19_450)).await;
+            })
+        })
+        .await;
+        assert_eq!(secs(&spans, Some("facebook.com")), 30.0, "{spans:?}");
+        assert_eq!(spans.len(), 2, "closed and opened again: {spans:?}");
+        assert_eq!(spans[0].end, spans[1].start, "{spans:?}");
+    }
+}
+
+/// The pause page in one tab, then in a second social tab while the first
+/// still shows it, then the first one again: a tab on the pause page reports
+/// no host, and counts as other time. Every second the browser had focus is
+/// social or other, so the ledger's figures add up.
+#[tokio::test(start_paused = true)]
+async fn pause_pages_one_after_another_count_as_other_time() {
+    let config = Config::parse(
+        "[schedule]\nrecord = \"always\"\n[tracking]\nidle_timeout = \"1h\"\n\
+         [limits]\ndaily = \"20s\"\nstreak = \"1h\"\nweekly = \"10h\"\n\
+         [reminders]\nmin_gap = \"1s\"\nrepeat_over = \"2m\"\npause_page = true\n",
+        std::path::Path::new("t.toml"),
+    )
+    .unwrap();
+    let (_d, spans) = replay(config, |tx, _idle| {
+        Box::pin(async move {
+            let t0 = Instant::now();
+            tx.send(WatchEvent::Connected).await.unwrap();
+            tx.send(WatchEvent::Focus(browser("New Tab")))
+                .await
+                .unwrap();
+            assert!(tab_answer(&tx, "www.facebook.com").await.is_none());
+            at(t0, 30).await;
+            assert!(tab_answer(&tx, "docs.example.com").await.is_none());
+            at(t0, 35).await;
+            assert!(tab_answer(&tx, "www.facebook.com").await.is_some());
+            // The first pause page: an extension page, no host.
+            tx.send(tab(None, false, false)).await.unwrap();
+            at(t0, 40).await;
+            // A second social tab while the first page shows: its own page.
+            assert!(tab_answer(&tx, "old.reddit.com").await.is_some());
+            tx.send(tab(None, false, false)).await.unwrap();
+            at(t0, 50).await;
+            // Back to the first tab, still on its page (the same facts).
+            tx.send(tab(None, false, false)).await.unwrap();
+            at(t0, 55).await;
+            // "Continue": back on Facebook, no third page.
+            tx.send(WatchEvent::PauseResult(
+                crate::door::PauseOutcome::Continued,
+            ))
+            .await
+            .unwrap();
+            assert!(tab_answer(&tx, "www.facebook.com").await.is_none());
+            at(t0, 60).await;
+        })
+    })
+    .await;
+    let social: f64 = spans
+        .iter()
+        .filter(|s| s.activity.is_social())
+        .map(|s| s.seconds())
+        .sum();
+    let other = secs(&spans, None);
+    assert_eq!(social, 35.0, "{spans:?}");
+    assert_eq!(other, 25.0, "{spans:?}");
+}
+
+/// A second pause page while the first is unanswered, then both answered
+/// (the newer first, the page in front of the employee, then the older
+/// one's tab): each page's record gets its own outcome, none stays
+/// "shown", so the reminders' figures add up.
+#[tokio::test(start_paused = true)]
+async fn two_pause_pages_answered_each_keep_their_outcome() {
+    let config = Config::parse(
+        "[schedule]\nrecord = \"always\"\n[tracking]\nidle_timeout = \"1h\"\n\
+         [limits]\ndaily = \"20s\"\nstreak = \"1h\"\nweekly = \"10h\"\n\
+         [reminders]\nmin_gap = \"1s\"\nrepeat_over = \"2m\"\npause_page = true\n",
+        std::path::Path::new("t.toml"),
+    )
+    .unwrap();
+    let (dir, _spans) = replay(config, |tx, _idle| {
+        Box::pin(async move {
+            let t0 = Instant::now();
+            tx.send(WatchEvent::Connected).await.unwrap();
+            tx.send(WatchEvent::Focus(browser("New Tab")))
+                .await
+                .unwrap();
+            assert!(tab_answer(&tx, "www.facebook.com").await.is_none());
+            at(t0, 30).await;
+            assert!(tab_answer(&tx, "docs.example.com").await.is_none());
+            at(t0, 35).await;
+            assert!(tab_answer(&tx, "www.facebook.com").await.is_some());
+            tx.send(tab(None, false, false)).await.unwrap();
+            at(t0, 40).await;
+            assert!(tab_answer(&tx, "old.reddit.com").await.is_some());
+            tx.send(tab(None, false, false)).await.unwrap();
+            at(t0, 45).await;
+            // The newer page: "Close tab"; back on the older one: "Continue".
+            tx.send(WatchEvent::PauseResult(crate::door::PauseOutcome::Closed))
+                .await
+                .unwrap();
+            at(t0, 50).await;
+            tx.send(WatchEvent::PauseResult(
+                crate::door::PauseOutcome::Continued,
+            ))
+            .await
+            .unwrap();
+            at(t0, 55).await;
+        })
+    })
+    .await;
+    let outcomes: Vec<(i64, String)> = Store::open(dir.path())
+        .unwrap()
+        .reminders(start(), start() + chrono::Duration::hours(1))
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.kind == "pause_page")
+        .map(|r| ((r.at - start()).num_seconds(), r.outcome))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [(35, "continued".to_owned()), (40, "closed".to_owned())]
+    );
+}

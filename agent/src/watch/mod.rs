@@ -17,7 +17,8 @@
 //!
 //! Those are Linux's, and [`select`] picks one of them; on Windows there is
 //! one watcher, `windows` (the foreground window and its title, idle, lock
-//! and suspend). Each platform's [`start`] has the same signature and gives
+//! and suspend), and `pipe`, the door for the browser extension's native
+//! host. Each platform's [`select`] has the same [`start`] and gives
 //! the run loop the same [`Watching`]: every backend sends the same
 //! [`WatchEvent`]s into the run loop, and gives it an [`IdleSource`] to ask how
 //! long the employee has been away from the keyboard.
@@ -39,7 +40,12 @@ pub mod bus;
 pub mod gnome;
 #[cfg(target_os = "linux")]
 pub mod kwin;
+#[cfg(windows)]
+pub mod pipe;
 #[cfg(target_os = "linux")]
+pub mod select;
+#[cfg(windows)]
+#[path = "select_windows.rs"]
 pub mod select;
 #[cfg(target_os = "linux")]
 pub mod trust;
@@ -50,26 +56,10 @@ pub mod windows;
 #[cfg(target_os = "linux")]
 pub mod x11;
 
-/// Windows: the watcher, and the door for the browser's native host (the
-/// pipe, [`crate::pipe`]; on Linux `select::start` opens the bus door).
-#[cfg(windows)]
-pub fn start(
-    choice: dwell_core::config::BackendChoice,
-    tx: tokio::sync::mpsc::Sender<WatchEvent>,
-) -> anyhow::Result<Watching> {
-    let door = crate::pipe::server::spawn(tx.clone())
-        .map_err(
-            |e| tracing::warn!(error = %e, "cannot start dwell's pipe; browser tabs are not seen"),
-        )
-        .ok();
-    let mut watching = self::windows::start(choice, tx)?;
-    watching.guard = Some(Box::new((watching.guard.take(), door)));
-    Ok(watching)
-}
 /// Picks and starts the watchers (`[tracking] backend`), sending to `tx`:
-/// on Linux one of X11, wlroots, KWin and GNOME ([`select::start`]); on
-/// Windows the one Windows watcher (`windows::start`).
-#[cfg(target_os = "linux")]
+/// on Linux one of X11, wlroots, KWin and GNOME, and the bus thread
+/// (`select.rs`); on Windows the one Windows watcher and the native host's
+/// pipe (`select_windows.rs`).
 pub use select::start;
 
 /// The watchers the run loop listens to, as each platform's [`start`] gives

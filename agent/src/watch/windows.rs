@@ -6,8 +6,8 @@
 //! `WM_POWERBROADCAST`; see `docs/windows.md`). This is the one module that
 //! may say `#![allow(unsafe_code)]` (the workspace denies it elsewhere).
 //!
-//! The interface is [`start`], the same as Linux's `select::start`: it starts
-//! the watcher and returns the [`Watching`] the run loop listens to
+//! The interface is [`start`], which `watch/select_windows.rs` calls: it
+//! starts the watcher and returns the [`Watching`] the run loop listens to
 //! ([`Backend::Windows`], an [`IdleSource`], its name for `status`, a guard
 //! that stops the watcher when dropped, a hint). The watcher sends
 //! [`WatchEvent`]s to `tx`: `Connected`, `Focus(Some(WindowInfo))` at each
@@ -17,7 +17,6 @@
 //! counts nothing, and `status` says why.
 
 use anyhow::Result;
-use dwell_core::config::BackendChoice;
 use tokio::sync::mpsc;
 
 use super::{Backend, IdleSource, WatchEvent, Watching};
@@ -35,12 +34,8 @@ impl IdleSource for NoIdle {
     }
 }
 
-/// Starts the Windows watcher, sending to `tx`. `[tracking] backend` names
-/// Linux backends only: anything but `auto` is said once and ignored.
-pub fn start(choice: BackendChoice, tx: mpsc::Sender<WatchEvent>) -> Result<Watching> {
-    if choice != BackendChoice::Auto {
-        tracing::warn!("[tracking] backend names a Linux backend; Windows has one watcher");
-    }
+/// Starts the Windows watcher, sending to `tx`.
+pub fn start(tx: mpsc::Sender<WatchEvent>) -> Result<Watching> {
     Ok(Watching {
         backend: Backend::Windows,
         idle: Box::new(NoIdle),

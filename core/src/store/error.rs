@@ -41,7 +41,8 @@ pub enum StoreError {
     /// SQLITE_FULL, ENOSPC, EDQUOT.
     #[error("the disk holding {path} is full: free some space, then start dwell again")]
     DiskFull { path: PathBuf },
-    /// The [`Cancel`] token given to [`Store::open_checked_with`] was set
+    /// The [`Cancel`](super::Cancel) token given to
+    /// [`Store::open_checked_with`](super::Store::open_checked_with) was set
     /// before the work was done. Nothing was swapped: a damaged file is still
     /// in place, and the next start checks (and salvages) it again.
     #[error("{path}: stopped before the check or salvage of the database was done (dwell was asked to stop); nothing was changed, the next start does it again")]

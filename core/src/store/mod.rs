@@ -1,6 +1,6 @@
 //! The private SQLite store: one file, `dwell.db`, in a 0700 data directory,
 //! itself 0600, in WAL mode, with append-only versioned migrations
-//! (`PRAGMA user_version`). This is the only module in `core` that does I/O.
+//! (`PRAGMA user_version`). The one module of `core` that opens a database.
 //!
 //! What is stored: consent and its time, spans (start, end, site label or
 //! "other", source), reminders, weekly notes, and each database's random

@@ -1,7 +1,7 @@
-//! The command-line pieces `dwell-agent` and `dwell-report` share, so both do
-//! them one way: the global options ([`Global`]: `--data-dir`, `--config`), and
-//! man pages and shell completions generated from a binary's real clap
-//! definition.
+//! Man pages and shell completions of `dwell-agent` and `dwell-report`,
+//! generated from each binary's real clap definition, so both do them one way.
+//! (The options both binaries take, `--data-dir` and `--config`, are
+//! `dwell_cli::Global`.)
 //!
 //! Each binary has a visible `completions SHELL` subcommand ([`CompletionsArgs`],
 //! [`print_completions`]) and a hidden `generate-assets --out DIR`
@@ -24,35 +24,6 @@ pub struct Error {
     pub path: PathBuf,
     #[source]
     pub source: std::io::Error,
-}
-
-/// The options every subcommand of both binaries takes: where the data and the
-/// config are (see `dwell_core::paths`).
-#[derive(Args, Debug, Clone, Default)]
-pub struct Global {
-    /// Where dwell keeps its data [default: $XDG_DATA_HOME/dwell]
-    #[arg(long, global = true, env = "DWELL_DATA_DIR", value_name = "DIR")]
-    pub data_dir: Option<PathBuf>,
-    /// The config file [default: $XDG_CONFIG_HOME/dwell/config.toml]
-    #[arg(long, global = true, env = "DWELL_CONFIG", value_name = "FILE")]
-    pub config: Option<PathBuf>,
-}
-
-impl Global {
-    /// The data directory in use (refused when there is no home to find it).
-    pub fn data_dir(&self) -> Result<PathBuf, dwell_core::exit::Refused> {
-        dwell_core::paths::data_dir(self.data_dir.as_deref())
-    }
-
-    /// The config file in use, whether it exists or not.
-    pub fn config_file(&self) -> Option<PathBuf> {
-        dwell_core::paths::config_file(self.config.as_deref())
-    }
-
-    /// The config in force: the file when it exists, else the defaults.
-    pub fn load_config(&self) -> Result<dwell_core::Config, dwell_core::exit::Refused> {
-        dwell_core::paths::load_config(self.config.as_deref())
-    }
 }
 
 /// `completions SHELL`: print a completion script to standard output.

@@ -8,7 +8,7 @@ use std::fmt::Write;
 
 use crate::aggregate::{Report, Trend};
 use crate::render::table::{busy_hours, title};
-use crate::text::{Lang, Words};
+use crate::text::{Label, Lang, Words};
 
 /// Escapes text for HTML content and attribute values.
 pub fn esc(s: &str) -> String {
@@ -141,11 +141,7 @@ fn head(o: &mut String, r: &Report, lang: Lang) {
 /// Days: the chart and the table of days.
 fn days(o: &mut String, r: &Report, lang: Lang) {
     let d = |s: i64| esc(&lang.duration(s));
-    let _ = writeln!(
-        o,
-        "<section>\n<h2>{}</h2>",
-        lang.t("Social time per day", "Temps social par jour")
-    );
+    let _ = writeln!(o, "<section>\n<h2>{}</h2>", lang.label(Label::PerDay));
     if r.empty {
         let _ = writeln!(o, "<p class=\"big\">{}</p>", esc(lang.empty()));
     }
@@ -153,10 +149,10 @@ fn days(o: &mut String, r: &Report, lang: Lang) {
     let _ = writeln!(
         o,
         "<table>\n<thead><tr><th>{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th></th></tr></thead>\n<tbody>",
-        lang.t("Day", "Jour"),
-        lang.t("Social time", "Temps social"),
-        lang.t("Daily limit", "Limite quotidienne"),
-        lang.t("Visits", "Visites"),
+        lang.label(Label::Day),
+        lang.label(Label::SocialTime),
+        lang.label(Label::DailyLimit),
+        lang.label(Label::Visits),
     );
     for day in &r.days {
         let date = day
@@ -198,15 +194,12 @@ fn totals(o: &mut String, r: &Report, lang: Lang) {
             let verdict = if over {
                 format!(
                     "<span class=\"over-text\">{}</span>",
-                    lang.t(
-                        "over your weekly limit",
-                        "au-delà de votre limite hebdomadaire"
-                    )
+                    lang.label(Label::OverWeekly)
                 )
             } else {
                 format!(
                     "<span class=\"ok-text\">{}</span>",
-                    lang.t("within your weekly limit", "dans votre limite hebdomadaire")
+                    lang.label(Label::WithinWeekly)
                 )
             };
             let _ = writeln!(
@@ -222,7 +215,7 @@ fn totals(o: &mut String, r: &Report, lang: Lang) {
             let _ = writeln!(
                 o,
                 "<p class=\"big\">{}{colon} <strong>{}</strong>.</p>",
-                lang.t("Total", "Total"),
+                lang.label(Label::Total),
                 d(r.total_seconds)
             );
         }
@@ -251,11 +244,11 @@ fn sites(o: &mut String, r: &Report, lang: Lang) {
         let _ = writeln!(
             o,
             "<section>\n<h2>{}</h2>\n<table>\n<thead><tr><th>{}</th><th></th><th class=\"n\">{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th></tr></thead>\n<tbody>",
-            lang.t("Top sites", "Sites principaux"),
-            lang.t("Site", "Site"),
-            lang.t("Time", "Temps"),
-            lang.t("Share", "Part"),
-            lang.t("Visits", "Visites"),
+            lang.label(Label::TopSites),
+            lang.label(Label::Site),
+            lang.label(Label::Time),
+            lang.label(Label::Share),
+            lang.label(Label::Visits),
         );
         let top = r.sites.first().map(|s| s.seconds).unwrap_or(1).max(1) as f64;
         for s in &r.sites {
@@ -277,7 +270,7 @@ fn sites(o: &mut String, r: &Report, lang: Lang) {
 fn patterns(o: &mut String, r: &Report, lang: Lang) {
     let d = |s: i64| esc(&lang.duration(s));
     let colon = lang.colon().trim_end();
-    let _ = writeln!(o, "<section>\n<h2>{}</h2>", lang.t("Patterns", "Habitudes"));
+    let _ = writeln!(o, "<section>\n<h2>{}</h2>", lang.label(Label::Patterns));
     let median = r
         .visits
         .median_seconds
@@ -286,9 +279,9 @@ fn patterns(o: &mut String, r: &Report, lang: Lang) {
     let _ = writeln!(
         o,
         "<p>{}{colon} <strong>{}</strong>, {} <strong>{median}</strong>.</p>",
-        lang.t("Visits", "Visites"),
+        lang.label(Label::Visits),
         r.visits.count,
-        lang.t("median length", "durée médiane"),
+        lang.label(Label::MedianLength),
     );
     if let Some(s) = &r.longest_streak {
         let date = s
@@ -299,7 +292,7 @@ fn patterns(o: &mut String, r: &Report, lang: Lang) {
         let _ = writeln!(
             o,
             "<p>{}{colon} <strong>{}</strong> {} {}, {}–{} ({}; {} {}).</p>",
-            lang.t("Longest streak", "Plus longue série"),
+            lang.label(Label::LongestStreak),
             d(s.social_seconds),
             lang.t("on", "le"),
             esc(&date),
@@ -316,7 +309,7 @@ fn patterns(o: &mut String, r: &Report, lang: Lang) {
 
 /// Trend: the sentence and its chart.
 fn trend(o: &mut String, r: &Report, lang: Lang) {
-    let _ = writeln!(o, "<section>\n<h2>{}</h2>", lang.t("Trend", "Tendance"));
+    let _ = writeln!(o, "<section>\n<h2>{}</h2>", lang.label(Label::Trend));
     match &r.trend {
         Some(t) => {
             let _ = writeln!(o, "<p class=\"big\">{}</p>", esc(&t.text));
@@ -336,7 +329,7 @@ fn reminders(o: &mut String, r: &Report, lang: Lang) {
         let _ = writeln!(
             o,
             "<section>\n<h2>{}</h2>\n<p>{}{colon} <strong>{}</strong>.</p>\n<table>\n<tbody>",
-            lang.t("Reminders", "Rappels"),
+            lang.label(Label::Reminders),
             lang.t("Reminders this period", "Rappels pendant la période"),
             rem.count
         );
@@ -352,10 +345,7 @@ fn reminders(o: &mut String, r: &Report, lang: Lang) {
             let _ = writeln!(
                 o,
                 "<p>{} <strong>{}</strong> {} {}.</p>",
-                lang.t(
-                    "You left social sites within 2 minutes after",
-                    "Vous avez quitté les réseaux sociaux en moins de 2 minutes après"
-                ),
+                lang.label(Label::LeftWithinTwoMinutes),
                 rem.left_social_within_2_minutes,
                 lang.t("of", "sur"),
                 rem.left_social_known
@@ -377,7 +367,7 @@ fn reflection(o: &mut String, r: &Report, lang: Lang) {
         let _ = writeln!(
             o,
             "<p class=\"muted\">{} ({}){colon}</p>\n<blockquote>{}</blockquote>",
-            lang.t("Your note last week", "Votre note de la semaine dernière"),
+            lang.label(Label::YourNoteLastWeek),
             esc(&n.week),
             esc(&n.text)
         );
@@ -386,7 +376,7 @@ fn reflection(o: &mut String, r: &Report, lang: Lang) {
         let _ = writeln!(
             o,
             "<p class=\"muted\">{} ({}){colon}</p>\n<blockquote>{}</blockquote>",
-            lang.t("Your note", "Votre note"),
+            lang.label(Label::YourNote),
             esc(&n.week),
             esc(&n.text)
         );

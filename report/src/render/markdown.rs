@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use crate::aggregate::Report;
 use crate::render::table::{busy_hours, title};
-use crate::text::{Lang, Words};
+use crate::text::{Label, Lang, Words};
 
 /// Escapes text that goes into a Markdown table cell or paragraph.
 fn md(s: &str) -> String {
@@ -48,17 +48,13 @@ fn header(o: &mut String, r: &Report, lang: Lang) {
 /// Days: the table of days.
 fn days(o: &mut String, r: &Report, lang: Lang) {
     let d = |s: i64| lang.duration(s);
-    let _ = writeln!(
-        o,
-        "## {}\n",
-        lang.t("Social time per day", "Temps social par jour")
-    );
+    let _ = writeln!(o, "## {}\n", lang.label(Label::PerDay));
     let _ = writeln!(
         o,
         "| {} | {} | {} | |",
-        lang.t("Day", "Jour"),
-        lang.t("Social time", "Temps social"),
-        lang.t("Daily limit", "Limite quotidienne")
+        lang.label(Label::Day),
+        lang.label(Label::SocialTime),
+        lang.label(Label::DailyLimit)
     );
     o.push_str("|---|--:|--:|---|\n");
     for day in &r.days {
@@ -94,19 +90,16 @@ fn totals(o: &mut String, r: &Report, lang: Lang) {
             d(r.total_seconds),
             lang.t("of", "sur"),
             d(r.weekly_threshold_seconds),
-            lang.t("for the week", "pour la semaine"),
+            lang.label(Label::ForTheWeek),
             if over {
-                lang.t(
-                    "over your weekly limit",
-                    "au-delà de votre limite hebdomadaire",
-                )
+                lang.label(Label::OverWeekly)
             } else {
-                lang.t("within your weekly limit", "dans votre limite hebdomadaire")
+                lang.label(Label::WithinWeekly)
             }
         ),
         None => d(r.total_seconds),
     };
-    let _ = writeln!(o, "\n**{}{colon}** {total}\n", lang.t("Total", "Total"));
+    let _ = writeln!(o, "\n**{}{colon}** {total}\n", lang.label(Label::Total));
     if let Some(share) = r.social_share {
         let _ = writeln!(
             o,
@@ -127,14 +120,14 @@ fn totals(o: &mut String, r: &Report, lang: Lang) {
 fn sites(o: &mut String, r: &Report, lang: Lang) {
     let d = |s: i64| lang.duration(s);
     if !r.sites.is_empty() {
-        let _ = writeln!(o, "## {}\n", lang.t("Top sites", "Sites principaux"));
+        let _ = writeln!(o, "## {}\n", lang.label(Label::TopSites));
         let _ = writeln!(
             o,
             "| {} | {} | {} | {} |",
-            lang.t("Site", "Site"),
-            lang.t("Time", "Temps"),
-            lang.t("Share", "Part"),
-            lang.t("Visits", "Visites")
+            lang.label(Label::Site),
+            lang.label(Label::Time),
+            lang.label(Label::Share),
+            lang.label(Label::Visits)
         );
         o.push_str("|---|--:|--:|--:|\n");
         for s in &r.sites {
@@ -156,7 +149,7 @@ fn patterns(o: &mut String, r: &Report, lang: Lang) {
     let d = |s: i64| lang.duration(s);
     // `:` after a bold label, with French spacing.
     let colon = lang.colon().trim_end();
-    let _ = writeln!(o, "## {}\n", lang.t("Patterns", "Habitudes"));
+    let _ = writeln!(o, "## {}\n", lang.label(Label::Patterns));
     let median = r
         .visits
         .median_seconds
@@ -165,15 +158,15 @@ fn patterns(o: &mut String, r: &Report, lang: Lang) {
     let _ = writeln!(
         o,
         "- **{}{colon}** {} ({} {median})",
-        lang.t("Visits", "Visites"),
+        lang.label(Label::Visits),
         r.visits.count,
-        lang.t("median length", "durée médiane")
+        lang.label(Label::MedianLength)
     );
     if let Some(s) = &r.longest_streak {
         let _ = writeln!(
             o,
             "- **{}{colon}** {} ({}, {}–{}, {})",
-            lang.t("Longest streak", "Plus longue série"),
+            lang.label(Label::LongestStreak),
             d(s.social_seconds),
             s.date,
             &s.start.get(11..16).unwrap_or(""),
@@ -187,29 +180,20 @@ fn patterns(o: &mut String, r: &Report, lang: Lang) {
 fn trend(o: &mut String, r: &Report, lang: Lang) {
     // `:` after a bold label, with French spacing.
     let colon = lang.colon().trim_end();
-    let trend = r
-        .trend
-        .as_ref()
-        .map(|t| t.text.clone())
-        .unwrap_or_else(|| lang.no_trend().to_owned());
+    let trend = super::trend_text(r, lang);
     let _ = writeln!(
         o,
         "- **{}{colon}** {}",
-        lang.t("Trend", "Tendance"),
+        lang.label(Label::Trend),
         md(&trend)
     );
     if let Some(rem) = &r.reminders {
-        let parts: Vec<String> = rem
-            .outcomes
-            .iter()
-            .map(|(k, v)| format!("{v} {}", lang.outcome(k, *v)))
-            .collect();
         let _ = writeln!(
             o,
             "- **{}{colon}** {} ({}); {} {} {} {}",
-            lang.t("Reminders", "Rappels"),
+            lang.label(Label::Reminders),
             rem.count,
-            parts.join(", "),
+            super::outcome_counts(rem, lang),
             lang.t(
                 "left social sites within 2 minutes after",
                 "réseaux sociaux quittés en moins de 2 minutes après"
@@ -268,7 +252,7 @@ fn reflection(o: &mut String, r: &Report, lang: Lang) {
         let _ = writeln!(
             o,
             "> **{} ({}){colon}** {}\n",
-            lang.t("Your note last week", "Votre note de la semaine dernière"),
+            lang.label(Label::YourNoteLastWeek),
             n.week,
             md(&n.text)
         );
@@ -277,7 +261,7 @@ fn reflection(o: &mut String, r: &Report, lang: Lang) {
         let _ = writeln!(
             o,
             "> **{} ({}){colon}** {}\n",
-            lang.t("Your note", "Votre note"),
+            lang.label(Label::YourNote),
             n.week,
             md(&n.text)
         );
@@ -285,7 +269,7 @@ fn reflection(o: &mut String, r: &Report, lang: Lang) {
     let _ = writeln!(
         o,
         "**{}{colon}** {}",
-        lang.t("To reflect on", "À méditer"),
+        lang.label(Label::ToReflectOn),
         md(&r.reflection.question)
     );
 }

@@ -6,8 +6,8 @@ pub mod json;
 pub mod markdown;
 pub mod table;
 
-use crate::aggregate::Report;
-use crate::text::Lang;
+use crate::aggregate::{Reminders, Report};
+use crate::text::{Lang, Words};
 
 /// Output formats of `--format`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -42,4 +42,22 @@ pub fn render(report: &Report, lang: Lang, format: Format, color: bool, width: u
         Format::Markdown => markdown::render(report, lang),
         Format::Html => html::render(report, lang),
     }
+}
+
+/// The trend's sentence, or the words saying there is not enough history yet.
+fn trend_text(r: &Report, lang: Lang) -> String {
+    r.trend
+        .as_ref()
+        .map(|t| t.text.clone())
+        .unwrap_or_else(|| lang.no_trend().to_owned())
+}
+
+/// The outcomes of the reminders with their counts: `3 shown, 1 snoozed`.
+fn outcome_counts(rem: &Reminders, lang: Lang) -> String {
+    let parts: Vec<String> = rem
+        .outcomes
+        .iter()
+        .map(|(k, v)| format!("{v} {}", lang.outcome(k, *v)))
+        .collect();
+    parts.join(", ")
 }

@@ -8,7 +8,7 @@ use std::fmt::Write;
 use chrono::{DateTime, NaiveDate};
 
 use crate::aggregate::Report;
-use crate::text::{Lang, Words};
+use crate::text::{Label, Lang, Words};
 
 /// The widest table, and the width when there is no terminal to fit.
 pub const WIDTH: usize = 80;
@@ -249,7 +249,7 @@ fn header(o: &mut String, r: &Report, lang: Lang, st: &Style, w: usize) {
 fn days(o: &mut String, r: &Report, lang: Lang, st: &Style, w: usize) {
     let d = |s: i64| lang.duration(s);
     let limit = r.daily_threshold_seconds;
-    let heading = lang.t("Social time per day", "Temps social par jour");
+    let heading = lang.label(Label::PerDay);
     let limit_text = format!(
         "{} {}",
         lang.t("daily limit", "limite quotidienne"),
@@ -324,19 +324,16 @@ fn totals(o: &mut String, r: &Report, lang: Lang, st: &Style, w: usize) {
     let total = match r.over_weekly {
         Some(over) => {
             let verdict = if over {
-                st.warn(lang.t(
-                    "over your weekly limit",
-                    "au-delà de votre limite hebdomadaire",
-                ))
+                st.warn(lang.label(Label::OverWeekly))
             } else {
-                st.good(lang.t("within your weekly limit", "dans votre limite hebdomadaire"))
+                st.good(lang.label(Label::WithinWeekly))
             };
             format!(
                 "{} {} {} {}{colon}{verdict}",
                 d(r.total_seconds),
                 lang.t("of", "sur"),
                 d(r.weekly_threshold_seconds),
-                lang.t("for the week", "pour la semaine"),
+                lang.label(Label::ForTheWeek),
             )
         }
         None if r.days.len() == 1 => d(r.total_seconds),
@@ -349,7 +346,7 @@ fn totals(o: &mut String, r: &Report, lang: Lang, st: &Style, w: usize) {
         ),
     };
     o.push_str(&wrap(
-        &format!("  {}", pad(lang.t("Total", "Total"), LABEL)),
+        &format!("  {}", pad(lang.label(Label::Total), LABEL)),
         &total,
         LABEL + 2,
         w,
@@ -372,7 +369,7 @@ fn totals(o: &mut String, r: &Report, lang: Lang, st: &Style, w: usize) {
             d(r.active_seconds)
         );
         o.push_str(&wrap(
-            &format!("  {}", pad(lang.t("Share", "Part"), LABEL)),
+            &format!("  {}", pad(lang.label(Label::Share), LABEL)),
             &text,
             LABEL + 2,
             w,
@@ -391,7 +388,7 @@ fn sites(o: &mut String, r: &Report, lang: Lang, st: &Style, w: usize) {
     }
     let d = |s: i64| lang.duration(s);
     o.push('\n');
-    let _ = writeln!(o, "{}", st.bold(lang.t("Top sites", "Sites principaux")));
+    let _ = writeln!(o, "{}", st.bold(lang.label(Label::TopSites)));
     let top = r.sites.first().map(|s| s.seconds).unwrap_or(1) as f64;
     let shown = &r.sites[..r.sites.len().min(MAX_SITES)];
     let rest: i64 = r.sites.iter().skip(MAX_SITES).map(|s| s.seconds).sum();
@@ -455,11 +452,11 @@ fn visits(o: &mut String, r: &Report, lang: Lang, st: &Style, w: usize) {
         .median_seconds
         .map(|s| lang.visit_length(s))
         .unwrap_or_default();
-    let head = st.bold(&pad(lang.t("Visits", "Visites"), LABEL));
+    let head = st.bold(&pad(lang.label(Label::Visits), LABEL));
     let text = format!(
         "{} · {} {median}",
         r.visits.count,
-        lang.t("median length", "durée médiane"),
+        lang.label(Label::MedianLength),
     );
     o.push_str(&wrap(&format!("{head}  "), &text, LABEL + 2, w));
     if let Some(s) = &r.longest_streak {
@@ -476,7 +473,7 @@ fn visits(o: &mut String, r: &Report, lang: Lang, st: &Style, w: usize) {
             lang.t("streak limit", "limite de série"),
             d(r.streak_threshold_seconds)
         );
-        let head = st.bold(&pad(lang.t("Longest streak", "Plus longue série"), LABEL));
+        let head = st.bold(&pad(lang.label(Label::LongestStreak), LABEL));
         o.push_str(&wrap(&format!("{head}  "), &text, LABEL + 2, w));
     }
 }
@@ -485,33 +482,21 @@ fn visits(o: &mut String, r: &Report, lang: Lang, st: &Style, w: usize) {
 fn trend(o: &mut String, r: &Report, lang: Lang, st: &Style, w: usize) {
     let colon = lang.colon();
     o.push('\n');
-    let trend = r
-        .trend
-        .as_ref()
-        .map(|t| t.text.clone())
-        .unwrap_or_else(|| lang.no_trend().to_owned());
-    let head = st.bold(&pad(lang.t("Trend", "Tendance"), LABEL));
+    let trend = super::trend_text(r, lang);
+    let head = st.bold(&pad(lang.label(Label::Trend), LABEL));
     o.push_str(&wrap(&format!("{head}  "), &trend, LABEL + 2, w));
     if let Some(rem) = &r.reminders {
-        let parts: Vec<String> = rem
-            .outcomes
-            .iter()
-            .map(|(k, v)| format!("{v} {}", lang.outcome(k, *v)))
-            .collect();
-        let mut text = format!("{}{colon}{}.", rem.count, parts.join(", "));
+        let mut text = format!("{}{colon}{}.", rem.count, super::outcome_counts(rem, lang));
         if rem.left_social_known > 0 {
             text.push_str(&format!(
                 " {} {} {} {}.",
-                lang.t(
-                    "You left social sites within 2 minutes after",
-                    "Vous avez quitté les réseaux sociaux en moins de 2 minutes après"
-                ),
+                lang.label(Label::LeftWithinTwoMinutes),
                 rem.left_social_within_2_minutes,
                 lang.t("of", "sur"),
                 rem.left_social_known
             ));
         }
-        let head = st.bold(&pad(lang.t("Reminders", "Rappels"), LABEL));
+        let head = st.bold(&pad(lang.label(Label::Reminders), LABEL));
         o.push_str(&wrap(&format!("{head}  "), &text, LABEL + 2, w));
     }
 }
@@ -523,18 +508,18 @@ fn notes(o: &mut String, r: &Report, lang: Lang, st: &Style, w: usize) {
         o.push('\n');
         let head = format!(
             "{} ({}){colon}",
-            lang.t("Your note last week", "Votre note de la semaine dernière"),
+            lang.label(Label::YourNoteLastWeek),
             n.week
         );
         o.push_str(&wrap(&head, &lang.quote(&for_terminal(&n.text)), 2, w));
     }
     if let Some(n) = &r.note {
         o.push('\n');
-        let head = format!("{} ({}){colon}", lang.t("Your note", "Votre note"), n.week);
+        let head = format!("{} ({}){colon}", lang.label(Label::YourNote), n.week);
         o.push_str(&wrap(&head, &lang.quote(&for_terminal(&n.text)), 2, w));
     }
     o.push('\n');
-    let head = format!("{}{colon}", lang.t("To reflect on", "À méditer"));
+    let head = format!("{}{colon}", lang.label(Label::ToReflectOn));
     o.push_str(&wrap(&st.bold(&head), &r.reflection.question, 2, w));
     if r.note.is_none() {
         let text = format!(

@@ -1,5 +1,6 @@
-//! The agent's end of the pipe door on Windows (the contract is in
-//! [`super`]): one thread with its own small tokio runtime owns the pipe
+//! Windows: the agent's door for the browser extension's native host (the
+//! contract, shared with the host, is in [`crate::pipe`]), what `watch/bus`
+//! is on Linux: one thread with its own small tokio runtime owns the pipe
 //! `\\.\pipe\dwell-<SID>`, accepts connections, checks each caller's process,
 //! and turns requests into the [`WatchEvent`]s the bus door sends on Linux
 //! (`Tab`, `TabGone`, `PauseResult`), answering each tab report with the run
@@ -8,7 +9,7 @@
 //! - **Who**: an access list for the current user alone, remote clients
 //!   refused, the first instance created as first (a pipe of that name made by
 //!   another process first is never served: the agent says so and tries again
-//!   later), and each caller's image checked ([`super::is_native_host`]): any
+//!   later), and each caller's image checked ([`crate::pipe::is_native_host`]): any
 //!   other program is disconnected at once, logged once, then counted.
 //! - **Never a deadlock**: each connection has its own task, which reads its
 //!   next request as soon as the last is answered; a request waits for the
@@ -28,9 +29,9 @@ use std::time::Duration;
 use tokio::net::windows::named_pipe::{NamedPipeServer, ServerOptions};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{pipe_name, read_frame, sys, write_frame, Checked, Reply, Request};
+use super::WatchEvent;
 use crate::door::Answer;
-use crate::watch::WatchEvent;
+use crate::pipe::{pipe_name, read_frame, sys, write_frame, Checked, Reply, Request};
 
 /// How long a tab report waits for the run loop's answer (it answers at once).
 pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(2);
@@ -76,19 +77,22 @@ impl Drop for PipeHandle {
     }
 }
 
-/// Starts the pipe thread, which sends what the native hosts report to `tx`.
-pub fn spawn(tx: mpsc::Sender<WatchEvent>) -> std::io::Result<PipeHandle> {
+/// Starts serving the door, sending what the native hosts report to `tx`;
+/// the guard ([`PipeHandle`]) stops it when dropped.
+pub fn spawn(tx: mpsc::Sender<WatchEvent>) -> std::io::Result<Box<dyn Send>> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let (stop_tx, stop_rx) = oneshot::channel();
     let thread = std::thread::Builder::new()
         .name("pipe-door".into())
-        .spawn(move || runtime.block_on(serve(Pipe::new, super::is_native_host, tx, stop_rx)))?;
-    Ok(PipeHandle {
+        .spawn(move || {
+            runtime.block_on(serve(Pipe::new, crate::pipe::is_native_host, tx, stop_rx))
+        })?;
+    Ok(Box::new(PipeHandle {
         stop: Some(stop_tx),
         thread: Some(thread),
-    })
+    }))
 }
 
 /// What the door counts and logs once (shared by the connections' tasks).
@@ -196,27 +200,7 @@ async fn serve(
         if connected.is_err() {
             continue;
         }
-        let image = sys::pipe_client_pid(&conn)
-            .and_then(sys::process_image)
-            .ok();
-        if !allowed(image.as_deref()) {
-            if Counts::first(&counts.refused) {
-                tracing::warn!("refused a program that is not dwell's native host on dwell's pipe (logged once, then counted)");
-            }
-            tracing::debug!(
-                refused = counts.refused.load(Ordering::Relaxed),
-                "refused a caller on the pipe"
-            );
-            let _ = conn.disconnect();
-            continue;
-        }
-        if counts.live.load(Ordering::Relaxed) >= MAX_CLIENTS {
-            if Counts::first(&counts.dropped) {
-                tracing::warn!(
-                    max = MAX_CLIENTS,
-                    "too many native hosts at once; the excess is disconnected (logged once, then counted)"
-                );
-            }
+        if !admitted(&conn, allowed, &counts) {
             let _ = conn.disconnect();
             continue;
         }
@@ -229,6 +213,32 @@ async fn serve(
         };
         tokio::spawn(client.serve(conn));
     }
+}
+
+/// Whether the caller on `conn` is served: a process `allowed` takes, while
+/// fewer than [`MAX_CLIENTS`] are. A refusal is logged once, then counted.
+fn admitted(conn: &NamedPipeServer, allowed: fn(Option<&str>) -> bool, counts: &Counts) -> bool {
+    let image = sys::pipe_client_pid(conn).and_then(sys::process_image).ok();
+    if !allowed(image.as_deref()) {
+        if Counts::first(&counts.refused) {
+            tracing::warn!("refused a program that is not dwell's native host on dwell's pipe (logged once, then counted)");
+        }
+        tracing::debug!(
+            refused = counts.refused.load(Ordering::Relaxed),
+            "refused a caller on the pipe"
+        );
+        return false;
+    }
+    if counts.live.load(Ordering::Relaxed) >= MAX_CLIENTS {
+        if Counts::first(&counts.dropped) {
+            tracing::warn!(
+                max = MAX_CLIENTS,
+                "too many native hosts at once; the excess is disconnected (logged once, then counted)"
+            );
+        }
+        return false;
+    }
+    true
 }
 
 /// One connected native host.

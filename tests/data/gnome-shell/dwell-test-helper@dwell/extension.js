@@ -1,9 +1,10 @@
 // dwell end-to-end tests only: never install this in a real session.
 //
-// The ES-module twin of ../../legacy/dwell-test-helper@dwell/extension.js, for GNOME Shell
-// 45 and later (which load nothing else): keep the two alike. The harness installs it with
-// a metadata.json whose shell-version names the running major, so GNOME's version check
-// stays on.
+// The one source, an ES module as GNOME Shell 45 and later load it; the harness makes the
+// legacy (imports.*) build GNOME Shell 43 and 44 load from it when it installs it
+// (legacy_build in tests/src/wayland/gnome_helper.rs: the import lines, the class line and
+// console.log are swapped). The harness installs it with a metadata.json whose
+// shell-version names the running major, so GNOME's version check stays on.
 //
 // org.gnome.Shell.Eval is disabled, so the tests drive the shell through this extension
 // instead. It
