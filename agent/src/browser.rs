@@ -29,8 +29,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::door::TabFacts;
 use crate::files::write_private;
-use crate::words::refused;
 use dwell_cli::Global;
+
+/// Windows: the manifests registered under `HKCU` instead of directories.
+pub mod registry;
 
 /// The native-messaging host's name (the manifest's file name without `.json`).
 pub const HOST_NAME: &str = "org.dwell.agent";
@@ -273,7 +275,7 @@ pub fn hosts_dir(browser: &str, home: &Path, config_home: &Path) -> Option<PathB
 /// build or an install without it), `agent_exe` itself, which also serves as
 /// the host. The flag says whether it fell back.
 pub fn host_program(agent_exe: &Path) -> (PathBuf, bool) {
-    let host = agent_exe.with_file_name(HOST_PROGRAM);
+    let host = agent_exe.with_file_name(format!("{HOST_PROGRAM}{}", std::env::consts::EXE_SUFFIX));
     if host.is_file() {
         (host, false)
     } else {
@@ -300,12 +302,13 @@ pub fn host_manifest(browser: &str, exe: &Path) -> String {
 }
 
 /// Where the manifests go: `(browser, directory)`.
+#[cfg(not(windows))]
 fn targets(args: &BrowserArgs) -> Result<Vec<(&'static str, PathBuf)>> {
     let names = args.browser.names();
     if let Some(dir) = &args.profile_dir {
         let names: Vec<&str> = names.into_iter().filter(|b| *b != "firefox").collect();
         if names.is_empty() {
-            return Err(refused(
+            return Err(crate::words::refused(
                 "--profile-dir is a Chromium-family --user-data-dir; Firefox reads ~/.mozilla/native-messaging-hosts",
             ));
         }
@@ -315,9 +318,12 @@ fn targets(args: &BrowserArgs) -> Result<Vec<(&'static str, PathBuf)>> {
     let home = std::env::var_os("HOME")
         .filter(|h| !h.is_empty())
         .map(PathBuf::from)
-        .ok_or_else(|| refused("HOME is not set: cannot tell where the browsers look"))?;
-    let config_home = dwell_core::paths::config_home()
-        .ok_or_else(|| refused("cannot tell the config directory: set HOME or XDG_CONFIG_HOME"))?;
+        .ok_or_else(|| {
+            crate::words::refused("HOME is not set: cannot tell where the browsers look")
+        })?;
+    let config_home = dwell_core::paths::config_home().ok_or_else(|| {
+        crate::words::refused("cannot tell the config directory: set HOME or XDG_CONFIG_HOME")
+    })?;
     Ok(names
         .into_iter()
         .filter_map(|b| hosts_dir(b, &home, &config_home).map(|d| (b, d)))
@@ -373,6 +379,9 @@ fn install(cli: &Global, args: &BrowserArgs) -> Result<()> {
             exe.display()
         );
     }
+    #[cfg(windows)]
+    registry::install(args, &exe)?;
+    #[cfg(not(windows))]
     for (browser, dir) in targets(args)? {
         std::fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create {}", dir.display()))?;
@@ -408,6 +417,15 @@ fn uninstall(args: &BrowserArgs) -> Result<()> {
 
 /// Removes the host manifests of `args`, saying each; how many there were.
 fn remove_hosts(args: &BrowserArgs) -> Result<usize> {
+    #[cfg(windows)]
+    return registry::remove(args);
+    #[cfg(not(windows))]
+    remove_manifests(args)
+}
+
+/// [`remove_hosts`] where browsers look in directories.
+#[cfg(not(windows))]
+fn remove_manifests(args: &BrowserArgs) -> Result<usize> {
     let mut removed = 0;
     for (browser, dir) in targets(args)? {
         let path = dir.join(format!("{HOST_NAME}.json"));
@@ -612,14 +630,15 @@ mod tests {
     fn manifests_run_the_small_host_next_to_the_agent_or_else_the_agent() {
         let dir = tempfile::tempdir().unwrap();
         let agent = dir.path().join("dwell-agent");
+        let host_file = format!("{HOST_PROGRAM}{}", std::env::consts::EXE_SUFFIX);
         std::fs::write(&agent, "").unwrap();
         // No dwell-native-host beside it: the agent itself, and a note.
         assert_eq!(host_program(&agent), (agent.clone(), true));
         // A directory of that name is no program.
-        std::fs::create_dir(dir.path().join(HOST_PROGRAM)).unwrap();
+        std::fs::create_dir(dir.path().join(&host_file)).unwrap();
         assert_eq!(host_program(&agent), (agent.clone(), true));
-        std::fs::remove_dir(dir.path().join(HOST_PROGRAM)).unwrap();
-        let host = dir.path().join(HOST_PROGRAM);
+        std::fs::remove_dir(dir.path().join(&host_file)).unwrap();
+        let host = dir.path().join(&host_file);
         std::fs::write(&host, "").unwrap();
         assert_eq!(host_program(&agent), (host.clone(), false));
         let m: serde_json::Value =

@@ -35,6 +35,7 @@ pub mod files;
 pub mod lock;
 pub mod native_host;
 pub mod notify;
+pub mod pipe;
 pub mod reload;
 pub mod remind;
 pub mod run;

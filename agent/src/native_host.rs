@@ -14,16 +14,19 @@
 //!   `focused` (booleans); or the employee's choice on the pause page,
 //!   `{"pause_result": "continued"|"closed"}`. Anything else is dropped and
 //!   counted; its content is never logged.
-//! - **On:** the facts go to the running agent over its session-bus name
-//!   ([`crate::door::NAME`], method `Tab`), the same door the KWin script
-//!   and the GNOME extension use; a choice goes through `PauseResult`. No
-//!   socket of its own. When the agent appears on the bus later, the last facts
-//!   are sent again. Only to an owner of that name whose process is
-//!   `dwell-agent` ([`crate::watch::trust`]). One call at a time, each with a
+//! - **On:** the facts go to the running agent; a choice too. On Linux
+//!   (`bus`) over its session-bus name ([`crate::door::NAME`], methods `Tab`
+//!   and `PauseResult`), the same door the KWin script and the GNOME extension
+//!   use, only to an owner of that name whose process is `dwell-agent`; when
+//!   the agent appears on the bus later, the last facts are sent again, and
+//!   the connection is read all the time (its one stream carries only the
+//!   agent's `NameOwnerChanged`). On Windows (`pipe`) over the agent's named
+//!   pipe ([`crate::pipe`]), only to a server whose process is
+//!   `dwell-agent.exe`, tried again while facts wait and no agent answers.
+//!   Either way: no socket of its own, one call at a time, each with a
 //!   timeout; facts arriving meanwhile replace the waiting ones, so a burst of
-//!   any size ends with the last facts delivered. The connection is read all
-//!   the time (its one stream carries only the agent's `NameOwnerChanged`).
-//!   Dropped messages are logged once, then counted.
+//!   any size ends with the last facts delivered. Dropped messages are logged
+//!   once, then counted.
 //! - **Out:** `{"dwell":"on"}` or `{"dwell":"off"}` (no agent running), framed
 //!   the same way, each time that changes; and `{"pause": {...}}` ([`Pause`])
 //!   when the agent's answer to a tab report is to show the pause page. Only
