@@ -249,6 +249,8 @@ mod tests {
             lang: "en".into(),
             continue_label: "Continue".into(),
             close: "Close tab".into(),
+            site: "youtube.com".into(),
+            breath: "5".into(),
         }
     }
 
