@@ -157,20 +157,43 @@ fn plan_line(p: &crate::fit::PlanWeek, lang: Lang) -> String {
     text
 }
 
-/// How often the pause page ended in Continue or Close tab.
+/// How often the pause page ended in Continue or Close tab. Not "after the
+/// breath": the breath may be off, or changed during the period.
 fn pause_line(p: &crate::fit::PausePage, lang: Lang) -> String {
     let colon = lang.colon();
+    let times = |n: usize| match (lang, n) {
+        (Lang::En, 1) => "1 time".to_owned(),
+        (Lang::En, n) => format!("{n} times"),
+        (Lang::Fr, n) => format!("{n}\u{a0}fois"),
+    };
+    let (shown, continued, closed) = (times(p.shown), times(p.continued), times(p.closed));
     match lang {
-        Lang::En => format!(
-            "shown {} time{}{colon}{} continued after the breath, {} closed the tab",
-            p.shown,
-            if p.shown == 1 { "" } else { "s" },
-            p.continued,
-            p.closed
-        ),
-        Lang::Fr => format!(
-            "affichée {} fois{colon}{} fois continué après la pause, {} fois l'onglet fermé",
-            p.shown, p.continued, p.closed
-        ),
+        Lang::En => format!("shown {shown}{colon}continued {continued}, closed the tab {closed}"),
+        Lang::Fr => {
+            format!("affichée {shown}{colon}poursuivi {continued}, onglet fermé {closed}")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fit::PausePage;
+
+    #[test]
+    fn the_pause_line_counts_each_outcome_with_its_unit() {
+        let p = PausePage {
+            shown: 3,
+            continued: 1,
+            closed: 2,
+        };
+        assert_eq!(
+            pause_line(&p, Lang::En),
+            "shown 3 times: continued 1 time, closed the tab 2 times"
+        );
+        assert_eq!(
+            pause_line(&p, Lang::Fr),
+            "affichée 3\u{a0}fois\u{a0}: poursuivi 1\u{a0}fois, onglet fermé 2\u{a0}fois"
+        );
     }
 }
