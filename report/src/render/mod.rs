@@ -134,9 +134,10 @@ fn plan_line(p: &crate::fit::PlanWeek, lang: Lang) -> String {
             "pas encore commencé{colon}{} semaines pour descendre à {goal} par jour",
             p.weeks
         ),
-        (Lang::En, w) => format!("week {w} of {}{colon}{step} a day (goal {goal})", p.weeks),
+        // A comma, not a second colon after the label's.
+        (Lang::En, w) => format!("week {w} of {}, {step} a day (goal {goal})", p.weeks),
         (Lang::Fr, w) => format!(
-            "semaine {w} sur {}{colon}{step} par jour (objectif {goal})",
+            "semaine {w} sur {}, {step} par jour (objectif {goal})",
             p.weeks
         ),
     };
@@ -148,8 +149,8 @@ fn plan_line(p: &crate::fit::PlanWeek, lang: Lang) -> String {
                 days_words(lang, p.days as i64)
             ),
             Lang::Fr => format!(
-                "; respectée {within} {} sur {}",
-                if within > 1 { "jours" } else { "jour" },
+                "; respectée {} sur {}",
+                days_words(lang, within as i64),
                 p.days
             ),
         });
