@@ -226,8 +226,13 @@ api.tabs.onRemoved.addListener((id) => paused.delete(id));
 
 api.tabs.onActivated.addListener(() => report());
 api.tabs.onUpdated.addListener((id, change, tab) => {
-  // A tab that left its pause page some other way: forget the address.
-  if ("url" in change && paused.has(id) && !change.url.startsWith(PAUSE_PAGE)) {
+  // A tab that left its pause page some other way: forget the address. Until
+  // the pause page is there, an address change is the site's own navigation
+  // finishing (a redirect, an upgrade to https) and the page still comes.
+  const entry = "url" in change ? paused.get(id) : undefined;
+  if (entry && change.url.startsWith(PAUSE_PAGE)) {
+    entry.shown = true;
+  } else if (entry && entry.shown) {
     paused.delete(id);
   }
   // A new tab's address is known only after activation; a page that becomes

@@ -55,7 +55,7 @@ pub struct PlanWeek {
 #[derive(Debug, Serialize, Default)]
 pub struct PausePage {
     pub shown: usize,
-    /// Continue, after the breath.
+    /// Continue (after the breath, if there was one).
     pub continued: usize,
     pub closed: usize,
 }

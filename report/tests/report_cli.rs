@@ -774,6 +774,16 @@ fn the_table_fits_the_terminal_down_to_60_columns() {
     }
     // Not a terminal, no COLUMNS: 80, as the golden files.
     with_own_limits(&env);
+    // The site limits' rows fit too: aligned under their label, or as sentences.
+    for lang in ["C.UTF-8", "fr_CA.UTF-8"] {
+        for (columns, width) in [("60", 60), ("70", 70)] {
+            let vars = [("LANG", lang), ("COLUMNS", columns)];
+            let o = env.run_in(&env.data(), &["week", "--last"], &vars);
+            let text = String::from_utf8(o.stdout).unwrap();
+            fits(&text, width, &format!("{lang} {columns} site limits"));
+            assert!(text.contains("youtube.com"), "{text}");
+        }
+    }
     assert_eq!(
         env.ok(&["week", "--last"]),
         std::fs::read_to_string(

@@ -692,6 +692,212 @@ fn over_the_limit_the_pause_page_shows_and_continue_goes_back() {
     assert!(!host_out.contains(TOKEN));
 }
 
+/// [`PAUSE_CONFIG`] with a 3 s breath before Continue works.
+fn breath_config(lang: &str) -> String {
+    PAUSE_CONFIG
+        .replace("pause_breath = \"0\"", "pause_breath = \"3s\"")
+        .replace("language = \"en\"", &format!("language = \"{lang}\""))
+}
+
+/// Waits for the pause page to take the tab `tab`, connects to it, and waits for its words
+/// (the breath starts when they are there).
+fn pause_page_in(b: &Browsing, tab: &str) -> DevtoolsPage {
+    let mut page = None;
+    let shown = wait_until(Duration::from_secs(10), || {
+        page = target_at(b.devtools, PAUSE_PAGE);
+        page.is_some()
+    });
+    assert!(
+        shown,
+        "no pause page: {}\nagent:\n{}",
+        targets(b.devtools),
+        b.agent.stderr_text()
+    );
+    let page = page.expect("the pause page");
+    assert_eq!(page["id"].as_str(), Some(tab), "{page}");
+    let mut ws = DevtoolsPage::connect(
+        page["webSocketDebuggerUrl"]
+            .as_str()
+            .expect("a WebSocket address"),
+    );
+    assert!(wait_until(Duration::from_secs(5), || {
+        ws.eval("document.getElementById('close').textContent")
+            .as_str()
+            .is_some_and(|s| !s.is_empty())
+    }));
+    ws
+}
+
+/// The pause page's buttons: whether Continue and Close are disabled, and the breath line.
+fn buttons(ws: &mut DevtoolsPage) -> (bool, bool, String) {
+    let v = ws.eval(
+        "[document.getElementById('continue').disabled, \
+          document.getElementById('close').disabled, \
+          document.getElementById('breath').textContent]",
+    );
+    (
+        v[0].as_bool().expect("continue.disabled"),
+        v[1].as_bool().expect("close.disabled"),
+        v[2].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+/// With `pause_breath = "3s"`: on the pause page Close works at once but Continue only after
+/// the breath, with a countdown (an early click does nothing); then it goes back and is stored
+/// `continued`. Close right away on the next site is stored `closed`. After a switch to French
+/// (live config), the page's words and countdown are French.
+#[test]
+fn the_pause_pages_continue_waits_for_the_breath_and_close_does_not() {
+    let desktop = Desktop::start(DesktopOptions::default());
+    let b = start_browsing_with(&desktop, &breath_config("en"));
+    // Facebook under the limit, 3 s there pass the 2 s limit; away and back: the pause page.
+    let fb = new_tab(b.devtools, &url("www.facebook.com"));
+    let fb_url = "://www.facebook.com/";
+    thread::sleep(Duration::from_millis(3000));
+    let docs = new_tab(b.devtools, &url("docs.example.com"));
+    thread::sleep(Duration::from_millis(1000));
+    activate(b.devtools, &fb);
+    let mut ws = pause_page_in(&b, &fb);
+    let seen = Instant::now();
+    let (cont, close, line) = buttons(&mut ws);
+    assert!(cont, "Continue is active at once");
+    assert!(!close, "Close is not active at once");
+    let left: u32 = line
+        .strip_prefix("Take a breath. Continue in ")
+        .and_then(|s| s.strip_suffix("s."))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no countdown: {line:?}"));
+    assert!((1..=3).contains(&left), "{line:?}");
+    // An early click does nothing: the page stays.
+    ws.eval("document.getElementById('continue').click()");
+    thread::sleep(Duration::from_millis(700));
+    assert!(
+        target_at(b.devtools, PAUSE_PAGE).is_some(),
+        "an early Continue left the page: {}",
+        targets(b.devtools)
+    );
+    // The countdown goes on, then Continue works and the line is gone.
+    let mut lines = vec![line];
+    let ready = wait_until(Duration::from_secs(10), || {
+        let (cont, _, line) = buttons(&mut ws);
+        if lines.last() != Some(&line) {
+            lines.push(line);
+        }
+        !cont
+    });
+    let waited = seen.elapsed();
+    assert!(ready, "Continue never became active: {lines:?}");
+    assert!(
+        waited >= Duration::from_millis(1500),
+        "Continue active after {waited:?}, before the breath"
+    );
+    assert!(lines.len() >= 3, "the countdown did not count: {lines:?}");
+    assert_eq!(buttons(&mut ws).2, "", "{lines:?}");
+    ws.eval("document.getElementById('continue').click()");
+    let back = wait_until(Duration::from_secs(3), || {
+        target_at(b.devtools, fb_url).is_some() && target_at(b.devtools, PAUSE_PAGE).is_none()
+    });
+    assert!(back, "not back on the site: {}", targets(b.devtools));
+
+    // Reddit, opened over the limit: its pause page; Close works at once, during the breath.
+    activate(b.devtools, &docs);
+    thread::sleep(Duration::from_millis(500));
+    let reddit = new_tab(b.devtools, &url("old.reddit.com"));
+    let mut ws = pause_page_in(&b, &reddit);
+    let (cont, close, _) = buttons(&mut ws);
+    assert!(
+        cont && !close,
+        "Continue active or Close not active at first"
+    );
+    ws.eval("document.getElementById('close').click()");
+    let closed = wait_until(Duration::from_secs(3), || {
+        targets(b.devtools)
+            .as_array()
+            .is_some_and(|a| !a.iter().any(|t| t["id"].as_str() == Some(&reddit)))
+    });
+    assert!(closed, "the tab stayed open: {}", targets(b.devtools));
+    let outcomes = |b: &Browsing| {
+        sqlite_json(
+            &b.dwell.db(),
+            "SELECT outcome, message FROM reminders WHERE kind = 'pause_page' ORDER BY at",
+        )
+    };
+    assert!(
+        wait_until(Duration::from_secs(5), || {
+            let rows = outcomes(&b);
+            rows[0]["outcome"] == "continued" && rows[1]["outcome"] == "closed"
+        }),
+        "{}",
+        outcomes(&b)
+    );
+
+    // In French (the config changed while running): the page's own words and the countdown.
+    fs::write(&b.dwell.config, breath_config("fr")).expect("write config");
+    assert!(
+        b.agent
+            .wait_for_stderr(Duration::from_secs(5), |e| e.contains("config reloaded")),
+        "{}",
+        b.agent.stderr_text()
+    );
+    activate(b.devtools, &docs);
+    thread::sleep(Duration::from_millis(500));
+    let insta = new_tab(b.devtools, &url("www.instagram.com"));
+    let mut ws = pause_page_in(&b, &insta);
+    let w = ws.eval(
+        "[document.documentElement.lang, document.title, \
+          ...[...document.querySelectorAll('#today-label, #limit-label, #limit, #breath, #continue, #close')]\
+          .map(e => e.textContent)]",
+    );
+    let w: Vec<&str> = w
+        .as_array()
+        .expect("the page's words")
+        .iter()
+        .map(|v| v.as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        w[..5],
+        [
+            "fr-CA",
+            "Une pause",
+            "Médias sociaux aujourd'hui\u{a0}:",
+            "Votre limite quotidienne\u{a0}:",
+            "2\u{a0}s",
+        ],
+        "{w:?}"
+    );
+    assert!(
+        w[5].starts_with("Prenez une respiration. Continuer dans ") && w[5].ends_with("\u{a0}s."),
+        "{w:?}"
+    );
+    assert_eq!(w[6..], ["Continuer", "Fermer l'onglet"], "{w:?}");
+    ws.eval("document.getElementById('close').click()");
+    assert!(
+        wait_until(Duration::from_secs(5), || outcomes(&b)[2]["outcome"]
+            == "closed"),
+        "{}",
+        outcomes(&b)
+    );
+
+    let stopped = b.agent.terminate();
+    assert_eq!(stopped.code(), Some(0), "{}", b.agent.stderr_text());
+    b.browser.terminate();
+    let rows = outcomes(&b);
+    let got: Vec<(&str, &str)> = rows
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| {
+            let m = r["message"].as_str().unwrap_or("");
+            (r["outcome"].as_str().unwrap_or(""), &m[..m.len().min(3)])
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [("continued", "en-"), ("closed", "en-"), ("closed", "fr-")],
+        "{rows}"
+    );
+}
+
 /// The host on its own: bad messages are dropped and counted (never echoed), the answer
 /// says dwell is off with no agent, and it exits cleanly at the end of its input.
 #[test]

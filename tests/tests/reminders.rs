@@ -504,3 +504,68 @@ fn clicking_a_reminder_opens_the_report_and_closing_one_is_dismissed() {
     let recs = agent.stop();
     assert_eq!(recs.len(), 2, "{recs:?}");
 }
+
+/// `[limits.sites]`: x.com (the window's site) crosses its own 3 s limit and one reminder
+/// names it, stored as kind `site`; the daily stage (6 s) then replaces it on screen, never
+/// beside it.
+#[test]
+fn a_site_over_its_own_limit_is_named_and_the_daily_reminder_replaces_it() {
+    let desktop = Desktop::start(DesktopOptions::with_dunst());
+    let watcher = desktop.watch_notifications();
+    let agent = Agent::start(
+        &desktop,
+        &config("6s", "[1.0]", "[limits.sites]\n\"x.com\" = \"3s\"\n"),
+    );
+    let _window = social_window(&desktop);
+    let focused = epoch_now();
+
+    let notes = wait_dwell(&watcher, 1, Duration::from_secs(10));
+    assert_eq!(notes.len(), 1, "{notes:#?}\n{}", desktop.diagnostics());
+    let site = &notes[0];
+    assert!(
+        site.summary.contains("x.com") || site.body.contains("x.com"),
+        "the site is not named: {site:#?}"
+    );
+    let late = site.time - (focused + 3.0);
+    assert!(
+        late.abs() < 1.0,
+        "site reminder {late:+.3} s from its crossing"
+    );
+    assert_eq!(site.replaces_id, 0, "{site:#?}");
+    require_dunstctl();
+    assert_eq!(
+        desktop.run_ok("dunstctl", ["count", "displayed"]).trim(),
+        "1"
+    );
+
+    let notes = wait_dwell(&watcher, 2, Duration::from_secs(10));
+    assert_eq!(notes.len(), 2, "{notes:#?}\n{}", desktop.diagnostics());
+    let daily = &notes[1];
+    assert!(daily.summary.contains("6s"), "{daily:#?}");
+    assert_ne!(
+        daily.replaces_id, 0,
+        "the daily reminder stacked: {daily:#?}"
+    );
+    assert_eq!(
+        desktop.run_ok("dunstctl", ["count", "displayed"]).trim(),
+        "1",
+        "notifications on screen"
+    );
+    // No third one: each limit's reminder once.
+    thread::sleep(Duration::from_millis(1500));
+    assert_eq!(dwell_notes(&watcher).len(), 2);
+
+    let recs = agent.stop();
+    let kinds: Vec<&str> = recs.iter().filter_map(|r| r["kind"].as_str()).collect();
+    assert_eq!(kinds, ["site", "stage"], "{recs:?}");
+    assert!(
+        recs[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("en-")),
+        "{recs:?}"
+    );
+    // The log says which kind went out, never the site.
+    let log = agent.child.stderr_text();
+    assert!(log.contains("reminder"), "{log}");
+    assert!(!log.contains("x.com"), "{log}");
+}

@@ -359,7 +359,7 @@ fn reminders(o: &mut String, r: &Report, lang: Lang) {
 /// The site limits, the plan and the pause page, where they apply.
 fn fit(o: &mut String, r: &Report, lang: Lang) {
     let lines = super::fit_lines(r, lang);
-    if lines.is_empty() {
+    if lines.is_empty() && r.site_limits.is_empty() {
         return;
     }
     let colon = lang.colon().trim_end();
@@ -368,6 +368,7 @@ fn fit(o: &mut String, r: &Report, lang: Lang) {
         "<section>\n<h2>{}</h2>",
         lang.t("Your own limits", "Vos propres limites")
     );
+    site_limits(o, r, lang);
     for (label, text) in lines {
         let _ = writeln!(
             o,
@@ -377,6 +378,38 @@ fn fit(o: &mut String, r: &Report, lang: Lang) {
         );
     }
     o.push_str("</section>\n");
+}
+
+/// The sites with a limit of their own: a table of each one's time, its
+/// limit a day and the days over it (flagged like a day over the limit).
+fn site_limits(o: &mut String, r: &Report, lang: Lang) {
+    let rows = super::site_limit_rows(r, lang);
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        o,
+        "<table>\n<thead><tr><th>{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th></th></tr></thead>\n<tbody>",
+        lang.label(Label::SiteLimits),
+        lang.label(Label::Time),
+        lang.t("Limit", "Limite"),
+    );
+    for (s, [site, total, limit, over]) in r.site_limits.iter().zip(&rows) {
+        let class = if s.days_over > 0 {
+            "over-text"
+        } else {
+            "muted"
+        };
+        let _ = writeln!(
+            o,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td><span class=\"{class}\">{}</span></td></tr>",
+            esc(&for_terminal(site)),
+            esc(total),
+            esc(limit),
+            esc(over)
+        );
+    }
+    o.push_str("</tbody>\n</table>\n");
 }
 
 /// Reflection: the notes and the question.

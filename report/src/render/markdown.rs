@@ -181,6 +181,14 @@ fn patterns(o: &mut String, r: &Report, lang: Lang) {
 /// The site limits, the plan and the pause page, where they apply.
 fn fit(o: &mut String, r: &Report, lang: Lang) {
     let colon = lang.colon().trim_end();
+    if !r.site_limits.is_empty() {
+        let _ = writeln!(
+            o,
+            "- **{}{colon}** {}",
+            lang.label(Label::SiteLimits),
+            md(&super::site_limits_line(r, lang))
+        );
+    }
     for (label, text) in super::fit_lines(r, lang) {
         let _ = writeln!(o, "- **{}{colon}** {}", lang.label(label), md(&text));
     }

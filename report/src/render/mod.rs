@@ -62,15 +62,13 @@ fn outcome_counts(rem: &Reminders, lang: Lang) -> String {
     parts.join(", ")
 }
 
-/// The lines of limits that fit a person, each where it applies: the sites
-/// with a limit of their own, the plan's step and how the week went against
-/// it, and how the pause page ended. One definition for the table,
-/// Markdown and HTML (each escapes the text its own way).
+/// The lines of limits that fit a person, each where it applies: the plan's
+/// step and how the week went against it, and how the pause page ended. One
+/// definition for the table, Markdown and HTML (each escapes the text its own
+/// way). The sites with a limit of their own come before, one row each
+/// ([`site_limit_rows`]), or as one line in Markdown ([`site_limits_line`]).
 fn fit_lines(r: &Report, lang: Lang) -> Vec<(Label, String)> {
     let mut out = Vec::new();
-    if !r.site_limits.is_empty() {
-        out.push((Label::SiteLimits, site_limits_line(r, lang)));
-    }
     if let Some(p) = &r.plan {
         out.push((Label::Plan, plan_line(p, lang)));
     }
@@ -90,12 +88,11 @@ fn days_words(lang: Lang, n: i64) -> String {
     }
 }
 
-/// Each limited site: its time, its limit and the days over it.
-fn site_limits_line(r: &Report, lang: Lang) -> String {
+/// Each limited site, in the order of the report: the site, its time, its
+/// limit a day (`5m a day`) and the days over it (`over on 4 days`).
+fn site_limit_rows(r: &Report, lang: Lang) -> Vec<[String; 4]> {
     let d = |s: i64| lang.duration(s);
-    let colon = lang.colon();
-    let parts: Vec<String> = r
-        .site_limits
+    r.site_limits
         .iter()
         .map(|s| {
             let over = match (lang, s.days_over) {
@@ -104,13 +101,23 @@ fn site_limits_line(r: &Report, lang: Lang) -> String {
                 (Lang::En, n) => format!("over on {}", days_words(lang, n)),
                 (Lang::Fr, n) => format!("dépassée {}", days_words(lang, n)),
             };
-            let (site, total, limit) = (&s.site, d(s.seconds), d(s.limit_seconds));
-            match lang {
-                Lang::En => format!("{site}{colon}{total} in all, {limit} a day allowed, {over}"),
-                Lang::Fr => {
-                    format!("{site}{colon}{total} en tout, limite de {limit} par jour, {over}")
-                }
-            }
+            let limit = match lang {
+                Lang::En => format!("{} a day", d(s.limit_seconds)),
+                Lang::Fr => format!("{} par jour", d(s.limit_seconds)),
+            };
+            [s.site.clone(), d(s.seconds), limit, over]
+        })
+        .collect()
+}
+
+/// Each limited site on one line: its time, its limit and the days over it.
+fn site_limits_line(r: &Report, lang: Lang) -> String {
+    let colon = lang.colon();
+    let parts: Vec<String> = site_limit_rows(r, lang)
+        .into_iter()
+        .map(|[site, total, limit, over]| match lang {
+            Lang::En => format!("{site}{colon}{total} in all, {limit} allowed, {over}"),
+            Lang::Fr => format!("{site}{colon}{total} en tout, limite de {limit}, {over}"),
         })
         .collect();
     parts.join("; ")
@@ -127,9 +134,10 @@ fn plan_line(p: &crate::fit::PlanWeek, lang: Lang) -> String {
             "pas encore commencé{colon}{} semaines pour descendre à {goal} par jour",
             p.weeks
         ),
-        (Lang::En, w) => format!("week {w} of {}{colon}{step} a day (goal {goal})", p.weeks),
+        // A comma, not a second colon after the label's.
+        (Lang::En, w) => format!("week {w} of {}, {step} a day (goal {goal})", p.weeks),
         (Lang::Fr, w) => format!(
-            "semaine {w} sur {}{colon}{step} par jour (objectif {goal})",
+            "semaine {w} sur {}, {step} par jour (objectif {goal})",
             p.weeks
         ),
     };
@@ -141,8 +149,8 @@ fn plan_line(p: &crate::fit::PlanWeek, lang: Lang) -> String {
                 days_words(lang, p.days as i64)
             ),
             Lang::Fr => format!(
-                "; respectée {within} {} sur {}",
-                if within > 1 { "jours" } else { "jour" },
+                "; respectée {} sur {}",
+                days_words(lang, within as i64),
                 p.days
             ),
         });
@@ -150,20 +158,43 @@ fn plan_line(p: &crate::fit::PlanWeek, lang: Lang) -> String {
     text
 }
 
-/// How often the pause page ended in Continue or Close tab.
+/// How often the pause page ended in Continue or Close tab. Not "after the
+/// breath": the breath may be off, or changed during the period.
 fn pause_line(p: &crate::fit::PausePage, lang: Lang) -> String {
     let colon = lang.colon();
+    let times = |n: usize| match (lang, n) {
+        (Lang::En, 1) => "1 time".to_owned(),
+        (Lang::En, n) => format!("{n} times"),
+        (Lang::Fr, n) => format!("{n}\u{a0}fois"),
+    };
+    let (shown, continued, closed) = (times(p.shown), times(p.continued), times(p.closed));
     match lang {
-        Lang::En => format!(
-            "shown {} time{}{colon}{} continued after the breath, {} closed the tab",
-            p.shown,
-            if p.shown == 1 { "" } else { "s" },
-            p.continued,
-            p.closed
-        ),
-        Lang::Fr => format!(
-            "affichée {} fois{colon}{} fois continué après la pause, {} fois l'onglet fermé",
-            p.shown, p.continued, p.closed
-        ),
+        Lang::En => format!("shown {shown}{colon}continued {continued}, closed the tab {closed}"),
+        Lang::Fr => {
+            format!("affichée {shown}{colon}poursuivi {continued}, onglet fermé {closed}")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fit::PausePage;
+
+    #[test]
+    fn the_pause_line_counts_each_outcome_with_its_unit() {
+        let p = PausePage {
+            shown: 3,
+            continued: 1,
+            closed: 2,
+        };
+        assert_eq!(
+            pause_line(&p, Lang::En),
+            "shown 3 times: continued 1 time, closed the tab 2 times"
+        );
+        assert_eq!(
+            pause_line(&p, Lang::Fr),
+            "affichée 3\u{a0}fois\u{a0}: poursuivi 1\u{a0}fois, onglet fermé 2\u{a0}fois"
+        );
     }
 }

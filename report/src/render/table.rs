@@ -504,6 +504,7 @@ fn trend(o: &mut String, r: &Report, lang: Lang, st: &Style, w: usize) {
 
 /// The site limits, the plan and the pause page, where they apply.
 fn fit(o: &mut String, r: &Report, lang: Lang, st: &Style, w: usize) {
+    site_limits(o, r, lang, st, w);
     for (label, text) in super::fit_lines(r, lang) {
         let head = st.bold(&pad(lang.label(label), LABEL));
         o.push_str(&wrap(
@@ -512,6 +513,67 @@ fn fit(o: &mut String, r: &Report, lang: Lang, st: &Style, w: usize) {
             LABEL + 2,
             w,
         ));
+    }
+}
+
+/// The sites with a limit of their own, one row each with the columns
+/// aligned (`reddit.com  42m in all  5m a day  over on 4 days`): beside the
+/// label when the rows fit there, else under it; as wrapped sentences when
+/// the terminal is too narrow even for that.
+fn site_limits(o: &mut String, r: &Report, lang: Lang, st: &Style, w: usize) {
+    let rows = super::site_limit_rows(r, lang);
+    if rows.is_empty() {
+        return;
+    }
+    let width = |i: usize| {
+        rows.iter()
+            .map(|row| for_terminal(&row[i]).chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let (site_w, total_w, limit_w) = (width(0), width(1), width(2));
+    let in_all = lang.t("in all", "en tout");
+    let aligned: Vec<String> = rows
+        .iter()
+        .map(|[site, total, limit, over]| {
+            format!(
+                "{}  {} {in_all}  {}  {over}",
+                pad(&for_terminal(site), site_w),
+                rpad(total, total_w),
+                pad(limit, limit_w)
+            )
+        })
+        .collect();
+    let longest = aligned.iter().map(|t| t.chars().count()).max().unwrap_or(0);
+    let label = lang.label(Label::SiteLimits);
+    if LABEL + 2 + longest <= w {
+        for (i, text) in aligned.iter().enumerate() {
+            let head = if i == 0 {
+                st.bold(&pad(label, LABEL))
+            } else {
+                " ".repeat(LABEL)
+            };
+            let _ = writeln!(o, "{head}  {text}");
+        }
+    } else if 2 + longest <= w {
+        let _ = writeln!(o, "{}", st.bold(label));
+        for text in &aligned {
+            let _ = writeln!(o, "  {text}");
+        }
+    } else {
+        let colon = lang.colon();
+        for (i, [site, total, limit, over]) in rows.iter().enumerate() {
+            let head = if i == 0 {
+                st.bold(&pad(label, LABEL))
+            } else {
+                " ".repeat(LABEL)
+            };
+            let text = format!(
+                "{}{colon}{total} {in_all}, {limit}, {over}",
+                for_terminal(site)
+            );
+            o.push_str(&wrap(&format!("{head}  "), &text, LABEL + 2, w));
+        }
     }
 }
 
