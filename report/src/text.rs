@@ -285,10 +285,15 @@ impl Words for Lang {
             "snoozed" => ("snoozed", "reporté", "reportés"),
             "done_for_today" => (
                 "done for today",
-                "fini pour aujourd'hui",
-                "fini pour aujourd'hui",
+                // The button's own words, quoted: a count reads "2 « … »".
+                "«\u{a0}terminé pour aujourd'hui\u{a0}»",
+                "«\u{a0}terminé pour aujourd'hui\u{a0}»",
             ),
-            "opened" => ("opened the report", "rapport ouvert", "rapport ouvert"),
+            "opened" => (
+                "opened the report",
+                "a ouvert le rapport",
+                "ont ouvert le rapport",
+            ),
             "open_failed" => (
                 "clicked, but nothing could open the report",
                 "clic, mais rien n'a pu ouvrir le rapport",
@@ -442,6 +447,17 @@ const DAY_QUESTIONS_FR: [&[&str]; 4] = [
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A French count agrees with its number: "2 ont ouvert le rapport", not
+    /// "2 rapport ouvert"; "Done for today" is the button's own words.
+    #[test]
+    fn french_outcome_counts_agree_with_their_number() {
+        assert_eq!(Lang::Fr.outcome("opened", 1), "a ouvert le rapport");
+        assert_eq!(Lang::Fr.outcome("opened", 2), "ont ouvert le rapport");
+        let done = Lang::Fr.outcome("done_for_today", 2);
+        assert!(done.contains("terminé pour aujourd'hui"), "{done}");
+        assert!(done.starts_with('«'), "{done}");
+    }
 
     #[test]
     fn language_tags() {
