@@ -5,7 +5,7 @@
 //! `%LOCALAPPDATA%\dwell\NativeMessagingHosts\<browser>\org.dwell.agent.json`,
 //! and registered as the default value of
 //! `HKCU\<the browser's key>\NativeMessagingHosts\org.dwell.agent`
-//! ([`key_of`]); uninstall removes both. Per user: nothing needs an
+//! (`key_of` below); uninstall removes both. Per user: nothing needs an
 //! administrator. The table and the paths are plain functions, tested on
 //! every platform; the registry calls are Windows-only.
 
