@@ -14,13 +14,14 @@ use std::path::{Path, PathBuf};
 use super::HOST_NAME;
 
 /// Where `browser` looks for native-messaging hosts under `HKCU` (Chromium,
-/// Chrome, Brave, Edge and Firefox each have their own key).
+/// Chrome, Brave, Edge, Vivaldi and Firefox each have their own key).
 pub fn key_of(browser: &str) -> Option<&'static str> {
     Some(match browser {
         "chromium" => r"Software\Chromium\NativeMessagingHosts",
         "chrome" => r"Software\Google\Chrome\NativeMessagingHosts",
         "brave" => r"Software\BraveSoftware\Brave-Browser\NativeMessagingHosts",
         "edge" => r"Software\Microsoft\Edge\NativeMessagingHosts",
+        "vivaldi" => r"Software\Vivaldi\NativeMessagingHosts",
         "firefox" => r"Software\Mozilla\NativeMessagingHosts",
         _ => return None,
     })
