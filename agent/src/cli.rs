@@ -123,7 +123,41 @@ pub fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     init_logging();
-    match dispatch(cli) {
+    finish(dispatch(cli))
+}
+
+/// `dwell-agent run` and nothing else, for a program of its own: Windows'
+/// windowless `dwell-agent-background.exe`, which the log-in `Run` value
+/// starts (`src/bin/dwell-agent-background.rs`). `args` are what follows
+/// the program's name, with or without `run` first; any other subcommand is
+/// refused (exit 2). Logs and errors go where `run`'s go: standard error.
+pub fn run_only(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
+    let mut args = args.into_iter().peekable();
+    let mut argv = vec![std::ffi::OsString::from("dwell-agent")];
+    if args.peek().is_none_or(|a| a != "run") {
+        argv.push("run".into());
+    }
+    argv.extend(args);
+    let cli = match Cli::try_parse_from(argv) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(2);
+        }
+    };
+    init_logging();
+    match cli.command {
+        Command::Run => finish(cmd::run::run(&cli.global)),
+        _ => {
+            eprintln!("dwell-agent-background: runs the agent only (`dwell-agent` has the other commands)");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// A command's result as the exit code, its error said on one line.
+fn finish(result: Result<()>) -> ExitCode {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("dwell-agent: {}", dwell_core::exit::one_line(e.chain()));

@@ -15,7 +15,10 @@ import sys
 import zipfile
 
 # What both packages hold, by name.
-FILES = ["dwell-agent.exe", "dwell-report.exe", "dwell-native-host.exe", "LICENSE.txt"]
+FILES = ["dwell-agent.exe", "dwell-agent-background.exe", "dwell-report.exe",
+         "dwell-native-host.exe", "LICENSE.txt"]
+# Built for the windows subsystem (no console window at log-in), the rest for the console.
+WINDOWLESS = {"dwell-agent-background.exe"}
 INSTALLED = "./AppData/Local/Programs/dwell"
 MENU = "./AppData/Roaming/Microsoft/Windows/Start Menu/Programs"
 SHORTCUTS = {
@@ -67,6 +70,20 @@ def same_bytes(a, b):
         return fa.read() == fb.read()
 
 
+def subsystem(path):
+    """A PE file's subsystem: 2 windows (no console), 3 console, None if not PE."""
+    with open(path, "rb") as f:
+        data = f.read(4096)
+    if data[:2] != b"MZ" or len(data) < 0x40:
+        return None
+    pe = int.from_bytes(data[0x3C:0x40], "little")
+    # "PE\0\0", the 20-byte COFF header, then the optional header: Subsystem at 68.
+    at = pe + 4 + 20 + 68
+    if data[pe:pe + 4] != b"PE\0\0" or len(data) < at + 2:
+        return None
+    return int.from_bytes(data[at:at + 2], "little")
+
+
 def check_msi(stage, icon, msi_version, dir):
     before = len(problems)
     tables = read(os.path.join(dir, "tables")).split()
@@ -109,6 +126,11 @@ def check_msi(stage, icon, msi_version, dir):
             fail(f"msiextract found no {f} in the MSI")
         elif not same_bytes(got, os.path.join(stage, f)):
             fail(f"{f} in the MSI is not the one built")
+        elif f.endswith(".exe"):
+            want = 2 if f in WINDOWLESS else 3
+            if subsystem(got) != want:
+                fail(f"{f} is built for PE subsystem {subsystem(got)}, not {want} "
+                     f"({'windows: no console' if want == 2 else 'console'})")
 
     shortcuts = {r["Name"]: r for r in idt(dir, "Shortcut") or []}
     for label, (target, args, _) in SHORTCUTS.items():

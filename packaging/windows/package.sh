@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # dwell for Windows, packaged (`scripts/package --windows [--check]` runs this):
-# inside the Windows root (scripts/roots), release dwell-agent.exe, dwell-report.exe
-# and dwell-native-host.exe for x86_64-pc-windows-gnu, then
+# inside the Windows root (scripts/roots), release dwell-agent.exe,
+# dwell-agent-background.exe (the same `run` with no console window, which
+# `dwell-agent install` puts in the log-in Run value), dwell-report.exe and
+# dwell-native-host.exe for x86_64-pc-windows-gnu, then
 #   target/windows/dwell-<version>-x86_64.msi   per-user MSI (wixl, packaging/windows/dwell.wxs)
 #   target/windows/dwell-<version>-x86_64.zip   the same files in dwell-<version>-x86_64/
 # with LICENSE.txt, and dwell.ico (from packaging/org.dwell.Dwell.svg, rsvg-convert and
@@ -38,7 +40,7 @@ msi_version=${version%%[-+]*}
 name=dwell-$version-x86_64
 msi=$out/$name.msi
 zip=$out/$name.zip
-programs=(dwell-agent dwell-report dwell-native-host)
+programs=(dwell-agent dwell-agent-background dwell-report dwell-native-host)
 
 seconds() { echo $(($(date +%s) - $1)); }
 

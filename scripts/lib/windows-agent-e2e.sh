@@ -1,7 +1,9 @@
 #!/bin/sh
 # dwell-agent.exe end to end under Wine, run by scripts/test-windows inside the
 # Windows root, with the data and config in their default places (%LOCALAPPDATA%\dwell,
-# %APPDATA%\dwell\config.toml). Writes what each step said into OUT; the checks of
+# %APPDATA%\dwell\config.toml). The agent runs as Windows starts it at log-in:
+# the program and arguments of the Run value `install` wrote (the windowless
+# dwell-agent-background.exe beside AGENT_EXE, `run`). Writes what each step said into OUT; the checks of
 # the JSON are scripts/test-windows'. Fails on the first step that does.
 #
 #   windows-agent-e2e.sh AGENT_EXE WINEPREFIX OUT
@@ -32,13 +34,27 @@ wine "$agent" status --json >"$out/status.before.json" 2>"$out/status.err" || fa
 
 wine "$agent" install --no-start >"$out/install.out" 2>&1 || fail "install failed"
 wine reg query "$run_key" /v dwell >"$out/reg.installed.out" 2>&1 || fail "no Run value after install"
+# The Run value starts the windowless program beside dwell-agent.exe (no console
+# window at log-in): `"…\dwell-agent-background.exe" run` or the same unquoted.
+line=$(sed -n 's/^ *dwell *REG_SZ *//p' "$out/reg.installed.out" | tr -d '\r')
+case $line in
+  \"*) exe=${line#\"}; exe=${exe%%\"*}; rest=${line#\"*\"} ;;
+  *) exe=${line%% *}; rest=${line#"$exe"} ;;
+esac
+case $exe in
+  *\\dwell-agent-background.exe) ;;
+  *) fail "the Run value does not start dwell-agent-background.exe: $line" ;;
+esac
+[ "$(echo $rest)" = run ] || fail "the Run value's arguments are not just run: $line"
 wine "$agent" uninstall >"$out/uninstall.out" 2>&1 || fail "uninstall failed"
 if wine reg query "$run_key" /v dwell >"$out/reg.uninstalled.out" 2>&1; then
   fail "the Run value is still there after uninstall"
 fi
 
 wine "$agent" enable --yes >"$out/enable.out" 2>&1 || fail "enable failed"
-wine "$agent" run >"$out/run.log" 2>&1 &
+# Started as Windows starts it at log-in: the Run value's program and arguments.
+# shellcheck disable=SC2086 # the value's arguments, split as Windows would (no spaces)
+wine "$exe" $rest >"$out/run.log" 2>&1 &
 run=$!
 wait_status status.running.json '"backend": "windows"'
 wine "$agent" pause 10m >"$out/pause.out" 2>&1 || fail "pause failed"

@@ -13,10 +13,8 @@ use super::{WatchEvent, Watching};
 /// `[tracking] backend` names Linux backends only: anything but `auto` is
 /// said once and ignored.
 pub fn start(choice: BackendChoice, tx: mpsc::Sender<WatchEvent>) -> Result<Watching> {
-    if choice != BackendChoice::Auto {
-        tracing::warn!("[tracking] backend names a Linux backend; Windows has one watcher");
-    }
-    let mut watching = super::windows::start(tx.clone())?;
+    // (`super::windows::start` says once that a Linux backend is ignored.)
+    let mut watching = super::windows::start(choice, tx.clone())?;
     match super::pipe::spawn(tx) {
         Ok(door) => {
             // Both stop when the loop drops the guard.

@@ -1,13 +1,18 @@
 //! `dwell-agent install` / `uninstall` on Windows: start the agent at log-in
 //! for this user, through the value `dwell` under
 //! `HKCU\Software\Microsoft\Windows\CurrentVersion\Run` (no administrator
-//! rights, nothing for other users). The value is the command line of this
-//! executable with `run` and the data directory and config file if they
-//! were given, as on Linux. `--method systemd` is refused (Linux's);
-//! `--no-start` writes the value and starts nothing now.
+//! rights, nothing for other users). The value is the command line of
+//! `dwell-agent-background.exe` next to this executable (the same `run`, built
+//! for the `windows` subsystem, so no console window opens at log-in) with
+//! `run` and the data directory and config file if they were given, as on
+//! Linux; without that program beside it (a bare `cargo build` of this one),
+//! this executable itself, and a console opens at log-in: said so.
+//! `--method systemd` is refused (Linux's); `--no-start` writes the value and
+//! starts nothing now.
 
 use std::ffi::OsStr;
 use std::os::windows::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result};
@@ -22,6 +27,9 @@ use crate::lock::AgentLock;
 pub const RUN_KEY: &str = r"Software\Microsoft\Windows\CurrentVersion\Run";
 /// dwell's value under it.
 pub const RUN_VALUE: &str = "dwell";
+
+/// The windowless program the Run value starts, beside `dwell-agent.exe`.
+pub const BACKGROUND_EXE: &str = "dwell-agent-background.exe";
 
 /// `CREATE_NO_WINDOW | DETACHED_PROCESS`: the agent started now has no
 /// console of its own and outlives this command.
@@ -63,6 +71,13 @@ pub fn command_line(exec: &[String]) -> String {
     exec.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ")
 }
 
+/// The program to start at log-in for the agent at `exe`: the windowless
+/// [`BACKGROUND_EXE`] beside it when it is there, else `exe` itself.
+pub fn windowless(exe: &Path) -> Option<PathBuf> {
+    let background = exe.with_file_name(BACKGROUND_EXE);
+    background.is_file().then_some(background)
+}
+
 /// This user's Run key, opened to read and write.
 fn run_key() -> Result<RegKey> {
     let (key, _) = RegKey::predef(HKEY_CURRENT_USER)
@@ -86,7 +101,11 @@ pub fn install(cli: &Global, args: &InstallArgs) -> Result<()> {
             "systemd is Linux's: on Windows dwell starts at log-in from this user's Run key (`dwell-agent install`)",
         ));
     }
-    let exec = exec_line(cli)?;
+    let mut exec = exec_line(cli)?;
+    let background = windowless(Path::new(&exec[0]));
+    if let Some(b) = &background {
+        exec[0] = b.to_string_lossy().into_owned();
+    }
     let line = command_line(&exec);
     run_key()?.set_value(RUN_VALUE, &line).with_context(|| {
         format!(r"cannot write HKCU\{RUN_KEY}\{RUN_VALUE}; nothing was installed")
@@ -94,6 +113,11 @@ pub fn install(cli: &Global, args: &InstallArgs) -> Result<()> {
     println!(
         r"Wrote the value {RUN_VALUE} under HKCU\{RUN_KEY}: dwell starts at your next log-in."
     );
+    if background.is_none() {
+        println!(
+            "({BACKGROUND_EXE} is not beside dwell-agent.exe: a console window will open for the agent at log-in, and closing it stops the agent. The MSI and the zip ship both.)"
+        );
+    }
     let dir = data_dir(cli)?;
     if AgentLock::is_held(&dir) {
         println!("(An agent is already running now.)");
@@ -162,6 +186,18 @@ mod tests {
             command_line(&["C:\\a b\\x.exe".into(), "run".into()]),
             r#""C:\a b\x.exe" run"#
         );
+    }
+
+    /// The Run value starts the windowless program when it is beside the
+    /// agent, the agent itself when not.
+    #[test]
+    fn the_windowless_program_beside_the_agent_is_chosen() {
+        let dir = tempfile::tempdir().unwrap();
+        let agent = dir.path().join("dwell-agent.exe");
+        std::fs::write(&agent, b"").unwrap();
+        assert_eq!(windowless(&agent), None);
+        std::fs::write(dir.path().join(BACKGROUND_EXE), b"").unwrap();
+        assert_eq!(windowless(&agent), Some(dir.path().join(BACKGROUND_EXE)));
     }
 
     /// The Run value is written with this executable, `run` and the data
