@@ -49,6 +49,9 @@ impl Env {
             .env("HOME", self.path("home"))
             .env("XDG_CONFIG_HOME", self.path("config"))
             .env("XDG_DATA_HOME", self.path("xdg-data"))
+            // Windows' homes of the same two (`%APPDATA%\dwell\config.toml`).
+            .env("APPDATA", self.path("config"))
+            .env("LOCALAPPDATA", self.path("xdg-data"))
             .env("TZ", "UTC")
             .env("LANG", "C.UTF-8")
             .env("DWELL_NOW", NOW)
@@ -922,6 +925,7 @@ fn french_reads_right_in_every_format() {
 
 /// What bash offers for `line` (the words typed so far, the last one being
 /// completed) with `dwell-report completions bash` loaded.
+#[cfg(unix)]
 fn bash_offers(line: &[&str]) -> Vec<String> {
     let out = Command::new(BIN)
         .args(["completions", "bash"])
@@ -954,7 +958,8 @@ fn bash_offers(line: &[&str]) -> Vec<String> {
 }
 
 /// Issue 19: bash completion goes past the first word of the hyphenated
-/// name, to a subcommand's flags and their values.
+/// name, to a subcommand's flags and their values (bash: Unix only).
+#[cfg(unix)]
 #[test]
 fn bash_completes_a_subcommands_flags_and_their_values() {
     assert_eq!(
