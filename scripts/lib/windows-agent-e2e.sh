@@ -3,7 +3,8 @@
 # Windows root, with the data and config in their default places (%LOCALAPPDATA%\dwell,
 # %APPDATA%\dwell\config.toml). The agent runs as Windows starts it at log-in:
 # the program and arguments of the Run value `install` wrote (the windowless
-# dwell-agent-background.exe beside AGENT_EXE, `run`). Writes what each step said into OUT; the checks of
+# dwell-agent-background.exe beside AGENT_EXE, `run`; install also registers dwell's
+# AppUserModelID for its toasts, uninstall removes it). Writes what each step said into OUT; the checks of
 # the JSON are scripts/test-windows'. Fails on the first step that does.
 #
 # Last, the end of the session: in Xvfb + openbox (Wine makes the watcher's hidden
@@ -18,6 +19,10 @@ set -u
 agent=$1 prefix=$2 out=$3
 roaming=$prefix/drive_c/users/root/AppData/Roaming/dwell
 run_key='HKCU\Software\Microsoft\Windows\CurrentVersion\Run'
+# dwell's AppUserModelID (its toasts' sender), registered by install: APP_ID in the source.
+app_id=$(sed -n 's/^pub const APP_ID: &str = "\([^"]*\)";$/\1/p' agent/src/notify/windows.rs)
+[ -n "$app_id" ] || { echo "windows-agent-e2e: no APP_ID in agent/src/notify/windows.rs" >&2; exit 1; }
+app_id_key="HKCU\\Software\\Classes\\AppUserModelId\\$app_id"
 
 fail() { echo "windows-agent-e2e: $*" >&2; exit 1; }
 
@@ -53,9 +58,14 @@ case $exe in
   *) fail "the Run value does not start dwell-agent-background.exe: $line" ;;
 esac
 [ "$(echo $rest)" = run ] || fail "the Run value's arguments are not just run: $line"
+wine reg query "$app_id_key" >"$out/reg.app-id.out" 2>&1 || fail "install registered no AppUserModelID $app_id"
+grep -Eq 'DisplayName +REG_SZ +dwell' "$out/reg.app-id.out" || fail "the AppUserModelID has not dwell's name: $(cat "$out/reg.app-id.out")"
 wine "$agent" uninstall >"$out/uninstall.out" 2>&1 || fail "uninstall failed"
 if wine reg query "$run_key" /v dwell >"$out/reg.uninstalled.out" 2>&1; then
   fail "the Run value is still there after uninstall"
+fi
+if wine reg query "$app_id_key" >>"$out/reg.uninstalled.out" 2>&1; then
+  fail "the AppUserModelID $app_id is still registered after uninstall"
 fi
 
 wine "$agent" enable --yes >"$out/enable.out" 2>&1 || fail "enable failed"
