@@ -263,6 +263,14 @@ async fn read_byte(pipe: &NamedPipeServer) -> Option<u8> {
     }
 }
 
+/// The token that stops the running agent's upkeep (the daily check,
+/// retention) inside its statement. On Windows a stop arrives through the
+/// control pipe, served on the loop's own runtime, so it is heard between
+/// statements: the token is never set, and upkeep ends its statement first.
+pub fn upkeep_stop(_data_dir: &Path) -> dwell_core::store::Cancel {
+    dwell_core::store::Cancel::new()
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -277,6 +285,25 @@ mod tests {
             pipe_name(Path::new(r"c:\users\ann\appdata\local\DWELL\"))
         );
         assert_ne!(a, pipe_name(Path::new(r"C:\Users\Bob\AppData\Local\dwell")));
+    }
+
+    /// The end of the session (the watcher's window at `WM_ENDSESSION`)
+    /// stops the agent as `disable` does, and keeps stopping it (a loop
+    /// started again after damage ends at once).
+    #[tokio::test]
+    async fn the_end_of_the_session_stops_the_agent() {
+        let dir = tempfile::tempdir().unwrap();
+        let (end_tx, end_rx) = watch::channel(false);
+        let mut listener = Listener::start_with(dir.path(), end_rx).unwrap();
+        let early = tokio::time::timeout(Duration::from_millis(200), listener.stopped()).await;
+        assert!(early.is_err(), "stopped before the session ended");
+        end_tx.send_replace(true);
+        tokio::time::timeout(Duration::from_secs(10), listener.stopped())
+            .await
+            .expect("the end of the session stopped the agent");
+        tokio::time::timeout(Duration::from_secs(10), listener.stopped())
+            .await
+            .expect("and again");
     }
 
     /// The agent's end and a command's, over a real pipe: a look reaches the
@@ -309,31 +336,4 @@ mod tests {
             .expect("the stop reached the agent");
         drop(lock);
     }
-
-    /// The end of the session (the watcher's window at `WM_ENDSESSION`)
-    /// stops the agent as `disable` does, and keeps stopping it (a loop
-    /// started again after damage ends at once).
-    #[tokio::test]
-    async fn the_end_of_the_session_stops_the_agent() {
-        let dir = tempfile::tempdir().unwrap();
-        let (end_tx, end_rx) = watch::channel(false);
-        let mut listener = Listener::start_with(dir.path(), end_rx).unwrap();
-        let early = tokio::time::timeout(Duration::from_millis(200), listener.stopped()).await;
-        assert!(early.is_err(), "stopped before the session ended");
-        end_tx.send_replace(true);
-        tokio::time::timeout(Duration::from_secs(10), listener.stopped())
-            .await
-            .expect("the end of the session stopped the agent");
-        tokio::time::timeout(Duration::from_secs(10), listener.stopped())
-            .await
-            .expect("and again");
-    }
-}
-
-/// The token that stops the running agent's upkeep (the daily check,
-/// retention) inside its statement. On Windows a stop arrives through the
-/// control pipe, served on the loop's own runtime, so it is heard between
-/// statements: the token is never set, and upkeep ends its statement first.
-pub fn upkeep_stop(_data_dir: &Path) -> dwell_core::store::Cancel {
-    dwell_core::store::Cancel::new()
 }

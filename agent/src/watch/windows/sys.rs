@@ -209,9 +209,10 @@ pub(super) fn quit(thread: u32) -> bool {
     unsafe { PostThreadMessageW(thread, WM_QUIT, 0, 0) != 0 }
 }
 
+type Sink = Box<dyn FnMut(Notice) -> bool>;
 thread_local! {
     /// Where this thread's callbacks deliver: the closure [`pump`] runs.
-    static SINK: RefCell<Option<Box<dyn FnMut(Notice) -> bool>>> = const { RefCell::new(None) };
+    static SINK: RefCell<Option<Sink>> = const { RefCell::new(None) };
 }
 
 /// Hands `notice` to this thread's sink; ends the loop when it says so.
