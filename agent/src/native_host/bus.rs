@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use zbus::message::Type as MsgType;
 use zbus::{Connection, MessageStream};
 
-use super::{read_input, reply, write_frame, Input, Pause, PauseOutcome, TabFacts};
+use super::{read_input, reply, write_frame, Input, Pause, PauseChoice, TabFacts};
 use crate::browser;
 use crate::door::{IFACE, NAME, PATH};
 use crate::watch::bus;
@@ -39,8 +39,9 @@ type Call = std::pin::Pin<Box<dyn std::future::Future<Output = Sent> + Send>>;
 
 /// What a finished call to the agent says.
 enum Sent {
-    /// A tab report: whether a dwell agent took it, and the pause page it asks for.
-    Facts(bool, Option<Pause>),
+    /// A tab report: whether a dwell agent took it, and the pause page it asks
+    /// for (boxed: it is most of the size, and rare).
+    Facts(bool, Option<Box<Pause>>),
     /// A pause page's outcome (taken or not).
     PauseResult,
 }
@@ -79,7 +80,7 @@ struct Host<'a> {
     last: Option<TabFacts>,
     unsent: bool,
     /// Pause page outcomes to pass on, in order.
-    outcomes: std::collections::VecDeque<PauseOutcome>,
+    outcomes: std::collections::VecDeque<PauseChoice>,
     call: Option<Call>,
     told: Option<bool>,
     dropped: u64,
@@ -226,7 +227,7 @@ impl Host<'_> {
             match conn {
                 Some(c) => {
                     let (on, pause) = deliver(&c, &browser, pid, &facts).await;
-                    Sent::Facts(on, pause)
+                    Sent::Facts(on, pause.map(Box::new))
                 }
                 None => Sent::Facts(false, None),
             }
@@ -278,18 +279,24 @@ async fn owner_is_agent(conn: &Connection) -> bool {
     ok
 }
 
-async fn send_pause_result(conn: &Connection, outcome: PauseOutcome) -> zbus::Result<()> {
+/// `PauseResultFor(outcome, page)`, or `PauseResult(outcome)` for a choice
+/// without a page (an extension from before page ids).
+async fn send_pause_result(conn: &Connection, choice: PauseChoice) -> zbus::Result<()> {
     if !owner_is_agent(conn).await {
         return Err(zbus::Error::Failure("no dwell agent on the bus".into()));
     }
-    conn.call_method(
-        Some(NAME),
-        PATH,
-        Some(IFACE),
-        "PauseResult",
-        &(outcome.as_str(),),
-    )
-    .await
+    let outcome = choice.outcome.as_str();
+    match choice.page {
+        Some(page) => {
+            let body = (outcome, page.to_string());
+            conn.call_method(Some(NAME), PATH, Some(IFACE), "PauseResultFor", &body)
+                .await
+        }
+        None => {
+            conn.call_method(Some(NAME), PATH, Some(IFACE), "PauseResult", &(outcome,))
+                .await
+        }
+    }
     .map(|_| ())
 }
 

@@ -18,7 +18,7 @@ use anyhow::{Context, Result};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::{read_input, reply, write_frame, Input, PauseOutcome, TabFacts};
+use super::{read_input, reply, write_frame, Input, PauseChoice, TabFacts};
 use crate::browser;
 use crate::pipe::client::{Client, Unreachable};
 use crate::pipe::{Reply, Request};
@@ -124,7 +124,7 @@ struct Host<'a> {
     last: Option<TabFacts>,
     unsent: bool,
     /// Pause page outcomes to pass on, in order.
-    outcomes: VecDeque<PauseOutcome>,
+    outcomes: VecDeque<PauseChoice>,
     /// When to try an absent agent again, and the wait after that.
     retry_at: Option<Instant>,
     retry: Duration,
