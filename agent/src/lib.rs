@@ -13,7 +13,8 @@
 //! `dwell-native-host` program) serve dwell's browser extension; [`door`] holds the
 //! agent's bus name and the types that cross it, which both ends import. [`lock`] keeps
 //! one agent per data directory and [`control`] lets the commands reach the
-//! running one; [`clock`] lets tests replay a day in milliseconds.
+//! running one; [`clock`] lets tests replay a day in milliseconds; [`zone`] is
+//! the desktop's time zone as the run loop asks it (remembered).
 //!
 //! Linux and Windows: the run loop and the commands hold no platform code.
 //! Each concern that differs is a module with a Linux and a Windows body,
@@ -43,5 +44,6 @@ pub mod tray;
 pub mod watch;
 pub mod words;
 pub mod xpi;
+pub mod zone;
 
 pub use run::run;

@@ -156,7 +156,7 @@ fn open_for_run(dir: &Path, cancel: &Cancel) -> Result<Store> {
     }
     // The per-day rollups the report reads, kept in the local time zone;
     // without them the report counts from the spans (slower, same figures).
-    if let Err(e) = store.keep_rollups(chrono::Local) {
+    if let Err(e) = store.keep_rollups(crate::zone::LocalZone::new()) {
         tracing::warn!(error = %e, "cannot keep the per-day totals; reports read the spans");
     }
     Ok(store)

@@ -15,7 +15,9 @@ use crate::clock::Clock;
 
 /// `chrono::Local` reads `/etc/localtime` again at most this often (its
 /// cache is kept for a second): after a time-zone change the recording hours
-/// are looked at again this much later, so the new zone is seen within it.
+/// are looked at again this much later, so the new zone is seen within it
+/// (the desktop's zone, [`crate::zone::LocalZone`], remembers nothing for
+/// [`crate::zone::SETTLE`] after a "look again", which is longer).
 const LOCAL_ZONE_CACHE: Duration = Duration::from_secs(1);
 /// Longest sleep towards a control wake-up (pause end, retention, calibration).
 const MAX_CONTROL_SLEEP: Duration = Duration::from_secs(3600);
@@ -28,6 +30,8 @@ impl<C: Clock, Tz: TimeZone> Loop<'_, C, Tz> {
     /// hours at once (a new zone moves them) and again within
     /// [`LOCAL_ZONE_CACHE`].
     pub(super) fn on_control(&mut self) {
+        // The zone may have changed: the desktop's is asked again.
+        crate::zone::LocalZone::forget();
         self.look_at_config(false);
         self.on_edge();
         let again = Instant::now() + LOCAL_ZONE_CACHE;

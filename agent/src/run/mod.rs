@@ -59,6 +59,7 @@ use crate::notify;
 use crate::remind::Notifications;
 use crate::tray::{TrayLink, TrayState};
 use crate::watch::{IdleSource, WatchEvent};
+use crate::zone::LocalZone;
 
 /// What the run loop listens to.
 pub struct Sources {
@@ -150,7 +151,7 @@ pub async fn run(
         sources,
         outlets,
         &SystemClock,
-        &chrono::Local,
+        &LocalZone::new(),
         shutdown,
     )
     .await;
