@@ -235,8 +235,10 @@ fn names(records: &[u8]) -> impl Iterator<Item = String> + '_ {
         at = (next != 0).then(|| start + next);
         let name = records.get(start + 12..start + 12 + len)?;
         let units: Vec<u16> = name
-            .chunks_exact(2)
-            .map(|c| u16::from_ne_bytes([c[0], c[1]]))
+            .as_chunks::<2>()
+            .0
+            .iter()
+            .map(|c| u16::from_ne_bytes(*c))
             .collect();
         Some(String::from_utf16_lossy(&units))
     })

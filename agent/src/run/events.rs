@@ -726,13 +726,13 @@ impl<'a, C: Clock, Tz: TimeZone> Loop<'a, C, Tz> {
         self.checkpoint_at = None;
         let now = self.clock.now();
         self.store_browsers(now, false);
-        let mut spans: Vec<Span> = self.writer.pending.drain(..).collect();
+        let mut spans = std::mem::take(&mut self.writer.pending);
         spans.extend(self.tracker.open_span(now));
         self.write(spans);
     }
 
     pub(super) fn flush(&mut self) {
-        let spans: Vec<Span> = self.writer.pending.drain(..).collect();
+        let spans = std::mem::take(&mut self.writer.pending);
         self.write(spans);
     }
 

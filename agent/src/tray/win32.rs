@@ -251,8 +251,10 @@ impl Icon {
         }
         // 32 bits a pixel, blue first, rows top down.
         let bgra: Vec<u8> = argb
-            .chunks_exact(4)
-            .flat_map(|p| [p[3], p[2], p[1], p[0]])
+            .as_chunks::<4>()
+            .0
+            .iter()
+            .flat_map(|&[a, r, g, b]| [b, g, r, a])
             .collect();
         // The AND mask, one bit a pixel, rows padded to 16 bits: all clear
         // (the alpha channel decides what shows).

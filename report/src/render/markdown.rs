@@ -170,8 +170,8 @@ fn patterns(o: &mut String, r: &Report, lang: Lang) {
             lang.label(Label::LongestStreak),
             d(s.social_seconds),
             s.date,
-            &s.start.get(11..16).unwrap_or(""),
-            &s.end.get(11..16).unwrap_or(""),
+            s.start.get(11..16).unwrap_or(""),
+            s.end.get(11..16).unwrap_or(""),
             lang.visits(s.visits)
         );
     }
