@@ -11,7 +11,10 @@
 // limit, one line and two equal buttons, in the words the agent sent. The
 // address it replaced stays here, in memory, and is never sent; "Continue"
 // goes back to it at once, "Close tab" closes the tab, and the choice alone
-// (`{"pause_result": "continued"|"closed"}`) goes to the agent.
+// goes to the agent, with the id of the page it was made on
+// (`{"pause_result": "continued"|"closed", "page": "…"}`; the agent gives each
+// pause page an id, so that with several pages open each choice goes to its
+// own page; from an agent without page ids, the choice goes alone).
 //
 // One source for Chromium, Chrome, Brave, Edge (service worker) and Firefox
 // (background script): `browser` in Firefox, `chrome` elsewhere.
@@ -126,11 +129,18 @@ async function showPause(pause) {
   }
 }
 
-/** "Continue" or "Close tab" on the pause page in `tabId`. */
-async function chosen(tabId, choice) {
+/** A pause page's id as the agent sends it (1 to 20 digits), or null. */
+function pageId(page) {
+  return typeof page === "string" && /^[0-9]{1,20}$/.test(page) ? page : null;
+}
+
+/** "Continue" or "Close tab" on the pause page in `tabId`, whose id the
+ * page itself says (`page`), else the one it was opened with. */
+async function chosen(tabId, choice, page) {
   const entry = paused.get(tabId);
   paused.delete(tabId);
-  post({ pause_result: choice });
+  const id = pageId(page) ?? pageId(entry && entry.pause.page);
+  post(id === null ? { pause_result: choice } : { pause_result: choice, page: id });
   try {
     if (choice === "closed") {
       await api.tabs.remove(tabId);
@@ -217,7 +227,7 @@ api.runtime.onMessage.addListener((msg, sender, sendResponse) => {
     const entry = paused.get(tabId);
     sendResponse(entry ? entry.pause : null);
   } else if (msg && (msg.pause_choice === "continued" || msg.pause_choice === "closed")) {
-    chosen(tabId, msg.pause_choice);
+    chosen(tabId, msg.pause_choice, msg.page);
     sendResponse(true);
   }
   return false;

@@ -7,7 +7,9 @@
 // as `breath` in whole seconds; 0: at once) with a calm countdown beside it: a
 // pause before going on helps more than any message. Nothing is ever blocked.
 // For a site over its own limit (`site`), the figures are that site's. The
-// page it replaced is known only to the background script, in memory.
+// choice goes back with the page's id (`page`, as the agent sent it), so the
+// agent knows which page it was made on when several are open. The page it
+// replaced is known only to the background script, in memory.
 "use strict";
 
 const api = globalThis.browser ?? globalThis.chrome;
@@ -60,11 +62,15 @@ function text(id, value) {
   }
 }
 
+/** The id of the page shown, as the agent sent it (none from an older agent). */
+let page = null;
+
 function choose(choice) {
   for (const id of ["continue", "close"]) {
     document.getElementById(id).disabled = true;
   }
-  api.runtime.sendMessage({ pause_choice: choice }).catch(() => {
+  const msg = page === null ? { pause_choice: choice } : { pause_choice: choice, page };
+  api.runtime.sendMessage(msg).catch(() => {
     // The background script is gone: still never stand in the way.
     if (choice === "closed") {
       window.close();
@@ -81,6 +87,7 @@ async function show() {
   } catch (_) {
     pause = null;
   }
+  page = pause && typeof pause.page === "string" && pause.page ? pause.page : null;
   const lang = pause && pause.lang === "fr" ? "fr" : "en";
   const words = WORDS[lang];
   document.documentElement.lang = lang === "fr" ? "fr-CA" : "en";

@@ -11,7 +11,9 @@
 //!   `SIGINT` stop; the agent's pid comes from its lock file.
 //! - Windows (`control/windows.rs`): no signals; a named pipe per data
 //!   directory that the agent serves and a command writes one byte to (look
-//!   again, or stop), and Ctrl-C, Ctrl-Break or a closed console also stop.
+//!   again, or stop); Ctrl-C, Ctrl-Break and the end of the session
+//!   (log-off, shut-down) also stop it. Closing the console of an agent
+//!   started by hand ends it without its last checkpoint (up to 10 s).
 
 #[cfg(target_os = "linux")]
 mod linux;

@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
@@ -14,7 +15,8 @@ use tokio::sync::oneshot;
 pub const NAME: &str = "org.dwell.Agent";
 /// The one object it exposes.
 pub const PATH: &str = "/org/dwell/Agent";
-/// The one interface, with the methods `Focus`, `Tab` and `PauseResult`.
+/// The one interface, with the methods `Focus`, `Tab`, `PauseResult` and
+/// `PauseResultFor`.
 pub const IFACE: &str = "org.dwell.Agent1";
 
 /// What the extension reports about the focused window's active tab.
@@ -57,6 +59,46 @@ impl PauseOutcome {
     }
 }
 
+/// A pause page's id. The agent gives one to each pause page it asks for
+/// (the time of the page's reminder, in milliseconds since 1970: like the
+/// reminder's key in the store, it does not repeat after a restart), and
+/// the choice made on that page comes back with it, so that with several
+/// pages open each choice goes to its own page. On every wire: a string of
+/// 1 to 20 decimal digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PageId(u64);
+
+impl PageId {
+    /// The id of the pause page whose reminder is at `at`.
+    pub fn of(at: DateTime<Utc>) -> PageId {
+        PageId(u64::try_from(at.timestamp_millis()).unwrap_or(0))
+    }
+
+    /// From its wire form: `None` unless 1 to 20 decimal digits that fit.
+    pub fn parse(s: &str) -> Option<PageId> {
+        if s.is_empty() || s.len() > 20 || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        s.parse().ok().map(PageId)
+    }
+}
+
+impl std::fmt::Display for PageId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// What the employee chose on a pause page, and on which page (`None`: an
+/// extension or host from before page ids, whose choice the newest open page
+/// takes). Goes to the agent as `PauseResultFor(outcome, page)`, or as
+/// `PauseResult(outcome)` without a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PauseChoice {
+    pub outcome: PauseOutcome,
+    pub page: Option<PageId>,
+}
+
 /// The pause page the extension shows: every string already formatted by the
 /// agent, in the employee's language. Travels as the reply of the bus call
 /// `Tab` (a dictionary of these fields, empty when there is nothing to show)
@@ -84,6 +126,10 @@ pub struct Pause {
     /// "0": at once.
     #[serde(default)]
     pub breath: String,
+    /// The page's [`PageId`], which the extension sends back with the
+    /// choice; empty from an agent before page ids.
+    #[serde(default)]
+    pub page: String,
 }
 
 /// Longest field of a [`Pause`] passed on, in bytes.
@@ -102,9 +148,15 @@ impl Pause {
     }
 
     /// From the bus reply's dictionary: `None` when it is empty (nothing to
-    /// show) or not a whole pause page.
+    /// show) or not a whole pause page (a page id that is not one included).
     pub fn from_map(map: HashMap<String, String>) -> Option<Pause> {
         if map.values().any(|v| v.len() > MAX_PAUSE_FIELD) {
+            return None;
+        }
+        if map
+            .get("page")
+            .is_some_and(|p| !p.is_empty() && PageId::parse(p).is_none())
+        {
             return None;
         }
         let value = serde_json::Value::Object(
@@ -155,12 +207,13 @@ impl std::fmt::Debug for Answer {
     }
 }
 
+/// What the door's tests and the pipe's share.
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
+pub(crate) mod fixtures {
+    use super::Pause;
 
-    fn a_pause() -> Pause {
+    /// A whole pause page, every field set.
+    pub(crate) fn a_pause() -> Pause {
         Pause {
             today: "25m".into(),
             limit: "20m".into(),
@@ -170,14 +223,22 @@ mod tests {
             close: "Close tab".into(),
             site: "youtube.com".into(),
             breath: "5".into(),
+            page: "1764064800000".into(),
         }
     }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::fixtures::a_pause;
+    use super::*;
 
     #[test]
     fn a_pause_page_goes_over_the_bus_as_a_dictionary_and_out_as_json() {
         let p = a_pause();
         let map = p.to_map();
-        assert_eq!(map.len(), 8);
+        assert_eq!(map.len(), 9);
         assert_eq!(map["continue"], "Continue");
         assert_eq!(Pause::from_map(map.clone()), Some(p.clone()));
         // Nothing to show, or not a whole page: nothing.
@@ -185,14 +246,28 @@ mod tests {
         let mut partial = map.clone();
         partial.remove("close");
         assert_eq!(Pause::from_map(partial), None);
-        // An agent without site limits or a breath is still understood.
+        // An agent without site limits, a breath or page ids is still understood.
         let mut older = map.clone();
         older.remove("site");
         older.remove("breath");
+        older.remove("page");
         assert_eq!(
-            Pause::from_map(older).map(|p| p.breath),
-            Some(String::new())
+            Pause::from_map(older).map(|p| (p.breath, p.page)),
+            Some((String::new(), String::new()))
         );
+        // A page id that is not one: no page.
+        for bad in [
+            "x",
+            "-1",
+            "1.5",
+            " 1",
+            "123456789012345678901",
+            "99999999999999999999",
+        ] {
+            let mut m = map.clone();
+            m.insert("page".into(), bad.into());
+            assert_eq!(Pause::from_map(m), None, "{bad}");
+        }
         let mut extra = map.clone();
         extra.insert("url".into(), "https://a.com/".into());
         assert_eq!(Pause::from_map(extra), None);
@@ -204,8 +279,26 @@ mod tests {
             v,
             serde_json::json!({"pause": {"today": "25m", "limit": "20m", "line": "Back to it?",
                 "lang": "en", "continue": "Continue", "close": "Close tab",
-                "site": "youtube.com", "breath": "5"}})
+                "site": "youtube.com", "breath": "5", "page": "1764064800000"}})
         );
+    }
+
+    #[test]
+    fn a_page_id_is_its_reminders_millisecond_and_reads_back() {
+        let at = DateTime::from_timestamp_millis(1_764_064_800_123).unwrap();
+        let id = PageId::of(at);
+        assert_eq!(id.to_string(), "1764064800123");
+        assert_eq!(PageId::parse(&id.to_string()), Some(id));
+        assert_eq!(PageId::parse("0"), Some(PageId(0)));
+        assert_eq!(
+            PageId::parse("18446744073709551615"),
+            Some(PageId(u64::MAX))
+        );
+        for bad in ["", "18446744073709551616", "+1", "1e3", "١٢"] {
+            assert_eq!(PageId::parse(bad), None, "{bad}");
+        }
+        // Another millisecond, another page.
+        assert_ne!(PageId::of(at + chrono::Duration::milliseconds(1)), id);
     }
 
     #[test]

@@ -12,11 +12,13 @@
 //!   tab facts, with at most `host` (a bare host name, see
 //!   [`dwell_core::rules::valid_host`], or null), `private`, `audible` and
 //!   `focused` (booleans); or the employee's choice on the pause page,
-//!   `{"pause_result": "continued"|"closed"}`. Anything else is dropped and
+//!   `{"pause_result": "continued"|"closed", "page": "…"}`, where `page` is
+//!   the id the pause page came with ([`crate::door::PageId`]; an extension
+//!   from before page ids leaves it out). Anything else is dropped and
 //!   counted; its content is never logged.
 //! - **On:** the facts go to the running agent; a choice too. On Linux
 //!   (`bus`) over its session-bus name ([`crate::door::NAME`], methods `Tab`
-//!   and `PauseResult`), the same door the KWin script and the GNOME extension
+//!   and `PauseResultFor`, or `PauseResult` for a choice without a page), the same door the KWin script and the GNOME extension
 //!   use, only to an owner of that name whose process is `dwell-agent`; when
 //!   the agent appears on the bus later, the last facts are sent again, and
 //!   the connection is read all the time (its one stream carries only the
@@ -41,7 +43,7 @@ use serde::Deserialize;
 use tokio::sync::mpsc;
 use tracing::level_filters::LevelFilter;
 
-pub use crate::door::{Answer, Pause, PauseOutcome, TabFacts};
+pub use crate::door::{Answer, PageId, Pause, PauseChoice, PauseOutcome, TabFacts};
 
 /// How the host reaches the agent: Linux, the session bus
 /// (`native_host/bus.rs`); Windows, a named pipe (`native_host/pipe.rs`).
@@ -65,8 +67,8 @@ pub const MAX_MESSAGE: usize = 4096;
 pub enum FromBrowser {
     /// What the focused window's active tab is.
     Facts(TabFacts),
-    /// What the employee chose on the pause page.
-    PauseResult(PauseOutcome),
+    /// What the employee chose on the pause page, and on which page.
+    PauseResult(PauseChoice),
 }
 
 /// Why a message from the browser was dropped.
@@ -80,6 +82,8 @@ pub enum Rejected {
     BadHost(dwell_core::rules::HostError),
     #[error("the pause_result is neither \"continued\" nor \"closed\"")]
     BadOutcome,
+    #[error("the pause_result's page is not a page id (1 to 20 digits)")]
+    BadPage,
 }
 
 #[derive(Deserialize)]
@@ -99,6 +103,8 @@ struct RawFacts {
 #[serde(deny_unknown_fields)]
 struct RawPauseResult {
     pause_result: String,
+    #[serde(default)]
+    page: Option<String>,
 }
 
 /// Checks one message's bytes (without its length prefix).
@@ -112,9 +118,12 @@ pub fn parse_message(bytes: &[u8]) -> Result<FromBrowser, Rejected> {
         serde_json::from_slice(bytes).map_err(|_| Rejected::NotFacts)?;
     let value = serde_json::Value::Object(object);
     if let Ok(raw) = RawPauseResult::deserialize(&value) {
-        return PauseOutcome::parse(&raw.pause_result)
-            .map(FromBrowser::PauseResult)
-            .ok_or(Rejected::BadOutcome);
+        let outcome = PauseOutcome::parse(&raw.pause_result).ok_or(Rejected::BadOutcome)?;
+        let page = match raw.page {
+            Some(p) => Some(PageId::parse(&p).ok_or(Rejected::BadPage)?),
+            None => None,
+        };
+        return Ok(FromBrowser::PauseResult(PauseChoice { outcome, page }));
     }
     parse_facts(&value).map(FromBrowser::Facts)
 }
@@ -203,7 +212,7 @@ pub fn reply(on: bool) -> &'static [u8] {
 /// What the stdin thread passes on.
 enum Input {
     Facts(TabFacts),
-    PauseResult(PauseOutcome),
+    PauseResult(PauseChoice),
     Dropped(Rejected),
     End(Option<std::io::Error>),
 }
@@ -245,7 +254,7 @@ fn read_input(mut input: impl Read, tx: mpsc::Sender<Input>) {
             Ok(Some(Frame::TooLarge)) => Input::Dropped(Rejected::TooLarge),
             Ok(Some(Frame::Message(bytes))) => match parse_message(&bytes) {
                 Ok(FromBrowser::Facts(facts)) => Input::Facts(facts),
-                Ok(FromBrowser::PauseResult(outcome)) => Input::PauseResult(outcome),
+                Ok(FromBrowser::PauseResult(choice)) => Input::PauseResult(choice),
                 Err(e) => Input::Dropped(e),
             },
             Err(e) => Input::End(Some(e)),
@@ -389,14 +398,36 @@ mod tests {
 
     #[test]
     fn pause_results_are_read_and_anything_else_dropped() {
+        let choice = |outcome, page: Option<&str>| {
+            Ok(FromBrowser::PauseResult(PauseChoice {
+                outcome,
+                page: page.and_then(PageId::parse),
+            }))
+        };
         assert_eq!(
             parse_message(br#"{"pause_result":"continued"}"#),
-            Ok(FromBrowser::PauseResult(PauseOutcome::Continued))
+            choice(PauseOutcome::Continued, None)
         );
         assert_eq!(
             parse_message(br#"{"pause_result":"closed"}"#),
-            Ok(FromBrowser::PauseResult(PauseOutcome::Closed))
+            choice(PauseOutcome::Closed, None)
         );
+        // With the page it was chosen on (null: none).
+        assert_eq!(
+            parse_message(br#"{"pause_result":"closed","page":"1764064800000"}"#),
+            choice(PauseOutcome::Closed, Some("1764064800000"))
+        );
+        assert_eq!(
+            parse_message(br#"{"page":null,"pause_result":"continued"}"#),
+            choice(PauseOutcome::Continued, None)
+        );
+        for bad in [
+            &br#"{"pause_result":"closed","page":""}"#[..],
+            br#"{"pause_result":"closed","page":"12a"}"#,
+            br#"{"pause_result":"closed","page":"123456789012345678901"}"#,
+        ] {
+            assert_eq!(parse_message(bad), Err(Rejected::BadPage));
+        }
         for bad in [
             &br#"{"pause_result":"Continued"}"#[..],
             br#"{"pause_result":""}"#,
@@ -407,6 +438,7 @@ mod tests {
             &br#"{"pause_result":"closed","url":"https://a.com/x"}"#[..],
             br#"{"pause_result":1}"#,
             br#"{"pause_result":"closed","host":"a.com"}"#,
+            br#"{"pause_result":"closed","page":12}"#,
         ] {
             assert_eq!(parse_message(bad), Err(Rejected::NotFacts));
         }
@@ -432,10 +464,13 @@ mod tests {
         }
 
         #[test]
-        fn pause_results_never_panic(s in "\\{\"pause_result\":(\"\\PC{0,20}\"|true|null|[0-9]{1,5})(,\"(host|url|pause_result)\":\"\\PC{0,10}\")?\\}") {
+        fn pause_results_never_panic(s in "\\{\"pause_result\":(\"\\PC{0,20}\"|true|null|[0-9]{1,5})(,\"(host|url|pause_result|page)\":\"\\PC{0,10}\")?\\}") {
             match parse_message(s.as_bytes()) {
-                Ok(FromBrowser::PauseResult(o)) => {
-                    proptest::prop_assert!(s.contains(o.as_str()));
+                Ok(FromBrowser::PauseResult(c)) => {
+                    proptest::prop_assert!(s.contains(c.outcome.as_str()));
+                    if let Some(p) = c.page {
+                        proptest::prop_assert!(s.contains(&p.to_string()));
+                    }
                 }
                 Ok(FromBrowser::Facts(f)) => proptest::prop_assert!(false, "facts from {s}: {f:?}"),
                 Err(_) => {}
@@ -444,13 +479,13 @@ mod tests {
 
         #[test]
         fn pause_dictionaries_never_panic(
-            entries in proptest::collection::hash_map("(today|limit|line|lang|continue|close|site|breath|url|\\PC{0,8})", "\\PC{0,30}", 0..11)
+            entries in proptest::collection::hash_map("(today|limit|line|lang|continue|close|site|breath|page|url|\\PC{0,8})", "(\\PC{0,30}|[0-9]{1,21})", 0..12)
         ) {
             if let Some(p) = Pause::from_map(entries.clone()) {
-                // `site` and `breath` are optional (an older agent sends
-                // neither): they come back empty.
+                // `site`, `breath` and `page` are optional (an older agent
+                // sends none): they come back empty.
                 let mut expected = entries.clone();
-                for key in ["site", "breath"] {
+                for key in ["site", "breath", "page"] {
                     expected.entry(key.to_owned()).or_default();
                 }
                 proptest::prop_assert_eq!(p.to_map(), expected);

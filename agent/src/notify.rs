@@ -24,6 +24,8 @@ mod windows;
 use windows as os;
 
 pub use os::unavailable;
+#[cfg(windows)]
+pub use windows::{app_id_key, APP_ID};
 
 /// One notification to show (replacing the previous one of ours).
 #[derive(Clone, Debug, PartialEq)]

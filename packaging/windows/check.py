@@ -3,10 +3,11 @@
 
     check.py zip STAGE ZIP NAME
         writes ZIP: NAME/ holding every file of STAGE.
-    check.py check STAGE MSI ZIP NAME VERSION MSI_VERSION DIR
+    check.py check STAGE MSI ZIP NAME VERSION MSI_VERSION DIR APP_ID
         judges the MSI from msiinfo's exports in DIR (suminfo, tables, TABLE.idt,
         Icon/, extracted/), the zip, and what packaging/windows/wine-check.sh saw under
-        Wine (DIR/before, installed, removed). Says every problem, exits 1 if any.
+        Wine (DIR/before, installed, removed). APP_ID: dwell's AppUserModelID, which
+        the MSI registers for the toasts. Says every problem, exits 1 if any.
 """
 
 import os
@@ -16,7 +17,7 @@ import zipfile
 
 # What both packages hold, by name.
 FILES = ["dwell-agent.exe", "dwell-agent-background.exe", "dwell-report.exe",
-         "dwell-native-host.exe", "LICENSE.txt"]
+         "dwell-native-host.exe", "LICENSE.txt", "dwell.ico"]
 # Built for the windows subsystem (no console window at log-in), the rest for the console.
 WINDOWLESS = {"dwell-agent-background.exe"}
 INSTALLED = "./AppData/Local/Programs/dwell"
@@ -28,6 +29,8 @@ SHORTCUTS = {
     "dwell setup": ("[%ComSpec]", '/k ""[INSTALLDIR]dwell-agent.exe" setup"', "cmd.exe"),
 }
 RUN_KEY = r"Software\\Microsoft\\Windows\\CurrentVersion\\Run"
+# Where an unpackaged app's AppUserModelID gets its name and icon (HKCU).
+APP_ID_KEY = "Software\\Classes\\AppUserModelId\\"
 
 problems = []
 
@@ -84,7 +87,7 @@ def subsystem(path):
     return int.from_bytes(data[at:at + 2], "little")
 
 
-def check_msi(stage, icon, msi_version, dir):
+def check_msi(stage, icon, msi_version, dir, app_id):
     before = len(problems)
     tables = read(os.path.join(dir, "tables")).split()
     suminfo = read(os.path.join(dir, "suminfo"))
@@ -145,11 +148,28 @@ def check_msi(stage, icon, msi_version, dir):
     if len(shortcuts) != len(SHORTCUTS):
         fail(f"Start-menu entries: {sorted(shortcuts)}")
 
-    # Installing starts nothing and records nothing: no registry values at all
-    # (the Run value is dwell-agent install's), no services, no custom actions.
-    for table in ["Registry", "ServiceInstall", "CustomAction", "RemoveRegistry"]:
+    # Installing starts nothing and records nothing: no registry value but the
+    # toasts' name and icon (the Run value is dwell-agent install's), no
+    # services, no custom actions.
+    for table in ["ServiceInstall", "CustomAction", "RemoveRegistry"]:
         if table in tables and idt(dir, table):
             fail(f"the MSI has a {table} table: installing must start nothing")
+    registry = sorted((r["Root"], r["Key"], r["Name"], r["Value"], r["Component_"])
+                      for r in idt(dir, "Registry") or [])
+    key = APP_ID_KEY + app_id
+    want = [("1", key, "DisplayName", "dwell", "AppUserModelId"),
+            ("1", key, "IconUri", "[INSTALLDIR]dwell.ico", "AppUserModelId")]
+    if registry != want:
+        fail(f"the Registry table is not just dwell's AppUserModelID under HKCU: {registry}")
+    comps = {r["Component"]: r for r in idt(dir, "Component") or []}
+    appid = comps.get("AppUserModelId", {})
+    if not appid.get("KeyPath", "").startswith("reg") or not int(appid.get("Attributes", "0")) & 4:
+        fail(f"the AppUserModelID's component is not kept by its registry value: {appid}")
+    # The "dwell" entry carries the AppUserModelID (added by msibuild: wixl cannot).
+    props = sorted((r["Shortcut_"], r["PropertyKey"], r["PropVariantValue"])
+                   for r in idt(dir, "MsiShortcutProperty") or [])
+    if props != [("ReportShortcut", "System.AppUserModel.ID", app_id)]:
+        fail(f"the MsiShortcutProperty table does not give the dwell entry {app_id}: {props}")
     # "=-PATH": set at install, taken back at uninstall ("-"), the user's ("*" is
     # the system's); "[~];": appended to what is there.
     env = idt(dir, "Environment") or []
@@ -157,7 +177,8 @@ def check_msi(stage, icon, msi_version, dir):
         fail(f"the Environment table is not the user's PATH, added to: {env}")
     if len(problems) == before:
         print(f"  MSI: per-user, version {msi_version}, {len(files)} files, "
-              f"{len(shortcuts)} Start-menu entries, no registry value, no custom action")
+              f"{len(shortcuts)} Start-menu entries, the AppUserModelID {app_id} "
+              f"(HKCU, and on the dwell entry), no other registry value, no custom action")
 
 
 def check_zip(stage, path, name):
@@ -182,7 +203,7 @@ def reg_section(text, key):
     return m.group(1) if m else ""
 
 
-def check_wine(version, dir):
+def check_wine(version, dir, app_id):
     before = len(problems)
     phase = {}
     for p in ["before", "installed", "removed"]:
@@ -217,6 +238,16 @@ def check_wine(version, dir):
         run = reg_section(phase[p]["reg"], RUN_KEY)
         if "dwell" in run.lower():
             fail(f"{p}: the Run key names dwell: installing must start nothing")
+    # `wine reg query` of the AppUserModelID: absent, there with dwell's name and
+    # icon, gone.
+    for p, there in [("before", False), ("installed", True), ("removed", False)]:
+        rc = read(os.path.join(dir, p, "app-id.rc")).strip()
+        out = read(os.path.join(dir, p, "app-id.out"))
+        if there and (rc != "0" or not re.search(r"DisplayName\s+REG_SZ\s+dwell\s*$", out, re.M)
+                      or not re.search(r"IconUri\s+REG_SZ\s+\S.*\\dwell\.ico\s*$", out, re.M | re.I)):
+            fail(f"after installing, the AppUserModelID {app_id} has not dwell's name and icon: {out.strip()!r}")
+        if not there and rc == "0":
+            fail(f"{p}: the AppUserModelID {app_id} is registered: {out.strip()!r}")
     path = reg_section(phase["installed"]["reg"], "Environment")
     if "programs\\\\dwell" not in path.lower():
         fail("after installing, the user's PATH does not hold the programs' directory")
@@ -238,18 +269,18 @@ def check_wine(version, dir):
         fail("after uninstalling, the user's PATH still holds the programs' directory")
     if len(problems) == before:
         print(f"  Wine: installed ({len(FILES)} files, {len(SHORTCUTS)} Start-menu entries, "
-              f"Add/Remove Programs, PATH), {out!r}, uninstalled with nothing left")
+              f"Add/Remove Programs, PATH, the AppUserModelID), {out!r}, uninstalled with nothing left")
 
 
 def main(argv):
     if argv[1] == "zip":
         make_zip(*argv[2:5])
         return 0
-    stage, msi, zip_path, name, version, msi_version, dir = argv[2:9]
+    stage, msi, zip_path, name, version, msi_version, dir, app_id = argv[2:10]
     print(f"==> checking {msi} and {zip_path}")
-    check_msi(stage, os.path.join(os.path.dirname(msi), "dwell.ico"), msi_version, dir)
+    check_msi(stage, os.path.join(os.path.dirname(msi), "dwell.ico"), msi_version, dir, app_id)
     check_zip(stage, zip_path, name)
-    check_wine(version, dir)
+    check_wine(version, dir, app_id)
     if problems:
         print(f"scripts/package --check --windows: {len(problems)} problem(s)", file=sys.stderr)
         return 1

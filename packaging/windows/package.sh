@@ -7,7 +7,11 @@
 #   target/windows/dwell-<version>-x86_64.msi   per-user MSI (wixl, packaging/windows/dwell.wxs)
 #   target/windows/dwell-<version>-x86_64.zip   the same files in dwell-<version>-x86_64/
 # with LICENSE.txt, and dwell.ico (from packaging/org.dwell.Dwell.svg, rsvg-convert and
-# icotool) for the Start menu and Add/Remove Programs. Version: the workspace's.
+# icotool) for the Start menu, Add/Remove Programs and the toasts. Version: the
+# workspace's. dwell's AppUserModelID (the toasts' sender) is APP_ID in
+# agent/src/notify/windows.rs: the MSI registers it under HKCU and puts it on the
+# "dwell" Start-menu entry (the MsiShortcutProperty table, added with msibuild: wixl
+# has no ShortcutProperty element).
 #
 # --check then inspects both (packaging/windows/check.py: msiinfo's tables, the
 # files, per-user scope, no Run value or custom action, the version) and, under Wine
@@ -37,6 +41,8 @@ version=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"name":"dwel
 [ -n "$version" ] || { echo "scripts/package: no version for dwell-agent in cargo metadata" >&2; exit 1; }
 # An MSI's ProductVersion is numbers only: 0.2.0-beta.1 installs as 0.2.0.
 msi_version=${version%%[-+]*}
+app_id=$(sed -n 's/^pub const APP_ID: &str = "\([^"]*\)";$/\1/p' agent/src/notify/windows.rs)
+[ -n "$app_id" ] || { echo "scripts/package: no APP_ID in agent/src/notify/windows.rs" >&2; exit 1; }
 name=dwell-$version-x86_64
 msi=$out/$name.msi
 zip=$out/$name.zip
@@ -82,12 +88,19 @@ for size in 16 20 24 32 40 48 64 256; do
 done
 # Windows reads the 256-pixel image as PNG inside the .ico (-r), the rest as bitmaps.
 icotool -c -o "$out/dwell.ico" "$icons"/{16,20,24,32,40,48,64}.png -r "$icons/256.png"
+# Beside the programs too: the toasts' icon (IconUri), for the MSI and `dwell-agent install`.
+cp "$out/dwell.ico" "$stage/"
 
 echo "==> wixl: $msi"
 rm -f "$msi"
 in_windows wixl -a x64 -o "$msi" \
   -D Version="$msi_version" -D Bin="$stage" -D Icon="$out/dwell.ico" -D Licence="$stage/LICENSE.txt" \
-  packaging/windows/dwell.wxs
+  -D AppId="$app_id" packaging/windows/dwell.wxs
+# The "dwell" entry's System.AppUserModel.ID (Windows Installer 5 sets it on the .lnk).
+idt=$out/MsiShortcutProperty.idt
+printf 'MsiShortcutProperty\tShortcut_\tPropertyKey\tPropVariantValue\r\ns72\ts72\ts0\ts0\r\n%b\r\n%b\r\n' \
+  'MsiShortcutProperty\tMsiShortcutProperty' "ReportAppUserModelId\tReportShortcut\tSystem.AppUserModel.ID\t$app_id" >"$idt"
+in_windows msibuild "$msi" -i "$idt"
 echo "==> $zip"
 /usr/bin/python3 packaging/windows/check.py zip "$stage" "$zip" "$name"
 
@@ -117,7 +130,7 @@ in_windows sh -c '
 
 echo "==> under Wine: msiexec /i $name.msi /qn, look, dwell-agent.exe --version, msiexec /x /qn, look"
 t=$(date +%s)
-in_windows sh packaging/windows/wine-check.sh "$msi" "$checks"
+in_windows sh packaging/windows/wine-check.sh "$msi" "$checks" "$app_id"
 echo "==> installed and uninstalled under Wine in $(seconds "$t") s"
 
-/usr/bin/python3 packaging/windows/check.py check "$stage" "$msi" "$zip" "$name" "$version" "$msi_version" "$checks"
+/usr/bin/python3 packaging/windows/check.py check "$stage" "$msi" "$zip" "$name" "$version" "$msi_version" "$checks" "$app_id"

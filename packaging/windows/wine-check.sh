@@ -4,14 +4,15 @@
 # --version, uninstalls silently and snapshots again. packaging/windows/check.py
 # judges the snapshots; this script only fails when Wine itself cannot run.
 #
-#   sh packaging/windows/wine-check.sh MSI DIR     (WINEPREFIX set by the caller)
+#   sh packaging/windows/wine-check.sh MSI DIR APP_ID     (WINEPREFIX set by the caller)
 #
 # DIR/PHASE/ for PHASE before, installed, removed: home.list (every path under the
 # Wine user's profile), user.reg and system.reg (HKCU and HKLM as Wine keeps them),
-# uninstaller.list (Wine's Add/Remove Programs). DIR/install.rc, uninstall.rc, version.{rc,out,err}, and
+# uninstaller.list (Wine's Add/Remove Programs), app-id.out and app-id.rc (`wine reg
+# query` of the AppUserModelID registration of APP_ID, and its exit code). DIR/install.rc, uninstall.rc, version.{rc,out,err}, and
 # msiexec's logs install.log and uninstall.log (UTF-16).
 set -eu
-msi=$1 dir=$2
+msi=$1 dir=$2 app_id=$3
 prefix=${WINEPREFIX:?}
 home=$prefix/drive_c/users/$(id -un)
 installed=$home/AppData/Local/Programs/dwell
@@ -29,6 +30,9 @@ snapshot() {
   (cd "$home" && find . | sort) >"$dir/$1/home.list"
   # Wine's uninstaller lists on stderr when stdout is not a console.
   wine uninstaller --list >"$dir/$1/uninstaller.list" 2>&1 || true
+  rc=0
+  wine reg query "HKCU\\Software\\Classes\\AppUserModelId\\$app_id" >"$dir/$1/app-id.out" 2>&1 || rc=$?
+  echo "$rc" >"$dir/$1/app-id.rc"
   # Wine writes its registry files when its server ends.
   wineserver -w
   cp "$prefix/user.reg" "$prefix/system.reg" "$dir/$1/"

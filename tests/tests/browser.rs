@@ -6,7 +6,8 @@
 //! planted in the addresses found nowhere in what dwell keeps or prints; and, with
 //! `[reminders] pause_page = true` over a tiny daily limit, the pause page in the tab switched
 //! to, its "Continue" (clicked through the DevTools protocol, over a minimal WebSocket client)
-//! back to the site, and the outcome stored. In Firefox ESR (through Marionette): the same
+//! back to the site, and the outcome stored; two pause pages open at once and answered
+//! oldest-first, each keeping the choice made on it (the page's id goes out and back). In Firefox ESR (through Marionette): the same
 //! counting, and the `.xpi` that `browser install` writes installed for good, still there after
 //! Firefox restarts.
 
@@ -699,12 +700,24 @@ fn breath_config(lang: &str) -> String {
         .replace("language = \"en\"", &format!("language = \"{lang}\""))
 }
 
+/// The tab `tab`, when it shows the pause page.
+fn pause_page_target(port: u16, tab: &str) -> Option<serde_json::Value> {
+    targets(port).as_array().and_then(|a| {
+        a.iter()
+            .find(|t| {
+                t["id"].as_str() == Some(tab)
+                    && t["url"].as_str().is_some_and(|u| u.contains(PAUSE_PAGE))
+            })
+            .cloned()
+    })
+}
+
 /// Waits for the pause page to take the tab `tab`, connects to it, and waits for its words
 /// (the breath starts when they are there).
 fn pause_page_in(b: &Browsing, tab: &str) -> DevtoolsPage {
     let mut page = None;
     let shown = wait_until(Duration::from_secs(10), || {
-        page = target_at(b.devtools, PAUSE_PAGE);
+        page = pause_page_target(b.devtools, tab);
         page.is_some()
     });
     assert!(
@@ -727,6 +740,11 @@ fn pause_page_in(b: &Browsing, tab: &str) -> DevtoolsPage {
     }));
     ws
 }
+
+/// A click on the pause page's "Close tab", a moment after the evaluation answers: the click
+/// closes the tab, and with it the DevTools connection, which could otherwise close before
+/// the answer came (seen once under load: "a WebSocket frame: UnexpectedEof").
+const CLOSE_CLICK: &str = "setTimeout(() => document.getElementById('close').click(), 100)";
 
 /// The pause page's buttons: whether Continue and Close are disabled, and the breath line.
 fn buttons(ws: &mut DevtoolsPage) -> (bool, bool, String) {
@@ -809,7 +827,7 @@ fn the_pause_pages_continue_waits_for_the_breath_and_close_does_not() {
         cont && !close,
         "Continue active or Close not active at first"
     );
-    ws.eval("document.getElementById('close').click()");
+    ws.eval(CLOSE_CLICK);
     let closed = wait_until(Duration::from_secs(3), || {
         targets(b.devtools)
             .as_array()
@@ -870,7 +888,7 @@ fn the_pause_pages_continue_waits_for_the_breath_and_close_does_not() {
         "{w:?}"
     );
     assert_eq!(w[6..], ["Continuer", "Fermer l'onglet"], "{w:?}");
-    ws.eval("document.getElementById('close').click()");
+    ws.eval(CLOSE_CLICK);
     assert!(
         wait_until(Duration::from_secs(5), || outcomes(&b)[2]["outcome"]
             == "closed"),
@@ -895,6 +913,79 @@ fn the_pause_pages_continue_waits_for_the_breath_and_close_does_not() {
         got,
         [("continued", "en-"), ("closed", "en-"), ("closed", "fr-")],
         "{rows}"
+    );
+}
+
+/// Two pause pages open at once (Facebook's, then Reddit's), answered oldest-first: back on
+/// Facebook's tab, "Close tab"; then on Reddit's, "Continue". Each page's reminder keeps the
+/// choice made on it (the choice carries the page's id through the host to the agent):
+/// before page ids, each choice went to the newest page and the two were swapped.
+#[test]
+fn two_pause_pages_answered_oldest_first_each_keep_their_own_choice() {
+    let desktop = Desktop::start(DesktopOptions::default());
+    let b = start_browsing_with(&desktop, PAUSE_CONFIG);
+    // Facebook under the limit, 3 s there pass the 2 s limit; away and back: its pause page.
+    let fb = new_tab(b.devtools, &url("www.facebook.com"));
+    thread::sleep(Duration::from_millis(3000));
+    let docs = new_tab(b.devtools, &url("docs.example.com"));
+    thread::sleep(Duration::from_millis(1000));
+    activate(b.devtools, &fb);
+    let mut older = pause_page_in(&b, &fb);
+    // Away, and Reddit opened: its own pause page, while Facebook's still shows.
+    activate(b.devtools, &docs);
+    thread::sleep(Duration::from_millis(500));
+    let reddit = new_tab(b.devtools, &url("old.reddit.com"));
+    let mut newer = pause_page_in(&b, &reddit);
+    assert!(
+        pause_page_target(b.devtools, &fb).is_some(),
+        "{}",
+        targets(b.devtools)
+    );
+    // Each page's id, as the pause page has it (checked at the end).
+    let id = |ws: &mut DevtoolsPage| {
+        ws.eval("chrome.runtime.sendMessage({pause_page: true}).then(p => p && p.page)")
+    };
+    let (older_id, newer_id) = (id(&mut older), id(&mut newer));
+    // The older page first: back on Facebook's tab, "Close tab".
+    activate(b.devtools, &fb);
+    thread::sleep(Duration::from_millis(500));
+    older.eval(CLOSE_CLICK);
+    let closed = wait_until(Duration::from_secs(3), || {
+        targets(b.devtools)
+            .as_array()
+            .is_some_and(|a| !a.iter().any(|t| t["id"].as_str() == Some(&fb)))
+    });
+    assert!(closed, "the tab stayed open: {}", targets(b.devtools));
+    // Then Reddit's: "Continue", back to the site.
+    activate(b.devtools, &reddit);
+    thread::sleep(Duration::from_millis(500));
+    newer.eval("document.getElementById('continue').click()");
+    let back = wait_until(Duration::from_secs(3), || {
+        target_at(b.devtools, "://old.reddit.com/").is_some()
+            && target_at(b.devtools, PAUSE_PAGE).is_none()
+    });
+    assert!(back, "not back on the site: {}", targets(b.devtools));
+    let outcomes = |b: &Browsing| {
+        sqlite_json(
+            &b.dwell.db(),
+            "SELECT outcome FROM reminders WHERE kind = 'pause_page' ORDER BY at",
+        )
+    };
+    let want = serde_json::json!([{"outcome": "closed"}, {"outcome": "continued"}]);
+    assert!(
+        wait_until(Duration::from_secs(5), || outcomes(&b) == want),
+        "Facebook's page (the older) closed, Reddit's continued: {}\nagent:\n{}",
+        outcomes(&b),
+        b.agent.stderr_text()
+    );
+    let stopped = b.agent.terminate();
+    assert_eq!(stopped.code(), Some(0), "{}", b.agent.stderr_text());
+    b.browser.terminate();
+    assert_eq!(outcomes(&b), want);
+    // Each page had an id of its own.
+    assert!(
+        older_id.as_str().is_some_and(|p| !p.is_empty()) && older_id != newer_id,
+        "{older_id} {newer_id}"
     );
 }
 

@@ -1,5 +1,6 @@
 //! End-to-end tests of the agent's bus door, `org.dwell.Agent` (issue 18 item 4, issue 17
-//! item 4): a flood of calls on one connection (10 to 10,000 in one go) is answered, every
+//! item 4): the native host's methods (`Tab`, `PauseResult`, `PauseResultFor`) refused to any
+//! other caller; a flood of calls on one connection (10 to 10,000 in one go) is answered, every
 //! call, and afterwards another client's call and a screen-saver lock signal are still
 //! handled; a program owning the name before the agent starts gets nothing: `status --json`
 //! says so in `watch_hint` and no KWin script is loaded; the agent takes its name once that
@@ -48,6 +49,10 @@ def err(e):
 for i in range(n):
     if method == 'Tab':
         args = ('chromium', 'h%d.example.com' % i, False, False, True, dbus.UInt32(1))
+    elif method == 'PauseResult':
+        args = ('closed',)
+    elif method == 'PauseResultFor':
+        args = ('closed', '1764064800000')
     else:
         args = ('firefox', 'Facebook', dbus.UInt32(1))
     call(*args, reply_handler=ok, error_handler=err, timeout=60)
@@ -140,6 +145,26 @@ fn a_flood_on_one_connection_neither_blocks_nor_starves_the_door() {
         "the lock signal was not taken after the floods:\n{}",
         agent.stderr_text()
     );
+    assert!(agent.is_running(), "{}", agent.stderr_text());
+}
+
+/// The native host's methods, the pause page's choice with its page's id (`PauseResultFor`)
+/// as much as without (`PauseResult`) and the tab reports, are refused to a caller that is
+/// not dwell's host, well-formed as they are.
+#[test]
+fn the_hosts_methods_are_refused_to_any_other_caller() {
+    let desktop = Desktop::start(DesktopOptions::default());
+    let dwell = Dwell::new(&desktop, CONFIG);
+    dwell.enable();
+    let agent = dwell.start();
+    for method in ["Tab", "PauseResult", "PauseResultFor"] {
+        let counts = flood(&desktop, 1, method);
+        assert_eq!(
+            counts,
+            serde_json::json!({"ok": 0, "errors": {"org.freedesktop.DBus.Error.AccessDenied": 1}}),
+            "{method}"
+        );
+    }
     assert!(agent.is_running(), "{}", agent.stderr_text());
 }
 

@@ -5,20 +5,30 @@
 # notes.exe, the real `dwell-agent.exe run` opted in with a config of its own, and a focus
 # plan driven with xdotool (activations, pointer moves, key presses), with a title change,
 # a screen lock and time away from the keyboard in the middle (the lock sent to the watcher's window as Windows
-# would: Wine never locks).
+# would: Wine never locks), then a site counted through the browser extension's way in: a
+# second msedge.exe starts dwell-native-host.exe as Edge does (through cmd.exe) and the test
+# writes the extension's frames to it (the focused tab's host), while that window, then
+# another program, has the foreground.
 #
 #   tests/windows/e2e.sh EXE_DIR WORK TOKEN
 #
-# EXE_DIR holds dwell-agent.exe, dwell-report.exe and dwell-test-window.exe; WORK is an
-# empty directory for the data, the config, the logs and what the checks read:
+# EXE_DIR holds dwell-agent.exe, dwell-report.exe, dwell-native-host.exe and
+# dwell-test-window.exe; WORK is an empty directory for the data, the config, the logs and
+# what the checks read:
 #   plan.tsv      the focus plan as driven: when each change was done
 #   status.json   `dwell-agent status --json` while the agent runs
 #   day.json      `dwell-report day --json` after it stopped
 #   agent.log     the agent's log (debug)
-# TOKEN is planted in window titles; it must end up nowhere. Needs WINEPREFIX set.
+#   host.out      what dwell-native-host.exe answered the "browser" (framed JSON)
+#   host.log      its log (at its default level, info) and its msedge.exe's standard error
+# TOKEN is planted in window titles, and in lower case in the hosts the extension reports
+# (TOKEN.reddit.com, TOKEN.example.com); it must end up nowhere (the hosts: in no log line
+# above debug). Needs WINEPREFIX set.
 set -euo pipefail
 exe_dir=$1 work=$2 token=$3
 apps=$work/apps data=$work/data config=$work/config.toml
+# The host names the extension reports: a host name is lower case.
+htok=$(printf '%s' "$token" | tr '[:upper:]' '[:lower:]')
 mkdir -p "$apps"
 pids=()
 cleanup() {
@@ -67,11 +77,15 @@ for name in msedge.exe chrome.exe Discord.exe WINWORD.EXE notes.exe; do
 done
 # opens NAME TITLE [ARGS…]: starts the program and prints its X window once mapped.
 opens() {
-  local name=$1 title=$2 id=
+  local name=$1 title=$2
   shift 2
   # In a subshell: ended by `wineserver -k` at exit, with every Wine process.
   wine "$apps/$name" "$title" "$@" >>"$work/apps.log" 2>&1 &
-  local re
+  window_of "$name" "$title"
+}
+# window_of NAME TITLE: prints the X window titled TITLE once mapped.
+window_of() {
+  local name=$1 title=$2 id= re
   re="^$(printf '%s' "$title" | sed 's/[][().*+?|^$\\]/\\&/g')\$"
   # Polled, not --sync: a search fails outright when a window it looks at vanishes
   # meanwhile (BadWindow), which Wine's short-lived windows do.
@@ -92,6 +106,20 @@ word=$(opens WINWORD.EXE "Facebook $token review.docx - Word")
 discord=$(opens Discord.exe "#general $token - Discord")
 # A title change while it has focus: mail, then (2 s after it comes to the front) Facebook.
 chrome=$(opens chrome.exe "Inbox - Outlook - Google Chrome" --retitle 2 "$token | Facebook - Google Chrome")
+# Edge with dwell's extension: msedge.exe starts dwell-native-host.exe through cmd.exe, with
+# the extension's origin, as Edge does; the host reads the extension's port, here the
+# fifo `port`, on its standard input. Its title names no site: only the host the extension
+# reports can make it count. `sleep` holds the port open for writing (each frame is
+# written by a short process of its own, so no other process keeps the port open); once
+# it ends, the host reads the end of its input, as when the browser closes the port.
+mkfifo "$work/port"
+wine "$apps/msedge.exe" "New tab $token - Microsoft Edge" \
+  --native-host "$(win "$exe_dir/dwell-native-host.exe")" chrome-extension://mdbmdcjahoajldikneojnlbokdlmghlk/ \
+  <"$work/port" >"$work/host.out" 2>"$work/host.log" &
+sleep infinity >"$work/port" &
+port_holder=$!
+pids+=($port_holder)
+edge_ext=$(window_of msedge.exe "New tab $token - Microsoft Edge")
 
 xdotool windowactivate --sync "$notes"
 DWELL_LOG=debug wine "$exe_dir/dwell-agent.exe" --data-dir "$(win "$data")" --config "$(win "$config")" run \
@@ -158,9 +186,49 @@ mark facebook.com
 # right after, the return is seen up to 1 s late, as for any polled idle source).
 sleep 1.5
 hold "$edge" 2
+
+# The browser extension's way in. tab HOST: the extension's report that Edge's focused
+# window shows a tab on HOST, framed as the browser frames it (a u32 length in native
+# order, then the JSON the extension posts), written to the host's port.
+tab() {
+  python3 -c '
+import json, struct, sys
+body = json.dumps({"host": sys.argv[1], "private": False, "audible": False, "focused": True},
+                  separators=(",", ":")).encode()
+sys.stdout.buffer.write(struct.pack("=I", len(body)) + body)' "$1" >>"$work/port"
+}
+# The first report while another program has the foreground: the extension connects (the
+# agent names the browser from the host's ancestors: Edge, not the origin's "chromium"),
+# nothing counts yet. Input meanwhile, so the agent is not idle when Edge comes to the front.
+to "$notes" other
+tab "$htok.reddit.com"
+for _ in $(seq 50); do
+  grep -q "browser extension connected browser=edge" "$work/agent.log" && break
+  xdotool key shift
+  sleep 0.2
+done
+grep -q "browser extension connected browser=edge" "$work/agent.log" \
+  || die "no 'browser extension connected browser=edge' within 10 s of the host's first frame: $(cat "$work/host.log")"
+hold "$notes" 2
+# Edge in front: its tab's host counts (reddit.com), not its title.
+to "$edge_ext" reddit.com && hold "$edge_ext" 5
+# Another tab, on a site that is not social: counting stops.
+tab "$htok.example.com" && mark other && hold "$edge_ext" 3
+tab "$htok.reddit.com" && mark reddit.com && hold "$edge_ext" 4
+# Another program in front: the host still says its tab is focused (the extension's word on
+# window focus may come late or never), yet Reddit stops counting: the foreground window
+# decides. It counts again when Edge is back.
+to "$notes" other && hold "$notes" 3
+to "$edge_ext" reddit.com && hold "$edge_ext" 3
 to "$notes" other && sleep 1
 
 agent status --json >"$work/status.json" 2>"$work/status.err" || die "status --json failed: $(cat "$work/status.err")"
+# The browser closes the port: the host reads the end of its input and leaves, and the
+# agent sees its connection end.
+kill "$port_holder"
+for _ in $(seq 100); do grep -q "a browser extension disconnected" "$work/agent.log" && break; sleep 0.1; done
+grep -q "a browser extension disconnected" "$work/agent.log" \
+  || die "the agent did not see the host leave within 10 s of the end of its input: $(cat "$work/host.log")"
 agent disable --yes >"$work/disable.out" 2>&1 || die "disable failed: $(cat "$work/disable.out")"
 for _ in $(seq 100); do kill -0 "$agent_pid" 2>/dev/null || break; sleep 0.1; done
 if kill -0 "$agent_pid" 2>/dev/null; then die "the agent still runs 10 s after disable"; fi

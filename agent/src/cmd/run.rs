@@ -1,7 +1,7 @@
 //! `dwell-agent run`: takes the data directory's lock, opens (checks, and if
 //! need be salvages) the database, and runs the loop (`crate::run`) until
-//! asked to stop (SIGTERM or SIGINT on Linux; on Windows `disable`, Ctrl-C or
-//! Ctrl-Break: see [`crate::control`]); a database found damaged while running
+//! asked to stop (SIGTERM or SIGINT on Linux; on Windows `disable`, Ctrl-C,
+//! Ctrl-Break or the end of the session: see [`crate::control`]); a database found damaged while running
 //! is moved aside and the loop starts again on what could be read.
 
 use std::path::Path;

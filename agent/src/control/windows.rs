@@ -7,6 +7,17 @@
 //! may write; the default access list lets others only read, which sends
 //! nothing) can at most make the agent re-read its own config or stop.
 //!
+//! The end of the session (log-off, shut-down, restart) stops it too: the
+//! watcher's hidden window hears `WM_ENDSESSION` and raises
+//! [`crate::watch::windows::session_end`], then holds Windows until the run
+//! loop has stopped. The console's `CTRL_LOGOFF_EVENT` and
+//! `CTRL_SHUTDOWN_EVENT` are not listened to: Windows does not send them to a
+//! process that has loaded `user32.dll` (the agent has: its watcher and tray),
+//! and the windowless `dwell-agent-background.exe` has no console. Closing
+//! the console of a `dwell-agent.exe run` started by hand (`CTRL_CLOSE_EVENT`)
+//! ends it without its last checkpoint (Windows ends the process as soon as
+//! a handler returns).
+//!
 //! Event-driven (tokio's named pipes on the I/O completion port): no wake-up
 //! while no command runs.
 
@@ -81,10 +92,12 @@ pub fn ask_to_stop(dir: &Path, pid: u32) -> std::result::Result<(), String> {
     send(dir, STOP).map_err(|e| format!("pid {pid}: cannot be asked to stop: {e}"))
 }
 
-/// The agent's end: the pipe's server (a task) and Ctrl-C, Ctrl-Break.
+/// The agent's end: the pipe's server (a task), Ctrl-C, Ctrl-Break and the
+/// end of the session.
 pub struct Listener {
     looks: watch::Receiver<u64>,
     stop: watch::Receiver<bool>,
+    session_end: watch::Receiver<bool>,
     ctrl_c: Option<CtrlC>,
     ctrl_break: Option<CtrlBreak>,
 }
@@ -94,6 +107,11 @@ impl Listener {
     /// served (its name taken) is said once: the agent runs on, and the
     /// commands' changes reach it at its next start.
     pub fn start(data_dir: &Path) -> Result<Listener> {
+        Listener::start_with(data_dir, crate::watch::windows::session_end())
+    }
+
+    /// [`Listener::start`], stopping also when `session_end` becomes `true`.
+    fn start_with(data_dir: &Path, session_end: watch::Receiver<bool>) -> Result<Listener> {
         let (looks_tx, looks) = watch::channel(0);
         let (stop_tx, stop) = watch::channel(false);
         let name = pipe_name(data_dir);
@@ -109,6 +127,7 @@ impl Listener {
         Ok(Listener {
             looks,
             stop,
+            session_end,
             ctrl_c: tokio::signal::windows::ctrl_c().ok(),
             ctrl_break: tokio::signal::windows::ctrl_break().ok(),
         })
@@ -119,19 +138,20 @@ impl Listener {
         Looks(self.looks.clone())
     }
 
-    /// Completes when a command asks the agent to stop, or at Ctrl-C or
-    /// Ctrl-Break.
+    /// Completes when a command asks the agent to stop, at Ctrl-C or
+    /// Ctrl-Break, or when the session ends.
     pub async fn stopped(&mut self) {
         let Listener {
             stop,
+            session_end,
             ctrl_c,
             ctrl_break,
             ..
         } = self;
-        let asked = async {
-            if stop.wait_for(|s| *s).await.is_err() {
-                std::future::pending::<()>().await;
-            }
+        let asked = raised(stop);
+        let ending = async {
+            raised(session_end).await;
+            tracing::info!("the session ends: stopping");
         };
         let c = async {
             let pressed = match ctrl_c.as_mut() {
@@ -153,9 +173,18 @@ impl Listener {
         };
         tokio::select! {
             () = asked => {}
+            () = ending => {}
             () = c => {}
             () = brk => {}
         }
+    }
+}
+
+/// Completes once `flag` is `true` (at once if it is), never if its sender
+/// has gone before.
+async fn raised(flag: &mut watch::Receiver<bool>) {
+    if flag.wait_for(|s| *s).await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 
@@ -234,6 +263,14 @@ async fn read_byte(pipe: &NamedPipeServer) -> Option<u8> {
     }
 }
 
+/// The token that stops the running agent's upkeep (the daily check,
+/// retention) inside its statement. On Windows a stop arrives through the
+/// control pipe, served on the loop's own runtime, so it is heard between
+/// statements: the token is never set, and upkeep ends its statement first.
+pub fn upkeep_stop(_data_dir: &Path) -> dwell_core::store::Cancel {
+    dwell_core::store::Cancel::new()
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -248,6 +285,25 @@ mod tests {
             pipe_name(Path::new(r"c:\users\ann\appdata\local\DWELL\"))
         );
         assert_ne!(a, pipe_name(Path::new(r"C:\Users\Bob\AppData\Local\dwell")));
+    }
+
+    /// The end of the session (the watcher's window at `WM_ENDSESSION`)
+    /// stops the agent as `disable` does, and keeps stopping it (a loop
+    /// started again after damage ends at once).
+    #[tokio::test]
+    async fn the_end_of_the_session_stops_the_agent() {
+        let dir = tempfile::tempdir().unwrap();
+        let (end_tx, end_rx) = watch::channel(false);
+        let mut listener = Listener::start_with(dir.path(), end_rx).unwrap();
+        let early = tokio::time::timeout(Duration::from_millis(200), listener.stopped()).await;
+        assert!(early.is_err(), "stopped before the session ended");
+        end_tx.send_replace(true);
+        tokio::time::timeout(Duration::from_secs(10), listener.stopped())
+            .await
+            .expect("the end of the session stopped the agent");
+        tokio::time::timeout(Duration::from_secs(10), listener.stopped())
+            .await
+            .expect("and again");
     }
 
     /// The agent's end and a command's, over a real pipe: a look reaches the
@@ -280,12 +336,4 @@ mod tests {
             .expect("the stop reached the agent");
         drop(lock);
     }
-}
-
-/// The token that stops the running agent's upkeep (the daily check,
-/// retention) inside its statement. On Windows a stop arrives through the
-/// control pipe, served on the loop's own runtime, so it is heard between
-/// statements: the token is never set, and upkeep ends its statement first.
-pub fn upkeep_stop(_data_dir: &Path) -> dwell_core::store::Cancel {
-    dwell_core::store::Cancel::new()
 }

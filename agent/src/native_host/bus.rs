@@ -14,7 +14,7 @@ use zbus::message::Type as MsgType;
 use zbus::{Connection, MessageStream};
 
 use super::relay::{self, Sent, Transport};
-use super::{Pause, PauseOutcome, TabFacts};
+use super::{Pause, PauseChoice, TabFacts};
 use crate::browser;
 use crate::door::{IFACE, NAME, PATH};
 use crate::watch::bus;
@@ -85,18 +85,20 @@ impl Transport for Bus<'_> {
         );
         Box::pin(async move {
             let result = match conn {
-                Some(c) => deliver(&c, &browser, pid, &facts).await,
+                Some(c) => deliver(&c, &browser, pid, &facts)
+                    .await
+                    .map(|p| p.map(Box::new)),
                 None => Err(zbus::Error::Failure("no session bus".into())),
             };
             ((), Sent::Facts(result))
         })
     }
 
-    fn pause_result(&mut self, outcome: PauseOutcome) -> Call {
+    fn pause_result(&mut self, choice: PauseChoice) -> Call {
         let conn = self.conn.clone();
         Box::pin(async move {
             if let Some(c) = conn {
-                if let Err(e) = send_pause_result(&c, outcome).await {
+                if let Err(e) = send_pause_result(&c, choice).await {
                     tracing::info!(error = %e, "the agent did not take the pause page's outcome");
                 }
             }
@@ -153,18 +155,24 @@ async fn owner_is_agent(conn: &Connection) -> bool {
     ok
 }
 
-async fn send_pause_result(conn: &Connection, outcome: PauseOutcome) -> zbus::Result<()> {
+/// `PauseResultFor(outcome, page)`, or `PauseResult(outcome)` for a choice
+/// without a page (an extension from before page ids).
+async fn send_pause_result(conn: &Connection, choice: PauseChoice) -> zbus::Result<()> {
     if !owner_is_agent(conn).await {
         return Err(zbus::Error::Failure("no dwell agent on the bus".into()));
     }
-    conn.call_method(
-        Some(NAME),
-        PATH,
-        Some(IFACE),
-        "PauseResult",
-        &(outcome.as_str(),),
-    )
-    .await
+    let outcome = choice.outcome.as_str();
+    match choice.page {
+        Some(page) => {
+            let body = (outcome, page.to_string());
+            conn.call_method(Some(NAME), PATH, Some(IFACE), "PauseResultFor", &body)
+                .await
+        }
+        None => {
+            conn.call_method(Some(NAME), PATH, Some(IFACE), "PauseResult", &(outcome,))
+                .await
+        }
+    }
     .map(|_| ())
 }
 

@@ -15,8 +15,8 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use tokio::time::Instant;
 
-use super::relay::{self, Sent, Transport};
-use super::{Pause, PauseOutcome, TabFacts};
+use super::relay::{self, Delivery, Sent, Transport};
+use super::{PauseChoice, TabFacts};
 use crate::browser;
 use crate::pipe::client::{Client, Unreachable};
 use crate::pipe::{Reply, Request};
@@ -135,12 +135,12 @@ impl Transport for PipeWay<'_> {
         let (client, request) = (self.client.take(), Request::tab(self.browser, facts));
         Box::pin(async move {
             let (client, reply) = call(client, request).await;
-            (client, Sent::Facts(reply.map(|r| r.pause)))
+            (client, Sent::Facts(reply.map(|r| r.pause.map(Box::new))))
         })
     }
 
-    fn pause_result(&mut self, outcome: PauseOutcome) -> Call {
-        let (client, request) = (self.client.take(), Request::pause_result(outcome));
+    fn pause_result(&mut self, choice: PauseChoice) -> Call {
+        let (client, request) = (self.client.take(), Request::pause_result(choice));
         Box::pin(async move {
             let (client, reply) = call(client, request).await;
             if let Err(e) = reply {
@@ -160,7 +160,7 @@ impl Transport for PipeWay<'_> {
         !(input_open && self.retry_at.is_some())
     }
 
-    fn delivered(&mut self, result: &Result<Option<Pause>, Unreachable>, input_open: bool) -> bool {
+    fn delivered(&mut self, result: &Delivery<Unreachable>, input_open: bool) -> bool {
         let Err(e) = result else {
             self.retry_at = None;
             self.retry = FIRST_RETRY;

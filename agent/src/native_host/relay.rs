@@ -2,7 +2,7 @@
 //! way to the agent ([`Transport`]: the session bus on Linux, `bus.rs`; the
 //! named pipe on Windows, `pipe.rs`). The browser's frames come from the stdin
 //! thread ([`super::read_input`]); at most one call to the agent is under way,
-//! pause-page outcomes first (in order), then the last facts: facts that
+//! the choices made on pause pages first (in order), then the last facts: facts that
 //! arrive meanwhile replace the waiting ones, so a burst of any size ends with
 //! the last facts delivered, never with a queue. The call and the transport
 //! are served before the browser's input, so a browser that never stops
@@ -17,13 +17,16 @@ use std::io::Write;
 use anyhow::{Context, Result};
 use tokio::sync::mpsc;
 
-use super::{read_input, reply, write_frame, Input, Pause, PauseOutcome, TabFacts};
+use super::{read_input, reply, write_frame, Input, Pause, PauseChoice, TabFacts};
+
+/// How a tab report ended: the pause page the agent asks for, if any (boxed:
+/// it is most of the size, and rare), or why no agent took it.
+pub(super) type Delivery<E> = Result<Option<Box<Pause>>, E>;
 
 /// What a finished call says.
 pub(super) enum Sent<E> {
-    /// A tab report: the pause page the agent asks for, if any, or why no
-    /// agent took it.
-    Facts(Result<Option<Pause>, E>),
+    /// A tab report.
+    Facts(Delivery<E>),
     /// A pause page's outcome (the transport logged a failure).
     PauseResult,
 }
@@ -47,8 +50,8 @@ pub(super) trait Transport {
     /// Starts telling the agent the tab's facts.
     fn tab(&mut self, facts: &TabFacts) -> Self::Call;
 
-    /// Starts passing on the employee's choice on the pause page.
-    fn pause_result(&mut self, outcome: PauseOutcome) -> Self::Call;
+    /// Starts passing on the employee's choice on a pause page.
+    fn pause_result(&mut self, choice: PauseChoice) -> Self::Call;
 
     /// A finished call gives back what it took.
     fn give_back(&mut self, _held: Self::Held) {}
@@ -60,11 +63,7 @@ pub(super) trait Transport {
     }
 
     /// A tab report ended so; `true` to keep its facts for another try.
-    fn delivered(
-        &mut self,
-        _result: &Result<Option<Pause>, Self::Error>,
-        _input_open: bool,
-    ) -> bool {
+    fn delivered(&mut self, _result: &Delivery<Self::Error>, _input_open: bool) -> bool {
         false
     }
 
@@ -90,8 +89,8 @@ struct Host {
     /// The last facts from the browser, and whether the agent has them yet.
     last: Option<TabFacts>,
     unsent: bool,
-    /// Pause page outcomes to pass on, in order.
-    outcomes: VecDeque<PauseOutcome>,
+    /// Choices made on pause pages, to pass on in order.
+    outcomes: VecDeque<PauseChoice>,
     /// What the browser was last told (`on`, `off`), if anything.
     told: Option<bool>,
     /// Messages dropped (logged once, then counted).
@@ -165,7 +164,7 @@ impl Host {
                 self.last = Some(facts);
                 self.unsent = true;
             }
-            Input::PauseResult(outcome) => self.outcomes.push_back(outcome),
+            Input::PauseResult(choice) => self.outcomes.push_back(choice),
             Input::End(_) => {}
         }
     }
@@ -173,8 +172,8 @@ impl Host {
     /// The next call, if there is something to say: outcomes first, then
     /// the last facts (when the transport lets them go).
     fn next_call<T: Transport>(&mut self, transport: &mut T, input_open: bool) -> Option<T::Call> {
-        if let Some(outcome) = self.outcomes.pop_front() {
-            return Some(transport.pause_result(outcome));
+        if let Some(choice) = self.outcomes.pop_front() {
+            return Some(transport.pause_result(choice));
         }
         if !self.unsent || !transport.may_send(input_open) {
             return None;
@@ -217,7 +216,7 @@ mod tests {
     use std::rc::Rc;
     use std::time::Duration;
 
-    use super::super::{read_frame, Frame};
+    use super::super::{read_frame, Frame, PageId, PauseOutcome};
     use super::*;
 
     /// An agent that answers after 10 ms while `up`, asks for a pause page
@@ -259,18 +258,22 @@ mod tests {
                     return ((), Sent::Facts(Err("no agent")));
                 }
                 got.borrow_mut().push(format!("tab {host}"));
-                let pause = (host == "pause.example.com").then(pause).flatten();
+                let pause = (host == "pause.example.com")
+                    .then(pause)
+                    .flatten()
+                    .map(Box::new);
                 ((), Sent::Facts(Ok(pause)))
             })
         }
 
-        fn pause_result(&mut self, outcome: PauseOutcome) -> FakeCall {
+        fn pause_result(&mut self, choice: PauseChoice) -> FakeCall {
             let (up, got) = (self.up.get(), self.got.clone());
             Box::pin(async move {
                 tokio::time::sleep(Duration::from_millis(10)).await;
                 if up {
-                    got.borrow_mut()
-                        .push(format!("outcome {}", outcome.as_str()));
+                    let page = choice.page.map(|p| p.to_string()).unwrap_or_default();
+                    let outcome = choice.outcome.as_str();
+                    got.borrow_mut().push(format!("outcome {outcome} {page}"));
                 }
                 ((), Sent::PauseResult)
             })
@@ -362,9 +365,11 @@ mod tests {
                 up.set(true);
                 back.send(()).unwrap();
                 tokio::time::sleep(step).await;
-                tx.send(Input::PauseResult(PauseOutcome::Continued))
-                    .await
-                    .unwrap();
+                let choice = PauseChoice {
+                    outcome: PauseOutcome::Continued,
+                    page: PageId::parse("7"),
+                };
+                tx.send(Input::PauseResult(choice)).await.unwrap();
                 tx.send(facts("b.example.com")).await.unwrap();
                 tokio::time::sleep(step).await;
             };
@@ -375,7 +380,7 @@ mod tests {
             *got.borrow(),
             [
                 "tab pause.example.com",
-                "outcome continued",
+                "outcome continued 7",
                 "tab b.example.com"
             ]
         );

@@ -1,6 +1,12 @@
 //! Windows: reminders as WinRT toasts, through notify-rust (its `show` and
 //! the toast's answer).
 //!
+//! - sent as dwell ([`APP_ID`], its AppUserModelID) once that is registered
+//!   for this user (`HKCU\Software\Classes\AppUserModelId\<APP_ID>`, with
+//!   `DisplayName` and `IconUri`: written by the MSI and by `dwell-agent
+//!   install`), so Windows shows the toast under dwell's name and icon; not
+//!   registered (a zip's `dwell-agent run` by hand), as notify-rust's default,
+//!   PowerShell's, which Windows shows without registration;
 //! - app name `dwell`, the reminder's summary and body, short or long by its
 //!   timeout; its actions as buttons (a click on the toast itself is the
 //!   `default` action, as on Linux);
@@ -17,8 +23,28 @@
 
 use notify_rust::{NotificationResponse, Timeout};
 use tokio::sync::mpsc;
+use winreg::enums::{HKEY_CURRENT_USER, KEY_READ};
+use winreg::RegKey;
 
 use super::{close_code, Note, NotifyEvent, Request};
+
+/// dwell's AppUserModelID: the one name Windows files its toasts under. The
+/// MSI's registration and its Start-menu entry take it from here
+/// (`packaging/windows/package.sh`), and `dwell-agent install` writes it.
+pub const APP_ID: &str = "org.dwell.Dwell";
+
+/// Where Windows looks for the name and icon of an unpackaged app's
+/// AppUserModelID, under HKCU.
+pub fn app_id_key() -> String {
+    format!(r"Software\Classes\AppUserModelId\{APP_ID}")
+}
+
+/// Whether [`APP_ID`] is registered for this user (see the module's doc).
+fn registered() -> bool {
+    RegKey::predef(HKEY_CURRENT_USER)
+        .open_subkey_with_flags(app_id_key(), KEY_READ)
+        .is_ok()
+}
 
 /// Nothing rules toasts out before one is tried.
 pub fn unavailable() -> Option<String> {
@@ -54,12 +80,20 @@ struct Toasts {
     last_id: u32,
     /// The last toast could not be shown.
     failing: bool,
+    /// Said (at debug) that toasts go out under PowerShell's id.
+    said_unregistered: bool,
 }
 
 impl Toasts {
     /// Shows `note`; its answer goes to `answers` (none: nobody listens).
     fn show(&mut self, note: &Note, answers: Option<&mpsc::Sender<NotifyEvent>>) -> NotifyEvent {
-        match toast(note).show() {
+        // Looked up at each toast: an `install` while the agent runs counts.
+        let own = registered();
+        if !own && !self.said_unregistered {
+            self.said_unregistered = true;
+            tracing::debug!("dwell's AppUserModelID is not registered: toasts go out under PowerShell's (`dwell-agent install` registers it)");
+        }
+        match toast(note, own).show() {
             Ok(handle) => {
                 self.failing = false;
                 self.last_id = self.last_id.wrapping_add(1).max(1);
@@ -96,9 +130,12 @@ impl Toasts {
 }
 
 /// The toast for `note`: its actions as buttons, but `default`, which is a
-/// click on the toast itself.
-fn toast(note: &Note) -> notify_rust::Notification {
+/// click on the toast itself; sent as [`APP_ID`] when it is `registered`.
+fn toast(note: &Note, registered: bool) -> notify_rust::Notification {
     let mut n = notify_rust::Notification::new();
+    if registered {
+        n.app_id(APP_ID);
+    }
     n.appname("dwell")
         .summary(&note.summary)
         .body(&note.body)
@@ -148,7 +185,7 @@ mod tests {
 
     #[test]
     fn the_toast_is_dwells_with_its_buttons_but_the_click() {
-        let n = toast(&note());
+        let n = toast(&note(), true);
         assert_eq!(n.appname, "dwell");
         assert_eq!(
             (n.summary.as_str(), n.body.as_str()),
@@ -156,6 +193,22 @@ mod tests {
         );
         assert_eq!(n.actions, ["snooze", "Snooze 15 min"]);
         assert_eq!(n.timeout, Timeout::Milliseconds(20_000));
+    }
+
+    /// Registered, the toast goes out under dwell's AppUserModelID; not,
+    /// under notify-rust's default (PowerShell's), which Windows shows.
+    #[test]
+    fn the_toast_is_sent_as_dwell_once_registered() {
+        let own = format!("{:?}", toast(&note(), true));
+        assert!(own.contains(&format!("app_id: Some({APP_ID:?})")), "{own}");
+        let default = format!("{:?}", toast(&note(), false));
+        assert!(default.contains("app_id: None"), "{default}");
+        assert_eq!(
+            app_id_key(),
+            r"Software\Classes\AppUserModelId\org.dwell.Dwell"
+        );
+        // An AppUserModelID: at most 128 characters, no spaces.
+        assert!(APP_ID.len() <= 128 && !APP_ID.contains(' '));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The door on Windows: how dwell's native-messaging host reaches the running
 //! agent there, over a named pipe where Linux uses the session bus
-//! ([`crate::watch::bus`], methods `Tab` and `PauseResult`). This module holds
+//! ([`crate::watch::bus`], methods `Tab`, `PauseResult` and `PauseResultFor`). This module holds
 //! what both ends agree on, compiled on every platform so that its tests run
 //! everywhere: the pipe's name, the messages and their checks, and who may be
 //! at either end. The transport is Windows-only: the agent's server is
@@ -19,7 +19,10 @@
 //! - **Requests** ([`Request`], host → agent), one at a time, each answered
 //!   ([`Reply`]) before the next: `{"tab": {"browser", "host", "private",
 //!   "audible", "focused"}}` → `{"pause": {...}}` or `{"pause": null}`;
-//!   `{"pause_result": {"outcome": "continued"|"closed"}}` → `{"pause": null}`.
+//!   `{"pause_result": {"outcome": "continued"|"closed", "page": "…"}}` →
+//!   `{"pause": null}`, where `page` is the pause page's id
+//!   ([`crate::door::PageId`]) and is left out by a host from before page ids
+//!   (the newest open page then takes the choice).
 //!   A request that does not check ([`Request::check`]) ends the connection.
 //! - **Who**: the agent serves only a caller whose process image is
 //!   `dwell-native-host.exe` (or `dwell-agent.exe`, which can act as the host),
@@ -28,7 +31,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::door::{Pause, PauseOutcome, TabFacts};
+use crate::door::{PageId, Pause, PauseChoice, PauseOutcome, TabFacts};
 
 #[cfg(windows)]
 pub mod client;
@@ -57,15 +60,20 @@ pub enum Request {
         audible: bool,
         focused: bool,
     },
-    /// The employee's choice on the pause page (the bus door's `PauseResult`).
-    PauseResult { outcome: String },
+    /// The employee's choice on the pause page, and the page's id (the bus
+    /// door's `PauseResultFor`; without a page, its `PauseResult`).
+    PauseResult {
+        outcome: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        page: Option<String>,
+    },
 }
 
 /// A request that passed [`Request::check`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Checked {
     Tab { browser: String, facts: TabFacts },
-    PauseResult(PauseOutcome),
+    PauseResult(PauseChoice),
 }
 
 /// Longest browser name kept from a request, in bytes.
@@ -83,10 +91,11 @@ impl Request {
         }
     }
 
-    /// A pause page's outcome.
-    pub fn pause_result(outcome: PauseOutcome) -> Request {
+    /// A choice made on a pause page.
+    pub fn pause_result(choice: PauseChoice) -> Request {
         Request::PauseResult {
-            outcome: outcome.as_str().to_owned(),
+            outcome: choice.outcome.as_str().to_owned(),
+            page: choice.page.map(|p| p.to_string()),
         }
     }
 
@@ -96,8 +105,9 @@ impl Request {
     }
 
     /// Reads and checks a frame's body, as the bus door checks `Tab` and
-    /// `PauseResult`: a host name that is not one, an unknown outcome, a
-    /// browser name past 64 bytes or anything but these objects is `None`.
+    /// `PauseResult(For)`: a host name that is not one, an unknown outcome, a
+    /// page id that is not one, a browser name past 64 bytes or anything but
+    /// these objects is `None`.
     /// A private window keeps nothing but that it is private.
     pub fn check(bytes: &[u8]) -> Option<Checked> {
         if bytes.len() > MAX_FRAME {
@@ -129,8 +139,13 @@ impl Request {
                 };
                 Some(Checked::Tab { browser, facts })
             }
-            Request::PauseResult { outcome } => {
-                PauseOutcome::parse(&outcome).map(Checked::PauseResult)
+            Request::PauseResult { outcome, page } => {
+                let page = match page {
+                    Some(p) => Some(PageId::parse(&p)?),
+                    None => None,
+                };
+                let outcome = PauseOutcome::parse(&outcome)?;
+                Some(Checked::PauseResult(PauseChoice { outcome, page }))
             }
         }
     }
@@ -240,19 +255,7 @@ where
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-
-    fn a_pause() -> Pause {
-        Pause {
-            today: "25m".into(),
-            limit: "20m".into(),
-            line: "Back to it?".into(),
-            lang: "en".into(),
-            continue_label: "Continue".into(),
-            close: "Close tab".into(),
-            site: "youtube.com".into(),
-            breath: "5".into(),
-        }
-    }
+    use crate::door::fixtures::a_pause;
 
     #[test]
     fn the_pipe_is_named_after_the_user() {
@@ -284,10 +287,28 @@ mod tests {
                 facts
             })
         );
-        for o in [PauseOutcome::Continued, PauseOutcome::Closed] {
-            let bytes = Request::pause_result(o).to_bytes();
-            assert_eq!(Request::check(&bytes), Some(Checked::PauseResult(o)));
+        let page = PageId::parse("1764064800000");
+        for outcome in [PauseOutcome::Continued, PauseOutcome::Closed] {
+            for page in [None, page] {
+                let choice = PauseChoice { outcome, page };
+                let bytes = Request::pause_result(choice).to_bytes();
+                assert_eq!(Request::check(&bytes), Some(Checked::PauseResult(choice)));
+            }
         }
+        // A host from before page ids sends none; one with a page names it.
+        let old = Request::pause_result(PauseChoice {
+            outcome: PauseOutcome::Closed,
+            page: None,
+        });
+        assert_eq!(old.to_bytes(), br#"{"pause_result":{"outcome":"closed"}}"#);
+        let new = Request::pause_result(PauseChoice {
+            outcome: PauseOutcome::Closed,
+            page,
+        });
+        assert_eq!(
+            new.to_bytes(),
+            br#"{"pause_result":{"outcome":"closed","page":"1764064800000"}}"#
+        );
         // No host, or an empty one: no host.
         let none = br#"{"tab":{"browser":"chrome","host":"","private":false,"audible":false,"focused":true}}"#;
         let Some(Checked::Tab { facts, .. }) = Request::check(none) else {
@@ -330,6 +351,10 @@ mod tests {
             br#"{"tab":{"browser":"edge","host":"a.com"}}"#,
             br#"{"pause_result":{"outcome":"Closed"}}"#,
             br#"{"pause_result":"closed"}"#,
+            br#"{"pause_result":{"outcome":"closed","page":"x1"}}"#,
+            br#"{"pause_result":{"outcome":"closed","page":""}}"#,
+            br#"{"pause_result":{"outcome":"closed","page":1}}"#,
+            br#"{"pause_result":{"outcome":"closed","page":"123456789012345678901"}}"#,
             br#"{"tab":{},"pause_result":{"outcome":"closed"}}"#,
             br#"[{"pause_result":{"outcome":"closed"}}]"#,
             b"{}",

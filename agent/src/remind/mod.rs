@@ -28,7 +28,7 @@ use dwell_core::{Config, Span, Store};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::door::{Pause, PauseOutcome};
+use crate::door::{PageId, Pause, PauseOutcome};
 use crate::notify::{Note, NotifyEvent, Request};
 
 /// How long after a reminder leaving social sites counts as "left".
@@ -81,11 +81,12 @@ pub struct Reminding {
     left: Option<(DateTime<Utc>, &'static str, Instant)>,
     pub(crate) wake_at: Option<Instant>,
     data_dir: Option<PathBuf>,
-    /// The pause pages asked for and not answered yet (their reminders'
-    /// `at` and kind, oldest first). Another social tab can get its page while
-    /// one shows; a choice carries no page, and goes to the newest (the one
-    /// in front of the employee), so every page shown gets its answer.
-    pauses_open: Vec<(DateTime<Utc>, &'static str)>,
+    /// The pause pages asked for and not answered yet: each page's id and
+    /// its reminder's `at` and kind, oldest first. Another social tab can get
+    /// its page while one shows; a choice names its page and goes to it. A
+    /// choice without a page (an extension or host from before page ids)
+    /// goes to the newest, the one most likely in front of the employee.
+    pauses_open: Vec<OpenPause>,
     /// The reminder whose report is being opened (time and kind).
     opening: Option<(DateTime<Utc>, &'static str)>,
 }
@@ -93,6 +94,14 @@ pub struct Reminding {
 /// Unanswered pause pages kept at most (a browser that never answers
 /// must not grow the list).
 const PAUSES_OPEN_MAX: usize = 16;
+
+/// A pause page shown and not answered yet.
+#[derive(Debug, Clone, Copy)]
+struct OpenPause {
+    page: PageId,
+    at: DateTime<Utc>,
+    kind: &'static str,
+}
 
 fn lang_of(config: &Config) -> Lang {
     Lang::resolve(&config.reminders.language, |k| std::env::var(k).ok())
@@ -532,7 +541,12 @@ impl Reminding {
         if self.pauses_open.len() >= PAUSES_OPEN_MAX {
             self.pauses_open.remove(0);
         }
-        self.pauses_open.push((r.at, r.kind.as_str()));
+        let page = PageId::of(r.at);
+        self.pauses_open.push(OpenPause {
+            page,
+            at: r.at,
+            kind: r.kind.as_str(),
+        });
         let (continue_label, close) = match self.lang {
             Lang::En => ("Continue", "Close tab"),
             Lang::Fr => ("Continuer", "Fermer l'onglet"),
@@ -550,16 +564,27 @@ impl Reminding {
             lang: self.lang.code().to_owned(),
             continue_label: continue_label.to_owned(),
             close: close.to_owned(),
+            page: page.to_string(),
         })
     }
 
-    /// What the employee chose on a pause page: the newest one not answered
-    /// yet takes it (see `pauses_open`).
-    pub fn pause_result(&mut self, store: &mut Store, outcome: PauseOutcome) {
-        match self.pauses_open.pop() {
-            Some((at, kind)) => {
+    /// What the employee chose on the pause page `page`; without a page
+    /// (an extension or host from before page ids), the newest page not
+    /// answered yet takes it (see `pauses_open`). A page not open (answered
+    /// already, one of more than [`PAUSES_OPEN_MAX`], or shown before a
+    /// restart) takes nothing, and no other page takes its choice.
+    pub fn pause_result(&mut self, store: &mut Store, outcome: PauseOutcome, page: Option<PageId>) {
+        let index = match page {
+            Some(p) => self.pauses_open.iter().rposition(|o| o.page == p),
+            None => self.pauses_open.len().checked_sub(1),
+        };
+        match index.map(|i| self.pauses_open.remove(i)) {
+            Some(open) => {
                 tracing::info!(outcome = outcome.as_str(), "pause page answered");
-                set_outcome(store, at, kind, outcome.as_str());
+                set_outcome(store, open.at, open.kind, outcome.as_str());
+            }
+            None if page.is_some() => {
+                tracing::debug!("a pause page outcome for a page not open: taken by none")
             }
             None => tracing::debug!("a pause page outcome with no pause page shown"),
         }

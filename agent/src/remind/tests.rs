@@ -543,3 +543,77 @@ fn a_site_over_its_own_limit_is_named_once() {
         assert_eq!(kinds, ["site", "stage"]);
     });
 }
+
+/// What the store holds of the pause pages: (seconds since start, outcome).
+fn pause_outcomes(store: &Store) -> Vec<(i64, String)> {
+    store
+        .reminders(start(), start() + chrono::Duration::hours(1))
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.kind == "pause_page")
+        .map(|r| ((r.at - start()).num_seconds(), r.outcome))
+        .collect()
+}
+
+/// Two pause pages open, answered oldest-first (the employee went back to
+/// the older tab first, then to the newer one): each page's record gets the
+/// answer given on it, not the other's.
+#[test]
+fn two_pause_pages_answered_oldest_first_keep_their_own_outcomes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let mut r = Reminding::new(&config(""), None);
+    // Social since the start: over the 60 s limit at 90 s.
+    let open = Some(start());
+    let at = |s| start() + chrono::Duration::seconds(s);
+    let older = r.pause_page(&mut store, at(90), "facebook.com", open, &Utc);
+    let newer = r.pause_page(&mut store, at(95), "reddit.com", open, &Utc);
+    let id = |p: &Option<Pause>| p.as_ref().and_then(|p| PageId::parse(&p.page));
+    let (older, newer) = (id(&older).unwrap(), id(&newer).unwrap());
+    assert_ne!(older, newer);
+    r.pause_result(&mut store, PauseOutcome::Closed, Some(older));
+    r.pause_result(&mut store, PauseOutcome::Continued, Some(newer));
+    assert_eq!(
+        pause_outcomes(&store),
+        [(90, "closed".to_owned()), (95, "continued".to_owned())]
+    );
+}
+
+/// A choice without a page (an extension or host from before page ids)
+/// goes to the newest open page, as before; a choice for a page not open
+/// (answered already, pushed out by 16 newer ones, or unknown) takes
+/// nothing, and no other page takes it.
+#[test]
+fn a_choice_without_a_page_goes_to_the_newest_and_one_for_no_open_page_to_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let mut r = Reminding::new(&config(""), None);
+    let open = Some(start());
+    let at = |s| start() + chrono::Duration::seconds(s);
+    let sites: Vec<String> = (0..18).map(|i| format!("site{i}.example.com")).collect();
+    let pages: Vec<PageId> = sites
+        .iter()
+        .zip(90..)
+        .map(|(site, s)| {
+            let p = r.pause_page(&mut store, at(s), site, open, &Utc).unwrap();
+            PageId::parse(&p.page).unwrap()
+        })
+        .collect();
+    // The two oldest were pushed out (16 kept): their choices take nothing.
+    r.pause_result(&mut store, PauseOutcome::Closed, Some(pages[0]));
+    r.pause_result(&mut store, PauseOutcome::Closed, Some(pages[1]));
+    // An old extension: the newest takes it.
+    r.pause_result(&mut store, PauseOutcome::Continued, None);
+    // A page answered twice, and a page never shown: nothing more.
+    r.pause_result(&mut store, PauseOutcome::Closed, Some(pages[17]));
+    r.pause_result(&mut store, PauseOutcome::Closed, PageId::parse("42"));
+    // The third oldest, by its id.
+    r.pause_result(&mut store, PauseOutcome::Closed, Some(pages[2]));
+    let got = pause_outcomes(&store);
+    let outcome = |s: i64| got.iter().find(|g| g.0 == s).map(|g| g.1.as_str());
+    assert_eq!(got.len(), 18, "{got:?}");
+    assert_eq!(outcome(107), Some("continued"), "{got:?}");
+    assert_eq!(outcome(92), Some("closed"), "{got:?}");
+    let shown = got.iter().filter(|g| g.1 == "shown").count();
+    assert_eq!(shown, 16, "{got:?}");
+}

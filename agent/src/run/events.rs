@@ -432,6 +432,7 @@ impl<'a, C: Clock, Tz: TimeZone> Loop<'a, C, Tz> {
                 | WatchEvent::Tab { .. }
                 | WatchEvent::TabGone { .. }
                 | WatchEvent::PauseResult(_)
+                | WatchEvent::PauseResultFor(..)
         ) {
             self.settle_no_window();
         }
@@ -474,7 +475,11 @@ impl<'a, C: Clock, Tz: TimeZone> Loop<'a, C, Tz> {
                 reply.send(self.pause_page(before.as_ref(), now));
             }
             WatchEvent::PauseResult(outcome) => {
-                self.remind.pause_result(&mut self.store, outcome);
+                self.remind.pause_result(&mut self.store, outcome, None);
+            }
+            WatchEvent::PauseResultFor(outcome, page) => {
+                self.remind
+                    .pause_result(&mut self.store, outcome, Some(page));
             }
             WatchEvent::TabGone { sender } => {
                 if self.browsers.gone(&sender) {

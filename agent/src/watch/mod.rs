@@ -144,12 +144,25 @@ pub enum WatchEvent {
     /// The native-messaging host on bus name `sender` has gone (the browser
     /// closed, or the extension was turned off).
     TabGone { sender: String },
-    /// The employee's choice on the browser extension's pause page.
+    /// The employee's choice on the browser extension's pause page, from a
+    /// host or extension from before page ids: the newest open page takes it.
     PauseResult(crate::door::PauseOutcome),
+    /// The employee's choice on the pause page with this id.
+    PauseResultFor(crate::door::PauseOutcome, crate::door::PageId),
     /// Focus cannot be seen at all in this run (the KWin or GNOME backend, and
     /// the bus refuses the agent its name): the agent stops with this one
     /// line, exit code 2.
     Untrackable(String),
+}
+
+impl From<crate::door::PauseChoice> for WatchEvent {
+    /// A choice with its page, or the one without (`PauseResult`).
+    fn from(choice: crate::door::PauseChoice) -> WatchEvent {
+        match choice.page {
+            Some(page) => WatchEvent::PauseResultFor(choice.outcome, page),
+            None => WatchEvent::PauseResult(choice.outcome),
+        }
+    }
 }
 
 /// How long since the last keyboard or mouse input.

@@ -3,7 +3,7 @@
 //! is on Linux: one thread with its own small tokio runtime owns the pipe
 //! `\\.\pipe\dwell-<SID>`, accepts connections, checks each caller's process,
 //! and turns requests into the [`WatchEvent`]s the bus door sends on Linux
-//! (`Tab`, `TabGone`, `PauseResult`), answering each tab report with the run
+//! (`Tab`, `TabGone`, `PauseResult(For)`), answering each tab report with the run
 //! loop's [`Answer`](crate::door::Answer).
 //!
 //! - **Who**: an access list for the current user alone, remote clients
@@ -250,8 +250,8 @@ impl Client {
                         .flatten();
                     Reply { pause }
                 }
-                Checked::PauseResult(outcome) => {
-                    if !self.send(WatchEvent::PauseResult(outcome)).await {
+                Checked::PauseResult(choice) => {
+                    if !self.send(choice.into()).await {
                         break;
                     }
                     Reply::default()

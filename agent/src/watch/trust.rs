@@ -5,8 +5,9 @@
 //! - `Focus` only from the current owner of `org.kde.KWin` (KWin backend) or
 //!   `org.gnome.Shell` (GNOME backend): the KWin script and the GNOME
 //!   extension run inside those processes' connections.
-//! - `Tab` and `PauseResult` only from a connection whose process is
-//!   `dwell-native-host` (or `dwell-agent`, which can act as the host).
+//! - `Tab`, `PauseResult` and `PauseResultFor` ([`host_only`]) only from a
+//!   connection whose process is `dwell-native-host` (or `dwell-agent`,
+//!   which can act as the host).
 //! - Signals only from the owner of the name that defines them: logind's from
 //!   `org.freedesktop.login1`, a screen saver's from that screen saver's name,
 //!   Mutter's idle watches and the shell's extension state from the shell's
@@ -91,7 +92,18 @@ pub fn focus_allowed(sender: Option<&str>, compositor: Option<&str>, owners: &Ow
     compositor.is_some_and(|name| owners.owns(sender, name))
 }
 
-/// Whether a process named `program` may report tabs (`Tab`, `PauseResult`).
+/// The door's methods that only dwell's native host may call: the tab
+/// reports and the pause page's choice, with or without its page.
+const HOST_METHODS: [&str; 3] = ["Tab", "PauseResult", "PauseResultFor"];
+
+/// Whether the door's method `member` is taken only from dwell's native host
+/// (a caller whose process [`is_native_host`]).
+pub fn host_only(member: &str) -> bool {
+    HOST_METHODS.contains(&member)
+}
+
+/// Whether a process named `program` may report tabs and pause page choices
+/// (the [`host_only`] methods).
 pub fn is_native_host(program: Option<&str>) -> bool {
     program.is_some_and(|p| HOST_PROGRAMS.contains(&p))
 }
@@ -248,6 +260,16 @@ mod tests {
         assert!(focus_allowed(Some(":1.7"), Some("org.gnome.Shell"), &o));
         assert!(!focus_allowed(Some(":1.4"), None, &o));
         assert!(!focus_allowed(None, Some("org.kde.KWin"), &o));
+    }
+
+    #[test]
+    fn tabs_and_pause_choices_only_from_dwells_host() {
+        for m in ["Tab", "PauseResult", "PauseResultFor"] {
+            assert!(host_only(m), "{m}");
+        }
+        for m in ["Focus", "pauseresultfor", "PauseResultFo", "", "Tabs"] {
+            assert!(!host_only(m), "{m}");
+        }
     }
 
     #[test]

@@ -7,9 +7,17 @@
 //! dwell-test-window TITLE [--retitle SECONDS TITLE2]   # a window; renamed SECONDS after it
 //!                                                      # comes back to the foreground (once
 //!                                                      # it has lost it: not when it opens)
+//! dwell-test-window TITLE --native-host HOST ORIGIN    # a window, and HOST started as Edge and
+//!                                                      # Chrome start a native-messaging host
 //! dwell-test-window --notify session|power CODE        # WM_WTSSESSION_CHANGE / WM_POWERBROADCAST
 //!                                                      # sent to dwell's watcher window
 //! ```
+//!
+//! With `--native-host`, a copy named `msedge.exe` is the browser to dwell's
+//! native host too: the host runs through `cmd.exe` under it (`msedge.exe` →
+//! `cmd.exe` → host), with the caller's origin and `--parent-window=0`, as
+//! Chromium-family browsers on Windows start it, and reads its frames from
+//! this program's standard input (the browser's port), which it inherits.
 //!
 //! Test code, not shipped: Win32 needs `unsafe`, allowed here only.
 #![cfg_attr(windows, allow(unsafe_code))]
@@ -31,6 +39,13 @@ fn main() {
     {
         ["--notify", kind, code] => win::notify(kind, code),
         [title] => win::window(title, None),
+        [title, "--native-host", host, origin] => match native_host(host, origin) {
+            Ok(()) => win::window(title, None),
+            Err(e) => {
+                eprintln!("dwell-test-window: cannot start the native host {host}: {e}");
+                1
+            }
+        },
         [title, "--retitle", secs, title2] => match secs.parse::<u32>() {
             Ok(s) => win::window(title, Some((s, title2))),
             Err(_) => usage(),
@@ -43,9 +58,24 @@ fn main() {
 #[cfg(windows)]
 fn usage() -> i32 {
     eprintln!(
-        "usage: dwell-test-window TITLE [--retitle SECONDS TITLE2] | --notify session|power CODE"
+        "usage: dwell-test-window TITLE [--retitle SECONDS TITLE2 | --native-host HOST ORIGIN] \
+         | --notify session|power CODE"
     );
     2
+}
+
+/// Starts `host` as Chromium and Edge do on Windows: `cmd.exe /d /s /c
+/// ""HOST" ORIGIN --parent-window=0"` (they add `<` and `>` of their own
+/// pipes; here the standard handles are inherited, so the host reads this
+/// program's input and writes its output and log where this program does).
+/// Not waited for: it ends at the end of its input, or with Wine.
+#[cfg(windows)]
+fn native_host(host: &str, origin: &str) -> std::io::Result<()> {
+    use std::os::windows::process::CommandExt;
+    std::process::Command::new("cmd.exe")
+        .raw_arg(format!(r#"/d /s /c ""{host}" {origin} --parent-window=0""#))
+        .spawn()
+        .map(drop)
 }
 
 #[cfg(windows)]

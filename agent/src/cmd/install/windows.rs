@@ -9,6 +9,13 @@
 //! this executable itself, and a console opens at log-in: said so.
 //! `--method systemd` is refused (Linux's); `--no-start` writes the value and
 //! starts nothing now.
+//!
+//! `install` also registers dwell's AppUserModelID ([`crate::notify::APP_ID`])
+//! for this user, `HKCU\Software\Classes\AppUserModelId\<id>` with
+//! `DisplayName` and, when `dwell.ico` is beside the program (the MSI, the
+//! zip), `IconUri`: Windows then shows dwell's toasts under its own name and
+//! icon, not PowerShell's. `uninstall` removes it (the MSI writes and removes
+//! the same key itself).
 
 use std::ffi::OsStr;
 use std::os::windows::process::CommandExt;
@@ -22,6 +29,7 @@ use winreg::RegKey;
 use super::{consented, exec_line, InstallArgs, Method, UninstallArgs};
 use crate::cmd::{data_dir, refused, Global};
 use crate::lock::AgentLock;
+use crate::notify::app_id_key;
 
 /// The key Windows runs at each log-in of this user.
 pub const RUN_KEY: &str = r"Software\Microsoft\Windows\CurrentVersion\Run";
@@ -30,6 +38,44 @@ pub const RUN_VALUE: &str = "dwell";
 
 /// The windowless program the Run value starts, beside `dwell-agent.exe`.
 pub const BACKGROUND_EXE: &str = "dwell-agent-background.exe";
+
+/// The name Windows shows on dwell's toasts.
+pub const DISPLAY_NAME: &str = "dwell";
+/// dwell's icon, beside the programs in the MSI and the zip.
+pub const ICON: &str = "dwell.ico";
+
+/// Registers dwell's AppUserModelID for this user: its name, and `icon` (or
+/// none: Windows shows a default one).
+pub fn register_app_id(icon: Option<&Path>) -> Result<()> {
+    let path = app_id_key();
+    let (key, _) = RegKey::predef(HKEY_CURRENT_USER)
+        .create_subkey(&path)
+        .with_context(|| format!(r"cannot open HKCU\{path}"))?;
+    key.set_value("DisplayName", &DISPLAY_NAME)
+        .with_context(|| format!(r"cannot write HKCU\{path}\DisplayName"))?;
+    match icon {
+        Some(icon) => key
+            .set_value("IconUri", &icon.to_string_lossy().into_owned())
+            .with_context(|| format!(r"cannot write HKCU\{path}\IconUri"))?,
+        None => match key.delete_value("IconUri") {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e).with_context(|| format!(r"cannot remove HKCU\{path}\IconUri"))
+            }
+            _ => {}
+        },
+    }
+    Ok(())
+}
+
+/// Removes dwell's AppUserModelID registration; `false` when there was none.
+pub fn unregister_app_id() -> Result<bool> {
+    let path = app_id_key();
+    match RegKey::predef(HKEY_CURRENT_USER).delete_subkey_all(&path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e).with_context(|| format!(r"cannot remove HKCU\{path}")),
+    }
+}
 
 /// `CREATE_NO_WINDOW | DETACHED_PROCESS`: the agent started now has no
 /// console of its own and outlives this command.
@@ -102,6 +148,7 @@ pub fn install(cli: &Global, args: &InstallArgs) -> Result<()> {
         ));
     }
     let mut exec = exec_line(cli)?;
+    let icon = Path::new(&exec[0]).with_file_name(ICON);
     let background = windowless(Path::new(&exec[0]));
     if let Some(b) = &background {
         exec[0] = b.to_string_lossy().into_owned();
@@ -113,6 +160,14 @@ pub fn install(cli: &Global, args: &InstallArgs) -> Result<()> {
     println!(
         r"Wrote the value {RUN_VALUE} under HKCU\{RUN_KEY}: dwell starts at your next log-in."
     );
+    // Only the name on its toasts: a failure leaves them under PowerShell's.
+    match register_app_id(icon.is_file().then_some(icon.as_path())) {
+        Ok(()) => println!(
+            r"Registered dwell's name for its notifications under HKCU\{}.",
+            app_id_key()
+        ),
+        Err(e) => println!("(Notifications will show under PowerShell's name: {e:#}.)"),
+    }
     if background.is_none() {
         println!(
             "({BACKGROUND_EXE} is not beside dwell-agent.exe: a console window will open for the agent at log-in, and closing it stops the agent. The MSI and the zip ship both.)"
@@ -151,6 +206,12 @@ pub fn uninstall(_cli: &Global, args: &UninstallArgs) -> Result<()> {
         Err(e) => {
             return Err(e).with_context(|| format!(r"cannot remove HKCU\{RUN_KEY}\{RUN_VALUE}"))
         }
+    }
+    if unregister_app_id()? {
+        println!(
+            r"Removed dwell's name for its notifications (HKCU\{}).",
+            app_id_key()
+        );
     }
     if args.all {
         if crate::browser::remove_all_hosts()? == 0 {
@@ -200,6 +261,15 @@ mod tests {
         assert_eq!(windowless(&agent), Some(dir.path().join(BACKGROUND_EXE)));
     }
 
+    /// A value of dwell's AppUserModelID registration, if there.
+    fn app_id_value(name: &str) -> Option<String> {
+        RegKey::predef(HKEY_CURRENT_USER)
+            .open_subkey(app_id_key())
+            .ok()?
+            .get_value::<String, _>(name)
+            .ok()
+    }
+
     /// The Run value is written with this executable, `run` and the data
     /// directory given, read back as written, and removed by `uninstall`
     /// (in the test's own Wine prefix, or this user's registry).
@@ -216,6 +286,7 @@ mod tests {
             no_start: true,
         };
         install(&g, &args).unwrap();
+        assert_eq!(app_id_value("DisplayName").as_deref(), Some("dwell"));
         let value = run_value().unwrap().unwrap();
         let exe = std::env::current_exe().unwrap();
         assert!(value.starts_with(&quote(&exe.to_string_lossy())), "{value}");
@@ -228,6 +299,7 @@ mod tests {
         );
         uninstall(&g, &UninstallArgs { all: false }).unwrap();
         assert_eq!(run_value().unwrap(), None);
+        assert_eq!(app_id_value("DisplayName"), None, "registration removed");
         // Twice: nothing to remove, no error.
         uninstall(&g, &UninstallArgs { all: false }).unwrap();
         let systemd = InstallArgs {
@@ -236,5 +308,17 @@ mod tests {
         };
         assert!(install(&g, &systemd).is_err());
         assert_eq!(run_value().unwrap(), None);
+        // (One test with the above: both write the same key.) The icon is
+        // given when there is one, dropped when not; the key goes whole.
+        register_app_id(Some(Path::new(r"C:\dwell\dwell.ico"))).unwrap();
+        assert_eq!(
+            app_id_value("IconUri").as_deref(),
+            Some(r"C:\dwell\dwell.ico")
+        );
+        register_app_id(None).unwrap();
+        assert_eq!(app_id_value("IconUri"), None);
+        assert_eq!(app_id_value("DisplayName").as_deref(), Some(DISPLAY_NAME));
+        assert!(unregister_app_id().unwrap());
+        assert!(!unregister_app_id().unwrap());
     }
 }

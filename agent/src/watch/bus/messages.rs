@@ -1,7 +1,7 @@
 //! What the door does with each message: session-bus calls (`Focus`, `Tab`,
-//! `PauseResult`) and signals (owners, screen savers, GNOME's extension and
-//! idle watches), and system-bus signals (logind), each checked for its
-//! sender first (`watch::trust`).
+//! `PauseResult`, `PauseResultFor`) and signals (owners, screen savers,
+//! GNOME's extension and idle watches), and system-bus signals (logind), each
+//! checked for its sender first (`watch::trust`).
 
 use super::*;
 
@@ -75,7 +75,7 @@ impl Door {
         true
     }
 
-    /// A method call: the door's three methods, each from whom it is for;
+    /// A method call: the door's four methods, each from whom it is for;
     /// anything else addressed to the agent is answered with an error.
     pub(super) async fn on_call(&mut self, msg: &Message) {
         let header = msg.header();
@@ -92,7 +92,7 @@ impl Door {
                     self.deny(msg, "Focus").await;
                 }
             }
-            "Tab" | "PauseResult" if ours => {
+            _ if ours && trust::host_only(member) => {
                 let host = match &sender {
                     Some(s) => self.is_host(s).await,
                     None => false,
@@ -102,7 +102,7 @@ impl Door {
                 } else if member == "Tab" {
                     self.on_tab(msg).await;
                 } else {
-                    self.on_pause_result(msg).await;
+                    self.on_pause_result(msg, member == "PauseResultFor").await;
                 }
             }
             _ => {
@@ -112,7 +112,7 @@ impl Door {
                             .reply_error(
                                 &header,
                                 "org.freedesktop.DBus.Error.UnknownMethod",
-                                &"dwell-agent has three methods: org.dwell.Agent1.Focus, Tab and PauseResult",
+                                &"dwell-agent has four methods: org.dwell.Agent1.Focus, Tab, PauseResult and PauseResultFor",
                             )
                             .await;
                     }
@@ -304,30 +304,51 @@ impl Door {
         answer.await.ok().flatten()
     }
 
-    /// `PauseResult(s outcome)` from the native host (`dwell-native-host`): what the
-    /// employee chose on the pause page.
-    pub(super) async fn on_pause_result(&mut self, msg: &Message) {
+    /// `PauseResult(s outcome)` or, with `for_page`, `PauseResultFor(s
+    /// outcome, s page)` from the native host (`dwell-native-host`): what the
+    /// employee chose on the pause page (with `PauseResultFor`, on the page
+    /// with that id, [`crate::door::PageId`]).
+    pub(super) async fn on_pause_result(&mut self, msg: &Message, for_page: bool) {
         let header = msg.header();
-        let outcome = msg
-            .body()
-            .deserialize::<String>()
-            .ok()
-            .and_then(|o| crate::door::PauseOutcome::parse(&o));
+        let body = msg.body();
+        let outcome = |o: &str| crate::door::PauseOutcome::parse(o);
+        let choice = if for_page {
+            body.deserialize::<(String, String)>()
+                .ok()
+                .and_then(|(o, p)| {
+                    Some(crate::door::PauseChoice {
+                        outcome: outcome(&o)?,
+                        page: Some(crate::door::PageId::parse(&p)?),
+                    })
+                })
+        } else {
+            body.deserialize::<String>()
+                .ok()
+                .and_then(|o| outcome(&o))
+                .map(|outcome| crate::door::PauseChoice {
+                    outcome,
+                    page: None,
+                })
+        };
         if let Some(conn) = &self.session {
-            let _ = match outcome {
+            let _ = match choice {
                 Some(_) => conn.reply(&header, &()).await,
                 None => {
                     conn.reply_error(
                         &header,
                         "org.freedesktop.DBus.Error.InvalidArgs",
-                        &"PauseResult takes (outcome: s, \"continued\" or \"closed\")",
+                        &if for_page {
+                            "PauseResultFor takes (outcome: s, \"continued\" or \"closed\"; page: s, the page's id, 1 to 20 digits)"
+                        } else {
+                            "PauseResult takes (outcome: s, \"continued\" or \"closed\")"
+                        },
                     )
                     .await
                 }
             };
         }
-        match outcome {
-            Some(o) => self.send(WatchEvent::PauseResult(o)).await,
+        match choice {
+            Some(c) => self.send(c.into()).await,
             None if !self.warned_malformed => {
                 tracing::warn!("ignored a malformed pause page outcome (logged once)");
                 self.warned_malformed = true;

@@ -13,11 +13,14 @@
 //!   refused, and the caller's leaving the bus means that browser's extension
 //!   is gone. Its reply is the run loop's answer: the pause page to show
 //!   ([`crate::door::Pause`] as a dictionary), or an empty dictionary.
-//!   A third, `PauseResult(s outcome)` (`continued` or `closed`), is the
-//!   employee's choice on that page; it returns nothing.
+//!   A third, `PauseResultFor(s outcome, s page)` (`continued` or `closed`,
+//!   and the page's id, [`crate::door::PageId`]), is the employee's choice on
+//!   that page; it returns nothing. A fourth, `PauseResult(s outcome)`, is
+//!   the same choice from a host or extension from before page ids (the
+//!   newest open page takes it).
 //! - **Who may call** ([`super::trust`]): `Focus` only from the owner of
-//!   `org.kde.KWin` / `org.gnome.Shell`, `Tab` and `PauseResult` only from a
-//!   `dwell-native-host` process, every signal only from the owner of the
+//!   `org.kde.KWin` / `org.gnome.Shell`, `Tab`, `PauseResult` and
+//!   `PauseResultFor` only from a `dwell-native-host` process, every signal only from the owner of the
 //!   name that defines it (match rules name the sender too, but a signal sent
 //!   to the agent alone bypasses them). Anything else: `AccessDenied`, counted,
 //!   logged once. The name is asked for with queueing: while another program

@@ -9,6 +9,14 @@
 //! (lock, unlock) and `WM_POWERBROADCAST` (suspend, resume). Each becomes a
 //! [`WatchEvent`]; while nothing happens the thread does not wake.
 //!
+//! The same window hears the end of the session (log-off, shut-down, restart,
+//! or an installer closing dwell): it answers `WM_QUERYENDSESSION` with yes,
+//! and at `WM_ENDSESSION` raises [`session_end`], which the agent's control
+//! hears as it hears `disable` ([`crate::control`]), then holds the window
+//! procedure (Windows ends the process once it returns) until the run loop
+//! has closed the open span and written it, [`END_WAIT`] at most. Without it
+//! a log-off would lose up to the last checkpoint's 10 s.
+//!
 //! The app is the process image name: `msedge.exe` gives the class and
 //! instance `msedge` and the process `msedge.exe`, so core's rules see the
 //! same names as on Linux (`msedge`, `chrome`, `firefox` are browsers, whose
@@ -26,6 +34,7 @@
 
 mod sys;
 
+use std::sync::{Arc, Condvar, LazyLock, Mutex, PoisonError};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -33,8 +42,8 @@ use dwell_core::config::BackendChoice;
 use dwell_core::WindowInfo;
 use tokio::sync::mpsc;
 use windows_sys::Win32::UI::WindowsAndMessaging::{
-    PBT_APMRESUMEAUTOMATIC, PBT_APMRESUMESUSPEND, PBT_APMSUSPEND, WTS_SESSION_LOCK,
-    WTS_SESSION_UNLOCK,
+    ENDSESSION_CLOSEAPP, ENDSESSION_LOGOFF, PBT_APMRESUMEAUTOMATIC, PBT_APMRESUMESUSPEND,
+    PBT_APMSUSPEND, WTS_SESSION_LOCK, WTS_SESSION_UNLOCK,
 };
 
 use super::{cut, Backend, IdleSource, WatchEvent, Watching, MAX_TITLE};
@@ -60,16 +69,62 @@ pub fn start(choice: BackendChoice, tx: mpsc::Sender<WatchEvent>) -> Result<Watc
     })
 }
 
+/// How long the window holds Windows' end of the session while the run loop
+/// stops: Windows says an app "is preventing" the log-off after about 5 s,
+/// and ends it.
+pub const END_WAIT: Duration = Duration::from_secs(4);
+
+/// Raised once the session ends (log-off, shut-down, restart; or the Restart
+/// Manager closing dwell for an installer): the watcher's window heard
+/// `WM_ENDSESSION`. Never lowered: the process is about to end.
+static SESSION_END: LazyLock<tokio::sync::watch::Sender<bool>> =
+    LazyLock::new(|| tokio::sync::watch::channel(false).0);
+
+/// Becomes `true` when the session ends: the agent's control stops the run
+/// loop at it, as at `disable` ([`crate::control`]).
+pub fn session_end() -> tokio::sync::watch::Receiver<bool> {
+    SESSION_END.subscribe()
+}
+
+/// Whether the run loop is over: set when the [`Watcher`] is dropped, which
+/// [`crate::run::run`] does once the loop has closed its span, written it and
+/// closed the store.
+#[derive(Debug, Default)]
+struct Finished {
+    done: Mutex<bool>,
+    cond: Condvar,
+}
+
+impl Finished {
+    fn set(&self) {
+        *self.done.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        self.cond.notify_all();
+    }
+
+    /// Waits until it is set, `bound` at most; whether it was.
+    fn wait(&self, bound: Duration) -> bool {
+        let done = self.done.lock().unwrap_or_else(PoisonError::into_inner);
+        let (done, _) = self
+            .cond
+            .wait_timeout_while(done, bound, |done| !*done)
+            .unwrap_or_else(PoisonError::into_inner);
+        *done
+    }
+}
+
 /// The running watcher thread; dropping it ends its message loop (the thread
-/// then only unhooks). It also ends by itself when the run loop drops its
-/// receiver (at the next event).
+/// then only unhooks) and tells a window holding the end of the session that
+/// the loop is over. The thread also ends by itself when the run loop drops
+/// its receiver (at the next event).
 #[derive(Debug)]
 pub struct Watcher {
     thread: u32,
+    finished: Arc<Finished>,
 }
 
 impl Drop for Watcher {
     fn drop(&mut self) {
+        self.finished.set();
         if self.thread != 0 {
             sys::quit(self.thread);
         }
@@ -80,37 +135,38 @@ impl Drop for Watcher {
 /// place when this returns.
 pub fn spawn(tx: mpsc::Sender<WatchEvent>) -> std::io::Result<Watcher> {
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let finished = Arc::new(Finished::default());
+    let theirs = Arc::clone(&finished);
     std::thread::Builder::new()
         .name("windows-watcher".into())
-        .spawn(move || watch(tx, &ready_tx))?;
+        .spawn(move || watch(Focus::new(tx, theirs, &SESSION_END), &ready_tx))?;
     // The thread says its id once its message queue exists (or it failed).
     let thread = ready_rx.recv().unwrap_or(0);
-    Ok(Watcher { thread })
+    Ok(Watcher { thread, finished })
 }
 
 /// Said when the system refuses the foreground hook.
 const NO_HOOK: &str = "Windows refused dwell's foreground hook (SetWinEventHook), so dwell cannot see which window has focus";
 
-fn watch(tx: mpsc::Sender<WatchEvent>, ready: &std::sync::mpsc::Sender<u32>) {
+fn watch(mut focus: Focus, ready: &std::sync::mpsc::Sender<u32>) {
     let hook = sys::Hook::foreground();
     let window = sys::NoticeWindow::create();
     // The window exists: this thread has a message queue, so `quit` reaches it.
     let _ = ready.send(sys::thread_id());
     if hook.is_none() {
         tracing::error!("{NO_HOOK}");
-        let _ = tx.blocking_send(WatchEvent::Untrackable(NO_HOOK.to_owned()));
+        let _ = focus.send(WatchEvent::Untrackable(NO_HOOK.to_owned()));
         return;
     }
     match &window {
         None => tracing::warn!(
-            "cannot create the watcher's hidden window: lock and suspend are seen only as clock gaps"
+            "cannot create the watcher's hidden window: lock and suspend are seen only as clock gaps, and a log-off loses up to the last 10 s"
         ),
         Some(w) if !w.sees_sessions() => tracing::warn!(
             "cannot register for session notifications: a locked screen is not seen as away"
         ),
         Some(_) => {}
     }
-    let mut focus = Focus::new(tx);
     if !focus.send(WatchEvent::Connected) || !focus.refresh(sys::foreground()) {
         return;
     }
@@ -138,16 +194,26 @@ struct Focus {
     /// Name changes of this process are hooked.
     name_hook: Option<(u32, sys::Hook)>,
     away: Away,
+    /// Set when the run loop is over (the [`Watcher`] dropped).
+    finished: Arc<Finished>,
+    /// Raised at the end of the session ([`SESSION_END`]; a test's own).
+    session_end: &'static tokio::sync::watch::Sender<bool>,
 }
 
 impl Focus {
-    fn new(tx: mpsc::Sender<WatchEvent>) -> Focus {
+    fn new(
+        tx: mpsc::Sender<WatchEvent>,
+        finished: Arc<Finished>,
+        session_end: &'static tokio::sync::watch::Sender<bool>,
+    ) -> Focus {
         Focus {
             tx,
             last_sent: None,
             current: None,
             name_hook: None,
             away: Away::default(),
+            finished,
+            session_end,
         }
     }
 
@@ -170,7 +236,29 @@ impl Focus {
             }
             sys::Notice::Session(code) => self.away.session(code).is_none_or(|e| self.send(e)),
             sys::Notice::Power(code) => self.away.power(code).is_none_or(|e| self.send(e)),
+            sys::Notice::SessionEnding(flags) => {
+                self.session_ending(flags, END_WAIT);
+                true
+            }
         }
+    }
+
+    /// The session ends: asks the run loop to stop, and waits until it has
+    /// (its span closed and written), `bound` at most; `true` if it has.
+    /// Windows ends the process once this returns.
+    fn session_ending(&self, flags: u32, bound: Duration) -> bool {
+        tracing::info!("Windows ends the session ({}): stopping", ending(flags));
+        self.session_end.send_replace(true);
+        let stopped = self.finished.wait(bound);
+        if stopped {
+            tracing::debug!("stopped before the end of the session");
+        } else {
+            tracing::warn!(
+                "not stopped within {} s of the end of the session: Windows ends dwell now, and up to the last 10 s are lost",
+                bound.as_secs()
+            );
+        }
+        stopped
     }
 
     /// Reads the foreground window `w` and sends it when it differs from what
@@ -228,6 +316,17 @@ pub fn window_from_image(image: Option<&str>, title: &str, fullscreen: bool) -> 
         title: cut(title, MAX_TITLE).to_owned(),
         process: (!file.is_empty()).then(|| file.to_owned()),
         fullscreen,
+    }
+}
+
+/// What ends, from `WM_ENDSESSION`'s flags (for the log).
+fn ending(flags: u32) -> &'static str {
+    if flags & ENDSESSION_CLOSEAPP != 0 {
+        "an installer or update closes dwell"
+    } else if flags & ENDSESSION_LOGOFF != 0 {
+        "log-off"
+    } else {
+        "shut-down or restart"
     }
 }
 
@@ -312,6 +411,7 @@ fn since_input(last: u32, now: u32) -> Duration {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use dwell_core::rules::Classifier;
@@ -449,6 +549,66 @@ mod tests {
         );
         assert_eq!(away.power(PBT_APMRESUMESUSPEND), None);
         assert_eq!(away.power(10), None, "a power status change says nothing");
+    }
+
+    #[test]
+    fn the_end_of_the_session_is_named_in_the_log() {
+        assert_eq!(ending(ENDSESSION_LOGOFF), "log-off");
+        assert_eq!(ending(0), "shut-down or restart");
+        assert_eq!(ending(0x4000_0000), "shut-down or restart", "critical");
+        assert_eq!(
+            ending(ENDSESSION_CLOSEAPP | ENDSESSION_LOGOFF),
+            "an installer or update closes dwell"
+        );
+    }
+
+    /// Dropping the watcher (what the run loop's end does) is what a window
+    /// holding the end of the session waits for.
+    #[test]
+    fn the_watchers_drop_says_the_loop_is_over() {
+        let finished = Arc::new(Finished::default());
+        assert!(!finished.wait(Duration::ZERO));
+        drop(Watcher {
+            thread: 0,
+            finished: Arc::clone(&finished),
+        });
+        assert!(finished.wait(Duration::ZERO));
+    }
+
+    /// At `WM_ENDSESSION` the run loop is asked to stop, and the window
+    /// procedure returns only once it has, or after the bound.
+    #[test]
+    fn the_end_of_the_session_stops_the_loop_and_waits_for_it() {
+        let session_end: &'static tokio::sync::watch::Sender<bool> =
+            Box::leak(Box::new(tokio::sync::watch::channel(false).0));
+        let mut heard = session_end.subscribe();
+        let (tx, _rx) = mpsc::channel(1);
+        let finished = Arc::new(Finished::default());
+        let focus = Focus::new(tx, Arc::clone(&finished), session_end);
+        // The run loop: stops when told, then drops the watcher.
+        let run_loop = std::thread::spawn(move || {
+            let started = std::time::Instant::now();
+            while !*heard.borrow_and_update() {
+                assert!(started.elapsed() < Duration::from_secs(10), "never told");
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            std::thread::sleep(Duration::from_millis(200));
+            finished.set();
+        });
+        let started = std::time::Instant::now();
+        assert!(focus.session_ending(ENDSESSION_LOGOFF, Duration::from_secs(10)));
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_millis(200) && waited < Duration::from_secs(10),
+            "{waited:?}"
+        );
+        run_loop.join().unwrap();
+        // A loop that never stops: the window lets Windows go on at the bound.
+        let (tx, _rx) = mpsc::channel(1);
+        let stuck = Focus::new(tx, Arc::new(Finished::default()), session_end);
+        let started = std::time::Instant::now();
+        assert!(!stuck.session_ending(0, Duration::from_millis(100)));
+        assert!(started.elapsed() >= Duration::from_millis(100));
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! What it offers: the foreground window and its title, process image and
 //! whether it covers its monitor; the time of the last input; WinEvent hooks
 //! (foreground changes for everyone, name changes for one process) and a hidden
-//! window for session (lock) and power (suspend) messages, whose callbacks
+//! window for session (lock), power (suspend) and end-of-session (log-off,
+//! shut-down) messages, whose callbacks
 //! become [`Notice`]s handed to the closure [`pump`] runs on this thread; and a
 //! way for another thread to end that message loop ([`quit`]).
 #![allow(unsafe_code)]
@@ -35,8 +36,9 @@ use windows_sys::Win32::UI::WindowsAndMessaging::{
     CreateWindowExW, DefWindowProcW, DestroyWindow, DispatchMessageW, GetClassNameW,
     GetForegroundWindow, GetMessageW, GetWindowRect, GetWindowTextW, GetWindowThreadProcessId,
     PostQuitMessage, PostThreadMessageW, RegisterClassExW, CHILDID_SELF, EVENT_OBJECT_NAMECHANGE,
-    EVENT_SYSTEM_FOREGROUND, MSG, OBJID_WINDOW, WINEVENT_OUTOFCONTEXT, WM_POWERBROADCAST, WM_QUIT,
-    WM_WTSSESSION_CHANGE, WNDCLASSEXW, WS_OVERLAPPED,
+    EVENT_SYSTEM_FOREGROUND, MSG, OBJID_WINDOW, WINEVENT_OUTOFCONTEXT, WM_ENDSESSION,
+    WM_POWERBROADCAST, WM_QUERYENDSESSION, WM_QUIT, WM_WTSSESSION_CHANGE, WNDCLASSEXW,
+    WS_OVERLAPPED,
 };
 
 /// A top-level window, by handle. Only compared and passed back to the
@@ -67,6 +69,11 @@ pub(super) enum Notice {
     Session(u32),
     /// `WM_POWERBROADCAST` with this code (`PBT_APMSUSPEND`…).
     Power(u32),
+    /// `WM_ENDSESSION` with wParam TRUE: the session ends (log-off, shut-down,
+    /// restart) or an installer closes dwell, with lParam's flags
+    /// (`ENDSESSION_LOGOFF`…). The process may be ended as soon as the window
+    /// procedure returns: the sink returns only once the agent has stopped.
+    SessionEnding(u32),
 }
 
 /// The window with the keyboard focus's top-level window, if any.
@@ -202,9 +209,10 @@ pub(super) fn quit(thread: u32) -> bool {
     unsafe { PostThreadMessageW(thread, WM_QUIT, 0, 0) != 0 }
 }
 
+type Sink = Box<dyn FnMut(Notice) -> bool>;
 thread_local! {
     /// Where this thread's callbacks deliver: the closure [`pump`] runs.
-    static SINK: RefCell<Option<Box<dyn FnMut(Notice) -> bool>>> = const { RefCell::new(None) };
+    static SINK: RefCell<Option<Sink>> = const { RefCell::new(None) };
 }
 
 /// Hands `notice` to this thread's sink; ends the loop when it says so.
@@ -283,10 +291,22 @@ impl Drop for Hook {
     }
 }
 
-/// The hidden window's procedure: session and power messages become notices.
+/// The hidden window's procedure: session, power and end-of-session messages
+/// become notices.
 extern "system" fn window_proc(hwnd: HWND, msg: u32, wparam: WPARAM, lparam: LPARAM) -> LRESULT {
     let code = u32::try_from(wparam).unwrap_or(u32::MAX);
     match msg {
+        // TRUE: dwell never holds up a log-off or shut-down (it stops at
+        // WM_ENDSESSION).
+        WM_QUERYENDSESSION => 1,
+        WM_ENDSESSION => {
+            if wparam != 0 {
+                // lParam's flags are its low 32 bits.
+                let flags = u32::try_from(lparam & 0xFFFF_FFFF).unwrap_or(0);
+                deliver(Notice::SessionEnding(flags));
+            }
+            0
+        }
         WM_WTSSESSION_CHANGE => {
             deliver(Notice::Session(code));
             0
@@ -308,8 +328,9 @@ fn wide(s: &str) -> Vec<u16> {
     s.encode_utf16().chain(std::iter::once(0)).collect()
 }
 
-/// A hidden top-level window (not message-only: those get no
-/// `WM_POWERBROADCAST`), registered for this session's lock and unlock.
+/// A hidden top-level window (not message-only: those get no broadcast, so no
+/// `WM_POWERBROADCAST`, `WM_QUERYENDSESSION` or `WM_ENDSESSION`), registered
+/// for this session's lock and unlock.
 pub(super) struct NoticeWindow {
     window: Window,
     sessions: bool,
@@ -349,6 +370,8 @@ impl NoticeWindow {
                 0,
                 0,
                 0,
+                // No parent (never HWND_MESSAGE): a top-level window, which
+                // the system's broadcasts reach. Never shown.
                 std::ptr::null_mut(),
                 std::ptr::null_mut(),
                 instance,
