@@ -47,7 +47,8 @@ pub use crate::door::{Answer, PageId, Pause, PauseChoice, PauseOutcome, TabFacts
 
 /// How the host reaches the agent: Linux, the session bus
 /// (`native_host/bus.rs`); Windows, a named pipe (`native_host/pipe.rs`).
-/// Both are `run(args)`, and take the browser's messages from [`read_input`].
+/// Both are `run(args)`, each a [`relay::Transport`] for the one loop
+/// between the browser and the agent (`native_host/relay.rs`).
 #[cfg(target_os = "linux")]
 mod bus;
 #[cfg(target_os = "linux")]
@@ -56,6 +57,7 @@ pub use bus::run;
 mod pipe;
 #[cfg(windows)]
 pub use pipe::run;
+mod relay;
 
 /// The largest message accepted from the browser, in bytes.
 pub const MAX_MESSAGE: usize = 4096;

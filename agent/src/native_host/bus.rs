@@ -1,18 +1,20 @@
 //! Linux: the host reaches the agent over the session bus, at the agent's
 //! name ([`crate::door::NAME`], method `Tab`), only when that name's owner is
-//! `dwell-agent` ([`crate::watch::trust`]). See the parent module for what
-//! crosses it.
+//! `dwell-agent` ([`crate::watch::trust`]); when the agent appears on the
+//! bus later, it is given the last facts again. See the parent module for
+//! what crosses it, and `relay.rs` for the loop this is the way of.
 
 use std::collections::HashMap;
-use std::io::Write;
+use std::future::Future;
+use std::pin::Pin;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use futures_lite::StreamExt;
-use tokio::sync::mpsc;
 use zbus::message::Type as MsgType;
 use zbus::{Connection, MessageStream};
 
-use super::{read_input, reply, write_frame, Input, Pause, PauseChoice, TabFacts};
+use super::relay::{self, Sent, Transport};
+use super::{Pause, PauseChoice, TabFacts};
 use crate::browser;
 use crate::door::{IFACE, NAME, PATH};
 use crate::watch::bus;
@@ -25,145 +27,39 @@ pub fn run(args: &[String]) -> Result<()> {
     let comm = std::fs::read_to_string(format!("/proc/{parent}/comm")).ok();
     let browser = browser::host_browser(comm.as_deref(), args);
     tracing::info!(browser, "native-messaging host started");
-    let (tx, rx) = mpsc::channel(16);
-    std::thread::Builder::new()
-        .name("stdin".into())
-        .spawn(move || read_input(std::io::stdin().lock(), tx))
-        .context("cannot start the thread reading from the browser")?;
+    let rx = relay::stdin()?;
     let mut out = std::io::stdout().lock();
-    zbus::block_on(serve(browser, parent, rx, &mut out))
+    let bus = Bus {
+        browser,
+        pid: parent,
+        conn: None,
+        stream: None,
+        warned: false,
+    };
+    zbus::block_on(relay::relay(bus, rx, &mut out))
 }
 
-/// One call to the agent under way: what it was, and its outcome.
-type Call = std::pin::Pin<Box<dyn std::future::Future<Output = Sent> + Send>>;
+/// One call to the agent under way.
+type Call = Pin<Box<dyn Future<Output = ((), Sent<zbus::Error>)> + Send>>;
 
-/// What a finished call to the agent says.
-enum Sent {
-    /// A tab report: whether a dwell agent took it, and the pause page it asks
-    /// for (boxed: it is most of the size, and rare).
-    Facts(bool, Option<Box<Pause>>),
-    /// A pause page's outcome (taken or not).
-    PauseResult,
-}
-
-enum Next {
-    Input(Option<Input>),
-    Bus(Option<zbus::Result<zbus::Message>>),
-    Sent(Sent),
-}
-
-async fn next_bus(stream: &mut Option<MessageStream>) -> Option<zbus::Result<zbus::Message>> {
-    match stream {
-        Some(s) => s.next().await,
-        None => std::future::pending().await,
-    }
-}
-
-async fn next_sent(call: &mut Option<Call>) -> Sent {
-    match call {
-        Some(c) => c.await,
-        None => std::future::pending().await,
-    }
-}
-
-/// The host's state between messages. The bus connection is read all the time
-/// (its one stream carries only `NameOwnerChanged` for the agent's name; call
-/// replies go to the calls waiting for them), and at most one call to the agent
-/// is under way: facts that arrive meanwhile replace the ones waiting, so a
-/// burst of any size ends with the last facts delivered, never with a queue.
-struct Host<'a> {
+/// The way to the agent over the session bus. The connection is read all the
+/// time (its one stream carries only `NameOwnerChanged` for the agent's name;
+/// call replies go to the calls waiting for them).
+struct Bus<'a> {
     browser: &'a str,
     pid: u32,
     conn: Option<Connection>,
     stream: Option<MessageStream>,
-    /// The last facts from the browser, and whether the agent has them yet.
-    last: Option<TabFacts>,
-    unsent: bool,
-    /// Pause page outcomes to pass on, in order.
-    outcomes: std::collections::VecDeque<PauseChoice>,
-    call: Option<Call>,
-    told: Option<bool>,
-    dropped: u64,
-    warned_bus: bool,
+    /// The bus could not be used (said once).
+    warned: bool,
 }
 
-async fn serve(
-    browser: &str,
-    pid: u32,
-    mut rx: mpsc::Receiver<Input>,
-    out: &mut impl Write,
-) -> Result<()> {
-    let mut host = Host {
-        browser,
-        pid,
-        conn: None,
-        stream: None,
-        last: None,
-        unsent: false,
-        outcomes: Default::default(),
-        call: None,
-        told: None,
-        dropped: 0,
-        warned_bus: false,
-    };
-    let mut input_open = true;
-    loop {
-        host.ensure_connected().await;
-        host.start_call();
-        if !input_open && host.call.is_none() {
-            break;
-        }
-        // The call and the bus first: a browser that never stops writing must
-        // not keep the replies from being read.
-        let next = futures_lite::future::or(
-            async { Next::Sent(next_sent(&mut host.call).await) },
-            futures_lite::future::or(
-                async { Next::Bus(next_bus(&mut host.stream).await) },
-                async {
-                    if input_open {
-                        Next::Input(rx.recv().await)
-                    } else {
-                        std::future::pending().await
-                    }
-                },
-            ),
-        )
-        .await;
-        match next {
-            Next::Input(None) | Next::Input(Some(Input::End(None))) => input_open = false,
-            Next::Input(Some(Input::End(Some(e)))) => {
-                tracing::warn!(error = %e, "the browser's messages broke off");
-                input_open = false;
-            }
-            Next::Input(Some(input)) => host.take(input),
-            Next::Bus(Some(Ok(msg))) => {
-                // The agent (re)appeared on the bus: give it the current facts.
-                let back = msg.message_type() == MsgType::Signal
-                    && msg
-                        .body()
-                        .deserialize::<(String, String, String)>()
-                        .is_ok_and(|(name, _, new)| name == NAME && !new.is_empty());
-                host.unsent |= back && host.last.is_some();
-            }
-            Next::Bus(_) => {
-                host.conn = None;
-                host.stream = None;
-            }
-            Next::Sent(sent) => {
-                host.call = None;
-                host.answer(sent, out)?;
-            }
-        }
-    }
-    tracing::info!(
-        dropped = host.dropped,
-        "the browser closed the port; native-messaging host done"
-    );
-    Ok(())
-}
+impl Transport for Bus<'_> {
+    type Held = ();
+    type Error = zbus::Error;
+    type Call = Call;
 
-impl Host<'_> {
-    async fn ensure_connected(&mut self) {
+    async fn connect(&mut self) {
         if self.conn.is_some() {
             return;
         }
@@ -172,83 +68,63 @@ impl Host<'_> {
                 self.conn = Some(c);
                 self.stream = Some(s);
             }
-            Err(e) if !self.warned_bus => {
+            Err(e) if !self.warned => {
                 tracing::warn!(error = %e, "cannot use the session bus; dwell is off for this browser");
-                self.warned_bus = true;
+                self.warned = true;
             }
             Err(_) => {}
         }
     }
 
-    /// One message from the browser.
-    fn take(&mut self, input: Input) {
-        match input {
-            Input::Dropped(why) => {
-                self.dropped += 1;
-                // Once, then counted (the count is logged at the end): a
-                // browser sending junk must not fill the log.
-                if self.dropped == 1 {
-                    tracing::info!(reason = %why, "dropped a message from the browser (logged once, then counted)");
-                }
-            }
-            Input::Facts(facts) => {
-                self.last = Some(facts);
-                self.unsent = true;
-            }
-            Input::PauseResult(outcome) => self.outcomes.push_back(outcome),
-            Input::End(_) => {}
-        }
+    fn tab(&mut self, facts: &TabFacts) -> Call {
+        let (conn, browser, pid, facts) = (
+            self.conn.clone(),
+            self.browser.to_owned(),
+            self.pid,
+            facts.clone(),
+        );
+        Box::pin(async move {
+            let result = match conn {
+                Some(c) => deliver(&c, &browser, pid, &facts)
+                    .await
+                    .map(|p| p.map(Box::new)),
+                None => Err(zbus::Error::Failure("no session bus".into())),
+            };
+            ((), Sent::Facts(result))
+        })
     }
 
-    /// Starts the next call to the agent, if none is under way and there is
-    /// something to say: outcomes first, then the last facts.
-    fn start_call(&mut self) {
-        if self.call.is_some() {
-            return;
-        }
+    fn pause_result(&mut self, choice: PauseChoice) -> Call {
         let conn = self.conn.clone();
-        if let Some(outcome) = self.outcomes.pop_front() {
-            self.call = Some(Box::pin(async move {
-                if let Some(c) = conn {
-                    if let Err(e) = send_pause_result(&c, outcome).await {
-                        tracing::info!(error = %e, "the agent did not take the pause page's outcome");
-                    }
+        Box::pin(async move {
+            if let Some(c) = conn {
+                if let Err(e) = send_pause_result(&c, choice).await {
+                    tracing::info!(error = %e, "the agent did not take the pause page's outcome");
                 }
-                Sent::PauseResult
-            }));
-            return;
-        }
-        let Some(facts) = self.last.clone().filter(|_| self.unsent) else {
-            return;
-        };
-        self.unsent = false;
-        let (browser, pid) = (self.browser.to_owned(), self.pid);
-        self.call = Some(Box::pin(async move {
-            match conn {
-                Some(c) => {
-                    let (on, pause) = deliver(&c, &browser, pid, &facts).await;
-                    Sent::Facts(on, pause.map(Box::new))
-                }
-                None => Sent::Facts(false, None),
             }
-        }));
+            ((), Sent::PauseResult)
+        })
     }
 
-    /// Tells the browser what a finished call means for it.
-    fn answer(&mut self, sent: Sent, out: &mut impl Write) -> Result<()> {
-        let Sent::Facts(on, pause) = sent else {
-            return Ok(());
+    /// The agent (re)appeared on the bus: give it the current facts.
+    async fn news(&mut self) -> bool {
+        let Some(stream) = self.stream.as_mut() else {
+            return std::future::pending().await;
         };
-        if self.told != Some(on) {
-            write_frame(out, reply(on)).context("cannot answer the browser")?;
-            tracing::info!(on, "dwell agent reachable");
-            self.told = Some(on);
+        match stream.next().await {
+            Some(Ok(msg)) => {
+                msg.message_type() == MsgType::Signal
+                    && msg
+                        .body()
+                        .deserialize::<(String, String, String)>()
+                        .is_ok_and(|(name, _, new)| name == NAME && !new.is_empty())
+            }
+            _ => {
+                self.conn = None;
+                self.stream = None;
+                false
+            }
         }
-        if let Some(pause) = pause {
-            write_frame(out, &pause.to_message()).context("cannot answer the browser")?;
-            tracing::info!("pause page asked for");
-        }
-        Ok(())
     }
 }
 
@@ -300,17 +176,17 @@ async fn send_pause_result(conn: &Connection, choice: PauseChoice) -> zbus::Resu
     .map(|_| ())
 }
 
-/// Hands the facts to the agent: whether an agent took them, and the pause
-/// page it asks for, if any (an agent from before the pause page answers
-/// nothing, which is "no pause page").
+/// Hands the facts to the agent: the pause page it asks for, if any (an
+/// agent from before the pause page answers nothing, which is "no pause
+/// page"), or why no agent took them.
 async fn deliver(
     conn: &Connection,
     browser: &str,
     pid: u32,
     facts: &TabFacts,
-) -> (bool, Option<Pause>) {
+) -> zbus::Result<Option<Pause>> {
     if !owner_is_agent(conn).await {
-        return (false, None);
+        return Err(zbus::Error::Failure("no dwell agent on the bus".into()));
     }
     let body = (
         browser,
@@ -320,18 +196,12 @@ async fn deliver(
         facts.focused,
         pid,
     );
-    match conn
+    let reply = conn
         .call_method(Some(NAME), PATH, Some(IFACE), "Tab", &body)
-        .await
-    {
-        Ok(reply) => {
-            let pause = reply
-                .body()
-                .deserialize::<HashMap<String, String>>()
-                .ok()
-                .and_then(Pause::from_map);
-            (true, pause)
-        }
-        Err(_) => (false, None),
-    }
+        .await?;
+    Ok(reply
+        .body()
+        .deserialize::<HashMap<String, String>>()
+        .ok()
+        .and_then(Pause::from_map))
 }

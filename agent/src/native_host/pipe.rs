@@ -2,23 +2,21 @@
 //! ([`crate::pipe`]), only to a server whose process is `dwell-agent.exe`
 //! (see [`super`] for the whole contract). The browser is told by the
 //! nearest ancestor process named like one (Chrome and Edge start the host
-//! through `cmd.exe`). One call at a time: facts that arrive meanwhile
-//! replace the waiting ones. While facts wait and no agent answers, the host
-//! tries again after 1 s, then ever less often (at most every 30 s), so an
-//! agent started after the browser gets the current tab without a wake-up
-//! every second all day.
+//! through `cmd.exe`). The loop (one call at a time, the last facts win) is
+//! `relay.rs`; this is its way to the agent. While facts wait and no agent
+//! answers, the host tries again after 1 s, then ever less often (at most
+//! every 30 s), so an agent started after the browser gets the current tab
+//! without a wake-up every second all day.
 
-use std::collections::VecDeque;
 use std::future::Future;
-use std::io::Write;
 use std::pin::Pin;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::{read_input, reply, write_frame, Input, PauseChoice, TabFacts};
+use super::relay::{self, Delivery, Sent, Transport};
+use super::{PauseChoice, TabFacts};
 use crate::browser;
 use crate::pipe::client::{Client, Unreachable};
 use crate::pipe::{Reply, Request};
@@ -39,13 +37,9 @@ pub fn run(args: &[String]) -> Result<()> {
         .enable_all()
         .build()
         .context("cannot start the host's runtime")?;
-    let (tx, rx) = mpsc::channel(16);
-    std::thread::Builder::new()
-        .name("stdin".into())
-        .spawn(move || read_input(std::io::stdin().lock(), tx))
-        .context("cannot start the thread reading from the browser")?;
+    let rx = relay::stdin()?;
     let mut out = std::io::stdout().lock();
-    runtime.block_on(serve(browser, rx, &mut out))
+    runtime.block_on(relay::relay(PipeWay::new(browser), rx, &mut out))
 }
 
 /// The browser that started this host: the nearest of its first ancestors
@@ -84,16 +78,8 @@ fn browser_among(images: &[String]) -> Option<&'static str> {
         .find_map(|n| browser::family(&n))
 }
 
-/// What a finished call says.
-enum Sent {
-    /// A tab report: the agent's reply, or why there was none.
-    Facts(Result<Reply, Unreachable>),
-    /// A pause page's outcome (taken or not).
-    PauseResult(Result<Reply, Unreachable>),
-}
-
 /// A call under way: it owns the connection and gives it back.
-type Call = Pin<Box<dyn Future<Output = (Option<Client>, Sent)>>>;
+type Call = Pin<Box<dyn Future<Output = (Option<Client>, Sent<Unreachable>)>>>;
 
 /// Makes one call, on `client` or, when it has none or it broke, on a new
 /// connection.
@@ -116,164 +102,89 @@ async fn call(
     }
 }
 
-/// The host's state between messages.
-struct Host<'a> {
+/// The way to the agent over its pipe: one connection, kept between calls,
+/// and when to try an absent agent again.
+struct PipeWay<'a> {
     browser: &'a str,
     client: Option<Client>,
-    /// The last facts from the browser, and whether the agent has them yet.
-    last: Option<TabFacts>,
-    unsent: bool,
-    /// Pause page outcomes to pass on, in order.
-    outcomes: VecDeque<PauseChoice>,
     /// When to try an absent agent again, and the wait after that.
     retry_at: Option<Instant>,
     retry: Duration,
-    told: Option<bool>,
-    dropped: u64,
+    /// No agent answered (said once).
     warned: bool,
 }
 
-async fn serve(browser: &str, mut rx: mpsc::Receiver<Input>, out: &mut impl Write) -> Result<()> {
-    let mut host = Host {
-        browser,
-        client: None,
-        last: None,
-        unsent: false,
-        outcomes: VecDeque::new(),
-        retry_at: None,
-        retry: FIRST_RETRY,
-        told: None,
-        dropped: 0,
-        warned: false,
-    };
-    let mut input_open = true;
-    let mut under_way: Option<Call> = None;
-    loop {
-        if under_way.is_none() {
-            under_way = host.start_call(input_open);
-        }
-        if !input_open && under_way.is_none() {
-            break;
-        }
-        let retry_at = host.retry_at;
-        tokio::select! {
-            // The call first: a browser that never stops writing must not
-            // keep the reply from being read.
-            biased;
-            (client, sent) = next_sent(&mut under_way), if under_way.is_some() => {
-                under_way = None;
-                host.client = client;
-                host.answer(sent, input_open, out)?;
-            }
-            _ = async { tokio::time::sleep_until(retry_at.unwrap_or_else(Instant::now)).await }, if retry_at.is_some() && under_way.is_none() => {
-                host.retry_at = None;
-            }
-            input = rx.recv(), if input_open => match input {
-                None | Some(Input::End(None)) => input_open = false,
-                Some(Input::End(Some(e))) => {
-                    tracing::warn!(error = %e, "the browser's messages broke off");
-                    input_open = false;
-                }
-                Some(input) => host.take(input),
-            },
+impl PipeWay<'_> {
+    fn new(browser: &str) -> PipeWay<'_> {
+        PipeWay {
+            browser,
+            client: None,
+            retry_at: None,
+            retry: FIRST_RETRY,
+            warned: false,
         }
     }
-    tracing::info!(
-        dropped = host.dropped,
-        "the browser closed the port; native-messaging host done"
-    );
-    Ok(())
 }
 
-impl Host<'_> {
-    /// One message from the browser.
-    fn take(&mut self, input: Input) {
-        match input {
-            Input::Dropped(why) => {
-                self.dropped += 1;
-                if self.dropped == 1 {
-                    tracing::info!(reason = %why, "dropped a message from the browser (logged once, then counted)");
-                }
-            }
-            Input::Facts(facts) => {
-                self.last = Some(facts);
-                self.unsent = true;
-            }
-            Input::PauseResult(outcome) => self.outcomes.push_back(outcome),
-            Input::End(_) => {}
-        }
-    }
+impl Transport for PipeWay<'_> {
+    type Held = Option<Client>;
+    type Error = Unreachable;
+    type Call = Call;
 
-    /// The next call, if there is something to say: outcomes first, then
-    /// the last facts (not before the retry time while the agent is absent,
-    /// unless the browser has closed the port: then one last try).
-    fn start_call(&mut self, input_open: bool) -> Option<Call> {
-        let client = self.client.take();
-        if let Some(outcome) = self.outcomes.pop_front() {
-            let request = Request::pause_result(outcome);
-            return Some(Box::pin(async move {
-                let (client, reply) = call(client, request).await;
-                (client, Sent::PauseResult(reply))
-            }));
-        }
-        let waiting = input_open && self.retry_at.is_some();
-        let facts = self.last.clone().filter(|_| self.unsent && !waiting);
-        let Some(facts) = facts else {
-            self.client = client;
-            return None;
-        };
-        self.unsent = false;
-        let request = Request::tab(self.browser, &facts);
-        Some(Box::pin(async move {
+    fn tab(&mut self, facts: &TabFacts) -> Call {
+        let (client, request) = (self.client.take(), Request::tab(self.browser, facts));
+        Box::pin(async move {
             let (client, reply) = call(client, request).await;
-            (client, Sent::Facts(reply))
-        }))
+            (client, Sent::Facts(reply.map(|r| r.pause.map(Box::new))))
+        })
     }
 
-    /// Tells the browser what a finished call means for it.
-    fn answer(&mut self, sent: Sent, input_open: bool, out: &mut impl Write) -> Result<()> {
-        let result = match sent {
-            Sent::PauseResult(Err(e)) => {
+    fn pause_result(&mut self, choice: PauseChoice) -> Call {
+        let (client, request) = (self.client.take(), Request::pause_result(choice));
+        Box::pin(async move {
+            let (client, reply) = call(client, request).await;
+            if let Err(e) = reply {
                 tracing::info!(error = %e, "the agent did not take the pause page's outcome");
-                return Ok(());
             }
-            Sent::PauseResult(Ok(_)) => return Ok(()),
-            Sent::Facts(result) => result,
-        };
-        let on = result.is_ok();
-        if on {
+            (client, Sent::PauseResult)
+        })
+    }
+
+    fn give_back(&mut self, client: Option<Client>) {
+        self.client = client;
+    }
+
+    /// Not before the retry time while the agent is absent, unless the
+    /// browser has closed the port: then one last try.
+    fn may_send(&self, input_open: bool) -> bool {
+        !(input_open && self.retry_at.is_some())
+    }
+
+    fn delivered(&mut self, result: &Delivery<Unreachable>, input_open: bool) -> bool {
+        let Err(e) = result else {
             self.retry_at = None;
             self.retry = FIRST_RETRY;
-        } else {
-            // Keep the facts for the agent, and try again later (after the
-            // browser closed the port, that was the last try).
-            self.unsent = input_open;
-            self.retry_at = Some(Instant::now() + self.retry);
-            self.retry = (self.retry * 2).min(MAX_RETRY);
+            return false;
+        };
+        if !self.warned {
+            tracing::info!(error = %e, "no dwell agent to tell; dwell is off for this browser until one answers (logged once)");
+            self.warned = true;
         }
-        if let Err(e) = &result {
-            if !self.warned {
-                tracing::info!(error = %e, "no dwell agent to tell; dwell is off for this browser until one answers (logged once)");
-                self.warned = true;
-            }
-        }
-        if self.told != Some(on) {
-            write_frame(out, reply(on)).context("cannot answer the browser")?;
-            tracing::info!(on, "dwell agent reachable");
-            self.told = Some(on);
-        }
-        if let Ok(Reply { pause: Some(pause) }) = result {
-            write_frame(out, &pause.to_message()).context("cannot answer the browser")?;
-            tracing::info!("pause page asked for");
-        }
-        Ok(())
+        // Keep the facts for the agent, and try again later (after the
+        // browser closed the port, that was the last try).
+        self.retry_at = Some(Instant::now() + self.retry);
+        self.retry = (self.retry * 2).min(MAX_RETRY);
+        input_open
     }
-}
 
-async fn next_sent(call: &mut Option<Call>) -> (Option<Client>, Sent) {
-    match call {
-        Some(c) => c.await,
-        None => std::future::pending().await,
+    /// The retry time has come (the facts are still kept).
+    async fn news(&mut self) -> bool {
+        match self.retry_at {
+            Some(at) => tokio::time::sleep_until(at).await,
+            None => std::future::pending().await,
+        }
+        self.retry_at = None;
+        false
     }
 }
 

@@ -21,7 +21,9 @@
 //! host. Each platform's [`select`] has the same [`start`] and gives
 //! the run loop the same [`Watching`]: every backend sends the same
 //! [`WatchEvent`]s into the run loop, and gives it an [`IdleSource`] to ask how
-//! long the employee has been away from the keyboard.
+//! long the employee has been away from the keyboard. A watcher's own thread
+//! that must be stopped on exit (the bus thread, the pipe's) runs under a
+//! [`stoppable::Stoppable`].
 
 #[cfg(target_os = "linux")]
 use std::collections::HashMap;
@@ -47,6 +49,7 @@ pub mod select;
 #[cfg(windows)]
 #[path = "select_windows.rs"]
 pub mod select;
+pub mod stoppable;
 #[cfg(target_os = "linux")]
 pub mod trust;
 #[cfg(target_os = "linux")]

@@ -29,6 +29,7 @@ use std::time::Duration;
 use tokio::net::windows::named_pipe::{NamedPipeServer, ServerOptions};
 use tokio::sync::{mpsc, oneshot};
 
+use super::stoppable::Stoppable;
 use super::WatchEvent;
 use crate::door::Answer;
 use crate::pipe::{pipe_name, read_frame, sys, write_frame, Checked, Reply, Request};
@@ -44,55 +45,16 @@ pub const MAX_CLIENTS: usize = 16;
 /// The longest wait before trying again to make the pipe.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
-/// The running pipe thread; [`PipeHandle::shutdown`] stops it.
-pub struct PipeHandle {
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl PipeHandle {
-    pub fn shutdown(mut self) {
-        self.stop_and_wait();
-    }
-
-    fn stop_and_wait(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let deadline = std::time::Instant::now() + Duration::from_secs(2);
-            while !thread.is_finished() && std::time::Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            if thread.is_finished() {
-                let _ = thread.join();
-            }
-        }
-    }
-}
-
-impl Drop for PipeHandle {
-    fn drop(&mut self) {
-        self.stop_and_wait();
-    }
-}
-
 /// Starts serving the door, sending what the native hosts report to `tx`;
-/// the guard ([`PipeHandle`]) stops it when dropped.
+/// the guard (a [`Stoppable`]) stops it when dropped.
 pub fn spawn(tx: mpsc::Sender<WatchEvent>) -> std::io::Result<Box<dyn Send>> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let (stop_tx, stop_rx) = oneshot::channel();
-    let thread = std::thread::Builder::new()
-        .name("pipe-door".into())
-        .spawn(move || {
-            runtime.block_on(serve(Pipe::new, crate::pipe::is_native_host, tx, stop_rx))
-        })?;
-    Ok(Box::new(PipeHandle {
-        stop: Some(stop_tx),
-        thread: Some(thread),
-    }))
+    let door = Stoppable::spawn("pipe-door", move |stop| {
+        runtime.block_on(serve(Pipe::new, crate::pipe::is_native_host, tx, stop))
+    })?;
+    Ok(Box::new(door))
 }
 
 /// What the door counts and logs once (shared by the connections' tasks).

@@ -1,8 +1,10 @@
 //! The running agent's long store work measured (an ignored test, run by
 //! `scripts/bench-upkeep`; results in docs/benchmarks.md): on a 100 MB
-//! database of schema 4, migration 5 (both tables rewritten), then the daily
-//! check and an expiry of half the spans, and how soon a stop token set in
-//! the middle of each is obeyed ([`Store::upkeep`]).
+//! database of schema 4 (`DWELL_BENCH_MB=5` for a quick run), migration 5
+//! (both tables rewritten), then the daily check and an expiry of half the
+//! spans, and how soon a stop token set in the middle of each is obeyed
+//! ([`Store::upkeep`]). Also the bench data both this and the salvage bench
+//! (`salvage/bench.rs`) build their databases from.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -12,18 +14,14 @@ use chrono::{TimeZone, Utc};
 use super::schema::MIGRATIONS;
 use super::*;
 
-/// A schema-4 database of about `mb` MB: 30 sites, spans every 37 s,
-/// reminders; checkpointed.
-fn schema_4_of(dir: &Path, mb: u64) {
-    let conn = rusqlite::Connection::open(dir.join(DB_FILE)).unwrap();
-    conn.execute_batch("PRAGMA journal_mode = WAL").unwrap();
-    for m in &MIGRATIONS[..4] {
-        conn.execute_batch(m).unwrap();
-    }
+/// The rows of a database of about `mb` MB, as SQL for either schema (4 or
+/// 5): 30 sites, spans every 37 s with their lengths and sites varied,
+/// reminders. The salvage bench (`salvage/bench.rs`) uses them too.
+pub(super) fn bench_rows(mb: u64) -> String {
+    // About 21 bytes a span on disk.
     let spans = mb * 1_000_000 / 21;
-    conn.execute_batch(&format!(
-        "BEGIN;
-         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30)
+    format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30)
          INSERT INTO sites (id, label) SELECT i, 'site' || i || '.example' FROM n;
          WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {spans})
          INSERT INTO spans (start, end, site, source)
@@ -31,16 +29,49 @@ fn schema_4_of(dir: &Path, mb: u64) {
                 CASE WHEN i % 3 = 0 THEN NULL ELSE 1 + i * 31 % 30 END, 1 FROM n;
          WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {spans} / 200)
          INSERT INTO reminders (at, kind, outcome, left_social, message)
-         SELECT 1600000000000 + i * 7400000, 'stage', 'shown', i % 2, 'en-time-03' FROM n;
+         SELECT 1600000000000 + i * 7400000, 'stage', 'shown', i % 2, 'en-time-03' FROM n;"
+    )
+}
+
+/// Copies the database's files (the file and its WAL, if any) from `from` to `to`.
+pub(super) fn copy_files(from: &Path, to: &Path) {
+    for name in [DB_FILE, "dwell.db-wal"] {
+        if from.join(name).exists() {
+            std::fs::copy(from.join(name), to.join(name)).unwrap();
+        }
+    }
+}
+
+/// The sizes to measure, in MB: `DWELL_BENCH_MB` (`5` or `10,100`), else `default`.
+pub(super) fn sizes(default: &[u64]) -> Vec<u64> {
+    std::env::var("DWELL_BENCH_MB")
+        .ok()
+        .map(|s| s.split(',').filter_map(|m| m.parse().ok()).collect())
+        .unwrap_or_else(|| default.to_vec())
+}
+
+/// A schema-4 database of about `mb` MB ([`bench_rows`]), consent given;
+/// checkpointed.
+fn schema_4_of(dir: &Path, mb: u64) {
+    let conn = rusqlite::Connection::open(dir.join(DB_FILE)).unwrap();
+    conn.execute_batch("PRAGMA journal_mode = WAL").unwrap();
+    for m in &MIGRATIONS[..4] {
+        conn.execute_batch(m).unwrap();
+    }
+    conn.execute_batch(&format!(
+        "BEGIN;
+         {}
          INSERT INTO meta (key, value) VALUES ('consent_at', '2020-01-01T00:00:00+00:00');
          PRAGMA user_version = 4;
          COMMIT;
-         PRAGMA wal_checkpoint(TRUNCATE);"
+         PRAGMA wal_checkpoint(TRUNCATE);",
+        bench_rows(mb)
     ))
     .unwrap();
 }
 
-fn ms(d: Duration) -> f64 {
+/// `d` in milliseconds.
+pub(super) fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
@@ -52,22 +83,15 @@ fn timed(
     after: Duration,
     f: fn(&mut Store) -> Result<(), StoreError>,
 ) {
-    let copy = |to: &Path| {
-        for name in [DB_FILE, "dwell.db-wal"] {
-            if template.join(name).exists() {
-                std::fs::copy(template.join(name), to.join(name)).unwrap();
-            }
-        }
-    };
     let dir = tempfile::tempdir().unwrap();
-    copy(dir.path());
+    copy_files(template, dir.path());
     let mut store = Store::open(dir.path()).unwrap();
     let started = Instant::now();
     f(&mut store).unwrap();
     println!("{what}: {:.0} ms", ms(started.elapsed()));
 
     let dir = tempfile::tempdir().unwrap();
-    copy(dir.path());
+    copy_files(template, dir.path());
     let mut store = Store::open(dir.path()).unwrap();
     let cancel = Cancel::new();
     store.stop_upkeep_on(cancel.clone());
@@ -94,7 +118,13 @@ fn timed(
 #[test]
 #[ignore = "a benchmark: scripts/bench-upkeep"]
 fn bench_upkeep() {
-    let mb = 100;
+    for mb in sizes(&[100]) {
+        upkeep_of(mb);
+    }
+}
+
+/// The bench on a schema-4 database of about `mb` MB.
+fn upkeep_of(mb: u64) {
     let template = tempfile::tempdir().unwrap();
     schema_4_of(template.path(), mb);
     let size = std::fs::metadata(template.path().join(DB_FILE))

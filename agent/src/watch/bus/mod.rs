@@ -57,6 +57,7 @@ use zbus::message::Type as MsgType;
 use zbus::OwnedVariant as OwnedValue;
 use zbus::{Connection, Message, MessageStream};
 
+use super::stoppable::Stoppable;
 use super::{
     cut, gnome, kwin, trust, window_from_app_id, Backend, ProcessNames, PushedIdle, WatchEvent,
 };
@@ -103,55 +104,16 @@ pub use conn::{
     add_match, has_owner, local_only, refused_address, remove_match, session, system, CALL_TIMEOUT,
 };
 
-/// The running bus thread; [`BusHandle::shutdown`] stops it (unloading the
-/// KWin script) and waits a little for it.
-pub struct BusHandle {
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl BusHandle {
-    pub fn shutdown(mut self) {
-        self.stop_and_wait();
-    }
-
-    fn stop_and_wait(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            // Unloading the KWin script is one call; do not hang an exit on it.
-            let deadline = std::time::Instant::now() + Duration::from_secs(2);
-            while !thread.is_finished() && std::time::Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            if thread.is_finished() {
-                let _ = thread.join();
-            }
-        }
-    }
-}
-
-impl Drop for BusHandle {
-    fn drop(&mut self) {
-        self.stop_and_wait();
-    }
-}
-
 /// Starts the bus thread for `backend`; with [`Backend::Gnome`], `mutter` is
-/// fed from Mutter's idle watches.
+/// fed from Mutter's idle watches. Dropping the handle stops the thread, which
+/// unloads the KWin script on its way out.
 pub fn spawn(
     backend: Backend,
     tx: mpsc::Sender<WatchEvent>,
     mutter: Option<PushedIdle>,
-) -> std::io::Result<BusHandle> {
-    let (stop_tx, stop_rx) = oneshot::channel();
-    let thread = std::thread::Builder::new()
-        .name("dbus-watch".into())
-        .spawn(move || zbus::block_on(serve(backend, tx, mutter, stop_rx)))?;
-    Ok(BusHandle {
-        stop: Some(stop_tx),
-        thread: Some(thread),
+) -> std::io::Result<Stoppable> {
+    Stoppable::spawn("dbus-watch", move |stop| {
+        zbus::block_on(serve(backend, tx, mutter, stop))
     })
 }
 

@@ -8,44 +8,28 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
 
+use super::super::upkeep_bench::{bench_rows, copy_files, ms, sizes};
 use super::damage_tests::{write_at, Rng};
 use super::*;
 
-/// A database of about `mb` MB: consent, 30 sites, spans every 37 s with
-/// their lengths and sites varied, reminders, notes; checkpointed.
+/// A database of about `mb` MB: consent, the bench's rows
+/// ([`bench_rows`]), notes; checkpointed.
 fn database_of(dir: &Path, mb: u64) {
     let store = Store::open(dir).unwrap();
     store.set_consent(Utc::now()).unwrap();
-    // About 21 bytes a span on disk.
-    let spans = mb * 1_000_000 / 21;
     store
         .conn
         .execute_batch(&format!(
             "BEGIN;
-             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30)
-             INSERT INTO sites (id, label) SELECT i, 'site' || i || '.example' FROM n;
-             WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {spans})
-             INSERT INTO spans (start, end, site, source)
-             SELECT 1600000000000 + i * 37000, 1600000000000 + i * 37000 + 1000 * (5 + i * 7919 % 300),
-                    CASE WHEN i % 3 = 0 THEN NULL ELSE 1 + i * 31 % 30 END, 1 FROM n;
-             WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {spans} / 200)
-             INSERT INTO reminders (at, kind, outcome, left_social, message)
-             SELECT 1600000000000 + i * 7400000, 'stage', 'shown', i % 2, 'en-time-03' FROM n;
+             {}
              WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 52)
              INSERT INTO notes (week, text, written)
              SELECT printf('2025-W%02d', i), 'Fewer short visits.', 1600000000000 FROM n;
              COMMIT;
-             PRAGMA wal_checkpoint(TRUNCATE);"
+             PRAGMA wal_checkpoint(TRUNCATE);",
+            bench_rows(mb)
         ))
         .unwrap();
-}
-
-fn copy_files(from: &Path, to: &Path) {
-    for name in ["dwell.db", "dwell.db-wal"] {
-        if from.join(name).exists() {
-            std::fs::copy(from.join(name), to.join(name)).unwrap();
-        }
-    }
 }
 
 /// Damages a copy of `template` as `seed` says (1 to 3 places, 1 to 8 KB of
@@ -69,10 +53,6 @@ fn damaged_copy(template: &Path, seed: u64) -> tempfile::TempDir {
     dir
 }
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
 #[test]
 #[ignore = "a benchmark: scripts/bench-salvage"]
 fn bench_salvage() {
@@ -81,11 +61,7 @@ fn bench_salvage() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(7);
     let now = Utc.with_ymd_and_hms(2026, 12, 7, 9, 0, 0).unwrap();
-    let sizes: Vec<u64> = std::env::var("DWELL_BENCH_MB")
-        .ok()
-        .map(|s| s.split(',').filter_map(|m| m.parse().ok()).collect())
-        .unwrap_or(vec![10, 100]);
-    for mb in sizes {
+    for mb in sizes(&[10, 100]) {
         let template = tempfile::tempdir().unwrap();
         database_of(template.path(), mb);
         let size = std::fs::metadata(template.path().join("dwell.db"))
