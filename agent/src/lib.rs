@@ -42,6 +42,8 @@ pub mod remind;
 pub mod run;
 pub mod tray;
 pub mod watch;
+#[cfg(test)]
+mod windows_for_tests;
 pub mod words;
 pub mod xpi;
 pub mod zone;

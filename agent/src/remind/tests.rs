@@ -17,29 +17,13 @@ impl IdleSource for Busy {
     }
 }
 
-fn window(title: &str, fullscreen: bool) -> Option<WindowInfo> {
-    Some(WindowInfo {
-        class: "Chromium".into(),
-        instance: "chromium".into(),
-        title: title.into(),
-        process: None,
-        fullscreen,
-    })
-}
+use crate::windows_for_tests::chromium as window;
 
 fn social() -> Option<WindowInfo> {
     window("Home / X - Chromium", false)
 }
 
-fn work() -> Option<WindowInfo> {
-    Some(WindowInfo {
-        class: "Code".into(),
-        instance: "code".into(),
-        title: "main.rs".into(),
-        process: None,
-        fullscreen: false,
-    })
-}
+use crate::windows_for_tests::editor as work;
 
 fn config(extra: &str) -> Config {
     Config::parse(

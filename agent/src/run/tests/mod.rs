@@ -49,24 +49,10 @@ impl IdleSource for FakeIdle {
 }
 
 fn browser(title: &str) -> Option<WindowInfo> {
-    Some(WindowInfo {
-        class: "Chromium".into(),
-        instance: "chromium".into(),
-        title: title.into(),
-        process: None,
-        fullscreen: false,
-    })
+    crate::windows_for_tests::chromium(title, false)
 }
 
-fn editor() -> Option<WindowInfo> {
-    Some(WindowInfo {
-        class: "Code".into(),
-        instance: "code".into(),
-        title: "main.rs".into(),
-        process: None,
-        fullscreen: false,
-    })
-}
+use crate::windows_for_tests::editor;
 
 /// A config file's text: recorded at all hours, idle after `idle_timeout`
 /// (the text ends in `[tracking]`: more of that table may follow).
