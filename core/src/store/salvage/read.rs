@@ -31,6 +31,7 @@ use rusqlite::types::Value;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use super::super::{from_ms, Cancel, LONGEST_DAY_MS};
+use super::pages::{self, Found, KeyedRow};
 use super::{Rescued, KEY_SETTINGS, NOT_SALVAGED};
 
 type Row = Vec<Value>;
@@ -105,6 +106,9 @@ struct Reader {
     budget: Budget,
     /// Unreadable parts stepped over.
     lost: usize,
+    /// The rows found in the file's pages ([`pages`]), for the tables whose
+    /// rows SQL cannot all reach.
+    found: Found,
 }
 
 /// How a batch of rows ended.
@@ -355,11 +359,16 @@ impl Rescued {
     /// what was read is kept, with `spent` set.
     pub(super) fn read(path: &Path, budget: Budget) -> Result<Rescued, Stop> {
         let mut r = Rescued::default();
+        let mut found = pages::scan(path, &budget.cancel, budget.deadline)?;
+        r.spent = found.spent;
         let conn = match open_scratch(path, &budget) {
             Ok(conn) => conn,
             Err(_) if budget.cancel.is_cancelled() => return Err(Stop::Cancelled),
             Err(_) => {
                 r.lost += 1;
+                r.keep_sites(Vec::new(), std::mem::take(&mut found.sites));
+                r.keep_reminders(Vec::new(), std::mem::take(&mut found.reminders));
+                r.keep_spans(Vec::new(), std::mem::take(&mut found.spans));
                 return Ok(r);
             }
         };
@@ -367,6 +376,7 @@ impl Rescued {
             conn,
             budget,
             lost: 0,
+            found,
         };
         let read = r.read_all(&mut rd);
         r.lost += rd.lost;
@@ -436,13 +446,26 @@ impl Rescued {
             1,
             &mut rows,
         );
+        self.keep_sites(rows, std::mem::take(&mut rd.found.sites));
+        result
+    }
+
+    /// Keeps the sites that make sense of those SQL read (`rows`) and of
+    /// those found in the pages (`found`, when SQL did not read their id).
+    fn keep_sites(&mut self, rows: Vec<(i64, Row)>, found: Vec<KeyedRow>) {
+        let label = |row: &Row| text(&row[0]).filter(|l| !l.is_empty());
         for (id, row) in rows {
-            match text(&row[0]).filter(|l| !l.is_empty()) {
+            match label(&row) {
                 Some(label) => self.sites.push((id, label)),
                 None => self.lost += 1,
             }
         }
-        result
+        let mut seen: HashSet<i64> = self.sites.iter().map(|s| s.0).collect();
+        for (id, row) in found {
+            if let Some(label) = label(&row).filter(|_| seen.insert(id)) {
+                self.sites.push((id, label));
+            }
+        }
     }
 
     fn read_spans(&mut self, rd: &mut Reader) -> Result<(), Stop> {
@@ -453,8 +476,31 @@ impl Rescued {
             3,
             &mut rows,
         );
+        self.keep_spans(rows, std::mem::take(&mut rd.found.spans));
+        result
+    }
+
+    /// Keeps the spans that make sense of those SQL read (`rows`: start,
+    /// then end, site, source) and of those found in the pages (`found`:
+    /// start, then n, end, site, source; those of a start SQL read none of,
+    /// each (start, n) once), in the order of their start.
+    fn keep_spans(&mut self, mut rows: Vec<(i64, Row)>, mut found: Vec<KeyedRow>) {
+        let read: HashSet<i64> = rows.iter().map(|r| r.0).collect();
+        let sql = rows.len();
+        found.retain(|(start, _)| !read.contains(start));
+        found.sort_by(|a, b| {
+            (a.0, a.1.first().and_then(int)).cmp(&(b.0, b.1.first().and_then(int)))
+        });
+        found.dedup_by(|a, b| a.0 == b.0 && a.1.first() == b.1.first());
+        rows.extend(found.into_iter().map(|(start, mut row)| {
+            row.remove(0);
+            (start, row)
+        }));
+        let mut order: Vec<usize> = (0..rows.len()).collect();
+        order.sort_by_key(|&i| rows[i].0);
         let sites: HashSet<i64> = self.sites.iter().map(|(id, _)| *id).collect();
-        for (start, row) in rows {
+        for i in order {
+            let (start, row) = (rows[i].0, &rows[i].1);
             let span = (|| {
                 let end = int(&row[0]).filter(|e| *e > start && *e - start <= LONGEST_DAY_MS)?;
                 let site = nullable(&row[1], int)?;
@@ -465,10 +511,11 @@ impl Rescued {
             })();
             match span {
                 Some(s) => self.spans.push(s),
-                None => self.lost += 1,
+                // Rows found in the pages are guesses: not counted as lost.
+                None if i < sql => self.lost += 1,
+                None => {}
             }
         }
-        result
     }
 
     fn read_reminders(&mut self, rd: &mut Reader) -> Result<(), Stop> {
@@ -480,7 +527,22 @@ impl Rescued {
             4,
             &mut rows,
         );
-        for (at, row) in rows {
+        self.keep_reminders(rows, std::mem::take(&mut rd.found.reminders));
+        result
+    }
+
+    /// Keeps the reminders that make sense of those SQL read (`rows`) and of
+    /// those found in the pages (`found`, each (at, kind) SQL did not read, once).
+    fn keep_reminders(&mut self, mut rows: Vec<(i64, Row)>, found: Vec<KeyedRow>) {
+        let sql = rows.len();
+        let mut seen: HashSet<(i64, Option<String>)> =
+            rows.iter().map(|(at, row)| (*at, text(&row[0]))).collect();
+        rows.extend(
+            found
+                .into_iter()
+                .filter(|(at, row)| seen.insert((*at, text(&row[0])))),
+        );
+        for (i, (at, row)) in rows.into_iter().enumerate() {
             let reminder = (|| {
                 Some((
                     at,
@@ -492,10 +554,10 @@ impl Rescued {
             })();
             match reminder {
                 Some(r) => self.reminders.push(r),
-                None => self.lost += 1,
+                None if i < sql => self.lost += 1,
+                None => {}
             }
         }
-        result
     }
 
     fn read_notes(&mut self, rd: &mut Reader) -> Result<(), Stop> {
