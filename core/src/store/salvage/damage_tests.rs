@@ -473,3 +473,27 @@ fn deleted_spans_do_not_come_back_from_the_pages() {
         s.spans
     );
 }
+
+/// The schema (page 1 after its 100-byte header) damaged: SQL reads
+/// nothing, the pages give the consent, the sites, the spans and the notes.
+#[test]
+fn with_the_schema_damaged_the_rows_are_read_from_the_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    realistic(dir.path(), 3, 61, false);
+    let db = dir.path().join("dwell.db");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+        .unwrap();
+    drop(conn);
+    let before = span_count(&db);
+    write_at(&db, 100, &Rng::new(61).bytes(3996));
+    let s = opens_after_damage(dir.path(), "schema damaged").unwrap();
+    assert!(s.consent, "{}", s.note);
+    assert!(s.spans * 10 >= before * 9, "{} of {before}", s.spans);
+    assert!(s.notes >= 2, "{}", s.note);
+    let store = Store::open(dir.path()).unwrap();
+    let kept = store.spans(t(-1_000_000), t(100_000_000)).unwrap();
+    assert!(kept
+        .iter()
+        .any(|k| matches!(k.activity, crate::model::Activity::Social(_))));
+}

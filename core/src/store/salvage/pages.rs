@@ -4,8 +4,9 @@
 //!
 //! One pass over the scratch copy (and its WAL: the newest frame of a page,
 //! of the last commit, wins). Each B-tree page holding records (index leaf
-//! and interior pages, `0x0A` and `0x02`: `spans`, `reminders` and the
-//! `sites` label index are stored that way; table leaves, `0x0D`: `sites`)
+//! and interior pages, `0x0A` and `0x02`: `spans`, `reminders`, `meta`,
+//! `notes` and the `sites` label index are stored that way; table leaves,
+//! `0x0D`: `sites`)
 //! has its cells decoded (SQLite file format, "B-tree Pages" and "Record
 //! Format"), and a record is recognised by its shape: its column count and
 //! the type of each column, as the tables of `schema.rs` (schema 5) have
@@ -45,6 +46,10 @@ pub(super) struct Found {
     pub(super) reminders: Vec<KeyedRow>,
     /// id, then label.
     pub(super) sites: Vec<KeyedRow>,
+    /// key, then value.
+    pub(super) meta: Vec<(String, Vec<Value>)>,
+    /// week, then text, written.
+    pub(super) notes: Vec<(String, Vec<Value>)>,
     /// Whether the deadline stopped the scan before the end.
     pub(super) spent: bool,
 }
@@ -298,6 +303,18 @@ fn classify(mut v: Vec<Value>, rowid: Option<i64>, found: &mut Found) {
         (None, 2) if s == b"ti" => {
             if let (Some(I(id)), label) = (v.pop(), v) {
                 found.sites.push((id, label));
+            }
+        }
+        // meta: key, value.
+        (None, 2) if s == b"tt" => {
+            if let T(key) = v.remove(0) {
+                found.meta.push((key, v));
+            }
+        }
+        // notes: week, text, written.
+        (None, 3) if s == b"tti" => {
+            if let T(week) = v.remove(0) {
+                found.notes.push((week, v));
             }
         }
         // sites: id (the rowid), label.

@@ -366,9 +366,7 @@ impl Rescued {
             Err(_) if budget.cancel.is_cancelled() => return Err(Stop::Cancelled),
             Err(_) => {
                 r.lost += 1;
-                r.keep_sites(Vec::new(), std::mem::take(&mut found.sites));
-                r.keep_reminders(Vec::new(), std::mem::take(&mut found.reminders));
-                r.keep_spans(Vec::new(), std::mem::take(&mut found.spans));
+                r.keep_found(&mut found);
                 return Ok(r);
             }
         };
@@ -379,6 +377,8 @@ impl Rescued {
             found,
         };
         let read = r.read_all(&mut rd);
+        // What SQL did not get to (out of time) is kept from the pages.
+        r.keep_found(&mut rd.found);
         r.lost += rd.lost;
         match read {
             Err(Stop::Cancelled) => Err(Stop::Cancelled),
@@ -391,6 +391,15 @@ impl Rescued {
         }
     }
 
+    /// Keeps the rows found in the pages not merged yet (sites before spans).
+    fn keep_found(&mut self, found: &mut Found) {
+        self.keep_found_meta(std::mem::take(&mut found.meta));
+        self.keep_sites(Vec::new(), std::mem::take(&mut found.sites));
+        self.keep_reminders(Vec::new(), std::mem::take(&mut found.reminders));
+        self.keep_spans(Vec::new(), std::mem::take(&mut found.spans));
+        self.keep_found_notes(std::mem::take(&mut found.notes));
+    }
+
     /// The tables one by one, the small ones first.
     fn read_all(&mut self, rd: &mut Reader) -> Result<(), Stop> {
         self.read_meta(rd)?;
@@ -401,6 +410,25 @@ impl Rescued {
     }
 
     fn read_meta(&mut self, rd: &mut Reader) -> Result<(), Stop> {
+        let read = self.read_meta_sql(rd);
+        self.keep_found_meta(std::mem::take(&mut rd.found.meta));
+        read
+    }
+
+    /// Keeps the settings found in the pages whose key SQL did not read, if
+    /// they make sense.
+    fn keep_found_meta(&mut self, found: Vec<(String, Row)>) {
+        let mut seen: HashSet<String> = self.meta.iter().map(|m| m.0.clone()).collect();
+        for (key, row) in found {
+            let Some(value) = text(&row[0]) else { continue };
+            let valid = key != "consent_at" || chrono::DateTime::parse_from_rfc3339(&value).is_ok();
+            if valid && !NOT_SALVAGED.contains(&key.as_str()) && seen.insert(key.clone()) {
+                self.meta.push((key, value));
+            }
+        }
+    }
+
+    fn read_meta_sql(&mut self, rd: &mut Reader) -> Result<(), Stop> {
         let mut meta = Vec::new();
         let result = rd.by_text(
             "SELECT key, value FROM meta WHERE key > ?1 ORDER BY key LIMIT 1",
@@ -561,6 +589,25 @@ impl Rescued {
     }
 
     fn read_notes(&mut self, rd: &mut Reader) -> Result<(), Stop> {
+        let read = self.read_notes_sql(rd);
+        self.keep_found_notes(std::mem::take(&mut rd.found.notes));
+        read
+    }
+
+    /// Keeps the notes found in the pages whose week SQL did not read, if
+    /// they make sense.
+    fn keep_found_notes(&mut self, found: Vec<(String, Row)>) {
+        let mut seen: HashSet<String> = self.notes.iter().map(|n| n.0.clone()).collect();
+        for (week, row) in found {
+            if let (Some(text), Some(written)) = (text(&row[0]), int(&row[1])) {
+                if seen.insert(week.clone()) {
+                    self.notes.push((week, text, written));
+                }
+            }
+        }
+    }
+
+    fn read_notes_sql(&mut self, rd: &mut Reader) -> Result<(), Stop> {
         let mut rows = Vec::new();
         let whole = rd.by_text(
             "SELECT week, text, written FROM notes WHERE week > ?1 ORDER BY week LIMIT 1",

@@ -59,6 +59,7 @@ fn the_pages_of_a_database_built_by_sqlite_give_its_rows() {
     sites.sort_unstable();
     sites.dedup();
     assert_eq!(sites, vec![1, 2]);
+    assert!(found.meta.iter().any(|m| m.0 == "database_id"));
 }
 
 #[test]
