@@ -306,6 +306,17 @@ impl Reader {
     }
 }
 
+/// The rows found in the pages for a table (taken from `found`), unless SQL
+/// read it `whole`: then they can only be stale copies (cells of pages SQL no
+/// longer uses), and are dropped.
+fn unless_whole<T>(whole: bool, found: &mut Vec<T>) -> Vec<T> {
+    let found = std::mem::take(found);
+    match whole {
+        true => Vec::new(),
+        false => found,
+    }
+}
+
 /// Columns `from..from + width` of `r`, as they are.
 fn columns(r: &rusqlite::Row<'_>, from: usize, width: usize) -> rusqlite::Result<Row> {
     (from..from + width).map(|i| r.get::<_, Value>(i)).collect()
@@ -410,8 +421,10 @@ impl Rescued {
     }
 
     fn read_meta(&mut self, rd: &mut Reader) -> Result<(), Stop> {
+        let lost = self.lost;
         let read = self.read_meta_sql(rd);
-        self.keep_found_meta(std::mem::take(&mut rd.found.meta));
+        let whole = read.is_ok() && self.lost == lost;
+        self.keep_found_meta(unless_whole(whole, &mut rd.found.meta));
         read
     }
 
@@ -469,12 +482,14 @@ impl Rescued {
 
     fn read_sites(&mut self, rd: &mut Reader) -> Result<(), Stop> {
         let mut rows = Vec::new();
+        let lost = rd.lost;
         let result = rd.by_int(
             "SELECT id, label FROM sites WHERE id >= ?1 ORDER BY id LIMIT ?2",
             1,
             &mut rows,
         );
-        self.keep_sites(rows, std::mem::take(&mut rd.found.sites));
+        let whole = result.is_ok() && rd.lost == lost;
+        self.keep_sites(rows, unless_whole(whole, &mut rd.found.sites));
         result
     }
 
@@ -499,12 +514,14 @@ impl Rescued {
     fn read_spans(&mut self, rd: &mut Reader) -> Result<(), Stop> {
         let mut rows = Vec::new();
         // Since schema 5, spans may share a start (`by_int` reads them all).
+        let lost = rd.lost;
         let result = rd.by_int(
             "SELECT start, end, site, source FROM spans WHERE start >= ?1 ORDER BY start LIMIT ?2",
             3,
             &mut rows,
         );
-        self.keep_spans(rows, std::mem::take(&mut rd.found.spans));
+        let whole = result.is_ok() && rd.lost == lost;
+        self.keep_spans(rows, unless_whole(whole, &mut rd.found.spans));
         result
     }
 
@@ -549,13 +566,15 @@ impl Rescued {
     fn read_reminders(&mut self, rd: &mut Reader) -> Result<(), Stop> {
         let mut rows = Vec::new();
         // Since schema 5, reminders of different kinds may share a time.
+        let lost = rd.lost;
         let result = rd.by_int(
             "SELECT at, kind, outcome, left_social, message FROM reminders
              WHERE at >= ?1 ORDER BY at LIMIT ?2",
             4,
             &mut rows,
         );
-        self.keep_reminders(rows, std::mem::take(&mut rd.found.reminders));
+        let whole = result.is_ok() && rd.lost == lost;
+        self.keep_reminders(rows, unless_whole(whole, &mut rd.found.reminders));
         result
     }
 
@@ -589,8 +608,10 @@ impl Rescued {
     }
 
     fn read_notes(&mut self, rd: &mut Reader) -> Result<(), Stop> {
+        let lost = self.lost;
         let read = self.read_notes_sql(rd);
-        self.keep_found_notes(std::mem::take(&mut rd.found.notes));
+        let whole = read.is_ok() && self.lost == lost;
+        self.keep_found_notes(unless_whole(whole, &mut rd.found.notes));
         read
     }
 
