@@ -429,12 +429,14 @@ impl Rescued {
     }
 
     /// Keeps the settings found in the pages whose key SQL did not read, if
-    /// they make sense.
+    /// they make sense. Never the consent: a row of a page is a guess (it may
+    /// be an old copy of a consent since withdrawn), and recording without
+    /// consent is the one thing dwell must never do; the employee opts in again.
     fn keep_found_meta(&mut self, found: Vec<(String, Row)>) {
         let mut seen: HashSet<String> = self.meta.iter().map(|m| m.0.clone()).collect();
         for (key, row) in found {
             let Some(value) = text(&row[0]) else { continue };
-            let valid = key != "consent_at" || chrono::DateTime::parse_from_rfc3339(&value).is_ok();
+            let valid = key != "consent_at";
             if valid && !NOT_SALVAGED.contains(&key.as_str()) && seen.insert(key.clone()) {
                 self.meta.push((key, value));
             }
