@@ -12,6 +12,7 @@
 //! removed by the next try); once the damaged file is being moved aside, the
 //! swap (two renames) is finished.
 
+mod pages;
 mod read;
 
 use std::fs::OpenOptions;

@@ -31,6 +31,7 @@ use rusqlite::types::Value;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use super::super::{from_ms, Cancel, LONGEST_DAY_MS};
+use super::pages::{self, Found, KeyedRow};
 use super::{Rescued, KEY_SETTINGS, NOT_SALVAGED};
 
 type Row = Vec<Value>;
@@ -105,6 +106,9 @@ struct Reader {
     budget: Budget,
     /// Unreadable parts stepped over.
     lost: usize,
+    /// The rows found in the file's pages ([`pages`]), for the tables whose
+    /// rows SQL cannot all reach.
+    found: Found,
 }
 
 /// How a batch of rows ended.
@@ -302,6 +306,17 @@ impl Reader {
     }
 }
 
+/// The rows found in the pages for a table (taken from `found`), unless SQL
+/// read it `whole`: then they can only be stale copies (cells of pages SQL no
+/// longer uses), and are dropped.
+fn unless_whole<T>(whole: bool, found: &mut Vec<T>) -> Vec<T> {
+    let found = std::mem::take(found);
+    match whole {
+        true => Vec::new(),
+        false => found,
+    }
+}
+
 /// Columns `from..from + width` of `r`, as they are.
 fn columns(r: &rusqlite::Row<'_>, from: usize, width: usize) -> rusqlite::Result<Row> {
     (from..from + width).map(|i| r.get::<_, Value>(i)).collect()
@@ -355,11 +370,14 @@ impl Rescued {
     /// what was read is kept, with `spent` set.
     pub(super) fn read(path: &Path, budget: Budget) -> Result<Rescued, Stop> {
         let mut r = Rescued::default();
+        let mut found = pages::scan(path, &budget.cancel, budget.deadline)?;
+        r.spent = found.spent;
         let conn = match open_scratch(path, &budget) {
             Ok(conn) => conn,
             Err(_) if budget.cancel.is_cancelled() => return Err(Stop::Cancelled),
             Err(_) => {
                 r.lost += 1;
+                r.keep_found(&mut found);
                 return Ok(r);
             }
         };
@@ -367,8 +385,11 @@ impl Rescued {
             conn,
             budget,
             lost: 0,
+            found,
         };
         let read = r.read_all(&mut rd);
+        // What SQL did not get to (out of time) is kept from the pages.
+        r.keep_found(&mut rd.found);
         r.lost += rd.lost;
         match read {
             Err(Stop::Cancelled) => Err(Stop::Cancelled),
@@ -381,6 +402,15 @@ impl Rescued {
         }
     }
 
+    /// Keeps the rows found in the pages not merged yet (sites before spans).
+    fn keep_found(&mut self, found: &mut Found) {
+        self.keep_found_meta(std::mem::take(&mut found.meta));
+        self.keep_sites(Vec::new(), std::mem::take(&mut found.sites));
+        self.keep_reminders(Vec::new(), std::mem::take(&mut found.reminders));
+        self.keep_spans(Vec::new(), std::mem::take(&mut found.spans));
+        self.keep_found_notes(std::mem::take(&mut found.notes));
+    }
+
     /// The tables one by one, the small ones first.
     fn read_all(&mut self, rd: &mut Reader) -> Result<(), Stop> {
         self.read_meta(rd)?;
@@ -391,6 +421,29 @@ impl Rescued {
     }
 
     fn read_meta(&mut self, rd: &mut Reader) -> Result<(), Stop> {
+        let lost = self.lost;
+        let read = self.read_meta_sql(rd);
+        let whole = read.is_ok() && self.lost == lost;
+        self.keep_found_meta(unless_whole(whole, &mut rd.found.meta));
+        read
+    }
+
+    /// Keeps the settings found in the pages whose key SQL did not read, if
+    /// they make sense. Never the consent: a row of a page is a guess (it may
+    /// be an old copy of a consent since withdrawn), and recording without
+    /// consent is the one thing dwell must never do; the employee opts in again.
+    fn keep_found_meta(&mut self, found: Vec<(String, Row)>) {
+        let mut seen: HashSet<String> = self.meta.iter().map(|m| m.0.clone()).collect();
+        for (key, row) in found {
+            let Some(value) = text(&row[0]) else { continue };
+            let valid = key != "consent_at";
+            if valid && !NOT_SALVAGED.contains(&key.as_str()) && seen.insert(key.clone()) {
+                self.meta.push((key, value));
+            }
+        }
+    }
+
+    fn read_meta_sql(&mut self, rd: &mut Reader) -> Result<(), Stop> {
         let mut meta = Vec::new();
         let result = rd.by_text(
             "SELECT key, value FROM meta WHERE key > ?1 ORDER BY key LIMIT 1",
@@ -431,30 +484,70 @@ impl Rescued {
 
     fn read_sites(&mut self, rd: &mut Reader) -> Result<(), Stop> {
         let mut rows = Vec::new();
+        let lost = rd.lost;
         let result = rd.by_int(
             "SELECT id, label FROM sites WHERE id >= ?1 ORDER BY id LIMIT ?2",
             1,
             &mut rows,
         );
+        let whole = result.is_ok() && rd.lost == lost;
+        self.keep_sites(rows, unless_whole(whole, &mut rd.found.sites));
+        result
+    }
+
+    /// Keeps the sites that make sense of those SQL read (`rows`) and of
+    /// those found in the pages (`found`, when SQL did not read their id).
+    fn keep_sites(&mut self, rows: Vec<(i64, Row)>, found: Vec<KeyedRow>) {
+        let label = |row: &Row| text(&row[0]).filter(|l| !l.is_empty());
         for (id, row) in rows {
-            match text(&row[0]).filter(|l| !l.is_empty()) {
+            match label(&row) {
                 Some(label) => self.sites.push((id, label)),
                 None => self.lost += 1,
             }
         }
-        result
+        let mut seen: HashSet<i64> = self.sites.iter().map(|s| s.0).collect();
+        for (id, row) in found {
+            if let Some(label) = label(&row).filter(|_| seen.insert(id)) {
+                self.sites.push((id, label));
+            }
+        }
     }
 
     fn read_spans(&mut self, rd: &mut Reader) -> Result<(), Stop> {
         let mut rows = Vec::new();
         // Since schema 5, spans may share a start (`by_int` reads them all).
+        let lost = rd.lost;
         let result = rd.by_int(
             "SELECT start, end, site, source FROM spans WHERE start >= ?1 ORDER BY start LIMIT ?2",
             3,
             &mut rows,
         );
+        let whole = result.is_ok() && rd.lost == lost;
+        self.keep_spans(rows, unless_whole(whole, &mut rd.found.spans));
+        result
+    }
+
+    /// Keeps the spans that make sense of those SQL read (`rows`: start,
+    /// then end, site, source) and of those found in the pages (`found`:
+    /// start, then n, end, site, source; those of a start SQL read none of,
+    /// each (start, n) once), in the order of their start.
+    fn keep_spans(&mut self, mut rows: Vec<(i64, Row)>, mut found: Vec<KeyedRow>) {
+        let read: HashSet<i64> = rows.iter().map(|r| r.0).collect();
+        let sql = rows.len();
+        found.retain(|(start, _)| !read.contains(start));
+        found.sort_by(|a, b| {
+            (a.0, a.1.first().and_then(int)).cmp(&(b.0, b.1.first().and_then(int)))
+        });
+        found.dedup_by(|a, b| a.0 == b.0 && a.1.first() == b.1.first());
+        rows.extend(found.into_iter().map(|(start, mut row)| {
+            row.remove(0);
+            (start, row)
+        }));
+        let mut order: Vec<usize> = (0..rows.len()).collect();
+        order.sort_by_key(|&i| rows[i].0);
         let sites: HashSet<i64> = self.sites.iter().map(|(id, _)| *id).collect();
-        for (start, row) in rows {
+        for i in order {
+            let (start, row) = (rows[i].0, &rows[i].1);
             let span = (|| {
                 let end = int(&row[0]).filter(|e| *e > start && *e - start <= LONGEST_DAY_MS)?;
                 let site = nullable(&row[1], int)?;
@@ -465,22 +558,40 @@ impl Rescued {
             })();
             match span {
                 Some(s) => self.spans.push(s),
-                None => self.lost += 1,
+                // Rows found in the pages are guesses: not counted as lost.
+                None if i < sql => self.lost += 1,
+                None => {}
             }
         }
-        result
     }
 
     fn read_reminders(&mut self, rd: &mut Reader) -> Result<(), Stop> {
         let mut rows = Vec::new();
         // Since schema 5, reminders of different kinds may share a time.
+        let lost = rd.lost;
         let result = rd.by_int(
             "SELECT at, kind, outcome, left_social, message FROM reminders
              WHERE at >= ?1 ORDER BY at LIMIT ?2",
             4,
             &mut rows,
         );
-        for (at, row) in rows {
+        let whole = result.is_ok() && rd.lost == lost;
+        self.keep_reminders(rows, unless_whole(whole, &mut rd.found.reminders));
+        result
+    }
+
+    /// Keeps the reminders that make sense of those SQL read (`rows`) and of
+    /// those found in the pages (`found`, each (at, kind) SQL did not read, once).
+    fn keep_reminders(&mut self, mut rows: Vec<(i64, Row)>, found: Vec<KeyedRow>) {
+        let sql = rows.len();
+        let mut seen: HashSet<(i64, Option<String>)> =
+            rows.iter().map(|(at, row)| (*at, text(&row[0]))).collect();
+        rows.extend(
+            found
+                .into_iter()
+                .filter(|(at, row)| seen.insert((*at, text(&row[0])))),
+        );
+        for (i, (at, row)) in rows.into_iter().enumerate() {
             let reminder = (|| {
                 Some((
                     at,
@@ -492,13 +603,34 @@ impl Rescued {
             })();
             match reminder {
                 Some(r) => self.reminders.push(r),
-                None => self.lost += 1,
+                None if i < sql => self.lost += 1,
+                None => {}
             }
         }
-        result
     }
 
     fn read_notes(&mut self, rd: &mut Reader) -> Result<(), Stop> {
+        let lost = self.lost;
+        let read = self.read_notes_sql(rd);
+        let whole = read.is_ok() && self.lost == lost;
+        self.keep_found_notes(unless_whole(whole, &mut rd.found.notes));
+        read
+    }
+
+    /// Keeps the notes found in the pages whose week SQL did not read, if
+    /// they make sense.
+    fn keep_found_notes(&mut self, found: Vec<(String, Row)>) {
+        let mut seen: HashSet<String> = self.notes.iter().map(|n| n.0.clone()).collect();
+        for (week, row) in found {
+            if let (Some(text), Some(written)) = (text(&row[0]), int(&row[1])) {
+                if seen.insert(week.clone()) {
+                    self.notes.push((week, text, written));
+                }
+            }
+        }
+    }
+
+    fn read_notes_sql(&mut self, rd: &mut Reader) -> Result<(), Stop> {
         let mut rows = Vec::new();
         let whole = rd.by_text(
             "SELECT week, text, written FROM notes WHERE week > ?1 ORDER BY week LIMIT 1",
