@@ -37,6 +37,15 @@ use read::Budget;
 /// leaves the rest of 30 s for writing the fresh database and checking it.
 pub(super) const READ_TIME: Duration = Duration::from_secs(15);
 
+/// Why reading the damaged file stopped before the end (`read.rs`, `pages.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// The [`Cancel`] token was set.
+    Cancelled,
+    /// The deadline passed or the query budget ran out.
+    Spent,
+}
+
 /// What [`Store::open_checked`] did with a damaged database.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Salvage {

@@ -25,7 +25,7 @@ use std::time::Instant;
 use rusqlite::types::Value;
 
 use super::super::{with_suffix, Cancel};
-use super::read::Stop;
+use super::Stop;
 
 /// A row: its key, then the other columns, as the SQL reader gives them.
 pub(super) type KeyedRow = (i64, Vec<Value>);

@@ -32,7 +32,7 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use super::super::{from_ms, Cancel, LONGEST_DAY_MS};
 use super::pages::{self, Found, KeyedRow};
-use super::{Rescued, KEY_SETTINGS, NOT_SALVAGED};
+use super::{Rescued, Stop, KEY_SETTINGS, NOT_SALVAGED};
 
 type Row = Vec<Value>;
 
@@ -47,15 +47,6 @@ const QUERIES_BASE: u64 = 65_536;
 /// Rows of a table keyed by an integer read by one statement: a healthy
 /// table costs one query per this many rows.
 const BATCH: u32 = 512;
-
-/// Why reading stopped before the end.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Stop {
-    /// The [`Cancel`] token was set.
-    Cancelled,
-    /// The deadline passed or the query budget ran out.
-    Spent,
-}
 
 /// How much reading may still be done.
 #[derive(Debug)]
