@@ -37,10 +37,9 @@ use crate::lock::AgentLock;
 const LOOK: u8 = b'L';
 /// The byte that means "stop".
 const STOP: u8 = b'S';
-/// `ERROR_PIPE_BUSY`: every instance is taken (the agent is between two).
-const ERROR_PIPE_BUSY: i32 = 231;
-/// How long a command retries a busy pipe.
-const BUSY_WAIT: Duration = Duration::from_secs(2);
+/// How long a command retries a busy pipe (every instance taken: the agent
+/// is between two).
+const BUSY_WAIT: Duration = crate::pipe::client::BUSY_WAIT;
 /// How long the agent waits for a connected client's byte.
 const READ_WAIT: Duration = Duration::from_secs(1);
 
@@ -65,7 +64,7 @@ fn send(dir: &Path, byte: u8) -> std::io::Result<()> {
     loop {
         match std::fs::OpenOptions::new().write(true).open(&name) {
             Ok(mut pipe) => return pipe.write_all(&[byte]),
-            Err(e) if e.raw_os_error() == Some(ERROR_PIPE_BUSY) && Instant::now() < deadline => {
+            Err(e) if crate::pipe::client::is_busy(&e) && Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(20));
             }
             Err(e) => return Err(e),

@@ -92,7 +92,7 @@ async fn call(
             return (Some(c), Ok(reply));
         }
     }
-    let mut c = match Client::connect() {
+    let mut c = match Client::connect().await {
         Ok(c) => c,
         Err(e) => return (None, Err(e)),
     };
