@@ -4,7 +4,7 @@
 # %APPDATA%\dwell\config.toml). The agent runs as Windows starts it at log-in:
 # the program and arguments of the Run value `install` wrote (the windowless
 # dwell-agent-background.exe beside AGENT_EXE, `run`; install also registers dwell's
-# AppUserModelID for its toasts, uninstall removes it). Writes what each step said into OUT; the checks of
+# AppUserModelID for its toasts, which a plain uninstall leaves and uninstall --all removes). Writes what each step said into OUT; the checks of
 # the JSON are scripts/test-windows'. Fails on the first step that does.
 #
 # Last, the end of the session: in Xvfb + openbox (Wine makes the watcher's hidden
@@ -64,8 +64,11 @@ wine "$agent" uninstall >"$out/uninstall.out" 2>&1 || fail "uninstall failed"
 if wine reg query "$run_key" /v dwell >"$out/reg.uninstalled.out" 2>&1; then
   fail "the Run value is still there after uninstall"
 fi
-if wine reg query "$app_id_key" >>"$out/reg.uninstalled.out" 2>&1; then
-  fail "the AppUserModelID $app_id is still registered after uninstall"
+wine reg query "$app_id_key" >>"$out/reg.uninstalled.out" 2>&1 ||
+  fail "a plain uninstall removed the AppUserModelID $app_id (only --all removes it)"
+wine "$agent" uninstall --all >"$out/uninstall-all.out" 2>&1 || fail "uninstall --all failed"
+if wine reg query "$app_id_key" >"$out/reg.uninstalled-all.out" 2>&1; then
+  fail "the AppUserModelID $app_id is still registered after uninstall --all"
 fi
 
 wine "$agent" enable --yes >"$out/enable.out" 2>&1 || fail "enable failed"

@@ -14,8 +14,9 @@
 //! for this user, `HKCU\Software\Classes\AppUserModelId\<id>` with
 //! `DisplayName` and, when `dwell.ico` is beside the program (the MSI, the
 //! zip), `IconUri`: Windows then shows dwell's toasts under its own name and
-//! icon, not PowerShell's. `uninstall` removes it (the MSI writes and removes
-//! the same key itself).
+//! icon, not PowerShell's. `uninstall --all` removes it with the rest of
+//! what dwell set up; a plain `uninstall` only stops the start at log-in, so
+//! the key the MSI wrote (and removes itself) stays while dwell is installed.
 
 use std::ffi::OsStr;
 use std::os::windows::process::CommandExt;
@@ -207,13 +208,13 @@ pub fn uninstall(_cli: &Global, args: &UninstallArgs) -> Result<()> {
             return Err(e).with_context(|| format!(r"cannot remove HKCU\{RUN_KEY}\{RUN_VALUE}"))
         }
     }
-    if unregister_app_id()? {
-        println!(
-            r"Removed dwell's name for its notifications (HKCU\{}).",
-            app_id_key()
-        );
-    }
     if args.all {
+        if unregister_app_id()? {
+            println!(
+                r"Removed dwell's name for its notifications (HKCU\{}).",
+                app_id_key()
+            );
+        }
         if crate::browser::remove_all_hosts()? == 0 {
             println!("No browser host registration to remove.");
         }
@@ -299,9 +300,15 @@ mod tests {
         );
         uninstall(&g, &UninstallArgs { all: false }).unwrap();
         assert_eq!(run_value().unwrap(), None);
+        assert_eq!(
+            app_id_value("DisplayName").as_deref(),
+            Some("dwell"),
+            "a plain uninstall leaves the name (the MSI's, while installed)"
+        );
+        uninstall(&g, &UninstallArgs { all: true }).unwrap();
         assert_eq!(app_id_value("DisplayName"), None, "registration removed");
         // Twice: nothing to remove, no error.
-        uninstall(&g, &UninstallArgs { all: false }).unwrap();
+        uninstall(&g, &UninstallArgs { all: true }).unwrap();
         let systemd = InstallArgs {
             method: Method::Systemd,
             no_start: true,
