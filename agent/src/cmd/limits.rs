@@ -5,7 +5,7 @@
 
 mod plan;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use chrono::{DateTime, Datelike, Local, NaiveDate, TimeZone, Utc};
 use clap::Subcommand;
 use dwell_core::calibrate::{self, Suggestion};
@@ -14,7 +14,7 @@ use dwell_core::paths::DB_FILE;
 use dwell_core::{schedule, Config, Store};
 use serde::Serialize;
 
-use super::{config_path, data_dir, load_config, refused, Global};
+use super::{config_to_edit, data_dir, load_config, refused, Global};
 use crate::cmd::setup::{fmt_duration, save_config, Answers};
 
 #[derive(Subcommand, Debug)]
@@ -228,16 +228,7 @@ fn print_report(r: &Report, s: Option<&Suggestion>, config: &Config) {
 }
 
 fn apply_daily(cli: &Global, config: &Config, s: &Suggestion) -> Result<()> {
-    let path = config_path(cli)
-        .ok_or_else(|| refused("cannot tell where the config is: set HOME or --config"))?;
-    let existing = if path.exists() {
-        Some(
-            dwell_core::config::read_text_file(&path)
-                .with_context(|| format!("cannot read {}", path.display()))?,
-        )
-    } else {
-        None
-    };
+    let (path, existing) = config_to_edit(cli)?;
     let mut a = Answers::from_config(config, false);
     a.daily = s.daily;
     if a.weekly < a.daily {

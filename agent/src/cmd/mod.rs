@@ -8,7 +8,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use chrono::{Local, Utc};
 use dwell_core::Config;
 
@@ -45,6 +45,22 @@ pub fn data_dir(cli: &Global) -> Result<PathBuf> {
 /// The config file in use, whether it exists or not.
 pub fn config_path(cli: &Global) -> Option<PathBuf> {
     cli.config_file()
+}
+
+/// The config file a command is about to rewrite, and its text if it exists
+/// (`setup`, `limits`).
+pub fn config_to_edit(cli: &Global) -> Result<(PathBuf, Option<String>)> {
+    let path = config_path(cli)
+        .ok_or_else(|| refused("cannot tell where to write the config: set HOME or --config"))?;
+    let existing = if path.exists() {
+        Some(
+            dwell_core::config::read_text_file(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?,
+        )
+    } else {
+        None
+    };
+    Ok((path, existing))
 }
 
 /// Loads the config file, or the built-in defaults when there is none.

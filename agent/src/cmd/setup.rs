@@ -18,7 +18,7 @@ use dwell_core::schedule::{self, TimeRange};
 use dwell_core::{Config, Store};
 use toml_edit::{Array, DocumentMut, Item, Table, Value};
 
-use super::{config_path, data_dir, refused, Global, EXPLAIN};
+use super::{config_to_edit, data_dir, refused, Global, EXPLAIN};
 use crate::cmd::install;
 use crate::cmd::write_private;
 
@@ -495,15 +495,7 @@ fn answer_breath(a: &str) -> Result<Duration, String> {
 
 pub fn setup(cli: &Global, args: &SetupArgs) -> Result<()> {
     let dir = data_dir(cli)?;
-    let path = config_path(cli)
-        .ok_or_else(|| refused("cannot tell where to write the config: set HOME or --config"))?;
-    let existing = if path.exists() {
-        let text = dwell_core::config::read_text_file(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        Some(text)
-    } else {
-        None
-    };
+    let (path, existing) = config_to_edit(cli)?;
     let current = match &existing {
         Some(t) => Config::parse(t, &path).map_err(|e| {
             refused(format!(

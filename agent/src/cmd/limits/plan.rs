@@ -7,14 +7,14 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use chrono::{DateTime, Local, NaiveDate, Utc};
 use dwell_core::limits::{Plan, MAX_PLAN_WEEKS};
 use dwell_core::{config::parse_duration, Config};
 use toml_edit::{DocumentMut, Item, Table, Value};
 
 use crate::cmd::setup::{fmt_duration, write_config};
-use crate::cmd::{config_path, data_dir, load_config, refused, Global};
+use crate::cmd::{config_to_edit, data_dir, load_config, refused, Global};
 use crate::words::fmt_minutes;
 
 /// `limits plan`'s options.
@@ -39,16 +39,7 @@ pub struct PlanArgs {
 
 /// `limits plan` at `now`.
 pub fn plan_at(cli: &Global, args: &PlanArgs, now: DateTime<Utc>) -> Result<()> {
-    let path = config_path(cli)
-        .ok_or_else(|| refused("cannot tell where the config is: set HOME or --config"))?;
-    let existing = if path.exists() {
-        Some(
-            dwell_core::config::read_text_file(&path)
-                .with_context(|| format!("cannot read {}", path.display()))?,
-        )
-    } else {
-        None
-    };
+    let (path, existing) = config_to_edit(cli)?;
     let base = existing.as_deref().unwrap_or(Config::example());
     if args.off {
         let Some(text) = without_plan(base, &path)? else {
